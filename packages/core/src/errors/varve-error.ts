@@ -1,0 +1,57 @@
+/**
+ * Every error Varve raises on purpose. `code` is the API (stable, documented); `message` is for people.
+ */
+export const ErrorCodes = {
+  NOT_FOUND: 'NOT_FOUND',
+  BRANCH_EXISTS: 'BRANCH_EXISTS',
+  TAG_EXISTS: 'TAG_EXISTS',
+  REPOSITORY_EXISTS: 'REPOSITORY_EXISTS',
+  NOT_A_REPOSITORY: 'NOT_A_REPOSITORY',
+  INVALID_PATH: 'INVALID_PATH',
+  INVALID_REF: 'INVALID_REF',
+  AMBIGUOUS_REF: 'AMBIGUOUS_REF',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  MERGE_CONFLICT: 'MERGE_CONFLICT',
+  CONFLICT: 'CONFLICT',
+  DIRTY_BRANCH: 'DIRTY_BRANCH',
+  NOTHING_TO_COMMIT: 'NOTHING_TO_COMMIT',
+  DEFAULT_BRANCH: 'DEFAULT_BRANCH',
+  CORRUPT_OBJECT: 'CORRUPT_OBJECT',
+  UNSUPPORTED_FORMAT: 'UNSUPPORTED_FORMAT',
+  UNAVAILABLE: 'UNAVAILABLE',
+  CLOSED: 'CLOSED',
+} as const
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | (string & {})
+
+export interface VarveErrorOptions {
+  details?: Record<string, unknown>
+  cause?: unknown
+}
+
+export class VarveError extends Error {
+  override readonly name = 'VarveError'
+  readonly code: ErrorCode
+  readonly details: Readonly<Record<string, unknown>>
+
+  constructor(code: ErrorCode, message: string, options: VarveErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.details = Object.freeze({ ...(options.details ?? {}) })
+  }
+
+  /** Whether retrying the same call later may succeed (lost races, unavailable storage). */
+  get retryable(): boolean {
+    return this.code === ErrorCodes.CONFLICT || this.code === ErrorCodes.UNAVAILABLE
+  }
+
+  static is(err: unknown, code?: ErrorCode): err is VarveError {
+    return err instanceof VarveError && (code === undefined || err.code === code)
+  }
+}
+
+export const notFound = (what: string, details: Record<string, unknown> = {}) =>
+  new VarveError(ErrorCodes.NOT_FOUND, `${what} not found`, { details })
+
+export const invalidArgument = (message: string, details: Record<string, unknown> = {}) =>
+  new VarveError(ErrorCodes.INVALID_ARGUMENT, message, { details })

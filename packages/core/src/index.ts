@@ -1,0 +1,46 @@
+export { Repository } from './repository/repository.js'
+export type {
+  RepositoryOptions,
+  RepositoryLocation,
+  BranchInfo,
+  ListItem,
+  ListOptions,
+  PutOptions,
+  UncommittedChange,
+  MergeOptions,
+  MergeResult,
+  MergeStrategy,
+  Conflict,
+  AuthorOptions,
+} from './repository/repository.js'
+export { VarveError, ErrorCodes } from './errors/varve-error.js'
+export type { ErrorCode, VarveErrorOptions } from './errors/varve-error.js'
+export type { Entry } from './model/entry.js'
+export type { Commit } from './model/commit.js'
+export type { CommitOptions } from './commits/commit-staged.js'
+export type { LogOptions } from './commits/history.js'
+export type { DiffEntry, ChangeType } from './tree/tree-diff.js'
+export type { DataSource } from './objects/byte-source.js'
+export type { BlockStore, ByteSource, ObjectInfo, PutOptions as BlockPutOptions } from './stores/block-store.js'
+export type {
+  RefStore,
+  BranchRecord,
+  BranchState,
+  TagRecord,
+  StagedChange,
+  RefLogEntry,
+  RefLogRecord,
+  ListStagedOptions,
+} from './stores/ref-store.js'
+export { LocalBlockStore, validateBlockKey } from './stores/local-block-store.js'
+export type { LocalBlockStoreOptions } from './stores/local-block-store.js'
+export { SqliteRefStore } from './stores/sqlite-ref-store.js'
+export type { SqliteRefStoreOptions } from './stores/sqlite-ref-store.js'
+export { registerStorageScheme, embeddedPaths } from './repository/open-stores.js'
+export type { StoreSet, SchemeOpener, SchemeOpenOptions } from './repository/open-stores.js'
+export { validatePath, comparePaths } from './util/paths.js'
+export { validateRefName } from './util/ref-names.js'
+export { systemClock, systemRandom, seededRandom } from './util/clock.js'
+export type { Clock, RandomSource } from './util/clock.js'
+export type { RetryPolicy } from './util/retry.js'
+export type { JsonValue } from './util/canonical-json.js'

@@ -1,0 +1,11 @@
+// Engine internals for benchmarks and white-box tests. Not a stable API.
+export { ObjectStore } from './objects/object-store.js'
+export { applyChanges, buildTree, emptyTree } from './tree/apply-changes.js'
+export type { TreeChange } from './tree/apply-changes.js'
+export { diffTrees } from './tree/tree-diff.js'
+export { getEntry, scanEntries, countEntries } from './tree/tree-reader.js'
+export { isBoundary, pathHash, LEAF_BITS, INNER_BITS } from './tree/boundary.js'
+export { encodeTreeNode, decodeTreeNode } from './model/tree-node.js'
+export { encodeCommit, makeCommit, decodeCommit } from './model/commit.js'
+export { canonicalJson } from './util/canonical-json.js'
+export { keys } from './objects/keys.js'

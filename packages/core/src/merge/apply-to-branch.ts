@@ -1,0 +1,64 @@
+import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+import type { Commit } from '../model/commit.js'
+import { mustGetBranch, stateOf } from '../commits/commit-staged.js'
+import type { RepoContext } from '../repository/context.js'
+import { isDirty } from '../staging/branch-view.js'
+import { applyChanges } from '../tree/apply-changes.js'
+import type { JsonValue } from '../util/canonical-json.js'
+import { LOST_RACE, retryOnLostRace } from '../util/retry.js'
+import { threeWayChanges, type Conflict, type MergeStrategy } from './three-way.js'
+
+export interface ThreeWayPlan {
+  /** Trees: the common base, the side whose edits are brought in. */
+  readonly baseRoot: string
+  readonly theirsRoot: string
+  readonly parents: (head: string) => string[]
+  readonly message: string
+  readonly author: string
+  readonly metadata: Record<string, JsonValue>
+  readonly strategy: MergeStrategy
+  readonly operation: 'merge' | 'revert' | 'cherry-pick'
+}
+
+/**
+ * Brings the edits `base -> theirs` onto a clean branch as one new commit, retrying from a fresh read
+ * when another writer moves the branch first. Used by merge, revert and cherry-pick.
+ */
+export async function applyThreeWayToBranch(
+  ctx: RepoContext,
+  branch: string,
+  plan: (head: Commit) => Promise<ThreeWayPlan | 'up-to-date'>,
+): Promise<{ commit: Commit; upToDate: boolean }> {
+  return retryOnLostRace(`${branch}`, ctx.retry, ctx.random, async () => {
+    const b = await mustGetBranch(ctx, branch)
+    if (await isDirty(ctx, b))
+      throw new VarveError(ErrorCodes.DIRTY_BRANCH, `branch ${branch} has uncommitted changes: commit or reset them first`, {
+        details: { branch },
+      })
+    const head = await ctx.objects.readCommit(b.head)
+    const p = await plan(head)
+    if (p === 'up-to-date') return { commit: head, upToDate: true }
+    const { changes, conflicts } = await threeWayChanges(ctx.objects, p.baseRoot, p.theirsRoot, head.root, p.strategy)
+    if (conflicts.length) throw mergeConflict(branch, p.operation, conflicts)
+    const { root } = await applyChanges(ctx.objects, head.root, changes)
+    const parents = p.parents(head.id)
+    const generation = 1 + Math.max(...(await Promise.all(parents.map(async (id) => (await ctx.objects.readCommit(id)).generation))))
+    const commit = await ctx.objects.writeCommit({
+      parents, root, message: p.message, author: p.author, metadata: p.metadata, createdAt: ctx.clock.now(), generation,
+    })
+    const moved = await ctx.refs.updateBranch(b, { ...stateOf(b), head: commit.id }, {
+      ref: `branch:${branch}`, old: b.head, new: commit.id, operation: p.operation, author: p.author, message: p.message, at: commit.createdAt,
+    })
+    return moved ? { commit, upToDate: false } : LOST_RACE
+  })
+}
+
+function mergeConflict(branch: string, operation: string, conflicts: Conflict[]): VarveError {
+  const shown = conflicts.slice(0, 5).map((c) => c.path).join(', ')
+  const more = conflicts.length > 5 ? ` and ${conflicts.length - 5} more` : ''
+  return new VarveError(
+    ErrorCodes.MERGE_CONFLICT,
+    `${operation} into ${branch}: ${conflicts.length} path${conflicts.length === 1 ? '' : 's'} conflict (${shown}${more})`,
+    { details: { branch, conflicts } },
+  )
+}

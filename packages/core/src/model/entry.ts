@@ -1,0 +1,51 @@
+import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+
+/** One file of a dataset as a commit or a staging area sees it. */
+export interface Entry {
+  readonly path: string
+  /** SHA-256 of the content, lowercase hex: where the bytes live in the block store. */
+  readonly address: string
+  readonly size: number
+  readonly lastModified: number
+  readonly contentType?: string
+  /** User metadata, as S3 keeps it: string keys to string values. */
+  readonly metadata?: Readonly<Record<string, string>>
+}
+
+const MAX_METADATA_BYTES = 16 * 1024
+
+export function validateMetadata(metadata: unknown): Record<string, string> | undefined {
+  if (metadata === undefined || metadata === null) return undefined
+  if (typeof metadata !== 'object' || Array.isArray(metadata))
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'metadata must be an object of string values')
+  const out: Record<string, string> = {}
+  let bytes = 0
+  for (const key of Object.keys(metadata).sort()) {
+    const value = (metadata as Record<string, unknown>)[key]
+    if (typeof value !== 'string')
+      throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `metadata value for ${JSON.stringify(key)} must be a string`)
+    bytes += key.length + value.length
+    out[key] = value
+  }
+  if (bytes > MAX_METADATA_BYTES)
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `metadata is larger than ${MAX_METADATA_BYTES} bytes`)
+  return Object.keys(out).length ? out : undefined
+}
+
+/** Two entries describe the same file content, whatever their timestamps. */
+export function sameContent(a: Entry, b: Entry): boolean {
+  return (
+    a.address === b.address &&
+    a.size === b.size &&
+    (a.contentType ?? null) === (b.contentType ?? null) &&
+    sameMetadata(a.metadata, b.metadata)
+  )
+}
+
+function sameMetadata(a?: Readonly<Record<string, string>>, b?: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true
+  const ka = a ? Object.keys(a) : []
+  const kb = b ? Object.keys(b) : []
+  if (ka.length !== kb.length) return false
+  return ka.every((k) => b?.[k] === a?.[k])
+}

@@ -1,0 +1,9 @@
+/** Where each kind of object lives in the block store (see docs/decisions/0001-storage-layout.md). */
+export const keys = {
+  manifest: 'varve.json',
+  data: (address: string) => `data/${address.slice(0, 2)}/${address.slice(2, 4)}/${address}`,
+  node: (id: string) => `tree/${id.slice(0, 2)}/${id}`,
+  commit: (id: string) => `commit/${id.slice(0, 2)}/${id}`,
+  commitPrefix: (hexPrefix: string) => `commit/${hexPrefix.slice(0, 2)}/${hexPrefix}`,
+  temp: (name: string) => `tmp/${name}`,
+} as const

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto'
+import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+import { decodeCommit, makeCommit, type Commit, type CommitFields } from '../model/commit.js'
+import { sha256Hex } from '../model/hash.js'
+import { decodeTreeNode, encodeTreeNode, type TreeNode } from '../model/tree-node.js'
+import type { BlockStore } from '../stores/block-store.js'
+import type { RandomSource } from '../util/clock.js'
+import { LruCache } from '../util/lru-cache.js'
+import { readHead, toChunks, type DataSource } from './byte-source.js'
+import { keys } from './keys.js'
+
+/** Objects up to this size are hashed in memory and written once; larger ones stream through a temp key. */
+const IN_MEMORY_LIMIT = 8 * 1024 * 1024
+
+export interface ObjectStoreOptions {
+  readonly random: RandomSource
+  /** Bytes of decoded tree nodes and commits kept in memory (default 64 MiB). */
+  readonly cacheBytes?: number
+}
+
+/**
+ * Content-addressed objects over a BlockStore: data (SHA-256 of the bytes, computed while streaming),
+ * tree nodes and commits. Every read re-hashes what it got, so silent corruption is raised as
+ * CORRUPT_OBJECT instead of being returned. Decoded nodes and commits are cached: they never change.
+ */
+export class ObjectStore {
+  readonly #cache: LruCache<string, TreeNode | Commit>
+
+  constructor(readonly blocks: BlockStore, private readonly options: ObjectStoreOptions) {
+    this.#cache = new LruCache(options.cacheBytes ?? 64 * 1024 * 1024)
+  }
+
+  async writeData(source: DataSource): Promise<{ address: string; size: number }> {
+    const chunks = toChunks(source)
+    if (chunks instanceof Uint8Array) return this.#writeSmall(chunks)
+    const { head, headBytes, rest } = await readHead(chunks, IN_MEMORY_LIMIT)
+    if (rest === null) return this.#writeSmall(head.length === 1 ? head[0]! : Buffer.concat(head, headBytes))
+    return this.#writeLarge(head, rest)
+  }
+
+  async #writeSmall(bytes: Uint8Array): Promise<{ address: string; size: number }> {
+    const address = sha256Hex(bytes)
+    await this.blocks.put(keys.data(address), bytes, { ifAbsent: true })
+    return { address, size: bytes.byteLength }
+  }
+
+  async #writeLarge(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): Promise<{ address: string; size: number }> {
+    const hash = createHash('sha256')
+    let size = 0
+    async function* hashed(): AsyncIterable<Uint8Array> {
+      for (const chunk of head) {
+        hash.update(chunk)
+        size += chunk.byteLength
+        yield chunk
+      }
+      for (;;) {
+        const { done, value } = await rest.next()
+        if (done) return
+        if (!(value instanceof Uint8Array))
+          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'stream chunks must be bytes (Uint8Array/Buffer)')
+        hash.update(value)
+        size += value.byteLength
+        yield value
+      }
+    }
+    const temp = keys.temp(`${Date.now()}-${this.options.random.hex(12)}`)
+    try {
+      await this.blocks.put(temp, hashed())
+    } catch (err) {
+      await this.blocks.delete(temp).catch(() => {})
+      throw err
+    }
+    const address = hash.digest('hex')
+    if (await this.blocks.head(keys.data(address))) await this.blocks.delete(temp)
+    else await this.blocks.rename(temp, keys.data(address))
+    return { address, size }
+  }
+
+  async hasData(address: string): Promise<boolean> {
+    return (await this.blocks.head(keys.data(address))) !== undefined
+  }
+
+  async readData(address: string, path?: string): Promise<Uint8Array> {
+    const bytes = await this.blocks.get(keys.data(address))
+    if (bytes === undefined) throw missing('data object', address, path)
+    if (sha256Hex(bytes) !== address) throw corrupt('data object', address, path)
+    return bytes
+  }
+
+  /** Streams an object; the stream fails with CORRUPT_OBJECT at its end if the bytes do not match. */
+  async readDataStream(address: string, path?: string): Promise<AsyncIterable<Uint8Array>> {
+    const stream = await this.blocks.getStream(keys.data(address))
+    if (stream === undefined) throw missing('data object', address, path)
+    return (async function* verified() {
+      const hash = createHash('sha256')
+      for await (const chunk of stream) {
+        hash.update(chunk)
+        yield chunk
+      }
+      if (hash.digest('hex') !== address) throw corrupt('data object', address, path)
+    })()
+  }
+
+  /** Computes the node's id now and writes it in the background; await `written` before relying on it. */
+  writeNodeDeferred(node: TreeNode): { id: string; written: Promise<unknown> } {
+    const bytes = encodeTreeNode(node)
+    const id = sha256Hex(bytes)
+    this.#cache.set(id, node, bytes.byteLength)
+    return { id, written: this.blocks.put(keys.node(id), bytes, { ifAbsent: true }) }
+  }
+
+  async writeNode(node: TreeNode): Promise<string> {
+    const { id, written } = this.writeNodeDeferred(node)
+    await written
+    return id
+  }
+
+  async readNode(id: string): Promise<TreeNode> {
+    const hit = this.#cache.get(id)
+    if (hit !== undefined) return hit as TreeNode
+    const bytes = await this.blocks.get(keys.node(id))
+    if (bytes === undefined) throw missing('tree node', id)
+    if (sha256Hex(bytes) !== id) throw corrupt('tree node', id)
+    const node = decodeTreeNode(bytes, id)
+    this.#cache.set(id, node, bytes.byteLength)
+    return node
+  }
+
+  async writeCommit(fields: CommitFields): Promise<Commit> {
+    const { commit, bytes } = makeCommit(fields)
+    await this.blocks.put(keys.commit(commit.id), bytes, { ifAbsent: true })
+    this.#cache.set(commit.id, commit, bytes.byteLength)
+    return commit
+  }
+
+  async readCommit(id: string): Promise<Commit> {
+    const hit = this.#cache.get(id)
+    if (hit !== undefined) return hit as Commit
+    const bytes = await this.blocks.get(keys.commit(id))
+    if (bytes === undefined) throw missing('commit', id)
+    if (sha256Hex(bytes) !== id) throw corrupt('commit', id)
+    const commit = decodeCommit(bytes, id)
+    this.#cache.set(id, commit, bytes.byteLength)
+    return commit
+  }
+
+  async hasCommit(id: string): Promise<boolean> {
+    return this.#cache.get(id) !== undefined || (await this.blocks.head(keys.commit(id))) !== undefined
+  }
+
+  /** Ids of stored commits that start with `hexPrefix` (at least 2 hex digits). */
+  async *commitIdsWithPrefix(hexPrefix: string): AsyncIterable<string> {
+    for await (const info of this.blocks.list(keys.commitPrefix(hexPrefix))) yield info.key.slice(info.key.lastIndexOf('/') + 1)
+  }
+}
+
+function missing(kind: string, id: string, path?: string) {
+  return new VarveError(ErrorCodes.NOT_FOUND, `${kind} ${id}${path ? ` (${path})` : ''} is missing from the block store`, {
+    details: { object: id, ...(path ? { path } : {}) },
+  })
+}
+
+function corrupt(kind: string, id: string, path?: string) {
+  return new VarveError(
+    ErrorCodes.CORRUPT_OBJECT,
+    `${kind} ${id}${path ? ` (${path})` : ''} is corrupt: its bytes no longer hash to its address`,
+    { details: { object: id, ...(path ? { path } : {}) } },
+  )
+}

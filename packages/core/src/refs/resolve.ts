@@ -1,0 +1,74 @@
+import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+import { isObjectId } from '../model/hash.js'
+import type { RepoContext } from '../repository/context.js'
+
+export const MIN_PREFIX = 4
+
+/**
+ * Resolves a revision to a commit id: a branch (its head), a tag, a full id or a unique id prefix of
+ * at least 4 hex digits, each optionally followed by git's `~N` (N-th first-parent ancestor) and
+ * `^N` (N-th parent; `^` = `^1`) suffixes, e.g. `main~2`, `v1^2`, `3fa9c0~1^`.
+ */
+export async function resolveRevision(ctx: RepoContext, revision: string): Promise<string> {
+  if (typeof revision !== 'string' || revision.length === 0)
+    throw new VarveError(ErrorCodes.INVALID_REF, 'a revision must be a non-empty string', { details: { ref: revision } })
+  const cut = revision.search(/[~^]/)
+  const base = cut < 0 ? revision : revision.slice(0, cut)
+  const steps = parseSuffixes(revision, cut < 0 ? '' : revision.slice(cut))
+  let id = await resolveBase(ctx, base, revision)
+  for (const step of steps) {
+    for (let n = 0; n < step.count; n++) {
+      const c = await ctx.objects.readCommit(id)
+      const parent = c.parents[step.kind === '~' ? 0 : step.parent - 1]
+      if (parent === undefined)
+        throw new VarveError(ErrorCodes.NOT_FOUND, `${revision}: commit ${id.slice(0, 12)} has no such parent`, {
+          details: { ref: revision, commit: id },
+        })
+      id = parent
+      if (step.kind === '^') break
+    }
+  }
+  return id
+}
+
+type Step = { kind: '~'; count: number } | { kind: '^'; count: 1; parent: number }
+
+function parseSuffixes(revision: string, suffix: string): Step[] {
+  const steps: Step[] = []
+  const re = /([~^])(\d*)/y
+  let pos = 0
+  while (pos < suffix.length) {
+    re.lastIndex = pos
+    const m = re.exec(suffix)
+    if (!m) throw new VarveError(ErrorCodes.INVALID_REF, `cannot parse revision ${JSON.stringify(revision)}`, { details: { ref: revision } })
+    const n = m[2] === '' ? 1 : Number(m[2])
+    if (!Number.isSafeInteger(n) || n > 1e9) throw new VarveError(ErrorCodes.INVALID_REF, `revision ${revision}: number too large`)
+    if (m[1] === '~') steps.push({ kind: '~', count: n })
+    else if (n === 0) {
+      /* ^0 is the commit itself */
+    } else steps.push({ kind: '^', count: 1, parent: n })
+    pos = re.lastIndex
+  }
+  return steps
+}
+
+async function resolveBase(ctx: RepoContext, base: string, revision: string): Promise<string> {
+  if (base.length === 0) throw new VarveError(ErrorCodes.INVALID_REF, `revision ${JSON.stringify(revision)} names no ref`, { details: { ref: revision } })
+  const branch = await ctx.refs.getBranch(base)
+  if (branch) return branch.head
+  const tag = await ctx.refs.getTag(base)
+  if (tag) return tag.commit
+  if (isObjectId(base)) {
+    if (await ctx.objects.hasCommit(base)) return base
+  } else if (/^[0-9a-f]+$/.test(base) && base.length >= MIN_PREFIX) {
+    const found: string[] = []
+    for await (const id of ctx.objects.commitIdsWithPrefix(base)) {
+      found.push(id)
+      if (found.length > 10) break
+    }
+    if (found.length === 1) return found[0]!
+    if (found.length > 1)
+      throw new VarveError(ErrorCodes.AMBIGUOUS_REF, `commit prefix ${base} is ambiguous`, { details: { ref: base, candidates: found } })
+  }
+  throw new VarveError(ErrorCodes.NOT_FOUND, `no branch, tag or commit named ${JSON.stringify(base)}`, { details: { ref: revision } })
+}

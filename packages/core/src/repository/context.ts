@@ -1,0 +1,19 @@
+import type { ObjectStore } from '../objects/object-store.js'
+import type { BlockStore } from '../stores/block-store.js'
+import type { RefStore } from '../stores/ref-store.js'
+import type { Clock, RandomSource } from '../util/clock.js'
+import type { RetryPolicy } from '../util/retry.js'
+
+/** What every engine operation needs; built once per open repository. */
+export interface RepoContext {
+  readonly blocks: BlockStore
+  readonly refs: RefStore
+  readonly objects: ObjectStore
+  readonly clock: Clock
+  readonly random: RandomSource
+  readonly retry: RetryPolicy
+  readonly defaultBranch: string
+  readonly defaultAuthor: string
+}
+
+export const newStagingToken = (ctx: RepoContext) => `st-${ctx.clock.now().toString(36)}-${ctx.random.hex(10)}`

@@ -1,0 +1,35 @@
+import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+
+/**
+ * The public boundary: every error that leaves the library is a VarveError. Storage and system
+ * errors (EACCES, ENOSPC, a network failure) become UNAVAILABLE with the original as `cause`.
+ */
+export function toVarveError(operation: string, err: unknown): VarveError {
+  if (err instanceof VarveError) return err
+  const e = err as { code?: string; message?: string }
+  const sys = typeof e?.code === 'string' ? ` (${e.code})` : ''
+  return new VarveError(ErrorCodes.UNAVAILABLE, `${operation} failed${sys}: ${e?.message ?? String(err)}`, {
+    cause: err,
+    details: { operation },
+  })
+}
+
+export async function guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw toVarveError(operation, err)
+  }
+}
+
+export function guardIterable<T>(operation: string, fn: () => AsyncIterable<T>): AsyncIterable<T> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        yield* fn()
+      } catch (err) {
+        throw toVarveError(operation, err)
+      }
+    },
+  }
+}

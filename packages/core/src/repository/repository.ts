@@ -1,0 +1,558 @@
+import os from 'node:os'
+import { Readable } from 'node:stream'
+import { commitStaged, dropTokens, mustGetBranch, stateOf, type CommitOptions } from '../commits/commit-staged.js'
+import { mergeBase, walkHistory, type LogOptions } from '../commits/history.js'
+import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+import type { Commit } from '../model/commit.js'
+import { sameContent, validateMetadata, type Entry } from '../model/entry.js'
+import { applyThreeWayToBranch } from '../merge/apply-to-branch.js'
+import type { Conflict, MergeStrategy } from '../merge/three-way.js'
+import type { DataSource } from '../objects/byte-source.js'
+import { ObjectStore } from '../objects/object-store.js'
+import { resolveRevision } from '../refs/resolve.js'
+import { getOnBranch, isDirty, mergedStaged, scanView, stagingTokens } from '../staging/branch-view.js'
+import { stageChanges } from '../staging/stage-changes.js'
+import type { BranchRecord, RefLogRecord, TagRecord } from '../stores/ref-store.js'
+import { emptyTree } from '../tree/apply-changes.js'
+import { diffTrees, type DiffEntry } from '../tree/tree-diff.js'
+import { getEntry } from '../tree/tree-reader.js'
+import type { JsonValue } from '../util/canonical-json.js'
+import { systemClock, systemRandom, type Clock, type RandomSource } from '../util/clock.js'
+import { comparePaths, prefixUpperBound, validatePath, validatePrefix } from '../util/paths.js'
+import { validateRefName } from '../util/ref-names.js'
+import { defaultRetryPolicy, LOST_RACE, retryOnLostRace, type RetryPolicy } from '../util/retry.js'
+import { newStagingToken, type RepoContext } from './context.js'
+import { FORMAT_VERSION, readManifest, writeManifest } from './manifest.js'
+import { openStores, type StoreSet } from './open-stores.js'
+import { guard, guardIterable } from './guard.js'
+
+export interface RepositoryOptions {
+  /** Author recorded when an operation names none (default: the OS user name). */
+  readonly author?: string
+  /** Branch `init` creates (default 'main'). */
+  readonly defaultBranch?: string
+  readonly clock?: Clock
+  readonly random?: RandomSource
+  readonly retry?: Partial<RetryPolicy>
+  /** Memory for decoded tree nodes and commits (default 64 MiB). */
+  readonly cacheBytes?: number
+  /** Local store only: fsync objects before they become visible (default true). */
+  readonly durable?: boolean
+  /** Adapter options, e.g. `s3: { endpoint, region, credentials, forcePathStyle }`. */
+  readonly [adapterOption: string]: unknown
+}
+
+export type RepositoryLocation = string | StoreSet
+
+export interface BranchInfo {
+  readonly name: string
+  readonly head: string
+}
+
+export type ListItem = ({ readonly type: 'object' } & Entry) | { readonly type: 'prefix'; readonly path: string }
+
+export interface ListOptions {
+  /** Only paths starting with this. */
+  readonly prefix?: string
+  /** Only paths strictly after this (for paging). */
+  readonly after?: string
+  /** Group paths that continue past this string after the prefix into one 'prefix' item (like S3). */
+  readonly delimiter?: string
+  readonly limit?: number
+}
+
+export interface PutOptions {
+  readonly metadata?: Record<string, string>
+  readonly contentType?: string
+}
+
+export interface UncommittedChange {
+  readonly path: string
+  readonly type: 'added' | 'removed' | 'changed'
+  /** The staged entry (absent for 'removed'). */
+  readonly entry?: Entry
+}
+
+export interface MergeOptions {
+  readonly strategy?: MergeStrategy
+  readonly message?: string
+  readonly author?: string
+  readonly metadata?: Record<string, JsonValue>
+}
+
+export interface MergeResult {
+  /** The merge commit, or the unchanged head when there was nothing to merge. */
+  readonly commit: Commit
+  /** True when the destination already contained the source: no commit was made. */
+  readonly upToDate: boolean
+}
+
+export interface AuthorOptions {
+  readonly author?: string
+  readonly message?: string
+  readonly metadata?: Record<string, JsonValue>
+}
+
+export type { Conflict, MergeStrategy }
+
+/** A versioned dataset repository. Obtain one with `Repository.init` or `Repository.open`. */
+export class Repository {
+  readonly #ctx: RepoContext
+  readonly location: string
+
+  private constructor(ctx: RepoContext, location: string) {
+    this.#ctx = ctx
+    this.location = location
+  }
+
+  get defaultBranch(): string {
+    return this.#ctx.defaultBranch
+  }
+
+  /** Creates a repository (a folder, a `scheme://` location, or explicit stores) with an empty default branch. */
+  static async init(location: RepositoryLocation, options: RepositoryOptions = {}): Promise<Repository> {
+    return guard('init', async () => {
+      const defaultBranch = validateRefName(options.defaultBranch ?? 'main')
+      const stores = await resolveStores(location, options, true)
+      const name = describe(location)
+      const existing = await readManifest(stores.blocks, name).catch((e) => (VarveError.is(e, ErrorCodes.NOT_A_REPOSITORY) ? undefined : Promise.reject(e)))
+      if (existing) {
+        await stores.refs.close?.()
+        throw new VarveError(ErrorCodes.REPOSITORY_EXISTS, `${name} already holds a Varve repository`, { details: { location: name } })
+      }
+      const ctx = makeContext(stores, options, defaultBranch)
+      // Objects first, then the branch, then the manifest: an interrupted init can simply be run again.
+      const root = await emptyTree(ctx.objects)
+      const commit = await ctx.objects.writeCommit({
+        parents: [], root, message: 'Repository created', author: ctx.defaultAuthor, metadata: {}, createdAt: ctx.clock.now(), generation: 1,
+      })
+      await ctx.refs
+        .createBranch(
+          { name: defaultBranch, head: commit.id, stagingToken: newStagingToken(ctx), sealedTokens: [] },
+          { ref: `branch:${defaultBranch}`, old: null, new: commit.id, operation: 'create', author: ctx.defaultAuthor, at: commit.createdAt },
+        )
+        .catch((e) => (VarveError.is(e, ErrorCodes.BRANCH_EXISTS) ? undefined : Promise.reject(e)))
+      await writeManifest(stores.blocks, { format: 'varve', version: FORMAT_VERSION, defaultBranch, createdAt: commit.createdAt })
+      return new Repository(ctx, name)
+    })
+  }
+
+  /** Opens an existing repository; NOT_A_REPOSITORY if the location holds none. */
+  static async open(location: RepositoryLocation, options: RepositoryOptions = {}): Promise<Repository> {
+    return guard('open', async () => {
+      const stores = await resolveStores(location, options, false)
+      const name = describe(location)
+      let manifest
+      try {
+        manifest = await readManifest(stores.blocks, name)
+      } catch (e) {
+        await stores.refs.close?.()
+        throw e
+      }
+      return new Repository(makeContext(stores, options, manifest.defaultBranch), name)
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.#ctx.refs.close?.()
+    await this.#ctx.blocks.close?.()
+  }
+
+  // ---- branches and tags -------------------------------------------------------------------------
+
+  /** Creates a branch at a revision (default: the default branch). O(1): nothing is copied. */
+  async createBranch(name: string, options: { from?: string; author?: string } = {}): Promise<BranchInfo> {
+    return guard('createBranch', async () => {
+      validateRefName(name)
+      const head = await this.resolve(options.from ?? this.defaultBranch)
+      const author = options.author ?? this.#ctx.defaultAuthor
+      await this.#ctx.refs.createBranch(
+        { name, head, stagingToken: newStagingToken(this.#ctx), sealedTokens: [] },
+        { ref: `branch:${name}`, old: null, new: head, operation: 'create', author, at: this.#ctx.clock.now(), message: `from ${options.from ?? this.defaultBranch}` },
+      )
+      return { name, head }
+    })
+  }
+
+  /** Deletes a branch and its uncommitted changes. The default branch cannot be deleted. */
+  async deleteBranch(name: string, options: { author?: string } = {}): Promise<void> {
+    return guard('deleteBranch', async () => {
+      validateRefName(name)
+      if (name === this.defaultBranch)
+        throw new VarveError(ErrorCodes.DEFAULT_BRANCH, `${name} is the default branch and cannot be deleted`, { details: { branch: name } })
+      const ctx = this.#ctx
+      const tokens = await retryOnLostRace(`delete ${name}`, ctx.retry, ctx.random, async () => {
+        const b = await mustGetBranch(ctx, name)
+        const ok = await ctx.refs.deleteBranch(b, {
+          ref: `branch:${name}`, old: b.head, new: null, operation: 'delete', author: options.author ?? ctx.defaultAuthor, at: ctx.clock.now(),
+        })
+        return ok ? stagingTokens(b) : LOST_RACE
+      })
+      await dropTokens(ctx, tokens)
+    })
+  }
+
+  async getBranch(name: string): Promise<BranchInfo & { dirty: boolean }> {
+    return guard('getBranch', async () => {
+      validateRefName(name)
+      const b = await mustGetBranch(this.#ctx, name)
+      return { name: b.name, head: b.head, dirty: await isDirty(this.#ctx, b) }
+    })
+  }
+
+  branches(): AsyncIterable<BranchInfo> {
+    const refs = this.#ctx.refs
+    return guardIterable('branches', async function* () {
+      for await (const b of refs.listBranches()) yield { name: b.name, head: b.head }
+    })
+  }
+
+  /** Creates a tag at a revision. Tags never move. */
+  async createTag(name: string, revision: string, options: { author?: string } = {}): Promise<TagRecord> {
+    return guard('createTag', async () => {
+      validateRefName(name, 'tag')
+      const commit = await this.resolve(revision)
+      const tag = { name, commit, createdAt: this.#ctx.clock.now() }
+      await this.#ctx.refs.createTag(tag, {
+        ref: `tag:${name}`, old: null, new: commit, operation: 'create', author: options.author ?? this.#ctx.defaultAuthor, at: tag.createdAt,
+      })
+      return tag
+    })
+  }
+
+  async deleteTag(name: string, options: { author?: string } = {}): Promise<void> {
+    return guard('deleteTag', async () => {
+      validateRefName(name, 'tag')
+      const tag = await this.#ctx.refs.getTag(name)
+      if (!tag) throw new VarveError(ErrorCodes.NOT_FOUND, `tag ${name} not found`, { details: { tag: name } })
+      await this.#ctx.refs.deleteTag(name, {
+        ref: `tag:${name}`, old: tag.commit, new: null, operation: 'delete', author: options.author ?? this.#ctx.defaultAuthor, at: this.#ctx.clock.now(),
+      })
+    })
+  }
+
+  tags(): AsyncIterable<TagRecord> {
+    const refs = this.#ctx.refs
+    return guardIterable('tags', () => refs.listTags())
+  }
+
+  // ---- writing -------------------------------------------------------------------------------------
+
+  /** Stores the data (hashed while streaming, stored once per distinct content) and stages it on the branch. */
+  async put(branch: string, path: string, data: DataSource, options: PutOptions = {}): Promise<Entry> {
+    return guard('put', async () => {
+      validateRefName(branch)
+      validatePath(path)
+      const metadata = validateMetadata(options.metadata)
+      if (options.contentType !== undefined && typeof options.contentType !== 'string')
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'contentType must be a string')
+      await mustGetBranch(this.#ctx, branch) // fail before uploading gigabytes to a missing branch
+      const { address, size } = await this.#ctx.objects.writeData(data)
+      const entry: Entry = {
+        path, address, size, lastModified: this.#ctx.clock.now(),
+        ...(options.contentType ? { contentType: options.contentType } : {}),
+        ...(metadata ? { metadata } : {}),
+      }
+      await stageChanges(this.#ctx, branch, [{ path, entry }])
+      return entry
+    })
+  }
+
+  /** Stages the removal of a path; NOT_FOUND when the branch does not have it. */
+  async delete(branch: string, path: string): Promise<void> {
+    return guard('delete', async () => {
+      validateRefName(branch)
+      validatePath(path)
+      const b = await mustGetBranch(this.#ctx, branch)
+      if (!(await getOnBranch(this.#ctx, b, path)))
+        throw new VarveError(ErrorCodes.NOT_FOUND, `${branch}:${path} not found`, { details: { branch, path } })
+      await stageChanges(this.#ctx, branch, [{ path, entry: null }])
+    })
+  }
+
+  /** What a commit of the branch would change now, in path order. */
+  uncommitted(branch: string, options: { prefix?: string } = {}): AsyncIterable<UncommittedChange> {
+    const ctx = this.#ctx
+    return guardIterable('uncommitted', async function* () {
+      validateRefName(branch)
+      const prefix = validatePrefix(options.prefix)
+      const b = await mustGetBranch(ctx, branch)
+      const head = await ctx.objects.readCommit(b.head)
+      for await (const c of mergedStaged(ctx, stagingTokens(b), prefix ? { prefix } : {})) {
+        const old = await getEntry(ctx.objects, head.root, c.path)
+        if (c.entry === null) {
+          if (old) yield { path: c.path, type: 'removed' as const }
+        } else if (!old) yield { path: c.path, type: 'added' as const, entry: c.entry }
+        else if (!sameContent(old, c.entry)) yield { path: c.path, type: 'changed' as const, entry: c.entry }
+      }
+    })
+  }
+
+  /** Commits everything staged on the branch. NOTHING_TO_COMMIT unless `allowEmpty`. */
+  async commit(branch: string, options: CommitOptions): Promise<Commit> {
+    return guard('commit', async () => {
+      validateRefName(branch)
+      if (!options || typeof options.message !== 'string')
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'commit needs a message')
+      return commitStaged(this.#ctx, branch, options)
+    })
+  }
+
+  // ---- reading -------------------------------------------------------------------------------------
+
+  /** The commit id a revision names (branch, tag, id or unique prefix, with `~N` / `^N`). */
+  async resolve(revision: string): Promise<string> {
+    return guard('resolve', () => resolveRevision(this.#ctx, revision))
+  }
+
+  async getCommit(revision: string): Promise<Commit> {
+    return guard('getCommit', async () => this.#ctx.objects.readCommit(await resolveRevision(this.#ctx, revision)))
+  }
+
+  /** The entry at `path`: on a branch including uncommitted changes, else at the commit. */
+  async stat(ref: string, path: string): Promise<Entry> {
+    return guard('stat', async () => {
+      validatePath(path)
+      const entry = await this.#entryAt(ref, path)
+      if (!entry) throw new VarveError(ErrorCodes.NOT_FOUND, `${ref}:${path} not found`, { details: { ref, path } })
+      return entry
+    })
+  }
+
+  /** The whole content, verified against its address (CORRUPT_OBJECT if it no longer matches). */
+  async get(ref: string, path: string): Promise<Uint8Array> {
+    return guard('get', async () => {
+      const entry = await this.stat(ref, path)
+      return this.#ctx.objects.readData(entry.address, path)
+    })
+  }
+
+  /** The content as a stream; it fails with CORRUPT_OBJECT at its end if the bytes do not match. */
+  async getStream(ref: string, path: string): Promise<Readable> {
+    return guard('getStream', async () => {
+      const entry = await this.stat(ref, path)
+      return Readable.from(await this.#ctx.objects.readDataStream(entry.address, path), { objectMode: false })
+    })
+  }
+
+  /** Entries (and with `delimiter`, common prefixes) in path order, streamed. */
+  list(ref: string, options: ListOptions = {}): AsyncIterable<ListItem> {
+    return guardIterable('list', () => this.#list(ref, options))
+  }
+
+  async *#list(ref: string, options: ListOptions): AsyncGenerator<ListItem> {
+    const prefix = validatePrefix(options.prefix)
+    const delimiter = options.delimiter ?? ''
+    if (typeof delimiter !== 'string') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'delimiter must be a string')
+    let left = options.limit ?? Infinity
+    const view = await this.#view(ref)
+    let from = prefix
+    let exclusive = false
+    if (options.after !== undefined && comparePaths(options.after, prefix) >= 0) {
+      from = options.after
+      exclusive = true
+    }
+    let lastPrefix: string | undefined
+    scan: for (;;) {
+      for await (const batch of scanView(this.#ctx, view.root, view.tokens, { from, exclusive, prefix })) {
+        for (const e of batch) {
+          if (!e.path.startsWith(prefix)) {
+            if (comparePaths(e.path, prefix) > 0) return
+            continue
+          }
+          if (left <= 0) return
+          if (delimiter) {
+            const cut = e.path.indexOf(delimiter, prefix.length)
+            if (cut >= 0) {
+              const common = e.path.slice(0, cut + delimiter.length)
+              if (common === lastPrefix) continue
+              lastPrefix = common
+              left--
+              yield { type: 'prefix', path: common }
+              from = prefixUpperBound(common)
+              exclusive = true
+              continue scan // skip everything under the common prefix without reading it
+            }
+          }
+          left--
+          yield { type: 'object', ...e }
+        }
+      }
+      return
+    }
+  }
+
+  /** Differences between two revisions' trees, in path order. Cost grows with the changed nodes. */
+  diff(left: string, right: string, options: { prefix?: string } = {}): AsyncIterable<DiffEntry> {
+    const ctx = this.#ctx
+    return guardIterable('diff', async function* () {
+      const prefix = validatePrefix(options.prefix)
+      const [a, b] = await Promise.all([resolveRevision(ctx, left), resolveRevision(ctx, right)])
+      const [ca, cb] = await Promise.all([ctx.objects.readCommit(a), ctx.objects.readCommit(b)])
+      for await (const d of diffTrees(ctx.objects, ca.root, cb.root)) if (d.path.startsWith(prefix)) yield d
+    })
+  }
+
+  /** Commits reachable from a revision, newest first, each once. */
+  log(revision: string, options: LogOptions = {}): AsyncIterable<Commit> {
+    const ctx = this.#ctx
+    return guardIterable('log', async function* () {
+      yield* walkHistory(ctx.objects, await resolveRevision(ctx, revision), options)
+    })
+  }
+
+  /** Every recorded move of a branch (or, if no branch has that name, a tag), newest first. */
+  refLog(name: string, options: { limit?: number } = {}): AsyncIterable<RefLogRecord> {
+    const refs = this.#ctx.refs
+    return guardIterable('refLog', async function* () {
+      let any = false
+      for await (const r of refs.listRefLog(`branch:${name}`, options)) {
+        any = true
+        yield r
+      }
+      if (!any) yield* refs.listRefLog(`tag:${name}`, options)
+    })
+  }
+
+  // ---- merging and rollback ------------------------------------------------------------------------
+
+  /** Three-way merge of a revision into a clean branch; a merge commit has two parents. */
+  async merge(source: string, destination: string, options: MergeOptions = {}): Promise<MergeResult> {
+    return guard('merge', async () => {
+      validateRefName(destination)
+      const strategy = options.strategy ?? 'fail'
+      if (!['fail', 'source-wins', 'dest-wins'].includes(strategy))
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `unknown merge strategy ${JSON.stringify(strategy)}`)
+      const ctx = this.#ctx
+      const src = await resolveRevision(ctx, source)
+      const srcCommit = await ctx.objects.readCommit(src)
+      const author = options.author ?? ctx.defaultAuthor
+      return applyThreeWayToBranch(ctx, destination, async (head) => {
+        const base = await mergeBase(ctx.objects, src, head.id)
+        if (base === src) return 'up-to-date'
+        const baseRoot = base ? (await ctx.objects.readCommit(base)).root : await emptyTree(ctx.objects)
+        return {
+          baseRoot, theirsRoot: srcCommit.root, parents: (h) => [h, src], strategy, author, operation: 'merge',
+          message: options.message ?? `Merge ${source} into ${destination}`,
+          metadata: { ...(options.metadata ?? {}), 'varve.merge.source': source, 'varve.merge.strategy': strategy },
+        }
+      })
+    })
+  }
+
+  /** A new commit on the branch that undoes a commit's changes (for a merge: relative to `parent`, default 1). */
+  async revert(branch: string, revision: string, options: AuthorOptions & { parent?: number } = {}): Promise<Commit> {
+    return guard('revert', async () => {
+      validateRefName(branch)
+      const ctx = this.#ctx
+      const target = await ctx.objects.readCommit(await resolveRevision(ctx, revision))
+      const parentId = target.parents[(options.parent ?? 1) - 1]
+      if (!parentId)
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `commit ${target.id.slice(0, 12)} has no parent ${options.parent ?? 1} to revert to`)
+      const parent = await ctx.objects.readCommit(parentId)
+      const author = options.author ?? ctx.defaultAuthor
+      const { commit } = await applyThreeWayToBranch(ctx, branch, async () => ({
+        baseRoot: target.root, theirsRoot: parent.root, parents: (h) => [h], strategy: 'fail', author, operation: 'revert',
+        message: options.message ?? `Revert "${target.message}"`,
+        metadata: { ...(options.metadata ?? {}), 'varve.revert.commit': target.id },
+      }))
+      return commit
+    })
+  }
+
+  /** A new commit on the branch that applies one commit's changes (relative to its first parent). */
+  async cherryPick(branch: string, revision: string, options: AuthorOptions = {}): Promise<Commit> {
+    return guard('cherryPick', async () => {
+      validateRefName(branch)
+      const ctx = this.#ctx
+      const target = await ctx.objects.readCommit(await resolveRevision(ctx, revision))
+      const baseRoot = target.parents[0] ? (await ctx.objects.readCommit(target.parents[0])).root : await emptyTree(ctx.objects)
+      const author = options.author ?? ctx.defaultAuthor
+      const { commit } = await applyThreeWayToBranch(ctx, branch, async () => ({
+        baseRoot, theirsRoot: target.root, parents: (h) => [h], strategy: 'fail', author, operation: 'cherry-pick',
+        message: options.message ?? target.message,
+        metadata: { ...(options.metadata ?? {}), 'varve.cherry-pick.commit': target.id },
+      }))
+      return commit
+    })
+  }
+
+  /**
+   * Rollback: moves the branch to a revision, recorded in the ref log (which keeps the old head
+   * reachable by id). Refused on uncommitted changes unless `discardChanges`.
+   */
+  async reset(branch: string, revision: string, options: { author?: string; discardChanges?: boolean } = {}): Promise<BranchInfo> {
+    return guard('reset', async () => {
+      validateRefName(branch)
+      const ctx = this.#ctx
+      const target = await resolveRevision(ctx, revision)
+      const dropped = await retryOnLostRace(`reset ${branch}`, ctx.retry, ctx.random, async () => {
+        const b: BranchRecord = await mustGetBranch(ctx, branch)
+        const dirty = await isDirty(ctx, b)
+        if (dirty && !options.discardChanges)
+          throw new VarveError(ErrorCodes.DIRTY_BRANCH, `branch ${branch} has uncommitted changes (pass discardChanges to drop them)`, {
+            details: { branch },
+          })
+        const next = dirty ? { ...stateOf(b), head: target, stagingToken: newStagingToken(ctx), sealedTokens: [] } : { ...stateOf(b), head: target }
+        const ok = await ctx.refs.updateBranch(b, next, {
+          ref: `branch:${branch}`, old: b.head, new: target, operation: 'reset', author: options.author ?? ctx.defaultAuthor,
+          at: ctx.clock.now(), message: `reset to ${revision}`,
+        })
+        return ok ? (dirty ? stagingTokens(b) : []) : LOST_RACE
+      })
+      await dropTokens(ctx, dropped)
+      return { name: branch, head: target }
+    })
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------
+
+  /** A branch reads through its staging area; any other revision reads its commit's tree. */
+  async #view(ref: string): Promise<{ root: string; tokens: string[] }> {
+    if (typeof ref !== 'string' || !ref) throw new VarveError(ErrorCodes.INVALID_REF, 'a ref must be a non-empty string')
+    const b = /[~^]/.test(ref) ? undefined : await this.#ctx.refs.getBranch(ref)
+    if (b) return { root: (await this.#ctx.objects.readCommit(b.head)).root, tokens: stagingTokens(b) }
+    return { root: (await this.#ctx.objects.readCommit(await resolveRevision(this.#ctx, ref))).root, tokens: [] }
+  }
+
+  async #entryAt(ref: string, path: string): Promise<Entry | undefined> {
+    const b = typeof ref === 'string' && !/[~^]/.test(ref) ? await this.#ctx.refs.getBranch(ref) : undefined
+    if (b) return getOnBranch(this.#ctx, b, path)
+    const { root } = await this.#view(ref)
+    return getEntry(this.#ctx.objects, root, path)
+  }
+}
+
+async function resolveStores(location: RepositoryLocation, options: RepositoryOptions, create: boolean): Promise<StoreSet> {
+  if (typeof location === 'string') {
+    if (!location) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a repository location must not be empty')
+    return openStores(location, { ...options, create, random: options.random ?? systemRandom })
+  }
+  if (!location || typeof location !== 'object' || !location.blocks || !location.refs)
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a repository location is a path, a URL, or { blocks, refs }')
+  return location
+}
+
+const describe = (location: RepositoryLocation) => (typeof location === 'string' ? location : '(explicit stores)')
+
+function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch: string): RepoContext {
+  const random = options.random ?? systemRandom
+  return {
+    blocks: stores.blocks,
+    refs: stores.refs,
+    objects: new ObjectStore(stores.blocks, { random, ...(options.cacheBytes ? { cacheBytes: options.cacheBytes } : {}) }),
+    clock: options.clock ?? systemClock,
+    random,
+    retry: { ...defaultRetryPolicy, ...(options.retry ?? {}) },
+    defaultBranch,
+    defaultAuthor: options.author ?? safeUserName(),
+  }
+}
+
+function safeUserName(): string {
+  try {
+    return os.userInfo().username || 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}

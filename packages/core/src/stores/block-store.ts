@@ -1,0 +1,40 @@
+/**
+ * Bytes by key. Keys are '/'-separated ASCII (`[A-Za-z0-9._-]` segments); the engine chooses them.
+ * Everything the engine stores here is immutable once written, except the temporary keys it renames.
+ */
+export type ByteSource = Uint8Array | AsyncIterable<Uint8Array>
+
+export interface ObjectInfo {
+  readonly key: string
+  readonly size: number
+  /** When the object was written, in ms since the epoch (used by garbage collection's grace period). */
+  readonly lastModified: number
+}
+
+export interface PutOptions {
+  /** Write only if no object has this key; returns false (and writes nothing) when one does. */
+  readonly ifAbsent?: boolean
+}
+
+export interface BlockStore {
+  /**
+   * Stores `data` under `key`. A reader never sees a partial object: after a crash the key holds
+   * either nothing or all of the bytes. Returns false only for `ifAbsent` when the key existed.
+   */
+  put(key: string, data: ByteSource, options?: PutOptions): Promise<boolean>
+  /** The whole object, or undefined when there is none. */
+  get(key: string): Promise<Uint8Array | undefined>
+  /** The object as a stream of chunks, or undefined when there is none. */
+  getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined>
+  head(key: string): Promise<ObjectInfo | undefined>
+  /** Removes the object; removing a missing key is not an error. */
+  delete(key: string): Promise<void>
+  /** Every object whose key starts with `prefix` (a raw string prefix, not a folder), in key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>
+  /**
+   * Gives the object at `from` the key `to` and removes `from`. If `to` already exists it is kept
+   * (callers only rename onto content-addressed keys, where equal keys mean equal bytes).
+   */
+  rename(from: string, to: string): Promise<void>
+  close?(): Promise<void>
+}

@@ -1,0 +1,187 @@
+import { createReadStream } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+import { systemRandom, type RandomSource } from '../util/clock.js'
+import type { BlockStore, ByteSource, ObjectInfo, PutOptions } from './block-store.js'
+
+export interface LocalBlockStoreOptions {
+  /** fsync every object before it becomes visible (default true). Off only for throwaway data. */
+  readonly durable?: boolean
+  readonly random?: RandomSource
+}
+
+const KEY_RE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/
+const TMP_DIR = '.tmp'
+
+export function validateBlockKey(key: string): string {
+  if (!KEY_RE.test(key) || key.split('/').some((s) => s === '.' || s === '..') || key.startsWith(TMP_DIR))
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `invalid block key ${JSON.stringify(key)}`)
+  return key
+}
+
+/**
+ * A block store in a directory: one file per key. Every write goes to a temp file, is fsynced and is
+ * then renamed (or hard-linked, for put-if-absent) into place, so a crash never leaves a partial
+ * object under its final name.
+ */
+export class LocalBlockStore implements BlockStore {
+  readonly root: string
+  readonly #durable: boolean
+  readonly #random: RandomSource
+  readonly #knownDirs = new Set<string>()
+
+  constructor(root: string, options: LocalBlockStoreOptions = {}) {
+    this.root = path.resolve(root)
+    this.#durable = options.durable ?? true
+    this.#random = options.random ?? systemRandom
+  }
+
+  #file(key: string): string {
+    return path.join(this.root, validateBlockKey(key))
+  }
+
+  async #ensureDir(dir: string): Promise<void> {
+    if (this.#knownDirs.has(dir)) return
+    await fs.mkdir(dir, { recursive: true })
+    this.#knownDirs.add(dir)
+  }
+
+  async #writeTemp(data: ByteSource): Promise<string> {
+    const dir = path.join(this.root, TMP_DIR)
+    await this.#ensureDir(dir)
+    const tmp = path.join(dir, `${Date.now()}-${this.#random.hex(8)}`)
+    const fh = await fs.open(tmp, 'wx')
+    try {
+      if (data instanceof Uint8Array) await fh.writeFile(data)
+      else for await (const chunk of data) await fh.write(chunk)
+      if (this.#durable) await fh.sync()
+    } catch (err) {
+      await fh.close().catch(() => {})
+      await fs.rm(tmp, { force: true })
+      throw err
+    }
+    await fh.close()
+    return tmp
+  }
+
+  async put(key: string, data: ByteSource, options: PutOptions = {}): Promise<boolean> {
+    const file = this.#file(key)
+    if (options.ifAbsent && (await exists(file))) return false
+    const tmp = await this.#writeTemp(data)
+    try {
+      await this.#ensureDir(path.dirname(file))
+      if (options.ifAbsent) {
+        try {
+          await fs.link(tmp, file) // atomic create-if-absent
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+          throw err
+        }
+      } else {
+        await fs.rename(tmp, file)
+      }
+      return true
+    } finally {
+      await fs.rm(tmp, { force: true })
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await fs.readFile(this.#file(key))
+    } catch (err) {
+      if (isMissing(err)) return undefined
+      throw err
+    }
+  }
+
+  async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    let fh: fs.FileHandle
+    try {
+      fh = await fs.open(this.#file(key), 'r')
+    } catch (err) {
+      if (isMissing(err)) return undefined
+      throw err
+    }
+    return createReadStream('', { fd: fh.fd, autoClose: false, highWaterMark: 1 << 20 }).on('close', () => {
+      void fh.close()
+    })
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const st = await fs.stat(this.#file(key))
+      return { key, size: st.size, lastModified: st.mtimeMs }
+    } catch (err) {
+      if (isMissing(err)) return undefined
+      throw err
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.#file(key), { force: true })
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const dest = this.#file(to)
+    await this.#ensureDir(path.dirname(dest))
+    await fs.rename(this.#file(from), dest)
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const slash = prefix.lastIndexOf('/')
+    const dirKey = slash < 0 ? '' : prefix.slice(0, slash)
+    yield* this.#walk(dirKey, prefix)
+  }
+
+  async *#walk(dirKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
+    let names: import('node:fs').Dirent[]
+    try {
+      names = await fs.readdir(path.join(this.root, dirKey), { withFileTypes: true })
+    } catch (err) {
+      if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return
+      throw err
+    }
+    // Sort as keys sort: a directory "a" holds keys "a/...", which come after "a.b" ('.' < '/').
+    const items = names
+      .filter((d) => !(dirKey === '' && d.name === TMP_DIR))
+      .map((d) => ({ d, sortKey: d.isDirectory() ? `${d.name}/` : d.name }))
+      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
+    for (const { d } of items) {
+      const key = dirKey ? `${dirKey}/${d.name}` : d.name
+      if (d.isDirectory()) {
+        const asDir = `${key}/`
+        if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) yield* this.#walk(key, prefix)
+      } else if (key.startsWith(prefix)) {
+        const st = await fs.stat(path.join(this.root, key)).catch(() => undefined)
+        if (st) yield { key, size: st.size, lastModified: st.mtimeMs }
+      }
+    }
+  }
+
+  /** Removes temp files older than `olderThanMs` left by crashed writers. */
+  async sweepTemp(olderThanMs: number, now = Date.now()): Promise<number> {
+    const dir = path.join(this.root, TMP_DIR)
+    let removed = 0
+    for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+      const st = await fs.stat(path.join(dir, name)).catch(() => undefined)
+      if (st && now - st.mtimeMs > olderThanMs) {
+        await fs.rm(path.join(dir, name), { force: true })
+        removed++
+      }
+    }
+    return removed
+  }
+}
+
+const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT'
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,148 @@
+import { sameContent, type Entry } from '../model/entry.js'
+import type { ChildRef, TreeNode } from '../model/tree-node.js'
+import type { ObjectStore } from '../objects/object-store.js'
+import { comparePaths } from '../util/paths.js'
+
+export type ChangeType = 'added' | 'removed' | 'changed'
+
+export interface DiffEntry {
+  readonly path: string
+  readonly type: ChangeType
+  /** The entry on the left (older) side; absent for 'added'. */
+  readonly left?: Entry
+  /** The entry on the right (newer) side; absent for 'removed'. */
+  readonly right?: Entry
+}
+
+export interface DiffCounters {
+  nodesRead: number
+}
+
+/**
+ * Streams the differences between two trees in path order. Both sides are walked level by level and
+ * cut at boundaries they share; a run of children with equal ids on both sides is skipped unread,
+ * so the cost grows with the number of changed nodes, not with the size of the trees.
+ */
+export async function* diffTrees(
+  store: ObjectStore,
+  leftRoot: string,
+  rightRoot: string,
+  counters: DiffCounters = { nodesRead: 0 },
+): AsyncGenerator<DiffEntry> {
+  if (leftRoot === rightRoot) return
+  let left: ChildRef[] = [{ id: leftRoot, lastKey: '', count: -1 }]
+  let right: ChildRef[] = [{ id: rightRoot, lastKey: '', count: -1 }]
+  let ln = await read(store, leftRoot, counters)
+  let rn = await read(store, rightRoot, counters)
+  let ll = level(ln)
+  let rl = level(rn)
+  // Open the taller side until both lists hold nodes of one level.
+  while (ll > rl) {
+    left = await children(store, left, counters)
+    ll--
+  }
+  while (rl > ll) {
+    right = await children(store, right, counters)
+    rl--
+  }
+  left = await realKeys(store, left, counters)
+  right = await realKeys(store, right, counters)
+  yield* diffRuns(store, left, right, ll, counters)
+  void ln
+  void rn
+}
+
+async function read(store: ObjectStore, id: string, counters: DiffCounters): Promise<TreeNode> {
+  counters.nodesRead++
+  return store.readNode(id)
+}
+
+const level = (n: TreeNode) => (n.kind === 'leaf' ? 0 : n.level)
+
+/** Roots come without their last key; fill it in so runs can be cut at shared boundaries. */
+async function realKeys(store: ObjectStore, refs: ChildRef[], counters: DiffCounters): Promise<ChildRef[]> {
+  return Promise.all(
+    refs.map(async (r) => {
+      if (r.count !== -1) return r
+      const n = await read(store, r.id, counters)
+      if (n.kind === 'leaf') return { id: r.id, lastKey: n.entries.at(-1)?.path ?? '', count: n.entries.length }
+      return { id: r.id, lastKey: n.children.at(-1)!.lastKey, count: n.children.reduce((s, c) => s + c.count, 0) }
+    }),
+  )
+}
+
+async function children(store: ObjectStore, refs: readonly ChildRef[], counters: DiffCounters): Promise<ChildRef[]> {
+  const out: ChildRef[] = []
+  for (const node of await Promise.all(refs.map((r) => read(store, r.id, counters))))
+    if (node.kind === 'inner') out.push(...node.children)
+  return out
+}
+
+async function entriesOf(store: ObjectStore, refs: readonly ChildRef[], counters: DiffCounters): Promise<Entry[]> {
+  const out: Entry[] = []
+  for (const node of await Promise.all(refs.map((r) => read(store, r.id, counters))))
+    if (node.kind === 'leaf') out.push(...node.entries)
+  return out
+}
+
+async function* diffRuns(
+  store: ObjectStore,
+  a: readonly ChildRef[],
+  b: readonly ChildRef[],
+  lvl: number,
+  counters: DiffCounters,
+): AsyncGenerator<DiffEntry> {
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) {
+    const ga: ChildRef[] = []
+    const gb: ChildRef[] = []
+    if (i < a.length && j < b.length) {
+      ga.push(a[i++]!)
+      gb.push(b[j++]!)
+      // Grow the shorter-reaching side until both groups end on the same key (a shared boundary).
+      for (;;) {
+        const cmp = comparePaths(ga.at(-1)!.lastKey, gb.at(-1)!.lastKey)
+        if (cmp === 0) break
+        if (cmp < 0) {
+          if (i < a.length) ga.push(a[i++]!)
+          else {
+            while (j < b.length) gb.push(b[j++]!)
+            break
+          }
+        } else if (j < b.length) gb.push(b[j++]!)
+        else {
+          while (i < a.length) ga.push(a[i++]!)
+          break
+        }
+      }
+    } else {
+      while (i < a.length) ga.push(a[i++]!)
+      while (j < b.length) gb.push(b[j++]!)
+    }
+    if (ga.length === 1 && gb.length === 1 && ga[0]!.id === gb[0]!.id) continue
+    if (lvl === 0) yield* diffEntries(await entriesOf(store, ga, counters), await entriesOf(store, gb, counters))
+    else yield* diffRuns(store, await children(store, ga, counters), await children(store, gb, counters), lvl - 1, counters)
+  }
+}
+
+function* diffEntries(a: readonly Entry[], b: readonly Entry[]): Generator<DiffEntry> {
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) {
+    const x = a[i]
+    const y = b[j]
+    const cmp = x === undefined ? 1 : y === undefined ? -1 : comparePaths(x.path, y.path)
+    if (cmp < 0) {
+      yield { path: x!.path, type: 'removed', left: x! }
+      i++
+    } else if (cmp > 0) {
+      yield { path: y!.path, type: 'added', right: y! }
+      j++
+    } else {
+      if (!sameContent(x!, y!)) yield { path: x!.path, type: 'changed', left: x!, right: y! }
+      i++
+      j++
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import type { Entry } from '../model/entry.js'
+import type { ChildRef } from '../model/tree-node.js'
+import type { ObjectStore } from '../objects/object-store.js'
+import { comparePaths } from '../util/paths.js'
+
+/** How many sibling leaves a scan reads ahead, so file I/O overlaps decoding. */
+const READ_AHEAD = 8
+
+/** The entry at `path`, or undefined. Reads one node per level (cached). */
+export async function getEntry(store: ObjectStore, rootId: string, path: string): Promise<Entry | undefined> {
+  let node = await store.readNode(rootId)
+  for (;;) {
+    if (node.kind === 'leaf') {
+      const i = lowerBound(node.entries, path, (e) => e.path)
+      const e = node.entries[i]
+      return e && e.path === path ? e : undefined
+    }
+    const i = lowerBound(node.children, path, (c) => c.lastKey)
+    const child = node.children[i]
+    if (!child) return undefined
+    node = await store.readNode(child.id)
+  }
+}
+
+/** Number of entries in the tree, from the root alone. */
+export async function countEntries(store: ObjectStore, rootId: string): Promise<number> {
+  const node = await store.readNode(rootId)
+  return node.kind === 'leaf' ? node.entries.length : node.children.reduce((n, c) => n + c.count, 0)
+}
+
+/**
+ * Streams entries in path order as batches (slices of leaves), starting at the first path >= `from`
+ * (or > `from` when `exclusive`). Batches keep per-entry overhead low for million-entry listings.
+ */
+export async function* scanEntries(
+  store: ObjectStore,
+  rootId: string,
+  from = '',
+  exclusive = false,
+): AsyncGenerator<readonly Entry[]> {
+  yield* scanNode(store, rootId, from, exclusive)
+}
+
+async function* scanNode(store: ObjectStore, id: string, from: string, exclusive: boolean): AsyncGenerator<readonly Entry[]> {
+  const node = await store.readNode(id)
+  if (node.kind === 'leaf') {
+    const i = exclusive ? upperBound(node.entries, from, (e) => e.path) : lowerBound(node.entries, from, (e) => e.path)
+    if (i < node.entries.length) yield i === 0 ? node.entries : node.entries.slice(i)
+    return
+  }
+  const children = node.children
+  const first = exclusive ? upperBound(children, from, (c) => c.lastKey) : lowerBound(children, from, (c) => c.lastKey)
+  if (first >= children.length) return
+  yield* scanNode(store, children[first]!.id, from, exclusive)
+  if (node.level === 1) yield* scanLeaves(store, children, first + 1)
+  else for (let i = first + 1; i < children.length; i++) yield* scanNode(store, children[i]!.id, '', false)
+}
+
+async function* scanLeaves(store: ObjectStore, leaves: readonly ChildRef[], start: number): AsyncGenerator<readonly Entry[]> {
+  const inflight: Promise<import('../model/tree-node.js').TreeNode>[] = []
+  let next = start
+  while (next < leaves.length && inflight.length < READ_AHEAD) inflight.push(store.readNode(leaves[next++]!.id))
+  while (inflight.length) {
+    const node = await inflight.shift()!
+    if (next < leaves.length) inflight.push(store.readNode(leaves[next++]!.id))
+    if (node.kind === 'leaf' && node.entries.length) yield node.entries
+  }
+}
+
+/** First index whose key >= target. */
+export function lowerBound<T>(items: readonly T[], target: string, key: (t: T) => string): number {
+  let lo = 0
+  let hi = items.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (comparePaths(key(items[mid]!), target) < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** First index whose key > target. */
+export function upperBound<T>(items: readonly T[], target: string, key: (t: T) => string): number {
+  let lo = 0
+  let hi = items.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (comparePaths(key(items[mid]!), target) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
