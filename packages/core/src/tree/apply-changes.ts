@@ -1,4 +1,4 @@
-import type { Entry } from '../model/entry.js'
+import { sameContent, type Entry } from '../model/entry.js'
 import type { ChildRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import { comparePaths } from '../util/paths.js'
@@ -76,7 +76,8 @@ async function mergeLeaf(
       await builder.pushEntry(e!)
       i++
     } else {
-      if (c!.entry !== null) await builder.pushEntry(c!.entry)
+      // Re-putting identical content keeps the committed entry (and its timestamp): no change.
+      if (c!.entry !== null) await builder.pushEntry(cmp === 0 && sameContent(e!, c!.entry) ? e! : c!.entry)
       if (cmp === 0) i++
       j++
     }

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest'
+import type { BlockStore } from '../stores/block-store.js'
+
+export interface StoreFixture<S> {
+  readonly store: S
+  /** Removes everything the fixture created. */
+  cleanup(): Promise<void>
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const x of it) out.push(x)
+  return out
+}
+
+async function* chunks(parts: Uint8Array[]): AsyncIterable<Uint8Array> {
+  for (const p of parts) yield p
+}
+
+/** The behaviour every BlockStore must have. Run it against each implementation. */
+export function blockStoreConformance(name: string, make: () => Promise<StoreFixture<BlockStore>>): void {
+  describe(`BlockStore conformance: ${name}`, () => {
+    const withStore = (fn: (s: BlockStore) => Promise<void>) => async () => {
+      const f = await make()
+      try {
+        await fn(f.store)
+      } finally {
+        await f.cleanup()
+      }
+    }
+
+    it('puts and gets bytes; a missing key is undefined', withStore(async (s) => {
+      expect(await s.put('a/b/c', Buffer.from('hello'))).toBe(true)
+      expect(Buffer.from((await s.get('a/b/c'))!).toString()).toBe('hello')
+      expect(await s.get('a/b/missing')).toBeUndefined()
+      expect(await s.head('a/b/missing')).toBeUndefined()
+      expect(await s.getStream('nope')).toBeUndefined()
+    }))
+
+    it('puts from a stream and reads back as a stream', withStore(async (s) => {
+      const parts = Array.from({ length: 5 }, (_, i) => Buffer.alloc(100_000, i))
+      await s.put('streamed/x', chunks(parts))
+      const got = Buffer.concat(await collect((await s.getStream('streamed/x'))!))
+      expect(got.equals(Buffer.concat(parts))).toBe(true)
+      const info = await s.head('streamed/x')
+      expect(info?.size).toBe(500_000)
+      expect(info?.lastModified).toBeGreaterThan(0)
+    }))
+
+    it('put-if-absent writes once and never overwrites', withStore(async (s) => {
+      expect(await s.put('once', Buffer.from('first'), { ifAbsent: true })).toBe(true)
+      expect(await s.put('once', Buffer.from('second'), { ifAbsent: true })).toBe(false)
+      expect(Buffer.from((await s.get('once'))!).toString()).toBe('first')
+    }))
+
+    it('put-if-absent from concurrent writers lets exactly one win', withStore(async (s) => {
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => s.put('race', Buffer.from(`writer-${i}`), { ifAbsent: true })),
+      )
+      expect(results.filter(Boolean)).toHaveLength(1)
+      const winner = results.indexOf(true)
+      expect(Buffer.from((await s.get('race'))!).toString()).toBe(`writer-${winner}`)
+    }))
+
+    it('overwrites without ifAbsent', withStore(async (s) => {
+      await s.put('k', Buffer.from('1'))
+      await s.put('k', Buffer.from('2'))
+      expect(Buffer.from((await s.get('k'))!).toString()).toBe('2')
+    }))
+
+    it('deletes, and deleting a missing key is fine', withStore(async (s) => {
+      await s.put('d/1', Buffer.from('x'))
+      await s.delete('d/1')
+      await s.delete('d/1')
+      expect(await s.get('d/1')).toBeUndefined()
+    }))
+
+    it('lists by raw key prefix, in key order', withStore(async (s) => {
+      for (const k of ['p/a', 'p/b/c', 'p/b.d', 'p/ba', 'q/a', 'pz']) await s.put(k, Buffer.from(k))
+      expect((await collect(s.list('p/'))).map((o) => o.key)).toEqual(['p/a', 'p/b.d', 'p/b/c', 'p/ba'])
+      expect((await collect(s.list('p/b'))).map((o) => o.key)).toEqual(['p/b.d', 'p/b/c', 'p/ba'])
+      expect((await collect(s.list('p'))).map((o) => o.key)).toEqual(['p/a', 'p/b.d', 'p/b/c', 'p/ba', 'pz'])
+      expect(await collect(s.list('nothing/'))).toEqual([])
+      const [first] = await collect(s.list('p/a'))
+      expect(first?.size).toBe(3)
+    }))
+
+    it('lists many keys', withStore(async (s) => {
+      const keys = Array.from({ length: 1200 }, (_, i) => `many/${String(i).padStart(5, '0')}`)
+      await Promise.all(keys.map((k) => s.put(k, Buffer.from('v'))))
+      expect((await collect(s.list('many/'))).map((o) => o.key)).toEqual(keys)
+    }))
+
+    it('renames onto a new key and removes the old one', withStore(async (s) => {
+      await s.put('tmp/x', Buffer.from('payload'))
+      await s.rename('tmp/x', 'final/x')
+      expect(await s.get('tmp/x')).toBeUndefined()
+      expect(Buffer.from((await s.get('final/x'))!).toString()).toBe('payload')
+    }))
+
+    it('stores empty objects and binary content exactly', withStore(async (s) => {
+      await s.put('empty', new Uint8Array(0))
+      expect((await s.get('empty'))?.byteLength).toBe(0)
+      const bin = Uint8Array.from({ length: 256 }, (_, i) => i)
+      await s.put('bin', bin)
+      expect(Buffer.from((await s.get('bin'))!).equals(Buffer.from(bin))).toBe(true)
+    }))
+
+    it('a failing stream leaves no object behind', withStore(async (s) => {
+      async function* broken(): AsyncIterable<Uint8Array> {
+        yield Buffer.alloc(1000, 1)
+        throw new Error('source broke')
+      }
+      await expect(s.put('broken', broken())).rejects.toThrow(/source broke/)
+      expect(await s.get('broken')).toBeUndefined()
+    }))
+  })
+}

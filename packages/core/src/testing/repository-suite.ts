@@ -1,0 +1,380 @@
+import { describe, expect, it } from 'vitest'
+import { VarveError } from '../errors/varve-error.js'
+import { keys } from '../objects/keys.js'
+import type { Repository, RepositoryOptions } from '../repository/repository.js'
+import type { BlockStore } from '../stores/block-store.js'
+
+/** A fresh, empty repository location on some pair of stores. */
+export interface RepositoryFixture {
+  init(options?: RepositoryOptions): Promise<Repository>
+  open(options?: RepositoryOptions): Promise<Repository>
+  /** The raw block store behind the repository, to damage objects on purpose. */
+  readonly blocks: BlockStore
+  cleanup(): Promise<void>
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const x of it) out.push(x)
+  return out
+}
+const text = (b: Uint8Array) => Buffer.from(b).toString('utf8')
+async function expectCode(p: Promise<unknown> | (() => Promise<unknown>), c: string): Promise<VarveError> {
+  try {
+    await (typeof p === 'function' ? p() : p)
+  } catch (e) {
+    expect(e).toBeInstanceOf(VarveError)
+    expect((e as VarveError).code).toBe(c)
+    return e as VarveError
+  }
+  throw new Error(`expected VarveError ${c}, but the call succeeded`)
+}
+
+/**
+ * The behaviour of a repository, independent of where it is stored. Every store pair runs these
+ * same test bodies (the embedded folder + SQLite, and S3 on MinIO).
+ */
+export function repositoryBehaviour(name: string, make: () => Promise<RepositoryFixture>): void {
+  describe(`Repository behaviour: ${name}`, () => {
+    const withRepo = (fn: (repo: Repository, f: RepositoryFixture) => Promise<void>) => async () => {
+      const f = await make()
+      const repo = await f.init({ author: 'tester' })
+      try {
+        await fn(repo, f)
+      } finally {
+        await repo.close()
+        await f.cleanup()
+      }
+    }
+
+    it('init creates main with one root commit; init again is REPOSITORY_EXISTS; open finds it', async () => {
+      const f = await make()
+      try {
+        const repo = await f.init({ author: 'a' })
+        const log = await collect(repo.log('main'))
+        expect(log).toHaveLength(1)
+        expect(log[0]).toMatchObject({ parents: [], generation: 1, message: 'Repository created' })
+        await repo.close()
+        await expectCode(f.init(), 'REPOSITORY_EXISTS')
+        const again = await f.open()
+        expect(await again.resolve('main')).toBe(log[0]!.id)
+        await again.close()
+      } finally {
+        await f.cleanup()
+      }
+    })
+
+    it('puts, stats and gets files with metadata; identical content is stored once', withRepo(async (repo) => {
+      await repo.createBranch('exp')
+      const e1 = await repo.put('exp', 'a/one.csv', 'same bytes', { metadata: { source: 'x' }, contentType: 'text/csv' })
+      const e2 = await repo.put('exp', 'b/two.csv', Buffer.from('same bytes'))
+      expect(e1.address).toBe(e2.address)
+      expect(e1.address).toMatch(/^[0-9a-f]{64}$/)
+      expect(text(await repo.get('exp', 'a/one.csv'))).toBe('same bytes')
+      expect(await repo.stat('exp', 'a/one.csv')).toMatchObject({ size: 10, metadata: { source: 'x' }, contentType: 'text/csv' })
+      const chunks: Buffer[] = []
+      for await (const c of await repo.getStream('exp', 'b/two.csv')) chunks.push(c as Buffer)
+      expect(Buffer.concat(chunks).toString()).toBe('same bytes')
+      await expectCode(repo.get('main', 'a/one.csv'), 'NOT_FOUND') // branches are isolated
+    }))
+
+    it('streams a large object through its hash without holding it whole', withRepo(async (repo) => {
+      const part = Buffer.alloc(1 << 20, 7)
+      async function* source() {
+        for (let i = 0; i < 12; i++) yield part
+      }
+      const e = await repo.put('main', 'big.bin', source())
+      expect(e.size).toBe(12 << 20)
+      const { createHash } = await import('node:crypto')
+      const h = createHash('sha256')
+      for (let i = 0; i < 12; i++) h.update(part)
+      expect(e.address).toBe(h.digest('hex'))
+      let n = 0
+      for await (const c of await repo.getStream('main', 'big.bin')) n += (c as Buffer).length
+      expect(n).toBe(12 << 20)
+    }))
+
+    it('shows uncommitted changes, commits them, and refuses an empty commit', withRepo(async (repo) => {
+      await repo.put('main', 'keep.txt', 'k')
+      await repo.put('main', 'old.txt', 'o')
+      await repo.commit('main', { message: 'base', metadata: { run: 1 } })
+      await expectCode(repo.commit('main', { message: 'nothing' }), 'NOTHING_TO_COMMIT')
+      await repo.put('main', 'new.txt', 'n')
+      await repo.put('main', 'keep.txt', 'k2')
+      await repo.delete('main', 'old.txt')
+      await repo.put('main', 'same.txt', 's')
+      await repo.delete('main', 'same.txt') // added then removed: no change
+      expect((await collect(repo.uncommitted('main'))).map((c) => [c.path, c.type])).toEqual([
+        ['keep.txt', 'changed'], ['new.txt', 'added'], ['old.txt', 'removed'],
+      ])
+      expect((await repo.getBranch('main')).dirty).toBe(true)
+      const c = await repo.commit('main', { message: 'edit', author: 'etl-bot' })
+      expect(c).toMatchObject({ message: 'edit', author: 'etl-bot', generation: 3 })
+      expect(await collect(repo.uncommitted('main'))).toEqual([])
+      expect(text(await repo.get('main', 'keep.txt'))).toBe('k2')
+      await expectCode(repo.stat('main', 'old.txt'), 'NOT_FOUND')
+      const empty = await repo.commit('main', { message: 'marker', allowEmpty: true })
+      expect(empty.root).toBe(c.root)
+      expect((await repo.getCommit('main~2')).metadata).toEqual({ run: 1 })
+    }))
+
+    it('re-staging what is already committed is nothing to commit', withRepo(async (repo) => {
+      await repo.put('main', 'x', 'same')
+      await repo.commit('main', { message: 'x' })
+      await repo.put('main', 'x', 'same')
+      expect(await collect(repo.uncommitted('main'))).toEqual([])
+      await expectCode(repo.commit('main', { message: 'again' }), 'NOTHING_TO_COMMIT')
+      expect((await repo.getBranch('main')).dirty).toBe(false)
+    }))
+
+    it('lists with prefix, after, delimiter and limit, including staged changes', withRepo(async (repo) => {
+      for (const p of ['d/a/1', 'd/a/2', 'd/b/1', 'd/c', 'e/1', 'd.txt']) await repo.put('main', p, p)
+      await repo.commit('main', { message: 'files' })
+      await repo.put('main', 'd/b/2', 'staged')
+      await repo.delete('main', 'd/c')
+      const paths = async (opts: Parameters<Repository['list']>[1]) => (await collect(repo.list('main', opts))).map((i) => `${i.type}:${i.path}`)
+      expect(await paths({})).toEqual(['object:d.txt', 'object:d/a/1', 'object:d/a/2', 'object:d/b/1', 'object:d/b/2', 'object:e/1'])
+      expect(await paths({ prefix: 'd/' })).toEqual(['object:d/a/1', 'object:d/a/2', 'object:d/b/1', 'object:d/b/2'])
+      expect(await paths({ prefix: 'd/', delimiter: '/' })).toEqual(['prefix:d/a/', 'prefix:d/b/'])
+      expect(await paths({ delimiter: '/' })).toEqual(['object:d.txt', 'prefix:d/', 'prefix:e/']) // '.' sorts before '/'
+      expect(await paths({ prefix: 'd/', after: 'd/a/2' })).toEqual(['object:d/b/1', 'object:d/b/2'])
+      expect(await paths({ limit: 2 })).toEqual(['object:d.txt', 'object:d/a/1'])
+      const commitView = (await collect(repo.list('main~0', { prefix: 'd/' }))).map((i) => i.path)
+      expect(commitView).toEqual(['d/a/1', 'd/a/2', 'd/b/1', 'd/c']) // a commit shows no staged changes
+    }))
+
+    it('diffs two commits: added, removed and changed, in path order', withRepo(async (repo) => {
+      for (let i = 0; i < 500; i++) await repo.put('main', `p/${String(i).padStart(4, '0')}`, `v${i}`)
+      const a = await repo.commit('main', { message: 'a' })
+      await repo.put('main', 'p/0100', 'changed')
+      await repo.delete('main', 'p/0200')
+      await repo.put('main', 'p/0200x', 'added')
+      await repo.put('main', 'q', 'added')
+      const b = await repo.commit('main', { message: 'b' })
+      const d = await collect(repo.diff(a.id, b.id))
+      expect(d.map((x) => [x.path, x.type])).toEqual([
+        ['p/0100', 'changed'], ['p/0200', 'removed'], ['p/0200x', 'added'], ['q', 'added'],
+      ])
+      expect(d[0]!.left?.address).not.toBe(d[0]!.right?.address)
+      expect((await collect(repo.diff(b.id, a.id))).map((x) => x.type)).toEqual(['changed', 'added', 'removed', 'removed'])
+      expect(await collect(repo.diff('main', 'main'))).toEqual([])
+      expect((await collect(repo.diff(a.id, b.id, { prefix: 'q' }))).map((x) => x.path)).toEqual(['q'])
+    }))
+
+    it('merges a branch with a two-parent merge commit; already merged is up to date', withRepo(async (repo) => {
+      await repo.put('main', 'base.txt', 'b')
+      await repo.commit('main', { message: 'base' })
+      await repo.createBranch('exp', { from: 'main' })
+      await repo.put('exp', 'exp.txt', 'e')
+      await repo.commit('exp', { message: 'exp work' })
+      await repo.put('main', 'main.txt', 'm')
+      await repo.commit('main', { message: 'main work' })
+      const m = await repo.merge('exp', 'main', { author: 'merger' })
+      expect(m.upToDate).toBe(false)
+      expect(m.commit.parents).toEqual([await repo.resolve('main~1'), await repo.resolve('exp')])
+      expect(m.commit.author).toBe('merger')
+      expect((await collect(repo.list('main'))).map((i) => i.path)).toEqual(['base.txt', 'exp.txt', 'main.txt'])
+      expect((await repo.merge('exp', 'main')).upToDate).toBe(true)
+      expect(await repo.resolve('main^2')).toBe(await repo.resolve('exp'))
+    }))
+
+    it('reports conflicts with their paths, and resolves them by strategy', withRepo(async (repo) => {
+      await repo.put('main', 'c.txt', 'base')
+      await repo.put('main', 'd.txt', 'base')
+      await repo.put('main', 'same.txt', 'base')
+      await repo.commit('main', { message: 'base' })
+      await repo.createBranch('exp')
+      await repo.put('exp', 'c.txt', 'exp')
+      await repo.delete('exp', 'd.txt')
+      await repo.put('exp', 'same.txt', 'both')
+      await repo.commit('exp', { message: 'exp' })
+      await repo.put('main', 'c.txt', 'main')
+      await repo.put('main', 'd.txt', 'main')
+      await repo.put('main', 'same.txt', 'both')
+      await repo.commit('main', { message: 'main' })
+      const head = await repo.resolve('main')
+      const err = await expectCode(repo.merge('exp', 'main'), 'MERGE_CONFLICT')
+      expect((err.details.conflicts as { path: string }[]).map((c) => c.path)).toEqual(['c.txt', 'd.txt'])
+      expect(await repo.resolve('main')).toBe(head) // nothing moved
+      await repo.createBranch('main2', { from: 'main' })
+      await repo.merge('exp', 'main', { strategy: 'source-wins' })
+      expect(text(await repo.get('main', 'c.txt'))).toBe('exp')
+      await expectCode(repo.stat('main', 'd.txt'), 'NOT_FOUND')
+      await repo.merge('exp', 'main2', { strategy: 'dest-wins' })
+      expect(text(await repo.get('main2', 'c.txt'))).toBe('main')
+      expect(text(await repo.get('main2', 'd.txt'))).toBe('main')
+      await expectCode(repo.merge('exp', 'main', { strategy: 'bogus' as never }), 'INVALID_ARGUMENT')
+    }))
+
+    it('refuses to merge into a branch with uncommitted changes', withRepo(async (repo) => {
+      await repo.createBranch('exp')
+      await repo.put('exp', 'x', 'x')
+      await repo.commit('exp', { message: 'x' })
+      await repo.put('main', 'wip', 'w')
+      await expectCode(repo.merge('exp', 'main'), 'DIRTY_BRANCH')
+    }))
+
+    it('reverts a commit and a merge commit, and cherry-picks', withRepo(async (repo) => {
+      await repo.put('main', 'a', '1')
+      await repo.commit('main', { message: 'a1' })
+      await repo.put('main', 'a', '2')
+      await repo.put('main', 'b', '1')
+      const bad = await repo.commit('main', { message: 'bad' })
+      const r = await repo.revert('main', bad.id, { author: 'ops' })
+      expect(r.parents).toEqual([bad.id])
+      expect(r.message).toBe('Revert "bad"')
+      expect(text(await repo.get('main', 'a'))).toBe('1')
+      await expectCode(repo.stat('main', 'b'), 'NOT_FOUND')
+
+      await repo.createBranch('feat')
+      await repo.put('feat', 'f', 'feature')
+      const pick = await repo.commit('feat', { message: 'feature file' })
+      const merged = await repo.merge('feat', 'main')
+      expect(text(await repo.get('main', 'f'))).toBe('feature')
+      await repo.revert('main', merged.commit.id) // undo what the merge brought in (mainline = parent 1)
+      await expectCode(repo.stat('main', 'f'), 'NOT_FOUND')
+      await expectCode(repo.revert('main', merged.commit.id, { parent: 3 }), 'INVALID_ARGUMENT')
+
+      const picked = await repo.cherryPick('main', pick.id)
+      expect(picked.message).toBe('feature file')
+      expect(picked.parents).toHaveLength(1)
+      expect(text(await repo.get('main', 'f'))).toBe('feature')
+    }))
+
+    it('a revert that conflicts with later changes is a MERGE_CONFLICT', withRepo(async (repo) => {
+      await repo.put('main', 'a', '1')
+      const c1 = await repo.commit('main', { message: '1' })
+      await repo.put('main', 'a', '2')
+      await repo.commit('main', { message: '2' })
+      await expectCode(repo.revert('main', c1.id), 'MERGE_CONFLICT')
+    }))
+
+    it('resets a branch (rollback), logged in the ref log; refuses when dirty unless told', withRepo(async (repo) => {
+      await repo.put('main', 'a', '1')
+      const good = await repo.commit('main', { message: 'good' })
+      await repo.put('main', 'a', 'bad')
+      const bad = await repo.commit('main', { message: 'bad' })
+      await repo.reset('main', good.id, { author: 'oncall' })
+      expect(await repo.resolve('main')).toBe(good.id)
+      expect(text(await repo.get('main', 'a'))).toBe('1')
+      const moves = await collect(repo.refLog('main'))
+      expect(moves.map((m) => m.operation)).toEqual(['reset', 'commit', 'commit', 'create'])
+      expect(moves[0]).toMatchObject({ old: bad.id, new: good.id, author: 'oncall' })
+      expect((await repo.getCommit(bad.id)).message).toBe('bad') // still reachable by id
+      await repo.put('main', 'wip', 'x')
+      await expectCode(repo.reset('main', bad.id), 'DIRTY_BRANCH')
+      await repo.reset('main', bad.id, { discardChanges: true })
+      expect(await collect(repo.uncommitted('main'))).toEqual([])
+      expect(text(await repo.get('main', 'a'))).toBe('bad')
+    }))
+
+    it('creates, resolves, lists and deletes tags and branches', withRepo(async (repo) => {
+      await repo.put('main', 'a', '1')
+      const c = await repo.commit('main', { message: 'a' })
+      const tag = await repo.createTag('v1', 'main')
+      expect(tag.commit).toBe(c.id)
+      await expectCode(repo.createTag('v1', 'main'), 'TAG_EXISTS')
+      expect(await repo.resolve('v1')).toBe(c.id)
+      expect(text(await repo.get('v1', 'a'))).toBe('1')
+      await repo.createBranch('from-tag', { from: 'v1' })
+      await expectCode(repo.createBranch('from-tag'), 'BRANCH_EXISTS')
+      expect((await collect(repo.branches())).map((b) => b.name)).toEqual(['from-tag', 'main'])
+      expect((await collect(repo.tags())).map((t) => t.name)).toEqual(['v1'])
+      await repo.deleteBranch('from-tag')
+      await expectCode(repo.getBranch('from-tag'), 'NOT_FOUND')
+      await expectCode(repo.deleteBranch('from-tag'), 'NOT_FOUND')
+      await expectCode(repo.deleteBranch('main'), 'DEFAULT_BRANCH')
+      await repo.deleteTag('v1')
+      await expectCode(repo.resolve('v1'), 'NOT_FOUND')
+      await expectCode(repo.deleteTag('v1'), 'NOT_FOUND')
+    }))
+
+    it('resolves ~N, ^, ^2, ids and unique prefixes', withRepo(async (repo) => {
+      const ids: string[] = [await repo.resolve('main')]
+      for (let i = 0; i < 4; i++) ids.push((await repo.commit('main', { message: `c${i}`, allowEmpty: true })).id)
+      expect(await repo.resolve('main~0')).toBe(ids[4])
+      expect(await repo.resolve('main~2')).toBe(ids[2])
+      expect(await repo.resolve('main^')).toBe(ids[3])
+      expect(await repo.resolve('main^^~1')).toBe(ids[1])
+      expect(await repo.resolve(ids[2]!)).toBe(ids[2])
+      expect(await repo.resolve(ids[2]!.slice(0, 10))).toBe(ids[2])
+      expect(await repo.resolve(`${ids[3]!.slice(0, 8)}~1`)).toBe(ids[2])
+      await expectCode(repo.resolve('main~9'), 'NOT_FOUND')
+      await expectCode(repo.resolve('main^2'), 'NOT_FOUND')
+      await expectCode(repo.resolve('nope'), 'NOT_FOUND')
+      await expectCode(repo.resolve('main~x'), 'INVALID_REF')
+      await expectCode(repo.resolve(''), 'INVALID_REF')
+      await expectCode(repo.resolve('f'.repeat(64)), 'NOT_FOUND')
+    }))
+
+    it('rejects bad paths, names and arguments with typed errors and changes nothing', withRepo(async (repo) => {
+      const head = await repo.resolve('main')
+      for (const bad of ['', '/abs', 'a//b', 'a/./b', 'a/../b', '..', 'a/', 'nul\0byte', 'x'.repeat(5000), '\ud800lone'])
+        await expectCode(repo.put('main', bad, 'x'), 'INVALID_PATH')
+      for (const bad of ['', 'a..b', 'has space', 'tilde~1', 'caret^', 'colon:x', '-lead', 'x.lock', '.hidden', 'a/', '@', 'q?', 'a//b'])
+        await expectCode(repo.createBranch(bad), 'INVALID_REF')
+      await expectCode(repo.createTag('bad name', 'main'), 'INVALID_REF')
+      await expectCode(repo.put('nope', 'a', 'x'), 'NOT_FOUND')
+      await expectCode(repo.commit('nope', { message: 'm' }), 'NOT_FOUND')
+      await expectCode(repo.delete('main', 'never-was'), 'NOT_FOUND')
+      await expectCode(repo.put('main', 'a', 42 as never), 'INVALID_ARGUMENT')
+      await expectCode(repo.put('main', 'a', 'x', { metadata: { n: 1 } as never }), 'INVALID_ARGUMENT')
+      await expectCode(repo.commit('main', {} as never), 'INVALID_ARGUMENT')
+      await expectCode(collect(repo.list('main', { prefix: '/x' })), 'INVALID_PATH')
+      await expectCode(collect(repo.log('nope')), 'NOT_FOUND')
+      expect(await repo.resolve('main')).toBe(head)
+      expect(await collect(repo.uncommitted('main'))).toEqual([])
+    }))
+
+    it('handles unicode and very long paths, in UTF-8 byte order', withRepo(async (repo) => {
+      const paths = ['données/été.csv', 'données/ﬀ', 'données/😀.bin', '数据/分区=1/文件.parquet', `${'deep/'.repeat(150)}leaf.txt`, 'Z', 'a b/c d']
+      for (const p of paths) await repo.put('main', p, p)
+      await repo.commit('main', { message: 'unicode' })
+      const sorted = [...paths].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)))
+      expect((await collect(repo.list('main'))).map((i) => i.path)).toEqual(sorted)
+      for (const p of paths) expect(text(await repo.get('main', p))).toBe(p)
+      expect((await collect(repo.list('main', { prefix: 'données/', delimiter: '/' }))).map((i) => i.path)).toEqual(
+        sorted.filter((p) => p.startsWith('données/')),
+      )
+    }))
+
+    it('detects corrupt and missing objects on read', withRepo(async (repo, f) => {
+      const e = await repo.put('main', 'victim.bin', 'precious bytes')
+      await repo.commit('main', { message: 'v' })
+      await f.blocks.put(keys.data(e.address), Buffer.from('precious bytez'))
+      const err = await expectCode(repo.get('main', 'victim.bin'), 'CORRUPT_OBJECT')
+      expect(err.message).toContain('victim.bin')
+      await expectCode(async () => {
+        for await (const _ of await repo.getStream('main', 'victim.bin')) {
+          /* drain */
+        }
+      }, 'CORRUPT_OBJECT')
+      await f.blocks.delete(keys.data(e.address))
+      await expectCode(repo.get('main', 'victim.bin'), 'NOT_FOUND')
+    }))
+
+    it('never loses staged writes that race with commits in one process', withRepo(async (repo) => {
+      await repo.createBranch('busy')
+      const writers = Array.from({ length: 4 }, async (_, w) => {
+        for (let i = 0; i < 15; i++) await repo.put('busy', `w${w}/f${i}`, `${w}-${i}`)
+      })
+      let commits = 0
+      const committer = (async () => {
+        for (let i = 0; i < 6; i++) {
+          await new Promise((r) => setTimeout(r, 5))
+          await repo.commit('busy', { message: `tick ${i}` }).then(() => commits++, (e) => {
+            if (!VarveError.is(e, 'NOTHING_TO_COMMIT')) throw e
+          })
+        }
+      })()
+      await Promise.all([...writers, committer])
+      await repo.commit('busy', { message: 'final' }).catch((e) => {
+        if (!VarveError.is(e, 'NOTHING_TO_COMMIT')) throw e
+      })
+      const files = (await collect(repo.list('busy~0'))).map((i) => i.path)
+      expect(files).toHaveLength(60)
+      expect(commits).toBeGreaterThan(0)
+    }))
+  })
+}
+
