@@ -33,7 +33,7 @@ export class TreeBuilder {
   }
 
   #emptyBelow(k: number): boolean {
-    for (let i = 0; i <= k && i < this.#levels.length; i++) if (this.#levels[i]!.pending.length) return false
+    for (let i = 0; i <= k && i < this.#levels.length; i++) if (this.#levels[i]?.pending.length) return false
     return true
   }
 

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { canonicalJson, encodeTreeNode, makeCommit, pathHash } from '@varve/core/internal'
+import { createHash } from 'node:crypto'
+
+// These ids pin the storage format. If one changes, every existing repository's ids change with it:
+// bump the format tag (varve/...:v2) and write a decision record instead of updating the value.
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+
+describe('storage format (golden hashes)', () => {
+  it('commit encoding', () => {
+    const { commit, bytes } = makeCommit({
+      parents: ['a'.repeat(64)],
+      root: 'b'.repeat(64),
+      message: 'add part 0',
+      author: 'etl-bot',
+      metadata: { z: 1, a: { y: [true, null], b: 'x' } },
+      createdAt: 1_700_000_000_000,
+      generation: 2,
+    })
+    expect(Buffer.from(bytes).toString()).toBe(
+      '{"author":"etl-bot","createdAt":1700000000000,"generation":2,"message":"add part 0","metadata":{"a":{"b":"x","y":[true,null]},"z":1},"parents":["' +
+        'a'.repeat(64) + '"],"root":"' + 'b'.repeat(64) + '","t":"varve/commit:v1"}',
+    )
+    expect(commit.id).toBe(sha(bytes))
+    expect(commit.id).toMatchInlineSnapshot(`"92ae4ba08e808bdf7a7fefd1dd431b8ea1b10e2202e167a4afd671ab0bd11f6a"`)
+  })
+
+  it('leaf and inner node encodings', () => {
+    const leaf = encodeTreeNode({
+      kind: 'leaf',
+      entries: [
+        { path: 'a.csv', address: 'c'.repeat(64), size: 3, lastModified: 5 },
+        { path: 'b.csv', address: 'd'.repeat(64), size: 4, lastModified: 6, contentType: 'text/csv', metadata: { k: 'v' } },
+      ],
+    })
+    expect(sha(leaf)).toMatchInlineSnapshot(`"f76a1dbf8c593652e5ffa7f81105fba489b4aefa14cccae3864ef18723e38985"`)
+    const inner = encodeTreeNode({ kind: 'inner', level: 1, children: [{ lastKey: 'b.csv', id: 'e'.repeat(64), count: 2 }] })
+    expect(Buffer.from(inner).toString()).toBe(`{"t":"varve/node:v1","l":1,"c":[["b.csv","${'e'.repeat(64)}",2]]}`)
+  })
+
+  it('canonical JSON sorts keys at every depth', () => {
+    expect(canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 4, e: 5 }] } })).toBe('{"a":{"c":[3,{"e":5,"f":4}],"d":2},"b":1}')
+  })
+
+  it('boundary hash', () => {
+    expect([pathHash(''), pathHash('a'), pathHash('train/part-0.parquet'), pathHash('données/😀')]).toMatchInlineSnapshot(`
+      [
+        3338908027751811,
+        7929297801672961,
+        616892883593846,
+        421137994504270,
+      ]
+    `)
+  })
+})
