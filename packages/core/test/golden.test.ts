@@ -33,7 +33,7 @@ describe('storage format (golden hashes)', () => {
         { path: 'b.csv', address: 'd'.repeat(64), size: 4, lastModified: 6, contentType: 'text/csv', metadata: { k: 'v' } },
       ],
     })
-    expect(sha(leaf)).toMatchInlineSnapshot(`"f76a1dbf8c593652e5ffa7f81105fba489b4aefa14cccae3864ef18723e38985"`)
+    expect(sha(leaf)).toMatchInlineSnapshot(`"8c99055a7e831cb34b33eb129d9eb19aedede584680c6ebba0fd17023119ac69"`)
     const inner = encodeTreeNode({ kind: 'inner', level: 1, children: [{ lastKey: 'b.csv', id: 'e'.repeat(64), count: 2 }] })
     expect(Buffer.from(inner).toString()).toBe(`{"t":"varve/node:v1","l":1,"c":[["b.csv","${'e'.repeat(64)}",2]]}`)
   })

@@ -21,20 +21,29 @@ export type TreeNode =
 const LEAF_TAG = 'varve/leaf:v1'
 const INNER_TAG = 'varve/node:v1'
 
-type EncodedEntry = [string, string, number, number, string | null, Record<string, string> | null]
+/**
+ * Leaves are columnar (one array per field) because a listing decodes millions of entries and
+ * JSON.parse builds a handful of arrays per leaf much faster than one array per entry. The
+ * content-type and metadata columns are present only when some entry has one.
+ */
+interface EncodedLeaf {
+  t: typeof LEAF_TAG
+  p: string[]
+  a: string[]
+  s: number[]
+  m: number[]
+  c?: (string | null)[]
+  x?: (Record<string, string> | null)[]
+}
 
 export function encodeTreeNode(node: TreeNode): Uint8Array {
   let json: string
   if (node.kind === 'leaf') {
-    const rows: EncodedEntry[] = node.entries.map((e) => [
-      e.path,
-      e.address,
-      e.size,
-      e.lastModified,
-      e.contentType ?? null,
-      e.metadata ?? null, // already key-sorted by validateMetadata
-    ])
-    json = JSON.stringify({ t: LEAF_TAG, e: rows })
+    const es = node.entries
+    const leaf: EncodedLeaf = { t: LEAF_TAG, p: es.map((e) => e.path), a: es.map((e) => e.address), s: es.map((e) => e.size), m: es.map((e) => e.lastModified) }
+    if (es.some((e) => e.contentType !== undefined)) leaf.c = es.map((e) => e.contentType ?? null)
+    if (es.some((e) => e.metadata !== undefined)) leaf.x = es.map((e) => e.metadata ?? null) // keys already sorted by validateMetadata
+    json = JSON.stringify(leaf)
   } else {
     json = JSON.stringify({ t: INNER_TAG, l: node.level, c: node.children.map((c) => [c.lastKey, c.id, c.count]) })
   }
@@ -42,19 +51,19 @@ export function encodeTreeNode(node: TreeNode): Uint8Array {
 }
 
 export function decodeTreeNode(bytes: Uint8Array, id: string): TreeNode {
-  let raw: { t?: unknown; e?: unknown; l?: unknown; c?: unknown }
+  let raw: Record<string, unknown>
   try {
     raw = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
   } catch (cause) {
     throw corrupt(id, 'not valid JSON', cause)
   }
-  if (raw.t === LEAF_TAG && Array.isArray(raw.e)) {
-    const entries: Entry[] = new Array(raw.e.length)
-    for (let i = 0; i < raw.e.length; i++) {
-      const r = raw.e[i] as EncodedEntry
-      const entry: { -readonly [K in keyof Entry]: Entry[K] } = { path: r[0], address: r[1], size: r[2], lastModified: r[3] }
-      if (r[4] !== null) entry.contentType = r[4]
-      if (r[5] !== null) entry.metadata = r[5]
+  if (raw.t === LEAF_TAG && Array.isArray(raw.p) && Array.isArray(raw.a) && Array.isArray(raw.s) && Array.isArray(raw.m)) {
+    const { p, a, s, m, c, x } = raw as unknown as EncodedLeaf
+    const entries: Entry[] = new Array(p.length)
+    for (let i = 0; i < p.length; i++) {
+      const entry: { -readonly [K in keyof Entry]: Entry[K] } = { path: p[i]!, address: a[i]!, size: s[i]!, lastModified: m[i]! }
+      if (c && c[i] != null) entry.contentType = c[i]!
+      if (x && x[i] != null) entry.metadata = x[i]!
       entries[i] = entry
     }
     return { kind: 'leaf', entries }

@@ -7,7 +7,7 @@
  * Leaves average 2^LEAF_BITS entries, inner nodes 2^INNER_BITS children. Changing any constant here
  * changes every tree id: it is part of the format (docs/decisions/0002-tree-format.md).
  */
-export const LEAF_BITS = 7
+export const LEAF_BITS = 8
 export const INNER_BITS = 6
 const MAX_BITS = 48
 
