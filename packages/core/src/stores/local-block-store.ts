@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
@@ -104,9 +103,7 @@ export class LocalBlockStore implements BlockStore {
       if (isMissing(err)) return undefined
       throw err
     }
-    return createReadStream('', { fd: fh.fd, autoClose: false, highWaterMark: 1 << 20 }).on('close', () => {
-      void fh.close()
-    })
+    return fh.createReadStream({ highWaterMark: 1 << 20 }) // closes the handle when done or destroyed
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
