@@ -115,14 +115,18 @@ export class ObjectStore {
     return id
   }
 
-  async readNode(id: string): Promise<TreeNode> {
+  /**
+   * A tree node by id. `cache: false` is for sequential scans: a full listing would otherwise push every
+   * leaf through the cache, evicting the inner nodes that point reads need and loading the GC.
+   */
+  async readNode(id: string, options: { cache?: boolean } = {}): Promise<TreeNode> {
     const hit = this.#cache.get(id)
     if (hit !== undefined) return hit as TreeNode
     const bytes = await this.blocks.get(keys.node(id))
     if (bytes === undefined) throw missing('tree node', id)
     if (sha256Hex(bytes) !== id) throw corrupt('tree node', id)
     const node = decodeTreeNode(bytes, id)
-    this.#cache.set(id, node, bytes.byteLength)
+    if (options.cache !== false) this.#cache.set(id, node, bytes.byteLength)
     return node
   }
 

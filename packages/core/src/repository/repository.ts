@@ -24,7 +24,7 @@ import { defaultRetryPolicy, LOST_RACE, retryOnLostRace, type RetryPolicy } from
 import { newStagingToken, type RepoContext } from './context.js'
 import { FORMAT_VERSION, readManifest, writeManifest } from './manifest.js'
 import { openStores, type StoreSet } from './open-stores.js'
-import { guard, guardIterable } from './guard.js'
+import { guard, guardBatches, guardIterable } from './guard.js'
 
 export interface RepositoryOptions {
   /** Author recorded when an operation names none (default: the OS user name). */
@@ -337,10 +337,10 @@ export class Repository {
 
   /** Entries (and with `delimiter`, common prefixes) in path order, streamed. */
   list(ref: string, options: ListOptions = {}): AsyncIterable<ListItem> {
-    return guardIterable('list', () => this.#list(ref, options))
+    return guardBatches('list', () => this.#listBatches(ref, options))
   }
 
-  async *#list(ref: string, options: ListOptions): AsyncGenerator<ListItem> {
+  async *#listBatches(ref: string, options: ListOptions): AsyncGenerator<ListItem[]> {
     const prefix = validatePrefix(options.prefix)
     const delimiter = options.delimiter ?? ''
     if (typeof delimiter !== 'string') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'delimiter must be a string')
@@ -353,32 +353,38 @@ export class Repository {
       exclusive = true
     }
     let lastPrefix: string | undefined
-    scan: for (;;) {
+    for (;;) {
+      let reseek = false
       for await (const batch of scanView(this.#ctx, view.root, view.tokens, { from, exclusive, prefix })) {
+        const out: ListItem[] = []
+        let ended = false
         for (const e of batch) {
-          if (!e.path.startsWith(prefix)) {
-            if (comparePaths(e.path, prefix) > 0) return
-            continue
+          if (left <= 0 || (!e.path.startsWith(prefix) && comparePaths(e.path, prefix) > 0)) {
+            ended = true
+            break
           }
-          if (left <= 0) return
-          if (delimiter) {
-            const cut = e.path.indexOf(delimiter, prefix.length)
-            if (cut >= 0) {
-              const common = e.path.slice(0, cut + delimiter.length)
-              if (common === lastPrefix) continue
-              lastPrefix = common
-              left--
-              yield { type: 'prefix', path: common }
-              from = prefixUpperBound(common)
-              exclusive = true
-              continue scan // skip everything under the common prefix without reading it
-            }
+          if (!e.path.startsWith(prefix)) continue
+          const cut = delimiter ? e.path.indexOf(delimiter, prefix.length) : -1
+          if (cut >= 0) {
+            const common = e.path.slice(0, cut + delimiter.length)
+            if (common === lastPrefix) continue
+            lastPrefix = common
+            left--
+            out.push({ type: 'prefix', path: common })
+            // Skip everything under the common prefix without reading it: seek past it.
+            from = prefixUpperBound(common)
+            exclusive = true
+            reseek = true
+            break
           }
           left--
-          yield { type: 'object', ...e }
+          out.push(toListItem(e))
         }
+        if (out.length) yield out
+        if (ended) return
+        if (reseek) break
       }
-      return
+      if (!reseek) return
     }
   }
 
@@ -521,6 +527,15 @@ export class Repository {
     const { root } = await this.#view(ref)
     return getEntry(this.#ctx.objects, root, path)
   }
+}
+
+function toListItem(e: Entry): ListItem {
+  const item: { -readonly [K in keyof Entry]: Entry[K] } & { type: 'object' } = {
+    type: 'object', path: e.path, address: e.address, size: e.size, lastModified: e.lastModified,
+  }
+  if (e.contentType !== undefined) item.contentType = e.contentType
+  if (e.metadata !== undefined) item.metadata = e.metadata
+  return item
 }
 
 async function resolveStores(location: RepositoryLocation, options: RepositoryOptions, create: boolean): Promise<StoreSet> {

@@ -5,6 +5,7 @@ import { comparePaths } from '../util/paths.js'
 
 /** How many sibling leaves a scan reads ahead, so file I/O overlaps decoding. */
 const READ_AHEAD = 8
+const NO_CACHE = { cache: false } as const
 
 /** The entry at `path`, or undefined. Reads one node per level (cached). */
 export async function getEntry(store: ObjectStore, rootId: string, path: string): Promise<Entry | undefined> {
@@ -59,10 +60,10 @@ async function* scanNode(store: ObjectStore, id: string, from: string, exclusive
 async function* scanLeaves(store: ObjectStore, leaves: readonly ChildRef[], start: number): AsyncGenerator<readonly Entry[]> {
   const inflight: Promise<import('../model/tree-node.js').TreeNode>[] = []
   let next = start
-  while (next < leaves.length && inflight.length < READ_AHEAD) inflight.push(store.readNode(leaves[next++]!.id))
+  while (next < leaves.length && inflight.length < READ_AHEAD) inflight.push(store.readNode(leaves[next++]!.id, NO_CACHE))
   while (inflight.length) {
     const node = await inflight.shift()!
-    if (next < leaves.length) inflight.push(store.readNode(leaves[next++]!.id))
+    if (next < leaves.length) inflight.push(store.readNode(leaves[next++]!.id, NO_CACHE))
     if (node.kind === 'leaf' && node.entries.length) yield node.entries
   }
 }
