@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
-import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
+
+export { collect, tempDir } from '../../packages/core/test/helpers.js'
 
 /** Runs `node script ...args` as a child process; resolves with its stdout, rejects with its stderr. */
 export function runNode(script: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
@@ -18,17 +18,6 @@ export function runNode(script: string, args: string[], options: { timeoutMs?: n
       else reject(new Error(`${path.basename(script)} exited with ${code ?? signal}: ${err.slice(-2000)}`))
     })
   })
-}
-
-export async function tempDir(label = 'varve'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `${label}-`))
-  return { dir, cleanup: () => fs.rm(dir, { recursive: true, force: true }) }
-}
-
-export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const x of it) out.push(x)
-  return out
 }
 
 export const workers = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'workers')

@@ -125,16 +125,19 @@ export class SqliteRefStore implements RefStore {
     )
   }
 
-  async *listBranches(): AsyncIterable<BranchRecord> {
+  /** Rows of a table keyed by name, in pages, so a long listing never holds the whole table. */
+  async *#byName<R extends { name: string }>(table: 'branches' | 'tags'): AsyncGenerator<R> {
     let after = ''
     for (;;) {
-      const rows = this.#run(
-        () => this.#db.prepare('SELECT * FROM branches WHERE name > ? ORDER BY name LIMIT ?').all(after, PAGE) as BranchRow[],
-      )
-      for (const row of rows) yield toBranch(row)
+      const rows = this.#run(() => this.#db.prepare(`SELECT * FROM ${table} WHERE name > ? ORDER BY name LIMIT ?`).all(after, PAGE) as R[])
+      yield* rows
       if (rows.length < PAGE) return
       after = rows[rows.length - 1]!.name
     }
+  }
+
+  async *listBranches(): AsyncIterable<BranchRecord> {
+    for await (const row of this.#byName<BranchRow>('branches')) yield toBranch(row)
   }
 
   async getTag(name: string): Promise<TagRecord | undefined> {
@@ -168,15 +171,7 @@ export class SqliteRefStore implements RefStore {
   }
 
   async *listTags(): AsyncIterable<TagRecord> {
-    let after = ''
-    for (;;) {
-      const rows = this.#run(
-        () => this.#db.prepare('SELECT * FROM tags WHERE name > ? ORDER BY name LIMIT ?').all(after, PAGE) as TagRow[],
-      )
-      for (const row of rows) yield toTag(row)
-      if (rows.length < PAGE) return
-      after = rows[rows.length - 1]!.name
-    }
+    for await (const row of this.#byName<TagRow>('tags')) yield toTag(row)
   }
 
   async putStaged(token: string, changes: readonly StagedChange[]): Promise<void> {

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { BlockStore } from '../stores/block-store.js'
 
-export interface StoreFixture<S> {
-  readonly store: S
-  /** Removes everything the fixture created. */
-  cleanup(): Promise<void>
-}
+import { collect, withFixture, type StoreFixture } from './suite-util.js'
 
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const x of it) out.push(x)
-  return out
-}
+export type { StoreFixture }
 
 async function* chunks(parts: Uint8Array[]): AsyncIterable<Uint8Array> {
   for (const p of parts) yield p
@@ -20,14 +12,7 @@ async function* chunks(parts: Uint8Array[]): AsyncIterable<Uint8Array> {
 /** The behaviour every BlockStore must have. Run it against each implementation. */
 export function blockStoreConformance(name: string, make: () => Promise<StoreFixture<BlockStore>>): void {
   describe(`BlockStore conformance: ${name}`, () => {
-    const withStore = (fn: (s: BlockStore) => Promise<void>) => async () => {
-      const f = await make()
-      try {
-        await fn(f.store)
-      } finally {
-        await f.cleanup()
-      }
-    }
+    const withStore = (fn: (s: BlockStore) => Promise<void>) => withFixture(make, fn)
 
     it('puts and gets bytes; a missing key is undefined', withStore(async (s) => {
       expect(await s.put('a/b/c', Buffer.from('hello'))).toBe(true)

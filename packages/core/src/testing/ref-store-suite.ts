@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { VarveError } from '../errors/varve-error.js'
 import type { RefLogEntry, RefStore, StagedChange } from '../stores/ref-store.js'
-import type { StoreFixture } from './block-store-suite.js'
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const x of it) out.push(x)
-  return out
-}
+import { collect, withFixture, type StoreFixture } from './suite-util.js'
 
 const log = (ref: string, operation: string, n: string | null = null): RefLogEntry => ({
   ref, old: null, new: n, operation, author: 'test', at: 1,
@@ -19,14 +13,7 @@ const put = (path: string, address = 'a'.repeat(64)): StagedChange => ({
 /** The behaviour every RefStore must have. Run it against each implementation. */
 export function refStoreConformance(name: string, make: () => Promise<StoreFixture<RefStore>>): void {
   describe(`RefStore conformance: ${name}`, () => {
-    const withStore = (fn: (s: RefStore) => Promise<void>) => async () => {
-      const f = await make()
-      try {
-        await fn(f.store)
-      } finally {
-        await f.cleanup()
-      }
-    }
+    const withStore = (fn: (s: RefStore) => Promise<void>) => withFixture(make, fn)
 
     it('creates a branch once; a second create is BRANCH_EXISTS', withStore(async (s) => {
       await s.createBranch({ name: 'main', head: 'c1', stagingToken: 't1', sealedTokens: [] }, log('branch:main', 'create', 'c1'))

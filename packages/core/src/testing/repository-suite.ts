@@ -3,6 +3,7 @@ import { VarveError } from '../errors/varve-error.js'
 import { keys } from '../objects/keys.js'
 import type { Repository, RepositoryOptions } from '../repository/repository.js'
 import type { BlockStore } from '../stores/block-store.js'
+import { collect } from './suite-util.js'
 
 /** A fresh, empty repository location on some pair of stores. */
 export interface RepositoryFixture {
@@ -13,11 +14,6 @@ export interface RepositoryFixture {
   cleanup(): Promise<void>
 }
 
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const x of it) out.push(x)
-  return out
-}
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8')
 async function expectCode(p: Promise<unknown> | (() => Promise<unknown>), c: string): Promise<VarveError> {
   try {
