@@ -1,2 +1,8 @@
-// The S3 adapter lands with issue 3; this package is an empty shell until then.
-export {}
+import './register.js'
+
+export { S3BlockStore } from './s3-block-store.js'
+export type { S3BlockStoreOptions } from './s3-block-store.js'
+export { S3RefStore } from './s3-ref-store.js'
+export type { S3RefStoreOptions } from './s3-ref-store.js'
+export { createS3Client, parseS3Url } from './s3-client.js'
+export type { S3Options, S3Location } from './s3-options.js'

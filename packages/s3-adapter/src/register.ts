@@ -1,0 +1,14 @@
+import { registerStorageScheme } from '@varve/core'
+import { parseS3Url } from './s3-client.js'
+import { S3BlockStore } from './s3-block-store.js'
+import type { S3Options } from './s3-options.js'
+import { S3RefStore } from './s3-ref-store.js'
+import { createS3Client } from './s3-client.js'
+
+/** Serves `s3://bucket/prefix` for Repository.init/open; options come from `{ s3: S3Options }`. */
+registerStorageScheme('s3', async (location, options) => {
+  const where = parseS3Url(location)
+  const s3 = (options.s3 ?? {}) as S3Options
+  const client = createS3Client(s3) // one connection pool for both stores
+  return { blocks: new S3BlockStore({ ...s3, ...where, client }), refs: new S3RefStore({ ...s3, ...where, client }) }
+})

@@ -1,0 +1,166 @@
+import { Readable } from 'node:stream'
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCopyCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+import type { BlockPutOptions, BlockStore, ByteSource, ObjectInfo } from '@varve/core'
+import { createS3Client } from './s3-client.js'
+import { isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
+import type { S3Location, S3Options } from './s3-options.js'
+
+export interface S3BlockStoreOptions extends S3Options, S3Location {
+  /** Part size of multipart uploads (default 16 MiB; S3's minimum is 5 MiB). */
+  readonly partSize?: number
+  /** Parts uploaded at once (default 4). */
+  readonly queueSize?: number
+}
+
+const MAX_SINGLE_COPY = 5 * 1024 ** 3
+const COPY_PART = 1024 ** 3
+
+/**
+ * Objects under `s3://bucket/prefix`. Streams go up as multipart uploads with parallel parts; a failed
+ * upload is aborted, so no partial object ever becomes visible. Put-if-absent is `If-None-Match: *`.
+ */
+export class S3BlockStore implements BlockStore {
+  readonly client: S3Client
+  readonly bucket: string
+  readonly prefix: string
+  readonly #partSize: number
+  readonly #queueSize: number
+  readonly #ownsClient: boolean
+
+  constructor(options: S3BlockStoreOptions) {
+    this.client = createS3Client(options)
+    this.#ownsClient = !options.client
+    this.bucket = options.bucket
+    this.prefix = options.prefix
+    this.#partSize = Math.max(5 * 1024 * 1024, options.partSize ?? 16 * 1024 * 1024)
+    this.#queueSize = options.queueSize ?? 4
+  }
+
+  #key(key: string): string {
+    return this.prefix + key
+  }
+
+  async #call<T>(operation: string, key: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw s3Error(err, operation, this.bucket, this.#key(key))
+    }
+  }
+
+  async put(key: string, data: ByteSource, options: BlockPutOptions = {}): Promise<boolean> {
+    const Key = this.#key(key)
+    const condition = options.ifAbsent ? { IfNoneMatch: '*' } : {}
+    try {
+      if (data instanceof Uint8Array) {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength, ...condition }))
+      } else {
+        const upload = new Upload({
+          client: this.client,
+          params: { Bucket: this.bucket, Key, Body: Readable.from(data, { objectMode: false }), ...condition },
+          partSize: this.#partSize,
+          queueSize: this.#queueSize,
+          leavePartsOnError: false, // abort the multipart upload: nothing partial stays behind
+        })
+        await upload.done()
+      }
+      return true
+    } catch (err) {
+      if (options.ifAbsent && isPreconditionFailed(err)) return false
+      throw s3Error(err, 'put', this.bucket, Key)
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }))
+      return await r.Body!.transformToByteArray()
+    } catch (err) {
+      if (isNotFound(err)) return undefined
+      throw s3Error(err, 'get', this.bucket, this.#key(key))
+    }
+  }
+
+  async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }))
+      return r.Body as Readable
+    } catch (err) {
+      if (isNotFound(err)) return undefined
+      throw s3Error(err, 'get', this.bucket, this.#key(key))
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }))
+      return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified?.getTime() ?? 0 }
+    } catch (err) {
+      if (isNotFound(err)) return undefined
+      throw s3Error(err, 'head', this.bucket, this.#key(key))
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.#key(key) })))
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined
+    do {
+      const page = await this.#call('list', prefix, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.#key(prefix), ContinuationToken: token })),
+      )
+      for (const o of page.Contents ?? [])
+        yield { key: o.Key!.slice(this.prefix.length), size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined
+    } while (token)
+  }
+
+  /** Server-side copy (multipart above 5 GiB), then delete: S3 has no rename. */
+  async rename(from: string, to: string): Promise<void> {
+    const info = await this.head(from)
+    if (!info) throw s3Error(Object.assign(new Error('source of rename is missing'), { name: 'NoSuchKey' }), 'rename', this.bucket, this.#key(from))
+    const source = `${this.bucket}/${encodeURIComponent(this.#key(from)).replace(/%2F/g, '/')}`
+    if (info.size <= MAX_SINGLE_COPY)
+      await this.#call('copy', to, () => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.#key(to), CopySource: source })))
+    else await this.#multipartCopy(source, to, info.size)
+    await this.delete(from)
+  }
+
+  async #multipartCopy(source: string, to: string, size: number): Promise<void> {
+    const Key = this.#key(to)
+    const { UploadId } = await this.#call('copy', to, () => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key })))
+    try {
+      const parts: { ETag: string; PartNumber: number }[] = []
+      for (let start = 0, n = 1; start < size; start += COPY_PART, n++) {
+        const end = Math.min(size, start + COPY_PART) - 1
+        const r = await this.client.send(
+          new UploadPartCopyCommand({ Bucket: this.bucket, Key, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
+        )
+        parts.push({ ETag: r.CopyPartResult!.ETag!, PartNumber: n })
+      }
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }))
+    } catch (err) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => {})
+      throw s3Error(err, 'copy', this.bucket, Key)
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsClient) this.client.destroy()
+  }
+}

@@ -1,0 +1,302 @@
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  VarveError,
+  ErrorCodes,
+  type BranchRecord,
+  type BranchState,
+  type ListStagedOptions,
+  type RefLogEntry,
+  type RefLogRecord,
+  type RefStore,
+  type StagedChange,
+  type TagRecord,
+} from '@varve/core'
+import { createS3Client } from './s3-client.js'
+import { isConditionalConflict, isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
+import type { S3Location, S3Options } from './s3-options.js'
+import { forEachLimit, mapInOrder } from './window.js'
+
+export type S3RefStoreOptions = S3Options & S3Location
+
+/** The newest ref-log entry travels inside the ref object, so it is written by the same conditional write. */
+interface LastLog {
+  readonly seq: number
+  readonly entry: RefLogEntry
+}
+interface RefBody {
+  readonly lastLog: LastLog | null
+  readonly deleted?: true
+}
+type BranchBody = RefBody & Partial<BranchState>
+type TagBody = RefBody & Partial<TagRecord>
+
+const PARALLEL = 16
+const MAX_KEY_BYTES = 1024
+const SEQ_SPACE = 1e13
+
+/**
+ * Branches, tags, staging and the ref log as objects under `s3://bucket/prefix`, safe for many
+ * machines with no server and no lock: creating a ref is `If-None-Match: *`, moving one is
+ * `If-Match: <etag>`, so of two writers from one version exactly one wins. Each ref object carries its
+ * newest ref-log entry; every writer first copies the entry it replaces to its immutable log object,
+ * so the log has an entry if and only if the move happened, even across crashes.
+ */
+export class S3RefStore implements RefStore {
+  readonly client: S3Client
+  readonly bucket: string
+  readonly prefix: string
+  readonly #ownsClient: boolean
+  readonly #meta = new WeakMap<object, LastLog | null>()
+  readonly #materialized = new Set<string>()
+
+  constructor(options: S3RefStoreOptions) {
+    this.client = createS3Client(options)
+    this.#ownsClient = !options.client
+    this.bucket = options.bucket
+    this.prefix = options.prefix
+  }
+
+  // ---- keys ----------------------------------------------------------------------------------------
+  #branchKey = (name: string) => `${this.prefix}refs/branches/${name}`
+  #tagKey = (name: string) => `${this.prefix}refs/tags/${name}`
+  #logPrefix = (ref: string) => `${this.prefix}reflog/${encodeURIComponent(ref)}/`
+  #logKey = (ref: string, seq: number) => this.#logPrefix(ref) + String(SEQ_SPACE - seq).padStart(14, '0') // newest lists first
+  #stagingPrefix = (token: string) => `${this.prefix}staging/${token}/`
+
+  // ---- JSON objects with etags ---------------------------------------------------------------------
+  async #get<T>(key: string): Promise<{ body: T; etag: string } | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }))
+      return { body: JSON.parse(await r.Body!.transformToString('utf8')) as T, etag: r.ETag! }
+    } catch (err) {
+      if (isNotFound(err)) return undefined
+      if (err instanceof SyntaxError)
+        throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `ref object s3://${this.bucket}/${key} is not valid JSON`, { cause: err, details: { key } })
+      throw s3Error(err, 'get', this.bucket, key)
+    }
+  }
+
+  /** A conditional put: returns the new etag, or undefined when the condition failed (a lost race). */
+  async #put(key: string, body: unknown, condition: { IfMatch?: string; IfNoneMatch?: '*' } = {}): Promise<string | undefined> {
+    try {
+      const r = await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json', ...condition }),
+      )
+      return r.ETag ?? ''
+    } catch (err) {
+      if ((condition.IfMatch || condition.IfNoneMatch) && (isPreconditionFailed(err) || isConditionalConflict(err) || (condition.IfMatch && isNotFound(err))))
+        return undefined
+      throw s3Error(err, 'put', this.bucket, key)
+    }
+  }
+
+  async *#keys(prefix: string, startAfter?: string): AsyncGenerator<string> {
+    let token: string | undefined
+    do {
+      let page
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, ...(startAfter && !token ? { StartAfter: startAfter } : {}) }),
+        )
+      } catch (err) {
+        throw s3Error(err, 'list', this.bucket, prefix)
+      }
+      for (const o of page.Contents ?? []) yield o.Key!
+      token = page.IsTruncated ? page.NextContinuationToken : undefined
+    } while (token)
+  }
+
+  /** Copies a ref's newest log entry to its own immutable object (idempotent). */
+  async #materialize(ref: string, last: LastLog | null): Promise<void> {
+    if (!last) return
+    const id = `${ref}#${last.seq}`
+    if (this.#materialized.has(id)) return
+    await this.#put(this.#logKey(ref, last.seq), { ...last.entry, seq: last.seq }, { IfNoneMatch: '*' })
+    this.#materialized.add(id)
+  }
+
+  #nextLog(prev: LastLog | null, entry: RefLogEntry | undefined): LastLog | null {
+    return entry ? { seq: (prev?.seq ?? 0) + 1, entry } : prev
+  }
+
+  // ---- branches ------------------------------------------------------------------------------------
+  #toBranch(body: BranchBody, etag: string): BranchRecord {
+    const rec: BranchRecord = { name: body.name!, head: body.head!, stagingToken: body.stagingToken!, sealedTokens: body.sealedTokens!, version: etag }
+    this.#meta.set(rec, body.lastLog)
+    return rec
+  }
+
+  async getBranch(name: string): Promise<BranchRecord | undefined> {
+    const r = await this.#get<BranchBody>(this.#branchKey(name))
+    return r && !r.body.deleted ? this.#toBranch(r.body, r.etag) : undefined
+  }
+
+  async createBranch(state: BranchState, log: RefLogEntry): Promise<void> {
+    const key = this.#branchKey(state.name)
+    const ref = `branch:${state.name}`
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const lastLog = { seq: 1, entry: log }
+      if (await this.#put(key, { ...plain(state), lastLog }, { IfNoneMatch: '*' })) return this.#materialize(ref, lastLog)
+      const cur = await this.#get<BranchBody>(key)
+      if (!cur) continue
+      if (!cur.body.deleted) throw exists('branch', state.name)
+      // Re-creating a deleted branch: its log continues after the deletion's entry.
+      await this.#materialize(ref, cur.body.lastLog)
+      const next = this.#nextLog(cur.body.lastLog, log)
+      if (await this.#put(key, { ...plain(state), lastLog: next }, { IfMatch: cur.etag })) return this.#materialize(ref, next)
+    }
+    throw new VarveError(ErrorCodes.CONFLICT, `creating branch ${state.name} kept racing`, { details: { branch: state.name } })
+  }
+
+  async #lastLogOf(expected: BranchRecord, key: string): Promise<LastLog | null | 'stale'> {
+    if (this.#meta.has(expected)) return this.#meta.get(expected)!
+    const cur = await this.#get<BranchBody>(key)
+    return cur && cur.etag === expected.version && !cur.body.deleted ? cur.body.lastLog : 'stale'
+  }
+
+  async updateBranch(expected: BranchRecord, next: BranchState, log?: RefLogEntry): Promise<boolean> {
+    const key = this.#branchKey(expected.name)
+    const ref = `branch:${expected.name}`
+    const prev = await this.#lastLogOf(expected, key)
+    if (prev === 'stale') return false
+    await this.#materialize(ref, prev)
+    const lastLog = this.#nextLog(prev, log)
+    if (!(await this.#put(key, { ...plain(next), lastLog }, { IfMatch: expected.version }))) return false
+    if (log) await this.#materialize(ref, lastLog).catch(() => {}) // the ref object holds it anyway
+    return true
+  }
+
+  async deleteBranch(expected: BranchRecord, log: RefLogEntry): Promise<boolean> {
+    const key = this.#branchKey(expected.name)
+    const ref = `branch:${expected.name}`
+    const prev = await this.#lastLogOf(expected, key)
+    if (prev === 'stale') return false
+    await this.#materialize(ref, prev)
+    const lastLog = this.#nextLog(prev, log)
+    if (!(await this.#put(key, { name: expected.name, deleted: true, lastLog }, { IfMatch: expected.version }))) return false
+    await this.#materialize(ref, lastLog).catch(() => {})
+    return true
+  }
+
+  async *listBranches(): AsyncIterable<BranchRecord> {
+    const base = `${this.prefix}refs/branches/`
+    for await (const r of mapInOrder(this.#keys(base), PARALLEL, (k) => this.#get<BranchBody>(k)))
+      if (r && !r.body.deleted) yield this.#toBranch(r.body, r.etag)
+  }
+
+  // ---- tags ----------------------------------------------------------------------------------------
+  async getTag(name: string): Promise<TagRecord | undefined> {
+    const r = await this.#get<TagBody>(this.#tagKey(name))
+    return r && !r.body.deleted ? toTag(r.body) : undefined
+  }
+
+  async createTag(tag: TagRecord, log: RefLogEntry): Promise<void> {
+    const key = this.#tagKey(tag.name)
+    const ref = `tag:${tag.name}`
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const lastLog = { seq: 1, entry: log }
+      if (await this.#put(key, { ...tag, lastLog }, { IfNoneMatch: '*' })) return this.#materialize(ref, lastLog)
+      const cur = await this.#get<TagBody>(key)
+      if (!cur) continue
+      if (!cur.body.deleted) throw exists('tag', tag.name)
+      await this.#materialize(ref, cur.body.lastLog)
+      const next = this.#nextLog(cur.body.lastLog, log)
+      if (await this.#put(key, { ...tag, lastLog: next }, { IfMatch: cur.etag })) return this.#materialize(ref, next)
+    }
+    throw new VarveError(ErrorCodes.CONFLICT, `creating tag ${tag.name} kept racing`, { details: { tag: tag.name } })
+  }
+
+  async deleteTag(name: string, log: RefLogEntry): Promise<boolean> {
+    const key = this.#tagKey(name)
+    const ref = `tag:${name}`
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const cur = await this.#get<TagBody>(key)
+      if (!cur || cur.body.deleted) return false
+      await this.#materialize(ref, cur.body.lastLog)
+      const lastLog = this.#nextLog(cur.body.lastLog, log)
+      if (await this.#put(key, { name, deleted: true, lastLog }, { IfMatch: cur.etag })) {
+        await this.#materialize(ref, lastLog).catch(() => {})
+        return true
+      }
+    }
+    return false
+  }
+
+  async *listTags(): AsyncIterable<TagRecord> {
+    for await (const r of mapInOrder(this.#keys(`${this.prefix}refs/tags/`), PARALLEL, (k) => this.#get<TagBody>(k)))
+      if (r && !r.body.deleted) yield toTag(r.body)
+  }
+
+  // ---- staging -------------------------------------------------------------------------------------
+  #stagingKey(token: string, path: string): string {
+    const key = this.#stagingPrefix(token) + path
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+      throw new VarveError(ErrorCodes.INVALID_PATH, `path ${JSON.stringify(path.slice(0, 60))}... is too long for S3 (keys are limited to ${MAX_KEY_BYTES} bytes)`, {
+        details: { path },
+      })
+    return key
+  }
+
+  async putStaged(token: string, changes: readonly StagedChange[]): Promise<void> {
+    const keyed = changes.map((c) => ({ key: this.#stagingKey(token, c.path), c }))
+    await forEachLimit(keyed, PARALLEL, async ({ key, c }) => {
+      await this.#put(key, c)
+    })
+  }
+
+  async getStaged(token: string, path: string): Promise<StagedChange | undefined> {
+    return (await this.#get<StagedChange>(this.#stagingKey(token, path)))?.body
+  }
+
+  async *listStaged(token: string, options: ListStagedOptions = {}): AsyncIterable<StagedChange> {
+    const base = this.#stagingPrefix(token)
+    const prefix = base + (options.prefix ?? '')
+    const startAfter = options.after !== undefined ? base + options.after : undefined
+    for await (const r of mapInOrder(this.#keys(prefix, startAfter), PARALLEL, (k) => this.#get<StagedChange>(k))) if (r) yield r.body
+  }
+
+  async dropStaged(token: string): Promise<void> {
+    let batch: { Key: string }[] = []
+    const flush = async () => {
+      if (!batch.length) return
+      const objects = batch
+      batch = []
+      try {
+        await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }))
+      } catch (err) {
+        throw s3Error(err, 'delete', this.bucket, this.#stagingPrefix(token))
+      }
+    }
+    for await (const key of this.#keys(this.#stagingPrefix(token))) {
+      batch.push({ Key: key })
+      if (batch.length === 1000) await flush()
+    }
+    await flush()
+  }
+
+  // ---- ref log -------------------------------------------------------------------------------------
+  async *listRefLog(ref: string, options: { limit?: number } = {}): AsyncIterable<RefLogRecord> {
+    // The newest entry may still live only inside the ref object (a writer crashed before copying it).
+    const [kind, ...rest] = ref.split(':')
+    const name = rest.join(':')
+    const key = kind === 'tag' ? this.#tagKey(name) : this.#branchKey(name)
+    const cur = await this.#get<RefBody>(key)
+    if (cur) await this.#materialize(ref, cur.body.lastLog)
+    let left = options.limit ?? Infinity
+    if (left <= 0) return
+    for await (const r of mapInOrder(this.#keys(this.#logPrefix(ref)), PARALLEL, (k) => this.#get<RefLogRecord>(k))) {
+      if (!r) continue
+      yield r.body
+      if (--left <= 0) return
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsClient) this.client.destroy()
+  }
+}
+
+const plain = (s: BranchState): BranchState => ({ name: s.name, head: s.head, stagingToken: s.stagingToken, sealedTokens: [...s.sealedTokens] })
+const toTag = (b: TagBody): TagRecord => ({ name: b.name!, commit: b.commit!, createdAt: b.createdAt! })
+const exists = (kind: 'branch' | 'tag', name: string) =>
+  new VarveError(kind === 'branch' ? ErrorCodes.BRANCH_EXISTS : ErrorCodes.TAG_EXISTS, `${kind} ${name} already exists`, { details: { [kind]: name } })

@@ -1,0 +1,1 @@
+export { startTestS3, freePort, type TestS3 } from './s3-test-server.js'
