@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import type { S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll } from 'vitest'
 import { createS3Client } from '@varve/s3-adapter'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
@@ -12,7 +12,7 @@ export function useTestS3(): { server: () => TestS3; client: () => S3Client; buc
   beforeAll(async () => {
     server = await startTestS3()
     client = createS3Client(server.options)
-    await client.send(new CreateBucketCommand({ Bucket: bucket }))
+    await server.createBucket(bucket)
   }, 120_000)
   afterAll(async () => {
     client?.destroy()

@@ -3,6 +3,8 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
+import { createS3Client } from '../s3-client.js'
 import type { S3Options } from '../s3-options.js'
 
 /** A real S3 endpoint for tests, with the means to crash and revive it when it is ours. */
@@ -14,6 +16,8 @@ export interface TestS3 {
   /** Starts the server again on the same port and data after `kill`. Only for `minio-binary`. */
   restart(): Promise<void>
   stop(): Promise<void>
+  /** Creates a bucket on this endpoint (ignores one that already exists and is ours). */
+  createBucket(name: string): Promise<void>
 }
 
 const USER = 'varvetest'
@@ -26,6 +30,23 @@ const PASSWORD = 'varvetest-secret'
  * engine, through @testcontainers/minio. Otherwise it fails saying how to get MinIO.
  */
 export async function startTestS3(): Promise<TestS3> {
+  const server = await startServer()
+  return {
+    ...server,
+    createBucket: async (name) => {
+      const client = createS3Client(server.options)
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: name }))
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err
+      } finally {
+        client.destroy()
+      }
+    },
+  }
+}
+
+async function startServer(): Promise<Omit<TestS3, 'createBucket'>> {
   const env = process.env.VARVE_TEST_S3_ENDPOINT
   if (env) {
     const none = async () => {
@@ -80,7 +101,7 @@ export async function freePort(): Promise<number> {
   })
 }
 
-async function startMinioBinary(binary: string): Promise<TestS3> {
+async function startMinioBinary(binary: string): Promise<Omit<TestS3, 'createBucket'>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-minio-'))
   const port = await freePort()
   const consolePort = await freePort()
@@ -128,7 +149,7 @@ async function waitReady(endpoint: string, exitCode: () => number | null, log: (
   throw new Error(`minio did not become ready at ${endpoint} within 60 s: ${log()}`)
 }
 
-async function startContainer(): Promise<TestS3> {
+async function startContainer(): Promise<Omit<TestS3, 'createBucket'>> {
   const tc = await import('testcontainers')
   await tc.getContainerRuntimeClient() // rejects at once when no Docker engine answers
   const { MinioContainer } = await import('@testcontainers/minio')
