@@ -33,6 +33,8 @@ const COPY_PART = 1024 ** 3
  * upload is aborted, so no partial object ever becomes visible. Put-if-absent is `If-None-Match: *`.
  */
 export class S3BlockStore implements BlockStore {
+  /** S3 has no rename: `rename` is a server-side copy, so the engine avoids it for large uploads. */
+  readonly renameCopies = true
   readonly client: S3Client
   readonly bucket: string
   readonly prefix: string

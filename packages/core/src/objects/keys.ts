@@ -5,5 +5,8 @@ export const keys = {
   node: (id: string) => `tree/${id.slice(0, 2)}/${id}`,
   commit: (id: string) => `commit/${id.slice(0, 2)}/${id}`,
   commitPrefix: (hexPrefix: string) => `commit/${hexPrefix.slice(0, 2)}/${hexPrefix}`,
+  /** Pointer from a content address to a large object kept where it was uploaded (stores without rename). */
+  dataPointer: (address: string) => `data/${address.slice(0, 2)}/${address.slice(2, 4)}/${address}.blob`,
+  blob: (name: string) => `blobs/${name}`,
   temp: (name: string) => `tmp/${name}`,
 } as const

@@ -63,25 +63,40 @@ export class ObjectStore {
         yield value
       }
     }
-    const temp = keys.temp(`${Date.now()}-${this.options.random.hex(12)}`)
+    const name = `${Date.now()}-${this.options.random.hex(12)}`
+    // Where rename copies every byte, the upload lands at its final physical key and is pointed to.
+    const landing = this.blocks.renameCopies ? keys.blob(name) : keys.temp(name)
     try {
-      await this.blocks.put(temp, hashed())
+      await this.blocks.put(landing, hashed())
     } catch (err) {
-      await this.blocks.delete(temp).catch(() => {})
+      await this.blocks.delete(landing).catch(() => {})
       throw err
     }
     const address = hash.digest('hex')
-    if (await this.blocks.head(keys.data(address))) await this.blocks.delete(temp)
-    else await this.blocks.rename(temp, keys.data(address))
+    if (await this.hasData(address)) await this.blocks.delete(landing)
+    else if (!this.blocks.renameCopies) await this.blocks.rename(landing, keys.data(address))
+    else if (!(await this.blocks.put(keys.dataPointer(address), encodePointer(landing, size), { ifAbsent: true })))
+      await this.blocks.delete(landing) // another writer stored the same content first
     return { address, size }
   }
 
+  /** The key holding an object's bytes: its content address, or the blob a pointer names. */
+  async #locate(address: string, path?: string): Promise<string> {
+    if (!this.blocks.renameCopies) return keys.data(address)
+    if (await this.blocks.head(keys.data(address))) return keys.data(address)
+    const pointer = await this.blocks.get(keys.dataPointer(address))
+    if (!pointer) throw missing('data object', address, path)
+    return decodePointer(pointer, address)
+  }
+
   async hasData(address: string): Promise<boolean> {
-    return (await this.blocks.head(keys.data(address))) !== undefined
+    if ((await this.blocks.head(keys.data(address))) !== undefined) return true
+    return !!this.blocks.renameCopies && (await this.blocks.head(keys.dataPointer(address))) !== undefined
   }
 
   async readData(address: string, path?: string): Promise<Uint8Array> {
-    const bytes = await this.blocks.get(keys.data(address))
+    let bytes = await this.blocks.get(keys.data(address))
+    if (bytes === undefined && this.blocks.renameCopies) bytes = await this.blocks.get(await this.#locate(address, path))
     if (bytes === undefined) throw missing('data object', address, path)
     if (sha256Hex(bytes) !== address) throw corrupt('data object', address, path)
     return bytes
@@ -89,7 +104,7 @@ export class ObjectStore {
 
   /** Streams an object; the stream fails with CORRUPT_OBJECT at its end if the bytes do not match. */
   async readDataStream(address: string, path?: string): Promise<AsyncIterable<Uint8Array>> {
-    const stream = await this.blocks.getStream(keys.data(address))
+    const stream = await this.blocks.getStream(await this.#locate(address, path))
     if (stream === undefined) throw missing('data object', address, path)
     return (async function* verified() {
       const hash = createHash('sha256')
@@ -156,6 +171,22 @@ export class ObjectStore {
   async *commitIdsWithPrefix(hexPrefix: string): AsyncIterable<string> {
     for await (const info of this.blocks.list(keys.commitPrefix(hexPrefix))) yield info.key.slice(info.key.lastIndexOf('/') + 1)
   }
+}
+
+const POINTER_TAG = 'varve/blob-pointer:v1'
+
+function encodePointer(key: string, size: number): Uint8Array {
+  return Buffer.from(JSON.stringify({ t: POINTER_TAG, key, size }))
+}
+
+function decodePointer(bytes: Uint8Array, address: string): string {
+  try {
+    const p = JSON.parse(Buffer.from(bytes).toString('utf8')) as { t?: string; key?: string }
+    if (p.t === POINTER_TAG && typeof p.key === 'string') return p.key
+  } catch {
+    /* fall through */
+  }
+  throw corrupt('blob pointer', address)
 }
 
 function missing(kind: string, id: string, path?: string) {

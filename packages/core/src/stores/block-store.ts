@@ -18,6 +18,11 @@ export interface PutOptions {
 
 export interface BlockStore {
   /**
+   * True when `rename` copies the bytes (object stores have no rename). Large uploads then stay where
+   * they were written and the content address gets a small pointer instead (docs/decisions/0004).
+   */
+  readonly renameCopies?: boolean
+  /**
    * Stores `data` under `key`. A reader never sees a partial object: after a crash the key holds
    * either nothing or all of the bytes. Returns false only for `ifAbsent` when the key existed.
    */

@@ -349,6 +349,21 @@ export function repositoryBehaviour(name: string, make: () => Promise<Repository
       await expectCode(repo.get('main', 'victim.bin'), 'NOT_FOUND')
     }))
 
+    it('detects a damaged large (streamed) object, wherever the store keeps its bytes', withRepo(async (repo, f) => {
+      const size = 9 * 1024 * 1024
+      async function* source() {
+        yield Buffer.alloc(size, 3)
+      }
+      await repo.put('main', 'large.bin', source())
+      await repo.commit('main', { message: 'large' })
+      const holders = (await collect(f.blocks.list(''))).filter((o) => o.size === size)
+      expect(holders).toHaveLength(1)
+      await f.blocks.put(holders[0]!.key, Buffer.alloc(size, 4))
+      await expectCode(repo.get('main', 'large.bin'), 'CORRUPT_OBJECT')
+      await f.blocks.delete(holders[0]!.key)
+      await expectCode(repo.get('main', 'large.bin'), 'NOT_FOUND')
+    }))
+
     it('never loses staged writes that race with commits in one process', withRepo(async (repo) => {
       await repo.createBranch('busy')
       const writers = Array.from({ length: 4 }, async (_, w) => {
