@@ -30,7 +30,7 @@ interface RefBody {
 type BranchBody = RefBody & Partial<BranchState>
 type TagBody = RefBody & Partial<TagRecord>
 
-const PARALLEL = 16
+const PARALLEL = 32
 const MAX_KEY_BYTES = 1024
 const SEQ_SPACE = 1e13
 
