@@ -1,21 +1,19 @@
-// Wraps any BlockStore and counts requests, so a benchmark can show how many objects an operation touched.
-export class CountingBlockStore {
+import { ForwardingBlockStore } from '@varve/core'
+
+// Counts the requests an operation sends to the block store, so a benchmark can show what it touched.
+export class CountingBlockStore extends ForwardingBlockStore {
   constructor(inner) {
-    this.inner = inner
+    super(inner)
     this.reset()
   }
   reset() {
     this.counts = { get: 0, put: 0, head: 0, list: 0, delete: 0, rename: 0, getStream: 0 }
   }
-  snapshot() {
-    return { ...this.counts }
-  }
-  put(k, d, o) { this.counts.put++; return this.inner.put(k, d, o) }
-  get(k) { this.counts.get++; return this.inner.get(k) }
-  getStream(k) { this.counts.getStream++; return this.inner.getStream(k) }
-  head(k) { this.counts.head++; return this.inner.head(k) }
-  delete(k) { this.counts.delete++; return this.inner.delete(k) }
-  rename(a, b) { this.counts.rename++; return this.inner.rename(a, b) }
-  list(p) { this.counts.list++; return this.inner.list(p) }
-  close() { return this.inner.close?.() }
+  put(...a) { this.counts.put++; return super.put(...a) }
+  get(...a) { this.counts.get++; return super.get(...a) }
+  getStream(...a) { this.counts.getStream++; return super.getStream(...a) }
+  head(...a) { this.counts.head++; return super.head(...a) }
+  delete(...a) { this.counts.delete++; return super.delete(...a) }
+  rename(...a) { this.counts.rename++; return super.rename(...a) }
+  list(...a) { this.counts.list++; return super.list(...a) }
 }

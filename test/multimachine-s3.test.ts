@@ -24,7 +24,7 @@ describe('several machines on one s3:// repository (MinIO)', () => {
     await (await Repository.init(location, { s3: server.options })).close()
     const startAt = String(Date.now() + 2000)
     const outs = await Promise.all(
-      Array.from({ length: 6 }, (_, id) => runNode(path.join(workers, 's3-merge-worker.mjs'), [location, s3json(), String(id), '20', startAt], { timeoutMs: 600_000 })),
+      Array.from({ length: 6 }, (_, id) => runNode(path.join(workers, 'merge-worker.mjs'), [location, s3json(), String(id), '20', startAt], { timeoutMs: 600_000 })),
     )
     const reported = outs.flatMap((o) => (JSON.parse(o) as { merges: string[] }).merges)
     expect(new Set(reported).size).toBe(120)
@@ -36,9 +36,9 @@ describe('several machines on one s3:// repository (MinIO)', () => {
     expect(new Set(log.map((c) => c.id)).size).toBe(log.length)
     const ids = new Set(log.map((c) => c.id))
     for (const id of reported) expect(ids.has(id)).toBe(true)
-    const files = await collect(repo.list('main', { prefix: 'machines/' }))
+    const files = await collect(repo.list('main', { prefix: 'workers/' }))
     expect(files).toHaveLength(120)
-    for (const f of files) expect(Buffer.from(await repo.get('main', f.path)).toString()).toMatch(/^machine \d iteration \d+\n$/)
+    for (const f of files) expect(Buffer.from(await repo.get('main', f.path)).toString()).toMatch(/^worker \d iteration \d+\n$/)
     expect((await collect(repo.refLog('main'))).filter((r) => r.operation === 'merge')).toHaveLength(120)
     await repo.close()
   }, 600_000)
@@ -50,7 +50,7 @@ describe('several machines on one s3:// repository (MinIO)', () => {
     await init.close()
     const startAt = String(Date.now() + 2000)
     await Promise.all(
-      Array.from({ length: 6 }, (_, id) => runNode(path.join(workers, 's3-stage-worker.mjs'), [location, s3json(), String(id), '50', 'ingest', startAt])),
+      Array.from({ length: 6 }, (_, id) => runNode(path.join(workers, 'stage-worker.mjs'), [location, s3json(), String(id), '50', 'ingest', startAt])),
     )
     const repo = await Repository.open(location, { s3: server.options })
     const c = await repo.commit('ingest', { message: 'all of it' })

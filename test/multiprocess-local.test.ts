@@ -11,7 +11,7 @@ describe('several processes on one local repository', () => {
       await (await Repository.init(lake)).close()
       const startAt = String(Date.now() + 1500)
       const outs = await Promise.all(
-        [0, 1, 2, 3].map((id) => runNode(path.join(workers, 'merge-worker.mjs'), [lake, String(id), '25', startAt], { timeoutMs: 240_000 })),
+        [0, 1, 2, 3].map((id) => runNode(path.join(workers, 'merge-worker.mjs'), [lake, '', String(id), '25', startAt], { timeoutMs: 240_000 })),
       )
       const reported = outs.flatMap((o) => (JSON.parse(o) as { merges: string[] }).merges)
       expect(new Set(reported).size).toBe(100)
@@ -42,7 +42,7 @@ describe('several processes on one local repository', () => {
       await init.createBranch('ingest')
       await init.close()
       const startAt = String(Date.now() + 1500)
-      await Promise.all([0, 1, 2, 3].map((id) => runNode(path.join(workers, 'stage-worker.mjs'), [lake, String(id), '50', 'ingest', startAt])))
+      await Promise.all([0, 1, 2, 3].map((id) => runNode(path.join(workers, 'stage-worker.mjs'), [lake, '', String(id), '50', 'ingest', startAt])))
       const repo = await Repository.open(lake)
       expect(await collect(repo.uncommitted('ingest'))).toHaveLength(200)
       const c = await repo.commit('ingest', { message: 'all of it' })

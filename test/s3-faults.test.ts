@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Repository, VarveError, type BlockStore } from '@varve/core'
+import { ForwardingBlockStore, Repository, VarveError, type BlockStore } from '@varve/core'
 import { S3BlockStore, S3RefStore } from '@varve/s3-adapter'
 import { startTestS3, freePort, type TestS3 } from '@varve/s3-adapter/testing'
 import { collect } from './helpers/processes.js'
@@ -62,24 +62,17 @@ describe.skipIf(process.env.VARVE_TEST_S3_ENDPOINT)('S3 faults (MinIO killed and
   it('a commit cut by a server crash fails clearly, the head does not move, and the retry commits everything', async () => {
     const prefix = freshPrefix()
     const opts = { ...fast(), bucket, prefix }
-    const real = new S3BlockStore(opts)
     let armed = false
     // A real S3 block store; when armed, the first tree-node write kills the server first (after the seal).
-    const killing: BlockStore = {
-      put: async (k, d, o) => {
-        if (armed && k.startsWith('tree/')) {
+    const killing = new (class extends ForwardingBlockStore {
+      override async put(...args: Parameters<BlockStore['put']>) {
+        if (armed && args[0].startsWith('tree/')) {
           armed = false
           await server.kill()
         }
-        return real.put(k, d, o)
-      },
-      get: (k) => real.get(k),
-      getStream: (k) => real.getStream(k),
-      head: (k) => real.head(k),
-      delete: (k) => real.delete(k),
-      list: (p) => real.list(p),
-      rename: (a, b) => real.rename(a, b),
-    }
+        return super.put(...args)
+      }
+    })(new S3BlockStore(opts))
     const repo = await Repository.init({ blocks: killing, refs: new S3RefStore(opts) })
     for (let i = 0; i < 30; i++) await repo.put('main', `part/${i}.csv`, `row ${i}`)
     const head = await repo.resolve('main')

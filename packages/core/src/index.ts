@@ -35,6 +35,7 @@ export type {
 export { LocalBlockStore, validateBlockKey } from './stores/local-block-store.js'
 export type { LocalBlockStoreOptions } from './stores/local-block-store.js'
 export { SqliteRefStore } from './stores/sqlite-ref-store.js'
+export { ForwardingBlockStore } from './stores/forwarding-block-store.js'
 export type { SqliteRefStoreOptions } from './stores/sqlite-ref-store.js'
 export { registerStorageScheme, embeddedPaths } from './repository/open-stores.js'
 export type { StoreSet, SchemeOpener, SchemeOpenOptions } from './repository/open-stores.js'

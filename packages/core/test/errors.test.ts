@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { LocalBlockStore, Repository, SqliteRefStore, VarveError, type BlockStore, type BranchRecord, type BranchState, type RefLogEntry } from '@varve/core'
+import { ForwardingBlockStore, LocalBlockStore, Repository, SqliteRefStore, VarveError, type BlockStore, type BranchRecord, type BranchState, type RefLogEntry } from '@varve/core'
 import { tempDir } from './helpers.js'
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -90,17 +90,13 @@ describe('error codes that need a special setup', () => {
     try {
       const lake = path.join(t.dir, 'lake')
       await (await Repository.init(lake)).close()
-      const real = new LocalBlockStore(path.join(lake, 'blocks'))
       let failPuts = false
-      const flaky: BlockStore = {
-        put: (k, d, o) => (failPuts ? Promise.reject(Object.assign(new Error('disk gone'), { code: 'EIO' })) : real.put(k, d, o)),
-        get: (k) => real.get(k),
-        getStream: (k) => real.getStream(k),
-        head: (k) => real.head(k),
-        delete: (k) => real.delete(k),
-        list: (p) => real.list(p),
-        rename: (a, b) => real.rename(a, b),
-      }
+      // A real local store whose writes fail on demand, as a dying disk's would.
+      const flaky = new (class extends ForwardingBlockStore {
+        override put(...args: Parameters<BlockStore['put']>) {
+          return failPuts ? Promise.reject(Object.assign(new Error('disk gone'), { code: 'EIO' })) : super.put(...args)
+        }
+      })(new LocalBlockStore(path.join(lake, 'blocks')))
       const repo = await Repository.open({ blocks: flaky, refs: new SqliteRefStore(path.join(lake, 'refs.sqlite3')) })
       await repo.put('main', 'a', 'x')
       const head = await repo.resolve('main')

@@ -154,28 +154,25 @@ export class S3RefStore implements RefStore {
     return cur && cur.etag === expected.version && !cur.body.deleted ? cur.body.lastLog : 'stale'
   }
 
-  async updateBranch(expected: BranchRecord, next: BranchState, log?: RefLogEntry): Promise<boolean> {
+  /** Compare-and-swap of a branch object from `expected`, carrying the move's log entry. */
+  async #swapBranch(expected: BranchRecord, body: (lastLog: LastLog | null) => BranchBody, log?: RefLogEntry): Promise<boolean> {
     const key = this.#branchKey(expected.name)
     const ref = `branch:${expected.name}`
     const prev = await this.#lastLogOf(expected, key)
     if (prev === 'stale') return false
     await this.#materialize(ref, prev)
     const lastLog = this.#nextLog(prev, log)
-    if (!(await this.#put(key, { ...plain(next), lastLog }, { IfMatch: expected.version }))) return false
+    if (!(await this.#put(key, body(lastLog), { IfMatch: expected.version }))) return false
     if (log) await this.#materialize(ref, lastLog).catch(() => {}) // the ref object holds it anyway
     return true
   }
 
+  async updateBranch(expected: BranchRecord, next: BranchState, log?: RefLogEntry): Promise<boolean> {
+    return this.#swapBranch(expected, (lastLog) => ({ ...plain(next), lastLog }), log)
+  }
+
   async deleteBranch(expected: BranchRecord, log: RefLogEntry): Promise<boolean> {
-    const key = this.#branchKey(expected.name)
-    const ref = `branch:${expected.name}`
-    const prev = await this.#lastLogOf(expected, key)
-    if (prev === 'stale') return false
-    await this.#materialize(ref, prev)
-    const lastLog = this.#nextLog(prev, log)
-    if (!(await this.#put(key, { name: expected.name, deleted: true, lastLog }, { IfMatch: expected.version }))) return false
-    await this.#materialize(ref, lastLog).catch(() => {})
-    return true
+    return this.#swapBranch(expected, (lastLog) => ({ name: expected.name, deleted: true, lastLog }), log)
   }
 
   async *listBranches(): AsyncIterable<BranchRecord> {

@@ -1,0 +1,36 @@
+import type { BlockStore, ByteSource, ObjectInfo, PutOptions } from './block-store.js'
+
+/**
+ * Passes every call to another BlockStore. Extend it to wrap a store with a cross-cutting concern
+ * (counting, fault injection, caching) by overriding only the calls that concern needs.
+ */
+export class ForwardingBlockStore implements BlockStore {
+  constructor(readonly inner: BlockStore) {}
+  get renameCopies(): boolean | undefined {
+    return this.inner.renameCopies
+  }
+  put(key: string, data: ByteSource, options?: PutOptions): Promise<boolean> {
+    return this.inner.put(key, data, options)
+  }
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.inner.get(key)
+  }
+  getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    return this.inner.getStream(key)
+  }
+  head(key: string): Promise<ObjectInfo | undefined> {
+    return this.inner.head(key)
+  }
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key)
+  }
+  list(prefix: string): AsyncIterable<ObjectInfo> {
+    return this.inner.list(prefix)
+  }
+  rename(from: string, to: string): Promise<void> {
+    return this.inner.rename(from, to)
+  }
+  async close(): Promise<void> {
+    await this.inner.close?.()
+  }
+}
