@@ -44,4 +44,21 @@ export { validateRefName } from './util/ref-names.js'
 export { systemClock, systemRandom, seededRandom } from './util/clock.js'
 export type { Clock, RandomSource } from './util/clock.js'
 export type { RetryPolicy } from './util/retry.js'
+export { HOOK_EVENTS } from './hooks/hook-types.js'
+export type {
+  HookEvent,
+  HookContext,
+  HookDefinition,
+  HookResult,
+  HookFinding,
+  HookFailure,
+  HookRun,
+  HookRunStatus,
+  Snapshot,
+} from './hooks/hook-types.js'
+export type { HookRegistry } from './hooks/hook-registry.js'
+export type { BranchProtection } from './hooks/branch-protection.js'
+export { parseContract, CONTRACTS_PREFIX } from './hooks/contracts/contract-file.js'
+export type { Contract } from './hooks/contracts/contract-file.js'
+export type { ParquetSchema, ParquetColumn } from './parquet/parquet-schema.js'
 export type { JsonValue } from './util/canonical-json.js'

@@ -96,6 +96,18 @@ export class S3BlockStore implements BlockStore {
     }
   }
 
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    if (end <= start) return (await this.head(key)) ? new Uint8Array(0) : undefined
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key), Range: `bytes=${start}-${end - 1}` }))
+      return await r.Body!.transformToByteArray()
+    } catch (err) {
+      if (isNotFound(err)) return undefined
+      if ((err as { name?: string }).name === 'InvalidRange') return new Uint8Array(0) // start beyond the end
+      throw s3Error(err, 'get', this.bucket, this.#key(key))
+    }
+  }
+
   async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }))

@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import {
   VarveError,
   ErrorCodes,
@@ -269,6 +269,31 @@ export class S3RefStore implements RefStore {
       if (batch.length === 1000) await flush()
     }
     await flush()
+  }
+
+  // ---- settings ------------------------------------------------------------------------------------
+  #settingKey = (key: string) => `${this.prefix}settings/${key}`
+
+  async getSetting(key: string): Promise<string | undefined> {
+    return (await this.#get<{ value: string }>(this.#settingKey(key)))?.body.value
+  }
+
+  async setSetting(key: string, value: string | null): Promise<void> {
+    if (value !== null) {
+      await this.#put(this.#settingKey(key), { value })
+      return
+    }
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.#settingKey(key) }))
+    } catch (err) {
+      throw s3Error(err, 'delete', this.bucket, this.#settingKey(key))
+    }
+  }
+
+  async *listSettings(prefix: string): AsyncIterable<{ key: string; value: string }> {
+    const base = this.#settingKey('')
+    for await (const r of mapInOrder(this.#keys(base + prefix), PARALLEL, async (k) => ({ k, r: await this.#get<{ value: string }>(k) })))
+      if (r.r) yield { key: r.k.slice(base.length), value: r.r.body.value }
   }
 
   // ---- ref log -------------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ export async function commitStaged(ctx: RepoContext, branch: string, options: Co
       createdAt: ctx.clock.now(),
       generation: parent.generation + 1,
     })
+    const gate = { branch, candidate: commit.id, base: b.head }
+    await ctx.gates.pre({ event: 'pre-commit', ...gate }) // HOOK_FAILED: nothing moves, changes stay staged
     const moved = await ctx.refs.updateBranch(
       b,
       { ...stateOf(b), head: commit.id, sealedTokens: [] },
@@ -62,6 +64,7 @@ export async function commitStaged(ctx: RepoContext, branch: string, options: Co
     )
     if (!moved) return LOST_RACE
     await dropTokens(ctx, b.sealedTokens)
+    await ctx.gates.post({ event: 'post-commit', ...gate })
     return commit
   })
 }

@@ -18,6 +18,13 @@ export interface ThreeWayPlan {
   readonly metadata: Record<string, JsonValue>
   readonly strategy: MergeStrategy
   readonly operation: 'merge' | 'revert' | 'cherry-pick'
+  /** What is merged in, for the hooks' context. */
+  readonly source?: string
+}
+
+export interface ApplyOptions {
+  /** Compute the result and run the pre-hooks, but move nothing. */
+  readonly dryRun?: boolean
 }
 
 /**
@@ -28,6 +35,7 @@ export async function applyThreeWayToBranch(
   ctx: RepoContext,
   branch: string,
   plan: (head: Commit) => Promise<ThreeWayPlan | 'up-to-date'>,
+  options: ApplyOptions = {},
 ): Promise<{ commit: Commit; upToDate: boolean }> {
   return retryOnLostRace(`${branch}`, ctx.retry, ctx.random, async () => {
     const b = await mustGetBranch(ctx, branch)
@@ -46,10 +54,16 @@ export async function applyThreeWayToBranch(
     const commit = await ctx.objects.writeCommit({
       parents, root, message: p.message, author: p.author, metadata: p.metadata, createdAt: ctx.clock.now(), generation,
     })
+    const isMerge = p.operation === 'merge'
+    const gate = { branch, candidate: commit.id, base: b.head, ...(p.source !== undefined ? { source: p.source } : {}) }
+    await ctx.gates.pre({ event: isMerge ? 'pre-merge' : 'pre-commit', ...gate })
+    if (options.dryRun) return { commit, upToDate: false }
     const moved = await ctx.refs.updateBranch(b, { ...stateOf(b), head: commit.id }, {
       ref: `branch:${branch}`, old: b.head, new: commit.id, operation: p.operation, author: p.author, message: p.message, at: commit.createdAt,
     })
-    return moved ? { commit, upToDate: false } : LOST_RACE
+    if (!moved) return LOST_RACE
+    await ctx.gates.post({ event: isMerge ? 'post-merge' : 'post-commit', ...gate })
+    return { commit, upToDate: false }
   })
 }
 

@@ -102,6 +102,16 @@ export class ObjectStore {
     return bytes
   }
 
+  /**
+   * Bytes [start, end) of a data object. Not verified against the address (that needs every byte):
+   * for footer-only checks; `verify` and full reads do verify.
+   */
+  async readDataRange(address: string, start: number, end: number, path?: string): Promise<Uint8Array> {
+    const bytes = await this.blocks.getRange(await this.#locate(address, path), start, end)
+    if (bytes === undefined) throw missing('data object', address, path)
+    return bytes
+  }
+
   /** Streams an object; the stream fails with CORRUPT_OBJECT at its end if the bytes do not match. */
   async readDataStream(address: string, path?: string): Promise<AsyncIterable<Uint8Array>> {
     const stream = await this.blocks.getStream(await this.#locate(address, path))

@@ -3,6 +3,7 @@ import type { BlockStore } from '../stores/block-store.js'
 import type { RefStore } from '../stores/ref-store.js'
 import type { Clock, RandomSource } from '../util/clock.js'
 import type { RetryPolicy } from '../util/retry.js'
+import type { GateRequest } from '../hooks/gates.js'
 
 /** What every engine operation needs; built once per open repository. */
 export interface RepoContext {
@@ -14,6 +15,16 @@ export interface RepoContext {
   readonly retry: RetryPolicy
   readonly defaultBranch: string
   readonly defaultAuthor: string
+  /** Quality gates: pre-hooks throw HOOK_FAILED before a ref moves; post-hooks only record. */
+  readonly gates: GateKeeper
 }
+
+export interface GateKeeper {
+  pre(req: GateRequest): Promise<unknown>
+  post(req: GateRequest): Promise<unknown>
+}
+
+/** For contexts used before a Repository wires its gates (init). */
+export const noGates: GateKeeper = { pre: async () => [], post: async () => [] }
 
 export const newStagingToken = (ctx: RepoContext) => `st-${ctx.clock.now().toString(36)}-${ctx.random.hex(10)}`

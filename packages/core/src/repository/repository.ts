@@ -21,7 +21,12 @@ import { systemClock, systemRandom, type Clock, type RandomSource } from '../uti
 import { comparePaths, prefixUpperBound, validatePath, validatePrefix } from '../util/paths.js'
 import { validateRefName } from '../util/ref-names.js'
 import { defaultRetryPolicy, LOST_RACE, retryOnLostRace, type RetryPolicy } from '../util/retry.js'
-import { newStagingToken, type RepoContext } from './context.js'
+import { newStagingToken, noGates, type RepoContext } from './context.js'
+import { Gates } from '../hooks/gates.js'
+import { HookRegistry } from '../hooks/hook-registry.js'
+import { listHookRuns } from '../hooks/hook-run-log.js'
+import type { HookRun, Snapshot } from '../hooks/hook-types.js'
+import { assertAllowed, getProtection, listProtections, setProtection, type BranchProtection } from '../hooks/branch-protection.js'
 import { FORMAT_VERSION, readManifest, writeManifest } from './manifest.js'
 import { openStores, type StoreSet } from './open-stores.js'
 import { guard, guardBatches, guardIterable } from './guard.js'
@@ -74,6 +79,8 @@ export interface UncommittedChange {
 }
 
 export interface MergeOptions {
+  /** Compute the merge and run the pre-merge gates, but move nothing (`varve hooks check`). */
+  readonly dryRun?: boolean
   readonly strategy?: MergeStrategy
   readonly message?: string
   readonly author?: string
@@ -85,6 +92,8 @@ export interface MergeResult {
   readonly commit: Commit
   /** True when the destination already contained the source: no commit was made. */
   readonly upToDate: boolean
+  /** True for a dry run: `commit` is the merge as it would be; the branch did not move. */
+  readonly dryRun?: boolean
 }
 
 export interface AuthorOptions {
@@ -99,10 +108,31 @@ export type { Conflict, MergeStrategy }
 export class Repository {
   readonly #ctx: RepoContext
   readonly location: string
+  /** Hooks registered in code for this open repository (see also contracts in `_varve/hooks/`). */
+  readonly hooks = new HookRegistry()
 
   private constructor(ctx: RepoContext, location: string) {
-    this.#ctx = ctx
+    const gates = new Gates({
+      blocks: ctx.blocks,
+      objects: ctx.objects,
+      clock: ctx.clock,
+      random: ctx.random,
+      registry: this.hooks,
+      snapshot: (commit) => this.#snapshot(commit),
+      diff: (from, to) => this.diff(from, to),
+    })
+    this.#ctx = { ...ctx, gates }
     this.location = location
+  }
+
+  /** A read-only view of one commit, as hooks see it. */
+  #snapshot(commit: string): Snapshot {
+    return {
+      commit,
+      list: (o) => this.list(commit, o),
+      get: (path) => this.get(commit, path),
+      stat: (path) => this.stat(commit, path),
+    }
   }
 
   get defaultBranch(): string {
@@ -166,6 +196,7 @@ export class Repository {
       validateRefName(name)
       const head = await this.resolve(options.from ?? this.defaultBranch)
       const author = options.author ?? this.#ctx.defaultAuthor
+      await this.#ctx.gates.pre({ event: 'pre-create-branch', branch: name, candidate: head })
       await this.#ctx.refs.createBranch(
         { name, head, stagingToken: newStagingToken(this.#ctx), sealedTokens: [] },
         { ref: `branch:${name}`, old: null, new: head, operation: 'create', author, at: this.#ctx.clock.now(), message: `from ${options.from ?? this.defaultBranch}` },
@@ -181,8 +212,10 @@ export class Repository {
       if (name === this.defaultBranch)
         throw new VarveError(ErrorCodes.DEFAULT_BRANCH, `${name} is the default branch and cannot be deleted`, { details: { branch: name } })
       const ctx = this.#ctx
+      await assertAllowed(ctx.refs, name, 'deletion')
       const tokens = await retryOnLostRace(`delete ${name}`, ctx.retry, ctx.random, async () => {
         const b = await mustGetBranch(ctx, name)
+        await ctx.gates.pre({ event: 'pre-delete-branch', branch: name, candidate: b.head, base: b.head })
         const ok = await ctx.refs.deleteBranch(b, {
           ref: `branch:${name}`, old: b.head, new: null, operation: 'delete', author: options.author ?? ctx.defaultAuthor, at: ctx.clock.now(),
         })
@@ -212,6 +245,7 @@ export class Repository {
     return guard('createTag', async () => {
       validateRefName(name, 'tag')
       const commit = await this.resolve(revision)
+      await this.#ctx.gates.pre({ event: 'pre-create-tag', branch: name, candidate: commit })
       const tag = { name, commit, createdAt: this.#ctx.clock.now() }
       await this.#ctx.refs.createTag(tag, {
         ref: `tag:${name}`, old: null, new: commit, operation: 'create', author: options.author ?? this.#ctx.defaultAuthor, at: tag.createdAt,
@@ -246,7 +280,8 @@ export class Repository {
       const metadata = validateMetadata(options.metadata)
       if (options.contentType !== undefined && typeof options.contentType !== 'string')
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'contentType must be a string')
-      await mustGetBranch(this.#ctx, branch) // fail before uploading gigabytes to a missing branch
+      await mustGetBranch(this.#ctx, branch) // fail before uploading gigabytes to a missing or protected branch
+      await assertAllowed(this.#ctx.refs, branch, 'directCommits')
       const { address, size } = await this.#ctx.objects.writeData(data)
       const entry: Entry = {
         path, address, size, lastModified: this.#ctx.clock.now(),
@@ -264,6 +299,7 @@ export class Repository {
       validateRefName(branch)
       validatePath(path)
       const b = await mustGetBranch(this.#ctx, branch)
+      await assertAllowed(this.#ctx.refs, branch, 'directCommits')
       if (!(await getOnBranch(this.#ctx, b, path)))
         throw new VarveError(ErrorCodes.NOT_FOUND, `${branch}:${path} not found`, { details: { branch, path } })
       await stageChanges(this.#ctx, branch, [{ path, entry: null }])
@@ -294,6 +330,8 @@ export class Repository {
       validateRefName(branch)
       if (!options || typeof options.message !== 'string')
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'commit needs a message')
+      await mustGetBranch(this.#ctx, branch)
+      await assertAllowed(this.#ctx.refs, branch, 'directCommits')
       return commitStaged(this.#ctx, branch, options)
     })
   }
@@ -433,16 +471,17 @@ export class Repository {
       const src = await resolveRevision(ctx, source)
       const srcCommit = await ctx.objects.readCommit(src)
       const author = options.author ?? ctx.defaultAuthor
-      return applyThreeWayToBranch(ctx, destination, async (head) => {
+      const result = await applyThreeWayToBranch(ctx, destination, async (head) => {
         const base = await mergeBase(ctx.objects, src, head.id)
         if (base === src) return 'up-to-date'
         const baseRoot = base ? (await ctx.objects.readCommit(base)).root : await emptyTree(ctx.objects)
         return {
-          baseRoot, theirsRoot: srcCommit.root, parents: (h) => [h, src], strategy, author, operation: 'merge',
+          baseRoot, theirsRoot: srcCommit.root, parents: (h) => [h, src], strategy, author, operation: 'merge', source,
           message: options.message ?? `Merge ${source} into ${destination}`,
           metadata: { ...(options.metadata ?? {}), 'varve.merge.source': source, 'varve.merge.strategy': strategy },
         }
-      })
+      }, options.dryRun ? { dryRun: true } : {})
+      return options.dryRun ? { ...result, dryRun: true } : result
     })
   }
 
@@ -451,6 +490,7 @@ export class Repository {
     return guard('revert', async () => {
       validateRefName(branch)
       const ctx = this.#ctx
+      await assertAllowed(ctx.refs, branch, 'directCommits')
       const target = await ctx.objects.readCommit(await resolveRevision(ctx, revision))
       const parentId = target.parents[(options.parent ?? 1) - 1]
       if (!parentId)
@@ -471,6 +511,7 @@ export class Repository {
     return guard('cherryPick', async () => {
       validateRefName(branch)
       const ctx = this.#ctx
+      await assertAllowed(ctx.refs, branch, 'directCommits')
       const target = await ctx.objects.readCommit(await resolveRevision(ctx, revision))
       const baseRoot = target.parents[0] ? (await ctx.objects.readCommit(target.parents[0])).root : await emptyTree(ctx.objects)
       const author = options.author ?? ctx.defaultAuthor
@@ -492,8 +533,10 @@ export class Repository {
       validateRefName(branch)
       const ctx = this.#ctx
       const target = await resolveRevision(ctx, revision)
+      await assertAllowed(ctx.refs, branch, 'reset')
       const dropped = await retryOnLostRace(`reset ${branch}`, ctx.retry, ctx.random, async () => {
         const b: BranchRecord = await mustGetBranch(ctx, branch)
+        await ctx.gates.pre({ event: 'pre-reset', branch, candidate: target, base: b.head })
         const dirty = await isDirty(ctx, b)
         if (dirty && !options.discardChanges)
           throw new VarveError(ErrorCodes.DIRTY_BRANCH, `branch ${branch} has uncommitted changes (pass discardChanges to drop them)`, {
@@ -509,6 +552,45 @@ export class Repository {
       await dropTokens(ctx, dropped)
       return { name: branch, head: target }
     })
+  }
+
+  // ---- gates ---------------------------------------------------------------------------------------
+
+  /** Recorded hook runs, newest first, of one branch or all. */
+  hookRuns(options: { branch?: string; limit?: number } = {}): AsyncIterable<HookRun> {
+    const blocks = this.#ctx.blocks
+    return guardIterable('hookRuns', () => listHookRuns(blocks, options))
+  }
+
+  /**
+   * Protects a branch: what is set to false is refused with PROTECTED_BRANCH. The default protects
+   * everything, so changes arrive by merge only, through the gates.
+   */
+  async protectBranch(name: string, rules: Partial<BranchProtection> = {}): Promise<BranchProtection> {
+    return guard('protectBranch', async () => {
+      validateRefName(name)
+      await mustGetBranch(this.#ctx, name)
+      const full: BranchProtection = { directCommits: rules.directCommits ?? false, deletion: rules.deletion ?? false, reset: rules.reset ?? false }
+      await setProtection(this.#ctx.refs, name, full)
+      return full
+    })
+  }
+
+  async unprotectBranch(name: string): Promise<void> {
+    return guard('unprotectBranch', async () => {
+      validateRefName(name)
+      await setProtection(this.#ctx.refs, name, null)
+    })
+  }
+
+  /** The protection rules of a branch, or undefined when it is not protected. */
+  async branchProtection(name: string): Promise<BranchProtection | undefined> {
+    return guard('branchProtection', () => getProtection(this.#ctx.refs, name))
+  }
+
+  protectedBranches(): AsyncIterable<{ branch: string; rules: BranchProtection }> {
+    const refs = this.#ctx.refs
+    return guardIterable('protectedBranches', () => listProtections(refs))
   }
 
   // ---- helpers -------------------------------------------------------------------------------------
@@ -561,6 +643,7 @@ function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch
     retry: { ...defaultRetryPolicy, ...(options.retry ?? {}) },
     defaultBranch,
     defaultAuthor: options.author ?? safeUserName(),
+    gates: noGates,
   }
 }
 

@@ -29,6 +29,11 @@ export interface BlockStore {
   put(key: string, data: ByteSource, options?: PutOptions): Promise<boolean>
   /** The whole object, or undefined when there is none. */
   get(key: string): Promise<Uint8Array | undefined>
+  /**
+   * Bytes [start, end) of the object (end is clamped to its size), or undefined when there is none.
+   * Lets checks read a Parquet footer without reading the data pages.
+   */
+  getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined>
   /** The object as a stream of chunks, or undefined when there is none. */
   getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined>
   head(key: string): Promise<ObjectInfo | undefined>

@@ -15,6 +15,9 @@ export class ForwardingBlockStore implements BlockStore {
   get(key: string): Promise<Uint8Array | undefined> {
     return this.inner.get(key)
   }
+  getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    return this.inner.getRange(key, start, end)
+  }
   getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     return this.inner.getStream(key)
   }

@@ -95,6 +95,30 @@ export class LocalBlockStore implements BlockStore {
     }
   }
 
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    let fh: fs.FileHandle
+    try {
+      fh = await fs.open(this.#file(key), 'r')
+    } catch (err) {
+      if (isMissing(err)) return undefined
+      throw err
+    }
+    try {
+      const size = (await fh.stat()).size
+      const from = Math.min(Math.max(0, start), size)
+      const buf = Buffer.alloc(Math.max(0, Math.min(end, size) - from))
+      let read = 0
+      while (read < buf.length) {
+        const r = await fh.read(buf, read, buf.length - read, from + read)
+        if (r.bytesRead === 0) break
+        read += r.bytesRead
+      }
+      return buf.subarray(0, read)
+    } finally {
+      await fh.close()
+    }
+  }
+
   async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     let fh: fs.FileHandle
     try {

@@ -84,6 +84,13 @@ export interface RefStore {
   /** Removes every change of the token. */
   dropStaged(token: string): Promise<void>
 
+  /** A repository setting (branch protection rules, ...), or undefined. */
+  getSetting(key: string): Promise<string | undefined>
+  /** Sets a setting; null removes it. */
+  setSetting(key: string, value: string | null): Promise<void>
+  /** Settings whose key starts with `prefix`, in key order. */
+  listSettings(prefix: string): AsyncIterable<{ readonly key: string; readonly value: string }>
+
   /** Ref-log entries of one ref, newest first. */
   listRefLog(ref: string, options?: { limit?: number }): AsyncIterable<RefLogRecord>
 

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS reflog (
   author TEXT NOT NULL, message TEXT, at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reflog_by_ref ON reflog (ref, seq);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `
 
 const PAGE = 1000
@@ -216,6 +217,25 @@ export class SqliteRefStore implements RefStore {
 
   async dropStaged(token: string): Promise<void> {
     this.#run(() => this.#db.prepare('DELETE FROM staging WHERE token = ?').run(token))
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    return this.#run(() => (this.#db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value)
+  }
+
+  async setSetting(key: string, value: string | null): Promise<void> {
+    this.#run(() =>
+      value === null
+        ? this.#db.prepare('DELETE FROM settings WHERE key = ?').run(key)
+        : this.#db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value),
+    )
+  }
+
+  async *listSettings(prefix: string): AsyncIterable<{ key: string; value: string }> {
+    const rows = this.#run(
+      () => this.#db.prepare('SELECT key, value FROM settings WHERE key >= ? AND key < ? ORDER BY key').all(prefix, prefixUpperBound(prefix)) as { key: string; value: string }[],
+    )
+    yield* rows
   }
 
   async *listRefLog(ref: string, options: { limit?: number } = {}): AsyncIterable<RefLogRecord> {

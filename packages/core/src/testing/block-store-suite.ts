@@ -32,6 +32,16 @@ export function blockStoreConformance(name: string, make: () => Promise<StoreFix
       expect(info?.lastModified).toBeGreaterThan(0)
     }))
 
+    it('reads byte ranges, clamped to the object, without reading the rest', withStore(async (s) => {
+      const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i % 256)
+      await s.put('ranged', bytes)
+      expect(Array.from((await s.getRange('ranged', 10, 14))!)).toEqual([10, 11, 12, 13])
+      expect((await s.getRange('ranged', 990, 2000))!.byteLength).toBe(10)
+      expect((await s.getRange('ranged', 0, 1000))!.byteLength).toBe(1000)
+      expect((await s.getRange('ranged', 5, 5))!.byteLength).toBe(0)
+      expect(await s.getRange('missing', 0, 10)).toBeUndefined()
+    }))
+
     it('put-if-absent writes once and never overwrites', withStore(async (s) => {
       expect(await s.put('once', Buffer.from('first'), { ifAbsent: true })).toBe(true)
       expect(await s.put('once', Buffer.from('second'), { ifAbsent: true })).toBe(false)

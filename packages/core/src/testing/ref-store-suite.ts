@@ -96,6 +96,23 @@ export function refStoreConformance(name: string, make: () => Promise<StoreFixtu
       expect(listed[0]?.path).toBe('m/00100')
     }))
 
+    it('keeps settings: set, overwrite, remove, list by prefix', withStore(async (s) => {
+      expect(await s.getSetting('protection/main')).toBeUndefined()
+      await s.setSetting('protection/main', '{"a":1}')
+      await s.setSetting('protection/main', '{"a":2}')
+      await s.setSetting('protection/feature/x', '{}')
+      await s.setSetting('other', 'v')
+      expect(await s.getSetting('protection/main')).toBe('{"a":2}')
+      expect(await collect(s.listSettings('protection/'))).toEqual([
+        { key: 'protection/feature/x', value: '{}' },
+        { key: 'protection/main', value: '{"a":2}' },
+      ])
+      await s.setSetting('protection/main', null)
+      await s.setSetting('never-set', null)
+      expect(await s.getSetting('protection/main')).toBeUndefined()
+      expect((await collect(s.listSettings(''))).map((x) => x.key)).toEqual(['other', 'protection/feature/x'])
+    }))
+
     it('keeps an append-only ref log per ref, newest first, with limit', withStore(async (s) => {
       await s.createBranch({ name: 'x', head: 'c0', stagingToken: 't', sealedTokens: [] }, log('branch:x', 'create', 'c0'))
       for (let i = 1; i <= 5; i++) {

@@ -1,0 +1,36 @@
+import type { Table } from 'apache-arrow'
+import type { Entry } from '../../model/entry.js'
+import type { FooterRead } from '../../parquet/parquet-reader.js'
+import type { DiffEntry } from '../../tree/tree-diff.js'
+import type { HookFinding } from '../hook-types.js'
+
+/** What a check sees: the change, the candidate's files, and cached Parquet readers. */
+export interface CheckEnv {
+  /** Every change from the base to the candidate, in path order. */
+  readonly changes: readonly DiffEntry[]
+  /** Added or changed files (their new entries). */
+  readonly written: readonly Entry[]
+  /** Entries of the candidate under a prefix. */
+  listCandidate(prefix: string): AsyncIterable<Entry>
+  hasInCandidate(path: string): Promise<boolean>
+  footer(entry: Entry): Promise<FooterRead>
+  table(entry: Entry): Promise<Table>
+}
+
+/** Reads one field of a check's YAML; throws INVALID_CONFIG at that field's line. */
+export interface FieldReader {
+  str(key: string, required?: boolean): string | undefined
+  num(key: string, required?: boolean): number | undefined
+  bool(key: string): boolean | undefined
+  strList(key: string, required?: boolean): string[] | undefined
+  map(key: string, required?: boolean): Record<string, unknown> | undefined
+  /** An INVALID_CONFIG error at `key` (or at the check itself). */
+  invalid(message: string, key?: string | (string | number)[]): Error
+}
+
+export interface CompiledCheck {
+  readonly type: string
+  run(env: CheckEnv): Promise<HookFinding[]>
+}
+
+export type CheckCompiler = (f: FieldReader) => CompiledCheck

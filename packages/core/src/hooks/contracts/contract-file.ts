@@ -1,0 +1,134 @@
+import { LineCounter, parseDocument, type Document } from 'yaml'
+import { VarveError } from '../../errors/varve-error.js'
+import { HOOK_EVENTS, type HookEvent } from '../hook-types.js'
+import type { CompiledCheck, FieldReader } from './check-types.js'
+import { CHECKS } from './checks/index.js'
+
+/** Where contracts live in a repository: reviewed and versioned like the data itself. */
+export const CONTRACTS_PREFIX = '_varve/hooks/'
+
+export interface Contract {
+  readonly id: string
+  /** The rules file, e.g. `_varve/hooks/train-contract.yaml`. */
+  readonly file: string
+  readonly on: readonly HookEvent[]
+  readonly branches: readonly string[]
+  readonly timeoutMs?: number
+  readonly checks: readonly CompiledCheck[]
+}
+
+type Path = (string | number)[]
+
+/**
+ * Parses and validates one rules file. Any problem is VarveError INVALID_CONFIG naming the file and
+ * line (`_varve/hooks/x.yaml:7: unknown check type "row-cnt"`). Rules are data: nothing in them runs.
+ */
+export function parseContract(file: string, text: string): Contract {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const lineOf = (path: Path): number => {
+    for (let p = path; ; p = p.slice(0, -1)) {
+      const node = (p.length ? doc.getIn(p, true) : doc.contents) as { range?: [number, number, number] } | undefined
+      if (node?.range) return lines.linePos(node.range[0]).line
+      if (!p.length) return 1
+    }
+  }
+  const invalid = (message: string, path: Path = []) =>
+    new VarveError('INVALID_CONFIG', `${file}:${lineOf(path)}: ${message}`, { details: { file, line: lineOf(path) } })
+  const problem = doc.errors[0]
+  if (problem) {
+    const line = problem.linePos?.[0]?.line ?? 1
+    throw new VarveError('INVALID_CONFIG', `${file}:${line}: ${problem.message.split('\n')[0]}`, { details: { file, line } })
+  }
+  const root = toJs(doc)
+  if (!root || typeof root !== 'object' || Array.isArray(root)) throw invalid('a rules file is a mapping with id, on, branches and checks')
+  const top = fieldReader(root as Record<string, unknown>, [], invalid).reader
+  for (const key of Object.keys(root)) if (!['id', 'on', 'branches', 'checks', 'timeoutMs', 'description'].includes(key)) throw invalid(`unknown key ${key}`, [key])
+  const id = top.str('id', true)!
+  const on = top.strList('on', true)!
+  on.forEach((e, i) => {
+    if (!HOOK_EVENTS.includes(e as HookEvent) || !e.startsWith('pre-'))
+      throw invalid(`unknown event ${JSON.stringify(e)}: contracts run on ${HOOK_EVENTS.filter((x) => x.startsWith('pre-')).join(', ')}`, ['on', i])
+  })
+  const branches = top.strList('branches') ?? []
+  const timeoutMs = top.num('timeoutMs')
+  const rawChecks = (root as Record<string, unknown>).checks
+  if (!Array.isArray(rawChecks) || rawChecks.length === 0) throw invalid('checks must be a non-empty list', ['checks'])
+  const checks = rawChecks.map((raw, i) => {
+    const at: Path = ['checks', i]
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw invalid('each check is a mapping with a type', at)
+    const type = (raw as Record<string, unknown>).type
+    const compile = typeof type === 'string' ? CHECKS[type] : undefined
+    if (!compile) throw invalid(`unknown check type ${JSON.stringify(type)} (known: ${Object.keys(CHECKS).join(', ')})`, [...at, 'type'])
+    const { reader, used } = fieldReader(raw as Record<string, unknown>, at, invalid, true)
+    const check = compile(reader)
+    // Whatever the check did not read is a typo (`mn: 1`): say so, at its line.
+    for (const k of Object.keys(raw)) if (!used.has(k)) throw invalid(`unknown key ${k} for a ${type} check`, [...at, k])
+    return check
+  })
+  return { id, file, on: on as HookEvent[], branches, ...(timeoutMs !== undefined ? { timeoutMs } : {}), checks }
+}
+
+function toJs(doc: Document): unknown {
+  return doc.toJS({ maxAliasCount: 100 })
+}
+
+function fieldReader(
+  obj: Record<string, unknown>,
+  at: Path,
+  invalid: (m: string, p?: Path) => Error,
+  isCheck = false,
+): { reader: FieldReader; used: Set<string> } {
+  const used = new Set<string>(isCheck ? ['type'] : [])
+  const get = (key: string) => {
+    used.add(key)
+    return obj[key]
+  }
+  const reader: FieldReader = {
+    str(key, required) {
+      const v = get(key)
+      if (v === undefined || v === null) {
+        if (required) throw invalid(`${key} is required`, at)
+        return undefined
+      }
+      if (typeof v !== 'string' || v === '') throw invalid(`${key} must be a non-empty string`, [...at, key])
+      return v
+    },
+    num(key, required) {
+      const v = get(key)
+      if (v === undefined || v === null) {
+        if (required) throw invalid(`${key} is required`, at)
+        return undefined
+      }
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalid(`${key} must be a number >= 0`, [...at, key])
+      return v
+    },
+    bool(key) {
+      const v = get(key)
+      if (v === undefined || v === null) return undefined
+      if (typeof v !== 'boolean') throw invalid(`${key} must be true or false`, [...at, key])
+      return v
+    },
+    strList(key, required) {
+      const v = get(key)
+      if (v === undefined || v === null) {
+        if (required) throw invalid(`${key} is required`, at)
+        return undefined
+      }
+      const list = typeof v === 'string' ? [v] : v
+      if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) throw invalid(`${key} must be a list of strings`, [...at, key])
+      return list as string[]
+    },
+    map(key, required) {
+      const v = get(key)
+      if (v === undefined || v === null) {
+        if (required) throw invalid(`${key} is required`, at)
+        return undefined
+      }
+      if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`${key} must be a mapping`, [...at, key])
+      return v as Record<string, unknown>
+    },
+    invalid: (message, key) => invalid(message, key === undefined ? at : [...at, ...(Array.isArray(key) ? key : [key])]),
+  }
+  return { reader, used }
+}
