@@ -10,7 +10,7 @@ import type { DiffEntry } from '../tree/tree-diff.js'
 import type { CheckEnv } from './contracts/check-types.js'
 import type { Contract } from './contracts/contract-file.js'
 import { loadContracts } from './contracts/load-contracts.js'
-import { branchMatches, type HookRegistry } from './hook-registry.js'
+import type { HookRegistry } from './hook-registry.js'
 import { recordHookRuns } from './hook-run-log.js'
 import type { HookContext, HookEvent, HookFailure, HookFinding, HookResult, HookRun, HookRunStatus, Snapshot } from './hook-types.js'
 
@@ -71,9 +71,11 @@ export class Gates {
       .map((h) => ({ id: h.id, origin: 'code', timeoutMs: h.timeoutMs ?? DEFAULT_TIMEOUT_MS, run: (ctx: HookContext) => h.run(ctx) }))
     const readers = this.#readers(req)
     if (req.event.startsWith('pre-')) {
-      const contracts = await loadContracts(this.deps.snapshot(req.rulesAt ?? req.base ?? req.candidate))
+      const rulesAt = req.rulesAt ?? req.base ?? req.candidate
+      const only = { event: req.event, branch: req.branch }
+      const contracts = await loadContracts(this.deps.snapshot(rulesAt), only, rulesAt === req.candidate ? undefined : readers.candidate)
       const env = once(() => this.#checkEnv(req, readers))
-      for (const c of contracts) if (c.on.includes(req.event) && branchMatches(c.branches, req.branch)) hooks.push(contractHook(c, env))
+      for (const c of contracts) hooks.push(contractHook(c, env))
     }
     if (!hooks.length) return []
     const ctx = this.#context(req, readers)

@@ -33,4 +33,8 @@ export interface CompiledCheck {
   run(env: CheckEnv): Promise<HookFinding[]>
 }
 
-export type CheckCompiler = (f: FieldReader) => CompiledCheck
+/** A built-in check: the keys it accepts (besides `type`) and how to compile its YAML. */
+export interface CheckDefinition {
+  readonly keys: readonly string[]
+  compile(f: FieldReader): CompiledCheck
+}

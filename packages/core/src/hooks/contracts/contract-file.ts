@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument, type Document } from 'yaml'
 import { VarveError } from '../../errors/varve-error.js'
+import { branchMatches } from '../hook-registry.js'
 import { HOOK_EVENTS, type HookEvent } from '../hook-types.js'
 import type { CompiledCheck, FieldReader } from './check-types.js'
 import { CHECKS } from './checks/index.js'
@@ -23,7 +24,9 @@ type Path = (string | number)[]
  * Parses and validates one rules file. Any problem is VarveError INVALID_CONFIG naming the file and
  * line (`_varve/hooks/x.yaml:7: unknown check type "row-cnt"`). Rules are data: nothing in them runs.
  */
-export function parseContract(file: string, text: string): Contract {
+export function parseContract(file: string, text: string): Contract
+export function parseContract(file: string, text: string, only: { event: HookEvent; branch: string }): Contract | undefined
+export function parseContract(file: string, text: string, only?: { event: HookEvent; branch: string }): Contract | undefined {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const lineOf = (path: Path): number => {
@@ -42,7 +45,7 @@ export function parseContract(file: string, text: string): Contract {
   }
   const root = toJs(doc)
   if (!root || typeof root !== 'object' || Array.isArray(root)) throw invalid('a rules file is a mapping with id, on, branches and checks')
-  const top = fieldReader(root as Record<string, unknown>, [], invalid).reader
+  const top = fieldReader(root as Record<string, unknown>, [], invalid)
   for (const key of Object.keys(root)) if (!['id', 'on', 'branches', 'checks', 'timeoutMs', 'description'].includes(key)) throw invalid(`unknown key ${key}`, [key])
   const id = top.str('id', true)!
   const on = top.strList('on', true)!
@@ -51,6 +54,9 @@ export function parseContract(file: string, text: string): Contract {
       throw invalid(`unknown event ${JSON.stringify(e)}: contracts run on ${HOOK_EVENTS.filter((x) => x.startsWith('pre-')).join(', ')}`, ['on', i])
   })
   const branches = top.strList('branches') ?? []
+  // A file that does not govern this event and branch is not judged by it (a broken file must not
+  // block the branch creation that is needed to repair it).
+  if (only && (!on.includes(only.event) || !branchMatches(branches, only.branch))) return undefined
   const timeoutMs = top.num('timeoutMs')
   const rawChecks = (root as Record<string, unknown>).checks
   if (!Array.isArray(rawChecks) || rawChecks.length === 0) throw invalid('checks must be a non-empty list', ['checks'])
@@ -58,13 +64,13 @@ export function parseContract(file: string, text: string): Contract {
     const at: Path = ['checks', i]
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw invalid('each check is a mapping with a type', at)
     const type = (raw as Record<string, unknown>).type
-    const compile = typeof type === 'string' ? CHECKS[type] : undefined
-    if (!compile) throw invalid(`unknown check type ${JSON.stringify(type)} (known: ${Object.keys(CHECKS).join(', ')})`, [...at, 'type'])
-    const { reader, used } = fieldReader(raw as Record<string, unknown>, at, invalid, true)
-    const check = compile(reader)
-    // Whatever the check did not read is a typo (`mn: 1`): say so, at its line.
-    for (const k of Object.keys(raw)) if (!used.has(k)) throw invalid(`unknown key ${k} for a ${type} check`, [...at, k])
-    return check
+    const def = typeof type === 'string' ? CHECKS[type] : undefined
+    if (!def) throw invalid(`unknown check type ${JSON.stringify(type)} (known: ${Object.keys(CHECKS).join(', ')})`, [...at, 'type'])
+    // A key the check does not know is a typo (`mn: 1`): say so, at its line, before anything else.
+    for (const k of Object.keys(raw))
+      if (k !== 'type' && k !== 'description' && !def.keys.includes(k))
+        throw invalid(`unknown key ${k} for a ${type} check (known: ${def.keys.join(', ')})`, [...at, k])
+    return def.compile(fieldReader(raw as Record<string, unknown>, at, invalid))
   })
   return { id, file, on: on as HookEvent[], branches, ...(timeoutMs !== undefined ? { timeoutMs } : {}), checks }
 }
@@ -73,17 +79,8 @@ function toJs(doc: Document): unknown {
   return doc.toJS({ maxAliasCount: 100 })
 }
 
-function fieldReader(
-  obj: Record<string, unknown>,
-  at: Path,
-  invalid: (m: string, p?: Path) => Error,
-  isCheck = false,
-): { reader: FieldReader; used: Set<string> } {
-  const used = new Set<string>(isCheck ? ['type'] : [])
-  const get = (key: string) => {
-    used.add(key)
-    return obj[key]
-  }
+function fieldReader(obj: Record<string, unknown>, at: Path, invalid: (m: string, p?: Path) => Error): FieldReader {
+  const get = (key: string) => obj[key]
   const reader: FieldReader = {
     str(key, required) {
       const v = get(key)
@@ -130,5 +127,5 @@ function fieldReader(
     },
     invalid: (message, key) => invalid(message, key === undefined ? at : [...at, ...(Array.isArray(key) ? key : [key])]),
   }
-  return { reader, used }
+  return reader
 }

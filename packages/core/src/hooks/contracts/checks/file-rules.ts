@@ -1,11 +1,13 @@
 import type { HookFinding } from '../../hook-types.js'
-import type { CheckCompiler } from '../check-types.js'
+import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
 
 const optionalGlob = (glob: string | undefined) => (glob ? fileGlob(glob).matches : () => true)
 
 /** Written files are between min and max bytes. */
-export const fileSize: CheckCompiler = (f) => {
+export const fileSize: CheckDefinition = {
+  keys: ["files", "min", "max"],
+  compile: (f) => {
   const matches = optionalGlob(f.str('files'))
   const min = f.num('min')
   const max = f.num('max')
@@ -22,10 +24,13 @@ export const fileSize: CheckCompiler = (f) => {
       return out
     },
   }
+  },
 }
 
 /** Written paths must match one `allow` regex (when given) and no `forbid` regex. */
-export const pathPattern: CheckCompiler = (f) => {
+export const pathPattern: CheckDefinition = {
+  keys: ["allow", "forbid"],
+  compile: (f) => {
   const compile = (key: string) =>
     (f.strList(key) ?? []).map((src, i) => {
       try {
@@ -49,10 +54,13 @@ export const pathPattern: CheckCompiler = (f) => {
       return out
     },
   }
+  },
 }
 
 /** Every folder (partition) a matching written file lands in must also hold `require` (e.g. _SUCCESS). */
-export const requiredFiles: CheckCompiler = (f) => {
+export const requiredFiles: CheckDefinition = {
+  keys: ["files", "require"],
+  compile: (f) => {
   const matches = fileGlob(f.str('files', true)!).matches
   const required = f.strList('require') ?? [f.str('require', true)!]
   return {
@@ -66,10 +74,13 @@ export const requiredFiles: CheckCompiler = (f) => {
       return out
     },
   }
+  },
 }
 
 /** Paths matching the glob may not be removed. */
-export const noDelete: CheckCompiler = (f) => {
+export const noDelete: CheckDefinition = {
+  keys: ["files"],
+  compile: (f) => {
   const matches = fileGlob(f.str('files', true)!).matches
   return {
     type: 'no-delete',
@@ -77,10 +88,13 @@ export const noDelete: CheckCompiler = (f) => {
       return env.changes.filter((c) => c.type === 'removed' && matches(c.path)).map((c) => ({ file: c.path, reason: 'may not be deleted' }))
     },
   }
+  },
 }
 
 /** A guard against runaway backfills: at most `max` changed paths (matching `files`, when given). */
-export const maxChangedFiles: CheckCompiler = (f) => {
+export const maxChangedFiles: CheckDefinition = {
+  keys: ["max", "files"],
+  compile: (f) => {
   const max = f.num('max', true)!
   const matches = optionalGlob(f.str('files'))
   return {
@@ -90,4 +104,5 @@ export const maxChangedFiles: CheckCompiler = (f) => {
       return n > max ? [{ reason: `${n} files changed, more than max ${max}` }] : []
     },
   }
+  },
 }

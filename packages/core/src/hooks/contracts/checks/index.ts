@@ -1,4 +1,4 @@
-import type { CheckCompiler } from '../check-types.js'
+import type { CheckDefinition } from '../check-types.js'
 import { fileSize, maxChangedFiles, noDelete, pathPattern, requiredFiles } from './file-rules.js'
 import { nullFraction } from './null-fraction.js'
 import { parquetSchema } from './parquet-schema.js'
@@ -6,7 +6,7 @@ import { rowCount } from './row-count.js'
 import { unique } from './unique.js'
 
 /** The built-in checks of declarative contracts, by `type`. */
-export const CHECKS: Readonly<Record<string, CheckCompiler>> = {
+export const CHECKS: Readonly<Record<string, CheckDefinition>> = {
   'parquet-schema': parquetSchema,
   'row-count': rowCount,
   'null-fraction': nullFraction,

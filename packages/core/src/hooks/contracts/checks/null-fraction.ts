@@ -1,13 +1,15 @@
 import { nullCount } from '../../../parquet/parquet-schema.js'
 import type { HookFinding } from '../../hook-types.js'
-import type { CheckCompiler } from '../check-types.js'
+import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
 
 /**
  * At most a fraction of nulls per column: `columns: { score: 0.01 }`, or `max` for every listed/all
  * columns. Uses footer statistics; reads the column only when a writer left them out.
  */
-export const nullFraction: CheckCompiler = (f) => {
+export const nullFraction: CheckDefinition = {
+  keys: ["files", "columns", "max"],
+  compile: (f) => {
   const glob = fileGlob(f.str('files', true)!)
   const perColumn = f.map('columns') ?? {}
   const fallback = f.num('max')
@@ -44,4 +46,5 @@ export const nullFraction: CheckCompiler = (f) => {
       return out
     },
   }
+  },
 }

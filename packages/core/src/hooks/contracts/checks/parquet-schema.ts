@@ -1,6 +1,6 @@
 import { describeSchema, normaliseType, nullCount } from '../../../parquet/parquet-schema.js'
 import type { HookFinding } from '../../hook-types.js'
-import type { CheckCompiler } from '../check-types.js'
+import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
 
 interface ColumnRule {
@@ -9,7 +9,9 @@ interface ColumnRule {
 }
 
 /** Files matching a glob are valid Parquet with the given columns and types; reads footers only. */
-export const parquetSchema: CheckCompiler = (f) => {
+export const parquetSchema: CheckDefinition = {
+  keys: ["files", "columns", "allowExtraColumns"],
+  compile: (f) => {
   const glob = fileGlob(f.str('files', true)!)
   const raw = f.map('columns', true)!
   const columns = new Map<string, ColumnRule>()
@@ -51,4 +53,5 @@ export const parquetSchema: CheckCompiler = (f) => {
       return out
     },
   }
+  },
 }

@@ -1,9 +1,11 @@
 import type { HookFinding } from '../../hook-types.js'
-import type { CheckCompiler } from '../check-types.js'
+import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
 
 /** Rows per written file (min/max) and for all matching files after the change (totalMin/totalMax), from footers. */
-export const rowCount: CheckCompiler = (f) => {
+export const rowCount: CheckDefinition = {
+  keys: ["files", "min", "max", "totalMin", "totalMax"],
+  compile: (f) => {
   const glob = fileGlob(f.str('files', true)!)
   const min = f.num('min')
   const max = f.num('max')
@@ -30,4 +32,5 @@ export const rowCount: CheckCompiler = (f) => {
       return out
     },
   }
+  },
 }

@@ -1,9 +1,11 @@
 import type { HookFinding } from '../../hook-types.js'
-import type { CheckCompiler } from '../check-types.js'
+import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
 
 /** A column holds no duplicate values within a file (reads that column's data). */
-export const unique: CheckCompiler = (f) => {
+export const unique: CheckDefinition = {
+  keys: ["files", "column", "columns"],
+  compile: (f) => {
   const glob = fileGlob(f.str('files', true)!)
   const columns = f.strList('columns') ?? [f.str('column', true)!]
   return {
@@ -34,4 +36,5 @@ export const unique: CheckCompiler = (f) => {
       return out
     },
   }
+  },
 }
