@@ -2,7 +2,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ForwardingBlockStore, LocalBlockStore, Repository, SqliteRefStore, VarveError, type HookFailure } from '@varve/core'
 import { collect, tempDir } from './helpers.js'
-import { parquetFile, trainPartition } from './parquet-fixtures.js'
+import { parquetFile, trainPartition } from '@varve/core/testing'
 
 const CONTRACT = `# _varve/hooks/train-contract.yaml
 id: train-contract

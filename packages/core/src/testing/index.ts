@@ -5,3 +5,4 @@
 export { blockStoreConformance, type StoreFixture } from './block-store-suite.js'
 export { refStoreConformance } from './ref-store-suite.js'
 export { repositoryBehaviour, type RepositoryFixture } from './repository-suite.js'
+export { parquetFile, trainPartition, type ColumnSpec } from './parquet-fixtures.js'

@@ -3,6 +3,7 @@ import { VarveError } from '../errors/varve-error.js'
 import { keys } from '../objects/keys.js'
 import type { Repository, RepositoryOptions } from '../repository/repository.js'
 import type { BlockStore } from '../stores/block-store.js'
+import { trainPartition } from './parquet-fixtures.js'
 import { collect } from './suite-util.js'
 
 /** A fresh, empty repository location on some pair of stores. */
@@ -362,6 +363,31 @@ export function repositoryBehaviour(name: string, make: () => Promise<Repository
       await expectCode(repo.get('main', 'large.bin'), 'CORRUPT_OBJECT')
       await f.blocks.delete(holders[0]!.key)
       await expectCode(repo.get('main', 'large.bin'), 'NOT_FOUND')
+    }))
+
+    it('a contract in _varve/hooks blocks a bad merge, reading only Parquet footers', withRepo(async (repo) => {
+      await repo.put('main', '_varve/hooks/train.yaml', `id: train
+on: [pre-merge]
+branches: [main]
+checks:
+  - type: parquet-schema
+    files: "train/**/*.parquet"
+    columns: { id: { type: int64, nullable: false }, score: { type: double } }
+  - { type: row-count, files: "train/**/*.parquet", min: 1 }
+`)
+      await repo.put('main', 'train/day=1/part-0.parquet', trainPartition(100))
+      await repo.commit('main', { message: 'rules' })
+      const head = await repo.resolve('main')
+      await repo.createBranch('backfill')
+      await repo.put('backfill', 'train/day=2/part-0.parquet', trainPartition(20_000, { scoreAsString: true }))
+      await repo.commit('backfill', { message: 'bad day 2' })
+      const err = await expectCode(repo.merge('backfill', 'main'), 'HOOK_FAILED')
+      expect(err.message).toContain('train/day=2/part-0.parquet: column score has type string, expected double')
+      expect(await repo.resolve('main')).toBe(head)
+      await repo.put('backfill', 'train/day=2/part-0.parquet', trainPartition(20_000))
+      await repo.commit('backfill', { message: 'fixed day 2' })
+      await repo.merge('backfill', 'main')
+      expect((await collect(repo.hookRuns({ branch: 'main' }))).map((r) => r.status)).toEqual(['passed', 'failed'])
     }))
 
     it('never loses staged writes that race with commits in one process', withRepo(async (repo) => {

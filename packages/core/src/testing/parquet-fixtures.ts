@@ -1,3 +1,4 @@
+// Real Parquet files for tests: written by parquet-wasm from Arrow tables, as pipelines write them.
 import { Field, Float64, Int64, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableToIPC, vectorFromArray, type DataType } from 'apache-arrow'
 import { Table as WasmTable, writeParquet } from 'parquet-wasm'
 
