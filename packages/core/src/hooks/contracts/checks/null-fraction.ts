@@ -1,4 +1,6 @@
 import { nullCount } from '../../../parquet/parquet-schema.js'
+import { mapLimit } from '../../../util/map-limit.js'
+import { FOOTER_READS } from './parquet-schema.js'
 import type { HookFinding } from '../../hook-types.js'
 import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
@@ -20,9 +22,10 @@ export const nullFraction: CheckDefinition = {
     type: 'null-fraction',
     async run(env) {
       const out: HookFinding[] = []
-      for (const e of env.written) {
-        if (!glob.matches(e.path)) continue
-        const { metadata } = await env.footer(e)
+      const files = env.written.filter((e) => glob.matches(e.path))
+      const footers = await mapLimit(files, FOOTER_READS, (e) => env.footer(e))
+      for (const [i, e] of files.entries()) {
+        const { metadata } = footers[i]!
         const rows = Number(metadata.num_rows)
         if (rows === 0) continue
         const names = fallback !== undefined && Object.keys(perColumn).length === 0

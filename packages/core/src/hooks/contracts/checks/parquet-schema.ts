@@ -1,7 +1,11 @@
 import { describeSchema, normaliseType, nullCount } from '../../../parquet/parquet-schema.js'
+import { mapLimit } from '../../../util/map-limit.js'
 import type { HookFinding } from '../../hook-types.js'
 import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
+
+/** Footers read at once: each is one or two small range reads (S3 round trips, on S3). */
+export const FOOTER_READS = 16
 
 interface ColumnRule {
   type?: string
@@ -32,9 +36,10 @@ export const parquetSchema: CheckDefinition = {
     type: 'parquet-schema',
     async run(env) {
       const out: HookFinding[] = []
-      for (const e of env.written) {
-        if (!glob.matches(e.path)) continue
-        const { metadata } = await env.footer(e)
+      const files = env.written.filter((e) => glob.matches(e.path))
+      const footers = await mapLimit(files, FOOTER_READS, (e) => env.footer(e))
+      for (const [i, e] of files.entries()) {
+        const { metadata } = footers[i]!
         const schema = describeSchema(metadata)
         const actual = new Map(schema.columns.map((c) => [c.name, c]))
         for (const [name, rule] of columns) {
