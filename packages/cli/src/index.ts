@@ -1,2 +1,2 @@
-// The varve CLI lands with issue 5; this package is an empty shell until then.
-export {}
+export { main, buildProgram } from './main.js'
+export { EXIT } from './exit-codes.js'

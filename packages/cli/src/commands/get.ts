@@ -1,0 +1,47 @@
+import { createWriteStream } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { parseAddress } from '../address.js'
+import type { Cli, JsonOption } from '../cli.js'
+import { forEachLimit } from '../local-files.js'
+import { formatBytes, print, printJson } from '../output.js'
+import { startProgress } from '../progress.js'
+
+export function registerGet(cli: Cli): void {
+  cli.program
+    .command('get <address> <local>')
+    .description('download a file, or everything under a prefix (an address ending in /)')
+    .option('-j, --jobs <n>', 'files downloaded at once', '4')
+    .option('--json', 'print a summary as JSON')
+    .addHelpText('after', '\nExamples:\n  varve get main:train/part-0.parquet ./part-0.parquet\n  varve get v1:train/ ./data/')
+    .action(async (address: string, local: string, opts: { jobs: string } & JsonOption) => {
+      const { ref, path: p } = parseAddress(address)
+      const repo = await cli.repo()
+      if (p && !p.endsWith('/')) {
+        const e = await repo.stat(ref, p)
+        const isDir = await fs.stat(local).then((s) => s.isDirectory(), () => false)
+        const target = isDir ? path.join(local, path.basename(p)) : local
+        await fs.mkdir(path.dirname(path.resolve(target)), { recursive: true })
+        await pipeline(await repo.getStream(ref, p), createWriteStream(target))
+        if (opts.json) return printJson({ files: 1, bytes: e.size })
+        return print(`Wrote ${target} (${formatBytes(e.size)})`)
+      }
+      const items = []
+      for await (const i of repo.list(ref, { prefix: p })) if (i.type === 'object') items.push(i)
+      const progress = startProgress('get', items.length, items.reduce((n, i) => n + i.size, 0))
+      try {
+        await forEachLimit(items, Math.max(1, Number(opts.jobs) || 4), async (i) => {
+          const target = path.join(local, i.path.slice(p.length))
+          await fs.mkdir(path.dirname(target), { recursive: true })
+          await pipeline(await repo.getStream(ref, i.path), createWriteStream(target))
+          progress.tick(i.size)
+        })
+      } finally {
+        progress.stop()
+      }
+      const bytes = items.reduce((n, i) => n + i.size, 0)
+      if (opts.json) return printJson({ files: items.length, bytes })
+      print(`Wrote ${items.length} file${items.length === 1 ? '' : 's'} (${formatBytes(bytes)}) to ${local}`)
+    })
+}

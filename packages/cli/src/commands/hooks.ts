@@ -1,0 +1,62 @@
+import { CONTRACTS_PREFIX, parseContract, VarveError } from '@varve/core'
+import type { Cli, JsonOption } from '../cli.js'
+import { colors, formatTime, print, printJson, printNdjson, printTable, shortId } from '../output.js'
+
+export function registerHooks(cli: Cli): void {
+  const hooks = cli.program.command('hooks').description('quality gates: the contracts on a branch, their runs, and checks without merging')
+  hooks
+    .command('list [ref]')
+    .description(`the contracts in ${CONTRACTS_PREFIX} at a ref (default: the default branch)`)
+    .option('--json', 'NDJSON, one contract per line')
+    .action(async (ref: string | undefined, opts: JsonOption) => {
+      const repo = await cli.repo()
+      const at = ref ?? repo.defaultBranch
+      const rows: string[][] = []
+      for await (const item of repo.list(at, { prefix: CONTRACTS_PREFIX })) {
+        if (item.type !== 'object' || !/\.ya?ml$/i.test(item.path)) continue
+        const c = parseContract(item.path, Buffer.from(await repo.get(at, item.path)).toString('utf8'))
+        const summary = { id: c.id, file: c.file, on: c.on, branches: c.branches, checks: c.checks.map((k) => k.type) }
+        if (opts.json) printNdjson(summary)
+        else rows.push([c.id, c.on.join(','), c.branches.join(',') || '*', summary.checks.join(', '), c.file])
+      }
+      if (!opts.json) printTable(rows, { header: ['id', 'on', 'branches', 'checks', 'file'] })
+    })
+  hooks
+    .command('runs [branch]')
+    .description('recorded hook runs, newest first')
+    .option('-n, --max-count <n>', 'at most n runs', '20')
+    .option('--json', 'NDJSON, one run per line')
+    .action(async (branch: string | undefined, opts: { maxCount: string } & JsonOption) => {
+      const repo = await cli.repo()
+      const c = colors()
+      const rows: string[][] = []
+      for await (const r of repo.hookRuns({ ...(branch ? { branch } : {}), limit: Number(opts.maxCount) || 20 })) {
+        if (opts.json) printNdjson(r)
+        else {
+          const status = r.status === 'passed' ? c.green(r.status) : c.red(r.status)
+          rows.push([formatTime(r.startedAt), r.event, r.branch, r.hookId, status, `${r.durationMs} ms`, shortId(r.candidate), r.message])
+          for (const f of r.failures) rows.push(['', '', '', '', '', '', '', `${f.file ? `${f.file}: ` : ''}${f.reason}`])
+        }
+      }
+      if (!opts.json) printTable(rows)
+    })
+  hooks
+    .command('check <source> <destination>')
+    .description('run the pre-merge gates of a merge without merging (exit 4 when they refuse)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (source: string, dest: string, opts: JsonOption) => {
+      const repo = await cli.repo()
+      try {
+        const r = await repo.merge(source, dest, { dryRun: true })
+        if (opts.json) return printJson({ ok: true, upToDate: r.upToDate, candidate: r.commit.id })
+        print(r.upToDate ? `${dest} already contains ${source}` : colors().green(`gates passed: ${source} can be merged into ${dest}`))
+      } catch (err) {
+        if (opts.json && VarveError.is(err, 'HOOK_FAILED')) {
+          printJson({ ok: false, failures: err.details.failures })
+          process.exitCode = 4
+          return
+        }
+        throw err
+      }
+    })
+}

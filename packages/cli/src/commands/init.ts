@@ -1,0 +1,22 @@
+import path from 'node:path'
+import { Repository } from '@varve/core'
+import type { Cli } from '../cli.js'
+import { DOT_VARVE, repositoryOptions } from '../location.js'
+import { colors, print, printJson } from '../output.js'
+
+export function registerInit(cli: Cli): void {
+  cli.program
+    .command('init [location]')
+    .description(`create a repository: a folder (default: ./${DOT_VARVE}) or s3://bucket/prefix`)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  varve init\n  varve init ./lake\n  VARVE_S3_ENDPOINT=http://127.0.0.1:9000 varve init s3://datasets/events')
+    .action(async (location: string | undefined, opts: { json?: boolean }) => {
+      const where = location ?? cli.globals().repo ?? process.env.VARVE_REPO ?? DOT_VARVE
+      const repo = await Repository.init(where, await repositoryOptions(where, cli.globals()))
+      const head = await repo.resolve(repo.defaultBranch)
+      await repo.close()
+      const shown = /^s3:\/\//i.test(where) ? where : path.resolve(where)
+      if (opts.json) return printJson({ location: shown, defaultBranch: repo.defaultBranch, head })
+      print(`Initialized an empty Varve repository in ${colors().bold(shown)} (branch ${repo.defaultBranch})`)
+    })
+}

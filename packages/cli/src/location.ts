@@ -1,0 +1,42 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { Repository, VarveError, ErrorCodes, type RepositoryOptions } from '@varve/core'
+
+/** The folder `varve init` creates: the embedded default (files + SQLite). */
+export const DOT_VARVE = '.varve'
+
+export interface GlobalOptions {
+  readonly repo?: string
+  readonly author?: string
+}
+
+/** `--repo`, else VARVE_REPO, else the nearest `.varve` folder upward from the working directory. */
+export function findLocation(opts: GlobalOptions, cwd = process.cwd()): string {
+  const explicit = opts.repo ?? process.env.VARVE_REPO
+  if (explicit) return explicit
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, DOT_VARVE, 'blocks', 'varve.json'))) return path.join(dir, DOT_VARVE)
+    if (path.dirname(dir) === dir) break
+  }
+  throw new VarveError(ErrorCodes.NOT_A_REPOSITORY, `no Varve repository here: no ${DOT_VARVE} folder in ${cwd} or above`, {
+    details: { hint: 'run: varve init, or pass --repo <folder|s3://bucket/prefix> or set VARVE_REPO' },
+  })
+}
+
+/** Repository options from the environment: S3 settings, author. */
+export async function repositoryOptions(location: string, opts: GlobalOptions): Promise<RepositoryOptions> {
+  const author = opts.author ?? process.env.VARVE_AUTHOR
+  const base: RepositoryOptions = author ? { author } : {}
+  if (!/^s3:\/\//i.test(location)) return base
+  await import('@varve/s3-adapter') // registers s3:// only when needed: the AWS SDK is slow to load
+  const s3: Record<string, unknown> = {}
+  if (process.env.VARVE_S3_ENDPOINT) s3.endpoint = process.env.VARVE_S3_ENDPOINT
+  if (process.env.VARVE_S3_REGION ?? process.env.AWS_REGION) s3.region = process.env.VARVE_S3_REGION ?? process.env.AWS_REGION
+  if (process.env.VARVE_S3_FORCE_PATH_STYLE) s3.forcePathStyle = process.env.VARVE_S3_FORCE_PATH_STYLE !== 'false'
+  return { ...base, s3 }
+}
+
+export async function openRepository(opts: GlobalOptions): Promise<Repository> {
+  const location = findLocation(opts)
+  return Repository.open(location, await repositoryOptions(location, opts))
+}

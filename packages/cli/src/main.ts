@@ -1,0 +1,69 @@
+import { createRequire } from 'node:module'
+import { Command, CommanderError } from 'commander'
+import { VarveError } from '@varve/core'
+import { Cli } from './cli.js'
+import { registerBranch } from './commands/branch.js'
+import { registerCat } from './commands/cat.js'
+import { registerCommit } from './commands/commit.js'
+import { registerDiff } from './commands/diff.js'
+import { registerGet } from './commands/get.js'
+import { registerHooks } from './commands/hooks.js'
+import { registerInit } from './commands/init.js'
+import { registerLog } from './commands/log.js'
+import { registerLs } from './commands/ls.js'
+import { registerMerge } from './commands/merge.js'
+import { registerPin } from './commands/pin.js'
+import { registerPut } from './commands/put.js'
+import { registerRm } from './commands/rm.js'
+import { registerRollback } from './commands/rollback.js'
+import { registerShow } from './commands/show.js'
+import { registerStatus } from './commands/status.js'
+import { registerTag } from './commands/tag.js'
+import { EXIT, exitCodeOf, formatError } from './exit-codes.js'
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
+
+export function buildProgram(): { program: Command; cli: Cli } {
+  const program = new Command('varve')
+    .description('Git for datasets: branch, validate, merge and roll back data on a folder or S3')
+    .version(version)
+    .option('--repo <location>', 'the repository: a folder or s3://bucket/prefix (default: $VARVE_REPO, else the nearest .varve)')
+    .option('--author <name>', 'who is acting (default: $VARVE_AUTHOR, else the OS user)')
+    .exitOverride()
+    .showHelpAfterError('(run varve --help, or varve <command> --help)')
+    .addHelpText(
+      'after',
+      '\nAddresses are ref:path, e.g. main:train/part-0.parquet, v1:, exp~2:data/\n' +
+        'Exit codes: 0 ok, 1 error, 2 usage, 3 merge conflict, 4 a gate refused\n\n' +
+        'A session:\n  varve init\n  varve branch create backfill\n  varve put ./day=4/ backfill:train/day=4/\n' +
+        '  varve status backfill\n  varve commit backfill -m "day 4"\n  varve diff main backfill\n  varve merge backfill main\n' +
+        '  varve log main --oneline\n  varve revert main <commit>',
+    )
+  const cli = new Cli(program)
+  for (const register of [
+    registerInit, registerBranch, registerTag, registerPut, registerGet, registerCat, registerLs, registerRm, registerStatus,
+    registerCommit, registerLog, registerShow, registerDiff, registerMerge, registerRollback, registerHooks, registerPin,
+  ])
+    register(cli)
+  return { program, cli }
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const { program, cli } = buildProgram()
+  try {
+    await program.parseAsync(argv)
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.ok
+      return EXIT.usage // commander already printed what was wrong
+    }
+    const e = err instanceof VarveError ? err : new VarveError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err })
+    process.stderr.write(formatError(e) + '\n')
+    if (process.env.VARVE_DEBUG === '1') process.stderr.write(`${(err as Error)?.stack ?? ''}\n`)
+    return exitCodeOf(e)
+  } finally {
+    await cli.close()
+  }
+}

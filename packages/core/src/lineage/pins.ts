@@ -1,0 +1,149 @@
+import { createWriteStream } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type { Table } from 'apache-arrow'
+import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+import type { Entry } from '../model/entry.js'
+import { readArrowTable } from '../parquet/parquet-reader.js'
+import { Repository, type ListItem, type ListOptions, type RepositoryOptions } from '../repository/repository.js'
+import { readCodeLineage, type CodeLineage } from './code-lineage.js'
+
+/** One pinned dataset: which bytes a job reads, and which code pinned them. */
+export interface Pin {
+  readonly name: string
+  /** The repository: an `s3://` URL, or a folder relative to the lockfile's directory. */
+  readonly repo: string
+  /** What was asked for (`main`, `v1`, ...). */
+  readonly ref: string
+  /** The commit it resolved to: what every read of this pin reads. */
+  readonly commit: string
+  readonly pinnedAt: string
+  readonly code: CodeLineage | null
+}
+
+export interface LockFile {
+  readonly version: 1
+  readonly pins: Readonly<Record<string, Pin>>
+}
+
+export async function readLockFile(file: string): Promise<LockFile> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, pins: {} }
+    throw err
+  }
+  try {
+    const lock = JSON.parse(text) as LockFile
+    if (lock.version !== 1 || typeof lock.pins !== 'object') throw new Error('not a varve lockfile')
+    return lock
+  } catch (cause) {
+    throw new VarveError('INVALID_CONFIG', `${file} is not a Varve lockfile: ${(cause as Error).message}`, { cause, details: { file, line: 1 } })
+  }
+}
+
+async function writeLockFile(file: string, lock: LockFile): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`
+  await fs.writeFile(tmp, JSON.stringify(lock, null, 2) + '\n')
+  await fs.rename(tmp, file) // a crash never leaves a half-written lockfile
+}
+
+const isUrl = (location: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(location)
+
+/**
+ * Resolves `ref` now and records the commit under `name` in the lockfile, with the git HEAD of the
+ * code around `codeDir` (when there is one). Returns the pin.
+ */
+export async function pinDataset(
+  repo: Repository,
+  ref: string,
+  options: { name?: string; lock?: string; codeDir?: string; clock?: () => Date } = {},
+): Promise<Pin> {
+  const lockPath = path.resolve(options.lock ?? 'varve.lock')
+  const name = options.name ?? 'default'
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `pin name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-'`)
+  const commit = await repo.resolve(ref)
+  const location = isUrl(repo.location) ? repo.location : path.relative(path.dirname(lockPath), path.resolve(repo.location)) || '.'
+  const pin: Pin = {
+    name, repo: location, ref, commit,
+    pinnedAt: (options.clock?.() ?? new Date()).toISOString(),
+    code: (await readCodeLineage(options.codeDir ?? process.cwd())) ?? null,
+  }
+  const lock = await readLockFile(lockPath)
+  await writeLockFile(lockPath, { version: 1, pins: { ...lock.pins, [name]: pin } })
+  return pin
+}
+
+/**
+ * A read-only view of a pinned commit. Reading the same pin twice reads the same bytes, whatever
+ * happened to the branch since; if the commit no longer exists, opening fails with NOT_FOUND.
+ */
+export class PinnedDataset {
+  private constructor(readonly pin: Pin, readonly repository: Repository) {}
+
+  static async open(lockFile: string, name: string, options: RepositoryOptions = {}): Promise<PinnedDataset> {
+    const lockPath = path.resolve(lockFile)
+    const pin = (await readLockFile(lockPath)).pins[name]
+    if (!pin) throw new VarveError(ErrorCodes.NOT_FOUND, `no pin named ${name} in ${lockFile}`, { details: { lock: lockFile, name } })
+    const location = isUrl(pin.repo) ? pin.repo : path.resolve(path.dirname(lockPath), pin.repo)
+    const repo = await Repository.open(location, options)
+    try {
+      await repo.getCommit(pin.commit)
+    } catch (err) {
+      await repo.close()
+      if (VarveError.is(err, ErrorCodes.NOT_FOUND))
+        throw new VarveError(ErrorCodes.NOT_FOUND, `pinned commit ${pin.commit} of ${name} no longer exists in ${pin.repo}`, { details: { name, commit: pin.commit }, cause: err })
+      throw err
+    }
+    return new PinnedDataset(pin, repo)
+  }
+
+  get commit(): string {
+    return this.pin.commit
+  }
+
+  list(options: ListOptions = {}): AsyncIterable<ListItem> {
+    return this.repository.list(this.pin.commit, options)
+  }
+
+  stat(path: string): Promise<Entry> {
+    return this.repository.stat(this.pin.commit, path)
+  }
+
+  get(path: string): Promise<Uint8Array> {
+    return this.repository.get(this.pin.commit, path)
+  }
+
+  stream(path: string): ReturnType<Repository['getStream']> {
+    return this.repository.getStream(this.pin.commit, path)
+  }
+
+  /** A Parquet file at the pin as an apache-arrow Table. */
+  async readTable(path: string): Promise<Table> {
+    return readArrowTable(await this.get(path), path)
+  }
+
+  /** Writes every file under `prefix` into `dir`, keeping paths relative to the prefix. Returns the count. */
+  async download(prefix: string, dir: string): Promise<number> {
+    let n = 0
+    for await (const item of this.list({ prefix })) {
+      if (item.type !== 'object') continue
+      const target = path.join(dir, item.path.slice(prefix.length))
+      await fs.mkdir(path.dirname(target), { recursive: true })
+      await pipeline(await this.stream(item.path), createWriteStream(target))
+      n++
+    }
+    return n
+  }
+
+  close(): Promise<void> {
+    return this.repository.close()
+  }
+}
+
+/** Opens the pin `name` of a lockfile: `const ds = await openPinned('varve.lock', 'train-data')`. */
+export function openPinned(lockFile: string, name: string, options: RepositoryOptions = {}): Promise<PinnedDataset> {
+  return PinnedDataset.open(lockFile, name, options)
+}
