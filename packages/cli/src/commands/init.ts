@@ -11,7 +11,7 @@ export function registerInit(cli: Cli): void {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  varve init\n  varve init ./lake\n  VARVE_S3_ENDPOINT=http://127.0.0.1:9000 varve init s3://datasets/events')
     .action(async (location: string | undefined, opts: { json?: boolean }) => {
-      const where = location ?? cli.globals().repo ?? process.env.VARVE_REPO ?? DOT_VARVE
+      const where = location || cli.globals().repo || process.env.VARVE_REPO || DOT_VARVE
       const repo = await Repository.init(where, await repositoryOptions(where, cli.globals()))
       const head = await repo.resolve(repo.defaultBranch)
       await repo.close()

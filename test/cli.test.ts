@@ -1,0 +1,223 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import git from 'isomorphic-git'
+import nodeFs from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openPinned } from '@varve/core'
+import { trainPartition } from '@varve/core/testing'
+import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
+import { tempDir } from './helpers/processes.js'
+import { ndjson, varve, VARVE_BIN } from './helpers/varve-cli.js'
+
+let s3: TestS3
+const bucket = `varve-cli-${randomBytes(4).toString('hex')}`
+beforeAll(async () => {
+  s3 = await startTestS3()
+  await s3.createBucket(bucket)
+}, 120_000)
+afterAll(async () => s3?.stop())
+
+interface Backend {
+  name: string
+  /** Environment for every varve call: where the repository is. */
+  env(): NodeJS.ProcessEnv
+}
+const backends: Backend[] = [
+  { name: 'local folder (.varve)', env: () => ({}) },
+  {
+    name: 's3:// on MinIO',
+    env: () => ({
+      VARVE_REPO: `s3://${bucket}/${testPrefix}`,
+      VARVE_S3_ENDPOINT: s3.options.endpoint,
+      VARVE_S3_FORCE_PATH_STYLE: 'true',
+      AWS_REGION: s3.options.region,
+      AWS_ACCESS_KEY_ID: s3.options.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.options.credentials.secretAccessKey,
+    }),
+  },
+]
+let testPrefix = ''
+
+describe.each(backends)('varve CLI, end to end: $name', (backend) => {
+  let t: Awaited<ReturnType<typeof tempDir>>
+  const run = (...args: string[]) => varve(args, { cwd: t.dir, env: { VARVE_AUTHOR: 'engineer', VARVE_CACHE_DIR: path.join(t.dir, '.cache'), ...backend.env() } })
+  const ok = async (...args: string[]) => {
+    const r = await run(...args)
+    expect(r.stderr, `varve ${args.join(' ')}`).toBe('')
+    expect(r.code, `varve ${args.join(' ')}: ${r.stderr}`).toBe(0)
+    return r.stdout
+  }
+  beforeAll(async () => {
+    t = await tempDir('cli')
+    testPrefix = `${randomBytes(5).toString('hex')}/`
+    await fs.mkdir(path.join(t.dir, 'data/day=1'), { recursive: true })
+    await fs.mkdir(path.join(t.dir, 'data/day=2'), { recursive: true })
+    await fs.writeFile(path.join(t.dir, 'data/day=1/part-0.parquet'), trainPartition(100))
+    await fs.writeFile(path.join(t.dir, 'data/day=2/part-0.parquet'), trainPartition(50))
+    await fs.writeFile(path.join(t.dir, 'data/labels.csv'), 'id,label\n1,a\n')
+  })
+  afterAll(async () => t?.cleanup())
+
+  it('a data engineer\'s session: init, put a folder, branch, change, status, commit, diff, conflict (exit 3), resolve, merge, revert, log --json', async () => {
+    expect(await ok('init')).toMatch(/Initialized an empty Varve repository/)
+    const put = await run('put', 'data', 'main:train/')
+    expect(put).toMatchObject({ code: 0, stderr: '' }) // no progress bar when stderr is not a terminal
+    expect(put.stdout).toBe('Staged 3 files (13.9 KiB) under main:train/; 0 unchanged skipped\n'.replace('13.9 KiB', put.stdout.match(/\((.*)\)/)![1]!))
+    await ok('commit', 'main', '-m', 'initial data')
+    expect((await ok('put', 'data', 'main:train/', '--json')).includes('"skipped": 3')).toBe(true) // cached and unchanged
+    await ok('branch', 'create', 'exp', '--from', 'main')
+    await fs.writeFile(path.join(t.dir, 'labels-v2.csv'), 'id,label\n1,b\n')
+    await ok('put', 'labels-v2.csv', 'exp:train/labels.csv')
+    await ok('rm', 'exp:train/day=2/part-0.parquet')
+    expect(await ok('status', 'exp')).toMatch(/removed\s+train\/day=2\/part-0\.parquet\nchanged\s+train\/labels\.csv/)
+    expect(ndjson(await ok('status', 'exp', '--json')).map((c) => [c.type, c.path])).toEqual([['removed', 'train/day=2/part-0.parquet'], ['changed', 'train/labels.csv']])
+    await ok('commit', 'exp', '-m', 'relabel, drop day 2')
+    expect(await ok('diff', 'main', 'exp')).toBe('- removed train/day=2/part-0.parquet\n~ changed train/labels.csv\n')
+    expect(JSON.parse(await ok('diff', 'main', 'exp', '--stat', '--json'))).toMatchObject({ added: 0, changed: 1, removed: 1 })
+    // main changes the same file differently: a conflict, exit code 3, one line naming the path
+    await fs.writeFile(path.join(t.dir, 'labels-v3.csv'), 'id,label\n1,c\n')
+    await ok('branch', 'create', 'hotfix')
+    await ok('put', 'labels-v3.csv', 'hotfix:train/labels.csv')
+    await ok('commit', 'hotfix', '-m', 'hotfix labels')
+    await ok('merge', 'hotfix', 'main')
+    const conflict = await run('merge', 'exp', 'main')
+    expect(conflict.code).toBe(3)
+    expect(conflict.stdout).toBe('')
+    expect(conflict.stderr).toMatch(/^error\[MERGE_CONFLICT\]: merge into main: 1 path conflict \(train\/labels\.csv\); run: varve diff main <source>/)
+    expect(conflict.stderr.trim().split('\n')).toHaveLength(1)
+    // resolve: take exp's side
+    const merged = JSON.parse(await ok('merge', 'exp', 'main', '--strategy', 'source-wins', '--json'))
+    expect(merged.commit.parents).toHaveLength(2)
+    expect(await ok('cat', 'main:train/labels.csv')).toBe('id,label\n1,b\n')
+    await ok('branch', 'create', 'undo')
+    await ok('revert', 'undo', merged.commit.id)
+    await ok('merge', 'undo', 'main')
+    expect(await ok('cat', 'main:train/labels.csv')).toBe('id,label\n1,c\n')
+    const log = ndjson(await ok('log', 'main', '--json', '-n', '4'))
+    expect(log.map((c) => c.message)).toEqual(['Merge undo into main', 'Revert "Merge exp into main"', 'Merge exp into main', 'Merge hotfix into main'])
+    expect(log[0]).toMatchObject({ author: 'engineer', parents: expect.any(Array), generation: expect.any(Number) })
+    const oneline = await ok('log', 'main', '--oneline', '-n', '2')
+    expect(oneline.split('\n')[0]).toMatch(/^[0-9a-f]{12} merge Merge undo into main$/)
+    expect(ndjson(await ok('ls', 'main:', '--json')).map((i) => `${i.type}:${i.path}`)).toEqual(['prefix:train/'])
+    expect(ndjson(await ok('ls', '-r', 'main:train/', '--json')).map((i) => i.path)).toEqual(['train/day=1/part-0.parquet', 'train/day=2/part-0.parquet', 'train/labels.csv'])
+    await ok('get', 'main:train/', 'out/')
+    expect(await fs.readFile(path.join(t.dir, 'out/labels.csv'), 'utf8')).toBe('id,label\n1,c\n')
+    expect((await fs.readFile(path.join(t.dir, 'out/day=1/part-0.parquet'))).equals(Buffer.from(trainPartition(100)))).toBe(true)
+    const show = JSON.parse(await ok('show', merged.commit.id, '--json'))
+    expect(show.changes).toEqual([{ path: 'train/day=2/part-0.parquet', type: 'removed' }, { path: 'train/labels.csv', type: 'changed' }])
+    expect(ndjson(await ok('branch', 'list', '--json')).map((b) => b.name)).toEqual(['exp', 'hotfix', 'main', 'undo'])
+    await ok('tag', 'create', 'v1', 'main')
+    expect(ndjson(await ok('tag', 'list', '--json'))[0]).toMatchObject({ name: 'v1' })
+  }, 180_000)
+
+  it('gates: hooks list, check and a refused merge (exit 4), runs --json', async () => {
+    await fs.writeFile(path.join(t.dir, 'contract.yaml'), 'id: train\non: [pre-merge]\nbranches: [main]\nchecks:\n  - type: parquet-schema\n    files: "train/**/*.parquet"\n    columns: { score: { type: double } }\n')
+    await ok('branch', 'create', 'rules')
+    await ok('put', 'contract.yaml', 'rules:_varve/hooks/train.yaml')
+    await ok('commit', 'rules', '-m', 'contract')
+    await ok('merge', 'rules', 'main')
+    expect(await ok('hooks', 'list', 'main')).toMatch(/train\s+pre-merge\s+main\s+parquet-schema\s+_varve\/hooks\/train\.yaml/)
+    await fs.writeFile(path.join(t.dir, 'bad.parquet'), trainPartition(10, { scoreAsString: true }))
+    await ok('branch', 'create', 'bad')
+    await ok('put', 'bad.parquet', 'bad:train/day=9/part-0.parquet')
+    await ok('commit', 'bad', '-m', 'bad scores')
+    const check = await run('hooks', 'check', 'bad', 'main')
+    expect(check.code).toBe(4)
+    expect(check.stderr).toMatch(/^error\[HOOK_FAILED\]: pre-merge on main blocked: train: train\/day=9\/part-0\.parquet: column score has type string, expected double; run: varve hooks runs main/)
+    const refused = await run('merge', 'bad', 'main')
+    expect(refused.code).toBe(4)
+    const runs = ndjson(await ok('hooks', 'runs', 'main', '--json'))
+    expect(runs[0]).toMatchObject({ hookId: 'train', status: 'failed', event: 'pre-merge' })
+    await ok('branch', 'protect', 'main')
+    const direct = await run('put', 'contract.yaml', 'main:x.yaml')
+    expect(direct.code).toBe(1)
+    expect(direct.stderr).toMatch(/^error\[PROTECTED_BRANCH\]/)
+  }, 120_000)
+
+  it('errors: bad refs, paths and arguments are one line with a code; usage errors exit 2', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [['log', 'nope'], 1, /^error\[NOT_FOUND\]: no branch, tag or commit named "nope"\n$/],
+      [['cat', 'main:no/such/file'], 1, /^error\[NOT_FOUND\]: main:no\/such\/file not found\n$/],
+      [['cat', 'main:../etc/passwd'], 1, /^error\[INVALID_PATH\]: .*must not contain a "\.\." segment\n$/],
+      [['branch', 'create', 'bad name'], 1, /^error\[INVALID_REF\]/],
+      [['cat', 'no-colon'], 2, /^error\[INVALID_ARGUMENT\]: address "no-colon" must be ref:path/],
+      [['merge', 'exp', 'main', '--strategy', 'coinflip'], 2, /^error\[INVALID_ARGUMENT\]: --strategy must be/],
+      [['frobnicate'], 2, /error: unknown command 'frobnicate'/],
+      [['commit', 'main'], 2, /error: required option '-m, --message <message>' not specified/],
+      [['status'], 2, /error: missing required argument 'branch'/],
+    ]
+    for (const [args, code, stderr] of cases) {
+      const r = await run(...args)
+      expect(r.code, `varve ${args.join(' ')}`).toBe(code)
+      expect(r.stderr, `varve ${args.join(' ')}`).toMatch(stderr)
+      expect(r.stderr).not.toMatch(/\n\s+at /) // no stack trace
+    }
+    const debug = await varve(['log', 'nope'], { cwd: t.dir, env: { ...backend.env(), VARVE_DEBUG: '1' } })
+    expect(debug.stderr).toMatch(/\n\s+at /)
+    expect((await run('--help')).stdout).toMatch(/Exit codes: 0 ok, 1 error, 2 usage, 3 merge conflict, 4 a gate refused/)
+    expect((await run('put', '--help')).stdout).toMatch(/Examples:\n  varve put part-0\.parquet exp:train\/part-0\.parquet/)
+  }, 120_000)
+
+  it('pins a ref to a lockfile and a training job reads the pinned bytes, whatever the branch does', async () => {
+    const pin = JSON.parse(await ok('pin', 'main', '--name', 'train-data', '--json'))
+    const lock = JSON.parse(await fs.readFile(path.join(t.dir, 'varve.lock'), 'utf8'))
+    expect(lock.pins['train-data']).toEqual(pin)
+    expect(pin).toMatchObject({ name: 'train-data', ref: 'main', commit: expect.stringMatching(/^[0-9a-f]{64}$/) })
+    const before = await fs.readFile(path.join(t.dir, 'labels-v3.csv'), 'utf8')
+    await ok('branch', 'create', 'later')
+    await ok('put', 'labels-v2.csv', 'later:train/labels.csv')
+    await ok('commit', 'later', '-m', 'move on')
+    await ok('merge', 'later', 'main')
+    const s3opts = backend.name.startsWith('s3') ? { s3: { endpoint: s3.options.endpoint, region: s3.options.region, credentials: s3.options.credentials, forcePathStyle: true } } : {}
+    if (backend.name.startsWith('s3')) await import('@varve/s3-adapter')
+    const ds = await openPinned(path.join(t.dir, 'varve.lock'), 'train-data', s3opts)
+    expect(ds.commit).toBe(pin.commit)
+    expect(Buffer.from(await ds.get('train/labels.csv')).toString()).toBe(before)
+    expect((await ds.readTable('train/day=1/part-0.parquet')).numRows).toBe(100)
+    expect(await ds.download('train/', path.join(t.dir, 'pinned'))).toBe(3)
+    await ds.close()
+    await expect(openPinned(path.join(t.dir, 'varve.lock'), 'nope', s3opts)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  }, 120_000)
+
+  it('records code lineage for a commit made inside a git working tree', async () => {
+    const work = path.join(t.dir, 'code-repo')
+    await fs.mkdir(work)
+    await git.init({ fs: nodeFs, dir: work, defaultBranch: 'trunk' })
+    await fs.writeFile(path.join(work, 'etl.py'), 'print("etl")\n')
+    await git.add({ fs: nodeFs, dir: work, filepath: 'etl.py' })
+    const sha = await git.commit({ fs: nodeFs, dir: work, message: 'etl v1', author: { name: 't', email: 't@example.com' } })
+    await git.setConfig({ fs: nodeFs, dir: work, path: 'remote.origin.url', value: 'https://example.com/etl.git' })
+    const env = { VARVE_AUTHOR: 'etl', ...backend.env(), ...(backend.name.startsWith('local') ? { VARVE_REPO: path.join(t.dir, '.varve') } : {}) }
+    await fs.writeFile(path.join(work, 'out.csv'), 'x\n')
+    expect((await varve(['put', 'out.csv', 'exp:lineage/out.csv'], { cwd: work, env })).code).toBe(0)
+    const c = await varve(['commit', 'exp', '-m', 'from etl', '--json'], { cwd: work, env })
+    expect(c.code, c.stderr).toBe(0)
+    const commit = JSON.parse(c.stdout)
+    expect(commit.metadata.code).toEqual({ repo: 'https://example.com/etl.git', commit: sha, branch: 'trunk', dirty: false })
+    const shown = await varve(['show', commit.id], { cwd: work, env: { ...env, NO_COLOR: '1' } })
+    expect(shown.stdout).toContain(`Code:   https://example.com/etl.git ${sha.slice(0, 12)} (trunk)`)
+    await fs.writeFile(path.join(work, 'etl.py'), 'print("changed")\n')
+    const pin = await varve(['pin', 'exp', '--name', 'x', '--lock', path.join(work, 'x.lock'), '--json'], { cwd: work, env })
+    expect(JSON.parse(pin.stdout).code).toMatchObject({ commit: sha, dirty: true })
+  }, 120_000)
+})
+
+describe('varve CLI on a terminal', () => {
+  it('shows a progress bar on stderr when stderr is a TTY', async () => {
+    const t = await tempDir('cli-tty')
+    try {
+      await fs.mkdir(path.join(t.dir, 'd'))
+      for (let i = 0; i < 20; i++) await fs.writeFile(path.join(t.dir, 'd', `f${i}.bin`), Buffer.alloc(50_000, i))
+      const env = { ...process.env, VARVE_REPO: path.join(t.dir, 'lake'), VARVE_CACHE_DIR: path.join(t.dir, '.cache') }
+      execFileSync(process.execPath, [VARVE_BIN, 'init'], { cwd: t.dir, env })
+      // `script` gives the command a pseudo-terminal, as an interactive shell would.
+      const out = execFileSync('script', ['-qec', `${process.execPath} ${VARVE_BIN} put d main:d/`, '/dev/null'], { cwd: t.dir, env, encoding: 'utf8' })
+      expect(out).toMatch(/put .*100% \| 20\/20 files \| 976\.6 KiB\/976\.6 KiB/)
+      expect(out).toContain('Staged 20 files')
+    } finally {
+      await t.cleanup()
+    }
+  }, 60_000)
+})
