@@ -9,7 +9,12 @@ varve() { node "$here/../packages/cli/dist/bin.js" "$@"; }
 work="${1:-./quickstart-workdir}"
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 export VARVE_AUTHOR=quickstart
-step() { printf '\n\033[1m$ varve'; printf ' %q' "$@"; printf '\033[0m\n'; varve "$@"; }
+step() {
+  local a out='$ varve'
+  for a in "$@"; do if [[ "$a" =~ [[:space:]] ]]; then out+=" \"$a\""; else out+=" $a"; fi; done
+  printf '\n\033[1m%s\033[0m\n' "$out"
+  varve "$@"
+}
 
 node "$here/make-parquet.mjs" data 1 3                      # train/day=1..3, 1,000 rows each
 step init
@@ -47,7 +52,7 @@ step commit backfill -m "Fix day 4: score is a double"
 step hooks check backfill main
 step merge backfill main
 step pin main --name train-data
-step ls -l main:train/
+step ls -rl main:train/day=4/
 printf '\n\033[1m$ cat varve.lock\033[0m\n'; cat varve.lock
 
 printf '\n\033[1mSomething slipped through: roll the backfill back (main is protected, so via a branch and a merge)\033[0m\n'
