@@ -5,6 +5,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -130,6 +131,29 @@ export class S3BlockStore implements BlockStore {
 
   async delete(key: string): Promise<void> {
     await this.#call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.#key(key) })))
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000).map((k) => ({ Key: this.#key(k) }))
+      const r = await this.#call('delete', keys[i]!, () => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } })))
+      const failed = r.Errors?.[0]
+      if (failed) throw s3Error(Object.assign(new Error(failed.Message ?? 'delete failed'), { name: failed.Code ?? 'DeleteFailed' }), 'delete', this.bucket, failed.Key ?? '')
+    }
+  }
+
+  /** S3 has no touch: an in-place copy with replaced metadata gives the object a new LastModified. */
+  async touch(key: string): Promise<boolean> {
+    const source = `${this.bucket}/${encodeURIComponent(this.#key(key)).replace(/%2F/g, '/')}`
+    try {
+      await this.client.send(
+        new CopyObjectCommand({ Bucket: this.bucket, Key: this.#key(key), CopySource: source, MetadataDirective: 'REPLACE', Metadata: { 'varve-touched': String(Date.now()) } }),
+      )
+      return true
+    } catch (err) {
+      if (isNotFound(err)) return false
+      throw s3Error(err, 'touch', this.bucket, this.#key(key))
+    }
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {

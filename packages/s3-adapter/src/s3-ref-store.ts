@@ -297,6 +297,15 @@ export class S3RefStore implements RefStore {
   }
 
   // ---- ref log -------------------------------------------------------------------------------------
+  async *listRefLogRefs(): AsyncIterable<string> {
+    const base = `${this.prefix}reflog/`
+    let last = ''
+    for await (const key of this.#keys(base)) {
+      const ref = decodeURIComponent(key.slice(base.length, key.indexOf('/', base.length)))
+      if (ref !== last) yield (last = ref)
+    }
+  }
+
   async *listRefLog(ref: string, options: { limit?: number } = {}): AsyncIterable<RefLogRecord> {
     // The newest entry may still live only inside the ref object (a writer crashed before copying it).
     const [kind, ...rest] = ref.split(':')

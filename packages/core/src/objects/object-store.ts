@@ -40,7 +40,8 @@ export class ObjectStore {
 
   async #writeSmall(bytes: Uint8Array): Promise<{ address: string; size: number }> {
     const address = sha256Hex(bytes)
-    await this.blocks.put(keys.data(address), bytes, { ifAbsent: true })
+    // Reused content is touched, so a concurrent GC's grace period protects it until it is committed.
+    if (!(await this.blocks.put(keys.data(address), bytes, { ifAbsent: true }))) await this.blocks.touch(keys.data(address))
     return { address, size: bytes.byteLength }
   }
 
@@ -73,7 +74,7 @@ export class ObjectStore {
       throw err
     }
     const address = hash.digest('hex')
-    if (await this.hasData(address)) await this.blocks.delete(landing)
+    if (await this.#touchData(address)) await this.blocks.delete(landing)
     else if (!this.blocks.renameCopies) await this.blocks.rename(landing, keys.data(address))
     else if (!(await this.blocks.put(keys.dataPointer(address), encodePointer(landing, size), { ifAbsent: true })))
       await this.blocks.delete(landing) // another writer stored the same content first
@@ -87,6 +88,16 @@ export class ObjectStore {
     const pointer = await this.blocks.get(keys.dataPointer(address))
     if (!pointer) throw missing('data object', address, path)
     return decodePointer(pointer, address)
+  }
+
+  /** Refreshes an existing object's (and its blob's) lastModified; false when the content is new. */
+  async #touchData(address: string): Promise<boolean> {
+    if (await this.blocks.touch(keys.data(address))) return true
+    if (!this.blocks.renameCopies) return false
+    const pointer = await this.blocks.get(keys.dataPointer(address))
+    if (!pointer) return false
+    await this.blocks.touch(decodePointer(pointer, address))
+    return this.blocks.touch(keys.dataPointer(address))
   }
 
   async hasData(address: string): Promise<boolean> {
@@ -131,7 +142,8 @@ export class ObjectStore {
     const bytes = encodeTreeNode(node)
     const id = sha256Hex(bytes)
     this.#cache.set(id, node, bytes.byteLength)
-    return { id, written: this.blocks.put(keys.node(id), bytes, { ifAbsent: true }) }
+    const key = keys.node(id)
+    return { id, written: this.blocks.put(key, bytes, { ifAbsent: true }).then((created) => created || this.blocks.touch(key)) }
   }
 
   async writeNode(node: TreeNode): Promise<string> {
@@ -157,7 +169,7 @@ export class ObjectStore {
 
   async writeCommit(fields: CommitFields): Promise<Commit> {
     const { commit, bytes } = makeCommit(fields)
-    await this.blocks.put(keys.commit(commit.id), bytes, { ifAbsent: true })
+    if (!(await this.blocks.put(keys.commit(commit.id), bytes, { ifAbsent: true }))) await this.blocks.touch(keys.commit(commit.id))
     this.#cache.set(commit.id, commit, bytes.byteLength)
     return commit
   }

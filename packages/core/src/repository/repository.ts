@@ -30,6 +30,8 @@ import { assertAllowed, getProtection, listProtections, setProtection, type Bran
 import { FORMAT_VERSION, readManifest, writeManifest } from './manifest.js'
 import { openStores, type StoreSet } from './open-stores.js'
 import { guard, guardBatches, guardIterable } from './guard.js'
+import { collectGarbage, type GcOptions, type GcResult } from '../gc/gc.js'
+import { verifyRepository, type VerifyOptions, type VerifyResult } from '../gc/verify.js'
 
 export interface RepositoryOptions {
   /** Author recorded when an operation names none (default: the OS user name). */
@@ -552,6 +554,22 @@ export class Repository {
       await dropTokens(ctx, dropped)
       return { name: branch, head: target }
     })
+  }
+
+  // ---- maintenance ---------------------------------------------------------------------------------
+
+  /**
+   * Deletes objects nothing retained refers to: not reachable from a branch, tag, staged change, a
+   * commit younger than `retainDays`, or a ref-log entry inside that window; and older than
+   * `graceSeconds` (uploads in flight are safe). Safe to run while others write.
+   */
+  async gc(options: GcOptions = {}): Promise<GcResult> {
+    return guard('gc', () => collectGarbage(this.#ctx, options))
+  }
+
+  /** Checks that everything reachable exists and decodes (with `full`, re-hashes every data object). */
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    return guard('verify', () => verifyRepository(this.#ctx, options))
   }
 
   // ---- gates ---------------------------------------------------------------------------------------

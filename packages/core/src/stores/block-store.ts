@@ -39,6 +39,13 @@ export interface BlockStore {
   head(key: string): Promise<ObjectInfo | undefined>
   /** Removes the object; removing a missing key is not an error. */
   delete(key: string): Promise<void>
+  /** Removes many objects (S3: batched requests); missing keys are not an error. */
+  deleteMany?(keys: readonly string[]): Promise<void>
+  /**
+   * Refreshes the object's lastModified (false when it does not exist). Writers touch content they
+   * reuse instead of rewriting, so garbage collection's grace period protects it.
+   */
+  touch(key: string): Promise<boolean>
   /** Every object whose key starts with `prefix` (a raw string prefix, not a folder), in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>
   /**

@@ -27,6 +27,13 @@ export class ForwardingBlockStore implements BlockStore {
   delete(key: string): Promise<void> {
     return this.inner.delete(key)
   }
+  touch(key: string): Promise<boolean> {
+    return this.inner.touch(key)
+  }
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    if (this.inner.deleteMany) return this.inner.deleteMany(keys)
+    for (const k of keys) await this.inner.delete(k)
+  }
   list(prefix: string): AsyncIterable<ObjectInfo> {
     return this.inner.list(prefix)
   }

@@ -144,6 +144,17 @@ export class LocalBlockStore implements BlockStore {
     await fs.rm(this.#file(key), { force: true })
   }
 
+  async touch(key: string): Promise<boolean> {
+    const now = new Date()
+    try {
+      await fs.utimes(this.#file(key), now, now)
+      return true
+    } catch (err) {
+      if (isMissing(err)) return false
+      throw err
+    }
+  }
+
   async rename(from: string, to: string): Promise<void> {
     const dest = this.#file(to)
     await this.#ensureDir(path.dirname(dest))

@@ -91,6 +91,9 @@ export interface RefStore {
   /** Settings whose key starts with `prefix`, in key order. */
   listSettings(prefix: string): AsyncIterable<{ readonly key: string; readonly value: string }>
 
+  /** Every ref that has ref-log entries, including deleted branches and tags. */
+  listRefLogRefs(): AsyncIterable<string>
+
   /** Ref-log entries of one ref, newest first. */
   listRefLog(ref: string, options?: { limit?: number }): AsyncIterable<RefLogRecord>
 

@@ -238,6 +238,11 @@ export class SqliteRefStore implements RefStore {
     yield* rows
   }
 
+  async *listRefLogRefs(): AsyncIterable<string> {
+    const rows = this.#run(() => this.#db.prepare('SELECT DISTINCT ref FROM reflog ORDER BY ref').all() as { ref: string }[])
+    for (const r of rows) yield r.ref
+  }
+
   async *listRefLog(ref: string, options: { limit?: number } = {}): AsyncIterable<RefLogRecord> {
     let before = Number.MAX_SAFE_INTEGER
     let left = options.limit ?? Infinity

@@ -86,6 +86,19 @@ export function blockStoreConformance(name: string, make: () => Promise<StoreFix
       expect((await collect(s.list('many/'))).map((o) => o.key)).toEqual(keys)
     }))
 
+    it('touches an object to refresh its lastModified; deletes many at once', withStore(async (s) => {
+      await s.put('touched', Buffer.from('x'))
+      const before = (await s.head('touched'))!.lastModified
+      await new Promise((r) => setTimeout(r, 1100)) // S3 keeps LastModified to the second
+      expect(await s.touch('touched')).toBe(true)
+      expect((await s.head('touched'))!.lastModified).toBeGreaterThan(before)
+      expect(Buffer.from((await s.get('touched'))!).toString()).toBe('x')
+      expect(await s.touch('never-was')).toBe(false)
+      for (let i = 0; i < 5; i++) await s.put(`many/${i}`, Buffer.from('v'))
+      await (s.deleteMany ? s.deleteMany(['many/0', 'many/1', 'many/2', 'nope']) : Promise.all(['many/0', 'many/1', 'many/2'].map((k) => s.delete(k))))
+      expect((await collect(s.list('many/'))).map((o) => o.key)).toEqual(['many/3', 'many/4'])
+    }))
+
     it('renames onto a new key and removes the old one', withStore(async (s) => {
       await s.put('tmp/x', Buffer.from('payload'))
       await s.rename('tmp/x', 'final/x')

@@ -125,6 +125,8 @@ export function refStoreConformance(name: string, make: () => Promise<StoreFixtu
       expect(all[0]!.seq).toBeGreaterThan(all[1]!.seq)
       expect((await collect(s.listRefLog('branch:x', { limit: 2 }))).map((r) => r.new)).toEqual(['c5', 'c4'])
       expect(await collect(s.listRefLog('branch:none'))).toEqual([])
+      await s.createTag({ name: 'feature/t', commit: 'c', createdAt: 1 }, log('tag:feature/t', 'create', 'c'))
+      expect(await collect(s.listRefLogRefs())).toEqual(['branch:x', 'tag:feature/t'])
     }))
   })
 }

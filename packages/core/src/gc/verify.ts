@@ -1,0 +1,117 @@
+import { VarveError } from '../errors/varve-error.js'
+import type { RepoContext } from '../repository/context.js'
+import { AddressSet } from './address-set.js'
+
+export interface VerifyOptions {
+  /** Also re-hash every data object (reads all the data); default: check that each exists. */
+  readonly full?: boolean
+  /**
+   * Check data of commits younger than this many days, besides heads, tags and staged changes
+   * (default: every reachable commit). Use the retention GC runs with: older data is collected.
+   */
+  readonly retainDays?: number
+  readonly onProgress?: (p: { commits: number; nodes: number; dataObjects: number; problems: number }) => void
+}
+
+export interface VerifyProblem {
+  /** 'missing': not in the store; 'corrupt': bytes no longer match the address or do not decode. */
+  readonly kind: 'missing' | 'corrupt'
+  readonly objectType: 'commit' | 'tree' | 'data'
+  readonly object: string
+  readonly path?: string
+  readonly commit?: string
+  readonly message: string
+}
+
+export interface VerifyResult {
+  readonly ok: boolean
+  readonly problems: VerifyProblem[]
+  readonly commits: number
+  readonly nodes: number
+  readonly dataObjects: number
+}
+
+/**
+ * Checks that everything reachable from refs exists and decodes: every commit and tree node, every
+ * data object of retained commits and staged changes (and with `full`, that its bytes re-hash to its
+ * address). Streams through the history; reports each problem with its path and commit.
+ */
+export async function verifyRepository(ctx: RepoContext, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const problems: VerifyProblem[] = []
+  const commits = new AddressSet()
+  const nodes = new AddressSet()
+  const dataChecked = new AddressSet()
+  const dataNodes = new AddressSet()
+  const retainSince = options.retainDays === undefined ? -Infinity : ctx.clock.now() - options.retainDays * 86_400_000
+  const report = (p: VerifyProblem) => problems.push(p)
+  const classify = (err: unknown): 'missing' | 'corrupt' | undefined =>
+    VarveError.is(err, 'NOT_FOUND') ? 'missing' : VarveError.is(err, 'CORRUPT_OBJECT') || VarveError.is(err, 'UNSUPPORTED_FORMAT') ? 'corrupt' : undefined
+  const progress = () => options.onProgress?.({ commits: commits.size, nodes: nodes.size, dataObjects: dataChecked.size, problems: problems.length })
+
+  const checkData = async (address: string, path: string, commit?: string) => {
+    if (!dataChecked.add(address)) return
+    try {
+      if (options.full) await ctx.objects.readData(address, path)
+      else if (!(await ctx.objects.hasData(address))) throw new VarveError('NOT_FOUND', `data object ${address} (${path}) is missing`)
+    } catch (err) {
+      const kind = classify(err)
+      if (!kind) throw err
+      report({ kind, objectType: 'data', object: address, path, ...(commit ? { commit } : {}), message: (err as Error).message })
+    }
+  }
+
+  const walkTree = async (root: string, commit: string, withData: boolean) => {
+    const stack = [root]
+    while (stack.length) {
+      const id = stack.pop()!
+      const fresh = nodes.add(id)
+      // Each node is read once for structure and at most once more for data, however many commits share it.
+      if (withData ? !dataNodes.add(id) : !fresh) continue
+      let node
+      try {
+        node = await ctx.objects.readNode(id, { cache: false })
+      } catch (err) {
+        const kind = classify(err)
+        if (!kind) throw err
+        report({ kind, objectType: 'tree', object: id, commit, message: (err as Error).message })
+        continue
+      }
+      if (node.kind === 'leaf') {
+        if (withData) for (const e of node.entries) await checkData(e.address, e.path, commit)
+      } else for (const c of node.children) stack.push(c.id)
+    }
+  }
+
+  const heads = new Set<string>()
+  const starts: string[] = []
+  for await (const b of ctx.refs.listBranches()) {
+    starts.push(b.head)
+    heads.add(b.head)
+    for (const token of [b.stagingToken, ...b.sealedTokens])
+      for await (const c of ctx.refs.listStaged(token)) if (c.entry) await checkData(c.entry.address, c.path)
+  }
+  for await (const t of ctx.refs.listTags()) {
+    starts.push(t.commit)
+    heads.add(t.commit)
+  }
+  const stack = [...starts]
+  while (stack.length) {
+    const id = stack.pop()!
+    if (!commits.add(id)) continue
+    let c
+    try {
+      c = await ctx.objects.readCommit(id)
+    } catch (err) {
+      const kind = classify(err)
+      if (!kind) throw err
+      report({ kind, objectType: 'commit', object: id, message: (err as Error).message })
+      continue
+    }
+    const withData = heads.has(id) || c.createdAt >= retainSince
+    await walkTree(c.root, id, withData)
+    stack.push(...c.parents)
+    progress()
+  }
+  progress()
+  return { ok: problems.length === 0, problems, commits: commits.size, nodes: nodes.size, dataObjects: dataChecked.size }
+}
