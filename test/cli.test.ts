@@ -181,6 +181,16 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     await expect(openPinned(path.join(t.dir, 'varve.lock'), 'nope', s3opts)).rejects.toMatchObject({ code: 'NOT_FOUND' })
   }, 120_000)
 
+  it('gc and verify', async () => {
+    const dry = JSON.parse(await ok('gc', '--dry-run', '--json'))
+    expect(dry).toMatchObject({ dryRun: true, deletedObjects: 0 }) // everything is younger than the grace period
+    const gc = JSON.parse(await ok('gc', '--grace-seconds', '0', '--retain-days', '0', '--json'))
+    expect(gc.deletedObjects).toBeGreaterThan(0)
+    const v = JSON.parse(await ok('verify', '--full', '--retain-days', '0', '--json'))
+    expect(v).toMatchObject({ ok: true, problems: [] })
+    expect(await ok('verify', '--retain-days', '0')).toMatch(/^ok: \d+ commits, \d+ tree nodes, \d+ data objects\n$/)
+  }, 120_000)
+
   it('records code lineage for a commit made inside a git working tree', async () => {
     const work = path.join(t.dir, 'code-repo')
     await fs.mkdir(work)

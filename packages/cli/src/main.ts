@@ -11,6 +11,7 @@ import { registerHooks } from './commands/hooks.js'
 import { registerInit } from './commands/init.js'
 import { registerLog } from './commands/log.js'
 import { registerLs } from './commands/ls.js'
+import { registerMaintenance } from './commands/maintenance.js'
 import { registerMerge } from './commands/merge.js'
 import { registerPin } from './commands/pin.js'
 import { registerPut } from './commands/put.js'
@@ -42,7 +43,7 @@ export function buildProgram(): { program: Command; cli: Cli } {
   const cli = new Cli(program)
   for (const register of [
     registerInit, registerBranch, registerTag, registerPut, registerGet, registerCat, registerLs, registerRm, registerStatus,
-    registerCommit, registerLog, registerShow, registerDiff, registerMerge, registerRollback, registerHooks, registerPin,
+    registerCommit, registerLog, registerShow, registerDiff, registerMerge, registerRollback, registerHooks, registerPin, registerMaintenance,
   ])
     register(cli)
   return { program, cli }
