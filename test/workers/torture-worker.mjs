@@ -1,0 +1,36 @@
+// Crash torture: commits, merges and collects garbage in a loop, printing every acknowledged commit,
+// until the parent kills it. Deterministic per seed.
+import { Repository, seededRandom, VarveError } from '@varve/core'
+
+const [location, s3json, seedText] = process.argv.slice(2)
+if (s3json) await import('@varve/s3-adapter')
+const random = seededRandom(Number(seedText))
+const repo = await Repository.open(location, { ...(s3json ? { s3: JSON.parse(s3json) } : {}), author: `torture-${seedText}` })
+const say = (line) => process.stdout.write(line + '\n')
+say('READY')
+for (let i = 0; ; i++) {
+  const dice = random.next()
+  try {
+    if (dice < 0.55) {
+      const branch = `t${seedText}-${i}`
+      await repo.createBranch(branch, { from: 'main' })
+      const files = 1 + Math.floor(random.next() * 3)
+      for (let f = 0; f < files; f++) await repo.put(branch, `data/${seedText}/${i}/${f}.bin`, `seed ${seedText} op ${i} file ${f} ${random.hex(4)}`)
+      const c = await repo.commit(branch, { message: `commit ${seedText}/${i}` })
+      say(`COMMIT ${branch} ${c.id}`)
+      const m = await repo.merge(branch, 'main', { message: `merge ${seedText}/${i}` })
+      say(`COMMIT main ${m.commit.id}`)
+      if (random.next() < 0.5) await repo.deleteBranch(branch)
+    } else if (dice < 0.85) {
+      await repo.put('main', `direct/${seedText}-${i}.txt`, random.hex(16))
+      if (random.next() < 0.3) await repo.delete('main', `direct/${seedText}-${i}.txt`)
+      const c = await repo.commit('main', { message: `direct ${seedText}/${i}` })
+      say(`COMMIT main ${c.id}`)
+    } else {
+      await repo.gc({ retainDays: 0, graceSeconds: 0 })
+      say('GC')
+    }
+  } catch (e) {
+    if (!(e instanceof VarveError) || !['NOTHING_TO_COMMIT'].includes(e.code)) throw e
+  }
+}
