@@ -2,6 +2,7 @@ import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { keys } from '../objects/keys.js'
 import type { RepoContext } from '../repository/context.js'
 import type { ObjectInfo } from '../stores/block-store.js'
+import { mapLimit } from '../util/map-limit.js'
 import { markReachable } from './mark.js'
 
 export interface GcOptions {
@@ -56,11 +57,8 @@ export async function collectGarbage(ctx: RepoContext, options: GcOptions = {}):
     batch = []
     if (!candidates.length) return
     // Re-read each age right before deleting: a writer may have reused (touched) it since the listing.
-    const stillOld: ObjectInfo[] = []
-    for (const c of candidates) {
-      const now = await ctx.blocks.head(c.key)
-      if (now && now.lastModified < youngSince) stillOld.push(now)
-    }
+    const recheck = await mapLimit(candidates, 32, (c) => ctx.blocks.head(c.key))
+    const stillOld = recheck.filter((now): now is ObjectInfo => !!now && now.lastModified < youngSince)
     if (!options.dryRun) {
       if (ctx.blocks.deleteMany) await ctx.blocks.deleteMany(stillOld.map((c) => c.key))
       else for (const c of stillOld) await ctx.blocks.delete(c.key)

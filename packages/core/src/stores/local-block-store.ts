@@ -180,16 +180,28 @@ export class LocalBlockStore implements BlockStore {
       .filter((d) => !(dirKey === '' && d.name === TMP_DIR))
       .map((d) => ({ d, sortKey: d.isDirectory() ? `${d.name}/` : d.name }))
       .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
+    // Files of one directory are stat'ed in concurrent batches (a GC sweep lists millions of them).
+    let files: string[] = []
+    const flush = async function* (this: LocalBlockStore): AsyncGenerator<ObjectInfo> {
+      const stats = await Promise.all(files.map((key) => fs.stat(path.join(this.root, key)).catch(() => undefined)))
+      for (let i = 0; i < files.length; i++) {
+        const st = stats[i]
+        if (st) yield { key: files[i]!, size: st.size, lastModified: st.mtimeMs }
+      }
+      files = []
+    }
     for (const { d } of items) {
       const key = dirKey ? `${dirKey}/${d.name}` : d.name
       if (d.isDirectory()) {
+        yield* flush.call(this)
         const asDir = `${key}/`
         if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) yield* this.#walk(key, prefix)
       } else if (key.startsWith(prefix)) {
-        const st = await fs.stat(path.join(this.root, key)).catch(() => undefined)
-        if (st) yield { key, size: st.size, lastModified: st.mtimeMs }
+        files.push(key)
+        if (files.length >= 64) yield* flush.call(this)
       }
     }
+    yield* flush.call(this)
   }
 
   /** Removes temp files older than `olderThanMs` left by crashed writers. */

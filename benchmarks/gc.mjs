@@ -1,0 +1,70 @@
+// GC of a repository with 1M entries and 100k garbage objects on the local store: time and peak
+// memory (/usr/bin/time -v). BENCH_GC_ENTRIES, BENCH_GC_LIVE_OBJECTS, BENCH_GC_GARBAGE shrink or grow it.
+//   pnpm bench:gc
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { LocalBlockStore, Repository, SqliteRefStore, systemRandom } from '@varve/core'
+import { ObjectStore, buildTree } from '@varve/core/internal'
+
+const ENTRIES = Number(process.env.BENCH_GC_ENTRIES ?? 1_000_000)
+const LIVE = Number(process.env.BENCH_GC_LIVE_OBJECTS ?? 250_000)
+const GARBAGE = Number(process.env.BENCH_GC_GARBAGE ?? 100_000)
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-gc-'))
+const lake = path.join(root, 'lake')
+const here = path.dirname(new URL(import.meta.url).pathname)
+
+async function writeObjects(objects, n, label) {
+  const addresses = new Array(n)
+  let next = 0
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (next < n) {
+      const i = next++
+      addresses[i] = (await objects.writeData(Buffer.from(`${label} object ${i}`))).address
+    }
+  }))
+  return addresses
+}
+
+process.stderr.write(`setup: ${ENTRIES.toLocaleString('en')} entries over ${LIVE.toLocaleString('en')} live objects, ${GARBAGE.toLocaleString('en')} garbage objects...\n`)
+let t0 = performance.now()
+await (await Repository.init(lake)).close()
+const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks'), { durable: false }), { random: systemRandom })
+const live = await writeObjects(objects, LIVE, 'live')
+await writeObjects(objects, GARBAGE, 'garbage')
+const tree = await buildTree(objects, (function* () {
+  for (let i = 0; i < ENTRIES; i++) yield { path: `events/date=${String(Math.floor(i / 1000)).padStart(6, '0')}/part-${String(i).padStart(8, '0')}.parquet`, address: live[i % LIVE], size: 20, lastModified: 1 }
+})())
+const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
+const b = await refs.getBranch('main')
+const parent = await objects.readCommit(b.head)
+const c = await objects.writeCommit({ parents: [b.head], root: tree.id, message: 'bench', author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
+await refs.updateBranch(b, { ...b, head: c.id })
+await refs.close()
+process.stderr.write(`setup took ${((performance.now() - t0) / 1000).toFixed(0)} s\n`)
+
+function timed(what) {
+  const out = execFileSync('/usr/bin/time', ['-v', process.execPath, path.join(here, 'gc-child.mjs'), lake, what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 })
+  return JSON.parse(out)
+}
+function timedWithRss(what) {
+  const r = execFileSync('bash', ['-c', `/usr/bin/time -v ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(here, 'gc-child.mjs'))} ${JSON.stringify(lake)} ${what} 2>${JSON.stringify(path.join(root, 'time.txt'))}`], { encoding: 'utf8', maxBuffer: 1 << 26 })
+  const time = fs.readFileSync(path.join(root, 'time.txt'), 'utf8')
+  const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(time)?.[1] ?? NaN)
+  return { ...JSON.parse(r), peakRssMiB: rssKb / 1024 }
+}
+void timed
+
+const dry = timedWithRss('dry-run')
+const gc = timedWithRss('gc')
+const verify = timedWithRss('verify')
+fs.rmSync(root, { recursive: true, force: true })
+
+console.log(`\nVarve GC benchmark (${os.cpus().length} cores, Node ${process.version}, local store)`)
+console.log(`repository: ${ENTRIES.toLocaleString('en')} entries, ${LIVE.toLocaleString('en')} live data objects, ${GARBAGE.toLocaleString('en')} garbage objects`)
+const row = (name, r, extra) => console.log(`  ${name.padEnd(9)} ${(r.ms / 1000).toFixed(1).padStart(6)} s   peak RSS ${r.peakRssMiB.toFixed(0).padStart(4)} MiB   ${extra}`)
+row('dry run', dry, `scanned ${dry.scannedObjects.toLocaleString('en')}, would delete ${dry.deletedObjects.toLocaleString('en')}`)
+row('gc', gc, `scanned ${gc.scannedObjects.toLocaleString('en')}, deleted ${gc.deletedObjects.toLocaleString('en')} (${(gc.deletedBytes / 2 ** 20).toFixed(1)} MiB), live data ${gc.liveDataObjects.toLocaleString('en')}`)
+row('verify', verify, `ok ${verify.ok}, ${verify.nodes.toLocaleString('en')} tree nodes, ${verify.dataObjects.toLocaleString('en')} data objects`)
+if (gc.deletedObjects !== GARBAGE) throw new Error(`expected ${GARBAGE} deleted, got ${gc.deletedObjects}`)
