@@ -12,6 +12,10 @@ import type { Contract } from './contracts/contract-file.js'
 import { loadContracts } from './contracts/load-contracts.js'
 import type { HookRegistry } from './hook-registry.js'
 import { recordHookRuns } from './hook-run-log.js'
+import { mapLimit } from '../util/map-limit.js'
+
+/** Footers read at once: each is one or two small range reads (S3 round trips, on S3). */
+const FOOTER_READS = 16
 import type { HookContext, HookEvent, HookFailure, HookFinding, HookResult, HookRun, HookRunStatus, Snapshot } from './hook-types.js'
 
 export interface GateRequest {
@@ -153,13 +157,19 @@ export class Gates {
 
   async #checkEnv(req: GateRequest, r: Readers): Promise<CheckEnv> {
     const changes = await collectDiff(this.#diff(req))
+    const written = changes.filter((d) => d.right).map((d) => d.right!)
     return {
       changes,
-      written: changes.filter((d) => d.right).map((d) => d.right!),
+      written,
       listCandidate: (prefix) => onlyEntries(r.candidate.list({ prefix })),
       hasInCandidate: (path) => r.candidate.stat(path).then(() => true, (e) => (VarveError.is(e, 'NOT_FOUND') ? false : Promise.reject(e))),
       footer: r.footer,
       table: r.table,
+      writtenFooters: async (matches) => {
+        const files = written.filter((e) => matches(e.path))
+        const footers = await mapLimit(files, FOOTER_READS, r.footer)
+        return files.map((entry, i) => ({ entry, footer: footers[i]! }))
+      },
     }
   }
 }

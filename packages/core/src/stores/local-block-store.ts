@@ -95,14 +95,19 @@ export class LocalBlockStore implements BlockStore {
     }
   }
 
-  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
-    let fh: fs.FileHandle
+  /** The object's file opened for reading, or undefined when there is none. */
+  async #open(key: string): Promise<fs.FileHandle | undefined> {
     try {
-      fh = await fs.open(this.#file(key), 'r')
+      return await fs.open(this.#file(key), 'r')
     } catch (err) {
       if (isMissing(err)) return undefined
       throw err
     }
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    const fh = await this.#open(key)
+    if (!fh) return undefined
     try {
       const size = (await fh.stat()).size
       const from = Math.min(Math.max(0, start), size)
@@ -120,14 +125,8 @@ export class LocalBlockStore implements BlockStore {
   }
 
   async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
-    let fh: fs.FileHandle
-    try {
-      fh = await fs.open(this.#file(key), 'r')
-    } catch (err) {
-      if (isMissing(err)) return undefined
-      throw err
-    }
-    return fh.createReadStream({ highWaterMark: 1 << 20 }) // closes the handle when done or destroyed
+    const fh = await this.#open(key)
+    return fh?.createReadStream({ highWaterMark: 1 << 20 }) // closes the handle when done or destroyed
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

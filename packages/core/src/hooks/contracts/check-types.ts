@@ -14,6 +14,8 @@ export interface CheckEnv {
   listCandidate(prefix: string): AsyncIterable<Entry>
   hasInCandidate(path: string): Promise<boolean>
   footer(entry: Entry): Promise<FooterRead>
+  /** Written files that match, with their footers (read a few at a time, cached). */
+  writtenFooters(matches: (path: string) => boolean): Promise<{ entry: Entry; footer: FooterRead }[]>
   table(entry: Entry): Promise<Table>
 }
 

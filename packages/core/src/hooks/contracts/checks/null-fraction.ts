@@ -1,6 +1,4 @@
 import { nullCount } from '../../../parquet/parquet-schema.js'
-import { mapLimit } from '../../../util/map-limit.js'
-import { FOOTER_READS } from './parquet-schema.js'
 import type { HookFinding } from '../../hook-types.js'
 import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
@@ -22,10 +20,8 @@ export const nullFraction: CheckDefinition = {
     type: 'null-fraction',
     async run(env) {
       const out: HookFinding[] = []
-      const files = env.written.filter((e) => glob.matches(e.path))
-      const footers = await mapLimit(files, FOOTER_READS, (e) => env.footer(e))
-      for (const [i, e] of files.entries()) {
-        const { metadata } = footers[i]!
+      for (const { entry: e, footer } of await env.writtenFooters(glob.matches)) {
+        const { metadata } = footer
         const rows = Number(metadata.num_rows)
         if (rows === 0) continue
         const names = fallback !== undefined && Object.keys(perColumn).length === 0

@@ -1,11 +1,7 @@
 import { describeSchema, normaliseType, nullCount } from '../../../parquet/parquet-schema.js'
-import { mapLimit } from '../../../util/map-limit.js'
 import type { HookFinding } from '../../hook-types.js'
 import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
-
-/** Footers read at once: each is one or two small range reads (S3 round trips, on S3). */
-export const FOOTER_READS = 16
 
 interface ColumnRule {
   type?: string
@@ -36,10 +32,8 @@ export const parquetSchema: CheckDefinition = {
     type: 'parquet-schema',
     async run(env) {
       const out: HookFinding[] = []
-      const files = env.written.filter((e) => glob.matches(e.path))
-      const footers = await mapLimit(files, FOOTER_READS, (e) => env.footer(e))
-      for (const [i, e] of files.entries()) {
-        const { metadata } = footers[i]!
+      for (const { entry: e, footer } of await env.writtenFooters(glob.matches)) {
+        const { metadata } = footer
         const schema = describeSchema(metadata)
         const actual = new Map(schema.columns.map((c) => [c.name, c]))
         for (const [name, rule] of columns) {

@@ -1,5 +1,4 @@
 import { mapLimit } from '../../../util/map-limit.js'
-import { FOOTER_READS } from './parquet-schema.js'
 import type { HookFinding } from '../../hook-types.js'
 import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
@@ -19,10 +18,8 @@ export const rowCount: CheckDefinition = {
     async run(env) {
       const out: HookFinding[] = []
       if (min !== undefined || max !== undefined) {
-        const files = env.written.filter((e) => glob.matches(e.path))
-        const footers = await mapLimit(files, FOOTER_READS, (e) => env.footer(e))
-        for (const [i, e] of files.entries()) {
-          const rows = Number(footers[i]!.metadata.num_rows)
+        for (const { entry: e, footer } of await env.writtenFooters(glob.matches)) {
+          const rows = Number(footer.metadata.num_rows)
           if (min !== undefined && rows < min) out.push({ file: e.path, reason: `has ${rows} rows, fewer than min ${min}` })
           if (max !== undefined && rows > max) out.push({ file: e.path, reason: `has ${rows} rows, more than max ${max}` })
         }
@@ -30,7 +27,7 @@ export const rowCount: CheckDefinition = {
       if (totalMin !== undefined || totalMax !== undefined) {
         const all = []
         for await (const e of env.listCandidate(glob.base)) if (glob.matches(e.path)) all.push(e)
-        const total = (await mapLimit(all, FOOTER_READS, (e) => env.footer(e))).reduce((n, f) => n + Number(f.metadata.num_rows), 0)
+        const total = (await mapLimit(all, 16, (e) => env.footer(e))).reduce((n, f) => n + Number(f.metadata.num_rows), 0)
         if (totalMin !== undefined && total < totalMin) out.push({ reason: `files matching ${f.str('files')} hold ${total} rows in all, fewer than totalMin ${totalMin}` })
         if (totalMax !== undefined && total > totalMax) out.push({ reason: `files matching ${f.str('files')} hold ${total} rows in all, more than totalMax ${totalMax}` })
       }
