@@ -44,17 +44,12 @@ await refs.updateBranch(b, { ...b, head: c.id })
 await refs.close()
 process.stderr.write(`setup took ${((performance.now() - t0) / 1000).toFixed(0)} s\n`)
 
-function timed(what) {
-  const out = execFileSync('/usr/bin/time', ['-v', process.execPath, path.join(here, 'gc-child.mjs'), lake, what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 })
-  return JSON.parse(out)
-}
 function timedWithRss(what) {
   const r = execFileSync('bash', ['-c', `/usr/bin/time -v ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(here, 'gc-child.mjs'))} ${JSON.stringify(lake)} ${what} 2>${JSON.stringify(path.join(root, 'time.txt'))}`], { encoding: 'utf8', maxBuffer: 1 << 26 })
   const time = fs.readFileSync(path.join(root, 'time.txt'), 'utf8')
   const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(time)?.[1] ?? NaN)
   return { ...JSON.parse(r), peakRssMiB: rssKb / 1024 }
 }
-void timed
 
 const dry = timedWithRss('dry-run')
 const gc = timedWithRss('gc')

@@ -104,18 +104,3 @@ export async function mergeBase(store: ObjectStore, a: string, b: string): Promi
   }
   return undefined
 }
-
-/** Is `ancestor` reachable from `descendant`? Stops below the ancestor's generation. */
-export async function isAncestor(store: ObjectStore, ancestor: string, descendant: string): Promise<boolean> {
-  if (ancestor === descendant) return true
-  const target = await store.readCommit(ancestor)
-  const seen = new Set<string>([descendant])
-  const stack = [descendant]
-  while (stack.length) {
-    const c = await store.readCommit(stack.pop()!)
-    if (c.id === ancestor) return true
-    if (c.generation <= target.generation) continue
-    for (const p of c.parents) if (!seen.has(p)) seen.add(p), stack.push(p)
-  }
-  return false
-}

@@ -32,10 +32,8 @@ export async function* diffTrees(
   if (leftRoot === rightRoot) return
   let left: ChildRef[] = [{ id: leftRoot, lastKey: '', count: -1 }]
   let right: ChildRef[] = [{ id: rightRoot, lastKey: '', count: -1 }]
-  let ln = await read(store, leftRoot, counters)
-  let rn = await read(store, rightRoot, counters)
-  let ll = level(ln)
-  let rl = level(rn)
+  let ll = level(await read(store, leftRoot, counters))
+  let rl = level(await read(store, rightRoot, counters))
   // Open the taller side until both lists hold nodes of one level.
   while (ll > rl) {
     left = await children(store, left, counters)
@@ -48,8 +46,6 @@ export async function* diffTrees(
   left = await realKeys(store, left, counters)
   right = await realKeys(store, right, counters)
   yield* diffRuns(store, left, right, ll, counters)
-  void ln
-  void rn
 }
 
 async function read(store: ObjectStore, id: string, counters: DiffCounters): Promise<TreeNode> {
