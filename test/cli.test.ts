@@ -214,6 +214,24 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
   }, 120_000)
 })
 
+describe('varve completion', () => {
+  it('prints a bash completion script that completes verbs, sub-verbs and options', async () => {
+    const t = await tempDir('cli-completion')
+    try {
+      const script = (await varve(['completion', 'bash'], { cwd: t.dir })).stdout
+      await fs.writeFile(path.join(t.dir, 'varve.bash'), script)
+      const probe = (words: string[], cword: number) =>
+        execFileSync('bash', ['-c', `source varve.bash; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${cword}; _varve; echo "\${COMPREPLY[*]}"`], { cwd: t.dir, encoding: 'utf8' }).trim()
+      expect(probe(['varve', 'br'], 1)).toBe('branch')
+      expect(probe(['varve', 'branch', 'pr'], 2)).toBe('protect')
+      expect(probe(['varve', 'merge', 'a', 'b', '--str'], 4)).toBe('--strategy')
+      expect((await varve(['completion', 'fish'], { cwd: t.dir })).code).toBe(2)
+    } finally {
+      await t.cleanup()
+    }
+  })
+})
+
 describe('varve CLI on a terminal', () => {
   it('shows a progress bar on stderr when stderr is a TTY', async () => {
     const t = await tempDir('cli-tty')

@@ -5,6 +5,7 @@ import { Cli } from './cli.js'
 import { registerBranch } from './commands/branch.js'
 import { registerCat } from './commands/cat.js'
 import { registerCommit } from './commands/commit.js'
+import { registerCompletion } from './commands/completion.js'
 import { registerDiff } from './commands/diff.js'
 import { registerGet } from './commands/get.js'
 import { registerHooks } from './commands/hooks.js'
@@ -43,7 +44,7 @@ export function buildProgram(): { program: Command; cli: Cli } {
   const cli = new Cli(program)
   for (const register of [
     registerInit, registerBranch, registerTag, registerPut, registerGet, registerCat, registerLs, registerRm, registerStatus,
-    registerCommit, registerLog, registerShow, registerDiff, registerMerge, registerRollback, registerHooks, registerPin, registerMaintenance,
+    registerCommit, registerLog, registerShow, registerDiff, registerMerge, registerRollback, registerHooks, registerPin, registerMaintenance, registerCompletion,
   ])
     register(cli)
   return { program, cli }
