@@ -39,6 +39,19 @@ function skip(els: readonly SchemaElement[], i: number): number {
   return i
 }
 
+/** Legacy converted types (files from older writers), by the name a contract uses. */
+const CONVERTED: Partial<Record<string, string>> = {
+  UTF8: 'string', ENUM: 'string', JSON: 'string',
+  INT_8: 'int8', INT_16: 'int16', INT_32: 'int32', INT_64: 'int64',
+  UINT_8: 'uint8', UINT_16: 'uint16', UINT_32: 'uint32', UINT_64: 'uint64',
+  DATE: 'date', TIMESTAMP_MILLIS: 'timestamp', TIMESTAMP_MICROS: 'timestamp', DECIMAL: 'decimal', LIST: 'list', MAP: 'map',
+}
+
+/** Physical types with no logical annotation. */
+const PHYSICAL: Partial<Record<string, string>> = {
+  BOOLEAN: 'boolean', INT32: 'int32', INT64: 'int64', INT96: 'timestamp', FLOAT: 'float', DOUBLE: 'double',
+}
+
 function friendlyType(el: SchemaElement): string {
   const lt = el.logical_type
   if (lt) {
@@ -67,56 +80,10 @@ function friendlyType(el: SchemaElement): string {
         return 'float16'
     }
   }
-  switch (el.converted_type) {
-    case 'UTF8':
-    case 'ENUM':
-    case 'JSON':
-      return 'string'
-    case 'INT_8':
-      return 'int8'
-    case 'INT_16':
-      return 'int16'
-    case 'INT_32':
-      return 'int32'
-    case 'INT_64':
-      return 'int64'
-    case 'UINT_8':
-      return 'uint8'
-    case 'UINT_16':
-      return 'uint16'
-    case 'UINT_32':
-      return 'uint32'
-    case 'UINT_64':
-      return 'uint64'
-    case 'DATE':
-      return 'date'
-    case 'TIMESTAMP_MILLIS':
-    case 'TIMESTAMP_MICROS':
-      return 'timestamp'
-    case 'DECIMAL':
-      return 'decimal'
-    case 'LIST':
-      return 'list'
-    case 'MAP':
-      return 'map'
-  }
+  const converted = el.converted_type && CONVERTED[el.converted_type]
+  if (converted) return converted
   if (!el.type) return 'struct'
-  switch (el.type) {
-    case 'BOOLEAN':
-      return 'boolean'
-    case 'INT32':
-      return 'int32'
-    case 'INT64':
-      return 'int64'
-    case 'INT96':
-      return 'timestamp'
-    case 'FLOAT':
-      return 'float'
-    case 'DOUBLE':
-      return 'double'
-    default:
-      return 'binary'
-  }
+  return PHYSICAL[el.type] ?? 'binary'
 }
 
 const ALIASES: Record<string, string> = {

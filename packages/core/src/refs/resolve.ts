@@ -9,13 +9,14 @@ export const MIN_PREFIX = 4
  * at least 4 hex digits, each optionally followed by git's `~N` (N-th first-parent ancestor) and
  * `^N` (N-th parent; `^` = `^1`) suffixes, e.g. `main~2`, `v1^2`, `3fa9c0~1^`.
  */
-export async function resolveRevision(ctx: RepoContext, revision: string): Promise<string> {
+export async function resolveRevision(ctx: RepoContext, revision: string, options: { notABranch?: boolean } = {}): Promise<string> {
   if (typeof revision !== 'string' || revision.length === 0)
     throw new VarveError(ErrorCodes.INVALID_REF, 'a revision must be a non-empty string', { details: { ref: revision } })
   const cut = revision.search(/[~^]/)
   const base = cut < 0 ? revision : revision.slice(0, cut)
   const steps = parseSuffixes(revision, cut < 0 ? '' : revision.slice(cut))
-  let id = await resolveBase(ctx, base, revision)
+  // A caller that already looked `revision` up as a branch says so, sparing a second ref-store read.
+  let id = await resolveBase(ctx, base, revision, !!options.notABranch && base === revision)
   for (const step of steps) {
     for (let n = 0; n < step.count; n++) {
       const c = await ctx.objects.readCommit(id)
@@ -52,9 +53,9 @@ function parseSuffixes(revision: string, suffix: string): Step[] {
   return steps
 }
 
-async function resolveBase(ctx: RepoContext, base: string, revision: string): Promise<string> {
+async function resolveBase(ctx: RepoContext, base: string, revision: string, notABranch: boolean): Promise<string> {
   if (base.length === 0) throw new VarveError(ErrorCodes.INVALID_REF, `revision ${JSON.stringify(revision)} names no ref`, { details: { ref: revision } })
-  const branch = await ctx.refs.getBranch(base)
+  const branch = notABranch ? undefined : await ctx.refs.getBranch(base)
   if (branch) return branch.head
   const tag = await ctx.refs.getTag(base)
   if (tag) return tag.commit

@@ -129,11 +129,13 @@ export class Repository {
 
   /** A read-only view of one commit, as hooks see it. */
   #snapshot(commit: string): Snapshot {
+    // The commit is known: read its tree directly, with no ref resolution (this runs on every gate).
+    const view = () => this.#commitView(commit)
     return {
       commit,
-      list: (o) => this.list(commit, o),
-      get: (path) => this.get(commit, path),
-      stat: (path) => this.stat(commit, path),
+      list: (o = {}) => guardBatches('list', () => this.#listBatches(view(), o)),
+      get: (path) => guard('get', async () => this.#readAt(await view(), commit, path)),
+      stat: (path) => guard('stat', async () => this.#statAt(await view(), commit, path)),
     }
   }
 
@@ -332,7 +334,6 @@ export class Repository {
       validateRefName(branch)
       if (!options || typeof options.message !== 'string')
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'commit needs a message')
-      await mustGetBranch(this.#ctx, branch)
       await assertAllowed(this.#ctx.refs, branch, 'directCommits')
       return commitStaged(this.#ctx, branch, options)
     })
@@ -351,20 +352,12 @@ export class Repository {
 
   /** The entry at `path`: on a branch including uncommitted changes, else at the commit. */
   async stat(ref: string, path: string): Promise<Entry> {
-    return guard('stat', async () => {
-      validatePath(path)
-      const entry = await this.#entryAt(ref, path)
-      if (!entry) throw new VarveError(ErrorCodes.NOT_FOUND, `${ref}:${path} not found`, { details: { ref, path } })
-      return entry
-    })
+    return guard('stat', async () => this.#statAt(await this.#view(ref), ref, path))
   }
 
   /** The whole content, verified against its address (CORRUPT_OBJECT if it no longer matches). */
   async get(ref: string, path: string): Promise<Uint8Array> {
-    return guard('get', async () => {
-      const entry = await this.stat(ref, path)
-      return this.#ctx.objects.readData(entry.address, path)
-    })
+    return guard('get', async () => this.#readAt(await this.#view(ref), ref, path))
   }
 
   /** The content as a stream; it fails with CORRUPT_OBJECT at its end if the bytes do not match. */
@@ -377,15 +370,15 @@ export class Repository {
 
   /** Entries (and with `delimiter`, common prefixes) in path order, streamed. */
   list(ref: string, options: ListOptions = {}): AsyncIterable<ListItem> {
-    return guardBatches('list', () => this.#listBatches(ref, options))
+    return guardBatches('list', () => this.#listBatches(this.#view(ref), options))
   }
 
-  async *#listBatches(ref: string, options: ListOptions): AsyncGenerator<ListItem[]> {
+  async *#listBatches(viewOf: Promise<View>, options: ListOptions): AsyncGenerator<ListItem[]> {
     const prefix = validatePrefix(options.prefix)
     const delimiter = options.delimiter ?? ''
     if (typeof delimiter !== 'string') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'delimiter must be a string')
     let left = options.limit ?? Infinity
-    const view = await this.#view(ref)
+    const view = await viewOf
     let from = prefix
     let exclusive = false
     if (options.after !== undefined && comparePaths(options.after, prefix) >= 0) {
@@ -613,19 +606,32 @@ export class Repository {
 
   // ---- helpers -------------------------------------------------------------------------------------
 
-  /** A branch reads through its staging area; any other revision reads its commit's tree. */
-  async #view(ref: string): Promise<{ root: string; tokens: string[] }> {
+  /**
+   * What a ref reads: a branch reads through its staging area, any other revision reads its commit's
+   * tree. One branch lookup, shared with revision resolution.
+   */
+  async #view(ref: string): Promise<View> {
     if (typeof ref !== 'string' || !ref) throw new VarveError(ErrorCodes.INVALID_REF, 'a ref must be a non-empty string')
-    const b = /[~^]/.test(ref) ? undefined : await this.#ctx.refs.getBranch(ref)
-    if (b) return { root: (await this.#ctx.objects.readCommit(b.head)).root, tokens: stagingTokens(b) }
-    return { root: (await this.#ctx.objects.readCommit(await resolveRevision(this.#ctx, ref))).root, tokens: [] }
+    const hasSuffix = /[~^]/.test(ref)
+    const b = hasSuffix ? undefined : await this.#ctx.refs.getBranch(ref)
+    if (b) return { root: (await this.#ctx.objects.readCommit(b.head)).root, tokens: stagingTokens(b), branch: b }
+    return this.#commitView(await resolveRevision(this.#ctx, ref, { notABranch: !hasSuffix }))
   }
 
-  async #entryAt(ref: string, path: string): Promise<Entry | undefined> {
-    const b = typeof ref === 'string' && !/[~^]/.test(ref) ? await this.#ctx.refs.getBranch(ref) : undefined
-    if (b) return getOnBranch(this.#ctx, b, path)
-    const { root } = await this.#view(ref)
-    return getEntry(this.#ctx.objects, root, path)
+  async #commitView(commit: string): Promise<View> {
+    return { root: (await this.#ctx.objects.readCommit(commit)).root, tokens: [] }
+  }
+
+  async #statAt(view: View, ref: string, path: string): Promise<Entry> {
+    validatePath(path)
+    const entry = view.branch ? await getOnBranch(this.#ctx, view.branch, path) : await getEntry(this.#ctx.objects, view.root, path)
+    if (!entry) throw new VarveError(ErrorCodes.NOT_FOUND, `${ref}:${path} not found`, { details: { ref, path } })
+    return entry
+  }
+
+  async #readAt(view: View, ref: string, path: string): Promise<Uint8Array> {
+    const entry = await this.#statAt(view, ref, path)
+    return this.#ctx.objects.readData(entry.address, path)
   }
 }
 
@@ -636,6 +642,13 @@ function toListItem(e: Entry): ListItem {
   if (e.contentType !== undefined) item.contentType = e.contentType
   if (e.metadata !== undefined) item.metadata = e.metadata
   return item
+}
+
+interface View {
+  readonly root: string
+  /** Staging tokens laid over the tree (a branch's), newest first; empty for a commit. */
+  readonly tokens: string[]
+  readonly branch?: BranchRecord
 }
 
 async function resolveStores(location: RepositoryLocation, options: RepositoryOptions, create: boolean): Promise<StoreSet> {
