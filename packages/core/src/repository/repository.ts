@@ -133,7 +133,7 @@ export class Repository {
     const view = () => this.#commitView(commit)
     return {
       commit,
-      list: (o = {}) => guardBatches('list', () => this.#listBatches(view(), o)),
+      list: (o = {}) => guardBatches('list', () => this.#listBatches(view, o)),
       get: (path) => guard('get', async () => this.#readAt(await view(), commit, path)),
       stat: (path) => guard('stat', async () => this.#statAt(await view(), commit, path)),
     }
@@ -370,15 +370,16 @@ export class Repository {
 
   /** Entries (and with `delimiter`, common prefixes) in path order, streamed. */
   list(ref: string, options: ListOptions = {}): AsyncIterable<ListItem> {
-    return guardBatches('list', () => this.#listBatches(this.#view(ref), options))
+    return guardBatches('list', () => this.#listBatches(() => this.#view(ref), options))
   }
 
-  async *#listBatches(viewOf: Promise<View>, options: ListOptions): AsyncGenerator<ListItem[]> {
+  /** `viewOf` is called after the options are validated, so a bad option never leaves a lookup in flight. */
+  async *#listBatches(viewOf: () => Promise<View>, options: ListOptions): AsyncGenerator<ListItem[]> {
     const prefix = validatePrefix(options.prefix)
     const delimiter = options.delimiter ?? ''
     if (typeof delimiter !== 'string') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'delimiter must be a string')
     let left = options.limit ?? Infinity
-    const view = await viewOf
+    const view = await viewOf()
     let from = prefix
     let exclusive = false
     if (options.after !== undefined && comparePaths(options.after, prefix) >= 0) {
