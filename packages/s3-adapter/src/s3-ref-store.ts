@@ -290,6 +290,13 @@ export class S3RefStore implements RefStore {
     }
   }
 
+  async compareAndSetSetting(key: string, expected: string | undefined, next: string): Promise<boolean> {
+    const cur = await this.#get<{ value: string }>(this.#settingKey(key))
+    if (cur?.body.value !== expected) return false
+    const condition = cur ? { IfMatch: cur.etag } : { IfNoneMatch: '*' as const }
+    return (await this.#put(this.#settingKey(key), { value: next }, condition)) !== undefined
+  }
+
   async *listSettings(prefix: string): AsyncIterable<{ key: string; value: string }> {
     const base = this.#settingKey('')
     for await (const r of mapInOrder(this.#keys(base + prefix), PARALLEL, async (k) => ({ k, r: await this.#get<{ value: string }>(k) })))

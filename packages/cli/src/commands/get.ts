@@ -1,10 +1,8 @@
-import { createWriteStream } from 'node:fs'
+import { downloadPrefix, writeVerified } from '@varve/core'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import { parseAddress } from '../address.js'
 import type { Cli, JsonOption } from '../cli.js'
-import { forEachLimit } from '../local-files.js'
 import { formatBytes, print, printJson } from '../output.js'
 import { startProgress } from '../progress.js'
 
@@ -23,20 +21,16 @@ export function registerGet(cli: Cli): void {
         const isDir = await fs.stat(local).then((s) => s.isDirectory(), () => false)
         const target = isDir ? path.join(local, path.basename(p)) : local
         await fs.mkdir(path.dirname(path.resolve(target)), { recursive: true })
-        await pipeline(await repo.getStream(ref, p), createWriteStream(target))
+        await writeVerified(await repo.getStream(ref, p), target)
         if (opts.json) return printJson({ files: 1, bytes: e.size })
         return print(`Wrote ${target} (${formatBytes(e.size)})`)
       }
       const items = []
       for await (const i of repo.list(ref, { prefix: p })) if (i.type === 'object') items.push(i)
       const progress = startProgress('get', items.length, items.reduce((n, i) => n + i.size, 0))
+      const source = { list: (o: { prefix: string }) => repo.list(ref, o), stat: (q: string) => repo.stat(ref, q), stream: (q: string) => repo.getStream(ref, q) }
       try {
-        await forEachLimit(items, Math.max(1, Number(opts.jobs) || 4), async (i) => {
-          const target = path.join(local, i.path.slice(p.length))
-          await fs.mkdir(path.dirname(target), { recursive: true })
-          await pipeline(await repo.getStream(ref, i.path), createWriteStream(target))
-          progress.tick(i.size)
-        })
+        await downloadPrefix(source, p, local, { jobs: Math.max(1, Number(opts.jobs) || 4), onFile: (_f, size) => progress.tick(size) })
       } finally {
         progress.stop()
       }

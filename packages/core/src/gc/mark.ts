@@ -1,10 +1,17 @@
 import type { ObjectStore } from '../objects/object-store.js'
 import type { RefStore } from '../stores/ref-store.js'
 import { AddressSet } from './address-set.js'
+import { listPins } from '../refs/pins.js'
+import type { BranchRecord } from '../stores/ref-store.js'
 
 export interface MarkOptions {
   /** Data of commits younger than this (ms since epoch) is retained, as is data at every head, tag and staged change. */
   readonly retainSince: number
+  /**
+   * Ref moves logged at or after this time (ms) keep the commits they name and their data, whatever
+   * the retention: what moves while a collection runs is seen (default: retainSince).
+   */
+  readonly movesSince?: number
   /** Called as objects are marked (for progress). */
   readonly onProgress?: (marked: { commits: number; nodes: number; data: number }) => void
 }
@@ -31,19 +38,31 @@ export async function markReachable(refs: RefStore, objects: ObjectStore, option
   const retainData = new Set<string>() // commit ids whose data must stay (heads, tags, ref-log window)
   const starts: string[] = []
 
-  for await (const b of refs.listBranches()) {
-    starts.push(b.head)
-    retainData.add(b.head)
-    for (const token of [b.stagingToken, ...b.sealedTokens])
-      for await (const change of refs.listStaged(token)) if (change.entry) data.add(change.entry.address)
+  const keep = (commit: string) => {
+    starts.push(commit)
+    retainData.add(commit)
   }
-  for await (const t of refs.listTags()) {
-    starts.push(t.commit)
-    retainData.add(t.commit)
+  // A branch is read, its staging listed, and read again until it held still: a commit that seals
+  // and drops staging meanwhile is then seen through its new head.
+  const markBranch = async (first: BranchRecord) => {
+    let b: BranchRecord | undefined = first
+    for (let round = 0; b && round < 100; round++) {
+      keep(b.head)
+      for (const token of [b.stagingToken, ...b.sealedTokens])
+        for await (const change of refs.listStaged(token)) if (change.entry) data.add(change.entry.address)
+      const again: BranchRecord | undefined = await refs.getBranch(b.name)
+      if (!again || again.version === b.version) return
+      b = again
+    }
   }
+  for await (const b of refs.listBranches()) await markBranch(b)
+  for await (const t of refs.listTags()) keep(t.commit)
+  for await (const p of listPins(refs)) keep(p.commit)
+  // Ref-log entries are read last: a move that happened while the refs above were listed is here.
+  const logSince = Math.min(options.retainSince, options.movesSince ?? options.retainSince)
   for await (const ref of refs.listRefLogRefs())
     for await (const r of refs.listRefLog(ref)) {
-      if (r.at < options.retainSince) break
+      if (r.at < logSince) break
       for (const id of [r.old, r.new]) if (id && (await objects.hasCommit(id))) {
         starts.push(id)
         retainData.add(id)

@@ -1,6 +1,7 @@
 import { VarveError } from '../errors/varve-error.js'
 import type { RepoContext } from '../repository/context.js'
 import { AddressSet } from './address-set.js'
+import { validatePath } from '../util/paths.js'
 
 export interface VerifyOptions {
   /** Also re-hash every data object (reads all the data); default: check that each exists. */
@@ -14,8 +15,12 @@ export interface VerifyOptions {
 }
 
 export interface VerifyProblem {
-  /** 'missing': not in the store; 'corrupt': bytes no longer match the address or do not decode. */
-  readonly kind: 'missing' | 'corrupt'
+  /**
+   * 'missing': not in the store; 'corrupt': bytes no longer match the address or do not decode;
+   * 'invalid-path': a tree entry whose path Varve refuses today (control characters, written by an
+   * older version or by hand): rename it (put under a valid path, delete the old one).
+   */
+  readonly kind: 'missing' | 'corrupt' | 'invalid-path'
   readonly objectType: 'commit' | 'tree' | 'data'
   readonly object: string
   readonly path?: string
@@ -77,6 +82,13 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
         continue
       }
       if (node.kind === 'leaf') {
+        if (fresh && options.full)
+          for (const e of node.entries)
+            try {
+              validatePath(e.path)
+            } catch (err) {
+              report({ kind: 'invalid-path', objectType: 'tree', object: id, path: e.path, commit, message: (err as Error).message })
+            }
         if (withData) for (const e of node.entries) await checkData(e.address, e.path, commit)
       } else for (const c of node.children) stack.push(c.id)
     }

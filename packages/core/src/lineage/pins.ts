@@ -1,13 +1,12 @@
-import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import type { Table } from 'apache-arrow'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { Entry } from '../model/entry.js'
 import { readArrowTable } from '../parquet/parquet-reader.js'
 import { Repository, type ListItem, type ListOptions, type RepositoryOptions } from '../repository/repository.js'
 import { readCodeLineage, type CodeLineage } from './code-lineage.js'
+import { downloadPrefix, type DownloadOptions } from '../files/download.js'
 
 /** One pinned dataset: which bytes a job reads, and which code pinned them. */
 export interface Pin {
@@ -20,6 +19,11 @@ export interface Pin {
   readonly commit: string
   readonly pinnedAt: string
   readonly code: CodeLineage | null
+  /**
+   * The pin in the repository's ref store that keeps this commit's data from garbage collection
+   * (`varve pin list`, `varve pin rm <name>`). Absent in lockfiles written before pins were refs.
+   */
+  readonly repoPin?: string
 }
 
 export interface LockFile {
@@ -64,12 +68,14 @@ export async function pinDataset(
   const lockPath = path.resolve(options.lock ?? 'varve.lock')
   const name = options.name ?? 'default'
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `pin name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-'`)
-  const commit = await repo.resolve(ref)
+  // The pin in the ref store comes first: a lockfile never names a commit that gc may take.
+  const { commit } = await repo.pin(name, ref)
   const location = isUrl(repo.location) ? repo.location : path.relative(path.dirname(lockPath), path.resolve(repo.location)) || '.'
   const pin: Pin = {
     name, repo: location, ref, commit,
     pinnedAt: (options.clock?.() ?? new Date()).toISOString(),
     code: (await readCodeLineage(options.codeDir ?? process.cwd())) ?? null,
+    repoPin: name,
   }
   const lock = await readLockFile(lockPath)
   await writeLockFile(lockPath, { version: 1, pins: { ...lock.pins, [name]: pin } })
@@ -125,17 +131,12 @@ export class PinnedDataset {
     return readArrowTable(await this.get(path), path)
   }
 
-  /** Writes every file under `prefix` into `dir`, keeping paths relative to the prefix. Returns the count. */
-  async download(prefix: string, dir: string): Promise<number> {
-    let n = 0
-    for await (const item of this.list({ prefix })) {
-      if (item.type !== 'object') continue
-      const target = path.join(dir, item.path.slice(prefix.length))
-      await fs.mkdir(path.dirname(target), { recursive: true })
-      await pipeline(await this.stream(item.path), createWriteStream(target))
-      n++
-    }
-    return n
+  /**
+   * Writes every file under `prefix` into `dir`, keeping paths relative to the prefix, each verified
+   * before it takes its name (a corrupt object leaves no file). Returns the count.
+   */
+  async download(prefix: string, dir: string, options: DownloadOptions = {}): Promise<number> {
+    return (await downloadPrefix({ list: (o) => this.list(o), stat: (p) => this.stat(p), stream: (p) => this.stream(p) }, prefix, dir, options)).files
   }
 
   close(): Promise<void> {

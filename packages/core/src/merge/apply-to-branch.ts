@@ -1,11 +1,13 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { Commit } from '../model/commit.js'
-import { mustGetBranch, stateOf } from '../commits/commit-staged.js'
+import { dropTokens, mustGetBranch, stateOf } from '../commits/commit-staged.js'
+import { newStagingToken } from '../repository/context.js'
 import type { RepoContext } from '../repository/context.js'
-import { isDirty } from '../staging/branch-view.js'
+import { hasStagedRows, isDirty, stagingTokens } from '../staging/branch-view.js'
 import { applyChanges } from '../tree/apply-changes.js'
 import type { JsonValue } from '../util/canonical-json.js'
 import { LOST_RACE, retryOnLostRace } from '../util/retry.js'
+import { validatePath } from '../util/paths.js'
 import { threeWayChanges, type Conflict, type MergeStrategy } from './three-way.js'
 
 export interface ThreeWayPlan {
@@ -37,7 +39,8 @@ export async function applyThreeWayToBranch(
   plan: (head: Commit) => Promise<ThreeWayPlan | 'up-to-date'>,
   options: ApplyOptions = {},
 ): Promise<{ commit: Commit; upToDate: boolean }> {
-  return retryOnLostRace(`${branch}`, ctx.retry, ctx.random, async () => {
+  // Inside the write fence: the nodes and the commit it writes survive a concurrent GC (decision 0006).
+  return ctx.fence.run(() => retryOnLostRace(`${branch}`, ctx.retry, ctx.random, async () => {
     const b = await mustGetBranch(ctx, branch)
     if (await isDirty(ctx, b))
       throw new VarveError(ErrorCodes.DIRTY_BRANCH, `branch ${branch} has uncommitted changes: commit or reset them first`, {
@@ -48,6 +51,8 @@ export async function applyThreeWayToBranch(
     if (p === 'up-to-date') return { commit: head, upToDate: true }
     const { changes, conflicts } = await threeWayChanges(ctx.objects, p.baseRoot, p.theirsRoot, head.root, p.strategy)
     if (conflicts.length) throw mergeConflict(branch, p.operation, conflicts)
+    // Paths stored before control characters were refused (or by hand) are not copied onward.
+    for (const c of changes) validatePath(c.path)
     const { root } = await applyChanges(ctx.objects, head.root, changes)
     const parents = p.parents(head.id)
     const generation = 1 + Math.max(...(await Promise.all(parents.map(async (id) => (await ctx.objects.readCommit(id)).generation))))
@@ -58,13 +63,18 @@ export async function applyThreeWayToBranch(
     const gate = { branch, candidate: commit.id, base: b.head, ...(p.source !== undefined ? { source: p.source } : {}) }
     await ctx.gates.pre({ event: isMerge ? 'pre-merge' : 'pre-commit', ...gate })
     if (options.dryRun) return { commit, upToDate: false }
-    const moved = await ctx.refs.updateBranch(b, { ...stateOf(b), head: commit.id }, {
+    // Staged rows equal to the old head would hide the new head's content: the move starts a fresh
+    // staging area (a writer staging meanwhile notices the new token and stages again, decision 0003).
+    const stale = await hasStagedRows(ctx, b)
+    const next = stale ? { ...stateOf(b), head: commit.id, stagingToken: newStagingToken(ctx), sealedTokens: [] } : { ...stateOf(b), head: commit.id }
+    const moved = await ctx.refs.updateBranch(b, next, {
       ref: `branch:${branch}`, old: b.head, new: commit.id, operation: p.operation, author: p.author, message: p.message, at: commit.createdAt,
     })
     if (!moved) return LOST_RACE
+    if (stale) await dropTokens(ctx, stagingTokens(b))
     await ctx.gates.post({ event: isMerge ? 'post-merge' : 'post-commit', ...gate })
     return { commit, upToDate: false }
-  })
+  }))
 }
 
 function mergeConflict(branch: string, operation: string, conflicts: Conflict[]): VarveError {

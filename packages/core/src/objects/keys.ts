@@ -9,4 +9,7 @@ export const keys = {
   dataPointer: (address: string) => `data/${address.slice(0, 2)}/${address.slice(2, 4)}/${address}.blob`,
   blob: (name: string) => `blobs/${name}`,
   temp: (name: string) => `tmp/${name}`,
+  /** Where garbage collection epoch `epoch` moved `key` before deleting it (docs/decisions/0006). */
+  quarantine: (epoch: number, key: string) => `${keys.quarantineEpoch(epoch)}${key}`,
+  quarantineEpoch: (epoch: number) => `quarantine/${String(epoch).padStart(10, '0')}/`,
 } as const

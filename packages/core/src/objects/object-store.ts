@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { decodeCommit, makeCommit, type Commit, type CommitFields } from '../model/commit.js'
@@ -8,6 +9,7 @@ import type { RandomSource } from '../util/clock.js'
 import { LruCache } from '../util/lru-cache.js'
 import { readHead, toChunks, type DataSource } from './byte-source.js'
 import { keys } from './keys.js'
+import { WriteJournal, type JournalEntry } from './write-journal.js'
 
 /** Objects up to this size are hashed in memory and written once; larger ones stream through a temp key. */
 const IN_MEMORY_LIMIT = 8 * 1024 * 1024
@@ -16,6 +18,11 @@ export interface ObjectStoreOptions {
   readonly random: RandomSource
   /** Bytes of decoded tree nodes and commits kept in memory (default 64 MiB). */
   readonly cacheBytes?: number
+  /**
+   * Garbage-collection epochs whose quarantine may hold objects, newest first: a read that misses
+   * an object's key looks there (docs/decisions/0006-gc-quarantine.md). None when absent.
+   */
+  readonly quarantineEpochs?: () => Promise<readonly number[]>
 }
 
 /**
@@ -23,6 +30,13 @@ export interface ObjectStoreOptions {
  * tree nodes and commits. Every read re-hashes what it got, so silent corruption is raised as
  * CORRUPT_OBJECT instead of being returned. Decoded nodes and commits are cached: they never change.
  */
+/**
+ * The journal of the operation running in this async context. One for the process: Node propagates
+ * every AsyncLocalStorage ever used on each async hop, so one per store would slow down everything
+ * as repositories are opened.
+ */
+const currentJournal = new AsyncLocalStorage<{ readonly owner: ObjectStore; readonly journal: WriteJournal }>()
+
 export class ObjectStore {
   readonly #cache: LruCache<string, TreeNode | Commit>
 
@@ -40,8 +54,8 @@ export class ObjectStore {
 
   async #writeSmall(bytes: Uint8Array): Promise<{ address: string; size: number }> {
     const address = sha256Hex(bytes)
-    // Reused content is touched, so a concurrent GC's grace period protects it until it is committed.
-    if (!(await this.blocks.put(keys.data(address), bytes, { ifAbsent: true }))) await this.blocks.touch(keys.data(address))
+    this.#record({ key: keys.data(address), bytes })
+    await this.blocks.put(keys.data(address), bytes, { ifAbsent: true })
     return { address, size: bytes.byteLength }
   }
 
@@ -74,40 +88,140 @@ export class ObjectStore {
       throw err
     }
     const address = hash.digest('hex')
-    if (await this.#touchData(address)) await this.blocks.delete(landing)
-    else if (!this.blocks.renameCopies) await this.blocks.rename(landing, keys.data(address))
-    else if (!(await this.blocks.put(keys.dataPointer(address), encodePointer(landing, size), { ifAbsent: true })))
-      await this.blocks.delete(landing) // another writer stored the same content first
+    const journal = this.#currentJournal()
+    const existing = await this.#storedKeyOf(address)
+    if (existing) {
+      // Reused content. Our upload stays until the operation settles, so it can stand in for the
+      // stored copy if garbage collection takes that one meanwhile (decision 0006).
+      if (!journal) await this.blocks.delete(landing)
+      else {
+        journal.retain(landing)
+        if (existing.pointer) journal.record({ key: keys.dataPointer(address), bytes: existing.pointer })
+        journal.record({ key: existing.key, copyFrom: landing })
+      }
+    } else if (!this.blocks.renameCopies) {
+      await this.blocks.rename(landing, keys.data(address))
+      journal?.record({ key: keys.data(address) })
+    } else {
+      const pointer = encodePointer(landing, size)
+      journal?.record({ key: keys.dataPointer(address), bytes: pointer })
+      journal?.record({ key: landing })
+      if (!(await this.blocks.put(keys.dataPointer(address), pointer, { ifAbsent: true }))) await this.blocks.delete(landing).catch(() => {}) // another writer stored it first
+    }
     return { address, size }
   }
 
-  /** The key holding an object's bytes: its content address, or the blob a pointer names. */
-  async #locate(address: string, path?: string): Promise<string> {
-    if (!this.blocks.renameCopies) return keys.data(address)
-    if (await this.blocks.head(keys.data(address))) return keys.data(address)
+  /** Where the bytes of `address` are stored now (its own key, or the blob its pointer names), if anywhere. */
+  async #storedKeyOf(address: string): Promise<{ key: string; pointer?: Uint8Array } | undefined> {
+    if (await this.blocks.head(keys.data(address))) return { key: keys.data(address) }
+    if (!this.blocks.renameCopies) return undefined
     const pointer = await this.blocks.get(keys.dataPointer(address))
-    if (!pointer) throw missing('data object', address, path)
-    return decodePointer(pointer, address)
+    return pointer ? { key: decodePointer(pointer, address), pointer } : undefined
   }
 
-  /** Refreshes an existing object's (and its blob's) lastModified; false when the content is new. */
-  async #touchData(address: string): Promise<boolean> {
-    if (await this.blocks.touch(keys.data(address))) return true
-    if (!this.blocks.renameCopies) return false
-    const pointer = await this.blocks.get(keys.dataPointer(address))
-    if (!pointer) return false
-    await this.blocks.touch(decodePointer(pointer, address))
-    return this.blocks.touch(keys.dataPointer(address))
+  #currentJournal(): WriteJournal | undefined {
+    const c = currentJournal.getStore()
+    return c?.owner === this ? c.journal : undefined
+  }
+
+  #record(entry: JournalEntry): void {
+    this.#currentJournal()?.record(entry)
+  }
+
+  /**
+   * Runs `op` recording every object it writes or reuses in `journal`, so the caller can make sure
+   * they are all still stored once its ref moved (`ensureStored`).
+   */
+  withJournal<T>(journal: WriteJournal, op: () => Promise<T>): Promise<T> {
+    return currentJournal.run({ owner: this, journal }, op)
+  }
+
+  /**
+   * Makes sure a journaled object is stored under its key: there already, restored from a
+   * garbage-collection quarantine, or written again from the bytes the operation kept.
+   */
+  async ensureStored(entry: JournalEntry, journal: WriteJournal): Promise<void> {
+    if (await this.blocks.head(entry.key)) return
+    if (await this.#restoreFromQuarantine(entry.key)) return
+    if (entry.bytes) {
+      await this.blocks.put(entry.key, entry.bytes, { ifAbsent: true })
+      return
+    }
+    if (entry.copyFrom && journal.release(entry.copyFrom)) {
+      if ((await this.blocks.head(entry.copyFrom)) || (await this.#restoreFromQuarantine(entry.copyFrom))) {
+        await this.blocks.rename(entry.copyFrom, entry.key)
+        return
+      }
+    }
+    throw new VarveError(
+      ErrorCodes.UNAVAILABLE,
+      `object ${entry.key} was collected while this operation ran (it stalled for longer than two garbage collections); repeat the operation`,
+      { details: { key: entry.key } },
+    )
+  }
+
+  /** Moves `key` back from the quarantine of any pending epoch; true when it is stored under `key` after. */
+  async #restoreFromQuarantine(key: string): Promise<boolean> {
+    for (const epoch of (await this.options.quarantineEpochs?.()) ?? []) {
+      const q = keys.quarantine(epoch, key)
+      try {
+        if (await this.blocks.head(q)) await this.blocks.rename(q, key)
+      } catch {
+        // Deleted or restored by someone else meanwhile: what counts is whether `key` exists now.
+      }
+      if (await this.blocks.head(key)) return true
+    }
+    return false
+  }
+
+  /** The key an object's bytes can be read from: its own, or where garbage collection quarantined it. */
+  async #readableKey(key: string): Promise<string | undefined> {
+    if (await this.blocks.head(key)) return key
+    for (const epoch of (await this.options.quarantineEpochs?.()) ?? []) {
+      const q = keys.quarantine(epoch, key)
+      if (await this.blocks.head(q)) return q
+    }
+    return undefined
+  }
+
+  /** The object's bytes from its key or, when it is quarantined, from there. */
+  async #getBytes(key: string): Promise<Uint8Array | undefined> {
+    const bytes = await this.blocks.get(key)
+    if (bytes !== undefined || !this.options.quarantineEpochs) return bytes
+    for (const epoch of await this.options.quarantineEpochs()) {
+      const q = await this.blocks.get(keys.quarantine(epoch, key))
+      if (q !== undefined) return q
+    }
+    return undefined
+  }
+
+  /** The key holding an object's bytes: its content address, or the blob a pointer names (or their quarantine). */
+  async #locate(address: string, path?: string): Promise<string> {
+    const own = await this.#readableKey(keys.data(address))
+    if (own) return own
+    if (this.blocks.renameCopies) {
+      const pointer = await this.#getBytes(keys.dataPointer(address))
+      if (pointer) {
+        const blob = await this.#readableKey(decodePointer(pointer, address))
+        if (blob) return blob
+      }
+    }
+    throw missing('data object', address, path)
   }
 
   async hasData(address: string): Promise<boolean> {
-    if ((await this.blocks.head(keys.data(address))) !== undefined) return true
-    return !!this.blocks.renameCopies && (await this.blocks.head(keys.dataPointer(address))) !== undefined
+    try {
+      await this.#locate(address)
+      return true
+    } catch (err) {
+      if (VarveError.is(err, 'NOT_FOUND')) return false
+      throw err
+    }
   }
 
   async readData(address: string, path?: string): Promise<Uint8Array> {
     let bytes = await this.blocks.get(keys.data(address))
-    if (bytes === undefined && this.blocks.renameCopies) bytes = await this.blocks.get(await this.#locate(address, path))
+    if (bytes === undefined) bytes = await this.blocks.get(await this.#locate(address, path))
     if (bytes === undefined) throw missing('data object', address, path)
     if (sha256Hex(bytes) !== address) throw corrupt('data object', address, path)
     return bytes
@@ -143,7 +257,8 @@ export class ObjectStore {
     const id = sha256Hex(bytes)
     this.#cache.set(id, node, bytes.byteLength)
     const key = keys.node(id)
-    return { id, written: this.blocks.put(key, bytes, { ifAbsent: true }).then((created) => created || this.blocks.touch(key)) }
+    this.#record({ key, bytes })
+    return { id, written: this.blocks.put(key, bytes, { ifAbsent: true }) }
   }
 
   async writeNode(node: TreeNode): Promise<string> {
@@ -159,7 +274,7 @@ export class ObjectStore {
   async readNode(id: string, options: { cache?: boolean } = {}): Promise<TreeNode> {
     const hit = this.#cache.get(id)
     if (hit !== undefined) return hit as TreeNode
-    const bytes = await this.blocks.get(keys.node(id))
+    const bytes = await this.#getBytes(keys.node(id))
     if (bytes === undefined) throw missing('tree node', id)
     if (sha256Hex(bytes) !== id) throw corrupt('tree node', id)
     const node = decodeTreeNode(bytes, id)
@@ -169,7 +284,8 @@ export class ObjectStore {
 
   async writeCommit(fields: CommitFields): Promise<Commit> {
     const { commit, bytes } = makeCommit(fields)
-    if (!(await this.blocks.put(keys.commit(commit.id), bytes, { ifAbsent: true }))) await this.blocks.touch(keys.commit(commit.id))
+    this.#record({ key: keys.commit(commit.id), bytes })
+    await this.blocks.put(keys.commit(commit.id), bytes, { ifAbsent: true })
     this.#cache.set(commit.id, commit, bytes.byteLength)
     return commit
   }
@@ -177,7 +293,7 @@ export class ObjectStore {
   async readCommit(id: string): Promise<Commit> {
     const hit = this.#cache.get(id)
     if (hit !== undefined) return hit as Commit
-    const bytes = await this.blocks.get(keys.commit(id))
+    const bytes = await this.#getBytes(keys.commit(id))
     if (bytes === undefined) throw missing('commit', id)
     if (sha256Hex(bytes) !== id) throw corrupt('commit', id)
     const commit = decodeCommit(bytes, id)
@@ -186,7 +302,7 @@ export class ObjectStore {
   }
 
   async hasCommit(id: string): Promise<boolean> {
-    return this.#cache.get(id) !== undefined || (await this.blocks.head(keys.commit(id))) !== undefined
+    return this.#cache.get(id) !== undefined || (await this.#readableKey(keys.commit(id))) !== undefined
   }
 
   /** Ids of stored commits that start with `hexPrefix` (at least 2 hex digits). */

@@ -4,6 +4,7 @@ import type { RefStore } from '../stores/ref-store.js'
 import type { Clock, RandomSource } from '../util/clock.js'
 import type { RetryPolicy } from '../util/retry.js'
 import type { GateRequest } from '../hooks/gates.js'
+import type { WriteFence } from '../gc/write-fence.js'
 
 /** What every engine operation needs; built once per open repository. */
 export interface RepoContext {
@@ -17,6 +18,8 @@ export interface RepoContext {
   readonly defaultAuthor: string
   /** Quality gates: pre-hooks throw HOOK_FAILED before a ref moves; post-hooks only record. */
   readonly gates: GateKeeper
+  /** Writes run inside it so a concurrent garbage collection never takes what they rely on (decision 0006). */
+  readonly fence: WriteFence
 }
 
 export interface GateKeeper {

@@ -58,6 +58,6 @@ export async function openStores(location: string, options: SchemeOpenOptions & 
     })
   return {
     blocks: new LocalBlockStore(p.blocks, { random: options.random, ...(options.durable === undefined ? {} : { durable: options.durable }) }),
-    refs: new SqliteRefStore(p.refs),
+    refs: new SqliteRefStore(p.refs, { mustExist: !options.create }),
   }
 }

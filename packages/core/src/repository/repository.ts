@@ -10,7 +10,7 @@ import type { Conflict, MergeStrategy } from '../merge/three-way.js'
 import type { DataSource } from '../objects/byte-source.js'
 import { ObjectStore } from '../objects/object-store.js'
 import { resolveRevision } from '../refs/resolve.js'
-import { getOnBranch, isDirty, mergedStaged, scanView, stagingTokens } from '../staging/branch-view.js'
+import { getOnBranch, hasStagedRows, isDirty, mergedStaged, scanView, stagingTokens } from '../staging/branch-view.js'
 import { stageChanges } from '../staging/stage-changes.js'
 import type { BranchRecord, RefLogRecord, TagRecord } from '../stores/ref-store.js'
 import { emptyTree } from '../tree/apply-changes.js'
@@ -27,10 +27,12 @@ import { HookRegistry } from '../hooks/hook-registry.js'
 import { listHookRuns } from '../hooks/hook-run-log.js'
 import type { HookRun, Snapshot } from '../hooks/hook-types.js'
 import { assertAllowed, getProtection, listProtections, setProtection, type BranchProtection } from '../hooks/branch-protection.js'
-import { FORMAT_VERSION, readManifest, writeManifest } from './manifest.js'
+import { checkRefStoreBinding, FORMAT_VERSION, readManifest, REPOSITORY_ID_SETTING, writeManifest } from './manifest.js'
 import { openStores, type StoreSet } from './open-stores.js'
 import { guard, guardBatches, guardIterable } from './guard.js'
 import { collectGarbage, type GcOptions, type GcResult } from '../gc/gc.js'
+import { WriteFence } from '../gc/write-fence.js'
+import { getPin, listPins, removePin, setPin, type PinRecord } from '../refs/pins.js'
 import { verifyRepository, type VerifyOptions, type VerifyResult } from '../gc/verify.js'
 
 export interface RepositoryOptions {
@@ -166,7 +168,10 @@ export class Repository {
           { ref: `branch:${defaultBranch}`, old: null, new: commit.id, operation: 'create', author: ctx.defaultAuthor, at: commit.createdAt },
         )
         .catch((e) => (VarveError.is(e, ErrorCodes.BRANCH_EXISTS) ? undefined : Promise.reject(e)))
-      await writeManifest(stores.blocks, { format: 'varve', version: FORMAT_VERSION, defaultBranch, createdAt: commit.createdAt })
+      // The ref store learns the id before the manifest names it: the manifest is the commit point.
+      const id = (await stores.refs.getSetting(REPOSITORY_ID_SETTING)) ?? ctx.random.hex(16)
+      await stores.refs.setSetting(REPOSITORY_ID_SETTING, id)
+      await writeManifest(stores.blocks, { format: 'varve', version: FORMAT_VERSION, defaultBranch, createdAt: commit.createdAt, id })
       return new Repository(ctx, name)
     })
   }
@@ -179,6 +184,7 @@ export class Repository {
       let manifest
       try {
         manifest = await readManifest(stores.blocks, name)
+        await checkRefStoreBinding(stores.refs, manifest, name)
       } catch (e) {
         await stores.refs.close?.()
         throw e
@@ -286,14 +292,16 @@ export class Repository {
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'contentType must be a string')
       await mustGetBranch(this.#ctx, branch) // fail before uploading gigabytes to a missing or protected branch
       await assertAllowed(this.#ctx.refs, branch, 'directCommits')
-      const { address, size } = await this.#ctx.objects.writeData(data)
-      const entry: Entry = {
-        path, address, size, lastModified: this.#ctx.clock.now(),
-        ...(options.contentType ? { contentType: options.contentType } : {}),
-        ...(metadata ? { metadata } : {}),
-      }
-      await stageChanges(this.#ctx, branch, [{ path, entry }])
-      return entry
+      return this.#ctx.fence.run(async () => {
+        const { address, size } = await this.#ctx.objects.writeData(data)
+        const entry: Entry = {
+          path, address, size, lastModified: this.#ctx.clock.now(),
+          ...(options.contentType ? { contentType: options.contentType } : {}),
+          ...(metadata ? { metadata } : {}),
+        }
+        await stageChanges(this.#ctx, branch, [{ path, entry }])
+        return entry
+      })
     })
   }
 
@@ -335,7 +343,7 @@ export class Repository {
       if (!options || typeof options.message !== 'string')
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'commit needs a message')
       await assertAllowed(this.#ctx.refs, branch, 'directCommits')
-      return commitStaged(this.#ctx, branch, options)
+      return this.#ctx.fence.run(() => commitStaged(this.#ctx, branch, options))
     })
   }
 
@@ -538,12 +546,14 @@ export class Repository {
           throw new VarveError(ErrorCodes.DIRTY_BRANCH, `branch ${branch} has uncommitted changes (pass discardChanges to drop them)`, {
             details: { branch },
           })
-        const next = dirty ? { ...stateOf(b), head: target, stagingToken: newStagingToken(ctx), sealedTokens: [] } : { ...stateOf(b), head: target }
+        // Rows that change nothing against the old head would hide the target's content: start afresh.
+        const fresh = dirty || (await hasStagedRows(ctx, b))
+        const next = fresh ? { ...stateOf(b), head: target, stagingToken: newStagingToken(ctx), sealedTokens: [] } : { ...stateOf(b), head: target }
         const ok = await ctx.refs.updateBranch(b, next, {
           ref: `branch:${branch}`, old: b.head, new: target, operation: 'reset', author: options.author ?? ctx.defaultAuthor,
           at: ctx.clock.now(), message: `reset to ${revision}`,
         })
-        return ok ? (dirty ? stagingTokens(b) : []) : LOST_RACE
+        return ok ? (fresh ? stagingTokens(b) : []) : LOST_RACE
       })
       await dropTokens(ctx, dropped)
       return { name: branch, head: target }
@@ -603,6 +613,45 @@ export class Repository {
   protectedBranches(): AsyncIterable<{ branch: string; rules: BranchProtection }> {
     const refs = this.#ctx.refs
     return guardIterable('protectedBranches', () => listProtections(refs))
+  }
+
+  // ---- pins ----------------------------------------------------------------------------------------
+
+  /**
+   * Pins the commit a revision names now under `name` (a ref in the ref store, like a tag that may be
+   * moved on purpose): garbage collection keeps all of its data until `unpin`. Re-pinning a name moves it.
+   */
+  async pin(name: string, revision: string, options: { author?: string } = {}): Promise<PinRecord> {
+    return guard('pin', async () => {
+      validateRefName(name)
+      const commit = await resolveRevision(this.#ctx, revision)
+      const pin: PinRecord = { name, commit, ref: revision, createdAt: this.#ctx.clock.now(), author: options.author ?? this.#ctx.defaultAuthor }
+      await setPin(this.#ctx.refs, pin)
+      return pin
+    })
+  }
+
+  /** A pin by name; NOT_FOUND when there is none. */
+  async getPin(name: string): Promise<PinRecord> {
+    return guard('getPin', async () => {
+      const pin = await getPin(this.#ctx.refs, name)
+      if (!pin) throw new VarveError(ErrorCodes.NOT_FOUND, `no pin named ${name}`, { details: { pin: name } })
+      return pin
+    })
+  }
+
+  /** Every pin, in name order. */
+  pins(): AsyncIterable<PinRecord> {
+    const refs = this.#ctx.refs
+    return guardIterable('pins', () => listPins(refs))
+  }
+
+  /** Removes a pin (NOT_FOUND when there is none): its data is collected like any other from then on. */
+  async unpin(name: string): Promise<void> {
+    return guard('unpin', async () => {
+      if (!(await removePin(this.#ctx.refs, name)))
+        throw new VarveError(ErrorCodes.NOT_FOUND, `no pin named ${name}`, { details: { pin: name } })
+    })
   }
 
   // ---- helpers -------------------------------------------------------------------------------------
@@ -666,10 +715,17 @@ const describe = (location: RepositoryLocation) => (typeof location === 'string'
 
 function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch: string): RepoContext {
   const random = options.random ?? systemRandom
+  const objects: ObjectStore = new ObjectStore(stores.blocks, {
+    random,
+    ...(options.cacheBytes ? { cacheBytes: options.cacheBytes } : {}),
+    quarantineEpochs: () => fence.pendingEpochs(),
+  })
+  const fence = new WriteFence(stores.refs, objects, stores.blocks)
   return {
+    fence,
     blocks: stores.blocks,
     refs: stores.refs,
-    objects: new ObjectStore(stores.blocks, { random, ...(options.cacheBytes ? { cacheBytes: options.cacheBytes } : {}) }),
+    objects,
     clock: options.clock ?? systemClock,
     random,
     retry: { ...defaultRetryPolicy, ...(options.retry ?? {}) },

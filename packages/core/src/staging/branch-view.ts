@@ -1,4 +1,4 @@
-import type { Entry } from '../model/entry.js'
+import { sameContent, type Entry } from '../model/entry.js'
 import type { RepoContext } from '../repository/context.js'
 import type { BranchRecord, ListStagedOptions, StagedChange } from '../stores/ref-store.js'
 import { getEntry, scanEntries } from '../tree/tree-reader.js'
@@ -12,8 +12,22 @@ export async function hasStagedChanges(ctx: RepoContext, token: string): Promise
   return false
 }
 
-/** A branch is dirty when any of its staging tokens holds a change. */
+/**
+ * A branch is dirty when a commit would change something: a staged entry that differs from the
+ * head's, or a removal of a path the head has. Staging identical content (a re-run upload) is not.
+ */
 export async function isDirty(ctx: RepoContext, b: BranchRecord): Promise<boolean> {
+  let root: string | undefined
+  for await (const c of mergedStaged(ctx, stagingTokens(b))) {
+    root ??= (await ctx.objects.readCommit(b.head)).root
+    const old = await getEntry(ctx.objects, root, c.path)
+    if (c.entry === null ? old !== undefined : !old || !sameContent(old, c.entry)) return true
+  }
+  return false
+}
+
+/** True when any staging token of the branch holds a row, whether or not it changes anything. */
+export async function hasStagedRows(ctx: RepoContext, b: BranchRecord): Promise<boolean> {
   for (const t of stagingTokens(b)) if (await hasStagedChanges(ctx, t)) return true
   return false
 }

@@ -88,6 +88,12 @@ export interface RefStore {
   getSetting(key: string): Promise<string | undefined>
   /** Sets a setting; null removes it. */
   setSetting(key: string, value: string | null): Promise<void>
+  /**
+   * Compare-and-swap of a setting: writes `next` iff the current value is `expected` (undefined: no
+   * value). Returns false, writing nothing, when another writer changed it first. Garbage collection
+   * keeps its epoch here (docs/decisions/0006-gc-quarantine.md).
+   */
+  compareAndSetSetting(key: string, expected: string | undefined, next: string): Promise<boolean>
   /** Settings whose key starts with `prefix`, in key order. */
   listSettings(prefix: string): AsyncIterable<{ readonly key: string; readonly value: string }>
 

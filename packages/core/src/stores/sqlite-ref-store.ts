@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import Database from 'better-sqlite3'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { Entry } from '../model/entry.js'
@@ -37,6 +38,8 @@ export interface SqliteRefStoreOptions {
   readonly synchronous?: 'normal' | 'full'
   /** How long a writer waits for another process's lock before failing (default 30 s). */
   readonly busyTimeoutMs?: number
+  /** Fail with NOT_A_REPOSITORY instead of creating the file when it does not exist (opening, not init). */
+  readonly mustExist?: boolean
 }
 
 /**
@@ -50,8 +53,12 @@ export class SqliteRefStore implements RefStore {
 
   constructor(file: string, options: SqliteRefStoreOptions = {}) {
     this.file = file
+    if (options.mustExist && !fs.existsSync(file))
+      throw new VarveError(ErrorCodes.NOT_A_REPOSITORY, `the ref store ${file} is missing: the repository's branches, tags and staging are gone (restore it from a backup; never run gc without it)`, {
+        details: { refStore: file },
+      })
     try {
-      this.#db = new Database(file)
+      this.#db = new Database(file, options.mustExist ? { fileMustExist: true } : {})
       this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 30_000}`)
       this.#db.pragma('journal_mode = WAL')
       this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
@@ -228,6 +235,17 @@ export class SqliteRefStore implements RefStore {
       value === null
         ? this.#db.prepare('DELETE FROM settings WHERE key = ?').run(key)
         : this.#db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value),
+    )
+  }
+
+  async compareAndSetSetting(key: string, expected: string | undefined, next: string): Promise<boolean> {
+    return this.#run(() =>
+      this.#db.transaction(() => {
+        const cur = (this.#db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value
+        if (cur !== expected) return false
+        this.#db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, next)
+        return true
+      }).immediate(),
     )
   }
 

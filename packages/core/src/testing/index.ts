@@ -6,3 +6,5 @@ export { blockStoreConformance, type StoreFixture } from './block-store-suite.js
 export { refStoreConformance } from './ref-store-suite.js'
 export { repositoryBehaviour, type RepositoryFixture } from './repository-suite.js'
 export { parquetFile, trainPartition, type ColumnSpec } from './parquet-fixtures.js'
+export { exploreInterleavings, StepGate, PausingBlockStore, PausingRefStore } from './interleavings.js'
+export type { InterleavingRun, ExploreResult, StepFilter } from './interleavings.js'

@@ -113,6 +113,18 @@ export function refStoreConformance(name: string, make: () => Promise<StoreFixtu
       expect((await collect(s.listSettings(''))).map((x) => x.key)).toEqual(['other', 'protection/feature/x'])
     }))
 
+    it('compare-and-swap of a setting: exactly one of two writers from one value wins', withStore(async (s) => {
+      expect(await s.compareAndSetSetting('gc/state', 'x', 'a')).toBe(false) // expected a value, there is none
+      expect(await s.compareAndSetSetting('gc/state', undefined, 'v1')).toBe(true)
+      expect(await s.compareAndSetSetting('gc/state', undefined, 'v1b')).toBe(false) // it exists now
+      const results = await Promise.all([s.compareAndSetSetting('gc/state', 'v1', 'from-a'), s.compareAndSetSetting('gc/state', 'v1', 'from-b')])
+      expect(results.filter(Boolean)).toHaveLength(1)
+      const won = results[0] ? 'from-a' : 'from-b'
+      expect(await s.getSetting('gc/state')).toBe(won)
+      expect(await s.compareAndSetSetting('gc/state', won, 'v3')).toBe(true)
+      expect(await s.getSetting('gc/state')).toBe('v3')
+    }))
+
     it('keeps an append-only ref log per ref, newest first, with limit', withStore(async (s) => {
       await s.createBranch({ name: 'x', head: 'c0', stagingToken: 't', sealedTokens: [] }, log('branch:x', 'create', 'c0'))
       for (let i = 1; i <= 5; i++) {

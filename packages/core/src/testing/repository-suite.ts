@@ -390,6 +390,51 @@ checks:
       expect((await collect(repo.hookRuns({ branch: 'main' }))).map((r) => r.status)).toEqual(['passed', 'failed'])
     }))
 
+    it('re-putting identical content does not make a branch dirty or block a merge (and is not resurrected by it)', withRepo(async (repo) => {
+      await repo.put('main', 'data/a', 'same bytes')
+      await repo.commit('main', { message: 'a' })
+      await repo.createBranch('feature')
+      await repo.put('feature', 'data/a', 'new bytes')
+      await repo.commit('feature', { message: 'change a' })
+      await repo.put('main', 'data/a', 'same bytes') // a fresh CI runner uploads the same file again
+      expect(await collect(repo.uncommitted('main'))).toEqual([])
+      expect((await repo.getBranch('main')).dirty).toBe(false)
+      await repo.merge('feature', 'main')
+      expect(text(await repo.get('main', 'data/a'))).toBe('new bytes') // the stale staged row is gone
+      expect((await repo.getBranch('main')).dirty).toBe(false)
+      await expectCode(repo.commit('main', { message: 'nothing' }), 'NOTHING_TO_COMMIT')
+      await repo.put('main', 'data/a', 'new bytes')
+      await repo.reset('main', 'main~1')
+      expect(text(await repo.get('main', 'data/a'))).toBe('same bytes') // reset too starts a fresh staging area
+      await repo.put('main', 'data/a', 'different')
+      expect((await repo.getBranch('main')).dirty).toBe(true)
+    }))
+
+    it('a pin keeps every byte of its commit through gc with retention 0, until it is removed', withRepo(async (repo) => {
+      await repo.put('main', 'train/a.bin', 'pinned bytes a')
+      await repo.put('main', 'train/b.bin', 'pinned bytes b')
+      await repo.commit('main', { message: 'data v1' })
+      const pin = await repo.pin('train-data', 'main')
+      expect(pin).toMatchObject({ name: 'train-data', ref: 'main', commit: await repo.resolve('main') })
+      expect((await collect(repo.pins())).map((p) => p.name)).toEqual(['train-data'])
+      // main moves on: the pinned files are gone from the head and from every retained commit
+      await repo.delete('main', 'train/a.bin')
+      await repo.put('main', 'train/b.bin', 'replaced')
+      await repo.commit('main', { message: 'data v2' })
+      await repo.gc({ retainDays: 0, graceSeconds: 0 })
+      expect(text(await repo.get(pin.commit, 'train/a.bin'))).toBe('pinned bytes a')
+      expect(text(await repo.get(pin.commit, 'train/b.bin'))).toBe('pinned bytes b')
+      expect((await repo.verify()).problems).toEqual([])
+      // removed: collected like any other old data
+      await repo.unpin('train-data')
+      await expectCode(repo.unpin('train-data'), 'NOT_FOUND')
+      await expectCode(repo.getPin('train-data'), 'NOT_FOUND')
+      expect(await collect(repo.pins())).toEqual([])
+      await repo.gc({ retainDays: 0, graceSeconds: 0 })
+      await expectCode(repo.get(pin.commit, 'train/a.bin'), 'NOT_FOUND')
+      await expectCode(repo.pin('bad name', 'main'), 'INVALID_REF')
+    }))
+
     it('never loses staged writes that race with commits in one process', withRepo(async (repo) => {
       await repo.createBranch('busy')
       const writers = Array.from({ length: 4 }, async (_, w) => {

@@ -17,6 +17,9 @@ export function validatePath(path: unknown, what = 'path'): string {
   if (path.length === 0) return fail('must not be empty')
   if (path.startsWith('/')) return fail('must not start with "/"')
   if (path.includes('\0')) return fail('must not contain NUL')
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0001-\u001f\u007f-\u009f]/.exec(path)
+  if (control) return fail(`must not contain control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`)
   if (!path.isWellFormed()) return fail('must be valid Unicode')
   if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) return fail(`longer than ${MAX_PATH_BYTES} bytes`)
   for (const segment of path.split('/')) {

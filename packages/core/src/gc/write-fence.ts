@@ -1,0 +1,50 @@
+import type { ObjectStore } from '../objects/object-store.js'
+import { WriteJournal } from '../objects/write-journal.js'
+import type { BlockStore } from '../stores/block-store.js'
+import type { RefStore } from '../stores/ref-store.js'
+import { noQuarantineBetween, readGcState, type GcState } from './gc-state.js'
+
+/**
+ * The writer's half of the garbage-collection protocol (docs/decisions/0006-gc-quarantine.md).
+ *
+ * An operation runs with a journal of every object it wrote or found already stored. The collector
+ * state read *before* the operation checked any object (`before`, a cached earlier read is fine: it
+ * is only more cautious) and the state read *after* the operation's ref moved (`after`) tell whether
+ * any collection moved objects to quarantine in between. If none did, every object the operation
+ * relied on is still under its key. If one did, each journaled object is made sure of again, restored
+ * from quarantine or rewritten, before the operation returns. Either way, from its return on, the
+ * objects are stored and referenced, and no later collection deletes them.
+ */
+export class WriteFence {
+  #known: GcState | undefined
+
+  constructor(
+    private readonly refs: RefStore,
+    private readonly objects: ObjectStore,
+    private readonly blocks: BlockStore,
+  ) {}
+
+  async run<T>(op: () => Promise<T>): Promise<T> {
+    const before = this.#known ?? (await this.#read())
+    const journal = new WriteJournal()
+    try {
+      const result = await this.objects.withJournal(journal, op)
+      const after = await this.#read()
+      if (!noQuarantineBetween(before, after)) for (const entry of journal.entries.values()) await this.objects.ensureStored(entry, journal)
+      return result
+    } finally {
+      for (const key of journal.retained()) await this.blocks.delete(key).catch(() => {})
+    }
+  }
+
+  /** Epochs whose quarantine may hold objects, newest first (read fallback). */
+  async pendingEpochs(): Promise<readonly number[]> {
+    return [...(await this.#read()).pending].sort((a, b) => b - a)
+  }
+
+  async #read(): Promise<GcState> {
+    const { state } = await readGcState(this.refs)
+    this.#known = state
+    return state
+  }
+}

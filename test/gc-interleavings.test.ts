@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LocalBlockStore, Repository, SqliteRefStore, type BlockStore, type Clock, type RefStore } from '@varve/core'
+import { keys } from '@varve/core/internal'
+import { exploreInterleavings, PausingBlockStore, PausingRefStore, type StepFilter, type StepGate } from '@varve/core/testing'
+import { S3BlockStore, S3RefStore } from '@varve/s3-adapter'
+import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
+import { tempDir } from './helpers/processes.js'
+
+// Every ordering of the steps of one garbage collection and one writer that re-puts content the
+// collection is about to take (docs/decisions/0006-gc-quarantine.md). The collection's steps: its
+// marks (branch listing, staging listing), each compare-and-swap of its epoch, each move to
+// quarantine, each delete. The writer's: reading the collector's epoch, storing (or finding) the
+// object, staging it, checking and restoring it. After each ordering, the put must have returned and
+// its bytes must read back, also after one more collection.
+
+const CONTENT = 'content that comes back while it is being collected'
+const HOUR = 3_600_000
+
+const gcSteps: { refs: StepFilter; blocks: StepFilter } = {
+  refs: (call) => call === 'listBranches' || call === 'listStaged' || call === 'compareAndSetSetting',
+  blocks: (call) => call === 'rename' || call === 'delete' || call === 'deleteMany',
+}
+// On MinIO (~0.6 s an ordering) every ordering of a coarser set of the collector's steps: its
+// epoch compare-and-swaps, moves and deletes (the marks run as one with the step before them).
+const gcStepsCoarse: { refs: StepFilter; blocks: StepFilter } = {
+  refs: (call) => call === 'compareAndSetSetting',
+  blocks: (call) => call === 'rename' || call === 'deleteMany',
+}
+const writerSteps: { refs: StepFilter; blocks: StepFilter } = {
+  refs: (call, arg) => call === 'putStaged' || (call === 'getSetting' && arg === 'gc/state'),
+  blocks: (call, arg) => (call === 'put' || call === 'head' || call === 'rename') && (arg.startsWith('data/') || arg.startsWith('quarantine/')),
+}
+
+interface Stores {
+  open(): { blocks: BlockStore; refs: RefStore }
+  /** Makes the garbage old for the collector: file times locally, the collector's clock on S3. */
+  age(repo: Repository, address: string): Promise<void>
+  gcClock: Clock
+  cleanup(): Promise<void>
+}
+
+/** A repository whose only data object is garbage: committed, then deleted and committed again. */
+async function seedGarbage(stores: Pick<Stores, 'open' | 'age'>): Promise<void> {
+  const seed = await Repository.init(stores.open(), { durable: false })
+  const e = await seed.put('main', 'old/x', CONTENT)
+  await seed.commit('main', { message: 'x' })
+  await seed.delete('main', 'old/x')
+  await seed.commit('main', { message: 'x is garbage now' })
+  await stores.age(seed, e.address)
+  await seed.close()
+}
+
+async function scenario(gate: StepGate, stores: Stores, seeded = false, collectorSteps = gcSteps) {
+  if (!seeded) await seedGarbage(stores)
+
+  const wrap = (actor: string, steps: typeof gcSteps) => {
+    const s = stores.open()
+    return { blocks: new PausingBlockStore(s.blocks, gate, actor, steps.blocks), refs: new PausingRefStore(s.refs, gate, actor, steps.refs) }
+  }
+  const collector = await Repository.open(wrap('gc', collectorSteps), { clock: stores.gcClock })
+  const writer = await Repository.open(wrap('writer', writerSteps))
+  return {
+    actors: {
+      gc: () => collector.gc({ retainDays: 0, graceSeconds: 3600 }),
+      writer: () => writer.put('main', 'new/x', CONTENT),
+    },
+    check: async (results: Record<string, PromiseSettledResult<unknown>>) => {
+      if (results.writer!.status === 'rejected') throw new Error(`the put failed: ${results.writer!.reason}`)
+      if (results.gc!.status === 'rejected') throw new Error(`gc failed: ${results.gc!.reason}`)
+      const plain = stores.open()
+      const reader = await Repository.open(plain, { clock: stores.gcClock })
+      try {
+        const entry = await reader.stat('main', 'new/x')
+        expect(Buffer.from(await reader.get('main', 'new/x')).toString()).toBe(CONTENT)
+        // Not only readable (reads fall back to quarantine): stored under its own key again, so no
+        // later collection can take it (a purge deletes only from quarantine).
+        expect(await plain.blocks.head(keys.data(entry.address))).toBeDefined()
+      } finally {
+        await reader.close()
+      }
+    },
+    cleanup: async () => {
+      await collector.close()
+      await writer.close()
+      await stores.cleanup()
+    },
+  }
+}
+
+// VARVE_INTERLEAVING_MAX_RUNS bounds the search (for a quick look); by default every ordering runs.
+const maxRuns = Number(process.env.VARVE_INTERLEAVING_MAX_RUNS) || undefined
+const progress = (label: string) => (runs: number, steps: number) => {
+  if (process.env.VARVE_DEBUG && runs % 25 === 0) process.stderr.write(`${label}: ${runs} orderings (last ${steps} steps)\n`)
+}
+
+describe('garbage collection against a writer reusing its content: every interleaving', () => {
+  it('local store: no ordering loses the acknowledged put', async () => {
+    const localStores = (dir: string) => ({
+      open: () => ({ blocks: new LocalBlockStore(path.join(dir, 'blocks'), { durable: false }), refs: new SqliteRefStore(path.join(dir, 'refs.sqlite3')) }),
+      age: async (_repo: Repository, address: string) => {
+        const old = new Date(Date.now() - 3 * HOUR)
+        await fs.utimes(path.join(dir, 'blocks', keys.data(address)), old, old)
+      },
+    })
+    const template = await tempDir('gc-interleave-template')
+    await seedGarbage(localStores(template.dir))
+    const r = await exploreInterleavings(async (gate) => {
+      const t = await tempDir('gc-interleave')
+      await fs.cp(template.dir, t.dir, { recursive: true, preserveTimestamps: true })
+      const stores: Stores = { ...localStores(t.dir), gcClock: { now: () => Date.now() }, cleanup: t.cleanup }
+      return scenario(gate, stores, true)
+    }, { onRun: progress('local'), ...(maxRuns ? { maxRuns } : {}) }).finally(template.cleanup)
+    console.log(`gc interleavings (local): ${r.runs} orderings, up to ${r.longest} steps`)
+    expect(r.runs).toBeGreaterThan(maxRuns ? 0 : 100)
+  }, 1_800_000)
+
+  describe('MinIO', () => {
+    let server: TestS3
+    const bucket = `varve-interleave-${randomBytes(4).toString('hex')}`
+    beforeAll(async () => {
+      server = await startTestS3()
+      await server.createBucket(bucket)
+    }, 120_000)
+    afterAll(async () => server?.stop())
+
+    it('S3 store: no ordering loses the acknowledged put', async () => {
+      const r = await exploreInterleavings(async (gate) => {
+        const prefix = `${randomBytes(5).toString('hex')}/`
+        const clients: { close(): Promise<void> }[] = []
+        const stores: Stores = {
+          open: () => {
+            const blocks = new S3BlockStore({ ...server.options, bucket, prefix })
+            const refs = new S3RefStore({ ...server.options, bucket, prefix })
+            clients.push(blocks, refs)
+            return { blocks, refs }
+          },
+          age: async () => {}, // S3 sets LastModified itself: the collector's clock runs 3 hours ahead instead
+          gcClock: { now: () => Date.now() + 3 * HOUR },
+          cleanup: async () => {
+            // Empty the prefix: MinIO lists more slowly as a bucket fills with thousands of runs.
+            const all = new S3BlockStore({ ...server.options, bucket, prefix })
+            const keys: string[] = []
+            for await (const o of all.list('')) keys.push(o.key)
+            await all.deleteMany(keys)
+            await all.close()
+            await Promise.all(clients.map((c) => c.close().catch(() => {})))
+          },
+        }
+        return scenario(gate, stores, false, gcStepsCoarse)
+      }, { onRun: progress('MinIO'), ...(maxRuns ? { maxRuns } : {}) })
+      console.log(`gc interleavings (MinIO): ${r.runs} orderings, up to ${r.longest} steps`)
+      expect(r.runs).toBeGreaterThan(maxRuns ? 0 : 100)
+    }, 3_600_000)
+  })
+})
