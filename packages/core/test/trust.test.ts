@@ -107,3 +107,63 @@ describe('tree entries with invalid paths written by older versions (issue 9.10)
     }
   })
 })
+
+describe('verify and gc agree; gc collects detached staging and temp leftovers (issue 9.11)', () => {
+  it('after gc collects old data, plain verify is ok and counts it as collected; a real loss is still a problem', async () => {
+    const t = await tempDir('trust')
+    try {
+      const lake = path.join(t.dir, 'lake')
+      const repo = await Repository.init(lake, { durable: false })
+      await repo.put('main', 'a', 'version 1')
+      await repo.put('main', 'shared', 'kept by the head too')
+      await repo.commit('main', { message: 'v1' })
+      await repo.put('main', 'a', 'version 2')
+      await repo.commit('main', { message: 'v2' })
+      const r = await repo.gc({ retainDays: 0, graceSeconds: 0 })
+      expect(r.deletedObjects).toBeGreaterThan(0)
+      const v = await repo.verify()
+      expect(v.problems).toEqual([])
+      expect(v.ok).toBe(true)
+      expect(v.collectedDataObjects).toBe(1)
+      // Damage what the head needs: that is a problem, not "collected"
+      const head = await repo.stat('main', 'shared')
+      const { keys } = await import('@varve/core/internal')
+      await fs.rm(path.join(lake, 'blocks', keys.data(head.address)))
+      const broken = await repo.verify()
+      expect(broken.ok).toBe(false)
+      expect(broken.problems).toEqual([expect.objectContaining({ kind: 'missing', object: head.address })])
+      await repo.close()
+    } finally {
+      await t.cleanup()
+    }
+  })
+
+  it('drops staging no branch refers to and old temp files, keeps a live branch staging', async () => {
+    const t = await tempDir('trust')
+    try {
+      const lake = path.join(t.dir, 'lake')
+      const repo = await Repository.init(lake, { durable: false })
+      await repo.put('main', 'staged', 'still staged on main')
+      const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
+      const old = `st-${(Date.now() - 7_200_000).toString(36)}-deadbeef00`
+      await refs.putStaged(old, [{ path: 'x', entry: null }]) // a token a crash detached from its branch
+      const young = `st-${Date.now().toString(36)}-cafe000000`
+      await refs.putStaged(young, [{ path: 'y', entry: null }]) // may belong to a branch being created: kept
+      const tmpDir = path.join(lake, 'blocks', '.tmp')
+      await fs.mkdir(tmpDir, { recursive: true })
+      await fs.writeFile(path.join(tmpDir, 'crashed-upload'), 'partial')
+      const hourAgo = new Date(Date.now() - 7_200_000)
+      await fs.utimes(path.join(tmpDir, 'crashed-upload'), hourAgo, hourAgo)
+      const r = await repo.gc()
+      expect(r.droppedStagingTokens).toBe(1)
+      expect(r.removedTempFiles).toBe(1)
+      expect(await collect(refs.listStagingTokens())).not.toContain(old)
+      expect(await collect(refs.listStagingTokens())).toContain(young)
+      expect((await collect(repo.uncommitted('main'))).map((c) => c.path)).toEqual(['staged'])
+      await refs.close()
+      await repo.close()
+    } finally {
+      await t.cleanup()
+    }
+  })
+})

@@ -271,6 +271,21 @@ export class S3RefStore implements RefStore {
     await flush()
   }
 
+  async *listStagingTokens(): AsyncIterable<string> {
+    const base = `${this.prefix}staging/`
+    let token: string | undefined
+    do {
+      let page
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, Delimiter: '/', ContinuationToken: token }))
+      } catch (err) {
+        throw s3Error(err, 'list', this.bucket, base)
+      }
+      for (const p of page.CommonPrefixes ?? []) yield p.Prefix!.slice(base.length, -1)
+      token = page.IsTruncated ? page.NextContinuationToken : undefined
+    } while (token)
+  }
+
   // ---- settings ------------------------------------------------------------------------------------
   #settingKey = (key: string) => `${this.prefix}settings/${key}`
 

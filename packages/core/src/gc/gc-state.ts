@@ -15,6 +15,11 @@ export interface GcState {
   readonly quarantining: boolean
   readonly completed: readonly number[]
   readonly pending: readonly number[]
+  /**
+   * Data of commits created before this time (ms) may have been collected by some run (the latest
+   * retention cutoff any run used): `verify` reports such data as collected, not as missing.
+   */
+  readonly collectedBefore?: number
 }
 
 export const GC_STATE_KEY = 'gc/state'
@@ -35,7 +40,10 @@ export function parseGcState(raw: string): GcState {
   try {
     const v = JSON.parse(raw) as Partial<GcState>
     if (typeof v.epoch === 'number' && typeof v.quarantining === 'boolean' && Array.isArray(v.completed) && Array.isArray(v.pending))
-      return { epoch: v.epoch, quarantining: v.quarantining, completed: v.completed, pending: v.pending }
+      return {
+        epoch: v.epoch, quarantining: v.quarantining, completed: v.completed, pending: v.pending,
+        ...(typeof v.collectedBefore === 'number' ? { collectedBefore: v.collectedBefore } : {}),
+      }
   } catch {
     /* fall through */
   }

@@ -25,6 +25,10 @@ export interface GcResult {
   readonly quarantinedObjects: number
   /** Quarantined objects moved back because something refers to them again. */
   readonly restoredObjects: number
+  /** Staging areas no branch refers to any more (a crash after a commit, a deleted branch), dropped. */
+  readonly droppedStagingTokens: number
+  /** The store's temporary files left by crashed writers, older than the grace period, removed. */
+  readonly removedTempFiles: number
   readonly retainedCommits: number
   readonly liveDataObjects: number
   readonly dryRun: boolean
@@ -63,6 +67,7 @@ export async function collectGarbage(ctx: RepoContext, options: GcOptions = {}):
     })
   }
 
+  const retainSince = ctx.clock.now() - retainDays * DAY_MS
   const first = await mark()
   const youngSince = ctx.clock.now() - graceSeconds * 1000
   const epoch = options.dryRun ? undefined : await openEpoch(ctx)
@@ -118,7 +123,9 @@ export async function collectGarbage(ctx: RepoContext, options: GcOptions = {}):
   const second = options.dryRun ? first : await mark()
   liveBlobs = new Set<string>()
   const emptied = await purgeQuarantine(ctx, closed, second, liveBlobs, counts, options)
-  if (!options.dryRun) await forgetEpochs(ctx, closed, emptied)
+  if (!options.dryRun) await forgetEpochs(ctx, closed, emptied, retainSince)
+  const detachedTokens = await dropDetachedTokens(ctx, youngSince, !!options.dryRun)
+  const tempFiles = options.dryRun ? 0 : ((await ctx.blocks.sweepTemporary?.(graceSeconds * 1000)) ?? 0)
 
   return {
     scannedObjects: counts.scanned,
@@ -126,11 +133,40 @@ export async function collectGarbage(ctx: RepoContext, options: GcOptions = {}):
     deletedBytes: counts.deletedBytes,
     quarantinedObjects: counts.quarantined,
     restoredObjects: counts.restored,
+    droppedStagingTokens: detachedTokens,
+    removedTempFiles: tempFiles,
     retainedCommits: second.retainedCommits,
     liveDataObjects: second.data.size,
     dryRun: !!options.dryRun,
     durationMs: Math.round(performance.now() - t0),
   }
+}
+
+/**
+ * Drops staging tokens that no branch refers to and that are older than the grace period (a token's
+ * name carries its creation time). Tokens are listed before branches: a token a branch took up after
+ * the listing is younger than the grace period, so it is never a candidate.
+ */
+async function dropDetachedTokens(ctx: RepoContext, youngSince: number, dryRun: boolean): Promise<number> {
+  const tokens: string[] = []
+  for await (const t of ctx.refs.listStagingTokens()) {
+    const born = tokenTime(t)
+    if (born !== undefined && born < youngSince) tokens.push(t)
+    if (tokens.length >= 100_000) break
+  }
+  if (!tokens.length) return 0
+  const used = new Set<string>()
+  for await (const b of ctx.refs.listBranches()) for (const t of [b.stagingToken, ...b.sealedTokens]) used.add(t)
+  const detached = tokens.filter((t) => !used.has(t))
+  if (!dryRun) for (const t of detached) await ctx.refs.dropStaged(t)
+  return detached.length
+}
+
+/** When a token (`st-<ms in base 36>-<random>`) was made, or undefined for a name of another shape. */
+function tokenTime(token: string): number | undefined {
+  const m = /^st-([0-9a-z]+)-/.exec(token)
+  const t = m ? parseInt(m[1]!, 36) : NaN
+  return Number.isFinite(t) ? t : undefined
 }
 
 /** A repository with no branch is a lost or foreign ref store: collecting would delete everything. */
@@ -154,10 +190,11 @@ async function closeEpoch(ctx: RepoContext, epoch: number): Promise<void> {
 }
 
 /** Drops purged epochs from the state: closed ones that were processed, and unclosed ones found empty. */
-async function forgetEpochs(ctx: RepoContext, closed: GcState, emptied: ReadonlySet<number>): Promise<void> {
+async function forgetEpochs(ctx: RepoContext, closed: GcState, emptied: ReadonlySet<number>, retainSince: number): Promise<void> {
   const done = new Set([...closed.completed, ...emptied])
   await updateGcState(ctx.refs, (s) => ({
     ...s,
+    collectedBefore: Math.max(s.collectedBefore ?? -Infinity, retainSince),
     completed: s.completed.filter((e) => !done.has(e)),
     pending: s.pending.filter((e) => !done.has(e) || (e === s.epoch && s.quarantining)),
   }))

@@ -2,6 +2,8 @@ import { VarveError } from '../errors/varve-error.js'
 import type { RepoContext } from '../repository/context.js'
 import { AddressSet } from './address-set.js'
 import { validatePath } from '../util/paths.js'
+import { listPins } from '../refs/pins.js'
+import { readGcState } from './gc-state.js'
 
 export interface VerifyOptions {
   /** Also re-hash every data object (reads all the data); default: check that each exists. */
@@ -31,6 +33,11 @@ export interface VerifyProblem {
 export interface VerifyResult {
   readonly ok: boolean
   readonly problems: VerifyProblem[]
+  /**
+   * Data objects missing because garbage collection collected them on purpose: they belong only to
+   * commits outside the retention of a collection that ran (not problems; tag or pin what must stay).
+   */
+  readonly collectedDataObjects: number
   readonly commits: number
   readonly nodes: number
   readonly dataObjects: number
@@ -53,7 +60,19 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     VarveError.is(err, 'NOT_FOUND') ? 'missing' : VarveError.is(err, 'CORRUPT_OBJECT') || VarveError.is(err, 'UNSUPPORTED_FORMAT') ? 'corrupt' : undefined
   const progress = () => options.onProgress?.({ commits: commits.size, nodes: nodes.size, dataObjects: dataChecked.size, problems: problems.length })
 
-  const checkData = async (address: string, path: string, commit?: string) => {
+  const { state: gc } = await readGcState(ctx.refs)
+  const collectedBefore = gc.collectedBefore ?? -Infinity
+  let collected = 0
+  // Addresses found collected: a retained commit that also refers to one still reports it missing.
+  const collectedAddresses = new Set<string>()
+  const checkData = async (address: string, path: string, commit?: string, collectable = false) => {
+    if (collectedAddresses.has(address)) {
+      if (collectable) return
+      collectedAddresses.delete(address)
+      collected--
+      report({ kind: 'missing', objectType: 'data', object: address, path, ...(commit ? { commit } : {}), message: `data object ${address} (${path}) is missing` })
+      return
+    }
     if (!dataChecked.add(address)) return
     try {
       if (options.full) await ctx.objects.readData(address, path)
@@ -61,11 +80,16 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     } catch (err) {
       const kind = classify(err)
       if (!kind) throw err
+      if (kind === 'missing' && collectable) {
+        collected++
+        collectedAddresses.add(address)
+        return
+      }
       report({ kind, objectType: 'data', object: address, path, ...(commit ? { commit } : {}), message: (err as Error).message })
     }
   }
 
-  const walkTree = async (root: string, commit: string, withData: boolean) => {
+  const walkTree = async (root: string, commit: string, withData: boolean, collectable: boolean) => {
     const stack = [root]
     while (stack.length) {
       const id = stack.pop()!
@@ -89,7 +113,7 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
             } catch (err) {
               report({ kind: 'invalid-path', objectType: 'tree', object: id, path: e.path, commit, message: (err as Error).message })
             }
-        if (withData) for (const e of node.entries) await checkData(e.address, e.path, commit)
+        if (withData) for (const e of node.entries) await checkData(e.address, e.path, commit, collectable)
       } else for (const c of node.children) stack.push(c.id)
     }
   }
@@ -106,6 +130,10 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     starts.push(t.commit)
     heads.add(t.commit)
   }
+  for await (const p of listPins(ctx.refs)) {
+    starts.push(p.commit)
+    heads.add(p.commit)
+  }
   const stack = [...starts]
   while (stack.length) {
     const id = stack.pop()!
@@ -120,10 +148,10 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
       continue
     }
     const withData = heads.has(id) || c.createdAt >= retainSince
-    await walkTree(c.root, id, withData)
+    await walkTree(c.root, id, withData, !heads.has(id) && c.createdAt < collectedBefore)
     stack.push(...c.parents)
     progress()
   }
   progress()
-  return { ok: problems.length === 0, problems, commits: commits.size, nodes: nodes.size, dataObjects: dataChecked.size }
+  return { ok: problems.length === 0, problems, collectedDataObjects: collected, commits: commits.size, nodes: nodes.size, dataObjects: dataChecked.size }
 }

@@ -53,5 +53,10 @@ export interface BlockStore {
    * (callers only rename onto content-addressed keys, where equal keys mean equal bytes).
    */
   rename(from: string, to: string): Promise<void>
+  /**
+   * Removes the store's own temporary files older than `olderThanMs` (left by crashed writers);
+   * returns how many. Stores without such files need not implement it.
+   */
+  sweepTemporary?(olderThanMs: number): Promise<number>
   close?(): Promise<void>
 }

@@ -40,6 +40,9 @@ export class ForwardingBlockStore implements BlockStore {
   rename(from: string, to: string): Promise<void> {
     return this.inner.rename(from, to)
   }
+  async sweepTemporary(olderThanMs: number): Promise<number> {
+    return (await this.inner.sweepTemporary?.(olderThanMs)) ?? 0
+  }
   async close(): Promise<void> {
     await this.inner.close?.()
   }

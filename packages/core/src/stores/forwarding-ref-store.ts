@@ -47,6 +47,9 @@ export class ForwardingRefStore implements RefStore {
   dropStaged(token: string): Promise<void> {
     return this.inner.dropStaged(token)
   }
+  listStagingTokens(): AsyncIterable<string> {
+    return this.inner.listStagingTokens()
+  }
   getSetting(key: string): Promise<string | undefined> {
     return this.inner.getSetting(key)
   }

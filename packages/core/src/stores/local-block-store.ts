@@ -204,7 +204,7 @@ export class LocalBlockStore implements BlockStore {
   }
 
   /** Removes temp files older than `olderThanMs` left by crashed writers. */
-  async sweepTemp(olderThanMs: number, now = Date.now()): Promise<number> {
+  async sweepTemporary(olderThanMs: number, now = Date.now()): Promise<number> {
     const dir = path.join(this.root, TMP_DIR)
     let removed = 0
     for (const name of await fs.readdir(dir).catch(() => [] as string[])) {

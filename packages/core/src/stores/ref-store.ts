@@ -83,6 +83,8 @@ export interface RefStore {
   listStaged(token: string, options?: ListStagedOptions): AsyncIterable<StagedChange>
   /** Removes every change of the token. */
   dropStaged(token: string): Promise<void>
+  /** Every token that holds at least one staged change, in token order (gc finds detached ones). */
+  listStagingTokens(): AsyncIterable<string>
 
   /** A repository setting (branch protection rules, ...), or undefined. */
   getSetting(key: string): Promise<string | undefined>

@@ -226,6 +226,16 @@ export class SqliteRefStore implements RefStore {
     this.#run(() => this.#db.prepare('DELETE FROM staging WHERE token = ?').run(token))
   }
 
+  async *listStagingTokens(): AsyncIterable<string> {
+    let after = ''
+    for (;;) {
+      const rows = this.#run(() => this.#db.prepare('SELECT DISTINCT token FROM staging WHERE token > ? ORDER BY token LIMIT 1000').all(after) as { token: string }[])
+      for (const r of rows) yield r.token
+      if (rows.length < 1000) return
+      after = rows[rows.length - 1]!.token
+    }
+  }
+
   async getSetting(key: string): Promise<string | undefined> {
     return this.#run(() => (this.#db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value)
   }

@@ -113,6 +113,15 @@ export function refStoreConformance(name: string, make: () => Promise<StoreFixtu
       expect((await collect(s.listSettings(''))).map((x) => x.key)).toEqual(['other', 'protection/feature/x'])
     }))
 
+    it('lists the tokens that hold staged changes', withStore(async (s) => {
+      expect(await collect(s.listStagingTokens())).toEqual([])
+      await s.putStaged('st-b', [put('x'), put('y')])
+      await s.putStaged('st-a', [put('z')])
+      expect(await collect(s.listStagingTokens())).toEqual(['st-a', 'st-b'])
+      await s.dropStaged('st-a')
+      expect(await collect(s.listStagingTokens())).toEqual(['st-b'])
+    }))
+
     it('compare-and-swap of a setting: exactly one of two writers from one value wins', withStore(async (s) => {
       expect(await s.compareAndSetSetting('gc/state', 'x', 'a')).toBe(false) // expected a value, there is none
       expect(await s.compareAndSetSetting('gc/state', undefined, 'v1')).toBe(true)
