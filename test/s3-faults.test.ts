@@ -108,11 +108,25 @@ describe('S3 bad input', () => {
 
   it('an endpoint where nothing listens fails with UNAVAILABLE, not a hang', async () => {
     const port = await freePort()
-    const t0 = Date.now()
     const err = await codeOf(Repository.open(`s3://${bucket}/x`, { s3: { ...server.options, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 2 } }))
     expect(err.code).toBe('UNAVAILABLE')
-    expect(err.message).toMatch(/ECONNREFUSED/)
-    expect(Date.now() - t0).toBeLessThan(30_000)
+    expect(err.message).toMatch(/ECONNREFUSED/) // (a hang would meet the test's timeout instead)
+  })
+
+  it('a lost ref store (refs and settings gone, objects present) is refused at open: gc can never wipe it (issue 9.3)', async () => {
+    const prefix = freshPrefix()
+    const repo = await Repository.init(`s3://${bucket}/${prefix}`, { s3: server.options })
+    await repo.put('main', 'precious', 'bytes')
+    await repo.commit('main', { message: 'precious' })
+    await repo.close()
+    const raw = new S3BlockStore({ ...server.options, bucket, prefix })
+    const refKeys = (await collect(raw.list(''))).map((o) => o.key).filter((k) => /^(refs|settings|staging|reflog)\//.test(k))
+    expect(refKeys.length).toBeGreaterThan(0)
+    await raw.deleteMany(refKeys)
+    const dataBefore = (await collect(raw.list('data/'))).length
+    expect((await codeOf(Repository.open(`s3://${bucket}/${prefix}`, { s3: server.options }))).code).toBe('NOT_A_REPOSITORY')
+    expect((await collect(raw.list('data/'))).length).toBe(dataBefore)
+    await raw.close()
   })
 
   it('a location that holds no repository is NOT_A_REPOSITORY; a bad URL is INVALID_ARGUMENT', async () => {

@@ -20,8 +20,13 @@ beforeAll(async () => {
 }, 120_000)
 afterAll(async () => s3?.stop())
 
-/** Runs the worker until `runMs` after it is ready, then SIGKILLs it; returns what it acknowledged. */
-function runAndKill(location: string, s3json: string, seed: number, runMs: number): Promise<string[]> {
+/**
+ * Runs the worker until it has acknowledged `commits` commits, then lets it run `delayMs` more (to land
+ * the kill at a random point of the next operation) and SIGKILLs it; returns what it acknowledged.
+ * Killing after observed progress, never on a timer alone, makes the test independent of the
+ * machine's speed: on a machine ten times slower it takes ten times as long and checks the same.
+ */
+function runAndKill(location: string, s3json: string, seed: number, commits: number, delayMs: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(workers, 'torture-worker.mjs'), location, s3json, String(seed)], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,10 +35,11 @@ function runAndKill(location: string, s3json: string, seed: number, runMs: numbe
     let out = ''
     let err = ''
     let timer: NodeJS.Timeout | undefined
-    const watchdog = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    // Only a hung worker meets the watchdog: it fails the test below (it did not get its work done).
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), 600_000)
     child.stdout.on('data', (d) => {
       out += d
-      if (!timer && out.includes('READY\n')) timer = setTimeout(() => child.kill('SIGKILL'), runMs)
+      if (!timer && out.split('\n').filter((l) => l.startsWith('COMMIT ')).length >= commits) timer = setTimeout(() => child.kill('SIGKILL'), delayMs)
     })
     child.stderr.on('data', (d) => (err += d))
     child.on('close', (code, signal) => {
@@ -65,7 +71,9 @@ describe.each(stores)('crash torture: $name', (store) => {
       await (await Repository.init(location, { ...store.options(), author: 'parent' })).close()
       const acknowledged: [branch: string, id: string][] = []
       for (let k = 0; k < KILLS; k++) {
-        const lines = await runAndKill(location, store.s3json(), SEED + k, 50 + Math.floor(rnd.next() * 600))
+        const target = 2 + Math.floor(rnd.next() * 4)
+        const lines = await runAndKill(location, store.s3json(), SEED + k, target, Math.floor(rnd.next() * 150))
+        expect(lines.length, `worker ${k + 1} was killed before it acknowledged ${target} commits (hung?)`).toBeGreaterThanOrEqual(target)
         for (const l of lines) {
           const [, branch, id] = l.split(' ')
           acknowledged.push([branch!, id!])
@@ -90,5 +98,5 @@ describe.each(stores)('crash torture: $name', (store) => {
     } finally {
       await t.cleanup()
     }
-  }, 900_000)
+  }, 7_200_000)
 })

@@ -49,4 +49,11 @@ export function registerBranch(cli: Cli): void {
       const rules = await (await cli.repo()).protectBranch(name, { directCommits: !!opts.allowCommits, deletion: !!opts.allowDelete, reset: !!opts.allowReset })
       print(`Protected ${name}: ${Object.entries(rules).map(([k, v]) => `${k} ${v ? 'allowed' : 'refused'}`).join(', ')}`)
     })
+  branch
+    .command('unprotect <name>')
+    .description('remove the protection rules of a branch (the way out when its rules must be repaired directly)')
+    .action(async (name: string) => {
+      await (await cli.repo()).unprotectBranch(name)
+      print(`Unprotected ${name}: direct commits, deletion and reset are allowed again`)
+    })
 }

@@ -1,4 +1,4 @@
-import type { Commit } from '@varve/core'
+import { ErrorCodes, VarveError, type Commit } from '@varve/core'
 import type { Cli, JsonOption } from '../cli.js'
 import { colors, formatTime, print, printNdjson, shortId } from '../output.js'
 
@@ -13,13 +13,21 @@ export function registerLog(cli: Cli): void {
     .addHelpText('after', '\nExamples:\n  varve log main --oneline -n 20\n  varve log v1 --json | jq -r .id')
     .action(async (ref: string, opts: { maxCount?: string; oneline?: boolean; firstParent?: boolean } & JsonOption) => {
       const repo = await cli.repo()
-      const limit = opts.maxCount ? Number(opts.maxCount) : undefined
+      const limit = opts.maxCount === undefined ? undefined : positiveCount(opts.maxCount)
       for await (const c of repo.log(ref, { ...(limit ? { limit } : {}), ...(opts.firstParent ? { firstParent: true } : {}) })) {
         if (opts.json) printNdjson(c)
         else if (opts.oneline) print(`${colors().yellow(shortId(c.id))} ${c.parents.length > 1 ? 'merge ' : ''}${c.message.split('\n')[0]}`)
         else printCommit(c)
       }
     })
+}
+
+/** A -n value: a positive whole number, else a usage error (exit 2). */
+function positiveCount(text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1)
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `-n wants a positive whole number, not ${JSON.stringify(text)}`, { details: { usage: true } })
+  return n
 }
 
 export function printCommit(c: Commit): void {

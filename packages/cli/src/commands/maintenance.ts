@@ -21,6 +21,8 @@ export function registerMaintenance(cli: Cli): void {
       if (progress) process.stderr.write('\n')
       if (opts.json) return printJson(r)
       print(`${opts.dryRun ? 'Would delete' : 'Deleted'} ${r.deletedObjects} of ${r.scannedObjects} objects (${formatBytes(r.deletedBytes)}); ${r.liveDataObjects} data objects and ${r.retainedCommits} commits' data retained, in ${r.durationMs} ms`)
+      if (r.restoredObjects) print(`Moved back ${r.restoredObjects} quarantined object${r.restoredObjects === 1 ? '' : 's'} that something refers to again`)
+      if (r.droppedStagingTokens || r.removedTempFiles) print(`Dropped ${r.droppedStagingTokens} detached staging area${r.droppedStagingTokens === 1 ? '' : 's'} and ${r.removedTempFiles} temporary file${r.removedTempFiles === 1 ? '' : 's'} left by crashes`)
     })
   cli.program
     .command('verify')
@@ -41,6 +43,7 @@ export function registerMaintenance(cli: Cli): void {
         const c = colors()
         for (const p of r.problems) print(`${c.red(p.kind)} ${p.objectType} ${p.object}${p.path ? ` (${p.path})` : ''}${p.commit ? ` in commit ${p.commit.slice(0, 12)}` : ''}`)
         print(r.ok ? c.green(`ok: ${r.commits} commits, ${r.nodes} tree nodes, ${r.dataObjects} data objects`) : c.red(`${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`))
+        if (r.collectedDataObjects) print(`${r.collectedDataObjects} data object${r.collectedDataObjects === 1 ? '' : 's'} of commits outside the retention were collected by gc (not a problem; tag or pin what must stay readable)`)
       }
       if (!r.ok) process.exitCode = 1
     })
