@@ -190,6 +190,24 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     expect(await ok('pin', 'list')).toBe('')
   }, 120_000)
 
+  it('the checksum cache never skips a file changed with the same size and mtime (cp -p, rsync -a) (issue 9.6)', async () => {
+    const dir = path.join(t.dir, 'cache-case')
+    await fs.mkdir(dir, { recursive: true })
+    const file = path.join(dir, 'f.csv')
+    await fs.writeFile(file, 'id\naaaa\n')
+    const old = new Date(Date.now() - 3_600_000)
+    await fs.utimes(file, old, old)
+    await ok('branch', 'create', 'cache-case')
+    expect(await ok('put', dir, 'cache-case:c/', '--json')).toMatch(/"uploaded": 1/)
+    expect(await ok('put', dir, 'cache-case:c/', '--json')).toMatch(/"skipped": 1/) // unchanged, old: trusted
+    // same size, same mtime, other bytes: what cp -p or rsync -a of another file leaves
+    await fs.writeFile(file, 'id\nbbbb\n')
+    await fs.utimes(file, old, old)
+    expect(await ok('put', dir, 'cache-case:c/', '--json')).toMatch(/"uploaded": 1/)
+    expect(await ok('cat', 'cache-case:c/f.csv')).toBe('id\nbbbb\n')
+    await ok('branch', 'delete', 'cache-case')
+  }, 120_000)
+
   it('get never leaves unverified bytes: a corrupt object fails and no file is written (issue 9.4)', async () => {
     if (backend.name.startsWith('s3')) return // the local store's files are damaged by hand here; S3 reads verify the same way
     await fs.writeFile(path.join(t.dir, 'unique.csv'), `id\n${randomBytes(8).toString('hex')}\n`)

@@ -167,3 +167,69 @@ describe('verify and gc agree; gc collects detached staging and temp leftovers (
     }
   })
 })
+
+describe('rules files cannot hang a gate or brick a branch (issues 9.8, 9.9, 9.12)', () => {
+  const contract = (checks: string, extra = '') => `id: c\non: [pre-merge, pre-commit]\nbranches: [main]\n${extra}checks:\n${checks}`
+
+  it('catastrophic regexes and extglobs match in linear time; oversize files and bad patterns are INVALID_CONFIG', async () => {
+    const { parseContract } = await import('@varve/core')
+    const regex = parseContract('_varve/hooks/r.yaml', contract("  - type: path-pattern\n    allow: ['^(a+)+$']\n"))
+    const glob = parseContract('_varve/hooks/g.yaml', contract("  - type: file-size\n    files: '+(a|aa)+(a|aa)*!'\n    max: 10\n"))
+    const hostile = 'a'.repeat(4000) + 'b' // seconds to minutes for a backtracking engine
+    const env = { written: [{ path: hostile, address: 'x'.repeat(64), size: 100, lastModified: 0 }] } as never
+    const findings = await regex.checks[0]!.run(env)
+    expect(findings).toHaveLength(1)
+    expect(await glob.checks[0]!.run(env)).toEqual([])
+    const codeOfSync = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (e) {
+        return (e as VarveError).code + ' ' + (e as Error).message
+      }
+      return 'ok'
+    }
+    expect(codeOfSync(() => parseContract('_varve/hooks/big.yaml', '# comment\n'.repeat(2_000_000)))).toMatch(/^INVALID_CONFIG _varve\/hooks\/big\.yaml:1: a rules file is limited/)
+    expect(codeOfSync(() => parseContract('_varve/hooks/x.yaml', contract("  - type: path-pattern\n    allow: ['(?=a)a']\n")))).toMatch(/^INVALID_CONFIG _varve\/hooks\/x\.yaml:6: .*RE2/)
+    expect(codeOfSync(() => parseContract('_varve/hooks/x.yaml', contract("  - type: file-size\n    files: '!(x)'\n    max: 1\n")))).toMatch(/^INVALID_CONFIG _varve\/hooks\/x\.yaml:5: .*not supported/)
+    expect(codeOfSync(() => parseContract('_varve/hooks/x.yaml', contract("  - type: parquet-schema\n    files: '*.parquet'\n    columns: { t: { type: timestmp } }\n")))).toMatch(/^INVALID_CONFIG _varve\/hooks\/x\.yaml:7: column t: unknown type "timestmp"/)
+    expect(codeOfSync(() => parseContract('_varve/hooks/x.yaml', contract("  - type: parquet-schema\n    files: '*.parquet'\n    columns: { n: { type: int65 } }\n")))).toMatch(/unknown type "int65"/)
+    // timeoutMs is clamped to a sane range
+    expect(parseContract('_varve/hooks/t.yaml', contract("  - type: no-delete\n    files: 'a/**'\n", 'timeoutMs: 99999999999\n')).timeoutMs).toBe(600_000)
+    expect(parseContract('_varve/hooks/t.yaml', contract("  - type: no-delete\n    files: 'a/**'\n", 'timeoutMs: 0\n')).timeoutMs).toBe(100)
+    // The YAML parser's resource limits are bad config, not a retryable failure
+    const bomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill('*' + String.fromCharCode(97 + i)).join(', ')}]`).join('\n')}\n`
+    expect(codeOfSync(() => parseContract('_varve/hooks/bomb.yaml', bomb))).toMatch(/^INVALID_CONFIG _varve\/hooks\/bomb\.yaml:1:/)
+  })
+
+  it('a change that adds or modifies an invalid rules file is refused, so protected main can never be bricked', async () => {
+    const t = await tempDir('trust')
+    try {
+      const repo = await Repository.init(path.join(t.dir, 'lake'), { durable: false })
+      await repo.put('main', '_varve/hooks/ok.yaml', contract("  - type: no-delete\n    files: 'train/**'\n"))
+      await repo.commit('main', { message: 'rules' })
+      await repo.protectBranch('main')
+      const good = await repo.resolve('main')
+      const broken: [string, RegExp][] = [
+        ['id: x\non: [pre-merge\n', /_varve\/hooks\/bad\.yaml:\d+:/], // YAML syntax
+        [contract('  - type: row-cnt\n'), /_varve\/hooks\/bad\.yaml:5: unknown check type "row-cnt"/],
+        [contract("  - type: parquet-schema\n    files: '*.parquet'\n    columns: { ts: { type: timestmp } }\n"), /unknown type "timestmp"/],
+        // governs another event only: still validated when it lands
+        ["id: y\non: [pre-create-tag]\nchecks:\n  - type: parquet-schema\n    files: '*.parquet'\n    columns: { a: { type: int65 } }\n", /unknown type "int65"/],
+      ]
+      for (const [text, message] of broken) {
+        await repo.createBranch('edit', { from: 'main' })
+        await repo.put('edit', '_varve/hooks/bad.yaml', text)
+        const e = await repo.commit('edit', { message: 'bad rules' }).then(() => undefined, (err: unknown) => err as VarveError)
+        expect(e?.code).toBe('INVALID_CONFIG')
+        expect(e?.message).toMatch(message)
+        await repo.reset('edit', 'main', { discardChanges: true })
+        await repo.deleteBranch('edit')
+      }
+      expect(await repo.resolve('main')).toBe(good)
+      await repo.createBranch('still-works', { from: 'main' }) // main is not bricked
+      await repo.close()
+    } finally {
+      await t.cleanup()
+    }
+  })
+})

@@ -56,8 +56,9 @@ async function putFolder(repo: Repository, branch: string, dir: string, prefix: 
       if (known && current?.address === known) {
         skipped++
       } else {
-        const e = await repo.put(branch, dest, createReadStream(f.abs))
-        await cache.remember(f.abs, st, e.address)
+        const upload = await cache.reading(f.abs)
+        const e = await repo.put(branch, dest, upload.stream)
+        cache.remember(f.abs, st, upload.xxh64(), e.address)
         uploaded++
         bytes += e.size
       }

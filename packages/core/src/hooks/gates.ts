@@ -10,6 +10,7 @@ import type { DiffEntry } from '../tree/tree-diff.js'
 import type { CheckEnv } from './contracts/check-types.js'
 import type { Contract } from './contracts/contract-file.js'
 import { loadContracts } from './contracts/load-contracts.js'
+import { CONTRACTS_PREFIX, parseContract } from './contracts/contract-file.js'
 import type { HookRegistry } from './hook-registry.js'
 import { recordHookRuns } from './hook-run-log.js'
 import { mapLimit } from '../util/map-limit.js'
@@ -75,6 +76,7 @@ export class Gates {
       .map((h) => ({ id: h.id, origin: 'code', timeoutMs: h.timeoutMs ?? DEFAULT_TIMEOUT_MS, run: (ctx: HookContext) => h.run(ctx) }))
     const readers = this.#readers(req)
     if (req.event.startsWith('pre-')) {
+      await this.#validateChangedRules(req)
       const rulesAt = req.rulesAt ?? req.base ?? req.candidate
       const only = { event: req.event, branch: req.branch }
       const contracts = await loadContracts(this.deps.snapshot(rulesAt), only, rulesAt === req.candidate ? undefined : readers.candidate)
@@ -87,6 +89,20 @@ export class Gates {
     const runs = await Promise.all(hooks.map((h) => this.#runOne(h, ctx, req, runId)))
     await recordHookRuns(this.deps.blocks, runs)
     return runs
+  }
+
+  /**
+   * Every rules file the change adds or modifies must be valid against the full schema, whatever
+   * event or branch it governs: a broken file is refused before it lands, so it can never lock the
+   * branch it was merged into (INVALID_CONFIG naming file:line).
+   */
+  async #validateChangedRules(req: GateRequest): Promise<void> {
+    if (!req.base || req.base === req.candidate) return
+    const candidate = this.deps.snapshot(req.candidate)
+    for await (const d of this.deps.diff(req.base, req.candidate)) {
+      if (!d.path.startsWith(CONTRACTS_PREFIX) || !d.right || !/\.ya?ml$/i.test(d.path)) continue
+      parseContract(d.path, Buffer.from(await candidate.get(d.path)).toString('utf8'))
+    }
   }
 
   async #runOne(hook: Runnable, base: Omit<HookContext, 'signal'>, req: GateRequest, runId: string): Promise<HookRun> {

@@ -1,4 +1,4 @@
-import picomatch from 'picomatch'
+import { safeGlob } from './contracts/safe-pattern.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { HOOK_EVENTS, type HookDefinition, type HookEvent } from './hook-types.js'
 
@@ -29,5 +29,5 @@ export class HookRegistry {
 }
 
 export function branchMatches(globs: readonly string[] | undefined, branch: string): boolean {
-  return !globs || globs.length === 0 || globs.some((g) => picomatch.isMatch(branch, g, { dot: true }))
+  return !globs || globs.length === 0 || globs.some((g) => safeGlob(g).test(branch))
 }

@@ -94,6 +94,12 @@ const ALIASES: Record<string, string> = {
 /** Normalises a type name written in a contract. */
 export const normaliseType = (t: string) => ALIASES[t.toLowerCase()] ?? t.toLowerCase()
 
+/** Every type name a contract may expect (after normaliseType). */
+export const KNOWN_TYPES: ReadonlySet<string> = new Set([
+  'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float', 'double', 'boolean', 'string', 'binary',
+  'date', 'timestamp', 'time', 'decimal', 'list', 'map', 'struct',
+])
+
 /** Total nulls of a top-level column across row groups, or undefined when a row group lacks statistics. */
 export function nullCount(meta: FileMetaData, column: string): number | undefined {
   let total = 0

@@ -4,6 +4,7 @@ import { branchMatches } from '../hook-registry.js'
 import { HOOK_EVENTS, type HookEvent } from '../hook-types.js'
 import type { CompiledCheck, FieldReader } from './check-types.js'
 import { CHECKS } from './checks/index.js'
+import { safeGlob } from './safe-pattern.js'
 
 /** Where contracts live in a repository: reviewed and versioned like the data itself. */
 export const CONTRACTS_PREFIX = '_varve/hooks/'
@@ -27,6 +28,23 @@ type Path = (string | number)[]
 export function parseContract(file: string, text: string): Contract
 export function parseContract(file: string, text: string, only: { event: HookEvent; branch: string }): Contract | undefined
 export function parseContract(file: string, text: string, only?: { event: HookEvent; branch: string }): Contract | undefined {
+  if (text.length > MAX_RULES_FILE_CHARS)
+    throw new VarveError('INVALID_CONFIG', `${file}:1: a rules file is limited to ${MAX_RULES_FILE_CHARS} characters (this one has ${text.length})`, { details: { file, line: 1 } })
+  try {
+    return parseChecked(file, text, only)
+  } catch (err) {
+    if (err instanceof VarveError) throw err
+    // The YAML parser's own limits (alias counts, nesting) and anything unforeseen: still bad config.
+    throw new VarveError('INVALID_CONFIG', `${file}:1: ${(err as Error).message ?? String(err)}`, { cause: err, details: { file, line: 1 } })
+  }
+}
+
+/** Rules files are reviewed text: anything larger is a mistake, and would slow every gated operation. */
+export const MAX_RULES_FILE_CHARS = 256 * 1024
+/** timeoutMs of a contract is clamped to [100 ms, 10 min]. */
+export const TIMEOUT_RANGE_MS = [100, 600_000] as const
+
+function parseChecked(file: string, text: string, only?: { event: HookEvent; branch: string }): Contract | undefined {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const lineOf = (path: Path): number => {
@@ -54,10 +72,18 @@ export function parseContract(file: string, text: string, only?: { event: HookEv
       throw invalid(`unknown event ${JSON.stringify(e)}: contracts run on ${HOOK_EVENTS.filter((x) => x.startsWith('pre-')).join(', ')}`, ['on', i])
   })
   const branches = top.strList('branches') ?? []
+  branches.forEach((b, i) => {
+    try {
+      safeGlob(b)
+    } catch (e) {
+      throw invalid(`branches[${i}] is not a valid glob: ${(e as Error).message}`, ['branches', i])
+    }
+  })
   // A file that does not govern this event and branch is not judged by it (a broken file must not
   // block the branch creation that is needed to repair it).
   if (only && (!on.includes(only.event) || !branchMatches(branches, only.branch))) return undefined
-  const timeoutMs = top.num('timeoutMs')
+  const rawTimeout = top.num('timeoutMs')
+  const timeoutMs = rawTimeout === undefined ? undefined : Math.min(TIMEOUT_RANGE_MS[1], Math.max(TIMEOUT_RANGE_MS[0], rawTimeout))
   const rawChecks = (root as Record<string, unknown>).checks
   if (!Array.isArray(rawChecks) || rawChecks.length === 0) throw invalid('checks must be a non-empty list', ['checks'])
   const checks = rawChecks.map((raw, i) => {
@@ -70,7 +96,12 @@ export function parseContract(file: string, text: string, only?: { event: HookEv
     for (const k of Object.keys(raw))
       if (k !== 'type' && k !== 'description' && !def.keys.includes(k))
         throw invalid(`unknown key ${k} for a ${type} check (known: ${def.keys.join(', ')})`, [...at, k])
-    return def.compile(fieldReader(raw as Record<string, unknown>, at, invalid))
+    try {
+      return def.compile(fieldReader(raw as Record<string, unknown>, at, invalid))
+    } catch (err) {
+      if (err instanceof VarveError) throw err
+      throw invalid(`${type} check: ${(err as Error).message}`, at) // e.g. a glob RE2 cannot compile
+    }
   })
   return { id, file, on: on as HookEvent[], branches, ...(timeoutMs !== undefined ? { timeoutMs } : {}), checks }
 }

@@ -1,3 +1,4 @@
+import { safeRegex } from '../safe-pattern.js'
 import type { HookFinding } from '../../hook-types.js'
 import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
@@ -34,9 +35,9 @@ export const pathPattern: CheckDefinition = {
   const compile = (key: string) =>
     (f.strList(key) ?? []).map((src, i) => {
       try {
-        return new RegExp(src, 'u')
+        return safeRegex(src)
       } catch (e) {
-        throw f.invalid(`${key}[${i}] is not a valid regular expression: ${(e as Error).message}`, [key, i])
+        throw f.invalid(`${key}[${i}] is not a valid regular expression (RE2 syntax: no backreferences or lookaround): ${(e as Error).message}`, [key, i])
       }
     })
   const allow = compile('allow')
@@ -47,7 +48,7 @@ export const pathPattern: CheckDefinition = {
     async run(env) {
       const out: HookFinding[] = []
       for (const e of env.written) {
-        if (allow.length && !allow.some((r) => r.test(e.path))) out.push({ file: e.path, reason: `path matches none of the allowed patterns ${allow.map(String).join(', ')}` })
+        if (allow.length && !allow.some((r) => r.test(e.path))) out.push({ file: e.path, reason: `path matches none of the allowed patterns ${allow.map((r) => `/${r.source}/`).join(', ')}` })
         const bad = forbid.find((r) => r.test(e.path))
         if (bad) out.push({ file: e.path, reason: `path matches the forbidden pattern ${bad}` })
       }

@@ -1,4 +1,4 @@
-import { describeSchema, normaliseType, nullCount } from '../../../parquet/parquet-schema.js'
+import { describeSchema, KNOWN_TYPES, normaliseType, nullCount } from '../../../parquet/parquet-schema.js'
 import type { HookFinding } from '../../hook-types.js'
 import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
@@ -25,6 +25,8 @@ export const parquetSchema: CheckDefinition = {
     for (const k of Object.keys(r)) if (k !== 'type' && k !== 'nullable') throw f.invalid(`column ${name}: unknown key ${k}`, ['columns', name, k])
     if (r.type !== undefined && typeof r.type !== 'string') throw f.invalid(`column ${name}: type must be a string`, ['columns', name, 'type'])
     if (r.nullable !== undefined && typeof r.nullable !== 'boolean') throw f.invalid(`column ${name}: nullable must be true or false`, ['columns', name, 'nullable'])
+    if (typeof r.type === 'string' && !KNOWN_TYPES.has(normaliseType(r.type)))
+      throw f.invalid(`column ${name}: unknown type ${JSON.stringify(r.type)} (known: ${[...KNOWN_TYPES].join(', ')}; aliases utf8, float64, float32, bool)`, ['columns', name, 'type'])
     columns.set(name, { ...(r.type ? { type: normaliseType(r.type as string) } : {}), ...(r.nullable !== undefined ? { nullable: r.nullable as boolean } : {}) })
   }
   const allowExtra = f.bool('allowExtraColumns') ?? true
