@@ -29,22 +29,26 @@ async function race(location: string, files: number, options: { s3?: unknown; ag
   let writing = true
   let sweeps = 0
   let sweptWhileWriting = 0
+  // The writers start when the first collection begins to take objects away, so they overlap it.
+  let sweeping!: () => void
+  const sweepStarted = new Promise<void>((resolve) => (sweeping = resolve))
   const collecting = (async () => {
     while (writing && sweeps < 10_000) {
-      const r = await collector.gc({ retainDays: 0, graceSeconds: 3600 })
+      const r = await collector.gc({ retainDays: 0, graceSeconds: 3600, onProgress: (p) => p.phase !== 'mark' && sweeping() })
       sweeps++
-      if (writing) sweptWhileWriting += r.quarantinedObjects
+      sweptWhileWriting += r.quarantinedObjects
     }
-  })()
+  })().finally(() => sweeping())
   const acknowledged: Entry[] = []
   try {
-    // The same contents again, under new paths, 8 at a time, committed every 250.
-    for (let i = 0; i < files; i += 8) {
+    await sweepStarted
+    // The same contents again, under new paths, 16 at a time, committed every 512.
+    for (let i = 0; i < files; i += 16) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(8, files - i) }, (_, j) => repo.put('main', `new/${i + j}`, contentOf(i + j))),
+        Array.from({ length: Math.min(16, files - i) }, (_, j) => repo.put('main', `new/${i + j}`, contentOf(i + j))),
       )
       acknowledged.push(...batch)
-      if ((i / 8) % 32 === 31) await repo.commit('main', { message: `new up to ${i}` })
+      if ((i / 16) % 32 === 31) await repo.commit('main', { message: `new up to ${i}` })
     }
     await repo.commit('main', { message: 'new' })
   } finally {

@@ -152,8 +152,8 @@ checks:
     await repo.put('bad', 'events/date=2026-01-03/p.parquet', 'x')
     await repo.commit('bad', { message: 'bad' })
     const reasons = failures(await failureOf(repo.merge('bad', 'main'))).map((f) => `${f.file ?? '-'}: ${f.reason}`)
-    expect(reasons).toContain('random/file.tmp: path matches none of the allowed patterns /^events\\/date=\\d{4}-\\d{2}-\\d{2}\\//u, /^_varve\\//u')
-    expect(reasons).toContain('random/file.tmp: path matches the forbidden pattern /\\.tmp$/u')
+    expect(reasons).toContain('random/file.tmp: path matches none of the allowed patterns /^events\\/date=\\d{4}-\\d{2}-\\d{2}\\//, /^_varve\\//')
+    expect(reasons).toContain('random/file.tmp: path matches the forbidden pattern /\\.tmp$/')
     expect(reasons).toContain('events/date=2026-01-02/_SUCCESS: required in events/date=2026-01-02/, which this change writes to')
     expect(reasons).toContain('events/date=2026-01-01/p.parquet: may not be deleted')
     expect(reasons).toContain('-: 4 files changed, more than max 3')
@@ -164,7 +164,11 @@ checks:
     await repo.merge('good', 'main')
   })
 
-  it('a rules file with a typo is INVALID_CONFIG naming the file and line; nothing moves', async () => {
+  it('a rules file with a typo is INVALID_CONFIG naming the file and line; it never lands, nothing moves', async () => {
+    const clean = await repo.resolve('main')
+    await repo.createBranch('b', { from: clean })
+    await repo.put('b', 'x', 'x')
+    await repo.commit('b', { message: 'x' })
     await repo.put('main', '_varve/hooks/typo.yaml', `id: typo
 on: [pre-merge]
 checks:
@@ -172,17 +176,12 @@ checks:
     files: "**"
     mn: 1
 `)
-    await repo.commit('main', { message: 'typo' })
-    const clean = await repo.resolve('main~1')
-    await repo.createBranch('b', { from: clean })
-    await repo.put('b', 'x', 'x')
-    await repo.commit('b', { message: 'x' })
-    const head = await repo.resolve('main')
-    const err = await failureOf(repo.merge('b', 'main'))
+    // Refused where it is added (issue 9.9), though it governs only pre-merge: it can never brick main.
+    const err = await failureOf(repo.commit('main', { message: 'typo' }))
     expect(err.code).toBe('INVALID_CONFIG')
     expect(err.message).toBe('_varve/hooks/typo.yaml:6: unknown key mn for a row-count check (known: files, min, max, totalMin, totalMax)')
     expect(err.details).toMatchObject({ file: '_varve/hooks/typo.yaml', line: 6 })
-    expect(await repo.resolve('main')).toBe(head)
+    expect(await repo.resolve('main')).toBe(clean)
     for (const [text, expected] of [
       ['id: x\non: [pre-merge]\nchecks:\n  - type: row-cnt\n    files: a\n', /typo\.yaml:4: unknown check type "row-cnt"/],
       ['id: x\non: [pre-mergee]\nchecks: []\n', /typo\.yaml:2: unknown event "pre-mergee"/],
@@ -191,15 +190,13 @@ checks:
     ] as const) {
       await repo.reset('main', clean, { discardChanges: true })
       await repo.put('main', '_varve/hooks/typo.yaml', text)
-      await repo.commit('main', { message: 'next typo' })
-      const e = await failureOf(repo.merge('b', 'main'))
+      const e = await failureOf(repo.commit('main', { message: 'next typo' }))
       expect(e.code).toBe('INVALID_CONFIG')
       expect(e.message).toMatch(expected)
+      expect(await repo.resolve('main')).toBe(clean)
     }
-    // A broken rules file never locks the branch: a change that repairs it is judged by the repair.
-    await repo.put('main', '_varve/hooks/typo.yaml', 'id: x\non: [pre-merge]\nchecks:\n  - { type: max-changed-files, max: 10 }\n')
-    await repo.commit('main', { message: 'repair the rules' })
-    await repo.merge('b', 'main')
+    await repo.reset('main', clean, { discardChanges: true })
+    await repo.merge('b', 'main') // nothing broken landed: merges go on
   })
 
   it('a merge that edits _varve/hooks/ is judged by the rules already on the destination', async () => {

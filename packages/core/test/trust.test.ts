@@ -233,3 +233,34 @@ describe('rules files cannot hang a gate or brick a branch (issues 9.8, 9.9, 9.1
     }
   })
 })
+
+describe('a contract timeout really stops Parquet decoding (issue 9.8)', () => {
+  it('unique on a 5M-row file with timeoutMs 100: the run times out and its decoder thread is gone', async () => {
+    const { Field, Int64, RecordBatch, Schema, Struct, Table, makeData, tableToIPC } = await import('apache-arrow')
+    const { Table: WasmTable, writeParquet } = await import('parquet-wasm')
+    const { liveColumnScans } = await import('@varve/core/internal')
+    const rows = 5_000_000
+    const ids = new BigInt64Array(rows)
+    for (let i = 0; i < rows; i++) ids[i] = BigInt(i)
+    const fields = [new Field('id', new Int64(), false)]
+    const child = makeData({ type: new Int64(), length: rows, data: ids })
+    const batch = new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: rows, nullCount: 0, children: [child] }))
+    const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(new Table(new Schema(fields), batch), 'stream')))
+    const t = await tempDir('trust')
+    try {
+      const repo = await Repository.init(path.join(t.dir, 'lake'), { durable: false })
+      await repo.put('main', '_varve/hooks/u.yaml', "id: u\non: [pre-commit]\ntimeoutMs: 100\nchecks:\n  - type: unique\n    files: 'big/*.parquet'\n    column: id\n")
+      await repo.commit('main', { message: 'rules' })
+      await repo.put('main', 'big/ids.parquet', bytes)
+      const e = await repo.commit('main', { message: 'big' }).then(() => undefined, (err: unknown) => err as VarveError)
+      expect(e?.code).toBe('HOOK_FAILED')
+      expect(e?.message).toMatch(/timeout: timed out after 100 ms/)
+      // the decoder was terminated, not left running in the background
+      for (let i = 0; i < 100 && liveColumnScans() > 0; i++) await new Promise((r) => setTimeout(r, 20))
+      expect(liveColumnScans()).toBe(0)
+      await repo.close()
+    } finally {
+      await t.cleanup()
+    }
+  }, 120_000)
+})

@@ -8,6 +8,7 @@ import type { BlockStore } from '../stores/block-store.js'
 import type { Clock, RandomSource } from '../util/clock.js'
 import type { DiffEntry } from '../tree/tree-diff.js'
 import type { CheckEnv } from './contracts/check-types.js'
+import { scanColumns, type ColumnScan } from '../parquet/column-scan.js'
 import type { Contract } from './contracts/contract-file.js'
 import { loadContracts } from './contracts/load-contracts.js'
 import { CONTRACTS_PREFIX, parseContract } from './contracts/contract-file.js'
@@ -151,6 +152,7 @@ export class Gates {
       candidate: snapshot(req.candidate),
       footer: (e) => cached(footers, e.address, () => readParquetFooter(objects, e)),
       table: (e) => cached(tables, e.address, async () => readArrowTable(await objects.readData(e.address, e.path), e.path)),
+      scanColumns: async (e, columns, o) => scanColumns(await objects.readData(e.address, e.path), e.path, columns, o),
     }
   }
 
@@ -181,6 +183,7 @@ export class Gates {
       hasInCandidate: (path) => r.candidate.stat(path).then(() => true, (e) => (VarveError.is(e, 'NOT_FOUND') ? false : Promise.reject(e))),
       footer: r.footer,
       table: r.table,
+      scanColumns: (entry, columns, o) => r.scanColumns(entry, columns, o),
       writtenFooters: async (matches) => {
         const files = written.filter((e) => matches(e.path))
         const footers = await mapLimit(files, FOOTER_READS, r.footer)
@@ -194,6 +197,7 @@ interface Readers {
   readonly candidate: Snapshot
   footer(e: Entry): Promise<FooterRead>
   table(e: Entry): Promise<Table>
+  scanColumns(e: Entry, columns: readonly string[], o: { duplicates: boolean; signal?: AbortSignal }): Promise<Record<string, ColumnScan>>
 }
 
 function contractHook(c: Contract, env: () => Promise<CheckEnv>): Runnable {
@@ -201,8 +205,10 @@ function contractHook(c: Contract, env: () => Promise<CheckEnv>): Runnable {
     id: c.id,
     origin: c.file,
     timeoutMs: c.timeoutMs ?? DEFAULT_TIMEOUT_MS * 2,
-    run: async () => {
-      const e = await env()
+    run: async (ctx) => {
+      const base = await env()
+      // Decoding runs in worker threads tied to this run's signal: the timeout terminates them.
+      const e: CheckEnv = { ...base, scanColumns: (entry, columns, o) => base.scanColumns(entry, columns, { ...o, signal: ctx.signal }) }
       const findings = (await Promise.all(c.checks.map((check) => check.run(e)))).flat()
       return { ok: findings.length === 0, failures: findings, message: findings.length ? `${findings.length} problem${findings.length === 1 ? '' : 's'}` : 'ok' }
     },

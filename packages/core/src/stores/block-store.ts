@@ -42,8 +42,8 @@ export interface BlockStore {
   /** Removes many objects (S3: batched requests); missing keys are not an error. */
   deleteMany?(keys: readonly string[]): Promise<void>
   /**
-   * Refreshes the object's lastModified (false when it does not exist). Writers touch content they
-   * reuse instead of rewriting, so garbage collection's grace period protects it.
+   * Refreshes the object's lastModified (false when it does not exist). The engine no longer relies
+   * on it (writers are protected by the gc fence, decision 0006); kept for tools and compatibility.
    */
   touch(key: string): Promise<boolean>
   /** Every object whose key starts with `prefix` (a raw string prefix, not a folder), in key order. */

@@ -1,6 +1,7 @@
 import type { Table } from 'apache-arrow'
 import type { Entry } from '../../model/entry.js'
 import type { FooterRead } from '../../parquet/parquet-reader.js'
+import type { ColumnScan } from '../../parquet/column-scan.js'
 import type { DiffEntry } from '../../tree/tree-diff.js'
 import type { HookFinding } from '../hook-types.js'
 
@@ -17,6 +18,11 @@ export interface CheckEnv {
   /** Written files that match, with their footers (read a few at a time, cached). */
   writtenFooters(matches: (path: string) => boolean): Promise<{ entry: Entry; footer: FooterRead }[]>
   table(entry: Entry): Promise<Table>
+  /**
+   * Null counts (and, with `duplicates`, the first repeated value) of columns of a file, decoded in a
+   * worker thread that the contract's timeout terminates.
+   */
+  scanColumns(entry: Entry, columns: readonly string[], options: { duplicates: boolean; signal?: AbortSignal }): Promise<Record<string, ColumnScan>>
 }
 
 /** Reads one field of a check's YAML; throws INVALID_CONFIG at that field's line. */

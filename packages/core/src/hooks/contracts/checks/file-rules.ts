@@ -28,6 +28,9 @@ export const fileSize: CheckDefinition = {
   },
 }
 
+/** A pattern as people write it in code: /source/ with its slashes escaped. */
+const shown = (r: { source: string }) => `/${r.source.replace(/(?<!\\)\//g, '\\/')}/`
+
 /** Written paths must match one `allow` regex (when given) and no `forbid` regex. */
 export const pathPattern: CheckDefinition = {
   keys: ["allow", "forbid"],
@@ -48,9 +51,9 @@ export const pathPattern: CheckDefinition = {
     async run(env) {
       const out: HookFinding[] = []
       for (const e of env.written) {
-        if (allow.length && !allow.some((r) => r.test(e.path))) out.push({ file: e.path, reason: `path matches none of the allowed patterns ${allow.map((r) => `/${r.source}/`).join(', ')}` })
+        if (allow.length && !allow.some((r) => r.test(e.path))) out.push({ file: e.path, reason: `path matches none of the allowed patterns ${allow.map(shown).join(', ')}` })
         const bad = forbid.find((r) => r.test(e.path))
-        if (bad) out.push({ file: e.path, reason: `path matches the forbidden pattern ${bad}` })
+        if (bad) out.push({ file: e.path, reason: `path matches the forbidden pattern ${shown(bad)}` })
       }
       return out
     },

@@ -31,8 +31,8 @@ export const nullFraction: CheckDefinition = {
           const limit = (perColumn[name] as number | undefined) ?? fallback!
           let nulls = nullCount(metadata, name)
           if (nulls === undefined) {
-            const col = (await env.table(e)).getChild(name)
-            if (!col) {
+            const col = (await env.scanColumns(e, [name], { duplicates: false }))[name]!
+            if (!col.present) {
               out.push({ file: e.path, reason: `column ${name} is missing` })
               continue
             }

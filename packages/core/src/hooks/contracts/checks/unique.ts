@@ -14,23 +14,11 @@ export const unique: CheckDefinition = {
       const out: HookFinding[] = []
       for (const e of env.written) {
         if (!glob.matches(e.path)) continue
-        const table = await env.table(e)
+        const scan = await env.scanColumns(e, columns, { duplicates: true })
         for (const name of columns) {
-          const col = table.getChild(name)
-          if (!col) {
-            out.push({ file: e.path, reason: `column ${name} is missing` })
-            continue
-          }
-          const seen = new Set<unknown>()
-          for (const v of col) {
-            if (v === null) continue
-            const key = typeof v === 'object' ? String(v) : v
-            if (seen.has(key)) {
-              out.push({ file: e.path, reason: `column ${name} has duplicate value ${String(v)}` })
-              break
-            }
-            seen.add(key)
-          }
+          const col = scan[name]!
+          if (!col.present) out.push({ file: e.path, reason: `column ${name} is missing` })
+          else if (col.duplicate !== undefined) out.push({ file: e.path, reason: `column ${name} has duplicate value ${col.duplicate}` })
         }
       }
       return out

@@ -1,0 +1,40 @@
+// Worker thread of column-scan.ts: decodes the named columns of one Parquet file and answers with
+// their null counts and first duplicate. Runs apart so that a gate's timeout can terminate it.
+import { parentPort } from 'node:worker_threads'
+import type { ColumnScan, ScanRequest } from './column-scan.js'
+
+parentPort!.once('message', async (req: ScanRequest) => {
+  try {
+    const [{ readParquet }, { tableFromIPC }] = await Promise.all([import('parquet-wasm'), import('apache-arrow')])
+    const file = readParquet(req.bytes)
+    const present = new Set(tableFromIPC(readParquet(req.bytes, { limit: 0 }).intoIPCStream()).schema.fields.map((f) => f.name))
+    file.free()
+    const wanted = req.columns.filter((c) => present.has(c))
+    const table = wanted.length ? tableFromIPC(readParquet(req.bytes, { columns: wanted }).intoIPCStream()) : undefined
+    const result: Record<string, ColumnScan> = {}
+    for (const name of req.columns) {
+      const col = table?.getChild(name)
+      if (!col) {
+        result[name] = { present: false, nullCount: 0 }
+        continue
+      }
+      let duplicate: string | undefined
+      if (req.duplicates) {
+        const seen = new Set<unknown>()
+        for (const v of col) {
+          if (v === null) continue
+          const key = typeof v === 'object' ? String(v) : v
+          if (seen.has(key)) {
+            duplicate = String(v)
+            break
+          }
+          seen.add(key)
+        }
+      }
+      result[name] = { present: true, nullCount: col.nullCount, ...(duplicate !== undefined ? { duplicate } : {}) }
+    }
+    parentPort!.postMessage({ ok: true, result })
+  } catch (err) {
+    parentPort!.postMessage({ ok: false, message: (err as Error)?.message ?? String(err) })
+  }
+})
