@@ -150,6 +150,7 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
       [['log', 'main', '-n', 'abc'], 2, /^error\[INVALID_ARGUMENT\]: -n wants a positive whole number, not "abc"/],
       [['log', 'main', '-n', '0'], 2, /^error\[INVALID_ARGUMENT\]: -n wants a positive whole number/],
       [['pin', 'rm', 'no-such-pin'], 1, /^error\[NOT_FOUND\]: no pin named no-such-pin/],
+      [['branch', 'unprotect', 'no-such-branch'], 1, /^error\[NOT_FOUND\]/],
     ]
     for (const [args, code, stderr] of cases) {
       const r = await run(...args)
@@ -206,6 +207,21 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     expect(await ok('put', dir, 'cache-case:c/', '--json')).toMatch(/"uploaded": 1/)
     expect(await ok('cat', 'cache-case:c/f.csv')).toBe('id\nbbbb\n')
     await ok('branch', 'delete', 'cache-case')
+  }, 120_000)
+
+  it('hooks validate checks local rules files; branch unprotect is the documented way out (issue 9.9)', async () => {
+    await fs.writeFile(path.join(t.dir, 'good.yaml'), "id: g\non: [pre-merge]\nchecks:\n  - { type: max-changed-files, max: 10 }\n")
+    await fs.writeFile(path.join(t.dir, 'bad.yaml'), "id: b\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: '*.parquet'\n    columns: { t: { type: timestmp } }\n")
+    expect(await ok('hooks', 'validate', 'good.yaml')).toMatch(/^ok good\.yaml: contract g, 1 check on pre-merge\n$/)
+    const r = await run('hooks', 'validate', 'good.yaml', 'bad.yaml')
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/invalid bad\.yaml:6: column t: unknown type "timestmp"/)
+    await ok('branch', 'create', 'guarded')
+    await ok('branch', 'protect', 'guarded')
+    expect((await run('put', 'good.yaml', 'guarded:x.yaml')).stderr).toMatch(/PROTECTED_BRANCH/)
+    expect(await ok('branch', 'unprotect', 'guarded')).toMatch(/^Unprotected guarded/)
+    await ok('put', 'good.yaml', 'guarded:x.yaml')
+    await ok('branch', 'delete', 'guarded')
   }, 120_000)
 
   it('get never leaves unverified bytes: a corrupt object fails and no file is written (issue 9.4)', async () => {

@@ -35,6 +35,7 @@ async function race(location: string, files: number, options: { s3?: unknown; ag
   const collecting = (async () => {
     while (writing && sweeps < 10_000) {
       const r = await collector.gc({ retainDays: 0, graceSeconds: 3600, onProgress: (p) => p.phase !== 'mark' && sweeping() })
+      sweeping() // (never wait for a sweep that found nothing to take)
       sweeps++
       sweptWhileWriting += r.quarantinedObjects
     }
@@ -74,8 +75,10 @@ describe('garbage collection racing writers that reuse its garbage', () => {
     const t = await tempDir('gc-race')
     try {
       const lake = path.join(t.dir, 'lake')
+      // The collector's clock runs 3 hours ahead: the garbage, and the ref moves that made it garbage,
+      // are older than the grace period to it (and so is everything the writers store: harsher).
       const r = await race(lake, 3000, {
-        gcClock: { now: () => Date.now() },
+        gcClock: { now: () => Date.now() + 3 * HOUR },
         ageGarbage: async () => {
           const old = new Date(Date.now() - 3 * HOUR)
           const walk = async (dir: string): Promise<void> => {

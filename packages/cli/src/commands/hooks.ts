@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises'
 import { CONTRACTS_PREFIX, parseContract, VarveError } from '@varve/core'
 import type { Cli, JsonOption } from '../cli.js'
 import { colors, formatTime, print, printJson, printNdjson, printTable, shortId } from '../output.js'
@@ -20,6 +21,30 @@ export function registerHooks(cli: Cli): void {
         else rows.push([c.id, c.on.join(','), c.branches.join(',') || '*', summary.checks.join(', '), c.file])
       }
       if (!opts.json) printTable(rows, { header: ['id', 'on', 'branches', 'checks', 'file'] })
+    })
+  hooks
+    .command('validate <file...>')
+    .description('check local rules files against the full schema before committing them (no repository needed)')
+    .option('--json', 'NDJSON, one result per file')
+    .addHelpText('after', '\nExample:\n  varve hooks validate _varve/hooks/train-contract.yaml')
+    .action(async (files: string[], opts: JsonOption) => {
+      let bad = 0
+      for (const file of files) {
+        const text = await fs.readFile(file, 'utf8').catch(() => {
+          throw new VarveError('NOT_FOUND', `local file ${file} does not exist`, { details: { path: file } })
+        })
+        try {
+          const c = parseContract(file, text)
+          if (opts.json) printNdjson({ file, ok: true, id: c.id, on: c.on, checks: c.checks.map((k) => k.type) })
+          else print(`${colors().green('ok')} ${file}: contract ${c.id}, ${c.checks.length} check${c.checks.length === 1 ? '' : 's'} on ${c.on.join(', ')}`)
+        } catch (err) {
+          if (!VarveError.is(err, 'INVALID_CONFIG')) throw err
+          bad++
+          if (opts.json) printNdjson({ file, ok: false, error: { code: err.code, message: err.message, details: err.details } })
+          else print(`${colors().red('invalid')} ${err.message}`)
+        }
+      }
+      if (bad) process.exitCode = 1
     })
   hooks
     .command('runs [branch]')

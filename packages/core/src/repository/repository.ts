@@ -601,6 +601,8 @@ export class Repository {
   async unprotectBranch(name: string): Promise<void> {
     return guard('unprotectBranch', async () => {
       validateRefName(name)
+      if (!(await getProtection(this.#ctx.refs, name)) && !(await this.#ctx.refs.getBranch(name)))
+        throw new VarveError(ErrorCodes.NOT_FOUND, `branch ${name} not found`, { details: { branch: name } })
       await setProtection(this.#ctx.refs, name, null)
     })
   }
