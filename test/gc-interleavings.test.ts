@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { LocalBlockStore, Repository, SqliteRefStore, type BlockStore, type Clock, type RefStore } from '@varve/core'
 import { keys } from '@varve/core/internal'
 import { exploreInterleavings, PausingBlockStore, PausingRefStore, type StepFilter, type StepGate } from '@varve/core/testing'
 import { S3BlockStore, S3RefStore } from '@varve/s3-adapter'
-import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
+import { useTestS3 } from '../packages/s3-adapter/test/s3-fixtures.js'
 import { tempDir } from './helpers/processes.js'
 
 // Every ordering of the steps of one garbage collection and one writer that re-puts content the
@@ -123,22 +122,16 @@ describe('garbage collection against a writer reusing its content: every interle
   }, 1_800_000)
 
   describe('MinIO', () => {
-    let server: TestS3
-    const bucket = `varve-interleave-${randomBytes(4).toString('hex')}`
-    beforeAll(async () => {
-      server = await startTestS3()
-      await server.createBucket(bucket)
-    }, 120_000)
-    afterAll(async () => server?.stop())
+    const s3 = useTestS3()
 
     it('S3 store: no ordering loses the acknowledged put', async () => {
       const r = await exploreInterleavings(async (gate) => {
-        const prefix = `${randomBytes(5).toString('hex')}/`
+        const prefix = s3.freshPrefix()
         const clients: { close(): Promise<void> }[] = []
         const stores: Stores = {
           open: () => {
-            const blocks = new S3BlockStore({ ...server.options, bucket, prefix })
-            const refs = new S3RefStore({ ...server.options, bucket, prefix })
+            const blocks = new S3BlockStore({ ...s3.server().options, bucket: s3.bucket, prefix })
+            const refs = new S3RefStore({ ...s3.server().options, bucket: s3.bucket, prefix })
             clients.push(blocks, refs)
             return { blocks, refs }
           },
@@ -146,7 +139,7 @@ describe('garbage collection against a writer reusing its content: every interle
           gcClock: { now: () => Date.now() + 3 * HOUR },
           cleanup: async () => {
             // Empty the prefix: MinIO lists more slowly as a bucket fills with thousands of runs.
-            const all = new S3BlockStore({ ...server.options, bucket, prefix })
+            const all = new S3BlockStore({ ...s3.server().options, bucket: s3.bucket, prefix })
             const keys: string[] = []
             for await (const o of all.list('')) keys.push(o.key)
             await all.deleteMany(keys)

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Repository, type Clock, type Entry } from '@varve/core'
 import '@varve/s3-adapter'
-import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
+import { useTestS3 } from '../packages/s3-adapter/test/s3-fixtures.js'
 import { tempDir } from './helpers/processes.js'
 
 // The race of issue 9: old garbage whose contents come back under new paths while collections sweep
@@ -101,18 +100,12 @@ describe('garbage collection racing writers that reuse its garbage', () => {
   }, 1_200_000)
 
   describe('MinIO', () => {
-    let server: TestS3
-    const bucket = `varve-race-${randomBytes(4).toString('hex')}`
-    beforeAll(async () => {
-      server = await startTestS3()
-      await server.createBucket(bucket)
-    }, 120_000)
-    afterAll(async () => server?.stop())
+    const s3 = useTestS3()
 
     it('S3 store: 1,000 reused contents during sweeps, none lost', async () => {
       // LastModified is the server's: the collector's clock runs 3 hours ahead to make garbage old.
-      const r = await race(`s3://${bucket}/${randomBytes(5).toString('hex')}/`, 1000, {
-        s3: server.options,
+      const r = await race(`s3://${s3.bucket}/${s3.freshPrefix()}`, 1000, {
+        s3: s3.server().options,
         gcClock: { now: () => Date.now() + 3 * HOUR },
         ageGarbage: async () => {},
       })
