@@ -39,6 +39,8 @@ const currentJournal = new AsyncLocalStorage<{ readonly owner: ObjectStore; read
 
 export class ObjectStore {
   readonly #cache: LruCache<string, TreeNode | Commit>
+  /** Blob keys of large objects on stores without rename (pointers never change). */
+  readonly #blobOf = new Map<string, string>()
 
   constructor(readonly blocks: BlockStore, private readonly options: ObjectStoreOptions) {
     this.#cache = new LruCache(options.cacheBytes ?? 64 * 1024 * 1024)
@@ -220,9 +222,7 @@ export class ObjectStore {
   }
 
   async readData(address: string, path?: string): Promise<Uint8Array> {
-    let bytes = await this.blocks.get(keys.data(address))
-    if (bytes === undefined) bytes = await this.blocks.get(await this.#locate(address, path))
-    if (bytes === undefined) throw missing('data object', address, path)
+    const bytes = await this.#readFrom(address, path, (key) => this.blocks.get(key))
     if (sha256Hex(bytes) !== address) throw corrupt('data object', address, path)
     return bytes
   }
@@ -232,15 +232,36 @@ export class ObjectStore {
    * for footer-only checks; `verify` and full reads do verify.
    */
   async readDataRange(address: string, start: number, end: number, path?: string): Promise<Uint8Array> {
-    const bytes = await this.blocks.getRange(await this.#locate(address, path), start, end)
-    if (bytes === undefined) throw missing('data object', address, path)
-    return bytes
+    return this.#readFrom(address, path, (key) => this.blocks.getRange(key, start, end))
+  }
+
+  /**
+   * Reads an object's bytes with `read` from where they are, in the fewest requests: its own key (or,
+   * on stores without rename, the blob its pointer names, remembered once seen); only a miss there
+   * looks in garbage-collection quarantine.
+   */
+  async #readFrom<T>(address: string, path: string | undefined, read: (key: string) => Promise<T | undefined>): Promise<T> {
+    const known = this.#blobOf.get(address)
+    const first = await read(known ?? keys.data(address))
+    if (first !== undefined) return first
+    if (this.blocks.renameCopies && !known) {
+      const pointer = await this.blocks.get(keys.dataPointer(address))
+      if (pointer) {
+        const blob = decodePointer(pointer, address)
+        if (this.#blobOf.size >= 10_000) this.#blobOf.clear()
+        this.#blobOf.set(address, blob)
+        const r = await read(blob)
+        if (r !== undefined) return r
+      }
+    }
+    const r = await read(await this.#locate(address, path))
+    if (r === undefined) throw missing('data object', address, path)
+    return r
   }
 
   /** Streams an object; the stream fails with CORRUPT_OBJECT at its end if the bytes do not match. */
   async readDataStream(address: string, path?: string): Promise<AsyncIterable<Uint8Array>> {
-    const stream = await this.blocks.getStream(await this.#locate(address, path))
-    if (stream === undefined) throw missing('data object', address, path)
+    const stream = await this.#readFrom(address, path, (key) => this.blocks.getStream(key))
     return (async function* verified() {
       const hash = createHash('sha256')
       for await (const chunk of stream) {
