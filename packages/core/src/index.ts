@@ -21,7 +21,7 @@ export type { CommitOptions } from './commits/commit-staged.js'
 export type { LogOptions } from './commits/history.js'
 export type { DiffEntry, ChangeType } from './tree/tree-diff.js'
 export type { DataSource } from './objects/byte-source.js'
-export type { BlockStore, ByteSource, ObjectInfo, PutOptions as BlockPutOptions } from './stores/block-store.js'
+export type { BlockStore, ByteSource, ObjectInfo, PutOptions as BlockPutOptions, RenameOptions } from './stores/block-store.js'
 export type {
   RefStore,
   BranchRecord,

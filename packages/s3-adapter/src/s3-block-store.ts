@@ -14,7 +14,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import type { BlockPutOptions, BlockStore, ByteSource, ObjectInfo } from '@varve/core'
+import type { BlockPutOptions, BlockStore, ByteSource, ObjectInfo, RenameOptions } from '@varve/core'
 import { createS3Client } from './s3-client.js'
 import { isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
 import type { S3Location, S3Options } from './s3-options.js'
@@ -169,13 +169,13 @@ export class S3BlockStore implements BlockStore {
   }
 
   /** Server-side copy (multipart above 5 GiB), then delete: S3 has no rename. */
-  async rename(from: string, to: string): Promise<void> {
-    const info = await this.head(from)
-    if (!info) throw s3Error(Object.assign(new Error('source of rename is missing'), { name: 'NoSuchKey' }), 'rename', this.bucket, this.#key(from))
+  async rename(from: string, to: string, options: RenameOptions = {}): Promise<void> {
+    const size = options.size ?? (await this.head(from))?.size
+    if (size === undefined) throw s3Error(Object.assign(new Error('source of rename is missing'), { name: 'NoSuchKey' }), 'rename', this.bucket, this.#key(from))
     const source = `${this.bucket}/${encodeURIComponent(this.#key(from)).replace(/%2F/g, '/')}`
-    if (info.size <= MAX_SINGLE_COPY)
+    if (size <= MAX_SINGLE_COPY)
       await this.#call('copy', to, () => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.#key(to), CopySource: source })))
-    else await this.#multipartCopy(source, to, info.size)
+    else await this.#multipartCopy(source, to, size)
     await this.delete(from)
   }
 

@@ -87,7 +87,7 @@ export async function collectGarbage(ctx: RepoContext, options: GcOptions = {}):
       }
       await mapLimit(moving, 16, async (o) => {
         try {
-          await ctx.blocks.rename(o.key, keys.quarantine(epoch, o.key))
+          await ctx.blocks.rename(o.key, keys.quarantine(epoch, o.key), { size: o.size })
           counts.quarantined++
         } catch (err) {
           if (await ctx.blocks.head(o.key)) throw err // a real failure; a vanished object was moved by another run
@@ -239,7 +239,7 @@ async function purgeQuarantine(
         counts.scanned++
         const original = info.key.slice(base.length)
         if (!deletable || (await isLive(ctx, marked, original, liveBlobs, info.key))) {
-          if (!options.dryRun) await ctx.blocks.rename(info.key, original).catch(async (err) => {
+          if (!options.dryRun) await ctx.blocks.rename(info.key, original, { size: info.size }).catch(async (err) => {
             if (await ctx.blocks.head(info.key)) throw err // else a writer restored it first
           })
           counts.restored++

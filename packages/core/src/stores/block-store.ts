@@ -16,6 +16,11 @@ export interface PutOptions {
   readonly ifAbsent?: boolean
 }
 
+export interface RenameOptions {
+  /** The object's size when the caller knows it (from a listing): saves a store without rename a HEAD. */
+  readonly size?: number
+}
+
 export interface BlockStore {
   /**
    * True when `rename` copies the bytes (object stores have no rename). Large uploads then stay where
@@ -52,7 +57,7 @@ export interface BlockStore {
    * Gives the object at `from` the key `to` and removes `from`. If `to` already exists it is kept
    * (callers only rename onto content-addressed keys, where equal keys mean equal bytes).
    */
-  rename(from: string, to: string): Promise<void>
+  rename(from: string, to: string, options?: RenameOptions): Promise<void>
   /**
    * Removes the store's own temporary files older than `olderThanMs` (left by crashed writers);
    * returns how many. Stores without such files need not implement it.

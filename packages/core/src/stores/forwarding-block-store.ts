@@ -1,4 +1,4 @@
-import type { BlockStore, ByteSource, ObjectInfo, PutOptions } from './block-store.js'
+import type { BlockStore, ByteSource, ObjectInfo, PutOptions, RenameOptions } from './block-store.js'
 
 /**
  * Passes every call to another BlockStore. Extend it to wrap a store with a cross-cutting concern
@@ -37,8 +37,8 @@ export class ForwardingBlockStore implements BlockStore {
   list(prefix: string): AsyncIterable<ObjectInfo> {
     return this.inner.list(prefix)
   }
-  rename(from: string, to: string): Promise<void> {
-    return this.inner.rename(from, to)
+  rename(from: string, to: string, options?: RenameOptions): Promise<void> {
+    return this.inner.rename(from, to, options)
   }
   async sweepTemporary(olderThanMs: number): Promise<number> {
     return (await this.inner.sweepTemporary?.(olderThanMs)) ?? 0

@@ -1,6 +1,6 @@
 import { ForwardingBlockStore } from '../stores/forwarding-block-store.js'
 import { ForwardingRefStore } from '../stores/forwarding-ref-store.js'
-import type { BlockStore, ByteSource, ObjectInfo, PutOptions } from '../stores/block-store.js'
+import type { BlockStore, ByteSource, ObjectInfo, PutOptions, RenameOptions } from '../stores/block-store.js'
 import type { RefStore, StagedChange } from '../stores/ref-store.js'
 
 /**
@@ -88,9 +88,9 @@ export class PausingBlockStore extends ForwardingBlockStore {
     await this.#step('deleteMany', keys.join(','))
     return super.deleteMany(keys)
   }
-  override async rename(from: string, to: string): Promise<void> {
+  override async rename(from: string, to: string, options?: RenameOptions): Promise<void> {
     await this.#step('rename', `${from} -> ${to}`)
-    return super.rename(from, to)
+    return super.rename(from, to, options)
   }
   override async *list(prefix: string): AsyncIterable<ObjectInfo> {
     await this.#step('list', prefix)
