@@ -264,3 +264,33 @@ describe('a contract timeout really stops Parquet decoding (issue 9.8)', () => {
     }
   }, 120_000)
 })
+
+describe('globs compiled to RE2 keep their meaning (issue 9.8)', () => {
+  it('matches as picomatch did with dot: true, and refuses negation it cannot express', async () => {
+    const { parseContract } = await import('@varve/core')
+    const matches = (glob: string, path: string) =>
+      parseContract('_varve/hooks/g.yaml', `id: g\non: [pre-merge]\nchecks:\n  - type: file-size\n    files: '${glob}'\n    max: 0\n`)
+        .checks[0]!.run({ written: [{ path, address: 'x'.repeat(64), size: 1, lastModified: 0 }] } as never)
+        .then((f) => f.length === 1)
+    const cases: [string, string, boolean][] = [
+      ['train/**/*.parquet', 'train/a/b.parquet', true],
+      ['train/**/*.parquet', 'train/b.parquet', true],
+      ['**/*.parquet', 'x.parquet', true],
+      ['**', '.hidden/x', true],
+      ['train/**', 'train/x/y', true],
+      ['*.yaml', 'a/b.yaml', false],
+      ['{a,b}/x', 'b/x', true],
+      ['{a,b}/x', 'c/x', false],
+      ['day=[0-9]*', 'day=1x', true],
+      ['day=[!0-9]*', 'day=1x', false],
+      ['part-?.csv', 'part-1.csv', true],
+      ['part-?.csv', 'part-10.csv', false],
+      ['@(a|b).txt', 'a.txt', true],
+      ['+(ab).txt', 'ababab.txt', true],
+      ['a\\*b', 'a*b', true],
+      ['a\\*b', 'axb', false],
+    ]
+    for (const [glob, path, expected] of cases) expect(await matches(glob, path), `${glob} ~ ${path}`).toBe(expected)
+    expect(() => parseContract('_varve/hooks/g.yaml', "id: g\non: [pre-merge]\nbranches: ['!main']\nchecks:\n  - { type: max-changed-files, max: 1 }\n")).toThrow(/branches\[0\] is not a valid glob: negated globs/)
+  })
+})

@@ -27,6 +27,7 @@ export function safeRegex(source: string): SafePattern {
  */
 export function safeGlob(glob: string): SafePattern & { readonly base: string } {
   if (glob.length > MAX_PATTERN_LENGTH) throw new Error(`longer than ${MAX_PATTERN_LENGTH} characters`)
+  if (glob.startsWith('!') && !glob.startsWith('!(')) throw new Error('negated globs (a leading !) are not supported: list what to match')
   const body = translate(glob, 0, glob.length, 0)
   const re = RE2JS.compile(`^${body}$`)
   return { source: glob, base: staticBase(glob), test: (text) => re.matcher(text).matches() }
