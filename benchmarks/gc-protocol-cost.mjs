@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { LocalBlockStore, Repository, SqliteRefStore, systemRandom } from '@varve/core'
-import { ObjectStore, buildTree } from '@varve/core/internal'
+import { buildGcRepository } from './gc-fixture.mjs'
 
 const ENTRIES = Number(process.env.BENCH_GC_ENTRIES ?? 200_000)
 const LIVE = Number(process.env.BENCH_GC_LIVE_OBJECTS ?? 50_000)
@@ -20,31 +19,7 @@ const here = path.dirname(new URL(import.meta.url).pathname)
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-gc-cost-'))
 const template = path.join(root, 'template')
 
-async function writeObjects(objects, n, label) {
-  const out = new Array(n)
-  let next = 0
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < n) {
-      const i = next++
-      out[i] = (await objects.writeData(Buffer.from(`${label} object ${i}`))).address
-    }
-  }))
-  return out
-}
-
-await (await Repository.init(template)).close()
-const objects = new ObjectStore(new LocalBlockStore(path.join(template, 'blocks'), { durable: false }), { random: systemRandom })
-const live = await writeObjects(objects, LIVE, 'live')
-await writeObjects(objects, GARBAGE, 'garbage')
-const tree = await buildTree(objects, (function* () {
-  for (let i = 0; i < ENTRIES; i++) yield { path: `events/date=${String(Math.floor(i / 1000)).padStart(6, '0')}/part-${String(i).padStart(8, '0')}.parquet`, address: live[i % LIVE], size: 20, lastModified: 1 }
-})())
-const refs = new SqliteRefStore(path.join(template, 'refs.sqlite3'))
-const b = await refs.getBranch('main')
-const parent = await objects.readCommit(b.head)
-const c = await objects.writeCommit({ parents: [b.head], root: tree.id, message: 'bench', author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
-await refs.updateBranch(b, { ...b, head: c.id })
-await refs.close()
+await buildGcRepository(template, { entries: ENTRIES, live: LIVE, garbage: GARBAGE })
 
 function run(checkout, label) {
   const lake = path.join(root, `lake-${label}`)

@@ -5,8 +5,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { LocalBlockStore, Repository, SqliteRefStore, systemRandom } from '@varve/core'
-import { ObjectStore, buildTree } from '@varve/core/internal'
+import { buildGcRepository } from './gc-fixture.mjs'
 
 const ENTRIES = Number(process.env.BENCH_GC_ENTRIES ?? 1_000_000)
 const LIVE = Number(process.env.BENCH_GC_LIVE_OBJECTS ?? 250_000)
@@ -15,33 +14,9 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-gc-'))
 const lake = path.join(root, 'lake')
 const here = path.dirname(new URL(import.meta.url).pathname)
 
-async function writeObjects(objects, n, label) {
-  const addresses = new Array(n)
-  let next = 0
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < n) {
-      const i = next++
-      addresses[i] = (await objects.writeData(Buffer.from(`${label} object ${i}`))).address
-    }
-  }))
-  return addresses
-}
-
 process.stderr.write(`setup: ${ENTRIES.toLocaleString('en')} entries over ${LIVE.toLocaleString('en')} live objects, ${GARBAGE.toLocaleString('en')} garbage objects...\n`)
-let t0 = performance.now()
-await (await Repository.init(lake)).close()
-const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks'), { durable: false }), { random: systemRandom })
-const live = await writeObjects(objects, LIVE, 'live')
-await writeObjects(objects, GARBAGE, 'garbage')
-const tree = await buildTree(objects, (function* () {
-  for (let i = 0; i < ENTRIES; i++) yield { path: `events/date=${String(Math.floor(i / 1000)).padStart(6, '0')}/part-${String(i).padStart(8, '0')}.parquet`, address: live[i % LIVE], size: 20, lastModified: 1 }
-})())
-const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
-const b = await refs.getBranch('main')
-const parent = await objects.readCommit(b.head)
-const c = await objects.writeCommit({ parents: [b.head], root: tree.id, message: 'bench', author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
-await refs.updateBranch(b, { ...b, head: c.id })
-await refs.close()
+const t0 = performance.now()
+await buildGcRepository(lake, { entries: ENTRIES, live: LIVE, garbage: GARBAGE })
 process.stderr.write(`setup took ${((performance.now() - t0) / 1000).toFixed(0)} s\n`)
 
 function timedWithRss(what) {
