@@ -24,13 +24,3 @@ export async function walkFolder(dir: string): Promise<LocalFile[]> {
   await walk(path.resolve(dir), '')
   return out
 }
-
-/** Runs `fn` over items with at most `width` in flight. */
-export async function forEachLimit<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!)
-    }),
-  )
-}

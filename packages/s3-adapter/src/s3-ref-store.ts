@@ -14,7 +14,8 @@ import {
 import { createS3Client } from './s3-client.js'
 import { isConditionalConflict, isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
 import type { S3Location, S3Options } from './s3-options.js'
-import { forEachLimit, mapInOrder } from './window.js'
+import { mapLimit } from '@varve/core/internal'
+import { mapInOrder } from './window.js'
 
 export type S3RefStoreOptions = S3Options & S3Location
 
@@ -236,7 +237,7 @@ export class S3RefStore implements RefStore {
 
   async putStaged(token: string, changes: readonly StagedChange[]): Promise<void> {
     const keyed = changes.map((c) => ({ key: this.#stagingKey(token, c.path), c }))
-    await forEachLimit(keyed, PARALLEL, async ({ key, c }) => {
+    await mapLimit(keyed, PARALLEL, async ({ key, c }) => {
       await this.#put(key, c)
     })
   }

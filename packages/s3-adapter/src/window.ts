@@ -20,22 +20,3 @@ export async function* mapInOrder<T, R>(items: AsyncIterable<T> | Iterable<T>, w
     await Promise.allSettled(inflight)
   }
 }
-
-/** Runs `fn` over items with at most `width` in flight; after a failure starts no more, waits for the rest, then throws the first error. */
-export async function forEachLimit<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  let failed = false
-  let first: unknown
-  const worker = async () => {
-    while (next < items.length && !failed) {
-      try {
-        await fn(items[next++]!)
-      } catch (err) {
-        if (!failed) first = err
-        failed = true
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker))
-  if (failed) throw first
-}

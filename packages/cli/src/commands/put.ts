@@ -5,7 +5,8 @@ import { VarveError, type Repository } from '@varve/core'
 import { parseAddress } from '../address.js'
 import { ChecksumCache } from '../checksum-cache.js'
 import type { Cli, JsonOption } from '../cli.js'
-import { forEachLimit, walkFolder, type LocalFile } from '../local-files.js'
+import { mapLimit } from '@varve/core/internal'
+import { walkFolder, type LocalFile } from '../local-files.js'
 import { formatBytes, print, printJson } from '../output.js'
 import { startProgress } from '../progress.js'
 
@@ -48,7 +49,7 @@ async function putFolder(repo: Repository, branch: string, dir: string, prefix: 
   let skipped = 0
   let bytes = 0
   try {
-    await forEachLimit(files, jobs, async (f: LocalFile) => {
+    await mapLimit(files, jobs, async (f: LocalFile) => {
       const dest = prefix + f.rel
       const st = await fs.stat(f.abs)
       const known = await cache.knownAddress(f.abs, st)

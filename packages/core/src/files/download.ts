@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { Entry } from '../model/entry.js'
 import { systemRandom } from '../util/clock.js'
+import { mapLimit } from '../util/map-limit.js'
 import { validatePath } from '../util/paths.js'
 
 /** What a download reads from: a repository at one ref, or a pinned dataset. */
@@ -48,27 +49,17 @@ export interface DownloadOptions {
 
 /**
  * Downloads every file under `prefix` into `dir` (paths relative to the prefix), each verified before
- * it takes its name. On the first failure the other downloads finish or fail, then the error is raised.
+ * it takes its name. After a failure no new download starts; those in flight finish, then it is raised.
  */
 export async function downloadPrefix(source: DownloadSource, prefix: string, dir: string, options: DownloadOptions = {}): Promise<{ files: number; bytes: number }> {
   const items: { path: string; size: number }[] = []
   for await (const i of source.list({ prefix })) if (i.type === 'object') items.push({ path: i.path, size: i.size ?? 0 })
-  const targets = items.map((i) => localTarget(dir, i.path.slice(prefix.length))) // all validated before any write
-  let next = 0
-  let failure: unknown
-  const worker = async () => {
-    while (next < items.length && failure === undefined) {
-      const n = next++
-      try {
-        await fs.mkdir(path.dirname(targets[n]!), { recursive: true })
-        await writeVerified(await source.stream(items[n]!.path), targets[n]!)
-        options.onFile?.(items[n]!.path, items[n]!.size)
-      } catch (err) {
-        failure ??= err
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, options.jobs ?? 4), items.length) }, worker))
-  if (failure !== undefined) throw failure
+  // Every target is validated before anything is written.
+  const jobs = items.map((item) => ({ item, target: localTarget(dir, item.path.slice(prefix.length)) }))
+  await mapLimit(jobs, Math.max(1, options.jobs ?? 4), async ({ item, target }) => {
+    await fs.mkdir(path.dirname(target), { recursive: true })
+    await writeVerified(await source.stream(item.path), target)
+    options.onFile?.(item.path, item.size)
+  })
   return { files: items.length, bytes: items.reduce((s, i) => s + i.size, 0) }
 }

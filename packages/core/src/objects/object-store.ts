@@ -91,25 +91,33 @@ export class ObjectStore {
     }
     const address = hash.digest('hex')
     const journal = this.#currentJournal()
-    const existing = await this.#storedKeyOf(address)
-    if (existing) {
-      // Reused content. Our upload stays until the operation settles, so it can stand in for the
-      // stored copy if garbage collection takes that one meanwhile (decision 0006).
-      if (!journal) await this.blocks.delete(landing)
-      else {
-        journal.retain(landing)
-        if (existing.pointer) journal.record({ key: keys.dataPointer(address), bytes: existing.pointer })
-        journal.record({ key: existing.key, copyFrom: landing })
+    let existing = await this.#storedKeyOf(address)
+    // Store ours unless the content is already there. Losing the pointer race to another writer makes
+    // it reused content; if that copy vanished again in between (gc), try once more.
+    for (let attempt = 0; !existing && attempt < 3; attempt++) {
+      if (!this.blocks.renameCopies) {
+        await this.blocks.rename(landing, keys.data(address))
+        journal?.record({ key: keys.data(address) })
+        return { address, size }
       }
-    } else if (!this.blocks.renameCopies) {
-      await this.blocks.rename(landing, keys.data(address))
-      journal?.record({ key: keys.data(address) })
-    } else {
       const pointer = encodePointer(landing, size)
-      journal?.record({ key: keys.dataPointer(address), bytes: pointer })
-      journal?.record({ key: landing })
-      if (!(await this.blocks.put(keys.dataPointer(address), pointer, { ifAbsent: true }))) await this.blocks.delete(landing).catch(() => {}) // another writer stored it first
+      if (await this.blocks.put(keys.dataPointer(address), pointer, { ifAbsent: true })) {
+        journal?.record({ key: keys.dataPointer(address), bytes: pointer })
+        journal?.record({ key: landing })
+        return { address, size }
+      }
+      existing = await this.#storedKeyOf(address)
     }
+    if (!existing) throw new VarveError(ErrorCodes.UNAVAILABLE, `object ${address} kept vanishing while it was stored; repeat the operation`, { details: { object: address } })
+    if (!journal) {
+      await this.blocks.delete(landing).catch(() => {})
+      return { address, size }
+    }
+    // Reused content. Our upload stays until the operation settles, so it can stand in for the stored
+    // copy if garbage collection takes that one meanwhile (decision 0006).
+    journal.retain(landing)
+    if (existing.pointer) journal.record({ key: keys.dataPointer(address), bytes: existing.pointer })
+    journal.record({ key: existing.key, copyFrom: landing })
     return { address, size }
   }
 
@@ -162,23 +170,8 @@ export class ObjectStore {
     )
   }
 
-  /** Moves `key` back from the quarantine of any pending epoch; true when it is stored under `key` after. */
-  async #restoreFromQuarantine(key: string): Promise<boolean> {
-    for (const epoch of (await this.options.quarantineEpochs?.()) ?? []) {
-      const q = keys.quarantine(epoch, key)
-      try {
-        if (await this.blocks.head(q)) await this.blocks.rename(q, key)
-      } catch {
-        // Deleted or restored by someone else meanwhile: what counts is whether `key` exists now.
-      }
-      if (await this.blocks.head(key)) return true
-    }
-    return false
-  }
-
-  /** The key an object's bytes can be read from: its own, or where garbage collection quarantined it. */
-  async #readableKey(key: string): Promise<string | undefined> {
-    if (await this.blocks.head(key)) return key
+  /** Where garbage collection quarantined `key`, newest pending epoch first, if it did. */
+  async #quarantinedKey(key: string): Promise<string | undefined> {
     for (const epoch of (await this.options.quarantineEpochs?.()) ?? []) {
       const q = keys.quarantine(epoch, key)
       if (await this.blocks.head(q)) return q
@@ -186,15 +179,26 @@ export class ObjectStore {
     return undefined
   }
 
+  /** Moves `key` back from quarantine; true when it is stored under `key` after. */
+  async #restoreFromQuarantine(key: string): Promise<boolean> {
+    const q = await this.#quarantinedKey(key)
+    if (!q) return false
+    // A concurrent restore or purge may win the race: what counts is whether `key` exists now.
+    await this.blocks.rename(q, key).catch(() => {})
+    return (await this.blocks.head(key)) !== undefined
+  }
+
+  /** The key an object's bytes can be read from: its own, or where garbage collection quarantined it. */
+  async #readableKey(key: string): Promise<string | undefined> {
+    return (await this.blocks.head(key)) ? key : this.#quarantinedKey(key)
+  }
+
   /** The object's bytes from its key or, when it is quarantined, from there. */
   async #getBytes(key: string): Promise<Uint8Array | undefined> {
     const bytes = await this.blocks.get(key)
-    if (bytes !== undefined || !this.options.quarantineEpochs) return bytes
-    for (const epoch of await this.options.quarantineEpochs()) {
-      const q = await this.blocks.get(keys.quarantine(epoch, key))
-      if (q !== undefined) return q
-    }
-    return undefined
+    if (bytes !== undefined) return bytes
+    const q = await this.#quarantinedKey(key)
+    return q === undefined ? undefined : this.blocks.get(q)
   }
 
   /** The key holding an object's bytes: its content address, or the blob a pointer names (or their quarantine). */
