@@ -19,20 +19,20 @@ export function startProgress(label: string, totalFiles: number, totalBytes: num
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} {bar} {percentage}% | {files}/{totalFiles} files | {bytes}/{totalBytes} | {rate}/s | ETA {eta_formatted}`,
+      format: `${label} {bar} {percentage}% | {files}/{totalFiles} files | {fileRate} files/s | {bytes}/{totalBytes} | {rate}/s | ETA {eta_formatted}`,
       hideCursor: true,
       etaBuffer: 50,
       fps: 10,
     },
     cliProgress.Presets.shades_classic,
   )
-  bar.start(Math.max(1, totalBytes), 0, { files, totalFiles, bytes: formatBytes(0), totalBytes: formatBytes(totalBytes), rate: formatBytes(0) })
+  bar.start(Math.max(1, totalBytes), 0, { files, totalFiles, fileRate: 0, bytes: formatBytes(0), totalBytes: formatBytes(totalBytes), rate: formatBytes(0) })
   return {
     tick(n) {
       files++
       bytes += n
       const secs = Math.max(0.001, (Date.now() - started) / 1000)
-      bar.update(Math.min(bytes, Math.max(1, totalBytes)), { files, totalFiles, bytes: formatBytes(bytes), totalBytes: formatBytes(totalBytes), rate: formatBytes(bytes / secs) })
+      bar.update(Math.min(bytes, Math.max(1, totalBytes)), { files, totalFiles, fileRate: Math.round(files / secs), bytes: formatBytes(bytes), totalBytes: formatBytes(totalBytes), rate: formatBytes(bytes / secs) })
     },
     stop() {
       bar.stop()

@@ -15,7 +15,7 @@ import { createS3Client } from './s3-client.js'
 import { isConditionalConflict, isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
 import type { S3Location, S3Options } from './s3-options.js'
 import { mapLimit } from '@varve/core/internal'
-import { mapInOrder } from './window.js'
+import { mapInOrder } from '@varve/core/internal'
 
 export type S3RefStoreOptions = S3Options & S3Location
 

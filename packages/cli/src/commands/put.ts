@@ -1,29 +1,35 @@
+import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { VarveError, type Repository } from '@varve/core'
+import { PACKED_OBJECT_LIMIT, VarveError, comparePaths, validatePath, type PutManyItem, type Repository } from '@varve/core'
+import { mapInOrder } from '@varve/core/internal'
 import { parseAddress } from '../address.js'
-import { ChecksumCache } from '../checksum-cache.js'
+import { ChecksumCache, type Known } from '../checksum-cache.js'
 import type { Cli, JsonOption } from '../cli.js'
-import { mapLimit } from '@varve/core/internal'
 import { walkFolder, type LocalFile } from '../local-files.js'
 import { formatBytes, print, printJson } from '../output.js'
-import { startProgress } from '../progress.js'
+import { startProgress, type Progress } from '../progress.js'
 
 export function registerPut(cli: Cli): void {
   cli.program
     .command('put <local> <address>')
     .description('upload a file, or a folder recursively, into a branch (staged until commit)')
-    .option('-j, --jobs <n>', 'files uploaded at once', '4')
+    .option('-j, --jobs <n>', 'files read at once', '16')
     .option('--json', 'print a summary as JSON')
     .addHelpText(
       'after',
       '\nA folder\'s files go under the address\'s path; files whose content the branch already has at that\n' +
-        'path are skipped, and a local checksum cache avoids re-hashing unchanged files.\n\nExamples:\n' +
+        'path are skipped, and a local checksum cache avoids reading unchanged files at all. Small files are\n' +
+        'stored in packs, so a folder of 100k files is a few hundred writes. Ctrl-C stops reading files and\n' +
+        'stages what was read; running the command again continues where it stopped.\n\nExamples:\n' +
         '  varve put part-0.parquet exp:train/part-0.parquet\n  varve put ./backfill/ exp:train/day=2026-11-23/',
     )
     .action(async (local: string, address: string, opts: { jobs: string } & JsonOption) => {
       const { ref: branch, path: target } = parseAddress(address)
+      const jobs = Number(opts.jobs)
+      if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256)
+        throw new VarveError('INVALID_ARGUMENT', `--jobs must be a whole number from 1 to 256, not ${JSON.stringify(opts.jobs)}`)
       const repo = await cli.repo()
       const st = await fs.stat(local).catch(() => {
         throw new VarveError('NOT_FOUND', `local path ${local} does not exist`, { details: { path: local } })
@@ -35,39 +41,164 @@ export function registerPut(cli: Cli): void {
         return print(`Staged ${branch}:${dest} (${formatBytes(e.size)})`)
       }
       const prefix = target && !target.endsWith('/') ? `${target}/` : target
-      const summary = await putFolder(repo, branch, local, prefix, Math.max(1, Number(opts.jobs) || 4))
-      if (opts.json) return printJson(summary)
-      print(`Staged ${summary.uploaded} file${summary.uploaded === 1 ? '' : 's'} (${formatBytes(summary.bytes)}) under ${branch}:${prefix}; ${summary.skipped} unchanged skipped`)
+      const summary = await putFolder(repo, branch, local, prefix, jobs)
+      if (opts.json) printJson(summary)
+      else {
+        const secs = Math.max(summary.seconds, 0.001)
+        print(
+          `${summary.interrupted ? 'Interrupted: staged' : 'Staged'} ${summary.uploaded} file${summary.uploaded === 1 ? '' : 's'} (${formatBytes(summary.bytes)}) under ${branch}:${prefix}; ` +
+            `${summary.skipped} unchanged skipped; ${summary.seconds.toFixed(1)} s, ${Math.round(summary.files / secs)} files/s, ${formatBytes(summary.bytes / secs)}/s` +
+            (summary.interrupted ? `; ${summary.files - summary.uploaded - summary.skipped} not read (run the command again to continue)` : ''),
+        )
+      }
+      if (summary.interrupted) process.exitCode = 130
     })
 }
 
-async function putFolder(repo: Repository, branch: string, dir: string, prefix: string, jobs: number) {
-  const files = await walkFolder(dir)
+export interface PutFolderSummary {
+  readonly files: number
+  readonly uploaded: number
+  readonly skipped: number
+  readonly bytes: number
+  readonly packs: number
+  readonly seconds: number
+  readonly interrupted: boolean
+}
+
+/** A file to store, and how: `check` files may be unchanged (their stat moved): hashed first, uploaded only if different. */
+interface Pending {
+  readonly file: LocalFile
+  readonly dest: string
+  readonly check?: string
+}
+
+/**
+ * Puts a folder: one walk, one listing of the branch under the prefix (merged with the walk, both in
+ * path order), the checksum cache to skip unchanged files without reading them, and `putMany` for
+ * the rest, reading `jobs` files at a time.
+ */
+async function putFolder(repo: Repository, branch: string, dir: string, prefix: string, jobs: number): Promise<PutFolderSummary> {
+  const started = performance.now()
+  const root = path.resolve(dir)
+  const files = await walkFolder(root)
+  // Every destination is checked before anything is read: a bad name fails the command up front.
+  for (const f of files) {
+    try {
+      validatePath(prefix + f.rel)
+    } catch (err) {
+      if (err instanceof VarveError) throw new VarveError(err.code, `${path.join(root, f.rel)}: ${err.message}`, { details: { ...err.details, file: path.join(root, f.rel) } })
+      throw err
+    }
+  }
   const cache = new ChecksumCache()
   const progress = startProgress('put', files.length, files.reduce((n, f) => n + f.size, 0))
-  let uploaded = 0
+  const abort = new AbortController()
+  const onSigint = () => abort.abort()
+  process.once('SIGINT', onSigint)
   let skipped = 0
-  let bytes = 0
   try {
-    await mapLimit(files, jobs, async (f: LocalFile) => {
-      const dest = prefix + f.rel
-      const st = await fs.stat(f.abs)
-      const known = await cache.knownAddress(f.abs, st)
-      const current = known ? await repo.stat(branch, dest).catch((e) => (VarveError.is(e, 'NOT_FOUND') ? undefined : Promise.reject(e))) : undefined
-      if (known && current?.address === known) {
-        skipped++
-      } else {
-        const upload = await cache.reading(f.abs)
-        const e = await repo.put(branch, dest, upload.stream)
-        cache.remember(f.abs, st, upload.xxh64(), e.address)
-        uploaded++
-        bytes += e.size
-      }
+    const pending = await planUploads(repo, branch, root, prefix, files, cache, (f) => {
+      skipped++
       progress.tick(f.size)
     })
+    const inFlight = new Map<string, Pending>()
+    const result = await repo.putMany(branch, readItems(root, pending, jobs, inFlight, cache, progress, () => skipped++), {
+      concurrency: jobs,
+      signal: abort.signal,
+      onStaged: (entries) => {
+        const rows = []
+        for (const e of entries) {
+          const p = inFlight.get(e.path)
+          if (!p) continue
+          inFlight.delete(e.path)
+          rows.push({ file: path.join(root, p.file.rel), stat: p.file, sha256: e.address })
+        }
+        cache.rememberMany(rows)
+      },
+    })
+    return {
+      files: files.length,
+      uploaded: result.files,
+      skipped,
+      bytes: result.bytes,
+      packs: result.packs,
+      seconds: (performance.now() - started) / 1000,
+      interrupted: result.interrupted,
+    }
   } finally {
+    process.off('SIGINT', onSigint)
     progress.stop()
     cache.close()
   }
-  return { uploaded, skipped, bytes }
+}
+
+/**
+ * Which files need reading: the walk merged with the branch's listing under the prefix. A file whose
+ * cached address (stat unchanged) is what the branch has is skipped without being read.
+ */
+async function planUploads(
+  repo: Repository,
+  branch: string,
+  root: string,
+  prefix: string,
+  files: readonly LocalFile[],
+  cache: ChecksumCache,
+  onSkip: (f: LocalFile) => void,
+): Promise<Pending[]> {
+  const listing = repo.list(branch, { prefix })[Symbol.asyncIterator]()
+  let cur = await listing.next()
+  const out: Pending[] = []
+  for (const file of files) {
+    const dest = prefix + file.rel
+    while (!cur.done && (cur.value.type !== 'object' || comparePaths(cur.value.path, dest) < 0)) cur = await listing.next()
+    const current = !cur.done && cur.value.type === 'object' && cur.value.path === dest ? cur.value.address : undefined
+    const known: Known | undefined = current ? cache.lookup(path.join(root, file.rel), file) : undefined
+    if (known && known.sha256 === current) {
+      if (known.trusted) onSkip(file)
+      else out.push({ file, dest, check: current })
+    } else out.push({ file, dest })
+  }
+  await listing.return?.()
+  return out
+}
+
+/**
+ * The files as putMany items, `jobs` read at once, in order. Small files are read whole (one read
+ * each); large ones are streamed. A `check` file whose bytes still hash to the branch's address is
+ * skipped (and its cache row refreshed) instead of stored again.
+ */
+async function* readItems(
+  root: string,
+  pending: readonly Pending[],
+  jobs: number,
+  inFlight: Map<string, Pending>,
+  cache: ChecksumCache,
+  progress: Progress,
+  onSkip: () => void,
+): AsyncGenerator<PutManyItem> {
+  // Rows of files found unchanged by hashing, refreshed in batches.
+  const refreshed: { file: string; stat: LocalFile; sha256: string }[] = []
+  const read = async (p: Pending): Promise<PutManyItem | undefined> => {
+    const abs = path.join(root, p.file.rel)
+    if (p.file.size > PACKED_OBJECT_LIMIT) return { path: p.dest, data: createReadStream(abs, { highWaterMark: 1 << 20 }) }
+    const bytes = await fs.readFile(abs).catch((err: NodeJS.ErrnoException) => {
+      throw new VarveError('UNAVAILABLE', `cannot read ${abs} (${err.code ?? 'error'}): ${err.message}`, { cause: err, details: { path: p.dest, file: abs } })
+    })
+    if (p.check && createHash('sha256').update(bytes).digest('hex') === p.check) {
+      refreshed.push({ file: abs, stat: p.file, sha256: p.check })
+      return undefined
+    }
+    return { path: p.dest, data: bytes }
+  }
+  for await (const item of mapInOrder(pending, jobs, async (p) => ({ p, item: await read(p) }))) {
+    progress.tick(item.p.file.size)
+    if (!item.item) {
+      onSkip()
+      if (refreshed.length >= 1000) cache.rememberMany(refreshed.splice(0))
+      continue
+    }
+    inFlight.set(item.p.dest, item.p)
+    yield item.item
+  }
+  cache.rememberMany(refreshed)
 }

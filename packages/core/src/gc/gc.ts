@@ -35,8 +35,8 @@ export interface GcResult {
   readonly durationMs: number
 }
 
-const SWEPT = ['data/', 'tree/', 'commit/', 'blobs/', 'tmp/'] as const
-const QUARANTINED = ['data/', 'tree/', 'commit/', 'tmp/', 'blobs/'] as const // blobs last: their pointers decide
+const SWEPT = ['data/', 'packs/', 'tree/', 'commit/', 'blobs/', 'tmp/'] as const
+const QUARANTINED = ['data/', 'packs/', 'tree/', 'commit/', 'tmp/', 'blobs/'] as const // blobs last: their pointers decide
 const BATCH = 1000
 const DAY_MS = 86_400_000
 
@@ -270,6 +270,7 @@ async function isLive(ctx: RepoContext, marked: Marked, key: string, liveBlobs: 
     await addBlobTarget(ctx, storedAt, liveBlobs)
     return true
   }
+  if (key.startsWith('packs/')) return marked.packs.has(name)
   if (key.startsWith('tree/')) return marked.nodes.has(name)
   if (key.startsWith('commit/')) return marked.commits.has(name)
   if (key.startsWith('blobs/')) return liveBlobs.has(key)

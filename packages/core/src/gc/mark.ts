@@ -1,3 +1,4 @@
+import type { Entry } from '../model/entry.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import type { RefStore } from '../stores/ref-store.js'
 import { AddressSet } from './address-set.js'
@@ -23,6 +24,8 @@ export interface Marked {
   readonly nodes: AddressSet
   /** Data objects of retained commits and staged changes. */
   readonly data: AddressSet
+  /** Packs holding data of retained commits and staged changes (decision 0007). */
+  readonly packs: AddressSet
   readonly retainedCommits: number
 }
 
@@ -34,6 +37,11 @@ export async function markReachable(refs: RefStore, objects: ObjectStore, option
   const commits = new AddressSet()
   const nodes = new AddressSet()
   const data = new AddressSet()
+  const packs = new AddressSet()
+  const markData = (e: Entry) => {
+    data.add(e.address)
+    if (e.pack !== undefined) packs.add(e.pack)
+  }
   const dataNodes = new AddressSet()
   const retainData = new Set<string>() // commit ids whose data must stay (heads, tags, ref-log window)
   const starts: string[] = []
@@ -49,7 +57,7 @@ export async function markReachable(refs: RefStore, objects: ObjectStore, option
     for (let round = 0; b && round < 100; round++) {
       keep(b.head)
       for (const token of [b.stagingToken, ...b.sealedTokens])
-        for await (const change of refs.listStaged(token)) if (change.entry) data.add(change.entry.address)
+        for await (const change of refs.listStaged(token)) if (change.entry) markData(change.entry)
       const again: BranchRecord | undefined = await refs.getBranch(b.name)
       if (!again || again.version === b.version) return
       b = again
@@ -78,23 +86,23 @@ export async function markReachable(refs: RefStore, objects: ObjectStore, option
     await walkTree(objects, c.root, nodes)
     if (retainData.has(id) || c.createdAt >= options.retainSince) {
       retainedCommits++
-      await walkTree(objects, c.root, dataNodes, (address) => data.add(address))
+      await walkTree(objects, c.root, dataNodes, markData)
     }
     stack.push(...c.parents)
     options.onProgress?.({ commits: commits.size, nodes: nodes.size, data: data.size })
   }
-  return { commits, nodes, data, retainedCommits }
+  return { commits, nodes, data, packs, retainedCommits }
 }
 
 /** Visits every node of a tree not yet in `seen` (shared subtrees once), reporting leaf addresses. */
-async function walkTree(objects: ObjectStore, root: string, seen: AddressSet, onData?: (address: string) => void): Promise<void> {
+async function walkTree(objects: ObjectStore, root: string, seen: AddressSet, onData?: (entry: Entry) => void): Promise<void> {
   const stack = [root]
   while (stack.length) {
     const id = stack.pop()!
     if (!seen.add(id)) continue
     const node = await objects.readNode(id, { cache: false })
     if (node.kind === 'leaf') {
-      if (onData) for (const e of node.entries) onData(e.address)
+      if (onData) for (const e of node.entries) onData(e)
     } else for (const c of node.children) stack.push(c.id)
   }
 }

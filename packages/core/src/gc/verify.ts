@@ -1,4 +1,5 @@
 import { VarveError } from '../errors/varve-error.js'
+import type { DataRef } from '../model/entry.js'
 import type { RepoContext } from '../repository/context.js'
 import { AddressSet } from './address-set.js'
 import { validatePath } from '../util/paths.js'
@@ -65,7 +66,15 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
   let collected = 0
   // Addresses found collected: a retained commit that also refers to one still reports it missing.
   const collectedAddresses = new Set<string>()
-  const checkData = async (address: string, path: string, commit?: string, collectable = false) => {
+  const packs = new Map<string, boolean>() // pack id -> stored (checked once, however many entries it holds)
+  const dataStored = async (e: DataRef): Promise<boolean> => {
+    if (e.pack === undefined) return ctx.objects.hasData(e)
+    let stored = packs.get(e.pack)
+    if (stored === undefined) packs.set(e.pack, (stored = await ctx.objects.hasData(e)))
+    return stored
+  }
+  const checkData = async (e: DataRef, path: string, commit?: string, collectable = false) => {
+    const address = e.address
     if (collectedAddresses.has(address)) {
       if (collectable) return
       collectedAddresses.delete(address)
@@ -75,8 +84,9 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     }
     if (!dataChecked.add(address)) return
     try {
-      if (options.full) await ctx.objects.readData(address, path)
-      else if (!(await ctx.objects.hasData(address))) throw new VarveError('NOT_FOUND', `data object ${address} (${path}) is missing`)
+      if (options.full) await ctx.objects.readData({ ...e, path })
+      else if (!(await dataStored(e)))
+        throw new VarveError('NOT_FOUND', e.pack === undefined ? `data object ${address} (${path}) is missing` : `pack ${e.pack} holding ${address} (${path}) is missing`)
     } catch (err) {
       const kind = classify(err)
       if (!kind) throw err
@@ -113,7 +123,7 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
             } catch (err) {
               report({ kind: 'invalid-path', objectType: 'tree', object: id, path: e.path, commit, message: (err as Error).message })
             }
-        if (withData) for (const e of node.entries) await checkData(e.address, e.path, commit, collectable)
+        if (withData) for (const e of node.entries) await checkData(e, e.path, commit, collectable)
       } else for (const c of node.children) stack.push(c.id)
     }
   }
@@ -124,7 +134,7 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     starts.push(b.head)
     heads.add(b.head)
     for (const token of [b.stagingToken, ...b.sealedTokens])
-      for await (const c of ctx.refs.listStaged(token)) if (c.entry) await checkData(c.entry.address, c.path)
+      for await (const c of ctx.refs.listStaged(token)) if (c.entry) await checkData(c.entry, c.path)
   }
   for await (const t of ctx.refs.listTags()) {
     starts.push(t.commit)

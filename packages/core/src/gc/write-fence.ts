@@ -24,11 +24,12 @@ export class WriteFence {
     private readonly blocks: BlockStore,
   ) {}
 
-  async run<T>(op: () => Promise<T>): Promise<T> {
+  /** Runs `op` with a view of the object store that journals what it writes (`ObjectStore.journaled`). */
+  async run<T>(op: (objects: ObjectStore) => Promise<T>): Promise<T> {
     const before = this.#known ?? (await this.#read())
     const journal = new WriteJournal()
     try {
-      const result = await this.objects.withJournal(journal, op)
+      const result = await op(this.objects.journaled(journal))
       const after = await this.#read()
       if (!noQuarantineBetween(before, after)) for (const entry of journal.entries.values()) await this.objects.ensureStored(entry, journal)
       return result

@@ -34,13 +34,14 @@ export interface ApplyOptions {
  * when another writer moves the branch first. Used by merge, revert and cherry-pick.
  */
 export async function applyThreeWayToBranch(
-  ctx: RepoContext,
+  outer: RepoContext,
   branch: string,
   plan: (head: Commit) => Promise<ThreeWayPlan | 'up-to-date'>,
   options: ApplyOptions = {},
 ): Promise<{ commit: Commit; upToDate: boolean }> {
   // Inside the write fence: the nodes and the commit it writes survive a concurrent GC (decision 0006).
-  return ctx.fence.run(() => retryOnLostRace(`${branch}`, ctx.retry, ctx.random, async () => {
+  return outer.fence.run((objects) => retryOnLostRace(`${branch}`, outer.retry, outer.random, async () => {
+    const ctx = { ...outer, objects }
     const b = await mustGetBranch(ctx, branch)
     if (await isDirty(ctx, b))
       throw new VarveError(ErrorCodes.DIRTY_BRANCH, `branch ${branch} has uncommitted changes: commit or reset them first`, {

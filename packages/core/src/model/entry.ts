@@ -10,7 +10,16 @@ export interface Entry {
   readonly contentType?: string
   /** User metadata, as S3 keeps it: string keys to string values. */
   readonly metadata?: Readonly<Record<string, string>>
+  /**
+   * Set when the bytes live inside a pack (many small objects in one stored object, written by
+   * `putMany`): the pack's id. The bytes are `size` bytes at `offset` in it (docs/decisions/0007).
+   */
+  readonly pack?: string
+  readonly offset?: number
 }
+
+/** Where an object's bytes are: its address, and for a packed object the pack and offset. */
+export type DataRef = Pick<Entry, 'address' | 'size' | 'pack' | 'offset'> & { readonly path?: string }
 
 const MAX_METADATA_BYTES = 16 * 1024
 

@@ -19,6 +19,8 @@ export type TreeNode =
   | { readonly kind: 'inner'; readonly level: number; readonly children: readonly ChildRef[] }
 
 const LEAF_TAG = 'varve/leaf:v1'
+/** A leaf with packed entries: readers that cannot find packed bytes must refuse it, not misread it. */
+const PACKED_LEAF_TAG = 'varve/leaf:v2'
 const INNER_TAG = 'varve/node:v1'
 
 /**
@@ -27,13 +29,16 @@ const INNER_TAG = 'varve/node:v1'
  * content-type and metadata columns are present only when some entry has one.
  */
 interface EncodedLeaf {
-  t: typeof LEAF_TAG
+  t: typeof LEAF_TAG | typeof PACKED_LEAF_TAG
   p: string[]
   a: string[]
   s: number[]
   m: number[]
   c?: (string | null)[]
   x?: (Record<string, string> | null)[]
+  /** Pack id and offset of packed entries (v2 only). */
+  k?: (string | null)[]
+  o?: (number | null)[]
 }
 
 export function encodeTreeNode(node: TreeNode): Uint8Array {
@@ -43,6 +48,11 @@ export function encodeTreeNode(node: TreeNode): Uint8Array {
     const leaf: EncodedLeaf = { t: LEAF_TAG, p: es.map((e) => e.path), a: es.map((e) => e.address), s: es.map((e) => e.size), m: es.map((e) => e.lastModified) }
     if (es.some((e) => e.contentType !== undefined)) leaf.c = es.map((e) => e.contentType ?? null)
     if (es.some((e) => e.metadata !== undefined)) leaf.x = es.map((e) => e.metadata ?? null) // keys already sorted by validateMetadata
+    if (es.some((e) => e.pack !== undefined)) {
+      leaf.t = PACKED_LEAF_TAG
+      leaf.k = es.map((e) => e.pack ?? null)
+      leaf.o = es.map((e) => (e.pack !== undefined ? e.offset ?? 0 : null))
+    }
     json = JSON.stringify(leaf)
   } else {
     json = JSON.stringify({ t: INNER_TAG, l: node.level, c: node.children.map((c) => [c.lastKey, c.id, c.count]) })
@@ -57,13 +67,17 @@ export function decodeTreeNode(bytes: Uint8Array, id: string): TreeNode {
   } catch (cause) {
     throw corrupt(id, 'not valid JSON', cause)
   }
-  if (raw.t === LEAF_TAG && Array.isArray(raw.p) && Array.isArray(raw.a) && Array.isArray(raw.s) && Array.isArray(raw.m)) {
-    const { p, a, s, m, c, x } = raw as unknown as EncodedLeaf
+  if ((raw.t === LEAF_TAG || raw.t === PACKED_LEAF_TAG) && Array.isArray(raw.p) && Array.isArray(raw.a) && Array.isArray(raw.s) && Array.isArray(raw.m)) {
+    const { p, a, s, m, c, x, k, o } = raw as unknown as EncodedLeaf
     const entries: Entry[] = new Array(p.length)
     for (let i = 0; i < p.length; i++) {
       const entry: { -readonly [K in keyof Entry]: Entry[K] } = { path: p[i]!, address: a[i]!, size: s[i]!, lastModified: m[i]! }
       if (c && c[i] != null) entry.contentType = c[i]!
       if (x && x[i] != null) entry.metadata = x[i]!
+      if (k && k[i] != null) {
+        entry.pack = k[i]!
+        entry.offset = o?.[i] ?? 0
+      }
       entries[i] = entry
     }
     return { kind: 'leaf', entries }

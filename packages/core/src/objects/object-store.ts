@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { decodeCommit, makeCommit, type Commit, type CommitFields } from '../model/commit.js'
+import type { DataRef } from '../model/entry.js'
 import { sha256Hex } from '../model/hash.js'
 import { decodeTreeNode, encodeTreeNode, type TreeNode } from '../model/tree-node.js'
 import type { BlockStore } from '../stores/block-store.js'
@@ -9,6 +9,7 @@ import type { RandomSource } from '../util/clock.js'
 import { LruCache } from '../util/lru-cache.js'
 import { readHead, toChunks, type DataSource } from './byte-source.js'
 import { keys } from './keys.js'
+import type { EncodedPack } from './pack.js'
 import { WriteJournal, type JournalEntry } from './write-journal.js'
 
 /** Objects up to this size are hashed in memory and written once; larger ones stream through a temp key. */
@@ -30,20 +31,31 @@ export interface ObjectStoreOptions {
  * tree nodes and commits. Every read re-hashes what it got, so silent corruption is raised as
  * CORRUPT_OBJECT instead of being returned. Decoded nodes and commits are cached: they never change.
  */
-/**
- * The journal of the operation running in this async context. One for the process: Node propagates
- * every AsyncLocalStorage ever used on each async hop, so one per store would slow down everything
- * as repositories are opened.
- */
-const currentJournal = new AsyncLocalStorage<{ readonly owner: ObjectStore; readonly journal: WriteJournal }>()
-
 export class ObjectStore {
   readonly #cache: LruCache<string, TreeNode | Commit>
   /** Blob keys of large objects on stores without rename (pointers never change). */
-  readonly #blobOf = new Map<string, string>()
+  readonly #blobOf: Map<string, string>
+  /** Set on a view made by `journaled`: every object written or reused is recorded in it. */
+  readonly #journal: WriteJournal | undefined
 
-  constructor(readonly blocks: BlockStore, private readonly options: ObjectStoreOptions) {
-    this.#cache = new LruCache(options.cacheBytes ?? 64 * 1024 * 1024)
+  constructor(
+    readonly blocks: BlockStore,
+    private readonly options: ObjectStoreOptions,
+    shared?: { cache: LruCache<string, TreeNode | Commit>; blobOf: Map<string, string>; journal: WriteJournal },
+  ) {
+    this.#cache = shared?.cache ?? new LruCache(options.cacheBytes ?? 64 * 1024 * 1024)
+    this.#blobOf = shared?.blobOf ?? new Map()
+    this.#journal = shared?.journal
+  }
+
+  /**
+   * A view of this store (same cache) that records every object an operation writes or reuses in
+   * `journal`, so the operation can make sure they are all still stored once its ref moved
+   * (`ensureStored`, docs/decisions/0006-gc-quarantine.md). Passed explicitly rather than through
+   * AsyncLocalStorage, whose promise hooks slowed every await of the process by ~15%.
+   */
+  journaled(journal: WriteJournal): ObjectStore {
+    return new ObjectStore(this.blocks, this.options, { cache: this.#cache, blobOf: this.#blobOf, journal })
   }
 
   async writeData(source: DataSource): Promise<{ address: string; size: number }> {
@@ -90,7 +102,7 @@ export class ObjectStore {
       throw err
     }
     const address = hash.digest('hex')
-    const journal = this.#currentJournal()
+    const journal = this.#journal
     let existing = await this.#storedKeyOf(address)
     // Store ours unless the content is already there. Losing the pointer race to another writer makes
     // it reused content; if that copy vanished again in between (gc), try once more.
@@ -129,21 +141,8 @@ export class ObjectStore {
     return pointer ? { key: decodePointer(pointer, address), pointer } : undefined
   }
 
-  #currentJournal(): WriteJournal | undefined {
-    const c = currentJournal.getStore()
-    return c?.owner === this ? c.journal : undefined
-  }
-
   #record(entry: JournalEntry): void {
-    this.#currentJournal()?.record(entry)
-  }
-
-  /**
-   * Runs `op` recording every object it writes or reuses in `journal`, so the caller can make sure
-   * they are all still stored once its ref moved (`ensureStored`).
-   */
-  withJournal<T>(journal: WriteJournal, op: () => Promise<T>): Promise<T> {
-    return currentJournal.run({ owner: this, journal }, op)
+    this.#journal?.record(entry)
   }
 
   /**
@@ -215,9 +214,10 @@ export class ObjectStore {
     throw missing('data object', address, path)
   }
 
-  async hasData(address: string): Promise<boolean> {
+  async hasData(ref: DataRef): Promise<boolean> {
+    if (ref.pack !== undefined) return (await this.#readableKey(keys.pack(ref.pack))) !== undefined
     try {
-      await this.#locate(address)
+      await this.#locate(ref.address)
       return true
     } catch (err) {
       if (VarveError.is(err, 'NOT_FOUND')) return false
@@ -225,9 +225,18 @@ export class ObjectStore {
     }
   }
 
-  async readData(address: string, path?: string): Promise<Uint8Array> {
-    const bytes = await this.#readFrom(address, path, (key) => this.blocks.get(key))
-    if (sha256Hex(bytes) !== address) throw corrupt('data object', address, path)
+  /** Stores a pack (decision 0007); its objects are then readable through entries that name it. */
+  async writePack(pack: EncodedPack): Promise<void> {
+    const key = keys.pack(pack.id)
+    // Recorded by key only: a batch journal holding every pack's bytes would hold the whole upload.
+    this.#record({ key })
+    await this.blocks.put(key, pack.bytes, { ifAbsent: true })
+  }
+
+  /** The whole content, verified against its address. */
+  async readData(ref: DataRef): Promise<Uint8Array> {
+    const bytes = ref.pack !== undefined ? await this.#readPacked(ref, 0, ref.size) : await this.#readFrom(ref.address, ref.path, (key) => this.blocks.get(key))
+    if (sha256Hex(bytes) !== ref.address) throw corrupt('data object', ref.address, ref.path)
     return bytes
   }
 
@@ -235,14 +244,29 @@ export class ObjectStore {
    * Bytes [start, end) of a data object. Not verified against the address (that needs every byte):
    * for footer-only checks; `verify` and full reads do verify.
    */
-  async readDataRange(address: string, start: number, end: number, path?: string): Promise<Uint8Array> {
-    return this.#readFrom(address, path, (key) => this.blocks.getRange(key, start, end))
+  async readDataRange(ref: DataRef, start: number, end: number): Promise<Uint8Array> {
+    if (ref.pack !== undefined) return this.#readPacked(ref, start, end)
+    return this.#readFrom(ref.address, ref.path, (key) => this.blocks.getRange(key, start, end))
+  }
+
+  /** Bytes [start, end) of a packed object (clamped to it): one range read of its pack, or of its quarantine. */
+  async #readPacked(ref: DataRef, start: number, end: number): Promise<Uint8Array> {
+    const base = ref.offset ?? 0
+    const from = base + Math.min(Math.max(0, start), ref.size)
+    const to = base + Math.min(Math.max(start, end), ref.size)
+    const key = keys.pack(ref.pack!)
+    let bytes = await this.blocks.getRange(key, from, to)
+    if (bytes === undefined) {
+      const q = await this.#quarantinedKey(key)
+      if (q !== undefined) bytes = await this.blocks.getRange(q, from, to)
+    }
+    if (bytes === undefined) throw missing('pack', ref.pack!, ref.path)
+    return bytes
   }
 
   /**
-   * Reads an object's bytes with `read` from where they are, in the fewest requests: its own key (or,
-   * on stores without rename, the blob its pointer names, remembered once seen); only a miss there
-   * looks in garbage-collection quarantine.
+   * Bytes of `address`, in the fewest requests: its own key (or, on stores without rename, the blob
+   * its pointer names, remembered once seen); only a miss there looks in garbage-collection quarantine.
    */
   async #readFrom<T>(address: string, path: string | undefined, read: (key: string) => Promise<T | undefined>): Promise<T> {
     const known = this.#blobOf.get(address)
@@ -264,8 +288,9 @@ export class ObjectStore {
   }
 
   /** Streams an object; the stream fails with CORRUPT_OBJECT at its end if the bytes do not match. */
-  async readDataStream(address: string, path?: string): Promise<AsyncIterable<Uint8Array>> {
-    const stream = await this.#readFrom(address, path, (key) => this.blocks.getStream(key))
+  async readDataStream(ref: DataRef): Promise<AsyncIterable<Uint8Array>> {
+    const { address, path } = ref
+    const stream = ref.pack !== undefined ? [await this.#readPacked(ref, 0, ref.size)] : await this.#readFrom(address, path, (key) => this.blocks.getStream(key))
     return (async function* verified() {
       const hash = createHash('sha256')
       for await (const chunk of stream) {

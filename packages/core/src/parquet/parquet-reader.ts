@@ -19,7 +19,7 @@ export async function readParquetFooter(objects: ObjectStore, entry: Entry): Pro
   const buffer = {
     byteLength: entry.size,
     slice: async (start: number, end?: number) => {
-      const bytes = await objects.readDataRange(entry.address, start, end ?? entry.size, entry.path)
+      const bytes = await objects.readDataRange(entry, start, end ?? entry.size)
       bytesRead += bytes.byteLength
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
     },

@@ -12,6 +12,7 @@ import { ObjectStore } from '../objects/object-store.js'
 import { resolveRevision } from '../refs/resolve.js'
 import { getOnBranch, hasStagedRows, isDirty, mergedStaged, scanView, stagingTokens } from '../staging/branch-view.js'
 import { stageChanges } from '../staging/stage-changes.js'
+import { putMany, type PutManyItem, type PutManyOptions, type PutManySummary } from '../ingest/put-many.js'
 import type { BranchRecord, RefLogRecord, TagRecord } from '../stores/ref-store.js'
 import { emptyTree } from '../tree/apply-changes.js'
 import { diffTrees, type DiffEntry } from '../tree/tree-diff.js'
@@ -292,8 +293,8 @@ export class Repository {
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'contentType must be a string')
       await mustGetBranch(this.#ctx, branch) // fail before uploading gigabytes to a missing or protected branch
       await assertAllowed(this.#ctx.refs, branch, 'directCommits')
-      return this.#ctx.fence.run(async () => {
-        const { address, size } = await this.#ctx.objects.writeData(data)
+      return this.#ctx.fence.run(async (objects) => {
+        const { address, size } = await objects.writeData(data)
         const entry: Entry = {
           path, address, size, lastModified: this.#ctx.clock.now(),
           ...(options.contentType ? { contentType: options.contentType } : {}),
@@ -302,6 +303,29 @@ export class Repository {
         await stageChanges(this.#ctx, branch, [{ path, entry }])
         return entry
       })
+    })
+  }
+
+  /**
+   * Stores and stages many items in batches: small content is packed many to a stored object and each
+   * batch is staged in one write, so a folder of 100k files is a few hundred writes, not 100k
+   * (docs/decisions/0007-packs.md). Items are read `concurrency` at a time; a later item of a path wins.
+   * A failure (INVALID_PATH, an unreadable stream, ...) names the item's path in `details.path` and
+   * stages nothing of the unfinished batch; `details.staged` counts items of whole batches staged
+   * before it. Aborting `signal` stores and stages what was read and resolves with `interrupted`.
+   */
+  async putMany(
+    branch: string,
+    items: AsyncIterable<PutManyItem> | Iterable<PutManyItem>,
+    options: PutManyOptions = {},
+  ): Promise<PutManySummary> {
+    return guard('putMany', async () => {
+      validateRefName(branch)
+      if (!items || (typeof (items as AsyncIterable<PutManyItem>)[Symbol.asyncIterator] !== 'function' && typeof (items as Iterable<PutManyItem>)[Symbol.iterator] !== 'function'))
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'putMany needs an iterable (or async iterable) of { path, data }')
+      await mustGetBranch(this.#ctx, branch)
+      await assertAllowed(this.#ctx.refs, branch, 'directCommits')
+      return this.#ctx.fence.run((objects) => putMany({ ...this.#ctx, objects }, branch, items, options))
     })
   }
 
@@ -343,7 +367,7 @@ export class Repository {
       if (!options || typeof options.message !== 'string')
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'commit needs a message')
       await assertAllowed(this.#ctx.refs, branch, 'directCommits')
-      return this.#ctx.fence.run(() => commitStaged(this.#ctx, branch, options))
+      return this.#ctx.fence.run((objects) => commitStaged({ ...this.#ctx, objects }, branch, options))
     })
   }
 
@@ -372,7 +396,7 @@ export class Repository {
   async getStream(ref: string, path: string): Promise<Readable> {
     return guard('getStream', async () => {
       const entry = await this.stat(ref, path)
-      return Readable.from(await this.#ctx.objects.readDataStream(entry.address, path), { objectMode: false })
+      return Readable.from(await this.#ctx.objects.readDataStream({ ...entry, path }), { objectMode: false })
     })
   }
 
@@ -683,7 +707,7 @@ export class Repository {
 
   async #readAt(view: View, ref: string, path: string): Promise<Uint8Array> {
     const entry = await this.#statAt(view, ref, path)
-    return this.#ctx.objects.readData(entry.address, path)
+    return this.#ctx.objects.readData({ ...entry, path })
   }
 }
 

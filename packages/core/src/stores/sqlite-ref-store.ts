@@ -68,6 +68,15 @@ export class SqliteRefStore implements RefStore {
     }
   }
 
+  /** Statements are prepared once per SQL text: preparing on every call cost more than running them. */
+  readonly #statements = new Map<string, Database.Statement>()
+
+  #sql(sql: string): Database.Statement {
+    let stmt = this.#statements.get(sql)
+    if (!stmt) this.#statements.set(sql, (stmt = this.#db.prepare(sql)))
+    return stmt
+  }
+
   #run<T>(fn: () => T): T {
     if (this.#closed) throw new VarveError(ErrorCodes.CLOSED, 'the ref store is closed')
     try {
@@ -82,14 +91,13 @@ export class SqliteRefStore implements RefStore {
   }
 
   #log(log: RefLogEntry): void {
-    this.#db
-      .prepare('INSERT INTO reflog (ref, old, new, operation, author, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.#sql('INSERT INTO reflog (ref, old, new, operation, author, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(log.ref, log.old, log.new, log.operation, log.author, log.message ?? null, log.at)
   }
 
   async getBranch(name: string): Promise<BranchRecord | undefined> {
     return this.#run(() => {
-      const row = this.#db.prepare('SELECT * FROM branches WHERE name = ?').get(name) as BranchRow | undefined
+      const row = this.#sql('SELECT * FROM branches WHERE name = ?').get(name) as BranchRow | undefined
       return row && toBranch(row)
     })
   }
@@ -97,8 +105,7 @@ export class SqliteRefStore implements RefStore {
   async createBranch(state: BranchState, log: RefLogEntry): Promise<void> {
     this.#run(() =>
       this.#db.transaction(() => {
-        const r = this.#db
-          .prepare('INSERT OR IGNORE INTO branches (name, head, staging_token, sealed, version) VALUES (?, ?, ?, ?, 1)')
+        const r = this.#sql('INSERT OR IGNORE INTO branches (name, head, staging_token, sealed, version) VALUES (?, ?, ?, ?, 1)')
           .run(state.name, state.head, state.stagingToken, JSON.stringify(state.sealedTokens))
         if (r.changes === 0)
           throw new VarveError(ErrorCodes.BRANCH_EXISTS, `branch ${state.name} already exists`, { details: { branch: state.name } })
@@ -110,8 +117,7 @@ export class SqliteRefStore implements RefStore {
   async updateBranch(expected: BranchRecord, next: BranchState, log?: RefLogEntry): Promise<boolean> {
     return this.#run(() =>
       this.#db.transaction(() => {
-        const r = this.#db
-          .prepare(
+        const r = this.#sql(
             'UPDATE branches SET head = ?, staging_token = ?, sealed = ?, version = version + 1 WHERE name = ? AND version = ?',
           )
           .run(next.head, next.stagingToken, JSON.stringify(next.sealedTokens), expected.name, Number(expected.version))
@@ -125,7 +131,7 @@ export class SqliteRefStore implements RefStore {
   async deleteBranch(expected: BranchRecord, log: RefLogEntry): Promise<boolean> {
     return this.#run(() =>
       this.#db.transaction(() => {
-        const r = this.#db.prepare('DELETE FROM branches WHERE name = ? AND version = ?').run(expected.name, Number(expected.version))
+        const r = this.#sql('DELETE FROM branches WHERE name = ? AND version = ?').run(expected.name, Number(expected.version))
         if (r.changes === 0) return false
         this.#log(log)
         return true
@@ -137,7 +143,7 @@ export class SqliteRefStore implements RefStore {
   async *#byName<R extends { name: string }>(table: 'branches' | 'tags'): AsyncGenerator<R> {
     let after = ''
     for (;;) {
-      const rows = this.#run(() => this.#db.prepare(`SELECT * FROM ${table} WHERE name > ? ORDER BY name LIMIT ?`).all(after, PAGE) as R[])
+      const rows = this.#run(() => this.#sql(`SELECT * FROM ${table} WHERE name > ? ORDER BY name LIMIT ?`).all(after, PAGE) as R[])
       yield* rows
       if (rows.length < PAGE) return
       after = rows[rows.length - 1]!.name
@@ -150,7 +156,7 @@ export class SqliteRefStore implements RefStore {
 
   async getTag(name: string): Promise<TagRecord | undefined> {
     return this.#run(() => {
-      const row = this.#db.prepare('SELECT * FROM tags WHERE name = ?').get(name) as TagRow | undefined
+      const row = this.#sql('SELECT * FROM tags WHERE name = ?').get(name) as TagRow | undefined
       return row && toTag(row)
     })
   }
@@ -158,8 +164,7 @@ export class SqliteRefStore implements RefStore {
   async createTag(tag: TagRecord, log: RefLogEntry): Promise<void> {
     this.#run(() =>
       this.#db.transaction(() => {
-        const r = this.#db
-          .prepare('INSERT OR IGNORE INTO tags (name, commit_id, created_at) VALUES (?, ?, ?)')
+        const r = this.#sql('INSERT OR IGNORE INTO tags (name, commit_id, created_at) VALUES (?, ?, ?)')
           .run(tag.name, tag.commit, tag.createdAt)
         if (r.changes === 0) throw new VarveError(ErrorCodes.TAG_EXISTS, `tag ${tag.name} already exists`, { details: { tag: tag.name } })
         this.#log(log)
@@ -170,7 +175,7 @@ export class SqliteRefStore implements RefStore {
   async deleteTag(name: string, log: RefLogEntry): Promise<boolean> {
     return this.#run(() =>
       this.#db.transaction(() => {
-        const r = this.#db.prepare('DELETE FROM tags WHERE name = ?').run(name)
+        const r = this.#sql('DELETE FROM tags WHERE name = ?').run(name)
         if (r.changes === 0) return false
         this.#log(log)
         return true
@@ -184,7 +189,7 @@ export class SqliteRefStore implements RefStore {
 
   async putStaged(token: string, changes: readonly StagedChange[]): Promise<void> {
     this.#run(() => {
-      const stmt = this.#db.prepare('INSERT OR REPLACE INTO staging (token, path, entry) VALUES (?, ?, ?)')
+      const stmt = this.#sql('INSERT OR REPLACE INTO staging (token, path, entry) VALUES (?, ?, ?)')
       this.#db.transaction(() => {
         for (const c of changes) stmt.run(token, c.path, c.entry === null ? null : JSON.stringify(c.entry))
       }).immediate()
@@ -193,7 +198,7 @@ export class SqliteRefStore implements RefStore {
 
   async getStaged(token: string, path: string): Promise<StagedChange | undefined> {
     return this.#run(() => {
-      const row = this.#db.prepare('SELECT path, entry FROM staging WHERE token = ? AND path = ?').get(token, path) as StagingRow | undefined
+      const row = this.#sql('SELECT path, entry FROM staging WHERE token = ? AND path = ?').get(token, path) as StagingRow | undefined
       return row && toStaged(row)
     })
   }
@@ -213,7 +218,7 @@ export class SqliteRefStore implements RefStore {
         const args: unknown[] = [token, after ?? from]
         if (upper !== null) args.push(upper)
         args.push(PAGE)
-        return this.#db.prepare(sql).all(...args) as StagingRow[]
+        return this.#sql(sql).all(...args) as StagingRow[]
       })
       for (const row of rows) yield toStaged(row)
       if (rows.length < PAGE) return
@@ -223,13 +228,13 @@ export class SqliteRefStore implements RefStore {
   }
 
   async dropStaged(token: string): Promise<void> {
-    this.#run(() => this.#db.prepare('DELETE FROM staging WHERE token = ?').run(token))
+    this.#run(() => this.#sql('DELETE FROM staging WHERE token = ?').run(token))
   }
 
   async *listStagingTokens(): AsyncIterable<string> {
     let after = ''
     for (;;) {
-      const rows = this.#run(() => this.#db.prepare('SELECT DISTINCT token FROM staging WHERE token > ? ORDER BY token LIMIT 1000').all(after) as { token: string }[])
+      const rows = this.#run(() => this.#sql('SELECT DISTINCT token FROM staging WHERE token > ? ORDER BY token LIMIT 1000').all(after) as { token: string }[])
       for (const r of rows) yield r.token
       if (rows.length < 1000) return
       after = rows[rows.length - 1]!.token
@@ -237,23 +242,23 @@ export class SqliteRefStore implements RefStore {
   }
 
   async getSetting(key: string): Promise<string | undefined> {
-    return this.#run(() => (this.#db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value)
+    return this.#run(() => (this.#sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value)
   }
 
   async setSetting(key: string, value: string | null): Promise<void> {
     this.#run(() =>
       value === null
-        ? this.#db.prepare('DELETE FROM settings WHERE key = ?').run(key)
-        : this.#db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value),
+        ? this.#sql('DELETE FROM settings WHERE key = ?').run(key)
+        : this.#sql('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value),
     )
   }
 
   async compareAndSetSetting(key: string, expected: string | undefined, next: string): Promise<boolean> {
     return this.#run(() =>
       this.#db.transaction(() => {
-        const cur = (this.#db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value
+        const cur = (this.#sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value
         if (cur !== expected) return false
-        this.#db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, next)
+        this.#sql('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, next)
         return true
       }).immediate(),
     )
@@ -261,13 +266,13 @@ export class SqliteRefStore implements RefStore {
 
   async *listSettings(prefix: string): AsyncIterable<{ key: string; value: string }> {
     const rows = this.#run(
-      () => this.#db.prepare('SELECT key, value FROM settings WHERE key >= ? AND key < ? ORDER BY key').all(prefix, prefixUpperBound(prefix)) as { key: string; value: string }[],
+      () => this.#sql('SELECT key, value FROM settings WHERE key >= ? AND key < ? ORDER BY key').all(prefix, prefixUpperBound(prefix)) as { key: string; value: string }[],
     )
     yield* rows
   }
 
   async *listRefLogRefs(): AsyncIterable<string> {
-    const rows = this.#run(() => this.#db.prepare('SELECT DISTINCT ref FROM reflog ORDER BY ref').all() as { ref: string }[])
+    const rows = this.#run(() => this.#sql('SELECT DISTINCT ref FROM reflog ORDER BY ref').all() as { ref: string }[])
     for (const r of rows) yield r.ref
   }
 
@@ -278,7 +283,7 @@ export class SqliteRefStore implements RefStore {
       const n = Math.min(PAGE, left)
       const rows = this.#run(
         () =>
-          this.#db.prepare('SELECT * FROM reflog WHERE ref = ? AND seq < ? ORDER BY seq DESC LIMIT ?').all(ref, before, n) as RefLogRow[],
+          this.#sql('SELECT * FROM reflog WHERE ref = ? AND seq < ? ORDER BY seq DESC LIMIT ?').all(ref, before, n) as RefLogRow[],
       )
       for (const row of rows) yield toRefLog(row)
       left -= rows.length

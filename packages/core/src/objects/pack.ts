@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto'
+import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+
+/**
+ * A pack: many small objects in one stored object, so a folder of 100k files is ~100 writes instead
+ * of 100k (docs/decisions/0007-packs.md). Layout:
+ *
+ *   object bytes, back to back | index (JSON) | index length (u64 LE) | magic "VRVPACK1"
+ *
+ * The index lists `[address, offset, size]` of every object. The pack's id is the SHA-256 of the
+ * index: the index names every object by its SHA-256 and where it sits, so it fixes every byte of the
+ * pack, and the id is known without hashing the data twice. Readers do not need the index: a tree
+ * entry names its pack and offset. It is there so `verify` and tools can check a pack on its own.
+ */
+export const PACK_MAGIC = 'VRVPACK1'
+const FOOTER_BYTES = 16
+const INDEX_TAG = 'varve/pack-index:v1'
+
+export interface PackedObject {
+  readonly address: string
+  readonly offset: number
+  readonly size: number
+}
+
+export interface EncodedPack {
+  readonly id: string
+  readonly bytes: Uint8Array
+  readonly objects: readonly PackedObject[]
+}
+
+/** Collects objects for one pack; an address added twice is stored once. */
+export class PackBuilder {
+  readonly #chunks: Uint8Array[] = []
+  readonly #objects: PackedObject[] = []
+  readonly #byAddress = new Map<string, PackedObject>()
+  #bytes = 0
+
+  constructor(readonly maxBytes: number, readonly maxObjects: number) {}
+
+  get bytes(): number {
+    return this.#bytes
+  }
+
+  get count(): number {
+    return this.#objects.length
+  }
+
+  /** Whether `size` more bytes fit (an empty pack takes anything). */
+  fits(size: number): boolean {
+    return this.#objects.length === 0 || (this.#bytes + size <= this.maxBytes && this.#objects.length < this.maxObjects)
+  }
+
+  /** Adds an object (already hashed to `address`); returns its offset in the pack. */
+  add(address: string, bytes: Uint8Array): number {
+    const known = this.#byAddress.get(address)
+    if (known) return known.offset
+    const o = { address, offset: this.#bytes, size: bytes.byteLength }
+    this.#objects.push(o)
+    this.#byAddress.set(address, o)
+    this.#chunks.push(bytes)
+    this.#bytes += bytes.byteLength
+    return o.offset
+  }
+
+  encode(): EncodedPack {
+    const index = Buffer.from(JSON.stringify({ t: INDEX_TAG, o: this.#objects.map((o) => [o.address, o.offset, o.size]) }), 'utf8')
+    const footer = Buffer.alloc(FOOTER_BYTES)
+    footer.writeBigUInt64LE(BigInt(index.byteLength), 0)
+    footer.write(PACK_MAGIC, 8, 'latin1')
+    const bytes = Buffer.concat([...this.#chunks, index, footer])
+    return { id: createHash('sha256').update(index).digest('hex'), bytes, objects: this.#objects }
+  }
+}
+
+/** Where a pack's index is, from its last 16 bytes; CORRUPT_OBJECT when they are not a pack footer. */
+export function packIndexRange(footer: Uint8Array, packSize: number, id: string): { start: number; end: number } {
+  const f = Buffer.from(footer.buffer, footer.byteOffset, footer.byteLength)
+  if (f.byteLength !== FOOTER_BYTES || f.toString('latin1', 8) !== PACK_MAGIC) throw corruptPack(id, 'no pack footer')
+  const length = Number(f.readBigUInt64LE(0))
+  const start = packSize - FOOTER_BYTES - length
+  if (start < 0) throw corruptPack(id, 'index length past the start')
+  return { start, end: packSize - FOOTER_BYTES }
+}
+
+export const packFooterBytes = FOOTER_BYTES
+
+/** Decodes a pack index and checks it against the pack id. */
+export function decodePackIndex(index: Uint8Array, id: string): PackedObject[] {
+  if (createHash('sha256').update(index).digest('hex') !== id) throw corruptPack(id, 'index does not hash to the pack id')
+  let raw: { t?: unknown; o?: unknown }
+  try {
+    raw = JSON.parse(Buffer.from(index.buffer, index.byteOffset, index.byteLength).toString('utf8'))
+  } catch (cause) {
+    throw corruptPack(id, 'index is not JSON', cause)
+  }
+  if (raw.t !== INDEX_TAG || !Array.isArray(raw.o)) throw corruptPack(id, 'not a pack index')
+  return (raw.o as [string, number, number][]).map(([address, offset, size]) => ({ address, offset, size }))
+}
+
+function corruptPack(id: string, why: string, cause?: unknown) {
+  return new VarveError(ErrorCodes.CORRUPT_OBJECT, `pack ${id} is corrupt: ${why}`, { details: { pack: id }, ...(cause ? { cause } : {}) })
+}
