@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -7,6 +6,7 @@ import { mapInOrder } from '@varve/core/internal'
 import { parseAddress } from '../address.js'
 import { ChecksumCache, type Known } from '../checksum-cache.js'
 import type { Cli, JsonOption } from '../cli.js'
+import { FileReaderPool } from '../file-reader.js'
 import { walkFolder, type LocalFile } from '../local-files.js'
 import { formatBytes, print, printJson } from '../output.js'
 import { startProgress, type Progress } from '../progress.js'
@@ -162,10 +162,13 @@ async function planUploads(
   return out
 }
 
+/** Files read per message to a reader thread. */
+const READ_BATCH = 64
+
 /**
- * The files as putMany items, `jobs` read at once, in order. Small files are read whole (one read
- * each); large ones are streamed. A `check` file whose bytes still hash to the branch's address is
- * skipped (and its cache row refreshed) instead of stored again.
+ * The files as putMany items, in order. Small files are read whole by a pool of reader threads, a
+ * batch at a time; large ones are streamed. A `check` file whose bytes still hash to the branch's
+ * address is skipped (and its cache row refreshed) instead of stored again.
  */
 async function* readItems(
   root: string,
@@ -176,29 +179,36 @@ async function* readItems(
   progress: Progress,
   onSkip: () => void,
 ): AsyncGenerator<PutManyItem> {
+  const pool = new FileReaderPool()
   // Rows of files found unchanged by hashing, refreshed in batches.
   const refreshed: { file: string; stat: LocalFile; sha256: string }[] = []
-  const read = async (p: Pending): Promise<PutManyItem | undefined> => {
-    const abs = path.join(root, p.file.rel)
-    if (p.file.size > PACKED_OBJECT_LIMIT) return { path: p.dest, data: createReadStream(abs, { highWaterMark: 1 << 20 }) }
-    const bytes = await fs.readFile(abs).catch((err: NodeJS.ErrnoException) => {
-      throw new VarveError('UNAVAILABLE', `cannot read ${abs} (${err.code ?? 'error'}): ${err.message}`, { cause: err, details: { path: p.dest, file: abs } })
-    })
-    if (p.check && createHash('sha256').update(bytes).digest('hex') === p.check) {
-      refreshed.push({ file: abs, stat: p.file, sha256: p.check })
-      return undefined
-    }
-    return { path: p.dest, data: bytes }
+  const batches: Pending[][] = []
+  for (let i = 0; i < pending.length; i += READ_BATCH) batches.push(pending.slice(i, i + READ_BATCH))
+  const readBatch = async (batch: Pending[]) => {
+    const small = batch.filter((p) => p.file.size <= PACKED_OBJECT_LIMIT)
+    const results = await pool.read(small.map((p) => ({ file: path.join(root, p.file.rel), ...(p.check ? { check: p.check } : {}) })))
+    const bySmall = new Map(small.map((p, i) => [p, results[i]!]))
+    return batch.map((p) => ({ p, r: bySmall.get(p) }))
   }
-  for await (const item of mapInOrder(pending, jobs, async (p) => ({ p, item: await read(p) }))) {
-    progress.tick(item.p.file.size)
-    if (!item.item) {
-      onSkip()
-      if (refreshed.length >= 1000) cache.rememberMany(refreshed.splice(0))
-      continue
+  try {
+    for await (const batch of mapInOrder(batches, Math.max(2, Math.ceil(jobs / 8)) * pool.size, readBatch)) {
+      for (const { p, r } of batch) {
+        const abs = path.join(root, p.file.rel)
+        progress.tick(p.file.size)
+        if (r && 'error' in r)
+          throw new VarveError('UNAVAILABLE', `cannot read ${abs} (${r.error.code}): ${r.error.message}`, { details: { path: p.dest, file: abs } })
+        if (r && 'unchanged' in r) {
+          onSkip()
+          refreshed.push({ file: abs, stat: p.file, sha256: p.check! })
+          if (refreshed.length >= 1000) cache.rememberMany(refreshed.splice(0))
+          continue
+        }
+        inFlight.set(p.dest, p)
+        yield { path: p.dest, data: r ? r.bytes : createReadStream(abs, { highWaterMark: 1 << 20 }) }
+      }
     }
-    inFlight.set(item.p.dest, item.p)
-    yield item.item
+    cache.rememberMany(refreshed)
+  } finally {
+    await pool.close()
   }
-  cache.rememberMany(refreshed)
 }
