@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import {
+  comparePaths,
   VarveError,
   ErrorCodes,
   type BranchRecord,
@@ -14,7 +15,6 @@ import {
 import { createS3Client } from './s3-client.js'
 import { isConditionalConflict, isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
 import type { S3Location, S3Options } from './s3-options.js'
-import { mapLimit } from '@varve/core/internal'
 import { mapInOrder } from '@varve/core/internal'
 
 export type S3RefStoreOptions = S3Options & S3Location
@@ -34,6 +34,11 @@ type TagBody = RefBody & Partial<TagRecord>
 const PARALLEL = 32
 const MAX_KEY_BYTES = 1024
 const SEQ_SPACE = 1e13
+const BATCH_TAG = 'varve/staged-batch:v1'
+/** Changes per staged-batch object (~2.5 MB of JSON). */
+const BATCH_CHANGES = 10_000
+/** Staged changes kept decoded in memory, across batches. */
+const BATCH_CACHE_CHANGES = 1_000_000
 
 /**
  * Branches, tags, staging and the ref log as objects under `s3://bucket/prefix`, safe for many
@@ -225,66 +230,121 @@ export class S3RefStore implements RefStore {
       if (r && !r.body.deleted) yield toTag(r.body)
   }
 
-  // ---- staging -------------------------------------------------------------------------------------
-  #stagingKey(token: string, path: string): string {
+  // ---- staging ------------------------------------------------------------------------------------
+  // A staging write is one object holding all of its changes (docs/decisions/0007-packs.md), under
+  // `staged/<token>/<name>`, names sorting in write order: a commit of 1,000 staged changes reads a
+  // listing and a few objects instead of 1,000. Staging written by earlier versions, one object per
+  // path under `staging/<token>/<path>`, is still read (as older than any batch) and dropped.
+  #batchPrefix = (token: string) => `${this.prefix}staged/${token}/`
+  /** Staged batches never change once written: their changes are kept by key. */
+  readonly #batches = new Map<string, readonly StagedChange[]>()
+  #batchBytes = 0
+  #batchSeq = 0
+  /** Tokens seen with no staging of earlier versions: this version never writes any, so no need to look again. */
+  readonly #noLegacy = new Set<string>()
+
+  #checkStagingKey(token: string, path: string): void {
     const key = this.#stagingPrefix(token) + path
     if (Buffer.byteLength(key) > MAX_KEY_BYTES)
       throw new VarveError(ErrorCodes.INVALID_PATH, `path ${JSON.stringify(path.slice(0, 60))}... is too long for S3 (keys are limited to ${MAX_KEY_BYTES} bytes)`, {
         details: { path },
       })
-    return key
   }
 
   async putStaged(token: string, changes: readonly StagedChange[]): Promise<void> {
-    const keyed = changes.map((c) => ({ key: this.#stagingKey(token, c.path), c }))
-    await mapLimit(keyed, PARALLEL, async ({ key, c }) => {
-      await this.#put(key, c)
-    })
+    for (const c of changes) this.#checkStagingKey(token, c.path)
+    for (let i = 0; i < changes.length; i += BATCH_CHANGES) {
+      const part = changes.slice(i, i + BATCH_CHANGES)
+      // Time first, so batches list in write order; then a per-process sequence and a random tail.
+      const name = `${String(Date.now()).padStart(15, '0')}-${String(++this.#batchSeq).padStart(9, '0')}-${Math.random().toString(36).slice(2, 10)}`
+      await this.#put(this.#batchPrefix(token) + name, { t: BATCH_TAG, c: part.map((c) => [c.path, c.entry]) })
+    }
+  }
+
+  /** Every staged change of a token, later writes of a path replacing earlier ones, in path order. */
+  async #stagedOf(token: string): Promise<StagedChange[]> {
+    const byPath = new Map<string, StagedChange>()
+    // Staging of earlier versions first: it is older than any batch.
+    if (!this.#noLegacy.has(token)) {
+      for await (const r of mapInOrder(this.#keys(this.#stagingPrefix(token)), PARALLEL, (k) => this.#get<StagedChange>(k))) if (r) byPath.set(r.body.path, r.body)
+      if (byPath.size === 0) this.#noLegacy.add(token)
+    }
+    const keys: string[] = []
+    for await (const k of this.#keys(this.#batchPrefix(token))) keys.push(k)
+    for await (const changes of mapInOrder(keys, PARALLEL, (k) => this.#batch(k))) for (const c of changes) byPath.set(c.path, c)
+    return [...byPath.values()].sort((a, b) => comparePaths(a.path, b.path))
+  }
+
+  async #batch(key: string): Promise<readonly StagedChange[]> {
+    const known = this.#batches.get(key)
+    if (known) return known
+    const r = await this.#get<{ t?: string; c?: [string, StagedChange['entry']][] }>(key)
+    if (!r) return [] // dropped meanwhile (a commit took it)
+    if (r.body.t !== BATCH_TAG || !Array.isArray(r.body.c))
+      throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `staged batch s3://${this.bucket}/${key} is not a staged batch`, { details: { key } })
+    const changes = r.body.c.map(([path, entry]) => ({ path, entry }))
+    if (this.#batchBytes > BATCH_CACHE_CHANGES) {
+      this.#batches.clear()
+      this.#batchBytes = 0
+    }
+    this.#batches.set(key, changes)
+    this.#batchBytes += changes.length
+    return changes
   }
 
   async getStaged(token: string, path: string): Promise<StagedChange | undefined> {
-    return (await this.#get<StagedChange>(this.#stagingKey(token, path)))?.body
+    this.#checkStagingKey(token, path)
+    return (await this.#stagedOf(token)).find((c) => c.path === path)
   }
 
   async *listStaged(token: string, options: ListStagedOptions = {}): AsyncIterable<StagedChange> {
-    const base = this.#stagingPrefix(token)
-    const prefix = base + (options.prefix ?? '')
-    const startAfter = options.after !== undefined ? base + options.after : undefined
-    for await (const r of mapInOrder(this.#keys(prefix, startAfter), PARALLEL, (k) => this.#get<StagedChange>(k))) if (r) yield r.body
+    const prefix = options.prefix ?? ''
+    const after = options.after
+    for (const c of await this.#stagedOf(token)) {
+      if (!c.path.startsWith(prefix)) continue
+      if (after !== undefined && comparePaths(c.path, after) <= 0) continue
+      yield c
+    }
   }
 
   async dropStaged(token: string): Promise<void> {
-    let batch: { Key: string }[] = []
-    const flush = async () => {
-      if (!batch.length) return
-      const objects = batch
-      batch = []
-      try {
-        await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }))
-      } catch (err) {
-        throw s3Error(err, 'delete', this.bucket, this.#stagingPrefix(token))
+    for (const base of [this.#batchPrefix(token), ...(this.#noLegacy.has(token) ? [] : [this.#stagingPrefix(token)])]) {
+      let batch: { Key: string }[] = []
+      const flush = async () => {
+        if (!batch.length) return
+        const objects = batch
+        batch = []
+        for (const o of objects) this.#batches.delete(o.Key)
+        try {
+          await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }))
+        } catch (err) {
+          throw s3Error(err, 'delete', this.bucket, base)
+        }
       }
+      for await (const key of this.#keys(base)) {
+        batch.push({ Key: key })
+        if (batch.length === 1000) await flush()
+      }
+      await flush()
     }
-    for await (const key of this.#keys(this.#stagingPrefix(token))) {
-      batch.push({ Key: key })
-      if (batch.length === 1000) await flush()
-    }
-    await flush()
   }
 
   async *listStagingTokens(): AsyncIterable<string> {
-    const base = `${this.prefix}staging/`
-    let token: string | undefined
-    do {
-      let page
-      try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, Delimiter: '/', ContinuationToken: token }))
-      } catch (err) {
-        throw s3Error(err, 'list', this.bucket, base)
-      }
-      for (const p of page.CommonPrefixes ?? []) yield p.Prefix!.slice(base.length, -1)
-      token = page.IsTruncated ? page.NextContinuationToken : undefined
-    } while (token)
+    const tokens = new Set<string>()
+    for (const base of [`${this.prefix}staged/`, `${this.prefix}staging/`]) {
+      let token: string | undefined
+      do {
+        let page
+        try {
+          page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, Delimiter: '/', ContinuationToken: token }))
+        } catch (err) {
+          throw s3Error(err, 'list', this.bucket, base)
+        }
+        for (const p of page.CommonPrefixes ?? []) tokens.add(p.Prefix!.slice(base.length, -1))
+        token = page.IsTruncated ? page.NextContinuationToken : undefined
+      } while (token)
+    }
+    yield* [...tokens].sort()
   }
 
   // ---- settings ------------------------------------------------------------------------------------
