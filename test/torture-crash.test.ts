@@ -79,7 +79,7 @@ describe.each(stores)('crash torture: $name', (store) => {
           acknowledged.push([branch!, id!])
         }
         const repo = await Repository.open(location, store.options())
-        const v = await repo.verify({ retainDays: 0 })
+        const v = await repo.verify({ retainDays: 0, full: true })
         expect(v.problems, `after kill ${k + 1}`).toEqual([])
         const mainLog = new Set((await collect(repo.log('main'))).map((c) => c.id))
         for (const [branch, id] of acknowledged) {

@@ -1,4 +1,4 @@
-// Crash torture: commits, merges and collects garbage in a loop, printing every acknowledged commit,
+// Crash torture: single puts and batches (putMany), commits, merges and collects garbage in a loop, printing every acknowledged commit,
 // until the parent kills it. Deterministic per seed.
 import { Repository, seededRandom, VarveError } from '@varve/core'
 
@@ -14,8 +14,16 @@ for (let i = 0; ; i++) {
     if (dice < 0.55) {
       const branch = `t${seedText}-${i}`
       await repo.createBranch(branch, { from: 'main' })
-      const files = 1 + Math.floor(random.next() * 3)
-      for (let f = 0; f < files; f++) await repo.put(branch, `data/${seedText}/${i}/${f}.bin`, `seed ${seedText} op ${i} file ${f} ${random.hex(4)}`)
+      if (random.next() < 0.5) {
+        // The batch path (packs, one staging write per batch): a kill can land in the middle of it.
+        const files = 5 + Math.floor(random.next() * 60)
+        const items = Array.from({ length: files }, (_, f) => ({ path: `batch/${seedText}/${i}/${f}.bin`, data: `seed ${seedText} op ${i} batch file ${f} ${random.hex(4)}`.repeat(1 + f * 20) }))
+        if (random.next() < 0.2) items.push({ path: `batch/${seedText}/${i}/large.bin`, data: Buffer.alloc(1100 * 1024, i % 251) }) // stored on its own
+        await repo.putMany(branch, items, { concurrency: 4 })
+      } else {
+        const files = 1 + Math.floor(random.next() * 3)
+        for (let f = 0; f < files; f++) await repo.put(branch, `data/${seedText}/${i}/${f}.bin`, `seed ${seedText} op ${i} file ${f} ${random.hex(4)}`)
+      }
       const c = await repo.commit(branch, { message: `commit ${seedText}/${i}` })
       say(`COMMIT ${branch} ${c.id}`)
       const m = await repo.merge(branch, 'main', { message: `merge ${seedText}/${i}` })

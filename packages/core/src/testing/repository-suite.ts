@@ -461,6 +461,114 @@ checks:
       expect(files).toHaveLength(60)
       expect(commits).toBeGreaterThan(0)
     }))
+
+    // ---- putMany: packs and batches (issue 14, docs/decisions/0007-packs.md) ----------------------
+    const items = (n: number, tag: string, from = 0) =>
+      Array.from({ length: n }, (_, k) => ({ path: `batch/${tag}/f${String(from + k).padStart(5, '0')}.bin`, data: `${tag} ${from + k} `.repeat(1 + ((from + k) % 50)) }))
+
+    it('putMany stores small content in packs and reads it back whole, streamed and by range; verify --full checks it', withRepo(async (repo, f) => {
+      const batch = items(300, 'a')
+      batch.push({ path: 'batch/a/large.bin', data: Buffer.alloc(1024 * 1024 + 17, 7) as unknown as string }) // over the pack limit: stored on its own
+      batch.push({ path: 'batch/a/dup.bin', data: batch[0]!.data }) // same content twice in one pack: stored once
+      const s = await repo.putMany('main', batch, { concurrency: 8 })
+      expect(s).toMatchObject({ files: 302, packs: 1, looseObjects: 1, interrupted: false })
+      expect(s.packedObjects).toBe(300)
+      await repo.commit('main', { message: 'batch' })
+      const e = await repo.stat('main', 'batch/a/f00007.bin')
+      expect(e.pack).toMatch(/^[0-9a-f]{64}$/)
+      expect(text(await repo.get('main', e.path))).toBe(batch[7]!.data)
+      expect(text(await repo.get('main', 'batch/a/dup.bin'))).toBe(batch[0]!.data)
+      expect((await repo.get('main', 'batch/a/large.bin')).byteLength).toBe(1024 * 1024 + 17)
+      expect((await repo.stat('main', 'batch/a/large.bin')).pack).toBeUndefined()
+      const chunks: Buffer[] = []
+      for await (const c of await repo.getStream('main', 'batch/a/f00123.bin')) chunks.push(c as Buffer)
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(batch[123]!.data)
+      expect((await collect(f.blocks.list('packs/'))).length).toBe(1)
+      expect((await repo.verify({ full: true })).problems).toEqual([])
+      // A damaged pack is CORRUPT_OBJECT on read and a problem for verify, naming the path.
+      const [pack] = await collect(f.blocks.list('packs/'))
+      const bytes = Buffer.from((await f.blocks.get(pack!.key))!)
+      bytes[e.offset! + 1] = bytes[e.offset! + 1]! ^ 0xff
+      await f.blocks.put(pack!.key, bytes)
+      const err = await expectCode(repo.get('main', e.path), 'CORRUPT_OBJECT')
+      expect(err.message).toContain(e.path)
+      expect((await repo.verify({ full: true })).problems.map((p) => p.path)).toContain(e.path)
+      await f.blocks.delete(pack!.key)
+      await expectCode(repo.get('main', e.path), 'NOT_FOUND')
+      expect((await repo.verify()).problems.length).toBeGreaterThan(0)
+    }))
+
+    it('putMany: a bad path or an unreadable item in the middle is a typed error naming it, and stages nothing of its batch', withRepo(async (repo) => {
+      const bad = items(100, 'b')
+      bad[50] = { path: 'batch/b/../escape', data: 'x' }
+      const e1 = await expectCode(repo.putMany('main', bad), 'INVALID_PATH')
+      expect(e1.details.path).toBe('batch/b/../escape')
+      expect(await collect(repo.uncommitted('main'))).toEqual([])
+      async function* failing() {
+        yield Buffer.from('first part')
+        throw Object.assign(new Error('disk went away'), { code: 'EIO' })
+      }
+      const unreadable = items(100, 'c')
+      unreadable[60] = { path: 'batch/c/broken.bin', data: failing() as unknown as string }
+      const e2 = await expectCode(repo.putMany('main', unreadable), 'UNAVAILABLE')
+      expect(e2.details.path).toBe('batch/c/broken.bin')
+      expect(e2.message).toContain('batch/c/broken.bin')
+      expect(await collect(repo.uncommitted('main'))).toEqual([])
+      expect((await repo.getBranch('main')).dirty).toBe(false)
+      await expectCode(repo.putMany('main', 'not items' as never), 'INVALID_ARGUMENT')
+      await expectCode(repo.putMany('nope', items(1, 'd')), 'NOT_FOUND')
+    }))
+
+    it('putMany: whole batches are staged before a failure, each fully readable; an abort stages what was read', withRepo(async (repo) => {
+      // ~20 MiB of items fill more than one 16 MiB pack: the first batch is staged before item 900 fails.
+      const unique = (k: number) => {
+        const b = Buffer.alloc(20 * 1024, k % 251)
+        b.writeUInt32LE(k, 0) // distinct content: a pack stores equal content once
+        return b as unknown as string
+      }
+      const big = Array.from({ length: 1000 }, (_, k) => ({ path: `big/f${String(k).padStart(4, '0')}`, data: unique(k) }))
+      big[900] = { path: 'big/../bad', data: 'x' }
+      const err = await expectCode(repo.putMany('main', big, { concurrency: 4 }), 'INVALID_PATH')
+      const staged = err.details.staged as number
+      expect(staged).toBeGreaterThan(0)
+      expect(staged).toBeLessThan(900)
+      const listed = await collect(repo.list('main', { prefix: 'big/' }))
+      expect(listed).toHaveLength(staged)
+      for (const item of listed.slice(0, 5).concat(listed.slice(-5))) if (item.type === 'object') expect((await repo.get('main', item.path)).byteLength).toBe(20 * 1024)
+      const abort = new AbortController()
+      let seen = 0
+      const slow = (async function* () {
+        for (let k = 0; k < 1000; k++) {
+          if (++seen === 40) abort.abort()
+          yield { path: `slow/f${k}`, data: `slow ${k}` }
+        }
+      })()
+      const s = await repo.putMany('main', slow, { signal: abort.signal })
+      expect(s.interrupted).toBe(true)
+      expect(s.files).toBeGreaterThan(0)
+      expect(s.files).toBeLessThan(1000)
+      expect(await collect(repo.list('main', { prefix: 'slow/' }))).toHaveLength(s.files)
+    }))
+
+    it('gc keeps packs any retained entry uses and collects packs nothing refers to', withRepo(async (repo, f) => {
+      await repo.putMany('main', items(50, 'g'))
+      await repo.commit('main', { message: 'first' })
+      const firstPacks = (await collect(f.blocks.list('packs/'))).map((o) => o.key)
+      // Half of the paths rewritten: the first pack still holds the other half.
+      await repo.putMany('main', items(25, 'g2').map((it, k) => ({ ...it, path: `batch/g/f${String(k).padStart(5, '0')}.bin` })))
+      await repo.commit('main', { message: 'half' })
+      await repo.gc({ retainDays: 0, graceSeconds: 0 })
+      expect((await collect(f.blocks.list('packs/'))).map((o) => o.key)).toEqual(expect.arrayContaining(firstPacks))
+      // Every path rewritten: the first pack is garbage once no retained commit uses it.
+      await repo.putMany('main', items(50, 'g3').map((it, k) => ({ ...it, path: `batch/g/f${String(k).padStart(5, '0')}.bin` })))
+      await repo.commit('main', { message: 'all' })
+      await repo.gc({ retainDays: 0, graceSeconds: 0 })
+      await repo.gc({ retainDays: 0, graceSeconds: 0 }) // the second run purges the first run's quarantine
+      const left = (await collect(f.blocks.list('packs/'))).map((o) => o.key)
+      for (const k of firstPacks) expect(left).not.toContain(k)
+      for (const it of await collect(repo.list('main', { prefix: 'batch/g/' }))) if (it.type === 'object') await repo.get('main', it.path)
+      expect((await repo.verify({ full: true, retainDays: 0 })).problems).toEqual([])
+    }))
   })
 }
 
