@@ -64,7 +64,8 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     expect(await ok('init')).toMatch(/Initialized an empty Varve repository/)
     const put = await run('put', 'data', 'main:train/')
     expect(put).toMatchObject({ code: 0, stderr: '' }) // no progress bar when stderr is not a terminal
-    expect(put.stdout).toBe('Staged 3 files (13.9 KiB) under main:train/; 0 unchanged skipped\n'.replace('13.9 KiB', put.stdout.match(/\((.*)\)/)![1]!))
+    // The summary ends with the time and rates (files/s, bytes/s).
+    expect(put.stdout).toMatch(/^Staged 3 files \([0-9.]+ KiB\) under main:train\/; 0 unchanged skipped; [0-9.]+ s, \d+ files\/s, [0-9.]+ (B|KiB|MiB)\/s\n$/)
     await ok('commit', 'main', '-m', 'initial data')
     expect((await ok('put', 'data', 'main:train/', '--json')).includes('"skipped": 3')).toBe(true) // cached and unchanged
     await ok('branch', 'create', 'exp', '--from', 'main')
@@ -314,7 +315,7 @@ describe('varve CLI on a terminal', () => {
       execFileSync(process.execPath, [VARVE_BIN, 'init'], { cwd: t.dir, env })
       // `script` gives the command a pseudo-terminal, as an interactive shell would.
       const out = execFileSync('script', ['-qec', `${process.execPath} ${VARVE_BIN} put d main:d/`, '/dev/null'], { cwd: t.dir, env, encoding: 'utf8' })
-      expect(out).toMatch(/put .*100% \| 20\/20 files \| 976\.6 KiB\/976\.6 KiB/)
+      expect(out).toMatch(/put .*100% \| 20\/20 files \| \d+ files\/s \| 976\.6 KiB\/976\.6 KiB \| [0-9.]+ [KMG]?i?B\/s/)
       expect(out).toContain('Staged 20 files')
     } finally {
       await t.cleanup()

@@ -3,6 +3,8 @@ import { Worker } from 'node:worker_threads'
 
 export interface ReadJob {
   readonly file: string
+  /** The size the walk saw (the read buffer's size). */
+  readonly size: number
   /** The address the file had: when its bytes still hash to it, the result is `unchanged`. */
   readonly check?: string
 }

@@ -186,7 +186,7 @@ async function* readItems(
   for (let i = 0; i < pending.length; i += READ_BATCH) batches.push(pending.slice(i, i + READ_BATCH))
   const readBatch = async (batch: Pending[]) => {
     const small = batch.filter((p) => p.file.size <= PACKED_OBJECT_LIMIT)
-    const results = await pool.read(small.map((p) => ({ file: path.join(root, p.file.rel), ...(p.check ? { check: p.check } : {}) })))
+    const results = await pool.read(small.map((p) => ({ file: path.join(root, p.file.rel), size: p.file.size, ...(p.check ? { check: p.check } : {}) })))
     const bySmall = new Map(small.map((p, i) => [p, results[i]!]))
     return batch.map((p) => ({ p, r: bySmall.get(p) }))
   }

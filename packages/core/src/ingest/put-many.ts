@@ -76,8 +76,9 @@ export async function putMany(
   if (!Number.isFinite(concurrency)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'concurrency must be a number from 1 to 256')
   const signal = options.signal
   const totals = { files: 0, bytes: 0, packs: 0, packedObjects: 0, looseObjects: 0 }
-  // Packs are written in parallel (on S3 an upload takes a while); staging is chained in batch order.
-  const maxWriting = Math.max(2, Math.ceil(concurrency / 4))
+  // Packs are written in parallel (on S3 an upload takes a while: more in flight at higher
+  // concurrency); staging is chained in batch order. Each pack in flight holds up to 16 MiB.
+  const maxWriting = Math.min(4, Math.max(2, Math.ceil(concurrency / 8)))
   const writing = new Set<Promise<void>>()
   let staged: Promise<void> = Promise.resolve()
   let failure: unknown

@@ -28,11 +28,18 @@ export interface EncodedPack {
   readonly objects: readonly PackedObject[]
 }
 
-/** Collects objects for one pack; an address added twice is stored once. */
+/** Room kept after the data for the index (per object: address, offset, size as JSON) and footer. */
+const INDEX_ROOM_PER_OBJECT = 96
+
+/**
+ * Collects objects for one pack; an address added twice is stored once. Bytes are copied once, into
+ * one buffer that also takes the index and footer, so the caller's buffers are garbage at once and
+ * encoding copies nothing: memory stays at about one pack per batch in flight.
+ */
 export class PackBuilder {
-  readonly #chunks: Uint8Array[] = []
   readonly #objects: PackedObject[] = []
   readonly #byAddress = new Map<string, PackedObject>()
+  #buffer: Buffer | undefined
   #bytes = 0
 
   constructor(readonly maxBytes: number, readonly maxObjects: number) {}
@@ -55,10 +62,17 @@ export class PackBuilder {
     const known = this.#byAddress.get(address)
     if (known) return known.offset
     const o = { address, offset: this.#bytes, size: bytes.byteLength }
+    const need = this.#bytes + bytes.byteLength
+    if (!this.#buffer || need > this.#buffer.length) {
+      // Sized for a full pack on first use (only touched pages cost memory); larger only for an object over the limit.
+      const grown = Buffer.allocUnsafe(Math.max(need, this.maxBytes) + INDEX_ROOM_PER_OBJECT * this.maxObjects + FOOTER_BYTES)
+      this.#buffer?.copy(grown, 0, 0, this.#bytes)
+      this.#buffer = grown
+    }
+    this.#buffer.set(bytes, this.#bytes)
     this.#objects.push(o)
     this.#byAddress.set(address, o)
-    this.#chunks.push(bytes)
-    this.#bytes += bytes.byteLength
+    this.#bytes = need
     return o.offset
   }
 
@@ -67,7 +81,15 @@ export class PackBuilder {
     const footer = Buffer.alloc(FOOTER_BYTES)
     footer.writeBigUInt64LE(BigInt(index.byteLength), 0)
     footer.write(PACK_MAGIC, 8, 'latin1')
-    const bytes = Buffer.concat([...this.#chunks, index, footer])
+    const data = this.#buffer ?? Buffer.alloc(0)
+    const total = this.#bytes + index.byteLength + FOOTER_BYTES
+    let bytes: Buffer
+    if (total <= data.length) {
+      index.copy(data, this.#bytes)
+      footer.copy(data, this.#bytes + index.byteLength)
+      bytes = data.subarray(0, total)
+    } else bytes = Buffer.concat([data.subarray(0, this.#bytes), index, footer])
+    this.#buffer = undefined
     return { id: createHash('sha256').update(index).digest('hex'), bytes, objects: this.#objects }
   }
 }
