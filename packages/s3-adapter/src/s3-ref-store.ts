@@ -35,6 +35,8 @@ const PARALLEL = 32
 const MAX_KEY_BYTES = 1024
 const SEQ_SPACE = 1e13
 const BATCH_TAG = 'varve/staged-batch:v1'
+/** Appended to a token's name for its batches' folder: `staging/<token>~b/` lists with `staging/<token>/`. */
+const BATCH_SUFFIX = '~b'
 /** Changes per staged-batch object (~2.5 MB of JSON). */
 const BATCH_CHANGES = 10_000
 /** Staged changes kept decoded in memory, across batches. */
@@ -166,7 +168,9 @@ export class S3RefStore implements RefStore {
     const ref = `branch:${expected.name}`
     const prev = await this.#lastLogOf(expected, key)
     if (prev === 'stale') return false
-    await this.#materialize(ref, prev)
+    // A move with a log entry replaces the newest entry in the ref object: copy that one out first.
+    // A move without one (sealing staging) carries it along unchanged, so nothing needs copying.
+    if (log) await this.#materialize(ref, prev)
     const lastLog = this.#nextLog(prev, log)
     if (!(await this.#put(key, body(lastLog), { IfMatch: expected.version }))) return false
     if (log) await this.#materialize(ref, lastLog).catch(() => {}) // the ref object holds it anyway
@@ -232,16 +236,15 @@ export class S3RefStore implements RefStore {
 
   // ---- staging ------------------------------------------------------------------------------------
   // A staging write is one object holding all of its changes (docs/decisions/0007-packs.md), under
-  // `staged/<token>/<name>`, names sorting in write order: a commit of 1,000 staged changes reads a
+  // `staging/<token>~b/<name>`, names sorting in write order: a commit of 1,000 staged changes reads a
   // listing and a few objects instead of 1,000. Staging written by earlier versions, one object per
-  // path under `staging/<token>/<path>`, is still read (as older than any batch) and dropped.
-  #batchPrefix = (token: string) => `${this.prefix}staged/${token}/`
+  // path under `staging/<token>/<path>`, shares the listing prefix `staging/<token>`, so one LIST
+  // finds both; it is read as older than any batch, and dropped with its token.
+  #batchPrefix = (token: string) => `${this.prefix}staging/${token}${BATCH_SUFFIX}/`
   /** Staged batches never change once written: their changes are kept by key. */
   readonly #batches = new Map<string, readonly StagedChange[]>()
   #batchBytes = 0
   #batchSeq = 0
-  /** Tokens seen with no staging of earlier versions: this version never writes any, so no need to look again. */
-  readonly #noLegacy = new Set<string>()
 
   #checkStagingKey(token: string, path: string): void {
     const key = this.#stagingPrefix(token) + path
@@ -249,6 +252,19 @@ export class S3RefStore implements RefStore {
       throw new VarveError(ErrorCodes.INVALID_PATH, `path ${JSON.stringify(path.slice(0, 60))}... is too long for S3 (keys are limited to ${MAX_KEY_BYTES} bytes)`, {
         details: { path },
       })
+  }
+
+  /** Keys of a token's staging in one listing: batches, and per-path objects of earlier versions. */
+  async #stagingKeys(token: string): Promise<{ batches: string[]; legacy: string[] }> {
+    const batchBase = this.#batchPrefix(token)
+    const legacyBase = this.#stagingPrefix(token)
+    const out = { batches: [] as string[], legacy: [] as string[] }
+    for await (const k of this.#keys(`${this.prefix}staging/${token}`)) {
+      if (k.startsWith(batchBase)) out.batches.push(k)
+      else if (k.startsWith(legacyBase)) out.legacy.push(k)
+      // else: another token whose name starts with this one
+    }
+    return out
   }
 
   async putStaged(token: string, changes: readonly StagedChange[]): Promise<void> {
@@ -264,14 +280,10 @@ export class S3RefStore implements RefStore {
   /** Every staged change of a token, later writes of a path replacing earlier ones, in path order. */
   async #stagedOf(token: string): Promise<StagedChange[]> {
     const byPath = new Map<string, StagedChange>()
+    const { batches, legacy } = await this.#stagingKeys(token)
     // Staging of earlier versions first: it is older than any batch.
-    if (!this.#noLegacy.has(token)) {
-      for await (const r of mapInOrder(this.#keys(this.#stagingPrefix(token)), PARALLEL, (k) => this.#get<StagedChange>(k))) if (r) byPath.set(r.body.path, r.body)
-      if (byPath.size === 0) this.#noLegacy.add(token)
-    }
-    const keys: string[] = []
-    for await (const k of this.#keys(this.#batchPrefix(token))) keys.push(k)
-    for await (const changes of mapInOrder(keys, PARALLEL, (k) => this.#batch(k))) for (const c of changes) byPath.set(c.path, c)
+    for await (const r of mapInOrder(legacy, PARALLEL, (k) => this.#get<StagedChange>(k))) if (r) byPath.set(r.body.path, r.body)
+    for await (const changes of mapInOrder(batches, PARALLEL, (k) => this.#batch(k))) for (const c of changes) byPath.set(c.path, c)
     return [...byPath.values()].sort((a, b) => comparePaths(a.path, b.path))
   }
 
@@ -308,42 +320,35 @@ export class S3RefStore implements RefStore {
   }
 
   async dropStaged(token: string): Promise<void> {
-    for (const base of [this.#batchPrefix(token), ...(this.#noLegacy.has(token) ? [] : [this.#stagingPrefix(token)])]) {
-      let batch: { Key: string }[] = []
-      const flush = async () => {
-        if (!batch.length) return
-        const objects = batch
-        batch = []
-        for (const o of objects) this.#batches.delete(o.Key)
-        try {
-          await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }))
-        } catch (err) {
-          throw s3Error(err, 'delete', this.bucket, base)
-        }
+    const { batches, legacy } = await this.#stagingKeys(token)
+    const all = [...batches, ...legacy]
+    for (const k of batches) this.#batches.delete(k)
+    for (let i = 0; i < all.length; i += 1000) {
+      try {
+        await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }))
+      } catch (err) {
+        throw s3Error(err, 'delete', this.bucket, this.#stagingPrefix(token))
       }
-      for await (const key of this.#keys(base)) {
-        batch.push({ Key: key })
-        if (batch.length === 1000) await flush()
-      }
-      await flush()
     }
   }
 
   async *listStagingTokens(): AsyncIterable<string> {
+    const base = `${this.prefix}staging/`
     const tokens = new Set<string>()
-    for (const base of [`${this.prefix}staged/`, `${this.prefix}staging/`]) {
-      let token: string | undefined
-      do {
-        let page
-        try {
-          page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, Delimiter: '/', ContinuationToken: token }))
-        } catch (err) {
-          throw s3Error(err, 'list', this.bucket, base)
-        }
-        for (const p of page.CommonPrefixes ?? []) tokens.add(p.Prefix!.slice(base.length, -1))
-        token = page.IsTruncated ? page.NextContinuationToken : undefined
-      } while (token)
-    }
+    let token: string | undefined
+    do {
+      let page
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, Delimiter: '/', ContinuationToken: token }))
+      } catch (err) {
+        throw s3Error(err, 'list', this.bucket, base)
+      }
+      for (const p of page.CommonPrefixes ?? []) {
+        const name = p.Prefix!.slice(base.length, -1)
+        tokens.add(name.endsWith(BATCH_SUFFIX) ? name.slice(0, -BATCH_SUFFIX.length) : name)
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined
+    } while (token)
     yield* [...tokens].sort()
   }
 
