@@ -13,25 +13,90 @@ export interface LocalFile {
 }
 
 /**
- * Every regular file under `dir`, recursively, sorted as Varve sorts paths (UTF-8 byte order), so it
- * can be merged with a branch listing. Symlinks are not followed. Compact on purpose: a million of
- * them are held at once. Synchronous on purpose: nothing else runs during the walk, and handing 100k
- * stats to the thread pool one by one cost twice the stats themselves.
+ * The regular files under a folder, in the order Varve sorts paths (UTF-8 byte order), so the list
+ * can be merged with a branch listing. Stored column-wise in flat buffers (the paths' UTF-8 bytes back
+ * to back, numbers in typed arrays): a million files take ~70 MB and no object the garbage collector
+ * must trace again and again while the upload runs (that made the cost per file grow with the count).
  */
-export async function walkFolder(dir: string): Promise<LocalFile[]> {
+export class FileList {
+  /** The relative paths, UTF-8, back to back; path i is bytes [#ends[i-1], #ends[i]). */
+  #names = Buffer.allocUnsafe(64 * 1024)
+  #namesBytes = 0
+  #ends = new Float64Array(1024)
+  #size = new Float64Array(1024)
+  #mtime = new Float64Array(1024)
+  #ctime = new Float64Array(1024)
+  #ino = new Float64Array(1024)
+  #count = 0
+  totalBytes = 0
+
+  get count(): number {
+    return this.#count
+  }
+
+  push(rel: string, st: fs.Stats): void {
+    const i = this.#count
+    if (i === this.#size.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2)
+        b.set(a)
+        return b
+      }
+      this.#ends = grow(this.#ends)
+      this.#size = grow(this.#size)
+      this.#mtime = grow(this.#mtime)
+      this.#ctime = grow(this.#ctime)
+      this.#ino = grow(this.#ino)
+    }
+    const bytes = Buffer.byteLength(rel)
+    if (this.#namesBytes + bytes > this.#names.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.#names.length * 2, this.#namesBytes + bytes))
+      this.#names.copy(grown, 0, 0, this.#namesBytes)
+      this.#names = grown
+    }
+    this.#namesBytes += this.#names.write(rel, this.#namesBytes)
+    this.#ends[i] = this.#namesBytes
+    this.#size[i] = st.size
+    this.#mtime[i] = st.mtimeMs
+    this.#ctime[i] = st.ctimeMs
+    this.#ino[i] = st.ino
+    this.#count++
+    this.totalBytes += st.size
+  }
+
+  rel(i: number): string {
+    return this.#names.toString('utf8', i === 0 ? 0 : this.#ends[i - 1]!, this.#ends[i]!)
+  }
+
+  at(i: number): LocalFile {
+    return { rel: this.rel(i), size: this.#size[i]!, mtimeMs: this.#mtime[i]!, ctimeMs: this.#ctime[i]!, ino: this.#ino[i]! }
+  }
+}
+
+/**
+ * Every regular file under `dir`, recursively, in path order (no sort afterwards: each folder's
+ * entries are sorted as their paths sort, a folder's name as "name/"). Symlinks are not followed.
+ * Synchronous on purpose: nothing else runs during the walk, and handing 100k stats to the thread
+ * pool one by one cost twice the stats themselves.
+ */
+export function walkFolder(dir: string): FileList {
   const root = path.resolve(dir)
-  const out: LocalFile[] = []
-  const stack = ['']
-  while (stack.length) {
-    const rel = stack.pop()!
-    for (const e of fs.readdirSync(rel ? path.join(root, rel) : root, { withFileTypes: true })) {
+  const out = new FileList()
+  const visit = (rel: string): void => {
+    const entries = fs.readdirSync(rel ? path.join(root, rel) : root, { withFileTypes: true })
+    const children = entries
+      .filter((e) => e.isDirectory() || e.isFile())
+      .map((e) => ({ e, key: e.isDirectory() ? `${e.name}/` : e.name }))
+      .sort((a, b) => comparePaths(a.key, b.key))
+    for (const { e } of children) {
       const childRel = rel ? `${rel}/${e.name}` : e.name
-      if (e.isDirectory()) stack.push(childRel)
-      else if (e.isFile()) {
+      if (e.isDirectory()) visit(childRel)
+      else {
         const st = fs.statSync(path.join(root, childRel), { throwIfNoEntry: false })
-        if (st?.isFile()) out.push({ rel: childRel, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino })
+        if (st?.isFile()) out.push(childRel, st)
       }
     }
   }
-  return out.sort((a, b) => comparePaths(a.rel, b.rel))
+  visit('')
+  return out
 }

@@ -7,7 +7,7 @@ import { parseAddress } from '../address.js'
 import { ChecksumCache, type Known } from '../checksum-cache.js'
 import type { Cli, JsonOption } from '../cli.js'
 import { FileReaderPool } from '../file-reader.js'
-import { walkFolder, type LocalFile } from '../local-files.js'
+import { walkFolder, type FileList, type LocalFile } from '../local-files.js'
 import { formatBytes, print, printJson } from '../output.js'
 import { startProgress, type Progress } from '../progress.js'
 
@@ -80,29 +80,31 @@ interface Pending {
 async function putFolder(repo: Repository, branch: string, dir: string, prefix: string, jobs: number): Promise<PutFolderSummary> {
   const started = performance.now()
   const root = path.resolve(dir)
-  const files = await walkFolder(root)
+  const files = walkFolder(root)
   // Every destination is checked before anything is read: a bad name fails the command up front.
-  for (const f of files) {
+  for (let i = 0; i < files.count; i++) {
+    const rel = files.rel(i)
     try {
-      validatePath(prefix + f.rel)
+      validatePath(prefix + rel)
     } catch (err) {
-      if (err instanceof VarveError) throw new VarveError(err.code, `${path.join(root, f.rel)}: ${err.message}`, { details: { ...err.details, file: path.join(root, f.rel) } })
+      if (err instanceof VarveError) throw new VarveError(err.code, `${path.join(root, rel)}: ${err.message}`, { details: { ...err.details, file: path.join(root, rel) } })
       throw err
     }
   }
   const cache = new ChecksumCache()
-  const progress = startProgress('put', files.length, files.reduce((n, f) => n + f.size, 0))
+  const progress = startProgress('put', files.count, files.totalBytes)
   const abort = new AbortController()
   const onSigint = () => abort.abort()
   process.once('SIGINT', onSigint)
   let skipped = 0
+  const skip = (size: number) => {
+    skipped++
+    progress.tick(size)
+  }
   try {
-    const pending = await planUploads(repo, branch, root, prefix, files, cache, (f) => {
-      skipped++
-      progress.tick(f.size)
-    })
     const inFlight = new Map<string, Pending>()
-    const result = await repo.putMany(branch, readItems(root, pending, jobs, inFlight, cache, progress, () => skipped++), {
+    const pending = planUploads(repo, branch, root, prefix, files, cache, skip)
+    const result = await repo.putMany(branch, readItems(root, pending, jobs, inFlight, cache, progress, skip), {
       concurrency: jobs,
       signal: abort.signal,
       onStaged: (entries) => {
@@ -117,7 +119,7 @@ async function putFolder(repo: Repository, branch: string, dir: string, prefix: 
       },
     })
     return {
-      files: files.length,
+      files: files.count,
       uploaded: result.files,
       skipped,
       bytes: result.bytes,
@@ -133,37 +135,52 @@ async function putFolder(repo: Repository, branch: string, dir: string, prefix: 
 }
 
 /**
- * Which files need reading: the walk merged with the branch's listing under the prefix. A file whose
- * cached address (stat unchanged) is what the branch has is skipped without being read.
+ * Which files need reading, produced as they are needed: the walk merged with the branch's listing
+ * under the prefix (both in path order). A file whose cached address (stat unchanged) is what the
+ * branch has is skipped without being read.
  */
-async function planUploads(
+async function* planUploads(
   repo: Repository,
   branch: string,
   root: string,
   prefix: string,
-  files: readonly LocalFile[],
+  files: FileList,
   cache: ChecksumCache,
-  onSkip: (f: LocalFile) => void,
-): Promise<Pending[]> {
+  onSkip: (size: number) => void,
+): AsyncGenerator<Pending> {
   const listing = repo.list(branch, { prefix })[Symbol.asyncIterator]()
-  let cur = await listing.next()
-  const out: Pending[] = []
-  for (const file of files) {
-    const dest = prefix + file.rel
-    while (!cur.done && (cur.value.type !== 'object' || comparePaths(cur.value.path, dest) < 0)) cur = await listing.next()
-    const current = !cur.done && cur.value.type === 'object' && cur.value.path === dest ? cur.value.address : undefined
-    const known: Known | undefined = current ? cache.lookup(path.join(root, file.rel), file) : undefined
-    if (known && known.sha256 === current) {
-      if (known.trusted) onSkip(file)
-      else out.push({ file, dest, check: current })
-    } else out.push({ file, dest })
+  try {
+    let cur = await listing.next()
+    for (let i = 0; i < files.count; i++) {
+      const file = files.at(i)
+      const dest = prefix + file.rel
+      while (!cur.done && (cur.value.type !== 'object' || comparePaths(cur.value.path, dest) < 0)) cur = await listing.next()
+      const current = !cur.done && cur.value.type === 'object' && cur.value.path === dest ? cur.value.address : undefined
+      const known: Known | undefined = current ? cache.lookup(path.join(root, file.rel), file) : undefined
+      if (known && known.sha256 === current) {
+        if (known.trusted) onSkip(file.size)
+        else yield { file, dest, check: current }
+      } else yield { file, dest }
+    }
+  } finally {
+    await listing.return?.()
   }
-  await listing.return?.()
-  return out
 }
 
 /** Files read per message to a reader thread. */
 const READ_BATCH = 64
+
+async function* inBatches<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let batch: T[] = []
+  for await (const item of items) {
+    batch.push(item)
+    if (batch.length >= size) {
+      yield batch
+      batch = []
+    }
+  }
+  if (batch.length) yield batch
+}
 
 /**
  * The files as putMany items, in order. Small files are read whole by a pool of reader threads, a
@@ -172,18 +189,16 @@ const READ_BATCH = 64
  */
 async function* readItems(
   root: string,
-  pending: readonly Pending[],
+  pending: AsyncIterable<Pending>,
   jobs: number,
   inFlight: Map<string, Pending>,
   cache: ChecksumCache,
   progress: Progress,
-  onSkip: () => void,
+  onSkip: (size: number) => void,
 ): AsyncGenerator<PutManyItem> {
   const pool = new FileReaderPool()
   // Rows of files found unchanged by hashing, refreshed in batches.
   const refreshed: { file: string; stat: LocalFile; sha256: string }[] = []
-  const batches: Pending[][] = []
-  for (let i = 0; i < pending.length; i += READ_BATCH) batches.push(pending.slice(i, i + READ_BATCH))
   const readBatch = async (batch: Pending[]) => {
     const small = batch.filter((p) => p.file.size <= PACKED_OBJECT_LIMIT)
     const results = await pool.read(small.map((p) => ({ file: path.join(root, p.file.rel), size: p.file.size, ...(p.check ? { check: p.check } : {}) })))
@@ -191,18 +206,18 @@ async function* readItems(
     return batch.map((p) => ({ p, r: bySmall.get(p) }))
   }
   try {
-    for await (const batch of mapInOrder(batches, Math.max(2, Math.ceil(jobs / 8)) * pool.size, readBatch)) {
+    for await (const batch of mapInOrder(inBatches(pending, READ_BATCH), Math.max(2, Math.ceil(jobs / 8)) * pool.size, readBatch)) {
       for (const { p, r } of batch) {
         const abs = path.join(root, p.file.rel)
-        progress.tick(p.file.size)
         if (r && 'error' in r)
           throw new VarveError('UNAVAILABLE', `cannot read ${abs} (${r.error.code}): ${r.error.message}`, { details: { path: p.dest, file: abs } })
         if (r && 'unchanged' in r) {
-          onSkip()
+          onSkip(p.file.size)
           refreshed.push({ file: abs, stat: p.file, sha256: p.check! })
           if (refreshed.length >= 1000) cache.rememberMany(refreshed.splice(0))
           continue
         }
+        progress.tick(p.file.size)
         inFlight.set(p.dest, p)
         yield { path: p.dest, data: r ? r.bytes : createReadStream(abs, { highWaterMark: 1 << 20 }) }
       }
