@@ -63,7 +63,9 @@ async function measure(n) {
   await repo.createBranch('change', { from: 'main' })
   const mid = Math.floor(n / 2 / 1000) * 1000
   let t0 = performance.now()
-  for (let i = 0; i < CHANGES; i++) await repo.put('change', `events/date=${pad(Math.floor((mid + i) / 1000))}/part-${pad(mid + i)}.parquet`, `rewritten ${i}`)
+  // 16 at a time, as the lakeFS comparison in issue 14 uploaded.
+  for (let i = 0; i < CHANGES; i += 16)
+    await Promise.all(Array.from({ length: Math.min(16, CHANGES - i) }, (_, k) => repo.put('change', `events/date=${pad(Math.floor((mid + i + k) / 1000))}/part-${pad(mid + i + k)}.parquet`, `rewritten ${i + k}`)))
   row.putPerSec = CHANGES / (ms(t0) / 1000)
 
   // Commit of those 1,000 changes.
@@ -188,7 +190,7 @@ const table = [
   ['putMany of n small objects (objects/s)', ...rows.map((r) => Math.round(r.putManyPerSec).toLocaleString('en')), ''],
   ['commit of n staged entries (ms)', ...rows.map((r) => f(r.bulkCommitMs)), ''],
   ['full listing (entries/s)', ...rows.map((r) => Math.round(r.listPerSec).toLocaleString('en')), ''],
-  ['put 1,000 small objects (objects/s)', ...rows.map((r) => Math.round(r.putPerSec).toLocaleString('en')), ''],
+  ['put 1,000 small objects, 16 at a time (objects/s)', ...rows.map((r) => Math.round(r.putPerSec).toLocaleString('en')), ''],
 ]
 const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)))
 const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
