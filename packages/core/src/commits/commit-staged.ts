@@ -3,7 +3,7 @@ import type { Commit } from '../model/commit.js'
 import { newStagingToken, type RepoContext } from '../repository/context.js'
 import { hasStagedChanges, mergedStaged } from '../staging/branch-view.js'
 import type { BranchRecord } from '../stores/ref-store.js'
-import { applyChanges, type TreeChange } from '../tree/apply-changes.js'
+import { applyChanges } from '../tree/apply-changes.js'
 import type { JsonValue } from '../util/canonical-json.js'
 import { LOST_RACE, retryOnLostRace } from '../util/retry.js'
 
@@ -34,10 +34,10 @@ export async function commitStaged(ctx: RepoContext, branch: string, options: Co
     if (b.sealedTokens.length === 0 && !options.allowEmpty)
       throw new VarveError(ErrorCodes.NOTHING_TO_COMMIT, `nothing to commit on ${branch}`, { details: { branch } })
 
-    const changes: TreeChange[] = []
-    for await (const c of mergedStaged(ctx, b.sealedTokens)) changes.push(c)
+    // Streamed from the ref store into the tree, a page at a time: a commit of a million staged
+    // entries never holds them all.
     const parent = await ctx.objects.readCommit(b.head)
-    const { root } = await applyChanges(ctx.objects, parent.root, changes)
+    const { root } = await applyChanges(ctx.objects, parent.root, mergedStaged(ctx, b.sealedTokens))
     if (root === parent.root && !options.allowEmpty) {
       // Everything staged matched what was committed: clear it, and say so.
       if (!(await ctx.refs.updateBranch(b, { ...stateOf(b), sealedTokens: [] }))) return LOST_RACE

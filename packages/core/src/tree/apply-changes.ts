@@ -17,60 +17,112 @@ export interface ApplyStats {
 }
 
 /**
+ * Changes in path order, read forward only: an array, or a stream (a commit's staged changes, read
+ * from the ref store a page at a time, so a commit of a million staged entries never holds them all).
+ */
+export class ChangeCursor {
+  #buffer: readonly TreeChange[]
+  #i = 0
+  readonly #source: AsyncIterator<TreeChange> | undefined
+  #ended: boolean
+
+  constructor(changes: readonly TreeChange[] | AsyncIterable<TreeChange>) {
+    if (Array.isArray(changes)) {
+      this.#buffer = changes
+      this.#ended = true
+      this.#source = undefined
+    } else {
+      this.#buffer = []
+      this.#ended = false
+      this.#source = (changes as AsyncIterable<TreeChange>)[Symbol.asyncIterator]()
+    }
+  }
+
+  /** True when `fill` must be awaited before `peek` can answer. */
+  get needsFill(): boolean {
+    return this.#i >= this.#buffer.length && !this.#ended
+  }
+
+  async fill(): Promise<void> {
+    if (!this.needsFill) return
+    const next: TreeChange[] = []
+    while (next.length < 1024) {
+      const r = await this.#source!.next()
+      if (r.done) {
+        this.#ended = true
+        break
+      }
+      next.push(r.value)
+    }
+    this.#buffer = next
+    this.#i = 0
+  }
+
+  advance(): void {
+    this.#i++
+  }
+
+  /** The next change if its path is within `upper` (undefined: no bound); call `fill` first when `needsFill`. */
+  within(upper: string | undefined): TreeChange | undefined {
+    const c = this.#buffer[this.#i]
+    return c !== undefined && (upper === undefined || comparePaths(c.path, upper) <= 0) ? c : undefined
+  }
+}
+
+/**
  * Returns the root of `rootId` with `changes` (sorted by path, one per path) applied. Only the nodes
- * on the paths to changed entries are read and rewritten; every other subtree is reused by id.
+ * on the paths to changed entries are read and rewritten; every other subtree is reused by id. The
+ * changes are read forward once, so they may be a stream.
  */
 export async function applyChanges(
   store: ObjectStore,
   rootId: string,
-  changes: readonly TreeChange[],
+  changes: readonly TreeChange[] | AsyncIterable<TreeChange>,
 ): Promise<{ root: string; count: number; stats: ApplyStats }> {
-  if (changes.length === 0) return { root: rootId, count: await countEntries(store, rootId), stats: { nodesRead: 1, nodesWritten: 0 } }
+  const cursor = new ChangeCursor(changes)
+  await cursor.fill()
+  if (cursor.within(undefined) === undefined)
+    return { root: rootId, count: await countEntries(store, rootId), stats: { nodesRead: 1, nodesWritten: 0 } }
   const builder = new TreeBuilder(store)
   const rootNode = await store.readNode(rootId)
   const rootLevel = rootNode.kind === 'leaf' ? 0 : rootNode.level
-  await walk(store, builder, { id: rootId, lastKey: '', count: -1 }, rootLevel, changes, 0, changes.length)
+  await walk(store, builder, { id: rootId, lastKey: '', count: -1 }, rootLevel, cursor, undefined)
   const root = await builder.finish()
   return { root: root.id, count: root.count, stats: { nodesRead: builder.nodesRead, nodesWritten: builder.nodesWritten } }
 }
 
+/**
+ * Applies the changes up to `upper` (undefined: all that are left) to the subtree `ref`: a subtree
+ * with none is reused whole; a leaf is merged with them; an inner node hands each child the changes
+ * up to its last key (the last child gets the rest up to `upper`).
+ */
 async function walk(
   store: ObjectStore,
   builder: TreeBuilder,
   ref: ChildRef,
   level: number,
-  changes: readonly TreeChange[],
-  lo: number,
-  hi: number,
+  cursor: ChangeCursor,
+  upper: string | undefined,
 ): Promise<void> {
-  if (lo === hi) return builder.feedNode(ref, level)
+  if (cursor.needsFill) await cursor.fill()
+  if (cursor.within(upper) === undefined) return builder.feedNode(ref, level)
   const node = await store.readNode(ref.id)
   builder.nodesRead++
-  if (node.kind === 'leaf') return mergeLeaf(builder, node.entries, changes, lo, hi)
+  if (node.kind === 'leaf') return mergeLeaf(builder, node.entries, cursor, upper)
   const children = node.children
-  let start = lo
   for (let i = 0; i < children.length; i++) {
     const child = children[i]!
-    let end = start
-    if (i === children.length - 1) end = hi
-    else while (end < hi && comparePaths(changes[end]!.path, child.lastKey) <= 0) end++
-    await walk(store, builder, child, level - 1, changes, start, end)
-    start = end
+    await walk(store, builder, child, level - 1, cursor, i === children.length - 1 ? upper : child.lastKey)
   }
 }
 
-async function mergeLeaf(
-  builder: TreeBuilder,
-  entries: readonly Entry[],
-  changes: readonly TreeChange[],
-  lo: number,
-  hi: number,
-): Promise<void> {
+async function mergeLeaf(builder: TreeBuilder, entries: readonly Entry[], cursor: ChangeCursor, upper: string | undefined): Promise<void> {
   let i = 0
-  let j = lo
-  while (i < entries.length || j < hi) {
+  for (;;) {
     const e = entries[i]
-    const c = j < hi ? changes[j]! : undefined
+    if (cursor.needsFill) await cursor.fill()
+    const c = cursor.within(upper)
+    if (e === undefined && c === undefined) return
     const cmp = e === undefined ? 1 : c === undefined ? -1 : comparePaths(e.path, c.path)
     if (cmp < 0) {
       await builder.pushEntry(e!)
@@ -79,7 +131,7 @@ async function mergeLeaf(
       // Re-putting identical content keeps the committed entry (and its timestamp): no change.
       if (c!.entry !== null) await builder.pushEntry(cmp === 0 && sameContent(e!, c!.entry) ? e! : c!.entry)
       if (cmp === 0) i++
-      j++
+      cursor.advance()
     }
   }
 }
