@@ -24,7 +24,7 @@ export interface VerifyProblem {
    * older version or by hand): rename it (put under a valid path, delete the old one).
    */
   readonly kind: 'missing' | 'corrupt' | 'invalid-path'
-  readonly objectType: 'commit' | 'tree' | 'data'
+  readonly objectType: 'commit' | 'tree' | 'data' | 'pack'
   readonly object: string
   readonly path?: string
   readonly commit?: string
@@ -73,6 +73,19 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     if (stored === undefined) packs.set(e.pack, (stored = await ctx.objects.hasData(e)))
     return stored
   }
+  // --full also checks each pack's own index once (its footer and index hash to the pack id).
+  const checkPackIndex = async (pack: string, path: string) => {
+    if (packs.has(pack)) return
+    packs.set(pack, true)
+    try {
+      await ctx.objects.readPackIndex(pack)
+    } catch (err) {
+      const kind = classify(err)
+      if (!kind) throw err
+      if (kind === 'missing') return // reported for the entries that use it
+      report({ kind, objectType: 'pack', object: pack, path, message: (err as Error).message })
+    }
+  }
   const checkData = async (e: DataRef, path: string, commit?: string, collectable = false) => {
     const address = e.address
     if (collectedAddresses.has(address)) {
@@ -84,6 +97,7 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     }
     if (!dataChecked.add(address)) return
     try {
+      if (options.full && e.pack !== undefined) await checkPackIndex(e.pack, path)
       if (options.full) await ctx.objects.readData({ ...e, path })
       else if (!(await dataStored(e)))
         throw new VarveError('NOT_FOUND', e.pack === undefined ? `data object ${address} (${path}) is missing` : `pack ${e.pack} holding ${address} (${path}) is missing`)

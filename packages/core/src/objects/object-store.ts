@@ -9,7 +9,7 @@ import type { RandomSource } from '../util/clock.js'
 import { LruCache } from '../util/lru-cache.js'
 import { readHead, toChunks, type DataSource } from './byte-source.js'
 import { keys } from './keys.js'
-import type { EncodedPack } from './pack.js'
+import { decodePackIndex, packFooterBytes, packIndexRange, type EncodedPack, type PackedObject } from './pack.js'
 import { WriteJournal, type JournalEntry } from './write-journal.js'
 
 /** Objects up to this size are hashed in memory and written once; larger ones stream through a temp key. */
@@ -231,6 +231,22 @@ export class ObjectStore {
     // Recorded by key only: a batch journal holding every pack's bytes would hold the whole upload.
     this.#record({ key })
     await this.blocks.put(key, pack.bytes, { ifAbsent: true })
+  }
+
+  /**
+   * A pack's own index, checked against the pack id (verify --full): a damaged footer or index is
+   * CORRUPT_OBJECT even where no entry's bytes are damaged; NOT_FOUND when the pack is gone.
+   */
+  async readPackIndex(id: string): Promise<PackedObject[]> {
+    const key = (await this.#readableKey(keys.pack(id))) ?? keys.pack(id)
+    const info = await this.blocks.head(key)
+    if (!info) throw missing('pack', id)
+    const footer = await this.blocks.getRange(key, info.size - packFooterBytes, info.size)
+    if (!footer) throw missing('pack', id)
+    const { start, end } = packIndexRange(footer, info.size, id)
+    const index = await this.blocks.getRange(key, start, end)
+    if (!index) throw missing('pack', id)
+    return decodePackIndex(index, id)
   }
 
   /** The whole content, verified against its address. */

@@ -485,9 +485,17 @@ checks:
       expect(Buffer.concat(chunks).toString('utf8')).toBe(batch[123]!.data)
       expect((await collect(f.blocks.list('packs/'))).length).toBe(1)
       expect((await repo.verify({ full: true })).problems).toEqual([])
-      // A damaged pack is CORRUPT_OBJECT on read and a problem for verify, naming the path.
+      // A damaged pack index (no entry's bytes touched) is a pack problem for verify --full.
       const [pack] = await collect(f.blocks.list('packs/'))
-      const bytes = Buffer.from((await f.blocks.get(pack!.key))!)
+      const original = Buffer.from((await f.blocks.get(pack!.key))!)
+      const badIndex = Buffer.from(original)
+      badIndex[badIndex.length - 20] = badIndex[badIndex.length - 20]! ^ 0x01
+      await f.blocks.put(pack!.key, badIndex)
+      expect((await repo.verify({ full: true })).problems).toEqual([expect.objectContaining({ kind: 'corrupt', objectType: 'pack', object: e.pack })])
+      expect(text(await repo.get('main', e.path))).toBe(batch[7]!.data)
+      await f.blocks.put(pack!.key, original)
+      // A damaged pack is CORRUPT_OBJECT on read and a problem for verify, naming the path.
+      const bytes = Buffer.from(original)
       bytes[e.offset! + 1] = bytes[e.offset! + 1]! ^ 0xff
       await f.blocks.put(pack!.key, bytes)
       const err = await expectCode(repo.get('main', e.path), 'CORRUPT_OBJECT')
