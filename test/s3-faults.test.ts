@@ -87,6 +87,34 @@ describe.skipIf(process.env.VARVE_TEST_S3_ENDPOINT)('S3 faults (MinIO killed and
     expect((await collect(repo.refLog('main'))).map((r) => r.operation)).toEqual(['commit', 'create'])
     await repo.close()
   }, 180_000)
+
+  it('a putMany cut by a server crash at its second pack: a clear error, whole batches staged, every staged entry readable, the rerun completes', async () => {
+    const prefix = freshPrefix()
+    const opts = { ...fast(), bucket, prefix }
+    let packs = 0
+    // When the second pack is uploaded, the server dies first: the first batch is staged, the rest is not.
+    const killing = new (class extends ForwardingBlockStore {
+      override async put(...args: Parameters<BlockStore['put']>) {
+        if (args[0].startsWith('packs/') && ++packs === 2) await server.kill()
+        return super.put(...args)
+      }
+    })(new S3BlockStore(opts))
+    const repo = await Repository.init({ blocks: killing, refs: new S3RefStore(opts) })
+    const items = Array.from({ length: 8192 * 2 + 50 }, (_, i) => ({ path: `batch/f${String(i).padStart(6, '0')}`, data: `row ${i}` }))
+    const err = await codeOf(repo.putMany('main', items, { concurrency: 8 }))
+    expect(err.code).toBe('UNAVAILABLE')
+    await server.restart()
+    const staged = await collect(repo.uncommitted('main'))
+    expect(staged.length % 8192, 'whole batches only').toBe(0)
+    expect(staged.length).toBeLessThan(items.length)
+    for (const c of [staged[0], staged[staged.length - 1]]) if (c) expect(Buffer.from(await repo.get('main', c.path)).toString()).toBe(items[Number(c.path.slice(-6))]!.data)
+    const again = await repo.putMany('main', items, { concurrency: 8 })
+    expect(again.files).toBe(items.length)
+    const c = await repo.commit('main', { message: 'after restart' })
+    expect(await collect(repo.list(c.id))).toHaveLength(items.length)
+    expect((await repo.verify({ full: true })).problems).toEqual([])
+    await repo.close()
+  }, 240_000)
 })
 
 describe('S3 bad input', () => {
