@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { VarveError } from '../errors/varve-error.js'
 import { keys } from '../objects/keys.js'
+import type { PutManyItem } from '../ingest/put-many.js'
 import type { Repository, RepositoryOptions } from '../repository/repository.js'
 import type { BlockStore } from '../stores/block-store.js'
 import { trainPartition } from './parquet-fixtures.js'
@@ -379,12 +380,14 @@ checks:
       await repo.commit('main', { message: 'rules' })
       const head = await repo.resolve('main')
       await repo.createBranch('backfill')
-      await repo.put('backfill', 'train/day=2/part-0.parquet', trainPartition(20_000, { scoreAsString: true }))
+      // Staged as a batch: the file is packed, so the gate reads its footer by range from the pack.
+      await repo.putMany('backfill', [{ path: 'train/day=2/part-0.parquet', data: trainPartition(20_000, { scoreAsString: true }) }])
+      expect((await repo.stat('backfill', 'train/day=2/part-0.parquet')).pack).toBeDefined()
       await repo.commit('backfill', { message: 'bad day 2' })
       const err = await expectCode(repo.merge('backfill', 'main'), 'HOOK_FAILED')
       expect(err.message).toContain('train/day=2/part-0.parquet: column score has type string, expected double')
       expect(await repo.resolve('main')).toBe(head)
-      await repo.put('backfill', 'train/day=2/part-0.parquet', trainPartition(20_000))
+      await repo.putMany('backfill', [{ path: 'train/day=2/part-0.parquet', data: trainPartition(20_000) }])
       await repo.commit('backfill', { message: 'fixed day 2' })
       await repo.merge('backfill', 'main')
       expect((await collect(repo.hookRuns({ branch: 'main' }))).map((r) => r.status)).toEqual(['passed', 'failed'])
@@ -463,12 +466,12 @@ checks:
     }))
 
     // ---- putMany: packs and batches (issue 14, docs/decisions/0007-packs.md) ----------------------
-    const items = (n: number, tag: string, from = 0) =>
+    const items = (n: number, tag: string, from = 0): (PutManyItem & { data: string })[] =>
       Array.from({ length: n }, (_, k) => ({ path: `batch/${tag}/f${String(from + k).padStart(5, '0')}.bin`, data: `${tag} ${from + k} `.repeat(1 + ((from + k) % 50)) }))
 
     it('putMany stores small content in packs and reads it back whole, streamed and by range; verify --full checks it', withRepo(async (repo, f) => {
-      const batch = items(300, 'a')
-      batch.push({ path: 'batch/a/large.bin', data: Buffer.alloc(1024 * 1024 + 17, 7) as unknown as string }) // over the pack limit: stored on its own
+      const batch: PutManyItem[] = items(300, 'a')
+      batch.push({ path: 'batch/a/large.bin', data: Buffer.alloc(1024 * 1024 + 17, 7) }) // over the pack limit: stored on its own
       batch.push({ path: 'batch/a/dup.bin', data: batch[0]!.data }) // same content twice in one pack: stored once
       const s = await repo.putMany('main', batch, { concurrency: 8 })
       expect(s).toMatchObject({ files: 302, packs: 1, looseObjects: 1, interrupted: false })
@@ -507,7 +510,7 @@ checks:
     }))
 
     it('putMany: a bad path or an unreadable item in the middle is a typed error naming it, and stages nothing of its batch', withRepo(async (repo) => {
-      const bad = items(100, 'b')
+      const bad: PutManyItem[] = items(100, 'b')
       bad[50] = { path: 'batch/b/../escape', data: 'x' }
       const e1 = await expectCode(repo.putMany('main', bad), 'INVALID_PATH')
       expect(e1.details.path).toBe('batch/b/../escape')
@@ -516,8 +519,8 @@ checks:
         yield Buffer.from('first part')
         throw Object.assign(new Error('disk went away'), { code: 'EIO' })
       }
-      const unreadable = items(100, 'c')
-      unreadable[60] = { path: 'batch/c/broken.bin', data: failing() as unknown as string }
+      const unreadable: PutManyItem[] = items(100, 'c')
+      unreadable[60] = { path: 'batch/c/broken.bin', data: failing() }
       const e2 = await expectCode(repo.putMany('main', unreadable), 'UNAVAILABLE')
       expect(e2.details.path).toBe('batch/c/broken.bin')
       expect(e2.message).toContain('batch/c/broken.bin')
@@ -532,9 +535,9 @@ checks:
       const unique = (k: number) => {
         const b = Buffer.alloc(20 * 1024, k % 251)
         b.writeUInt32LE(k, 0) // distinct content: a pack stores equal content once
-        return b as unknown as string
+        return b
       }
-      const big = Array.from({ length: 1000 }, (_, k) => ({ path: `big/f${String(k).padStart(4, '0')}`, data: unique(k) }))
+      const big: PutManyItem[] = Array.from({ length: 1000 }, (_, k) => ({ path: `big/f${String(k).padStart(4, '0')}`, data: unique(k) }))
       big[900] = { path: 'big/../bad', data: 'x' }
       const err = await expectCode(repo.putMany('main', big, { concurrency: 4 }), 'INVALID_PATH')
       const staged = err.details.staged as number
