@@ -13,6 +13,8 @@ import { validatePath } from '../util/paths.js'
 export const PACKED_OBJECT_LIMIT = 1024 * 1024
 const PACK_BYTES = 16 * 1024 * 1024
 const PACK_OBJECTS = 8192
+/** A batch is also staged once this much large content waits in it. */
+const LOOSE_BYTES_PER_BATCH = 256 * 1024 * 1024
 
 export interface PutManyItem {
   readonly path: string
@@ -57,6 +59,8 @@ class Batch {
   readonly entries = new Map<string, Entry>()
   /** Entries whose bytes are in this batch's pack (they get its id when it is sealed). */
   readonly packed = new Set<string>()
+  /** Bytes of large objects (stored on their own) whose entries wait in this batch. */
+  looseBytes = 0
 }
 
 /**
@@ -134,6 +138,13 @@ export async function putMany(
         totals.looseObjects++
         batch.packed.delete(r.entry.path)
         batch.entries.set(r.entry.path, r.entry)
+        batch.looseBytes += r.entry.size
+        // Large files are staged every so often too, so a crash or an abort keeps what was uploaded.
+        if (batch.looseBytes >= LOOSE_BYTES_PER_BATCH || batch.entries.size >= PACK_OBJECTS) {
+          seal(batch)
+          batch = new Batch()
+          while (writing.size >= maxWriting) await Promise.race(writing)
+        }
         continue
       }
       if (!batch.pack.fits(r.bytes.byteLength)) {
