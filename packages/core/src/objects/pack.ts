@@ -44,10 +44,6 @@ export class PackBuilder {
 
   constructor(readonly maxBytes: number, readonly maxObjects: number) {}
 
-  get bytes(): number {
-    return this.#bytes
-  }
-
   get count(): number {
     return this.#objects.length
   }
