@@ -68,6 +68,8 @@ export interface PutFolderSummary {
 /** A file to store, and how: `check` files may be unchanged (their stat moved): hashed first, uploaded only if different. */
 interface Pending {
   readonly file: LocalFile
+  /** The file's absolute path (joined once). */
+  readonly abs: string
   readonly dest: string
   readonly check?: string
 }
@@ -104,7 +106,7 @@ async function putFolder(repo: Repository, branch: string, dir: string, prefix: 
   try {
     const inFlight = new Map<string, Pending>()
     const pending = planUploads(repo, branch, root, prefix, files, cache, skip)
-    const result = await repo.putMany(branch, readItems(root, pending, jobs, inFlight, cache, progress, skip), {
+    const result = await repo.putMany(branch, readItems(pending, jobs, inFlight, cache, progress, skip), {
       concurrency: jobs,
       signal: abort.signal,
       onStaged: (entries) => {
@@ -113,7 +115,7 @@ async function putFolder(repo: Repository, branch: string, dir: string, prefix: 
           const p = inFlight.get(e.path)
           if (!p) continue
           inFlight.delete(e.path)
-          rows.push({ file: path.join(root, p.file.rel), stat: p.file, sha256: e.address })
+          rows.push({ file: p.abs, stat: p.file, sha256: e.address })
         }
         cache.rememberMany(rows)
       },
@@ -156,11 +158,12 @@ async function* planUploads(
       const dest = prefix + file.rel
       while (!cur.done && (cur.value.type !== 'object' || comparePaths(cur.value.path, dest) < 0)) cur = await listing.next()
       const current = !cur.done && cur.value.type === 'object' && cur.value.path === dest ? cur.value.address : undefined
-      const known: Known | undefined = current ? cache.lookup(path.join(root, file.rel), file) : undefined
+      const abs = path.join(root, file.rel)
+      const known: Known | undefined = current ? cache.lookup(abs, file) : undefined
       if (known && known.sha256 === current) {
         if (known.trusted) onSkip(file.size)
-        else yield { file, dest, check: current }
-      } else yield { file, dest }
+        else yield { file, abs, dest, check: current }
+      } else yield { file, abs, dest }
     }
   } finally {
     await listing.return?.()
@@ -188,7 +191,6 @@ async function* inBatches<T>(items: AsyncIterable<T>, size: number): AsyncGenera
  * address is skipped (and its cache row refreshed) instead of stored again.
  */
 async function* readItems(
-  root: string,
   pending: AsyncIterable<Pending>,
   jobs: number,
   inFlight: Map<string, Pending>,
@@ -201,14 +203,14 @@ async function* readItems(
   const refreshed: { file: string; stat: LocalFile; sha256: string }[] = []
   const readBatch = async (batch: Pending[]) => {
     const small = batch.filter((p) => p.file.size <= PACKED_OBJECT_LIMIT)
-    const results = await pool.read(small.map((p) => ({ file: path.join(root, p.file.rel), size: p.file.size, ...(p.check ? { check: p.check } : {}) })))
+    const results = await pool.read(small.map((p) => ({ file: p.abs, size: p.file.size, ...(p.check ? { check: p.check } : {}) })))
     const bySmall = new Map(small.map((p, i) => [p, results[i]!]))
     return batch.map((p) => ({ p, r: bySmall.get(p) }))
   }
   try {
     for await (const batch of mapInOrder(inBatches(pending, READ_BATCH), Math.max(2, Math.ceil(jobs / 8)) * pool.size, readBatch)) {
       for (const { p, r } of batch) {
-        const abs = path.join(root, p.file.rel)
+        const abs = p.abs
         if (r && 'error' in r)
           throw new VarveError('UNAVAILABLE', `cannot read ${abs} (${r.error.code}): ${r.error.message}`, { details: { path: p.dest, file: abs } })
         if (r && 'unchanged' in r) {

@@ -120,6 +120,12 @@ export async function putMany(
   }
 
   let batch = new Batch()
+  /** Seals the batch being filled and starts the next, waiting while too many packs are in flight. */
+  const nextBatch = async () => {
+    seal(batch)
+    batch = new Batch()
+    while (writing.size >= maxWriting) await Promise.race(writing)
+  }
   let interrupted = false
   const source = async function* () {
     for await (const item of items) {
@@ -140,18 +146,10 @@ export async function putMany(
         batch.entries.set(r.entry.path, r.entry)
         batch.looseBytes += r.entry.size
         // Large files are staged every so often too, so a crash or an abort keeps what was uploaded.
-        if (batch.looseBytes >= LOOSE_BYTES_PER_BATCH || batch.entries.size >= PACK_OBJECTS) {
-          seal(batch)
-          batch = new Batch()
-          while (writing.size >= maxWriting) await Promise.race(writing)
-        }
+        if (batch.looseBytes >= LOOSE_BYTES_PER_BATCH || batch.entries.size >= PACK_OBJECTS) await nextBatch()
         continue
       }
-      if (!batch.pack.fits(r.bytes.byteLength)) {
-        seal(batch)
-        batch = new Batch()
-        while (writing.size >= maxWriting) await Promise.race(writing)
-      }
+      if (!batch.pack.fits(r.bytes.byteLength)) await nextBatch()
       const offset = batch.pack.add(r.entry.address, r.bytes)
       batch.entries.set(r.entry.path, { ...r.entry, offset })
       batch.packed.add(r.entry.path)

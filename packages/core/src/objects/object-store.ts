@@ -194,10 +194,15 @@ export class ObjectStore {
 
   /** The object's bytes from its key or, when it is quarantined, from there. */
   async #getBytes(key: string): Promise<Uint8Array | undefined> {
-    const bytes = await this.blocks.get(key)
-    if (bytes !== undefined) return bytes
+    return this.#readOrQuarantined(key, (k) => this.blocks.get(k))
+  }
+
+  /** `read` of `key`, or, when the key holds nothing, of where garbage collection quarantined it. */
+  async #readOrQuarantined<T>(key: string, read: (key: string) => Promise<T | undefined>): Promise<T | undefined> {
+    const r = await read(key)
+    if (r !== undefined) return r
     const q = await this.#quarantinedKey(key)
-    return q === undefined ? undefined : this.blocks.get(q)
+    return q === undefined ? undefined : read(q)
   }
 
   /** The key holding an object's bytes: its content address, or the blob a pointer names (or their quarantine). */
@@ -238,9 +243,9 @@ export class ObjectStore {
    * CORRUPT_OBJECT even where no entry's bytes are damaged; NOT_FOUND when the pack is gone.
    */
   async readPackIndex(id: string): Promise<PackedObject[]> {
-    const key = (await this.#readableKey(keys.pack(id))) ?? keys.pack(id)
-    const info = await this.blocks.head(key)
+    const info = await this.#readOrQuarantined(keys.pack(id), (k) => this.blocks.head(k))
     if (!info) throw missing('pack', id)
+    const key = info.key
     const footer = await this.blocks.getRange(key, info.size - packFooterBytes, info.size)
     if (!footer) throw missing('pack', id)
     const { start, end } = packIndexRange(footer, info.size, id)
@@ -270,12 +275,7 @@ export class ObjectStore {
     const base = ref.offset ?? 0
     const from = base + Math.min(Math.max(0, start), ref.size)
     const to = base + Math.min(Math.max(start, end), ref.size)
-    const key = keys.pack(ref.pack!)
-    let bytes = await this.blocks.getRange(key, from, to)
-    if (bytes === undefined) {
-      const q = await this.#quarantinedKey(key)
-      if (q !== undefined) bytes = await this.blocks.getRange(q, from, to)
-    }
+    const bytes = await this.#readOrQuarantined(keys.pack(ref.pack!), (k) => this.blocks.getRange(k, from, to))
     if (bytes === undefined) throw missing('pack', ref.pack!, ref.path)
     return bytes
   }
