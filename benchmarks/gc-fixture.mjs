@@ -2,7 +2,7 @@
 // objects, and `garbage` more objects nothing refers to. Built on the local store, in `lake`.
 import path from 'node:path'
 import { LocalBlockStore, Repository, SqliteRefStore, systemRandom } from '@varve/core'
-import { ObjectStore, buildTree } from '@varve/core/internal'
+import { NEW_TREE_FORMAT, ObjectStore, buildTree, packedRootOf } from '@varve/core/internal'
 
 async function writeObjects(objects, n, label) {
   const addresses = new Array(n)
@@ -18,7 +18,7 @@ async function writeObjects(objects, n, label) {
 
 export async function buildGcRepository(lake, { entries, live, garbage }) {
   await (await Repository.init(lake)).close()
-  const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks'), { durable: false }), { random: systemRandom })
+  const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks'), { durable: false }), { random: systemRandom, tree: NEW_TREE_FORMAT })
   const liveAddresses = await writeObjects(objects, live, 'live')
   await writeObjects(objects, garbage, 'garbage')
   const tree = await buildTree(objects, (function* () {
@@ -28,7 +28,7 @@ export async function buildGcRepository(lake, { entries, live, garbage }) {
   const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
   const b = await refs.getBranch('main')
   const parent = await objects.readCommit(b.head)
-  const c = await objects.writeCommit({ parents: [b.head], root: tree.id, message: 'bench', author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
+  const c = await objects.writeCommit({ parents: [b.head], root: tree.id, rootAt: packedRootOf(tree), message: 'bench', author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
   await refs.updateBranch(b, { ...b, head: c.id })
   await refs.close()
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { LocalBlockStore, Repository, SqliteRefStore, systemRandom } from '@varve/core'
-import { ObjectStore, buildTree } from '@varve/core/internal'
+import { NEW_TREE_FORMAT, ObjectStore, buildTree, packedRootOf } from '@varve/core/internal'
 import { CountingBlockStore } from './counting-block-store.mjs'
 
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number)
@@ -23,7 +23,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 async function repoOfSize(n) {
   const lake = path.join(root, `lake-${n}`)
   await (await Repository.init(lake, { author: 'bench' })).close()
-  const setupObjects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks'), { durable: false }), { random: systemRandom })
+  const setupObjects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks'), { durable: false }), { random: systemRandom, tree: NEW_TREE_FORMAT })
   const blob = await setupObjects.writeData(Buffer.from('x'.repeat(64)))
   function* entries() {
     for (let i = 0; i < n; i++)
@@ -33,7 +33,7 @@ async function repoOfSize(n) {
   const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
   const b = await refs.getBranch('main')
   const parent = await setupObjects.readCommit(b.head)
-  const c = await setupObjects.writeCommit({ parents: [b.head], root: tree.id, message: `${n} entries`, author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
+  const c = await setupObjects.writeCommit({ parents: [b.head], root: tree.id, rootAt: packedRootOf(tree), message: `${n} entries`, author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
   await refs.updateBranch(b, { ...b, head: c.id }, { ref: 'branch:main', old: b.head, new: c.id, operation: 'commit', author: 'bench', at: Date.now() })
   await refs.close()
   return openCounting(lake)

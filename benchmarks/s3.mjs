@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Upload } from '@aws-sdk/lib-storage'
 import { Repository } from '@varve/core'
-import { ObjectStore, buildTree } from '@varve/core/internal'
+import { NEW_TREE_FORMAT, ObjectStore, buildTree, packedRootOf } from '@varve/core/internal'
 import { S3BlockStore, S3RefStore, createS3Client } from '@varve/s3-adapter'
 import { startTestS3 } from '@varve/s3-adapter/testing'
 
@@ -43,7 +43,7 @@ async function measure(n) {
   await (await Repository.init(location, { s3: server.options })).close()
   // Build main with n entries straight through the tree layer (setup, not measured).
   const setup = countingClient()
-  const objects = new ObjectStore(new S3BlockStore({ client: setup.client, bucket, prefix }), { random: { hex: (k) => Math.random().toString(16).slice(2).padEnd(2 * k, '0').slice(0, 2 * k), next: Math.random } })
+  const objects = new ObjectStore(new S3BlockStore({ client: setup.client, bucket, prefix }), { random: { hex: (k) => Math.random().toString(16).slice(2).padEnd(2 * k, '0').slice(0, 2 * k), next: Math.random }, tree: NEW_TREE_FORMAT })
   const blob = await objects.writeData(Buffer.from('x'.repeat(64)))
   const tree = await buildTree(objects, (function* () {
     for (let i = 0; i < n; i++) yield { path: `events/date=${pad(Math.floor(i / 1000))}/part-${pad(i)}.parquet`, address: blob.address, size: 64, lastModified: 1 }
@@ -51,7 +51,7 @@ async function measure(n) {
   const refs = new S3RefStore({ client: setup.client, bucket, prefix })
   const b = await refs.getBranch('main')
   const parent = await objects.readCommit(b.head)
-  const c = await objects.writeCommit({ parents: [b.head], root: tree.id, message: `${n}`, author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
+  const c = await objects.writeCommit({ parents: [b.head], root: tree.id, rootAt: packedRootOf(tree), message: `${n}`, author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
   await refs.updateBranch(b, { ...b, head: c.id }, { ref: 'branch:main', old: b.head, new: c.id, operation: 'commit', author: 'bench', at: Date.now() })
   setup.client.destroy()
 

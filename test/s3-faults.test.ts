@@ -63,10 +63,10 @@ describe.skipIf(process.env.VARVE_TEST_S3_ENDPOINT)('S3 faults (MinIO killed and
     const prefix = freshPrefix()
     const opts = { ...fast(), bucket, prefix }
     let armed = false
-    // A real S3 block store; when armed, the first tree-node write kills the server first (after the seal).
+    // A real S3 block store; when armed, the commit's node-pack write kills the server first (after the seal).
     const killing = new (class extends ForwardingBlockStore {
       override async put(...args: Parameters<BlockStore['put']>) {
-        if (armed && args[0].startsWith('tree/')) {
+        if (armed && args[0].startsWith('packs/')) {
           armed = false
           await server.kill()
         }
@@ -168,11 +168,12 @@ describe('S3 bad input', () => {
     for (let i = 0; i < 5; i++) await repo.put('main', `f${i}`, `v${i}`)
     const c = await repo.commit('main', { message: 'x' })
     const raw = new S3BlockStore({ ...server.options, bucket, prefix })
-    for await (const o of raw.list('tree/')) await raw.delete(o.key)
+    // The commit's tree nodes are in a node pack (decision 0008): delete it.
+    for await (const o of raw.list('packs/')) await raw.delete(o.key)
     const fresh = await Repository.open(`s3://${bucket}/${prefix}`, { s3: server.options }) // no cached nodes
     const err = await codeOf(collect(fresh.list('main')))
     expect(err.code).toBe('NOT_FOUND')
-    expect(err.details.object).toBe(c.root)
+    expect(err.details).toMatchObject({ object: c.rootAt!.pack, node: c.root })
     await raw.delete(`commit/${c.id.slice(0, 2)}/${c.id}`)
     await fresh.close()
     const fresher = await Repository.open(`s3://${bucket}/${prefix}`, { s3: server.options }) // immutable objects are cached: start cold

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { LocalBlockStore, Repository, VarveError, systemRandom, type Clock } from '@varve/core'
-import { keys, ObjectStore } from '@varve/core/internal'
+import { commitRoot, keys, NEW_TREE_FORMAT, ObjectStore } from '@varve/core/internal'
 import { collect, tempDir } from './helpers.js'
 
 const DAY = 86_400_000
@@ -225,20 +225,23 @@ describe('verify and corruption', () => {
       expect(await repo.verify({ full: true })).toMatchObject({ ok: true, problems: [] })
 
       const blocks = path.join(lake, 'blocks')
-      const flip = async (key: string) => {
+      const flip = async (key: string, at?: number) => {
         const f = path.join(blocks, key)
         const b = await fs.readFile(f)
-        b[Math.floor(b.length / 2)] ^= 0x01
+        b[at ?? Math.floor(b.length / 2)] ^= 0x01
         await fs.writeFile(f, b)
       }
       await flip(keys.data(flipped.address))
       await fs.rm(path.join(blocks, keys.data(gone.address)))
       // damage one leaf of the head's tree (holding bulk entries) and the parent commit object
-      const objects = new ObjectStore(new LocalBlockStore(blocks), { random: systemRandom })
-      const root = await objects.readNode((await repo.getCommit(c2.id)).root)
-      const leafId = root.kind === 'inner' ? root.children[1]!.id : ''
-      expect(leafId).not.toBe('')
-      await flip(keys.node(leafId))
+      const objects = new ObjectStore(new LocalBlockStore(blocks), { random: systemRandom, tree: NEW_TREE_FORMAT })
+      const root = await objects.readNode(commitRoot(await repo.getCommit(c2.id)))
+      const leaf = root.kind === 'inner' ? root.children[1] : undefined
+      const leafId = leaf?.id ?? ''
+      const at = leaf?.at
+      expect(at?.pack.id).toBeDefined() // a packed leaf: damage its bytes inside the node pack
+      const nodePack = at!.pack.id!
+      await flip(keys.pack(nodePack), at!.offset + Math.floor(at!.size / 2))
       await flip(keys.commit(c.id))
 
       const fresh = await Repository.open(lake) // nothing cached
@@ -257,6 +260,7 @@ describe('verify and corruption', () => {
           `corrupt data ${flipped.address.slice(0, 8)} flipped.bin`,
           `missing data ${gone.address.slice(0, 8)} gone.bin`,
           `corrupt tree ${leafId.slice(0, 8)} `,
+          `corrupt pack ${nodePack.slice(0, 8)} `,
         ].sort(),
       )
       expect(full.problems.find((p) => p.objectType === 'tree')).toMatchObject({ object: leafId, commit: c2.id })

@@ -1,16 +1,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { LocalBlockStore, systemRandom, type Entry } from '@varve/core'
-import { ObjectStore, applyChanges, buildTree, countEntries, diffTrees, emptyTree, getEntry, scanEntries, type TreeChange } from '@varve/core/internal'
+import { FORMAT_1_TREES, NEW_TREE_FORMAT, ObjectStore, applyChanges, buildTree, countEntries, diffTrees, emptyTree, getEntry, scanEntries, treeId, type TreeChange, type TreeFormat, type TreeRef } from '@varve/core/internal'
 import { collect, tempDir } from './helpers.js'
 
 const entry = (path: string, v = 0): Entry => ({ path, address: String(v).padStart(64, '0'), size: v, lastModified: 0 })
 const byPath = (a: { path: string }, b: { path: string }) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path))
 
-async function withObjects(fn: (o: ObjectStore) => Promise<void>) {
+async function withObjects(tree: TreeFormat, fn: (o: ObjectStore) => Promise<void>) {
   const t = await tempDir('tree')
   try {
-    await fn(new ObjectStore(new LocalBlockStore(t.dir, { durable: false }), { random: systemRandom }))
+    await fn(new ObjectStore(new LocalBlockStore(t.dir, { durable: false }), { random: systemRandom, tree }))
   } finally {
     await t.cleanup()
   }
@@ -21,9 +21,13 @@ const pathArb = fc.oneof(
   fc.string({ minLength: 1, maxLength: 6, unit: 'grapheme' }).filter((s) => s.isWellFormed()),
 )
 
-describe('tree', () => {
+// Both formats: loose nodes with 256-entry leaves (format 1) and packed nodes with 64-entry leaves (format 2).
+describe.each([
+  ['format 1', FORMAT_1_TREES],
+  ['format 2', NEW_TREE_FORMAT],
+])('tree (%s)', (_name, format) => {
   it('an incremental edit gives exactly the tree a from-scratch build gives (canonical, history-independent)', async () => {
-    await withObjects(async (store) => {
+    await withObjects(format, async (store) => {
       await fc.assert(
         fc.asyncProperty(
           fc.uniqueArray(pathArb, { maxLength: 1500 }),
@@ -39,13 +43,13 @@ describe('tree', () => {
               else model.set(p, entry(p, v))
             }
             const sorted = [...changes.values()].sort(byPath)
-            const edited = await applyChanges(store, base.id, sorted)
+            const edited = await applyChanges(store, base, sorted)
             const fresh = await buildTree(store, [...model.values()].sort(byPath))
             expect(edited.root).toBe(fresh.id)
             expect(edited.count).toBe(model.size)
-            expect(await countEntries(store, edited.root)).toBe(model.size)
+            expect(await countEntries(store, edited.tree)).toBe(model.size)
             // and the diff between the two trees is exactly the effective changes
-            const diff = await collect(diffTrees(store, base.id, edited.root))
+            const diff = await collect(diffTrees(store, base, edited.tree))
             const expected = sorted.filter((c) => {
               const before = initial.find((e) => e.path === c.path)
               return c.entry === null ? before !== undefined : before?.address !== c.entry.address
@@ -59,10 +63,10 @@ describe('tree', () => {
   })
 
   it('a small edit of a big tree reads and writes only a few nodes', async () => {
-    await withObjects(async (store) => {
+    await withObjects(format, async (store) => {
       const entries = Array.from({ length: 100_000 }, (_, i) => entry(`data/part-${String(i).padStart(7, '0')}.parquet`))
       const base = await buildTree(store, entries)
-      const { root, stats } = await applyChanges(store, base.id, [
+      const { root, tree, stats } = await applyChanges(store, base, [
         { path: 'data/part-0050000.parquet', entry: entry('data/part-0050000.parquet', 7) },
       ])
       expect(root).not.toBe(base.id)
@@ -70,19 +74,19 @@ describe('tree', () => {
       expect(stats.nodesWritten).toBeLessThanOrEqual(6)
       expect(stats.nodesRead).toBeLessThanOrEqual(8)
       const counters = { nodesRead: 0 }
-      const diff = await collect(diffTrees(store, base.id, root, counters))
+      const diff = await collect(diffTrees(store, base, tree, counters))
       expect(diff).toHaveLength(1)
       expect(counters.nodesRead).toBeLessThanOrEqual(12)
-      expect((await getEntry(store, root, 'data/part-0050000.parquet'))?.size).toBe(7)
-      expect(await getEntry(store, root, 'data/part-0050000.parquetx')).toBeUndefined()
+      expect((await getEntry(store, tree, 'data/part-0050000.parquet'))?.size).toBe(7)
+      expect(await getEntry(store, tree, 'data/part-0050000.parquetx')).toBeUndefined()
     })
   })
 
   it('scans from any key, inclusive or exclusive, across leaves', async () => {
-    await withObjects(async (store) => {
+    await withObjects(format, async (store) => {
       const entries = Array.from({ length: 5000 }, (_, i) => entry(`k/${String(i * 2).padStart(6, '0')}`))
-      const { id } = await buildTree(store, entries)
-      const from = async (k: string, ex: boolean) => (await collect(scanEntries(store, id, k, ex))).flat().map((e) => e.path)
+      const built = await buildTree(store, entries)
+      const from = async (k: string, ex: boolean) => (await collect(scanEntries(store, built, k, ex))).flat().map((e) => e.path)
       expect(await from('', false)).toHaveLength(5000)
       expect((await from('k/004000', false))[0]).toBe('k/004000')
       expect((await from('k/004000', true))[0]).toBe('k/004002')
@@ -95,13 +99,13 @@ describe('tree', () => {
   })
 
   it('building the same entries in any batch order gives the same root id', async () => {
-    await withObjects(async (store) => {
+    await withObjects(format, async (store) => {
       const entries = Array.from({ length: 3000 }, (_, i) => entry(`x/${i}`)).sort(byPath)
       const a = await buildTree(store, entries)
-      let root = await emptyTree(store)
+      let root: TreeRef = await emptyTree(store)
       for (let i = 0; i < entries.length; i += 700)
-        root = (await applyChanges(store, root, entries.slice(i, i + 700).map((e) => ({ path: e.path, entry: e })))).root
-      expect(root).toBe(a.id)
+        root = (await applyChanges(store, root, entries.slice(i, i + 700).map((e) => ({ path: e.path, entry: e })))).tree
+      expect(treeId(root)).toBe(a.id)
     })
   })
 })

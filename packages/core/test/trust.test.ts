@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Repository, SqliteRefStore, VarveError, LocalBlockStore, systemRandom } from '@varve/core'
-import { applyChanges, ObjectStore } from '@varve/core/internal'
+import { applyChanges, commitRoot, NEW_TREE_FORMAT, ObjectStore, packedRootOf } from '@varve/core/internal'
 import { collect, tempDir } from './helpers.js'
 
 /** A fresh local repository in a temp folder, closed and removed after `fn`. */
@@ -99,10 +99,10 @@ describe('tree entries with invalid paths written by older versions (issue 9.10)
     await repo.commit('main', { message: 'good' })
     await repo.createBranch('legacy')
     // What an older Varve accepted: a path with a newline, committed on legacy
-    const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks')), { random: systemRandom })
+    const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks')), { random: systemRandom, tree: NEW_TREE_FORMAT })
     const head = await repo.getCommit('legacy')
-    const { root } = await applyChanges(objects, head.root, [{ path: 'bad\nname', entry: { ...e, path: 'bad\nname' } }])
-    const c = await objects.writeCommit({ parents: [head.id], root, message: 'old', author: 'old', metadata: {}, createdAt: Date.now(), generation: head.generation + 1 })
+    const { root, tree } = await applyChanges(objects, commitRoot(head), [{ path: 'bad\nname', entry: { ...e, path: 'bad\nname' } }])
+    const c = await objects.writeCommit({ parents: [head.id], root, rootAt: packedRootOf(tree)!, message: 'old', author: 'old', metadata: {}, createdAt: Date.now(), generation: head.generation + 1 })
     const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
     const b = (await refs.getBranch('legacy'))!
     await refs.updateBranch(b, { name: b.name, head: c.id, stagingToken: b.stagingToken, sealedTokens: [] })

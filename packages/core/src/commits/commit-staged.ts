@@ -1,5 +1,6 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
-import type { Commit } from '../model/commit.js'
+import { commitRoot, type Commit } from '../model/commit.js'
+import { packedRootOf } from '../model/tree-node.js'
 import { newStagingToken, type RepoContext } from '../repository/context.js'
 import { hasStagedChanges, mergedStaged } from '../staging/branch-view.js'
 import type { BranchRecord } from '../stores/ref-store.js'
@@ -37,7 +38,8 @@ export async function commitStaged(ctx: RepoContext, branch: string, options: Co
     // Streamed from the ref store into the tree, a page at a time: a commit of a million staged
     // entries never holds them all.
     const parent = await ctx.objects.readCommit(b.head)
-    const { root } = await applyChanges(ctx.objects, parent.root, mergedStaged(ctx, b.sealedTokens))
+    const { root, tree } = await applyChanges(ctx.objects, commitRoot(parent), mergedStaged(ctx, b.sealedTokens))
+    const rootAt = packedRootOf(tree)
     if (root === parent.root && !options.allowEmpty) {
       // Everything staged matched what was committed: clear it, and say so.
       if (!(await ctx.refs.updateBranch(b, { ...stateOf(b), sealedTokens: [] }))) return LOST_RACE
@@ -49,6 +51,7 @@ export async function commitStaged(ctx: RepoContext, branch: string, options: Co
     const commit = await ctx.objects.writeCommit({
       parents: [b.head],
       root,
+      ...(rootAt ? { rootAt } : {}),
       message: options.message,
       author: options.author ?? ctx.defaultAuthor,
       metadata: options.metadata ?? {},

@@ -1,4 +1,6 @@
+import { commitRoot } from '../model/commit.js'
 import type { Entry } from '../model/entry.js'
+import { treeId, type TreeRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import type { RefStore } from '../stores/ref-store.js'
 import { AddressSet } from './address-set.js'
@@ -24,7 +26,7 @@ export interface Marked {
   readonly nodes: AddressSet
   /** Data objects of retained commits and staged changes. */
   readonly data: AddressSet
-  /** Packs holding data of retained commits and staged changes (decision 0007). */
+  /** Packs holding data of retained commits and staged changes (decision 0007), and tree nodes of every commit (0008). */
   readonly packs: AddressSet
   readonly retainedCommits: number
 }
@@ -83,10 +85,11 @@ export async function markReachable(refs: RefStore, objects: ObjectStore, option
     const id = stack.pop()!
     if (!commits.add(id)) continue
     const c = await objects.readCommit(id)
-    await walkTree(objects, c.root, nodes)
+    const root = commitRoot(c)
+    await walkTree(objects, root, nodes, packs)
     if (retainData.has(id) || c.createdAt >= options.retainSince) {
       retainedCommits++
-      await walkTree(objects, c.root, dataNodes, markData)
+      await walkTree(objects, root, dataNodes, packs, markData)
     }
     stack.push(...c.parents)
     options.onProgress?.({ commits: commits.size, nodes: nodes.size, data: data.size })
@@ -94,15 +97,20 @@ export async function markReachable(refs: RefStore, objects: ObjectStore, option
   return { commits, nodes, data, packs, retainedCommits }
 }
 
-/** Visits every node of a tree not yet in `seen` (shared subtrees once), reporting leaf addresses. */
-async function walkTree(objects: ObjectStore, root: string, seen: AddressSet, onData?: (entry: Entry) => void): Promise<void> {
-  const stack = [root]
+/**
+ * Visits every node of a tree not yet in `seen` (shared subtrees once), reporting leaf addresses.
+ * The pack of every packed node is marked at each ref to it, even to a node already seen: the same
+ * node may be stored in several packs, and each ref must stay readable (decision 0008).
+ */
+async function walkTree(objects: ObjectStore, root: TreeRef, seen: AddressSet, packs: AddressSet, onData?: (entry: Entry) => void): Promise<void> {
+  const stack: TreeRef[] = [root]
   while (stack.length) {
-    const id = stack.pop()!
-    if (!seen.add(id)) continue
-    const node = await objects.readNode(id, { cache: false })
+    const ref = stack.pop()!
+    if (typeof ref !== 'string' && ref.at?.pack.id !== undefined) packs.add(ref.at.pack.id)
+    if (!seen.add(treeId(ref))) continue
+    const node = await objects.readNode(ref, { cache: false })
     if (node.kind === 'leaf') {
       if (onData) for (const e of node.entries) onData(e)
-    } else for (const c of node.children) stack.push(c.id)
+    } else for (const c of node.children) stack.push(c)
   }
 }

@@ -1,5 +1,7 @@
 import { VarveError } from '../errors/varve-error.js'
+import { commitRoot } from '../model/commit.js'
 import type { DataRef } from '../model/entry.js'
+import { treeId, type TreeRef } from '../model/tree-node.js'
 import type { RepoContext } from '../repository/context.js'
 import { AddressSet } from './address-set.js'
 import { validatePath } from '../util/paths.js'
@@ -74,7 +76,7 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     return stored
   }
   // --full also checks each pack's own index once (its footer and index hash to the pack id).
-  const checkPackIndex = async (pack: string, path: string) => {
+  const checkPackIndex = async (pack: string, path?: string) => {
     if (packs.has(pack)) return
     packs.set(pack, true)
     try {
@@ -83,7 +85,7 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
       const kind = classify(err)
       if (!kind) throw err
       if (kind === 'missing') return // reported for the entries that use it
-      report({ kind, objectType: 'pack', object: pack, path, message: (err as Error).message })
+      report({ kind, objectType: 'pack', object: pack, ...(path !== undefined ? { path } : {}), message: (err as Error).message })
     }
   }
   const checkData = async (e: DataRef, path: string, commit?: string, collectable = false) => {
@@ -113,16 +115,19 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     }
   }
 
-  const walkTree = async (root: string, commit: string, withData: boolean, collectable: boolean) => {
-    const stack = [root]
+  const walkTree = async (root: TreeRef, commit: string, withData: boolean, collectable: boolean) => {
+    const stack: TreeRef[] = [root]
     while (stack.length) {
-      const id = stack.pop()!
+      const ref = stack.pop()!
+      const id = treeId(ref)
+      const pack = typeof ref === 'string' ? undefined : ref.at?.pack.id
+      if (options.full && pack !== undefined) await checkPackIndex(pack)
       const fresh = nodes.add(id)
       // Each node is read once for structure and at most once more for data, however many commits share it.
       if (withData ? !dataNodes.add(id) : !fresh) continue
       let node
       try {
-        node = await ctx.objects.readNode(id, { cache: false })
+        node = await ctx.objects.readNode(ref, { cache: false })
       } catch (err) {
         const kind = classify(err)
         if (!kind) throw err
@@ -138,7 +143,7 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
               report({ kind: 'invalid-path', objectType: 'tree', object: id, path: e.path, commit, message: (err as Error).message })
             }
         if (withData) for (const e of node.entries) await checkData(e, e.path, commit, collectable)
-      } else for (const c of node.children) stack.push(c.id)
+      } else for (const c of node.children) stack.push(c)
     }
   }
 
@@ -172,7 +177,7 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
       continue
     }
     const withData = heads.has(id) || c.createdAt >= retainSince
-    await walkTree(c.root, id, withData, !heads.has(id) && c.createdAt < collectedBefore)
+    await walkTree(commitRoot(c), id, withData, !heads.has(id) && c.createdAt < collectedBefore)
     stack.push(...c.parents)
     progress()
   }

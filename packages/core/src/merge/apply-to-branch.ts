@@ -1,5 +1,6 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
-import type { Commit } from '../model/commit.js'
+import { commitRoot, type Commit } from '../model/commit.js'
+import { packedRootOf, type TreeRef } from '../model/tree-node.js'
 import { dropTokens, mustGetBranch, stateOf } from '../commits/commit-staged.js'
 import { newStagingToken } from '../repository/context.js'
 import type { RepoContext } from '../repository/context.js'
@@ -12,8 +13,8 @@ import { threeWayChanges, type Conflict, type MergeStrategy } from './three-way.
 
 export interface ThreeWayPlan {
   /** Trees: the common base, the side whose edits are brought in. */
-  readonly baseRoot: string
-  readonly theirsRoot: string
+  readonly baseRoot: TreeRef
+  readonly theirsRoot: TreeRef
   readonly parents: (head: string) => string[]
   readonly message: string
   readonly author: string
@@ -50,15 +51,16 @@ export async function applyThreeWayToBranch(
     const head = await ctx.objects.readCommit(b.head)
     const p = await plan(head)
     if (p === 'up-to-date') return { commit: head, upToDate: true }
-    const { changes, conflicts } = await threeWayChanges(ctx.objects, p.baseRoot, p.theirsRoot, head.root, p.strategy)
+    const { changes, conflicts } = await threeWayChanges(ctx.objects, p.baseRoot, p.theirsRoot, commitRoot(head), p.strategy)
     if (conflicts.length) throw mergeConflict(branch, p.operation, conflicts)
     // Paths stored before control characters were refused (or by hand) are not copied onward.
     for (const c of changes) validatePath(c.path)
-    const { root } = await applyChanges(ctx.objects, head.root, changes)
+    const { root, tree } = await applyChanges(ctx.objects, commitRoot(head), changes)
+    const rootAt = packedRootOf(tree)
     const parents = p.parents(head.id)
     const generation = 1 + Math.max(...(await Promise.all(parents.map(async (id) => (await ctx.objects.readCommit(id)).generation))))
     const commit = await ctx.objects.writeCommit({
-      parents, root, message: p.message, author: p.author, metadata: p.metadata, createdAt: ctx.clock.now(), generation,
+      parents, root, ...(rootAt ? { rootAt } : {}), message: p.message, author: p.author, metadata: p.metadata, createdAt: ctx.clock.now(), generation,
     })
     const isMerge = p.operation === 'merge'
     const gate = { branch, candidate: commit.id, base: b.head, ...(p.source !== undefined ? { source: p.source } : {}) }

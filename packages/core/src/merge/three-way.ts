@@ -1,4 +1,5 @@
 import { sameContent } from '../model/entry.js'
+import type { TreeRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import type { TreeChange } from '../tree/apply-changes.js'
 import { diffTrees, type DiffEntry } from '../tree/tree-diff.js'
@@ -21,9 +22,9 @@ export interface Conflict {
  */
 export async function threeWayChanges(
   store: ObjectStore,
-  base: string,
-  theirs: string,
-  ours: string,
+  base: TreeRef,
+  theirs: TreeRef,
+  ours: TreeRef,
   strategy: MergeStrategy,
 ): Promise<{ changes: TreeChange[]; conflicts: Conflict[] }> {
   const changes: TreeChange[] = []

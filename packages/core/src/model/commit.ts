@@ -1,6 +1,7 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { canonicalJson, type JsonValue } from '../util/canonical-json.js'
 import { sha256Hex } from './hash.js'
+import type { TreeRef } from './tree-node.js'
 
 export interface Commit {
   /** SHA-256 of the canonical encoding of every other field. */
@@ -8,6 +9,8 @@ export interface Commit {
   readonly parents: readonly string[]
   /** Id of the root tree node. */
   readonly root: string
+  /** Where the root node is when it is packed (decision 0008); absent: under its own key. */
+  readonly rootAt?: PackedRoot
   readonly message: string
   readonly author: string
   readonly metadata: Readonly<Record<string, JsonValue>>
@@ -17,7 +20,21 @@ export interface Commit {
   readonly generation: number
 }
 
+export interface PackedRoot {
+  readonly pack: string
+  readonly offset: number
+  readonly size: number
+}
+
 export type CommitFields = Omit<Commit, 'id'>
+
+/** The commit's root tree, as tree functions take it: with its location when it is packed. */
+export function commitRoot(c: Pick<Commit, 'root' | 'rootAt'>): TreeRef {
+  const at = c.rootAt
+  return at === undefined ? c.root : { id: c.root, lastKey: '', count: -1, at: { pack: { id: at.pack }, offset: at.offset, size: at.size } }
+}
+
+const PACK_ID = /^[0-9a-f]{64}$/
 
 const COMMIT_TAG = 'varve/commit:v1'
 
@@ -32,6 +49,7 @@ export function encodeCommit(fields: CommitFields): Uint8Array {
       metadata: fields.metadata,
       createdAt: fields.createdAt,
       generation: fields.generation,
+      ...(fields.rootAt !== undefined ? { rootAt: [fields.rootAt.pack, fields.rootAt.offset, fields.rootAt.size] } : {}),
     }),
     'utf8',
   )
@@ -54,10 +72,18 @@ export function decodeCommit(bytes: Uint8Array, id: string): Commit {
       throw new VarveError(ErrorCodes.UNSUPPORTED_FORMAT, `commit ${id} has format ${raw.t}, which this version cannot read`)
     throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `object ${id} is not a commit`, { details: { object: id } })
   }
+  let rootAt: PackedRoot | undefined
+  if (raw.rootAt !== undefined) {
+    const at = raw.rootAt
+    if (!Array.isArray(at) || at.length !== 3 || typeof at[0] !== 'string' || !PACK_ID.test(at[0]) || !Number.isSafeInteger(at[1]) || !Number.isSafeInteger(at[2]) || at[1] < 0 || at[2] < 0)
+      throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `commit ${id} is corrupt: a malformed root location`, { details: { object: id } })
+    rootAt = { pack: at[0], offset: at[1], size: at[2] }
+  }
   return Object.freeze({
     id,
     parents: raw.parents as string[],
     root: raw.root as string,
+    ...(rootAt ? { rootAt } : {}),
     message: raw.message as string,
     author: raw.author as string,
     metadata: raw.metadata as Record<string, JsonValue>,

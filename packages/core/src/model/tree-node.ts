@@ -12,6 +12,36 @@ export interface ChildRef {
   readonly id: string
   /** Number of entries below this child. */
   readonly count: number
+  /** Where the child is stored when it is packed (decision 0008); absent: under its own key. */
+  readonly at?: NodeLocation
+}
+
+/** A tree as tree functions take it: a root id (stored under its own key), or a ref that may locate it. */
+export type TreeRef = string | ChildRef
+
+export const treeId = (t: TreeRef): string => (typeof t === 'string' ? t : t.id)
+
+/** The location of a packed root, as a commit records it. */
+export function packedRootOf(t: TreeRef): { pack: string; offset: number; size: number } | undefined {
+  if (typeof t === 'string' || t.at === undefined) return undefined
+  const pack = t.at.pack.id
+  if (pack === undefined) throw new Error('a root in a pack that is not sealed yet')
+  return { pack, offset: t.at.offset, size: t.at.size }
+}
+
+/**
+ * Where a packed node is: bytes [offset, offset + size) of a pack. Not part of the node's id: the
+ * same tree has the same ids wherever its nodes are stored.
+ */
+export interface NodeLocation {
+  readonly pack: PackSlot
+  readonly offset: number
+  readonly size: number
+}
+
+/** A pack's id, or, while the pack is still being filled, a slot its id is written to when it is sealed. */
+export interface PackSlot {
+  id: string | undefined
 }
 
 export type TreeNode =
@@ -22,6 +52,10 @@ const LEAF_TAG = 'varve/leaf:v1'
 /** A leaf with packed entries: readers that cannot find packed bytes must refuse it, not misread it. */
 const PACKED_LEAF_TAG = 'varve/leaf:v2'
 const INNER_TAG = 'varve/node:v1'
+const LOCATIONS_TAG = 'varve/node-locations:v1'
+/** Separates a node's content (what its id hashes) from the locations of its packed children. */
+const NEWLINE = 0x0a
+const PACK_ID = /^[0-9a-f]{64}$/
 
 /**
  * Leaves are columnar (one array per field) because a listing decodes millions of entries and
@@ -41,26 +75,123 @@ interface EncodedLeaf {
   o?: (number | null)[]
 }
 
+/**
+ * The node's content bytes (what its id hashes). Built as a string column by column: the same bytes
+ * `JSON.stringify` gives for the objects below (golden.test.ts pins them), without building them.
+ */
 export function encodeTreeNode(node: TreeNode): Uint8Array {
-  let json: string
-  if (node.kind === 'leaf') {
-    const es = node.entries
-    const leaf: EncodedLeaf = { t: LEAF_TAG, p: es.map((e) => e.path), a: es.map((e) => e.address), s: es.map((e) => e.size), m: es.map((e) => e.lastModified) }
-    if (es.some((e) => e.contentType !== undefined)) leaf.c = es.map((e) => e.contentType ?? null)
-    if (es.some((e) => e.metadata !== undefined)) leaf.x = es.map((e) => e.metadata ?? null) // keys already sorted by validateMetadata
-    if (es.some((e) => e.pack !== undefined)) {
-      leaf.t = PACKED_LEAF_TAG
-      leaf.k = es.map((e) => e.pack ?? null)
-      leaf.o = es.map((e) => (e.pack !== undefined ? e.offset ?? 0 : null))
-    }
-    json = JSON.stringify(leaf)
-  } else {
-    json = JSON.stringify({ t: INNER_TAG, l: node.level, c: node.children.map((c) => [c.lastKey, c.id, c.count]) })
-  }
-  return Buffer.from(json, 'utf8')
+  return Buffer.from(node.kind === 'leaf' ? encodeLeaf(node.entries) : encodeInner(node.level, node.children), 'utf8')
 }
 
-export function decodeTreeNode(bytes: Uint8Array, id: string): TreeNode {
+function encodeLeaf(es: readonly Entry[]): string {
+  const n = es.length
+  const p: string[] = new Array(n)
+  const a: string[] = new Array(n)
+  const s: number[] = new Array(n)
+  const m: number[] = new Array(n)
+  let types = false
+  let metadata = false
+  let packed = false
+  for (let i = 0; i < n; i++) {
+    const e = es[i]!
+    p[i] = e.path
+    a[i] = e.address
+    s[i] = e.size
+    m[i] = e.lastModified
+    if (e.contentType !== undefined) types = true
+    if (e.metadata !== undefined) metadata = true
+    if (e.pack !== undefined) packed = true
+  }
+  let json = `{"t":"${packed ? PACKED_LEAF_TAG : LEAF_TAG}","p":${JSON.stringify(p)},"a":${JSON.stringify(a)},"s":${numbers(s)},"m":${numbers(m)}`
+  if (types) json += `,"c":${JSON.stringify(es.map((e) => e.contentType ?? null))}`
+  if (metadata) json += `,"x":${JSON.stringify(es.map((e) => e.metadata ?? null))}` // keys already sorted by validateMetadata
+  if (packed) json += `,"k":${JSON.stringify(es.map((e) => e.pack ?? null))},"o":${JSON.stringify(es.map((e) => (e.pack !== undefined ? e.offset ?? 0 : null)))}`
+  return json + '}'
+}
+
+/** A JSON array of numbers, as JSON.stringify writes it (a non-finite number is null there). */
+function numbers(xs: readonly number[]): string {
+  for (const x of xs) if (!Number.isFinite(x)) return JSON.stringify(xs)
+  return `[${xs.join(',')}]`
+}
+
+function encodeInner(level: number, children: readonly ChildRef[]): string {
+  let json = `{"t":"${INNER_TAG}","l":${JSON.stringify(level)},"c":[`
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i]!
+    json += `${i ? ',' : ''}[${JSON.stringify(c.lastKey)},${JSON.stringify(c.id)},${JSON.stringify(c.count)}]`
+  }
+  return json + ']}'
+}
+
+/**
+ * Where an inner node's packed children are, to store after its content: a newline, then
+ * `{"t":"varve/node-locations:v1","k":[pack ids],"c":[[pack, offset, size] | null per child]}`, where
+ * `pack` indexes `k`, or is -1 for "the pack holding this node" (its id is not known while the pack is
+ * filled). Undefined when no child is packed. `own` is the slot of the pack this node goes into.
+ */
+export function encodeNodeLocations(node: TreeNode, own: PackSlot | undefined): string | undefined {
+  if (node.kind === 'leaf' || !node.children.some((c) => c.at !== undefined)) return undefined
+  const packs: string[] = []
+  const c = node.children.map((child) => {
+    const at = child.at
+    if (at === undefined) return null
+    if (at.pack === own) return [-1, at.offset, at.size]
+    const id = at.pack.id
+    if (id === undefined) throw new Error('a node refers to a pack that is not sealed yet')
+    let i = packs.indexOf(id)
+    if (i < 0) i = packs.push(id) - 1
+    return [i, at.offset, at.size]
+  })
+  return JSON.stringify({ t: LOCATIONS_TAG, k: packs, c })
+}
+
+/** A stored node: its content bytes, and its children's locations when it has packed children. */
+export function storedNodeBytes(content: Uint8Array, locations: string | undefined): Uint8Array {
+  return locations === undefined ? content : Buffer.concat([content, Buffer.from('\n' + locations, 'utf8')])
+}
+
+/** Splits a stored node into its content (hashed to its id) and the locations part, if any. */
+export function splitStoredNode(bytes: Uint8Array): { content: Uint8Array; locations: Uint8Array | undefined } {
+  const cut = bytes.indexOf(NEWLINE)
+  return cut < 0 ? { content: bytes, locations: undefined } : { content: bytes.subarray(0, cut), locations: bytes.subarray(cut + 1) }
+}
+
+/**
+ * Decodes a node; `locations` (from `splitStoredNode`) places its packed children, relative to the
+ * pack it was read from (`inPack`; undefined when it was read from its own key).
+ */
+export function decodeTreeNode(bytes: Uint8Array, id: string, locations?: Uint8Array, inPack?: string): TreeNode {
+  const node = decodeContent(bytes, id)
+  if (locations === undefined) return node
+  if (node.kind === 'leaf') throw corrupt(id, 'a leaf with child locations')
+  return { kind: 'inner', level: node.level, children: placeChildren(node.children, locations, id, inPack) }
+}
+
+function placeChildren(children: readonly ChildRef[], bytes: Uint8Array, id: string, inPack: string | undefined): ChildRef[] {
+  let raw: { t?: unknown; k?: unknown; c?: unknown }
+  try {
+    raw = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
+  } catch (cause) {
+    throw corrupt(id, 'child locations are not valid JSON', cause)
+  }
+  const { k, c } = raw
+  if (raw.t !== LOCATIONS_TAG || !Array.isArray(k) || !Array.isArray(c) || c.length !== children.length || !k.every((p) => typeof p === 'string' && PACK_ID.test(p)))
+    throw corrupt(id, 'child locations do not match its children')
+  const slots = k.map((p: string): PackSlot => ({ id: p }))
+  const own: PackSlot | undefined = inPack === undefined ? undefined : { id: inPack }
+  return children.map((child, i) => {
+    const at = c[i]
+    if (at === null) return child
+    if (!Array.isArray(at) || at.length !== 3 || !at.every((n) => Number.isSafeInteger(n)) || at[1] < 0 || at[2] < 0)
+      throw corrupt(id, `child location ${i} is malformed`)
+    const pack = at[0] === -1 ? own : slots[at[0]]
+    if (pack === undefined) throw corrupt(id, `child location ${i} names no pack`)
+    return { ...child, at: { pack, offset: at[1], size: at[2] } }
+  })
+}
+
+function decodeContent(bytes: Uint8Array, id: string): TreeNode {
   let raw: Record<string, unknown>
   try {
     raw = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))

@@ -3,7 +3,7 @@ import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { decodeCommit, makeCommit, type Commit, type CommitFields } from '../model/commit.js'
 import type { DataRef } from '../model/entry.js'
 import { sha256Hex } from '../model/hash.js'
-import { decodeTreeNode, encodeTreeNode, type TreeNode } from '../model/tree-node.js'
+import { decodeTreeNode, encodeNodeLocations, encodeTreeNode, splitStoredNode, storedNodeBytes, type ChildRef, type TreeNode } from '../model/tree-node.js'
 import type { BlockStore } from '../stores/block-store.js'
 import type { RandomSource } from '../util/clock.js'
 import { LruCache } from '../util/lru-cache.js'
@@ -24,7 +24,19 @@ export interface ObjectStoreOptions {
    * an object's key looks there (docs/decisions/0006-gc-quarantine.md). None when absent.
    */
   readonly quarantineEpochs?: () => Promise<readonly number[]>
+  /** How trees are shaped and stored (the repository's format); default: format 1's. */
+  readonly tree?: TreeFormat
 }
+
+/** How a repository's trees are built (docs/decisions/0008-node-packs.md). */
+export interface TreeFormat {
+  /** Leaves average 2^leafBits entries. */
+  readonly leafBits: number
+  /** New nodes of a tree build go into packs (the root stays under its own key). */
+  readonly packNodes: boolean
+}
+
+export const FORMAT_1_TREES: TreeFormat = { leafBits: 8, packNodes: false }
 
 /**
  * Content-addressed objects over a BlockStore: data (SHA-256 of the bytes, computed while streaming),
@@ -54,6 +66,10 @@ export class ObjectStore {
    * (`ensureStored`, docs/decisions/0006-gc-quarantine.md). Passed explicitly rather than through
    * AsyncLocalStorage, whose promise hooks slowed every await of the process by ~15%.
    */
+  get treeFormat(): TreeFormat {
+    return this.options.tree ?? FORMAT_1_TREES
+  }
+
   journaled(journal: WriteJournal): ObjectStore {
     return new ObjectStore(this.blocks, this.options, { cache: this.#cache, blobOf: this.#blobOf, journal })
   }
@@ -240,7 +256,9 @@ export class ObjectStore {
 
   /**
    * A pack's own index, checked against the pack id (verify --full): a damaged footer or index is
-   * CORRUPT_OBJECT even where no entry's bytes are damaged; NOT_FOUND when the pack is gone.
+   * CORRUPT_OBJECT even where no entry's bytes are damaged; NOT_FOUND when the pack is gone. For a
+   * node pack (decision 0008) every node is checked too: its content against its id, the locations
+   * stored after it against the index.
    */
   async readPackIndex(id: string): Promise<PackedObject[]> {
     const info = await this.#readOrQuarantined(keys.pack(id), (k) => this.blocks.head(k))
@@ -251,7 +269,13 @@ export class ObjectStore {
     const { start, end } = packIndexRange(footer, info.size, id)
     const index = await this.blocks.getRange(key, start, end)
     if (!index) throw missing('pack', id)
-    return decodePackIndex(index, id)
+    const { kind, objects } = decodePackIndex(index, id)
+    if (kind === 'nodes') {
+      const bytes = await this.blocks.get(key)
+      if (!bytes) throw missing('pack', id)
+      for (const o of objects) checkPackedNode(bytes.subarray(o.offset, o.offset + o.size), o, id)
+    }
+    return objects
   }
 
   /** The whole content, verified against its address. */
@@ -319,8 +343,9 @@ export class ObjectStore {
 
   /** Computes the node's id now and writes it in the background; await `written` before relying on it. */
   writeNodeDeferred(node: TreeNode): { id: string; written: Promise<unknown> } {
-    const bytes = encodeTreeNode(node)
-    const id = sha256Hex(bytes)
+    const content = encodeTreeNode(node)
+    const id = sha256Hex(content)
+    const bytes = storedNodeBytes(content, encodeNodeLocations(node, undefined))
     this.#cache.set(id, node, bytes.byteLength)
     const key = keys.node(id)
     this.#record({ key, bytes })
@@ -333,17 +358,48 @@ export class ObjectStore {
     return id
   }
 
+  /** Keeps a node just written (to a pack) in the cache: builds read back what they wrote. */
+  rememberNode(id: string, node: TreeNode, bytes: number): void {
+    this.#cache.set(id, node, bytes)
+  }
+
   /**
-   * A tree node by id. `cache: false` is for sequential scans: a full listing would otherwise push every
-   * leaf through the cache, evicting the inner nodes that point reads need and loading the GC.
+   * Stores `ref`'s node under its own key, its packed children named by pack id: a commit's root is
+   * found by id alone. Returns the ref without a location.
    */
-  async readNode(id: string, options: { cache?: boolean } = {}): Promise<TreeNode> {
+  async writeNodeLoose(ref: ChildRef): Promise<ChildRef> {
+    const node = await this.readNode(ref)
+    const bytes = storedNodeBytes(encodeTreeNode(node), encodeNodeLocations(node, undefined))
+    const key = keys.node(ref.id)
+    this.#record({ key, bytes })
+    await this.blocks.put(key, bytes, { ifAbsent: true })
+    return { lastKey: ref.lastKey, id: ref.id, count: ref.count }
+  }
+
+  /**
+   * A tree node, by id (stored under its own key) or by a child ref (which may name the pack holding
+   * it). `cache: false` is for sequential scans: a full listing would otherwise push every leaf
+   * through the cache, evicting the inner nodes that point reads need and loading the GC.
+   */
+  async readNode(ref: string | ChildRef, options: { cache?: boolean } = {}): Promise<TreeNode> {
+    const id = typeof ref === 'string' ? ref : ref.id
     const hit = this.#cache.get(id)
     if (hit !== undefined) return hit as TreeNode
-    const bytes = await this.#getBytes(keys.node(id))
-    if (bytes === undefined) throw missing('tree node', id)
-    if (sha256Hex(bytes) !== id) throw corrupt('tree node', id)
-    const node = decodeTreeNode(bytes, id)
+    const at = typeof ref === 'string' ? undefined : ref.at
+    let bytes: Uint8Array | undefined
+    let pack: string | undefined
+    if (at !== undefined) {
+      pack = at.pack.id
+      if (pack === undefined) throw new Error(`tree node ${id} is in a pack that is still being written`)
+      bytes = await this.#readOrQuarantined(keys.pack(pack), (k) => this.blocks.getRange(k, at.offset, at.offset + at.size))
+      if (bytes === undefined) throw missing('pack', pack, undefined, `holding tree node ${id}`, { node: id })
+    } else {
+      bytes = await this.#getBytes(keys.node(id))
+      if (bytes === undefined) throw missing('tree node', id)
+    }
+    const { content, locations } = splitStoredNode(bytes)
+    if (sha256Hex(content) !== id) throw corrupt('tree node', id)
+    const node = decodeTreeNode(content, id, locations, pack)
     if (options.cache !== false) this.#cache.set(id, node, bytes.byteLength)
     return node
   }
@@ -377,6 +433,16 @@ export class ObjectStore {
   }
 }
 
+/** A node as a node pack stores it: its content hashes to its id, what follows to the index's trailer hash. */
+function checkPackedNode(stored: Uint8Array, o: PackedObject, pack: string): void {
+  const { content, locations } = splitStoredNode(stored)
+  const trailer = locations === undefined ? undefined : sha256Hex(stored.subarray(content.byteLength))
+  if (stored.byteLength !== o.size || sha256Hex(content) !== o.address || trailer !== o.trailer)
+    throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `pack ${pack} is corrupt: tree node ${o.address} does not match the pack index`, {
+      details: { pack, object: o.address },
+    })
+}
+
 const POINTER_TAG = 'varve/blob-pointer:v1'
 
 function encodePointer(key: string, size: number): Uint8Array {
@@ -393,9 +459,9 @@ function decodePointer(bytes: Uint8Array, address: string): string {
   throw corrupt('blob pointer', address)
 }
 
-function missing(kind: string, id: string, path?: string) {
-  return new VarveError(ErrorCodes.NOT_FOUND, `${kind} ${id}${path ? ` (${path})` : ''} is missing from the block store`, {
-    details: { object: id, ...(path ? { path } : {}) },
+function missing(kind: string, id: string, path?: string, what = '', more: Record<string, string> = {}) {
+  return new VarveError(ErrorCodes.NOT_FOUND, `${kind} ${id}${path ? ` (${path})` : ''}${what ? ` ${what}` : ''} is missing from the block store`, {
+    details: { object: id, ...(path ? { path } : {}), ...more },
   })
 }
 

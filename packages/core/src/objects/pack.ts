@@ -15,11 +15,23 @@ import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 export const PACK_MAGIC = 'VRVPACK1'
 const FOOTER_BYTES = 16
 const INDEX_TAG = 'varve/pack-index:v1'
+/**
+ * A pack of tree nodes (decision 0008). A stored inner node is its content (what its id hashes) plus
+ * where its packed children are, which its id does not cover: the index entry of such a node has a
+ * fourth element, the SHA-256 of those trailing bytes, so the pack id (the index's hash) still fixes
+ * every byte of the pack.
+ */
+const NODE_INDEX_TAG = 'varve/node-pack-index:v1'
+
+/** Data packs hold data objects; node packs hold tree nodes. */
+export type PackKind = 'data' | 'nodes'
 
 export interface PackedObject {
   readonly address: string
   readonly offset: number
   readonly size: number
+  /** Node packs: SHA-256 of the bytes stored after the node's content (its children's locations). */
+  readonly trailer?: string
 }
 
 export interface EncodedPack {
@@ -42,7 +54,12 @@ export class PackBuilder {
   #buffer: Buffer | undefined
   #bytes = 0
 
-  constructor(readonly maxBytes: number, readonly maxObjects: number) {}
+  constructor(readonly maxBytes: number, readonly maxObjects: number, readonly kind: PackKind = 'data') {}
+
+  /** Bytes added so far. */
+  get size(): number {
+    return this.#bytes
+  }
 
   get count(): number {
     return this.#objects.length
@@ -53,11 +70,14 @@ export class PackBuilder {
     return this.#objects.length === 0 || (this.#bytes + size <= this.maxBytes && this.#objects.length < this.maxObjects)
   }
 
-  /** Adds an object (already hashed to `address`); returns its offset in the pack. */
-  add(address: string, bytes: Uint8Array): number {
+  /**
+   * Adds an object (already hashed to `address`; in a node pack, its content is, and `trailer` hashes
+   * what follows the content); returns its offset in the pack.
+   */
+  add(address: string, bytes: Uint8Array, trailer?: string): number {
     const known = this.#byAddress.get(address)
-    if (known) return known.offset
-    const o = { address, offset: this.#bytes, size: bytes.byteLength }
+    if (known && known.size === bytes.byteLength && known.trailer === trailer) return known.offset
+    const o: PackedObject = trailer === undefined ? { address, offset: this.#bytes, size: bytes.byteLength } : { address, offset: this.#bytes, size: bytes.byteLength, trailer }
     const need = this.#bytes + bytes.byteLength
     if (!this.#buffer || need > this.#buffer.length) {
       // Sized for a full pack on first use (only touched pages cost memory); larger only for an object over the limit.
@@ -73,7 +93,8 @@ export class PackBuilder {
   }
 
   encode(): EncodedPack {
-    const index = Buffer.from(JSON.stringify({ t: INDEX_TAG, o: this.#objects.map((o) => [o.address, o.offset, o.size]) }), 'utf8')
+    const t = this.kind === 'nodes' ? NODE_INDEX_TAG : INDEX_TAG
+    const index = Buffer.from(JSON.stringify({ t, o: this.#objects.map((o) => (o.trailer === undefined ? [o.address, o.offset, o.size] : [o.address, o.offset, o.size, o.trailer])) }), 'utf8')
     const footer = Buffer.alloc(FOOTER_BYTES)
     footer.writeBigUInt64LE(BigInt(index.byteLength), 0)
     footer.write(PACK_MAGIC, 8, 'latin1')
@@ -102,8 +123,8 @@ export function packIndexRange(footer: Uint8Array, packSize: number, id: string)
 
 export const packFooterBytes = FOOTER_BYTES
 
-/** Decodes a pack index and checks it against the pack id. */
-export function decodePackIndex(index: Uint8Array, id: string): PackedObject[] {
+/** Decodes a pack index and checks it against the pack id (the SHA-256 of the index). */
+export function decodePackIndex(index: Uint8Array, id: string): { kind: PackKind; objects: PackedObject[] } {
   if (createHash('sha256').update(index).digest('hex') !== id) throw corruptPack(id, 'index does not hash to the pack id')
   let raw: { t?: unknown; o?: unknown }
   try {
@@ -111,8 +132,11 @@ export function decodePackIndex(index: Uint8Array, id: string): PackedObject[] {
   } catch (cause) {
     throw corruptPack(id, 'index is not JSON', cause)
   }
-  if (raw.t !== INDEX_TAG || !Array.isArray(raw.o)) throw corruptPack(id, 'not a pack index')
-  return (raw.o as [string, number, number][]).map(([address, offset, size]) => ({ address, offset, size }))
+  if ((raw.t !== INDEX_TAG && raw.t !== NODE_INDEX_TAG) || !Array.isArray(raw.o)) throw corruptPack(id, 'not a pack index')
+  const objects = (raw.o as [string, number, number, string?][]).map(([address, offset, size, trailer]) =>
+    trailer === undefined ? { address, offset, size } : { address, offset, size, trailer },
+  )
+  return { kind: raw.t === NODE_INDEX_TAG ? 'nodes' : 'data', objects }
 }
 
 function corruptPack(id: string, why: string, cause?: unknown) {

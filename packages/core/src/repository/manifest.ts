@@ -1,9 +1,15 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { keys } from '../objects/keys.js'
+import { FORMAT_1_TREES, type TreeFormat } from '../objects/object-store.js'
+import { COMPACT_LEAF_BITS } from '../tree/boundary.js'
 import type { BlockStore } from '../stores/block-store.js'
 import type { RefStore } from '../stores/ref-store.js'
 
-export const FORMAT_VERSION = 1
+/**
+ * 1: trees of loose nodes, leaves of 256 entries on average. 2: tree nodes in packs, leaves of 64
+ * (docs/decisions/0008-node-packs.md). New repositories are made at 2; both are read and written.
+ */
+export const FORMAT_VERSION = 2
 
 export interface Manifest {
   readonly format: 'varve'
@@ -15,6 +21,25 @@ export interface Manifest {
    * replaced, empty) is refused at open instead of making every object look unreachable.
    */
   readonly id?: string
+  /** How trees are built (format 2 and later). */
+  readonly tree?: { readonly leafBits: number; readonly nodePacks: boolean }
+}
+
+/** The tree format new repositories get. */
+export const NEW_TREE_FORMAT: TreeFormat = { leafBits: COMPACT_LEAF_BITS, packNodes: true }
+
+/** How a repository's trees are built, from its manifest. */
+export function treeFormatOf(m: Manifest, location: string): TreeFormat {
+  if (m.version < 2) return FORMAT_1_TREES
+  const t = m.tree
+  if (!t || !Number.isInteger(t.leafBits) || t.leafBits < 2 || t.leafBits > 16 || typeof t.nodePacks !== 'boolean')
+    throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `${location}: ${keys.manifest} has no valid tree format`, { details: { location } })
+  return { leafBits: t.leafBits, packNodes: t.nodePacks }
+}
+
+/** The manifest fields that record a tree format. */
+export function manifestTreeFields(f: TreeFormat): Pick<Manifest, 'tree'> {
+  return { tree: { leafBits: f.leafBits, nodePacks: f.packNodes } }
 }
 
 /** The ref-store setting holding the repository id (see Manifest.id). */
@@ -49,7 +74,7 @@ export async function readManifest(blocks: BlockStore, location: string): Promis
     throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `${location}: ${keys.manifest} is not valid JSON`, { cause, details: { location } })
   }
   if (m.format !== 'varve') throw new VarveError(ErrorCodes.NOT_A_REPOSITORY, `${location}: ${keys.manifest} is not a Varve manifest`)
-  if (m.version > FORMAT_VERSION)
+  if (!Number.isInteger(m.version) || m.version > FORMAT_VERSION)
     throw new VarveError(ErrorCodes.UNSUPPORTED_FORMAT, `${location} uses repository format ${m.version}; this Varve reads up to ${FORMAT_VERSION}`)
   return m
 }

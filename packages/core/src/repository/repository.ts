@@ -3,12 +3,13 @@ import { Readable } from 'node:stream'
 import { commitStaged, dropTokens, mustGetBranch, stateOf, type CommitOptions } from '../commits/commit-staged.js'
 import { mergeBase, walkHistory, type LogOptions } from '../commits/history.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
-import type { Commit } from '../model/commit.js'
+import { commitRoot, type Commit } from '../model/commit.js'
+import type { TreeRef } from '../model/tree-node.js'
 import { sameContent, validateMetadata, type Entry } from '../model/entry.js'
 import { applyThreeWayToBranch } from '../merge/apply-to-branch.js'
 import type { Conflict, MergeStrategy } from '../merge/three-way.js'
 import type { DataSource } from '../objects/byte-source.js'
-import { ObjectStore } from '../objects/object-store.js'
+import { ObjectStore, type TreeFormat } from '../objects/object-store.js'
 import { resolveRevision } from '../refs/resolve.js'
 import { getOnBranch, hasStagedRows, isDirty, mergedStaged, scanView, stagingTokens } from '../staging/branch-view.js'
 import { stageChanges } from '../staging/stage-changes.js'
@@ -28,7 +29,7 @@ import { HookRegistry } from '../hooks/hook-registry.js'
 import { listHookRuns } from '../hooks/hook-run-log.js'
 import type { HookRun, Snapshot } from '../hooks/hook-types.js'
 import { assertAllowed, getProtection, listProtections, setProtection, type BranchProtection } from '../hooks/branch-protection.js'
-import { checkRefStoreBinding, FORMAT_VERSION, readManifest, REPOSITORY_ID_SETTING, writeManifest } from './manifest.js'
+import { checkRefStoreBinding, FORMAT_VERSION, manifestTreeFields, NEW_TREE_FORMAT, readManifest, REPOSITORY_ID_SETTING, treeFormatOf, writeManifest } from './manifest.js'
 import { openStores, type StoreSet } from './open-stores.js'
 import { guard, guardBatches, guardIterable } from './guard.js'
 import { collectGarbage, type GcOptions, type GcResult } from '../gc/gc.js'
@@ -157,7 +158,7 @@ export class Repository {
         await stores.refs.close?.()
         throw new VarveError(ErrorCodes.REPOSITORY_EXISTS, `${name} already holds a Varve repository`, { details: { location: name } })
       }
-      const ctx = makeContext(stores, options, defaultBranch)
+      const ctx = makeContext(stores, options, defaultBranch, NEW_TREE_FORMAT)
       // Objects first, then the branch, then the manifest: an interrupted init can simply be run again.
       const root = await emptyTree(ctx.objects)
       const commit = await ctx.objects.writeCommit({
@@ -172,7 +173,7 @@ export class Repository {
       // The ref store learns the id before the manifest names it: the manifest is the commit point.
       const id = (await stores.refs.getSetting(REPOSITORY_ID_SETTING)) ?? ctx.random.hex(16)
       await stores.refs.setSetting(REPOSITORY_ID_SETTING, id)
-      await writeManifest(stores.blocks, { format: 'varve', version: FORMAT_VERSION, defaultBranch, createdAt: commit.createdAt, id })
+      await writeManifest(stores.blocks, { format: 'varve', version: FORMAT_VERSION, defaultBranch, createdAt: commit.createdAt, id, ...manifestTreeFields(NEW_TREE_FORMAT) })
       return new Repository(ctx, name)
     })
   }
@@ -183,14 +184,16 @@ export class Repository {
       const stores = await resolveStores(location, options, false)
       const name = describe(location)
       let manifest
+      let tree
       try {
         manifest = await readManifest(stores.blocks, name)
+        tree = treeFormatOf(manifest, name)
         await checkRefStoreBinding(stores.refs, manifest, name)
       } catch (e) {
         await stores.refs.close?.()
         throw e
       }
-      return new Repository(makeContext(stores, options, manifest.defaultBranch), name)
+      return new Repository(makeContext(stores, options, manifest.defaultBranch, tree), name)
     })
   }
 
@@ -351,7 +354,7 @@ export class Repository {
       const b = await mustGetBranch(ctx, branch)
       const head = await ctx.objects.readCommit(b.head)
       for await (const c of mergedStaged(ctx, stagingTokens(b), prefix ? { prefix } : {})) {
-        const old = await getEntry(ctx.objects, head.root, c.path)
+        const old = await getEntry(ctx.objects, commitRoot(head), c.path)
         if (c.entry === null) {
           if (old) yield { path: c.path, type: 'removed' as const }
         } else if (!old) yield { path: c.path, type: 'added' as const, entry: c.entry }
@@ -461,7 +464,7 @@ export class Repository {
       const prefix = validatePrefix(options.prefix)
       const [a, b] = await Promise.all([resolveRevision(ctx, left), resolveRevision(ctx, right)])
       const [ca, cb] = await Promise.all([ctx.objects.readCommit(a), ctx.objects.readCommit(b)])
-      for await (const d of diffTrees(ctx.objects, ca.root, cb.root)) if (d.path.startsWith(prefix)) yield d
+      for await (const d of diffTrees(ctx.objects, commitRoot(ca), commitRoot(cb))) if (d.path.startsWith(prefix)) yield d
     })
   }
 
@@ -502,9 +505,9 @@ export class Repository {
       const result = await applyThreeWayToBranch(ctx, destination, async (head) => {
         const base = await mergeBase(ctx.objects, src, head.id)
         if (base === src) return 'up-to-date'
-        const baseRoot = base ? (await ctx.objects.readCommit(base)).root : await emptyTree(ctx.objects)
+        const baseRoot = base ? commitRoot(await ctx.objects.readCommit(base)) : await emptyTree(ctx.objects)
         return {
-          baseRoot, theirsRoot: srcCommit.root, parents: (h) => [h, src], strategy, author, operation: 'merge', source,
+          baseRoot, theirsRoot: commitRoot(srcCommit), parents: (h) => [h, src], strategy, author, operation: 'merge', source,
           message: options.message ?? `Merge ${source} into ${destination}`,
           metadata: { ...(options.metadata ?? {}), 'varve.merge.source': source, 'varve.merge.strategy': strategy },
         }
@@ -526,7 +529,7 @@ export class Repository {
       const parent = await ctx.objects.readCommit(parentId)
       const author = options.author ?? ctx.defaultAuthor
       const { commit } = await applyThreeWayToBranch(ctx, branch, async () => ({
-        baseRoot: target.root, theirsRoot: parent.root, parents: (h) => [h], strategy: 'fail', author, operation: 'revert',
+        baseRoot: commitRoot(target), theirsRoot: commitRoot(parent), parents: (h) => [h], strategy: 'fail', author, operation: 'revert',
         message: options.message ?? `Revert "${target.message}"`,
         metadata: { ...(options.metadata ?? {}), 'varve.revert.commit': target.id },
       }))
@@ -541,10 +544,10 @@ export class Repository {
       const ctx = this.#ctx
       await assertAllowed(ctx.refs, branch, 'directCommits')
       const target = await ctx.objects.readCommit(await resolveRevision(ctx, revision))
-      const baseRoot = target.parents[0] ? (await ctx.objects.readCommit(target.parents[0])).root : await emptyTree(ctx.objects)
+      const baseRoot = target.parents[0] ? commitRoot(await ctx.objects.readCommit(target.parents[0])) : await emptyTree(ctx.objects)
       const author = options.author ?? ctx.defaultAuthor
       const { commit } = await applyThreeWayToBranch(ctx, branch, async () => ({
-        baseRoot, theirsRoot: target.root, parents: (h) => [h], strategy: 'fail', author, operation: 'cherry-pick',
+        baseRoot, theirsRoot: commitRoot(target), parents: (h) => [h], strategy: 'fail', author, operation: 'cherry-pick',
         message: options.message ?? target.message,
         metadata: { ...(options.metadata ?? {}), 'varve.cherry-pick.commit': target.id },
       }))
@@ -690,12 +693,12 @@ export class Repository {
     if (typeof ref !== 'string' || !ref) throw new VarveError(ErrorCodes.INVALID_REF, 'a ref must be a non-empty string')
     const hasSuffix = /[~^]/.test(ref)
     const b = hasSuffix ? undefined : await this.#ctx.refs.getBranch(ref)
-    if (b) return { root: (await this.#ctx.objects.readCommit(b.head)).root, tokens: stagingTokens(b), branch: b }
+    if (b) return { root: commitRoot(await this.#ctx.objects.readCommit(b.head)), tokens: stagingTokens(b), branch: b }
     return this.#commitView(await resolveRevision(this.#ctx, ref, { notABranch: !hasSuffix }))
   }
 
   async #commitView(commit: string): Promise<View> {
-    return { root: (await this.#ctx.objects.readCommit(commit)).root, tokens: [] }
+    return { root: commitRoot(await this.#ctx.objects.readCommit(commit)), tokens: [] }
   }
 
   async #statAt(view: View, ref: string, path: string): Promise<Entry> {
@@ -721,7 +724,7 @@ function toListItem(e: Entry): ListItem {
 }
 
 interface View {
-  readonly root: string
+  readonly root: TreeRef
   /** Staging tokens laid over the tree (a branch's), newest first; empty for a commit. */
   readonly tokens: string[]
   readonly branch?: BranchRecord
@@ -739,10 +742,11 @@ async function resolveStores(location: RepositoryLocation, options: RepositoryOp
 
 const describe = (location: RepositoryLocation) => (typeof location === 'string' ? location : '(explicit stores)')
 
-function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch: string): RepoContext {
+function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch: string, tree: TreeFormat): RepoContext {
   const random = options.random ?? systemRandom
   const objects: ObjectStore = new ObjectStore(stores.blocks, {
     random,
+    tree,
     ...(options.cacheBytes ? { cacheBytes: options.cacheBytes } : {}),
     quarantineEpochs: () => fence.pendingEpochs(),
   })

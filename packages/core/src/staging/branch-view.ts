@@ -1,4 +1,6 @@
+import { commitRoot } from '../model/commit.js'
 import { sameContent, type Entry } from '../model/entry.js'
+import type { TreeRef } from '../model/tree-node.js'
 import type { RepoContext } from '../repository/context.js'
 import type { BranchRecord, ListStagedOptions, StagedChange } from '../stores/ref-store.js'
 import { getEntry, scanEntries } from '../tree/tree-reader.js'
@@ -17,9 +19,9 @@ export async function hasStagedChanges(ctx: RepoContext, token: string): Promise
  * head's, or a removal of a path the head has. Staging identical content (a re-run upload) is not.
  */
 export async function isDirty(ctx: RepoContext, b: BranchRecord): Promise<boolean> {
-  let root: string | undefined
+  let root: TreeRef | undefined
   for await (const c of mergedStaged(ctx, stagingTokens(b))) {
-    root ??= (await ctx.objects.readCommit(b.head)).root
+    root ??= commitRoot(await ctx.objects.readCommit(b.head))
     const old = await getEntry(ctx.objects, root, c.path)
     if (c.entry === null ? old !== undefined : !old || !sameContent(old, c.entry)) return true
   }
@@ -71,7 +73,7 @@ export async function getOnBranch(ctx: RepoContext, b: BranchRecord, path: strin
   const staged = await getStagedChange(ctx, b, path)
   if (staged) return staged.entry ?? undefined
   const commit = await ctx.objects.readCommit(b.head)
-  return getEntry(ctx.objects, commit.root, path)
+  return getEntry(ctx.objects, commitRoot(commit), path)
 }
 
 export interface ScanOptions {
@@ -88,7 +90,7 @@ export interface ScanOptions {
  */
 export async function* scanView(
   ctx: RepoContext,
-  root: string,
+  root: TreeRef,
   tokens: readonly string[],
   options: ScanOptions,
 ): AsyncGenerator<readonly Entry[]> {

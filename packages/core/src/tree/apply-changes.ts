@@ -1,5 +1,5 @@
 import { sameContent, type Entry } from '../model/entry.js'
-import type { ChildRef } from '../model/tree-node.js'
+import { treeId, type ChildRef, type TreeNode, type TreeRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import { comparePaths } from '../util/paths.js'
 import { TreeBuilder } from './tree-builder.js'
@@ -62,6 +62,11 @@ export class ChangeCursor {
     this.#i++
   }
 
+  /** The changes read but not yet consumed, in order (for read-ahead: they are not consumed by this). */
+  *buffered(): Generator<TreeChange> {
+    for (let i = this.#i; i < this.#buffer.length; i++) yield this.#buffer[i]!
+  }
+
   /** The next change if its path is within `upper` (undefined: no bound); call `fill` first when `needsFill`. */
   within(upper: string | undefined): TreeChange | undefined {
     const c = this.#buffer[this.#i]
@@ -70,25 +75,27 @@ export class ChangeCursor {
 }
 
 /**
- * Returns the root of `rootId` with `changes` (sorted by path, one per path) applied. Only the nodes
+ * Returns the root of `root` with `changes` (sorted by path, one per path) applied. Only the nodes
  * on the paths to changed entries are read and rewritten; every other subtree is reused by id. The
- * changes are read forward once, so they may be a stream.
+ * changes are read forward once, so they may be a stream. `tree` is the new root as a commit records
+ * it (its location when packed); `root` is its id.
  */
 export async function applyChanges(
   store: ObjectStore,
-  rootId: string,
+  root: TreeRef,
   changes: readonly TreeChange[] | AsyncIterable<TreeChange>,
-): Promise<{ root: string; count: number; stats: ApplyStats }> {
+): Promise<{ root: string; tree: TreeRef; count: number; stats: ApplyStats }> {
   const cursor = new ChangeCursor(changes)
   await cursor.fill()
   if (cursor.within(undefined) === undefined)
-    return { root: rootId, count: await countEntries(store, rootId), stats: { nodesRead: 1, nodesWritten: 0 } }
+    return { root: treeId(root), tree: root, count: await countEntries(store, root), stats: { nodesRead: 1, nodesWritten: 0 } }
   const builder = new TreeBuilder(store)
-  const rootNode = await store.readNode(rootId)
+  const rootNode = await store.readNode(root)
   const rootLevel = rootNode.kind === 'leaf' ? 0 : rootNode.level
-  await walk(store, builder, { id: rootId, lastKey: '', count: -1 }, rootLevel, cursor, undefined)
-  const root = await builder.finish()
-  return { root: root.id, count: root.count, stats: { nodesRead: builder.nodesRead, nodesWritten: builder.nodesWritten } }
+  const start: ChildRef = typeof root === 'string' ? { id: root, lastKey: '', count: -1 } : root
+  await walk(store, builder, start, rootLevel, cursor, undefined)
+  const built = await builder.finish()
+  return { root: built.id, tree: built, count: built.count, stats: { nodesRead: builder.nodesRead, nodesWritten: builder.nodesWritten } }
 }
 
 /**
@@ -103,43 +110,82 @@ async function walk(
   level: number,
   cursor: ChangeCursor,
   upper: string | undefined,
+  read?: Promise<TreeNode>,
 ): Promise<void> {
   if (cursor.needsFill) await cursor.fill()
   if (cursor.within(upper) === undefined) return builder.feedNode(ref, level)
-  const node = await store.readNode(ref.id)
+  const node = await (read ?? store.readNode(ref))
   builder.nodesRead++
   if (node.kind === 'leaf') return mergeLeaf(builder, node.entries, cursor, upper)
   const children = node.children
+  const ahead = readTouched(store, children, cursor, upper)
   for (let i = 0; i < children.length; i++) {
     const child = children[i]!
-    await walk(store, builder, child, level - 1, cursor, i === children.length - 1 ? upper : child.lastKey)
+    await walk(store, builder, child, level - 1, cursor, i === children.length - 1 ? upper : child.lastKey, ahead.get(i))
   }
 }
 
+/**
+ * Starts reading, all at once, the children that buffered changes fall into: scattered changes
+ * would otherwise wait for one cold node read after another. Only nodes the walk will read anyway.
+ */
+function readTouched(store: ObjectStore, children: readonly ChildRef[], cursor: ChangeCursor, upper: string | undefined): Map<number, Promise<TreeNode>> {
+  const reads = new Map<number, Promise<TreeNode>>()
+  let j = 0
+  for (const c of cursor.buffered()) {
+    if (upper !== undefined && comparePaths(c.path, upper) > 0) break
+    while (j < children.length - 1 && comparePaths(children[j]!.lastKey, c.path) < 0) j++
+    if (reads.has(j)) continue
+    const read = store.readNode(children[j]!)
+    read.catch(() => {}) // awaited (and its error raised) by the walk, or not needed
+    reads.set(j, read)
+  }
+  return reads
+}
+
+/**
+ * Feeds a leaf's entries with the changes that fall in it applied. The entries before each change
+ * are found by binary search and fed as they are: a scattered change costs O(log n) comparisons
+ * in its leaf, not two per entry.
+ */
 async function mergeLeaf(builder: TreeBuilder, entries: readonly Entry[], cursor: ChangeCursor, upper: string | undefined): Promise<void> {
   let i = 0
+  let closing: Promise<void> | undefined
   for (;;) {
-    const e = entries[i]
     if (cursor.needsFill) await cursor.fill()
     const c = cursor.within(upper)
-    if (e === undefined && c === undefined) return
-    const cmp = e === undefined ? 1 : c === undefined ? -1 : comparePaths(e.path, c.path)
-    if (cmp < 0) {
-      await builder.pushEntry(e!)
-      i++
-    } else {
-      // Re-putting identical content keeps the committed entry (and its timestamp): no change.
-      if (c!.entry !== null) await builder.pushEntry(cmp === 0 && sameContent(e!, c!.entry) ? e! : c!.entry)
-      if (cmp === 0) i++
-      cursor.advance()
-    }
+    if (c === undefined) break
+    const at = lowerBoundFrom(entries, i, c.path)
+    for (; i < at; i++) if ((closing = builder.pushEntry(entries[i]!))) await closing
+    const e = entries[i]
+    const same = e !== undefined && e.path === c.path
+    // Re-putting identical content keeps the committed entry (and its timestamp): no change.
+    if (c.entry !== null && (closing = builder.pushEntry(same && sameContent(e, c.entry) ? e : c.entry))) await closing
+    if (same) i++
+    cursor.advance()
   }
+  for (; i < entries.length; i++) if ((closing = builder.pushEntry(entries[i]!))) await closing
+}
+
+/** First index >= from whose path is >= target. */
+function lowerBoundFrom(entries: readonly Entry[], from: number, target: string): number {
+  let lo = from
+  let hi = entries.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (comparePaths(entries[mid]!.path, target) < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 /** Builds a tree from entries already in path order (an import, or a test fixture). */
 export async function buildTree(store: ObjectStore, entries: Iterable<Entry> | AsyncIterable<Entry>): Promise<ChildRef> {
   const builder = new TreeBuilder(store)
-  for await (const e of entries) await builder.pushEntry(e)
+  for await (const e of entries) {
+    const closing = builder.pushEntry(e)
+    if (closing) await closing
+  }
   return builder.finish()
 }
 

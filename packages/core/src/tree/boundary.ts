@@ -4,10 +4,13 @@
  * around it and two trees with the same entries are the same tree. Boundaries nest: a path that
  * ends a level-L node ends a node on every level below, which keeps reused subtrees canonical.
  *
- * Leaves average 2^LEAF_BITS entries, inner nodes 2^INNER_BITS children. Changing any constant here
- * changes every tree id: it is part of the format (docs/decisions/0002-tree-format.md).
+ * Leaves average 2^leafBits entries, inner nodes 2^INNER_BITS children. Changing any constant here
+ * changes every tree id: it is part of the format (docs/decisions/0002-tree-format.md). The leaf size
+ * is a property of the repository (its manifest): format-1 repositories use LEAF_BITS, format 2
+ * COMPACT_LEAF_BITS (docs/decisions/0008-node-packs.md).
  */
 export const LEAF_BITS = 8
+export const COMPACT_LEAF_BITS = 6
 export const INNER_BITS = 6
 const MAX_BITS = 48
 
@@ -27,8 +30,12 @@ export function pathHash(path: string): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0)
 }
 
-/** Does `key` end a node at `level` (0 = leaf)? */
-export function isBoundary(level: number, key: string): boolean {
-  const bits = Math.min(MAX_BITS, LEAF_BITS + INNER_BITS * level)
-  return pathHash(key) % 2 ** bits === 0
+/** Does `key` end a node at `level` (0 = leaf) in trees whose leaves average 2^leafBits entries? */
+export function isBoundary(level: number, key: string, leafBits: number = LEAF_BITS): boolean {
+  return pathHash(key) % boundaryModulus(level, leafBits) === 0
+}
+
+/** 2^bits of a node at `level`: `pathHash(key) % boundaryModulus(...) === 0` ends it. */
+export function boundaryModulus(level: number, leafBits: number): number {
+  return 2 ** Math.min(MAX_BITS, leafBits + INNER_BITS * level)
 }

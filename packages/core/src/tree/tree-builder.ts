@@ -1,7 +1,8 @@
 import type { Entry } from '../model/entry.js'
 import type { ChildRef, TreeNode } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
-import { isBoundary } from './boundary.js'
+import { boundaryModulus, pathHash } from './boundary.js'
+import { NodePacker } from './node-packer.js'
 
 interface LevelState {
   /** Items not yet closed into a node: entries on level 0, refs to level-(k-1) nodes above. */
@@ -21,10 +22,24 @@ const MAX_WRITES_IN_FLIGHT = 16
 export class TreeBuilder {
   readonly #levels: LevelState[] = []
   readonly #writes = new Set<Promise<unknown>>()
+  /** Set when the repository packs tree nodes (format 2); otherwise each node is stored under its own key. */
+  readonly #packer: NodePacker | undefined
+  readonly #leafBits: number
+  /** boundaryModulus per level, computed once: the boundary test runs for every entry fed. */
+  readonly #moduli: number[] = []
   nodesWritten = 0
   nodesRead = 0
 
-  constructor(private readonly store: ObjectStore) {}
+  constructor(private readonly store: ObjectStore) {
+    const format = store.treeFormat
+    this.#leafBits = format.leafBits
+    this.#packer = format.packNodes ? new NodePacker(store) : undefined
+  }
+
+  #isBoundary(k: number, key: string): boolean {
+    const m = (this.#moduli[k] ??= boundaryModulus(k, this.#leafBits))
+    return pathHash(key) % m === 0
+  }
 
   #level(k: number): LevelState {
     let st = this.#levels[k]
@@ -37,15 +52,19 @@ export class TreeBuilder {
     return true
   }
 
-  async pushEntry(entry: Entry): Promise<void> {
-    await this.#push(0, entry, entry.path)
+  /**
+   * Feeds the next entry. Returns a promise only when the entry closed a node (most entries do not),
+   * so callers feeding millions of entries need not await each one: `const p = pushEntry(e); if (p) await p`.
+   */
+  pushEntry(entry: Entry): Promise<void> | undefined {
+    return this.#push(0, entry, entry.path)
   }
 
-  async #push(k: number, item: Entry | ChildRef, key: string): Promise<void> {
+  #push(k: number, item: Entry | ChildRef, key: string): Promise<void> | undefined {
     const st = this.#level(k)
     st.pending.push(item)
     st.received++
-    if (isBoundary(k, key)) await this.#close(k)
+    return this.#isBoundary(k, key) ? this.#close(k) : undefined
   }
 
   async #close(k: number): Promise<void> {
@@ -70,8 +89,12 @@ export class TreeBuilder {
       count = children.reduce((n, c) => n + c.count, 0)
       lastKey = children[children.length - 1]!.lastKey
     }
-    const { id, written } = this.store.writeNodeDeferred(node)
     this.nodesWritten++
+    if (this.#packer) {
+      const { id, at } = await this.#packer.add(node)
+      return { lastKey, id, count, at }
+    }
+    const { id, written } = this.store.writeNodeDeferred(node)
     this.#writes.add(written)
     void written.finally(() => this.#writes.delete(written)).catch(() => {})
     if (this.#writes.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(this.#writes)
@@ -84,17 +107,21 @@ export class TreeBuilder {
    */
   async feedNode(ref: ChildRef, level: number): Promise<void> {
     if (ref.count === 0) return
-    if (this.#emptyBelow(level) && isBoundary(level, ref.lastKey)) {
+    if (this.#emptyBelow(level) && this.#isBoundary(level, ref.lastKey)) {
       await this.#push(level + 1, ref, ref.lastKey)
       return
     }
-    const node = await this.store.readNode(ref.id)
+    const node = await this.store.readNode(ref)
     this.nodesRead++
-    if (node.kind === 'leaf') for (const e of node.entries) await this.pushEntry(e)
+    if (node.kind === 'leaf')
+      for (const e of node.entries) {
+        const closing = this.pushEntry(e)
+        if (closing) await closing
+      }
     else for (const child of node.children) await this.feedNode(child, level - 1)
   }
 
-  /** Closes every level and returns the root. */
+  /** Closes every level and returns the root (with its location when it is packed: a commit records it). */
   async finish(): Promise<ChildRef> {
     let root: ChildRef | undefined
     for (let k = 0; root === undefined; k++) {
@@ -109,6 +136,7 @@ export class TreeBuilder {
       }
     }
     await Promise.all(this.#writes)
+    await this.#packer?.finish()
     return root
   }
 }

@@ -1,5 +1,5 @@
 import { sameContent, type Entry } from '../model/entry.js'
-import type { ChildRef, TreeNode } from '../model/tree-node.js'
+import { treeId, type ChildRef, type TreeNode, type TreeRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import { comparePaths } from '../util/paths.js'
 
@@ -25,13 +25,13 @@ export interface DiffCounters {
  */
 export async function* diffTrees(
   store: ObjectStore,
-  leftRoot: string,
-  rightRoot: string,
+  leftRoot: TreeRef,
+  rightRoot: TreeRef,
   counters: DiffCounters = { nodesRead: 0 },
 ): AsyncGenerator<DiffEntry> {
-  if (leftRoot === rightRoot) return
-  let left: ChildRef[] = [{ id: leftRoot, lastKey: '', count: -1 }]
-  let right: ChildRef[] = [{ id: rightRoot, lastKey: '', count: -1 }]
+  if (treeId(leftRoot) === treeId(rightRoot)) return
+  let left: ChildRef[] = [asRef(leftRoot)]
+  let right: ChildRef[] = [asRef(rightRoot)]
   let ll = level(await read(store, leftRoot, counters))
   let rl = level(await read(store, rightRoot, counters))
   // Open the taller side until both lists hold nodes of one level.
@@ -48,9 +48,11 @@ export async function* diffTrees(
   yield* diffRuns(store, left, right, ll, counters)
 }
 
-async function read(store: ObjectStore, id: string, counters: DiffCounters): Promise<TreeNode> {
+const asRef = (t: TreeRef): ChildRef => (typeof t === 'string' ? { id: t, lastKey: '', count: -1 } : { ...t, lastKey: '', count: -1 })
+
+async function read(store: ObjectStore, ref: TreeRef, counters: DiffCounters): Promise<TreeNode> {
   counters.nodesRead++
-  return store.readNode(id)
+  return store.readNode(ref)
 }
 
 const level = (n: TreeNode) => (n.kind === 'leaf' ? 0 : n.level)
@@ -60,23 +62,23 @@ async function realKeys(store: ObjectStore, refs: ChildRef[], counters: DiffCoun
   return Promise.all(
     refs.map(async (r) => {
       if (r.count !== -1) return r
-      const n = await read(store, r.id, counters)
-      if (n.kind === 'leaf') return { id: r.id, lastKey: n.entries.at(-1)?.path ?? '', count: n.entries.length }
-      return { id: r.id, lastKey: n.children.at(-1)!.lastKey, count: n.children.reduce((s, c) => s + c.count, 0) }
+      const n = await read(store, r, counters)
+      if (n.kind === 'leaf') return { ...r, lastKey: n.entries.at(-1)?.path ?? '', count: n.entries.length }
+      return { ...r, lastKey: n.children.at(-1)!.lastKey, count: n.children.reduce((s, c) => s + c.count, 0) }
     }),
   )
 }
 
 async function children(store: ObjectStore, refs: readonly ChildRef[], counters: DiffCounters): Promise<ChildRef[]> {
   const out: ChildRef[] = []
-  for (const node of await Promise.all(refs.map((r) => read(store, r.id, counters))))
+  for (const node of await Promise.all(refs.map((r) => read(store, r, counters))))
     if (node.kind === 'inner') out.push(...node.children)
   return out
 }
 
 async function entriesOf(store: ObjectStore, refs: readonly ChildRef[], counters: DiffCounters): Promise<Entry[]> {
   const out: Entry[] = []
-  for (const node of await Promise.all(refs.map((r) => read(store, r.id, counters))))
+  for (const node of await Promise.all(refs.map((r) => read(store, r, counters))))
     if (node.kind === 'leaf') out.push(...node.entries)
   return out
 }

@@ -1,5 +1,5 @@
 import type { Entry } from '../model/entry.js'
-import type { ChildRef } from '../model/tree-node.js'
+import type { ChildRef, TreeNode, TreeRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import { comparePaths } from '../util/paths.js'
 
@@ -8,8 +8,8 @@ const READ_AHEAD = 8
 const NO_CACHE = { cache: false } as const
 
 /** The entry at `path`, or undefined. Reads one node per level (cached). */
-export async function getEntry(store: ObjectStore, rootId: string, path: string): Promise<Entry | undefined> {
-  let node = await store.readNode(rootId)
+export async function getEntry(store: ObjectStore, root: TreeRef, path: string): Promise<Entry | undefined> {
+  let node = await store.readNode(root)
   for (;;) {
     if (node.kind === 'leaf') {
       const i = lowerBound(node.entries, path, (e) => e.path)
@@ -19,13 +19,13 @@ export async function getEntry(store: ObjectStore, rootId: string, path: string)
     const i = lowerBound(node.children, path, (c) => c.lastKey)
     const child = node.children[i]
     if (!child) return undefined
-    node = await store.readNode(child.id)
+    node = await store.readNode(child)
   }
 }
 
 /** Number of entries in the tree, from the root alone. */
-export async function countEntries(store: ObjectStore, rootId: string): Promise<number> {
-  const node = await store.readNode(rootId)
+export async function countEntries(store: ObjectStore, root: TreeRef): Promise<number> {
+  const node = await store.readNode(root)
   return node.kind === 'leaf' ? node.entries.length : node.children.reduce((n, c) => n + c.count, 0)
 }
 
@@ -35,15 +35,15 @@ export async function countEntries(store: ObjectStore, rootId: string): Promise<
  */
 export async function* scanEntries(
   store: ObjectStore,
-  rootId: string,
+  root: TreeRef,
   from = '',
   exclusive = false,
 ): AsyncGenerator<readonly Entry[]> {
-  yield* scanNode(store, rootId, from, exclusive)
+  yield* scanNode(store, root, from, exclusive)
 }
 
-async function* scanNode(store: ObjectStore, id: string, from: string, exclusive: boolean): AsyncGenerator<readonly Entry[]> {
-  const node = await store.readNode(id)
+async function* scanNode(store: ObjectStore, ref: TreeRef, from: string, exclusive: boolean): AsyncGenerator<readonly Entry[]> {
+  const node = await store.readNode(ref)
   if (node.kind === 'leaf') {
     const i = exclusive ? upperBound(node.entries, from, (e) => e.path) : lowerBound(node.entries, from, (e) => e.path)
     if (i < node.entries.length) yield i === 0 ? node.entries : node.entries.slice(i)
@@ -52,18 +52,18 @@ async function* scanNode(store: ObjectStore, id: string, from: string, exclusive
   const children = node.children
   const first = exclusive ? upperBound(children, from, (c) => c.lastKey) : lowerBound(children, from, (c) => c.lastKey)
   if (first >= children.length) return
-  yield* scanNode(store, children[first]!.id, from, exclusive)
+  yield* scanNode(store, children[first]!, from, exclusive)
   if (node.level === 1) yield* scanLeaves(store, children, first + 1)
-  else for (let i = first + 1; i < children.length; i++) yield* scanNode(store, children[i]!.id, '', false)
+  else for (let i = first + 1; i < children.length; i++) yield* scanNode(store, children[i]!, '', false)
 }
 
 async function* scanLeaves(store: ObjectStore, leaves: readonly ChildRef[], start: number): AsyncGenerator<readonly Entry[]> {
-  const inflight: Promise<import('../model/tree-node.js').TreeNode>[] = []
+  const inflight: Promise<TreeNode>[] = []
   let next = start
-  while (next < leaves.length && inflight.length < READ_AHEAD) inflight.push(store.readNode(leaves[next++]!.id, NO_CACHE))
+  while (next < leaves.length && inflight.length < READ_AHEAD) inflight.push(store.readNode(leaves[next++]!, NO_CACHE))
   while (inflight.length) {
     const node = await inflight.shift()!
-    if (next < leaves.length) inflight.push(store.readNode(leaves[next++]!.id, NO_CACHE))
+    if (next < leaves.length) inflight.push(store.readNode(leaves[next++]!, NO_CACHE))
     if (node.kind === 'leaf' && node.entries.length) yield node.entries
   }
 }
