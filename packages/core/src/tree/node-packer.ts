@@ -64,4 +64,4 @@ export class NodePacker {
   }
 }
 
-const newPack = () => new PackBuilder(NODE_PACK_BYTES, NODE_PACK_OBJECTS, 'nodes')
+const newPack = () => new PackBuilder(NODE_PACK_BYTES, NODE_PACK_OBJECTS, 'nodes', 256 * 1024)

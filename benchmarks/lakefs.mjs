@@ -1,0 +1,194 @@
+// Varve against lakeFS on issue 14's write rows, on one machine, in one run, alternating the order
+// each round: a commit of 1,000 changes scattered over n entries, 1,000 single puts 16 at a time,
+// and a merge where only the source changed. Both hold the same n entries in the same layout
+// (lakeFS imports them, zero-copy, from files on disk; Varve builds them through its tree layer).
+//
+//   LAKEFS_BIN=/path/to/lakefs node benchmarks/lakefs.mjs [--entries 1000000] [--rounds 3]
+//
+// lakeFS is a Go server built from its source (its go.mod has replace directives, so `go install`
+// does not work); see benchmarks/README.md. It runs on 127.0.0.1 with its local KV store and local
+// block store. Not part of CI.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Repository } from '@varve/core'
+import { buildLake, lakePath } from './lake-fixture.mjs'
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? Number(process.argv[i + 1]) : dflt
+}
+const N = arg('entries', 1_000_000)
+const ROUNDS = arg('rounds', 3)
+const CHANGES = 1000
+const bin = process.env.LAKEFS_BIN
+if (!bin || !fs.existsSync(bin)) {
+  console.error('set LAKEFS_BIN to a lakeFS binary built from source (see benchmarks/README.md)')
+  process.exit(2)
+}
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-vs-lakefs-'))
+const ms = (t0) => performance.now() - t0
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
+
+// ---- lakeFS ------------------------------------------------------------------------------------
+const port = 18000 + Math.floor(Math.random() * 1000)
+const base = `http://127.0.0.1:${port}/api/v1`
+const key = { access_key_id: 'AKIAIOSFODNN7BENCH01', secret_access_key: 'benchSecretKeyForLakeFSOnLoopbackOnly000' }
+const auth = 'Basic ' + Buffer.from(`${key.access_key_id}:${key.secret_access_key}`).toString('base64')
+
+async function api(method, route, body, headers = {}) {
+  const res = await fetch(base + route, {
+    method,
+    headers: { authorization: auth, ...(body !== undefined && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: body instanceof Uint8Array ? body : JSON.stringify(body) } : {}),
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`lakeFS ${method} ${route}: ${res.status} ${text.slice(0, 300)}`)
+  // Some answers are JSON, some plain text (branch creation answers the new head's id).
+  return res.headers.get('content-type')?.includes('json') && text ? JSON.parse(text) : text
+}
+
+async function startLakeFS() {
+  const dir = path.join(root, 'lakefs')
+  fs.mkdirSync(dir, { recursive: true })
+  const config = path.join(dir, 'config.yaml')
+  fs.writeFileSync(config, [
+    `listen_address: 127.0.0.1:${port}`,
+    'logging:', '  level: WARN',
+    'database:', '  type: local', '  local:', `    path: ${dir}/metadata`,
+    'blockstore:', '  type: local', '  local:', `    path: ${dir}/data`, '    import_enabled: true', `    allowed_external_prefixes: ["${root}/import"]`,
+    'auth:', '  encrypt:', '    secret_key: bench-only-secret',
+    'stats:', '  enabled: false',
+    'usage_report:', '  enabled: false',
+  ].join('\n') + '\n')
+  const child = spawn(bin, ['run', '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`lakeFS exited: ${stderr}`)
+    const ok = await fetch(`http://127.0.0.1:${port}/_health`).then((r) => r.ok, () => false)
+    if (ok) break
+    if (i > 600) throw new Error('lakeFS did not start in 60 s')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  await fetch(`${base}/setup_lakefs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', key }) }).then(async (r) => {
+    if (!r.ok) throw new Error(`lakeFS setup: ${r.status} ${await r.text()}`)
+  })
+  return child
+}
+
+/** n one-byte-ish files in the lake layout, for lakeFS to import (zero-copy). */
+function writeImportSource(n) {
+  const dir = path.join(root, 'import')
+  for (let i = 0; i < n; i++) {
+    if (i % 1000 === 0) fs.mkdirSync(path.join(dir, path.dirname(lakePath(i))), { recursive: true })
+    fs.writeFileSync(path.join(dir, lakePath(i)), 'x'.repeat(64))
+  }
+  return dir
+}
+
+async function importInto(repo, dir) {
+  const { id } = await api('POST', `/repositories/${repo}/branches/main/import`, {
+    paths: [{ type: 'common_prefix', path: `local://${dir}/`, destination: '' }],
+    commit: { message: `${N} entries` },
+  })
+  for (;;) {
+    const s = await api('GET', `/repositories/${repo}/branches/main/import?id=${id}`)
+    if (s.error) throw new Error(`lakeFS import: ${JSON.stringify(s.error)}`)
+    if (s.completed) return s
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+const lakefs = {
+  name: 'lakeFS',
+  branch: (name, from) => api('POST', '/repositories/bench/branches', { name, source: from }),
+  put: (branch, p, data) => api('POST', `/repositories/bench/branches/${branch}/objects?path=${encodeURIComponent(p)}`, Buffer.from(data), { 'content-type': 'application/octet-stream' }),
+  commit: (branch, message) => api('POST', `/repositories/bench/branches/${branch}/commits`, { message }),
+  merge: (source, dest) => api('POST', `/repositories/bench/refs/${source}/merge/${dest}`, {}),
+}
+
+// ---- Varve -------------------------------------------------------------------------------------
+let varveRepo
+const varve = {
+  name: 'Varve',
+  branch: (name, from) => varveRepo.createBranch(name, { from }),
+  put: (branch, p, data) => varveRepo.put(branch, p, data),
+  commit: (branch, message) => varveRepo.commit(branch, { message }),
+  merge: (source, dest) => varveRepo.merge(source, dest),
+}
+
+// ---- the rows ----------------------------------------------------------------------------------
+/** One round of every row for one tool; paths differ per round so no round reads another's nodes. */
+async function round(tool, r) {
+  const step = Math.max(1, Math.floor(N / CHANGES))
+  const b = `scatter-${r}`
+  await tool.branch(b, 'main')
+  const paths = Array.from({ length: CHANGES }, (_, i) => lakePath((i * step + 7 + r * 331) % N))
+  let t0 = performance.now()
+  for (let i = 0; i < CHANGES; i += 16) await Promise.all(paths.slice(i, i + 16).map((p, k) => tool.put(b, p, `round ${r} change ${i + k}`)))
+  const putsPerSec = CHANGES / (ms(t0) / 1000)
+  t0 = performance.now()
+  await tool.commit(b, 'scattered')
+  const scatterMs = ms(t0)
+
+  const merges = []
+  await tool.branch(`trunk-${r}`, 'main')
+  for (let i = 0; i < 5; i++) {
+    const src = `only-src-${r}-${i}`
+    await tool.branch(src, `trunk-${r}`)
+    await tool.put(src, `incoming/r${r}/file-${i}.bin`, `incoming ${i}`)
+    await tool.commit(src, `incoming ${i}`)
+    t0 = performance.now()
+    await tool.merge(src, `trunk-${r}`)
+    merges.push(ms(t0))
+  }
+  return { scatterMs, putsPerSec, mergeMs: median(merges) }
+}
+
+console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load at start ${load()}`)
+process.stderr.write(`setting up ${N.toLocaleString('en')} entries in each tool...\n`)
+let t0 = performance.now()
+const importDir = writeImportSource(N)
+process.stderr.write(`  import source written in ${(ms(t0) / 1000).toFixed(0)} s\n`)
+const server = await startLakeFS()
+try {
+  await api('POST', '/repositories', { name: 'bench', storage_namespace: `local://${root}/lakefs/data/bench`, default_branch: 'main' })
+  t0 = performance.now()
+  await importInto('bench', importDir)
+  process.stderr.write(`  lakeFS import: ${(ms(t0) / 1000).toFixed(1)} s\n`)
+  t0 = performance.now()
+  await buildLake(path.join(root, 'varve'), N)
+  process.stderr.write(`  Varve tree built: ${(ms(t0) / 1000).toFixed(1)} s\n`)
+  varveRepo = await Repository.open(path.join(root, 'varve'), { author: 'bench' })
+
+  const results = { Varve: [], lakeFS: [] }
+  for (let r = 0; r < ROUNDS; r++) {
+    // Alternate who goes first, so neither always runs on the warmer (or busier) machine.
+    for (const tool of r % 2 === 0 ? [varve, lakefs] : [lakefs, varve]) {
+      const res = await round(tool, r)
+      results[tool.name].push(res)
+      process.stderr.write(`  round ${r + 1} ${tool.name}: ${JSON.stringify(Object.fromEntries(Object.entries(res).map(([k, v]) => [k, +v.toFixed(1)])))} (load ${load()})\n`)
+    }
+  }
+  await varveRepo.close()
+
+  const med = (tool, k) => median(results[tool].map((x) => x[k]))
+  const rows = [
+    [`commit of ${CHANGES.toLocaleString('en')} changes scattered over ${N.toLocaleString('en')} entries (ms)`, 'scatterMs', (v, l) => l / v],
+    [`${CHANGES.toLocaleString('en')} single puts, 16 at a time (objects/s)`, 'putsPerSec', (v, l) => v / l],
+    ['merge, only the source changed (ms, median of 5 per round)', 'mergeMs', (v, l) => l / v],
+  ]
+  console.log(`\nVarve vs lakeFS, ${ROUNDS} rounds alternating, medians (per-round figures above); load at end ${load()}`)
+  console.log(['row'.padEnd(72), 'Varve'.padStart(9), 'lakeFS'.padStart(9), 'Varve ahead by'.padStart(15)].join(' '))
+  for (const [label, k, ahead] of rows) {
+    const v = med('Varve', k)
+    const l = med('lakeFS', k)
+    console.log([label.padEnd(72), v.toFixed(1).padStart(9), l.toFixed(1).padStart(9), `${ahead(v, l).toFixed(2)}x`.padStart(15)].join(' '))
+  }
+} finally {
+  server.kill('SIGTERM')
+  fs.rmSync(root, { recursive: true, force: true })
+}
