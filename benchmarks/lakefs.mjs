@@ -112,6 +112,13 @@ const lakefs = {
 
 // ---- Varve -------------------------------------------------------------------------------------
 let varveRepo
+let varveNoFsyncRepo
+const varveNoFsync = {
+  branch: (name, from) => varveNoFsyncRepo.createBranch(name, { from }),
+  put: (branch, p, data) => varveNoFsyncRepo.put(branch, p, data),
+  commit: (branch, message) => varveNoFsyncRepo.commit(branch, { message }),
+  merge: (source, dest) => varveNoFsyncRepo.merge(source, dest),
+}
 const varve = {
   name: 'Varve',
   branch: (name, from) => varveRepo.createBranch(name, { from }),
@@ -134,18 +141,26 @@ async function round(tool, r) {
   await tool.commit(b, 'scattered')
   const scatterMs = ms(t0)
 
+  const mergeMs = await onlySourceMerges(tool, tool, `${r}`)
+  // lakeFS's local KV (Badger, SyncWrites off) does not fsync; Varve with durable: false neither.
+  const extra = tool === varve ? { mergeNoFsyncMs: await onlySourceMerges(varveNoFsync, varveNoFsync, `${r}-nofsync`) } : {}
+  return { scatterMs, putsPerSec, mergeMs, ...extra }
+}
+
+/** Median of 5 merges where only the source changed (set up through `setup`, merged through `merger`). */
+async function onlySourceMerges(setup, merger, tag) {
   const merges = []
-  await tool.branch(`trunk-${r}`, 'main')
+  await setup.branch(`trunk-${tag}`, 'main')
   for (let i = 0; i < 5; i++) {
-    const src = `only-src-${r}-${i}`
-    await tool.branch(src, `trunk-${r}`)
-    await tool.put(src, `incoming/r${r}/file-${i}.bin`, `incoming ${i}`)
-    await tool.commit(src, `incoming ${i}`)
-    t0 = performance.now()
-    await tool.merge(src, `trunk-${r}`)
+    const src = `only-src-${tag}-${i}`
+    await setup.branch(src, `trunk-${tag}`)
+    await setup.put(src, `incoming/r${tag}/file-${i}.bin`, `incoming ${i}`)
+    await setup.commit(src, `incoming ${i}`)
+    const t0 = performance.now()
+    await merger.merge(src, `trunk-${tag}`)
     merges.push(ms(t0))
   }
-  return { scatterMs, putsPerSec, mergeMs: median(merges) }
+  return median(merges)
 }
 
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load at start ${load()}`)
@@ -163,6 +178,7 @@ try {
   await buildLake(path.join(root, 'varve'), N)
   process.stderr.write(`  Varve tree built: ${(ms(t0) / 1000).toFixed(1)} s\n`)
   varveRepo = await Repository.open(path.join(root, 'varve'), { author: 'bench' })
+  varveNoFsyncRepo = await Repository.open(path.join(root, 'varve'), { author: 'bench', durable: false })
 
   const results = { Varve: [], lakeFS: [] }
   for (let r = 0; r < ROUNDS; r++) {
@@ -174,6 +190,7 @@ try {
     }
   }
   await varveRepo.close()
+  await varveNoFsyncRepo.close()
 
   const med = (tool, k) => median(results[tool].map((x) => x[k]))
   const rows = [
@@ -181,6 +198,7 @@ try {
     [`${CHANGES.toLocaleString('en')} single puts, 16 at a time (objects/s)`, 'putsPerSec', (v, l) => v / l],
     ['merge, only the source changed (ms, median of 5 per round)', 'mergeMs', (v, l) => l / v],
   ]
+  const noFsync = median(results.Varve.map((x) => x.mergeNoFsyncMs))
   console.log(`\nVarve vs lakeFS, ${ROUNDS} rounds alternating, medians (per-round figures above); load at end ${load()}`)
   console.log(['row'.padEnd(72), 'Varve'.padStart(9), 'lakeFS'.padStart(9), 'Varve ahead by'.padStart(15)].join(' '))
   for (const [label, k, ahead] of rows) {
@@ -188,6 +206,8 @@ try {
     const l = med('lakeFS', k)
     console.log([label.padEnd(72), v.toFixed(1).padStart(9), l.toFixed(1).padStart(9), `${ahead(v, l).toFixed(2)}x`.padStart(15)].join(' '))
   }
+  const l = med('lakeFS', 'mergeMs')
+  console.log(['  the same merge, neither fsyncing (Varve durable: false)'.padEnd(72), noFsync.toFixed(1).padStart(9), l.toFixed(1).padStart(9), `${(l / noFsync).toFixed(2)}x`.padStart(15)].join(' '))
 } finally {
   server.kill('SIGTERM')
   fs.rmSync(root, { recursive: true, force: true })

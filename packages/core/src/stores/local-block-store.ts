@@ -59,6 +59,10 @@ export class LocalBlockStore implements BlockStore {
     const dir = path.join(this.root, TMP_DIR)
     await this.#ensureDir(dir)
     const tmp = path.join(dir, `${Date.now()}-${this.#random.hex(8)}`)
+    if (data instanceof Uint8Array) {
+      await this.#writeBytes(tmp, data)
+      return tmp
+    }
     const fh = await fs.open(tmp, 'wx')
     try {
       if (data instanceof Uint8Array) await fh.writeFile(data)
@@ -71,6 +75,24 @@ export class LocalBlockStore implements BlockStore {
     }
     await fh.close()
     return tmp
+  }
+
+  /**
+   * Writes (and, when durable, fsyncs) a new file from one buffer through plain file descriptors: a
+   * commit or a tree pack waits for this before its ref moves, and FileHandle objects add main-thread
+   * work to every step.
+   */
+  async #writeBytes(file: string, data: Uint8Array): Promise<void> {
+    const fd = await fdCall<number>((cb) => fsCb.open(file, 'wx', cb))
+    try {
+      for (let done = 0; done < data.byteLength; ) done += await fdCall<number>((cb) => fsCb.write(fd, data, done, data.byteLength - done, null, cb))
+      if (this.#durable) await fdCall<void>((cb) => fsCb.fsync(fd, cb))
+    } catch (err) {
+      await fdCall<void>((cb) => fsCb.close(fd, cb)).catch(() => {})
+      await fs.unlink(file).catch(() => {})
+      throw err
+    }
+    await fdCall<void>((cb) => fsCb.close(fd, cb))
   }
 
   async put(key: string, data: ByteSource, options: PutOptions = {}): Promise<boolean> {
