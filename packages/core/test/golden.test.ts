@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { canonicalJson, encodeTreeNode, makeCommit, pathHash } from '@varve/core/internal'
+import { canonicalJson, COMPACT_LEAF_BITS, encodeNodeLocations, encodeTreeNode, INNER_BITS, LEAF_BITS, makeCommit, pathHash } from '@varve/core/internal'
 import { createHash } from 'node:crypto'
 
 // These ids pin the storage format. If one changes, every existing repository's ids change with it:
@@ -36,6 +36,33 @@ describe('storage format (golden hashes)', () => {
     expect(sha(leaf)).toMatchInlineSnapshot(`"8c99055a7e831cb34b33eb129d9eb19aedede584680c6ebba0fd17023119ac69"`)
     const inner = encodeTreeNode({ kind: 'inner', level: 1, children: [{ lastKey: 'b.csv', id: 'e'.repeat(64), count: 2 }] })
     expect(Buffer.from(inner).toString()).toBe(`{"t":"varve/node:v1","l":1,"c":[["b.csv","${'e'.repeat(64)}",2]]}`)
+  })
+
+  it('format 2: a commit locating its packed root, and the child locations stored after an inner node', () => {
+    const { commit, bytes } = makeCommit({
+      parents: [], root: 'b'.repeat(64), rootAt: { pack: 'c'.repeat(64), offset: 10, size: 20 },
+      message: 'm', author: 'a', metadata: {}, createdAt: 1, generation: 1,
+    })
+    expect(Buffer.from(bytes).toString()).toBe(
+      `{"author":"a","createdAt":1,"generation":1,"message":"m","metadata":{},"parents":[],"root":"${'b'.repeat(64)}","rootAt":["${'c'.repeat(64)}",10,20],"t":"varve/commit:v1"}`,
+    )
+    expect(commit.id).toBe(sha(bytes))
+    const own = { id: undefined }
+    const sealed = { id: 'd'.repeat(64) }
+    const locations = encodeNodeLocations(
+      {
+        kind: 'inner',
+        level: 1,
+        children: [
+          { lastKey: 'a', id: 'e'.repeat(64), count: 1, at: { pack: own, offset: 0, size: 5 } },
+          { lastKey: 'b', id: 'f'.repeat(64), count: 1 },
+          { lastKey: 'c', id: '0'.repeat(64), count: 1, at: { pack: sealed, offset: 7, size: 9 } },
+        ],
+      },
+      own,
+    )
+    expect(locations).toBe(`{"t":"varve/node-locations:v1","k":["${'d'.repeat(64)}"],"c":[[-1,0,5],null,[0,7,9]]}`)
+    expect([LEAF_BITS, COMPACT_LEAF_BITS, INNER_BITS]).toEqual([8, 6, 6])
   })
 
   it('canonical JSON sorts keys at every depth', () => {
