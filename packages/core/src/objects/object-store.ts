@@ -397,11 +397,35 @@ export class ObjectStore {
       bytes = await this.#getBytes(keys.node(id))
       if (bytes === undefined) throw missing('tree node', id)
     }
+    return this.#decodeNode(bytes, id, pack, options.cache !== false)
+  }
+
+  #decodeNode(bytes: Uint8Array, id: string, pack: string | undefined, cache: boolean): TreeNode {
     const { content, locations } = splitStoredNode(bytes)
     if (sha256Hex(content) !== id) throw corrupt('tree node', id)
     const node = decodeTreeNode(content, id, locations, pack)
-    if (options.cache !== false) this.#cache.set(id, node, bytes.byteLength)
+    if (cache) this.#cache.set(id, node, bytes.byteLength)
     return node
+  }
+
+  /**
+   * Nodes stored back to back in one pack (each ref's range starts where the previous one ends), in
+   * one range read: a listing reads a run of sibling leaves this way. Any other list is read node by node.
+   */
+  async readAdjacentNodes(refs: readonly ChildRef[], options: { cache?: boolean } = {}): Promise<TreeNode[]> {
+    const first = refs[0]?.at
+    const pack = first?.pack.id
+    const adjacent =
+      refs.length > 1 && first !== undefined && pack !== undefined &&
+      refs.every((r, i) => r.at !== undefined && r.at.pack.id === pack && (i === 0 || r.at.offset === refs[i - 1]!.at!.offset + refs[i - 1]!.at!.size))
+    if (!adjacent) return Promise.all(refs.map((r) => this.readNode(r, options)))
+    const last = refs[refs.length - 1]!.at!
+    const bytes = await this.#readOrQuarantined(keys.pack(pack), (k) => this.blocks.getRange(k, first.offset, last.offset + last.size))
+    if (bytes === undefined) throw missing('pack', pack, undefined, `holding tree node ${refs[0]!.id}`, { node: refs[0]!.id })
+    return refs.map((r) => {
+      const start = r.at!.offset - first.offset
+      return this.#decodeNode(bytes.subarray(start, start + r.at!.size), r.id, pack, options.cache !== false)
+    })
   }
 
   async writeCommit(fields: CommitFields): Promise<Commit> {

@@ -3,7 +3,7 @@ import type { ChildRef, TreeNode, TreeRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import { comparePaths } from '../util/paths.js'
 
-/** How many sibling leaves a scan reads ahead, so file I/O overlaps decoding. */
+/** How many reads (each of up to LEAVES_PER_READ sibling leaves) a scan keeps ahead, so I/O overlaps decoding. */
 const READ_AHEAD = 8
 const NO_CACHE = { cache: false } as const
 
@@ -57,16 +57,30 @@ async function* scanNode(store: ObjectStore, ref: TreeRef, from: string, exclusi
   else for (let i = first + 1; i < children.length; i++) yield* scanNode(store, children[i]!, '', false)
 }
 
+/** Sibling leaves stored back to back are read together, up to this many per read. */
+const LEAVES_PER_READ = 16
+
 async function* scanLeaves(store: ObjectStore, leaves: readonly ChildRef[], start: number): AsyncGenerator<readonly Entry[]> {
-  const inflight: Promise<TreeNode>[] = []
+  const inflight: Promise<TreeNode[]>[] = []
   let next = start
-  while (next < leaves.length && inflight.length < READ_AHEAD) inflight.push(store.readNode(leaves[next++]!, NO_CACHE))
+  // The next run of leaves one range read can fetch (a bulk-built tree stores siblings back to back).
+  const readRun = () => {
+    let end = next + 1
+    while (end < leaves.length && end - next < LEAVES_PER_READ && adjacent(leaves[end - 1]!, leaves[end]!)) end++
+    const run = leaves.slice(next, end)
+    next = end
+    return store.readAdjacentNodes(run, NO_CACHE)
+  }
+  while (next < leaves.length && inflight.length < READ_AHEAD) inflight.push(readRun())
   while (inflight.length) {
-    const node = await inflight.shift()!
-    if (next < leaves.length) inflight.push(store.readNode(leaves[next++]!, NO_CACHE))
-    if (node.kind === 'leaf' && node.entries.length) yield node.entries
+    const nodes = await inflight.shift()!
+    if (next < leaves.length) inflight.push(readRun())
+    for (const node of nodes) if (node.kind === 'leaf' && node.entries.length) yield node.entries
   }
 }
+
+const adjacent = (a: ChildRef, b: ChildRef) =>
+  a.at !== undefined && b.at !== undefined && a.at.pack.id !== undefined && a.at.pack.id === b.at.pack.id && a.at.offset + a.at.size === b.at.offset
 
 /** First index whose key >= target. */
 export function lowerBound<T>(items: readonly T[], target: string, key: (t: T) => string): number {
