@@ -38,7 +38,9 @@ export class NodePacker {
     // The locations after the content are not covered by the id: the pack index hashes them.
     const trailer = bytes.byteLength > content.byteLength ? sha256Hex(bytes.subarray(content.byteLength)) : undefined
     const offset = this.#pack.add(id, bytes, trailer)
-    this.store.rememberNode(id, node, bytes.byteLength)
+    // Inner nodes are what later walks of this tree read first; leaves written by a big build are
+    // rarely read again by the same process, and decoded they take several times their cached size.
+    if (node.kind === 'inner') this.store.rememberNode(id, node, bytes.byteLength)
     return { id, at: { pack: this.#slot, offset, size: bytes.byteLength } }
   }
 
