@@ -39,6 +39,11 @@ export interface NodeLocation {
   readonly size: number
 }
 
+/** Whether `b` is stored right after `a` in the same (sealed) pack: one range read can fetch both. */
+export function storedBackToBack(a: ChildRef, b: ChildRef): boolean {
+  return a.at !== undefined && b.at !== undefined && a.at.pack.id !== undefined && a.at.pack.id === b.at.pack.id && a.at.offset + a.at.size === b.at.offset
+}
+
 /** A pack's id, or, while the pack is still being filled, a slot its id is written to when it is sealed. */
 export interface PackSlot {
   id: string | undefined

@@ -3,7 +3,7 @@ import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { decodeCommit, makeCommit, type Commit, type CommitFields } from '../model/commit.js'
 import type { DataRef } from '../model/entry.js'
 import { sha256Hex } from '../model/hash.js'
-import { decodeTreeNode, encodeNodeLocations, encodeTreeNode, splitStoredNode, storedNodeBytes, type ChildRef, type TreeNode } from '../model/tree-node.js'
+import { decodeTreeNode, encodeNodeLocations, encodeTreeNode, splitStoredNode, storedBackToBack, storedNodeBytes, type ChildRef, type TreeNode } from '../model/tree-node.js'
 import type { BlockStore } from '../stores/block-store.js'
 import type { RandomSource } from '../util/clock.js'
 import { LruCache } from '../util/lru-cache.js'
@@ -415,9 +415,7 @@ export class ObjectStore {
   async readAdjacentNodes(refs: readonly ChildRef[], options: { cache?: boolean } = {}): Promise<TreeNode[]> {
     const first = refs[0]?.at
     const pack = first?.pack.id
-    const adjacent =
-      refs.length > 1 && first !== undefined && pack !== undefined &&
-      refs.every((r, i) => r.at !== undefined && r.at.pack.id === pack && (i === 0 || r.at.offset === refs[i - 1]!.at!.offset + refs[i - 1]!.at!.size))
+    const adjacent = refs.length > 1 && first !== undefined && pack !== undefined && refs.every((r, i) => i === 0 || storedBackToBack(refs[i - 1]!, r))
     if (!adjacent) return Promise.all(refs.map((r) => this.readNode(r, options)))
     const last = refs[refs.length - 1]!.at!
     const bytes = await this.#readOrQuarantined(keys.pack(pack), (k) => this.blocks.getRange(k, first.offset, last.offset + last.size))

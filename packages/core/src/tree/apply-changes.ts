@@ -1,5 +1,5 @@
 import { sameContent, type Entry } from '../model/entry.js'
-import { treeId, type ChildRef, type TreeNode, type TreeRef } from '../model/tree-node.js'
+import { storedBackToBack, treeId, type ChildRef, type TreeNode, type TreeRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import { comparePaths } from '../util/paths.js'
 import { TreeBuilder } from './tree-builder.js'
@@ -128,18 +128,28 @@ async function walk(
 /**
  * Starts reading, all at once, the children that buffered changes fall into: scattered changes
  * would otherwise wait for one cold node read after another. Only nodes the walk will read anyway.
+ * Touched siblings stored back to back (a rewritten partition's leaves) come in one range read: on
+ * S3 that is one request instead of one per leaf.
  */
 function readTouched(store: ObjectStore, children: readonly ChildRef[], cursor: ChangeCursor, upper: string | undefined): Map<number, Promise<TreeNode>> {
-  const reads = new Map<number, Promise<TreeNode>>()
+  const touched: number[] = []
   let j = 0
   for (const c of cursor.buffered()) {
     if (upper !== undefined && comparePaths(c.path, upper) > 0) break
     while (j < children.length - 1 && comparePaths(children[j]!.lastKey, c.path) < 0) j++
-    if (reads.has(j)) continue
-    const read = store.readNode(children[j]!)
-    read.catch(() => {}) // awaited (and its error raised) by the walk, or not needed
-    reads.set(j, read)
+    if (touched.at(-1) !== j) touched.push(j)
   }
+  const reads = new Map<number, Promise<TreeNode>>()
+  for (let k = 0; k < touched.length; ) {
+    let end = k + 1
+    while (end < touched.length && touched[end] === touched[end - 1]! + 1 && storedBackToBack(children[touched[end - 1]!]!, children[touched[end]!]!)) end++
+    const run = touched.slice(k, end)
+    const nodes = store.readAdjacentNodes(run.map((i) => children[i]!))
+    nodes.catch(() => {}) // awaited (and its error raised) by the walk, or not needed
+    run.forEach((i, n) => reads.set(i, nodes.then((all) => all[n]!)))
+    k = end
+  }
+  for (const read of reads.values()) read.catch(() => {})
   return reads
 }
 

@@ -1,5 +1,5 @@
 import type { Entry } from '../model/entry.js'
-import type { ChildRef, TreeNode, TreeRef } from '../model/tree-node.js'
+import { storedBackToBack, type ChildRef, type TreeNode, type TreeRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import { comparePaths } from '../util/paths.js'
 
@@ -66,7 +66,7 @@ async function* scanLeaves(store: ObjectStore, leaves: readonly ChildRef[], star
   // The next run of leaves one range read can fetch (a bulk-built tree stores siblings back to back).
   const readRun = () => {
     let end = next + 1
-    while (end < leaves.length && end - next < LEAVES_PER_READ && adjacent(leaves[end - 1]!, leaves[end]!)) end++
+    while (end < leaves.length && end - next < LEAVES_PER_READ && storedBackToBack(leaves[end - 1]!, leaves[end]!)) end++
     const run = leaves.slice(next, end)
     next = end
     return store.readAdjacentNodes(run, NO_CACHE)
@@ -78,9 +78,6 @@ async function* scanLeaves(store: ObjectStore, leaves: readonly ChildRef[], star
     for (const node of nodes) if (node.kind === 'leaf' && node.entries.length) yield node.entries
   }
 }
-
-const adjacent = (a: ChildRef, b: ChildRef) =>
-  a.at !== undefined && b.at !== undefined && a.at.pack.id !== undefined && a.at.pack.id === b.at.pack.id && a.at.offset + a.at.size === b.at.offset
 
 /** First index whose key >= target. */
 export function lowerBound<T>(items: readonly T[], target: string, key: (t: T) => string): number {
