@@ -63,6 +63,12 @@ describe('storage format (golden hashes)', () => {
     )
     expect(locations).toBe(`{"t":"varve/node-locations:v1","k":["${'d'.repeat(64)}"],"c":[[-1,0,5],null,[0,7,9]]}`)
     expect([LEAF_BITS, COMPACT_LEAF_BITS, INNER_BITS]).toEqual([8, 6, 6])
+    // A format-2 leaf with packed entries names each pack once.
+    const packed = (pack: string | undefined, offset: number, path: string) => ({ path, address: 'a'.repeat(64), size: 1, lastModified: 2, ...(pack ? { pack, offset } : {}) })
+    const leaf = encodeTreeNode({ kind: 'leaf', entries: [packed('c'.repeat(64), 0, 'x'), packed(undefined, 0, 'y'), packed('c'.repeat(64), 9, 'z'), packed('d'.repeat(64), 4, 'zz')] }, { packTable: true })
+    expect(Buffer.from(leaf).toString()).toBe(
+      `{"t":"varve/leaf:v3","p":["x","y","z","zz"],"a":["${'a'.repeat(64)}","${'a'.repeat(64)}","${'a'.repeat(64)}","${'a'.repeat(64)}"],"s":[1,1,1,1],"m":[2,2,2,2],"K":["${'c'.repeat(64)}","${'d'.repeat(64)}"],"k":[0,null,0,1],"o":[0,null,9,4]}`,
+    )
   })
 
   it('canonical JSON sorts keys at every depth', () => {

@@ -167,6 +167,11 @@ describe('node packs (format 2)', () => {
       `{"t":"other","k":[],"c":[null,null]}`,
     ]
     for (const b of bad) expect(codeOf((() => { try { decodeTreeNode(inner, 'x', at(b), undefined) } catch (e) { return e } })())).toBe('CORRUPT_OBJECT')
+    // A v3 leaf's pack table is checked like any location: a bad id or index is CORRUPT_OBJECT.
+    const v3 = (table: string, k: string) => Buffer.from(`{"t":"varve/leaf:v3","p":["a"],"a":["${'a'.repeat(64)}"],"s":[1],"m":[1],"K":${table},"k":${k},"o":[0]}`)
+    expect((decodeTreeNode(v3(`["${'c'.repeat(64)}"]`, '[0]'), 'x') as { entries: { pack?: string }[] }).entries[0]!.pack).toBe('c'.repeat(64))
+    for (const [table, k] of [['["../x"]', '[0]'], [`["${'c'.repeat(64)}"]`, '[1]'], ['{}', '[0]'], [`["${'c'.repeat(64)}"]`, '["c"]']])
+      expect(codeOf((() => { try { decodeTreeNode(v3(table!, k!), 'x') } catch (e) { return e } })())).toBe('CORRUPT_OBJECT')
     // A leaf never carries locations.
     const leaf = Buffer.from(`{"t":"varve/leaf:v1","p":[],"a":[],"s":[],"m":[]}`)
     expect(codeOf((() => { try { decodeTreeNode(leaf, 'x', at('{}')) } catch (e) { return e } })())).toBe('CORRUPT_OBJECT')

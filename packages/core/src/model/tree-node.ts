@@ -56,6 +56,12 @@ export type TreeNode =
 const LEAF_TAG = 'varve/leaf:v1'
 /** A leaf with packed entries: readers that cannot find packed bytes must refuse it, not misread it. */
 const PACKED_LEAF_TAG = 'varve/leaf:v2'
+/**
+ * Format 2's leaf with packed entries (decision 0008): the pack ids once per leaf in `K`, each entry's
+ * index into it in `k`. A leaf of putMany'd entries was ~30% pack ids repeated per entry, and a
+ * scattered commit's cost is the bytes of the leaves it rewrites.
+ */
+const PACK_TABLE_LEAF_TAG = 'varve/leaf:v3'
 const INNER_TAG = 'varve/node:v1'
 const LOCATIONS_TAG = 'varve/node-locations:v1'
 /** Separates a node's content (what its id hashes) from the locations of its packed children. */
@@ -68,27 +74,30 @@ const PACK_ID = /^[0-9a-f]{64}$/
  * content-type and metadata columns are present only when some entry has one.
  */
 interface EncodedLeaf {
-  t: typeof LEAF_TAG | typeof PACKED_LEAF_TAG
+  t: typeof LEAF_TAG | typeof PACKED_LEAF_TAG | typeof PACK_TABLE_LEAF_TAG
   p: string[]
   a: string[]
   s: number[]
   m: number[]
   c?: (string | null)[]
   x?: (Record<string, string> | null)[]
-  /** Pack id and offset of packed entries (v2 only). */
-  k?: (string | null)[]
+  /** Pack id (v2) or index into `K` (v3) and offset of packed entries. */
+  k?: (string | number | null)[]
   o?: (number | null)[]
+  /** The pack ids a v3 leaf's entries use. */
+  K?: string[]
 }
 
 /**
  * The node's content bytes (what its id hashes). Built as a string column by column: the same bytes
  * `JSON.stringify` gives for the objects below (golden.test.ts pins them), without building them.
  */
-export function encodeTreeNode(node: TreeNode): Uint8Array {
-  return Buffer.from(node.kind === 'leaf' ? encodeLeaf(node.entries) : encodeInner(node.level, node.children), 'utf8')
+export function encodeTreeNode(node: TreeNode, options: { packTable?: boolean } = {}): Uint8Array {
+  return Buffer.from(node.kind === 'leaf' ? encodeLeaf(node.entries, options.packTable === true) : encodeInner(node.level, node.children), 'utf8')
 }
 
-function encodeLeaf(es: readonly Entry[]): string {
+/** `packTable`: packed entries name their pack through a per-leaf table (v3, format 2) instead of by id (v2). */
+function encodeLeaf(es: readonly Entry[], packTable: boolean): string {
   const n = es.length
   const p: string[] = new Array(n)
   const a: string[] = new Array(n)
@@ -107,10 +116,22 @@ function encodeLeaf(es: readonly Entry[]): string {
     if (e.metadata !== undefined) metadata = true
     if (e.pack !== undefined) packed = true
   }
-  let json = `{"t":"${packed ? PACKED_LEAF_TAG : LEAF_TAG}","p":${JSON.stringify(p)},"a":${JSON.stringify(a)},"s":${numbers(s)},"m":${numbers(m)}`
+  const tag = !packed ? LEAF_TAG : packTable ? PACK_TABLE_LEAF_TAG : PACKED_LEAF_TAG
+  let json = `{"t":"${tag}","p":${JSON.stringify(p)},"a":${JSON.stringify(a)},"s":${numbers(s)},"m":${numbers(m)}`
   if (types) json += `,"c":${JSON.stringify(es.map((e) => e.contentType ?? null))}`
   if (metadata) json += `,"x":${JSON.stringify(es.map((e) => e.metadata ?? null))}` // keys already sorted by validateMetadata
-  if (packed) json += `,"k":${JSON.stringify(es.map((e) => e.pack ?? null))},"o":${JSON.stringify(es.map((e) => (e.pack !== undefined ? e.offset ?? 0 : null)))}`
+  const offsets = () => JSON.stringify(es.map((e) => (e.pack !== undefined ? e.offset ?? 0 : null)))
+  if (packed && packTable) {
+    const table: string[] = []
+    const index = new Map<string, number>()
+    const k = es.map((e) => {
+      if (e.pack === undefined) return null
+      let i = index.get(e.pack)
+      if (i === undefined) index.set(e.pack, (i = table.push(e.pack) - 1))
+      return i
+    })
+    json += `,"K":${JSON.stringify(table)},"k":${JSON.stringify(k)},"o":${offsets()}`
+  } else if (packed) json += `,"k":${JSON.stringify(es.map((e) => e.pack ?? null))},"o":${offsets()}`
   return json + '}'
 }
 
@@ -203,15 +224,23 @@ function decodeContent(bytes: Uint8Array, id: string): TreeNode {
   } catch (cause) {
     throw corrupt(id, 'not valid JSON', cause)
   }
-  if ((raw.t === LEAF_TAG || raw.t === PACKED_LEAF_TAG) && Array.isArray(raw.p) && Array.isArray(raw.a) && Array.isArray(raw.s) && Array.isArray(raw.m)) {
-    const { p, a, s, m, c, x, k, o } = raw as unknown as EncodedLeaf
+  if ((raw.t === LEAF_TAG || raw.t === PACKED_LEAF_TAG || raw.t === PACK_TABLE_LEAF_TAG) && Array.isArray(raw.p) && Array.isArray(raw.a) && Array.isArray(raw.s) && Array.isArray(raw.m)) {
+    const { p, a, s, m, c, x, k, o, K } = raw as unknown as EncodedLeaf
+    const table = raw.t === PACK_TABLE_LEAF_TAG ? K : undefined
+    if (raw.t === PACK_TABLE_LEAF_TAG && (!Array.isArray(table) || !Array.isArray(k) || !table.every((id) => typeof id === 'string' && PACK_ID.test(id))))
+      throw corrupt(id, 'a malformed pack table')
     const entries: Entry[] = new Array(p.length)
     for (let i = 0; i < p.length; i++) {
       const entry: { -readonly [K in keyof Entry]: Entry[K] } = { path: p[i]!, address: a[i]!, size: s[i]!, lastModified: m[i]! }
       if (c && c[i] != null) entry.contentType = c[i]!
       if (x && x[i] != null) entry.metadata = x[i]!
-      if (k && k[i] != null) {
-        entry.pack = k[i]!
+      const ki = k?.[i]
+      if (ki != null) {
+        if (table) {
+          const pack = typeof ki === 'number' ? table[ki] : undefined
+          if (pack === undefined) throw corrupt(id, `entry ${i} names no pack of its table`)
+          entry.pack = pack
+        } else entry.pack = ki as string
         entry.offset = o?.[i] ?? 0
       }
       entries[i] = entry

@@ -27,7 +27,7 @@ export class NodePacker {
 
   /** Adds a node; returns its id and where it will be. Awaits only when too many sealed packs are still being written. */
   async add(node: TreeNode): Promise<{ id: string; at: NodeLocation }> {
-    const content = encodeTreeNode(node)
+    const content = encodeTreeNode(node, { packTable: true })
     const id = sha256Hex(content)
     let bytes = storedNodeBytes(content, encodeNodeLocations(node, this.#slot))
     if (!this.#pack.fits(bytes.byteLength)) {
