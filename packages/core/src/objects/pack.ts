@@ -66,11 +66,6 @@ export class PackBuilder {
     readonly firstBytes: number = maxBytes,
   ) {}
 
-  /** Bytes added so far. */
-  get size(): number {
-    return this.#bytes
-  }
-
   get count(): number {
     return this.#objects.length
   }
