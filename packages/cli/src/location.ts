@@ -28,8 +28,6 @@ export async function repositoryOptions(location: string, opts: GlobalOptions): 
   const author = opts.author ?? process.env.VARVE_AUTHOR
   const base: RepositoryOptions = author ? { author } : {}
   if (!/^s3:\/\//i.test(location)) return base
-  // The pinned SDK works on Node 20; its notice about future versions is noise in a CLI's output.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   await import('@varve/s3-adapter') // registers s3:// only when needed: the AWS SDK is slow to load
   const s3: Record<string, unknown> = {}
   if (process.env.VARVE_S3_ENDPOINT) s3.endpoint = process.env.VARVE_S3_ENDPOINT

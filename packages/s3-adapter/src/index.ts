@@ -1,3 +1,4 @@
+import './sdk-notice.js' // first: before any SDK client exists
 import './register.js'
 
 export { S3BlockStore } from './s3-block-store.js'

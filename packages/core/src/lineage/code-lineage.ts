@@ -1,5 +1,4 @@
 import fs from 'node:fs'
-import git from 'isomorphic-git'
 
 /** The code a dataset was produced or consumed with: a git working tree's HEAD. */
 export interface CodeLineage {
@@ -18,6 +17,8 @@ export interface CodeLineage {
  * Undefined outside a git working tree. Never rewrites `.git/index`.
  */
 export async function readCodeLineage(dir: string = process.cwd()): Promise<CodeLineage | undefined> {
+  // Loaded on first use: isomorphic-git costs ~160 ms of CPU to import, more than most CLI commands.
+  const { default: git } = await import('isomorphic-git')
   let root: string
   try {
     root = await git.findRoot({ fs, filepath: dir })

@@ -1,5 +1,5 @@
 import type { Table } from 'apache-arrow'
-import { parquetMetadataAsync, type FileMetaData } from 'hyparquet'
+import type { FileMetaData } from 'hyparquet'
 import { VarveError } from '../errors/varve-error.js'
 import type { Entry } from '../model/entry.js'
 import type { ObjectStore } from '../objects/object-store.js'
@@ -25,6 +25,7 @@ export async function readParquetFooter(objects: ObjectStore, entry: Entry): Pro
     },
   }
   try {
+    const { parquetMetadataAsync } = await import('hyparquet') // on first use: keeps start-up light
     const metadata = await parquetMetadataAsync(buffer, { initialFetchSize: FOOTER_FETCH })
     return { metadata, bytesRead }
   } catch (cause) {

@@ -1,10 +1,18 @@
-import { LineCounter, parseDocument, type Document } from 'yaml'
+import { createRequire } from 'node:module'
+import type * as Yaml from 'yaml'
+import type { Document } from 'yaml'
 import { VarveError } from '../../errors/varve-error.js'
 import { branchMatches } from '../hook-registry.js'
 import { HOOK_EVENTS, type HookEvent } from '../hook-types.js'
 import type { CompiledCheck, FieldReader } from './check-types.js'
 import { CHECKS } from './checks/index.js'
 import { safeGlob } from './safe-pattern.js'
+
+// Loaded on first use (synchronously: parseContract is synchronous): yaml costs ~35 ms of CPU to
+// import, paid otherwise by every CLI command. Its Node build is CommonJS, so require loads the same.
+const requireLazily = createRequire(import.meta.url)
+let yamlModule: typeof Yaml | undefined
+const yaml = (): typeof Yaml => (yamlModule ??= requireLazily('yaml') as typeof Yaml)
 
 /** Where contracts live in a repository: reviewed and versioned like the data itself. */
 export const CONTRACTS_PREFIX = '_varve/hooks/'
@@ -45,6 +53,7 @@ export const MAX_RULES_FILE_CHARS = 256 * 1024
 export const TIMEOUT_RANGE_MS = [100, 600_000] as const
 
 function parseChecked(file: string, text: string, only?: { event: HookEvent; branch: string }): Contract | undefined {
+  const { LineCounter, parseDocument } = yaml()
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const lineOf = (path: Path): number => {

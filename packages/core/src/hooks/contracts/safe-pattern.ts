@@ -1,4 +1,10 @@
-import { RE2JS } from 're2js'
+import { createRequire } from 'node:module'
+import type { RE2JS as RE2JSType } from 're2js'
+
+// Loaded on first use (synchronously, as patterns compile): every CLI command would pay its import.
+const requireLazily = createRequire(import.meta.url)
+let re2: typeof RE2JSType | undefined
+const RE2 = (): typeof RE2JSType => (re2 ??= (requireLazily('re2js') as { RE2JS: typeof RE2JSType }).RE2JS)
 
 /**
  * Patterns from rules files run on every gated operation, on paths anyone can write: they are
@@ -16,7 +22,7 @@ export const MAX_PATTERN_LENGTH = 4096
 /** A regular expression in RE2 syntax (no backreferences or lookaround); throws with the reason. */
 export function safeRegex(source: string): SafePattern {
   if (source.length > MAX_PATTERN_LENGTH) throw new Error(`longer than ${MAX_PATTERN_LENGTH} characters`)
-  const re = RE2JS.compile(source)
+  const re = RE2().compile(source)
   return { source, test: (text) => re.matcher(text).find() }
 }
 
@@ -29,7 +35,7 @@ export function safeGlob(glob: string): SafePattern & { readonly base: string } 
   if (glob.length > MAX_PATTERN_LENGTH) throw new Error(`longer than ${MAX_PATTERN_LENGTH} characters`)
   if (glob.startsWith('!') && !glob.startsWith('!(')) throw new Error('negated globs (a leading !) are not supported: list what to match')
   const body = translate(glob, 0, glob.length, 0)
-  const re = RE2JS.compile(`^${body}$`)
+  const re = RE2().compile(`^${body}$`)
   return { source: glob, base: staticBase(glob), test: (text) => re.matcher(text).matches() }
 }
 
