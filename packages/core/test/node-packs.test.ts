@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { LocalBlockStore, Repository, SqliteRefStore, VarveError, systemRandom, type Entry } from '@varve/core'
-import { buildTree, commitRoot, COMPACT_LEAF_BITS, decodeTreeNode, isBoundary, keys, NEW_TREE_FORMAT, ObjectStore, packedRootOf, scanEntries } from '@varve/core/internal'
+import { buildTree, commitRoot, COMPACT_LEAF_BITS, decodeTreeNode, isBoundary, keys, NEW_TREE_FORMAT, ObjectStore, packedRootOf, scanEntries, type ChildRef } from '@varve/core/internal'
 import { collect, tempDir } from './helpers.js'
 
 // Repository format 2 (docs/decisions/0008-node-packs.md): tree nodes in packs, 64-entry leaves.
@@ -108,44 +108,37 @@ describe('node packs (format 2)', () => {
   })
 
   it('a pack holding only nodes another tree also has (at other offsets) is kept while its tree lives', async () => {
-    // Two builds of nearly the same 150k entries span two node packs each. Tree b (marked first: its
-    // branch is listed last) starts with extra paths, so its packs cut elsewhere: a's first pack holds
-    // only nodes b also has, in a pack of its own. A mark that skipped refs to ids it had already seen
-    // would leave that pack unmarked, and gc would break tree a.
+    // Tree b (marked first: its branch is listed last) starts with extra paths, so its packs cut
+    // elsewhere: a's first pack holds only nodes b also has, in a pack of its own. A mark that skipped
+    // refs to ids it had already seen would leave that pack unmarked, and gc would break tree a.
     await inLake(async (lake) => {
-      await (await Repository.init(lake, { durable: false })).close()
-      const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks'), { durable: false }), { random: systemRandom, tree: NEW_TREE_FORMAT })
-      const blob = await objects.writeData(Buffer.from('shared bytes'))
-      const paths = Array.from({ length: 150_000 }, (_, i) => `partition=${String(i % 97).padStart(3, '0')}/some/longer/path/segment/file-${String(i).padStart(7, '0')}.parquet`).sort()
-      const entries = (first: string[]) => [...first, ...paths].map((p): Entry => ({ path: p, address: blob.address, size: blob.size, lastModified: 1 }))
-      const a = await buildTree(objects, entries([]))
-      // Leading paths up to one that ends a level-1 node: past it, b's inner nodes are a's.
-      const lead: string[] = []
-      for (let i = 0; !isBoundary(1, lead.at(-1) ?? '', COMPACT_LEAF_BITS); i++) lead.push(`a/${String(i).padStart(6, '0')}`)
-      const b = await buildTree(objects, entries(lead))
-      expect(await fs.readdir(path.join(lake, 'blocks', 'packs'), { recursive: true }).then((xs) => xs.filter((x) => x.length > 3).length)).toBeGreaterThanOrEqual(4)
-      const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
-      const main = (await refs.getBranch('main'))!
-      const commit = async (root: typeof a, message: string) =>
-        (await objects.writeCommit({ parents: [main.head], root: root.id, rootAt: packedRootOf(root)!, message, author: 't', metadata: {}, createdAt: Date.now(), generation: 2 })).id
-      const ca = await commit(a, 'a')
-      const cb = await commit(b, 'b')
-      await refs.updateBranch(main, { ...main, head: ca }, { ref: 'branch:main', old: main.head, new: ca, operation: 'commit', author: 't', at: Date.now() })
-      await refs.createBranch({ name: 'other', head: cb, stagingToken: 'other-token', sealedTokens: [] }, { ref: 'branch:other', old: null, new: cb, operation: 'create', author: 't', at: Date.now() })
-      await refs.close()
+      const { a, b, lead } = await twinTrees(lake, 'main', 'other')
       const repo = await Repository.open(lake)
       await repo.gc({ retainDays: 0, graceSeconds: 0 })
       await repo.gc({ retainDays: 0, graceSeconds: 0 })
       await repo.close()
       // Read through live keys only (a repository would also find a wrongly collected pack in
       // quarantine for a while): every node of both trees must still be stored.
-      // A store of its own per tree: equal ids are one cache entry, whichever pack they were read from.
-      const count = async (t: typeof a) => {
-        const live = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks')), { random: systemRandom, tree: NEW_TREE_FORMAT })
-        return (await collect(scanEntries(live, t))).reduce((n, batch) => n + batch.length, 0)
-      }
-      expect(await count(b)).toBe(150_000 + lead.length)
-      expect(await count(a)).toBe(150_000)
+      expect(await countLive(lake, b)).toBe(150_000 + lead.length)
+      expect(await countLive(lake, a)).toBe(150_000)
+    })
+  }, 120_000)
+
+  it('a long-lived reader never follows a cached copy of a node into another copy\'s collected packs', async () => {
+    // The process reads tree a (caching its inner nodes), a is dropped and collected elsewhere, then
+    // the process reads tree b, which holds nodes of the same ids stored in b's own packs.
+    await inLake(async (lake) => {
+      const { b, lead } = await twinTrees(lake, 'doomed', 'main')
+      const reader = await Repository.open(lake)
+      expect(await collect(reader.list('doomed', { limit: 1_000_000 }))).toHaveLength(150_000)
+      const collector = await Repository.open(lake)
+      await collector.deleteBranch('doomed')
+      await collector.gc({ retainDays: 0, graceSeconds: 0 })
+      await collector.gc({ retainDays: 0, graceSeconds: 0 })
+      await collector.close()
+      expect(await countLive(lake, b)).toBe(150_000 + lead.length) // b itself is intact
+      expect(await collect(reader.list('main', { limit: 1_000_000 }))).toHaveLength(150_000 + lead.length)
+      await reader.close()
     })
   }, 120_000)
 
@@ -238,3 +231,39 @@ describe('format-1 repositories (made before decision 0008)', () => {
     })
   })
 })
+
+/**
+ * Two trees of nearly the same 150k entries, each over two or more node packs, on branches `aBranch`
+ * and `bBranch`: b starts with extra paths up to one that ends a level-1 node, so past it b's inner
+ * nodes have a's ids but are stored in b's packs, which cut at other places.
+ */
+async function twinTrees(lake: string, aBranch: string, bBranch: string) {
+  await (await Repository.init(lake, { durable: false })).close()
+  const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks'), { durable: false }), { random: systemRandom, tree: NEW_TREE_FORMAT })
+  const blob = await objects.writeData(Buffer.from('shared bytes'))
+  const paths = Array.from({ length: 150_000 }, (_, i) => `partition=${String(i % 97).padStart(3, '0')}/some/longer/path/segment/file-${String(i).padStart(7, '0')}.parquet`).sort()
+  const entries = (first: string[]) => [...first, ...paths].map((p): Entry => ({ path: p, address: blob.address, size: blob.size, lastModified: 1 }))
+  const a = await buildTree(objects, entries([]))
+  const lead: string[] = []
+  for (let i = 0; !isBoundary(1, lead.at(-1) ?? '', COMPACT_LEAF_BITS); i++) lead.push(`a/${String(i).padStart(6, '0')}`)
+  const b = await buildTree(objects, entries(lead))
+  expect(await fs.readdir(path.join(lake, 'blocks', 'packs'), { recursive: true }).then((xs) => xs.filter((x) => x.length > 3).length)).toBeGreaterThanOrEqual(4)
+  const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
+  const main = (await refs.getBranch('main'))!
+  const commit = async (root: typeof a, message: string) =>
+    (await objects.writeCommit({ parents: [main.head], root: root.id, rootAt: packedRootOf(root)!, message, author: 't', metadata: {}, createdAt: Date.now(), generation: 2 })).id
+  const heads = { [aBranch]: await commit(a, 'a'), [bBranch]: await commit(b, 'b') }
+  for (const [name, head] of Object.entries(heads)) {
+    const log = { ref: `branch:${name}`, old: name === 'main' ? main.head : null, new: head, operation: name === 'main' ? 'commit' : 'create', author: 't', at: Date.now() } as const
+    if (name === 'main') await refs.updateBranch(main, { ...main, head }, log)
+    else await refs.createBranch({ name, head, stagingToken: `${name}-token`, sealedTokens: [] }, log)
+  }
+  await refs.close()
+  return { a, b, lead }
+}
+
+/** Entries of a tree read through live keys only, by a store of its own (nothing cached). */
+async function countLive(lake: string, t: ChildRef): Promise<number> {
+  const live = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks')), { random: systemRandom, tree: NEW_TREE_FORMAT })
+  return (await collect(scanEntries(live, t))).reduce((n, batch) => n + batch.length, 0)
+}

@@ -358,9 +358,9 @@ export class ObjectStore {
     return id
   }
 
-  /** Keeps a node just written (to a pack) in the cache: builds read back what they wrote. */
-  rememberNode(id: string, node: TreeNode, bytes: number): void {
-    this.#cache.set(id, node, bytes)
+  /** Keeps a node just written to a (sealed) pack in the cache: later walks of its tree read it first. */
+  rememberNode(id: string, node: TreeNode, bytes: number, pack: string, offset: number): void {
+    this.#cache.set(nodeCacheKey(id, node, pack, offset), node, bytes)
   }
 
   /**
@@ -383,9 +383,9 @@ export class ObjectStore {
    */
   async readNode(ref: string | ChildRef, options: { cache?: boolean } = {}): Promise<TreeNode> {
     const id = typeof ref === 'string' ? ref : ref.id
-    const hit = this.#cache.get(id)
-    if (hit !== undefined) return hit as TreeNode
     const at = typeof ref === 'string' ? undefined : ref.at
+    const hit = this.#cache.get(id) ?? (at?.pack.id !== undefined ? this.#cache.get(packedInnerKey(id, at.pack.id, at.offset)) : undefined)
+    if (hit !== undefined) return hit as TreeNode
     let bytes: Uint8Array | undefined
     let pack: string | undefined
     if (at !== undefined) {
@@ -397,14 +397,14 @@ export class ObjectStore {
       bytes = await this.#getBytes(keys.node(id))
       if (bytes === undefined) throw missing('tree node', id)
     }
-    return this.#decodeNode(bytes, id, pack, options.cache !== false)
+    return this.#decodeNode(bytes, id, pack, at?.offset ?? 0, options.cache !== false)
   }
 
-  #decodeNode(bytes: Uint8Array, id: string, pack: string | undefined, cache: boolean): TreeNode {
+  #decodeNode(bytes: Uint8Array, id: string, pack: string | undefined, offset: number, cache: boolean): TreeNode {
     const { content, locations } = splitStoredNode(bytes)
     if (sha256Hex(content) !== id) throw corrupt('tree node', id)
     const node = decodeTreeNode(content, id, locations, pack)
-    if (cache) this.#cache.set(id, node, bytes.byteLength)
+    if (cache) this.#cache.set(pack === undefined ? id : nodeCacheKey(id, node, pack, offset), node, bytes.byteLength)
     return node
   }
 
@@ -422,7 +422,7 @@ export class ObjectStore {
     if (bytes === undefined) throw missing('pack', pack, undefined, `holding tree node ${refs[0]!.id}`, { node: refs[0]!.id })
     return refs.map((r) => {
       const start = r.at!.offset - first.offset
-      return this.#decodeNode(bytes.subarray(start, start + r.at!.size), r.id, pack, options.cache !== false)
+      return this.#decodeNode(bytes.subarray(start, start + r.at!.size), r.id, pack, r.at!.offset, options.cache !== false)
     })
   }
 
@@ -454,6 +454,18 @@ export class ObjectStore {
     for await (const info of this.blocks.list(keys.commitPrefix(hexPrefix))) yield info.key.slice(info.key.lastIndexOf('/') + 1)
   }
 }
+
+/**
+ * Where a node is cached. A leaf decodes the same wherever it is stored: by id. A packed inner node
+ * carries its children's locations, which differ between copies of one id in different packs, and a
+ * copy's pack may be collected while another copy lives on: by id and location, so a cached copy
+ * never sends a read to another copy's (possibly collected) packs.
+ */
+function nodeCacheKey(id: string, node: TreeNode, pack: string, offset: number): string {
+  return node.kind === 'leaf' ? id : packedInnerKey(id, pack, offset)
+}
+
+const packedInnerKey = (id: string, pack: string, offset: number) => `${id}@${pack}:${offset}`
 
 /** A node as a node pack stores it: its content hashes to its id, what follows to the index's trailer hash. */
 function checkPackedNode(stored: Uint8Array, o: PackedObject, pack: string): void {

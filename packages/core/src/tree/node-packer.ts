@@ -19,6 +19,7 @@ export class NodePacker {
   #pack: PackBuilder
   #slot: PackSlot = { id: undefined }
   readonly #writes = new Set<Promise<void>>()
+  #toCache: { id: string; node: TreeNode; size: number; offset: number }[] = []
   #failed: unknown
 
   constructor(private readonly store: ObjectStore) {
@@ -40,7 +41,9 @@ export class NodePacker {
     const offset = this.#pack.add(id, bytes, trailer)
     // Inner nodes are what later walks of this tree read first; leaves written by a big build are
     // rarely read again by the same process, and decoded they take several times their cached size.
-    if (node.kind === 'inner') this.store.rememberNode(id, node, bytes.byteLength)
+    // Cached once their pack is sealed: a build that fails before must not leave nodes in the cache
+    // whose children point into a pack that never got an id.
+    if (node.kind === 'inner') this.#toCache.push({ id, node, size: bytes.byteLength, offset })
     return { id, at: { pack: this.#slot, offset, size: bytes.byteLength } }
   }
 
@@ -54,6 +57,8 @@ export class NodePacker {
   async #seal(): Promise<void> {
     const encoded = this.#pack.encode()
     this.#slot.id = encoded.id
+    for (const n of this.#toCache) this.store.rememberNode(n.id, n.node, n.size, encoded.id, n.offset)
+    this.#toCache = []
     this.#pack = newPack()
     this.#slot = { id: undefined }
     const written = this.store.writePack(encoded).catch((err: unknown) => {

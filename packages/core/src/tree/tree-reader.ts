@@ -69,7 +69,9 @@ async function* scanLeaves(store: ObjectStore, leaves: readonly ChildRef[], star
     while (end < leaves.length && end - next < LEAVES_PER_READ && storedBackToBack(leaves[end - 1]!, leaves[end]!)) end++
     const run = leaves.slice(next, end)
     next = end
-    return store.readAdjacentNodes(run, NO_CACHE)
+    const read = store.readAdjacentNodes(run, NO_CACHE)
+    read.catch(() => {}) // raised where it is awaited; one that never is (the scan failed first) must not go unhandled
+    return read
   }
   while (next < leaves.length && inflight.length < READ_AHEAD) inflight.push(readRun())
   while (inflight.length) {
