@@ -56,8 +56,8 @@ export class PackBuilder {
 
   /**
    * `firstBytes`: the buffer's first size. Data packs fill up, so they take a whole pack at once; a
-   * node pack is often small (a commit's few nodes) and grows by doubling, so a small commit does not
-   * allocate 16 MiB (measured: ~5 ms of garbage collection per merge).
+   * node pack is often small (a commit's few nodes) and grows 4x at a time (few copies for a big
+   * one), so a small commit does not allocate 16 MiB (measured: ~5 ms of garbage collection per merge).
    */
   constructor(
     readonly maxBytes: number,
@@ -85,9 +85,9 @@ export class PackBuilder {
     const o: PackedObject = trailer === undefined ? { address, offset: this.#bytes, size: bytes.byteLength } : { address, offset: this.#bytes, size: bytes.byteLength, trailer }
     const need = this.#bytes + bytes.byteLength
     if (!this.#buffer || need > this.#buffer.length) {
-      // First `firstBytes` (a data pack: a full pack; only touched pages cost memory), then doubling up to
+      // First `firstBytes` (a data pack: a full pack; only touched pages cost memory), then growing 4x up to
       // a full pack; larger only for an object over the limit. Room for the index and footer comes with it.
-      const room = this.#buffer ? Math.min(this.maxBytes, this.#buffer.length * 2) : this.firstBytes
+      const room = this.#buffer ? Math.min(this.maxBytes, this.#buffer.length * 4) : this.firstBytes
       const grown = Buffer.allocUnsafe(Math.max(need, room) + INDEX_ROOM_PER_OBJECT * Math.min(this.maxObjects, Math.ceil(room / 1024)) + FOOTER_BYTES)
       this.#buffer?.copy(grown, 0, 0, this.#bytes)
       this.#buffer = grown
