@@ -41,8 +41,8 @@ export class NodePacker {
     const offset = this.#pack.add(id, bytes, trailer)
     // Inner nodes are what later walks of this tree read first; leaves written by a big build are
     // rarely read again by the same process, and decoded they take several times their cached size.
-    // Cached once their pack is sealed: a build that fails before must not leave nodes in the cache
-    // whose children point into a pack that never got an id.
+    // Cached once their pack is stored: a build that fails before must not leave nodes in the cache
+    // whose children point into a pack that never got an id, or was never written.
     if (node.kind === 'inner') this.#toCache.push({ id, node, size: bytes.byteLength, offset })
     return { id, at: { pack: this.#slot, offset, size: bytes.byteLength } }
   }
@@ -57,13 +57,18 @@ export class NodePacker {
   async #seal(): Promise<void> {
     const encoded = this.#pack.encode()
     this.#slot.id = encoded.id
-    for (const n of this.#toCache) this.store.rememberNode(n.id, n.node, n.size, encoded.id, n.offset)
+    const toCache = this.#toCache
     this.#toCache = []
     this.#pack = newPack()
     this.#slot = { id: undefined }
-    const written = this.store.writePack(encoded).catch((err: unknown) => {
-      this.#failed ??= err
-    })
+    const written = this.store.writePack(encoded).then(
+      () => {
+        for (const n of toCache) this.store.rememberNode(n.id, n.node, n.size, encoded.id, n.offset)
+      },
+      (err: unknown) => {
+        this.#failed ??= err
+      },
+    )
     this.#writes.add(written)
     void written.finally(() => this.#writes.delete(written))
     if (this.#failed !== undefined) throw this.#failed
