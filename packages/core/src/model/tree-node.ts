@@ -1,5 +1,6 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { Entry } from './entry.js'
+import { isObjectId } from './hash.js'
 
 /**
  * A tree is a Prolly-style B-tree of immutable, content-addressed nodes. Leaves hold entries in path
@@ -66,7 +67,6 @@ const INNER_TAG = 'varve/node:v1'
 const LOCATIONS_TAG = 'varve/node-locations:v1'
 /** Separates a node's content (what its id hashes) from the locations of its packed children. */
 const NEWLINE = 0x0a
-const PACK_ID = /^[0-9a-f]{64}$/
 
 /**
  * Leaves are columnar (one array per field) because a listing decodes millions of entries and
@@ -202,7 +202,7 @@ function placeChildren(children: readonly ChildRef[], bytes: Uint8Array, id: str
     throw corrupt(id, 'child locations are not valid JSON', cause)
   }
   const { k, c } = raw
-  if (raw.t !== LOCATIONS_TAG || !Array.isArray(k) || !Array.isArray(c) || c.length !== children.length || !k.every((p) => typeof p === 'string' && PACK_ID.test(p)))
+  if (raw.t !== LOCATIONS_TAG || !Array.isArray(k) || !Array.isArray(c) || c.length !== children.length || !k.every((p) => typeof p === 'string' && isObjectId(p)))
     throw corrupt(id, 'child locations do not match its children')
   const slots = k.map((p: string): PackSlot => ({ id: p }))
   const own: PackSlot | undefined = inPack === undefined ? undefined : { id: inPack }
@@ -227,7 +227,7 @@ function decodeContent(bytes: Uint8Array, id: string): TreeNode {
   if ((raw.t === LEAF_TAG || raw.t === PACKED_LEAF_TAG || raw.t === PACK_TABLE_LEAF_TAG) && Array.isArray(raw.p) && Array.isArray(raw.a) && Array.isArray(raw.s) && Array.isArray(raw.m)) {
     const { p, a, s, m, c, x, k, o, K } = raw as unknown as EncodedLeaf
     const table = raw.t === PACK_TABLE_LEAF_TAG ? K : undefined
-    if (raw.t === PACK_TABLE_LEAF_TAG && (!Array.isArray(table) || !Array.isArray(k) || !table.every((id) => typeof id === 'string' && PACK_ID.test(id))))
+    if (raw.t === PACK_TABLE_LEAF_TAG && (!Array.isArray(table) || !Array.isArray(k) || !table.every((id) => typeof id === 'string' && isObjectId(id))))
       throw corrupt(id, 'a malformed pack table')
     const entries: Entry[] = new Array(p.length)
     for (let i = 0; i < p.length; i++) {

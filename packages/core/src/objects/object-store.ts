@@ -386,18 +386,10 @@ export class ObjectStore {
     const at = typeof ref === 'string' ? undefined : ref.at
     const hit = this.#cache.get(id) ?? (at?.pack.id !== undefined ? this.#cache.get(packedInnerKey(id, at.pack.id, at.offset)) : undefined)
     if (hit !== undefined) return hit as TreeNode
-    let bytes: Uint8Array | undefined
-    let pack: string | undefined
-    if (at !== undefined) {
-      pack = at.pack.id
-      if (pack === undefined) throw new Error(`tree node ${id} is in a pack that is still being written`)
-      bytes = await this.#readOrQuarantined(keys.pack(pack), (k) => this.blocks.getRange(k, at.offset, at.offset + at.size))
-      if (bytes === undefined) throw missing('pack', pack, undefined, `holding tree node ${id}`, { node: id })
-    } else {
-      bytes = await this.#getBytes(keys.node(id))
-      if (bytes === undefined) throw missing('tree node', id)
-    }
-    return this.#decodeNode(bytes, id, pack, at?.offset ?? 0, options.cache !== false)
+    if (at !== undefined) return (await this.#readPackedRun([ref as ChildRef], options.cache !== false))[0]!
+    const bytes = await this.#getBytes(keys.node(id))
+    if (bytes === undefined) throw missing('tree node', id)
+    return this.#decodeNode(bytes, id, undefined, 0, options.cache !== false)
   }
 
   #decodeNode(bytes: Uint8Array, id: string, pack: string | undefined, offset: number, cache: boolean): TreeNode {
@@ -413,16 +405,22 @@ export class ObjectStore {
    * one range read: a listing reads a run of sibling leaves this way. Any other list is read node by node.
    */
   async readAdjacentNodes(refs: readonly ChildRef[], options: { cache?: boolean } = {}): Promise<TreeNode[]> {
-    const first = refs[0]?.at
-    const pack = first?.pack.id
-    const adjacent = refs.length > 1 && first !== undefined && pack !== undefined && refs.every((r, i) => i === 0 || storedBackToBack(refs[i - 1]!, r))
+    const adjacent = refs.length > 1 && refs[0]!.at?.pack.id !== undefined && refs.every((r, i) => i === 0 || storedBackToBack(refs[i - 1]!, r))
     if (!adjacent) return Promise.all(refs.map((r) => this.readNode(r, options)))
+    return this.#readPackedRun(refs, options.cache !== false)
+  }
+
+  /** Packed nodes stored back to back (one node, or a run): one range read of their pack, each node checked. */
+  async #readPackedRun(refs: readonly ChildRef[], cache: boolean): Promise<TreeNode[]> {
+    const first = refs[0]!.at!
     const last = refs[refs.length - 1]!.at!
+    const pack = first.pack.id
+    if (pack === undefined) throw new Error(`tree node ${refs[0]!.id} is in a pack that is still being written`)
     const bytes = await this.#readOrQuarantined(keys.pack(pack), (k) => this.blocks.getRange(k, first.offset, last.offset + last.size))
     if (bytes === undefined) throw missing('pack', pack, undefined, `holding tree node ${refs[0]!.id}`, { node: refs[0]!.id })
     return refs.map((r) => {
       const start = r.at!.offset - first.offset
-      return this.#decodeNode(bytes.subarray(start, start + r.at!.size), r.id, pack, r.at!.offset, options.cache !== false)
+      return this.#decodeNode(bytes.subarray(start, start + r.at!.size), r.id, pack, r.at!.offset, cache)
     })
   }
 
