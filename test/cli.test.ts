@@ -86,7 +86,7 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     const conflict = await run('merge', 'exp', 'main')
     expect(conflict.code).toBe(3)
     expect(conflict.stdout).toBe('')
-    expect(conflict.stderr).toMatch(/^error\[MERGE_CONFLICT\]: merge into main: 1 path conflict \(train\/labels\.csv\); run: varve diff main <source>/)
+    expect(conflict.stderr).toMatch(/^error\[MERGE_CONFLICT\]: merge into main: 1 path conflict \(train\/labels\.csv\); run: varve diff main exp to see both sides, or: varve merge exp main --strategy source-wins/)
     expect(conflict.stderr.trim().split('\n')).toHaveLength(1)
     // resolve: take exp's side
     const merged = JSON.parse(await ok('merge', 'exp', 'main', '--strategy', 'source-wins', '--json'))
@@ -298,7 +298,7 @@ describe('varve completion', () => {
       expect(probe(['varve', 'br'], 1)).toBe('branch')
       expect(probe(['varve', 'branch', 'pr'], 2)).toBe('protect')
       expect(probe(['varve', 'merge', 'a', 'b', '--str'], 4)).toBe('--strategy')
-      expect((await varve(['completion', 'fish'], { cwd: t.dir })).code).toBe(2)
+      expect((await varve(['completion', 'tcsh'], { cwd: t.dir })).code).toBe(2)
     } finally {
       await t.cleanup()
     }

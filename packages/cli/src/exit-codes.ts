@@ -3,16 +3,32 @@ import { VarveError } from '@varve/core'
 /** The CLI's contract with scripts. */
 export const EXIT = { ok: 0, error: 1, usage: 2, mergeConflict: 3, hookFailed: 4 } as const
 
+type Details = { branch?: string; source?: string; operation?: string; hint?: string }
+const detailsOf = (e: VarveError) => e.details as Details
+
+/** What to run next, with the real names from the error (never a placeholder the user must fill in). */
 const HINTS: Record<string, (e: VarveError) => string | undefined> = {
   MERGE_CONFLICT: (e) => {
-    const d = e.details as { branch?: string }
-    return `run: varve diff ${d.branch ?? '<dest>'} <source> to see both sides, or merge with --strategy source-wins|dest-wins`
+    const { branch, source, operation } = detailsOf(e)
+    if (operation !== 'merge' || !branch || !source) return 'resolve the listed paths on the branch and commit, then retry'
+    return `run: varve diff ${branch} ${source} to see both sides, or: varve merge ${source} ${branch} --strategy source-wins (or dest-wins)`
   },
-  HOOK_FAILED: (e) => `run: varve hooks runs ${(e.details as { branch?: string }).branch ?? ''} to see every check`.trimEnd(),
-  DIRTY_BRANCH: (e) => `run: varve status ${(e.details as { branch?: string }).branch ?? '<branch>'}, then commit or reset --discard-changes`,
-  NOTHING_TO_COMMIT: (e) => `run: varve status ${(e.details as { branch?: string }).branch ?? '<branch>'}`,
-  PROTECTED_BRANCH: () => 'changes reach a protected branch by merge: varve merge <source> <branch>',
-  NOT_A_REPOSITORY: (e) => (e.details as { hint?: string }).hint ?? 'run: varve init, or pass --repo',
+  HOOK_FAILED: (e) => {
+    const { branch, source } = detailsOf(e)
+    return branch ? `run: varve hooks runs ${branch} to see every check${source ? `, fix ${source} and: varve hooks check ${source} ${branch}` : ''}` : 'run: varve hooks runs'
+  },
+  DIRTY_BRANCH: (e) => {
+    const b = detailsOf(e).branch
+    return b ? `run: varve status ${b}, then varve commit ${b} -m <message>, or drop them: varve reset ${b} ${b} --discard-changes` : undefined
+  },
+  NOTHING_TO_COMMIT: (e) => (detailsOf(e).branch ? `run: varve status ${detailsOf(e).branch}` : undefined),
+  PROTECTED_BRANCH: (e) => {
+    const b = detailsOf(e).branch
+    return b
+      ? `changes reach ${b} by merge: varve branch create my-change --from ${b}, change that branch, then varve merge my-change ${b}`
+      : 'changes reach a protected branch by merge (varve merge)'
+  },
+  NOT_A_REPOSITORY: (e) => detailsOf(e).hint ?? 'run: varve init, or pass --repo',
   INVALID_CONFIG: () => 'fix the rules file (see the line above), then retry',
   CONFLICT: () => 'another writer won the race: retry',
   PERMISSION_DENIED: () => 'check the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and the bucket policy',
@@ -25,8 +41,20 @@ export function exitCodeOf(err: VarveError): number {
   return EXIT.error
 }
 
+export const hintFor = (err: VarveError): string | undefined => HINTS[err.code]?.(err)
+
 /** One line: `error[CODE]: message; hint`. Stack traces only with VARVE_DEBUG=1. */
 export function formatError(err: VarveError): string {
-  const hint = HINTS[err.code]?.(err)
+  const hint = hintFor(err)
   return `error[${err.code}]: ${err.message}${hint ? `; ${hint}` : ''}`
+}
+
+/** With --json: one document, `{ "error": { code, message, details, hint? } }`. */
+export function formatJsonError(err: VarveError): string {
+  const hint = hintFor(err)
+  const details = { ...err.details }
+  delete (details as { usage?: unknown }).usage
+  return JSON.stringify({ error: { code: err.code, message: err.message, details, ...(hint ? { hint } : {}) } }, (_k, v) =>
+    typeof v === 'bigint' ? v.toString() : v,
+  )
 }

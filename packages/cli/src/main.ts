@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module'
 import { Command, CommanderError } from 'commander'
-import { VarveError } from '@varve/core'
+import { ErrorCodes, VarveError } from '@varve/core'
 import { Cli } from './cli.js'
+import { registerBlame } from './commands/blame.js'
 import { registerBranch } from './commands/branch.js'
 import { registerCat } from './commands/cat.js'
 import { registerCommit } from './commands/commit.js'
@@ -16,23 +17,39 @@ import { registerMaintenance } from './commands/maintenance.js'
 import { registerMerge } from './commands/merge.js'
 import { registerPin } from './commands/pin.js'
 import { registerPut } from './commands/put.js'
+import { registerReflog } from './commands/reflog.js'
 import { registerRm } from './commands/rm.js'
 import { registerRollback } from './commands/rollback.js'
 import { registerShow } from './commands/show.js'
+import { registerStat } from './commands/stat.js'
 import { registerStatus } from './commands/status.js'
 import { registerTag } from './commands/tag.js'
-import { EXIT, exitCodeOf, formatError } from './exit-codes.js'
+import { EXIT, exitCodeOf, formatError, formatJsonError } from './exit-codes.js'
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
 
-export function buildProgram(): { program: Command; cli: Cli } {
+/** `--json` anywhere before `--`: errors, usage errors included, become one JSON document on stderr. */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json')
+}
+
+export function buildProgram(options: { json?: boolean } = {}): { program: Command; cli: Cli } {
   const program = new Command('varve')
     .description('Git for datasets: branch, validate, merge and roll back data on a folder or S3')
     .version(version)
     .option('--repo <location>', 'the repository: a folder or s3://bucket/prefix (default: $VARVE_REPO, else the nearest .varve)')
     .option('--author <name>', 'who is acting (default: $VARVE_AUTHOR, else the OS user)')
     .exitOverride()
-    .showHelpAfterError('(run varve --help, or varve <command> --help)')
+  if (options.json)
+    program.configureOutput({
+      outputError: (message) => {
+        const text = message.replace(/^error: /, '').trim()
+        process.stderr.write(formatJsonError(new VarveError(ErrorCodes.INVALID_ARGUMENT, text, { details: { usage: true } })) + '\n')
+      },
+    })
+  else program.showHelpAfterError('(run varve --help, or varve <command> --help)')
+  program
     .addHelpText(
       'after',
       '\nAddresses are ref:path, e.g. main:train/part-0.parquet, v1:, exp~2:data/\n' +
@@ -43,8 +60,8 @@ export function buildProgram(): { program: Command; cli: Cli } {
     )
   const cli = new Cli(program)
   for (const register of [
-    registerInit, registerBranch, registerTag, registerPut, registerGet, registerCat, registerLs, registerRm, registerStatus,
-    registerCommit, registerLog, registerShow, registerDiff, registerMerge, registerRollback, registerHooks, registerPin, registerMaintenance, registerCompletion,
+    registerInit, registerBranch, registerTag, registerPut, registerGet, registerCat, registerLs, registerStat, registerRm, registerStatus,
+    registerCommit, registerLog, registerBlame, registerReflog, registerShow, registerDiff, registerMerge, registerRollback, registerHooks, registerPin, registerMaintenance, registerCompletion,
   ])
     register(cli)
   return { program, cli }
@@ -52,7 +69,8 @@ export function buildProgram(): { program: Command; cli: Cli } {
 
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const { program, cli } = buildProgram()
+  const json = wantsJson(argv.slice(2))
+  const { program, cli } = buildProgram({ json })
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
@@ -62,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage // commander already printed what was wrong
     }
     const e = err instanceof VarveError ? err : new VarveError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err })
-    process.stderr.write(formatError(e) + '\n')
+    process.stderr.write((json ? formatJsonError(e) : formatError(e)) + '\n')
     if (process.env.VARVE_DEBUG === '1') process.stderr.write(`${(err as Error)?.stack ?? ''}\n`)
     return exitCodeOf(e)
   } finally {

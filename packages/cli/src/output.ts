@@ -46,7 +46,7 @@ export function formatBytes(n: number): string {
     v /= 1024
     i++
   }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
+  return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`
 }
 
 export const formatTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')

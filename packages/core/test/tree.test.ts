@@ -55,6 +55,11 @@ describe.each([
               return c.entry === null ? before !== undefined : before?.address !== c.entry.address
             })
             expect(diff.map((d) => d.path)).toEqual(expected.map((c) => c.path))
+            // a diff cut to a prefix is the full diff's paths under it
+            for (const prefix of ['p/00', 'p/01', 'p/029', 'q', '']) {
+              const cut = await collect(diffTrees(store, base, edited.tree, undefined, { prefix }))
+              expect(cut.map((d) => d.path)).toEqual(diff.map((d) => d.path).filter((p) => p.startsWith(prefix)))
+            }
           },
         ),
         { numRuns: 40, seed: 42 },
@@ -79,6 +84,23 @@ describe.each([
       expect(counters.nodesRead).toBeLessThanOrEqual(12)
       expect((await getEntry(store, tree, 'data/part-0050000.parquet'))?.size).toBe(7)
       expect(await getEntry(store, tree, 'data/part-0050000.parquetx')).toBeUndefined()
+    })
+  })
+
+  it('a diff cut to a prefix never reads the changed nodes outside it', async () => {
+    await withObjects(format, async (store) => {
+      const entries = Array.from({ length: 100_000 }, (_, i) => entry(`data/day=${String(i % 100).padStart(3, '0')}/part-${String(i).padStart(7, '0')}.parquet`)).sort(byPath)
+      const base = await buildTree(store, entries)
+      // 500 changes all over the tree, none under day=042/
+      const changes = Array.from({ length: 500 }, (_, k) => entries[k * 200 + 7]!).filter((e) => !e.path.startsWith('data/day=042/'))
+      const { tree } = await applyChanges(store, base, changes.map((e) => ({ path: e.path, entry: { ...e, size: 9, address: '9'.repeat(64) } })))
+      const full = { nodesRead: 0 }
+      expect(await collect(diffTrees(store, base, tree, full))).toHaveLength(changes.length)
+      const cut = { nodesRead: 0 }
+      expect(await collect(diffTrees(store, base, tree, cut, { prefix: 'data/day=042/' }))).toEqual([])
+      // the roots and the path down to day=042/ on each side, not the hundreds of changed leaves
+      expect(full.nodesRead).toBeGreaterThan(400)
+      expect(cut.nodesRead).toBeLessThanOrEqual(16)
     })
   })
 

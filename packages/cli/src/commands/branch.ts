@@ -1,5 +1,5 @@
 import type { Cli, JsonOption } from '../cli.js'
-import { colors, print, printJson, printNdjson, printTable, shortId } from '../output.js'
+import { colors, formatTime, print, printJson, printNdjson, printTable, shortId } from '../output.js'
 
 export function registerBranch(cli: Cli): void {
   const branch = cli.program.command('branch').description('create, list, delete and protect branches')
@@ -17,24 +17,58 @@ export function registerBranch(cli: Cli): void {
     })
   branch
     .command('list')
-    .description('list branches')
-    .option('--json', 'NDJSON, one branch per line')
+    .description('list branches: head, protection, uncommitted changes')
+    .option('--json', 'NDJSON, one branch per line: name, head, dirty, protected, message')
+    .addHelpText('after', '\nExamples:\n  varve branch list\n  varve branch list --json | jq -r \'select(.dirty) | .name\'')
     .action(async (opts: JsonOption) => {
       const repo = await cli.repo()
       const protectedNames = new Set<string>()
       for await (const p of repo.protectedBranches()) protectedNames.add(p.branch)
       const rows: string[][] = []
       const c = colors()
-      for await (const b of repo.branches()) {
-        const head = await repo.getCommit(b.head)
-        if (opts.json) printNdjson({ ...b, protected: protectedNames.has(b.name), message: head.message })
-        else rows.push([b.name === repo.defaultBranch ? c.green(b.name) : b.name, c.yellow(shortId(b.head)), protectedNames.has(b.name) ? 'protected' : '', head.message.split('\n')[0]!])
+      for await (const listed of repo.branches()) {
+        const [b, head] = await Promise.all([repo.getBranch(listed.name), repo.getCommit(listed.head)])
+        const isProtected = protectedNames.has(b.name)
+        if (opts.json) printNdjson({ name: b.name, head: b.head, dirty: b.dirty, protected: isProtected, message: head.message })
+        else
+          rows.push([
+            b.name === repo.defaultBranch ? c.green(b.name) : b.name,
+            c.yellow(shortId(b.head)),
+            [isProtected ? 'protected' : '', b.dirty ? c.red('dirty') : ''].filter(Boolean).join(',') || '-',
+            head.message.split('\n')[0]!,
+          ])
       }
       if (!opts.json) printTable(rows)
     })
   branch
+    .command('show <name>')
+    .description('one branch: head commit, uncommitted changes, protection')
+    .option('--json', 'print it as one JSON document')
+    .addHelpText('after', '\nExamples:\n  varve branch show main\n  varve branch show backfill --json | jq .staged')
+    .action(async (name: string, opts: JsonOption) => {
+      const repo = await cli.repo()
+      const b = await repo.getBranch(name)
+      const [head, protection] = await Promise.all([repo.getCommit(b.head), repo.branchProtection(name)])
+      const staged = { added: 0, changed: 0, removed: 0 }
+      if (b.dirty) for await (const ch of repo.uncommitted(name)) staged[ch.type]++
+      const total = staged.added + staged.changed + staged.removed
+      const doc = {
+        name, head: b.head, dirty: b.dirty, default: name === repo.defaultBranch,
+        protected: protection !== undefined, ...(protection ? { protection } : {}),
+        staged: { ...staged, total }, commit: { message: head.message, author: head.author, createdAt: head.createdAt },
+      }
+      if (opts.json) return printJson(doc)
+      const c = colors()
+      print(`branch ${c.bold(name)}${doc.default ? ' (default)' : ''}`)
+      print(`head       ${c.yellow(b.head)}`)
+      print(`           ${head.message.split('\n')[0]} (${head.author}, ${formatTime(head.createdAt)})`)
+      print(`staged     ${total ? `${total} uncommitted (${staged.added} added, ${staged.changed} changed, ${staged.removed} removed)` : 'nothing: clean'}`)
+      print(`protected  ${protection ? Object.entries(protection).map(([k, v]) => `${k} ${v ? 'allowed' : 'refused'}`).join(', ') : 'no'}`)
+    })
+  branch
     .command('delete <name>')
     .description('delete a branch and its uncommitted changes')
+    .addHelpText('after', '\nExample:\n  varve branch delete backfill')
     .action(async (name: string) => {
       await (await cli.repo()).deleteBranch(name)
       print(`Deleted branch ${name}`)
@@ -45,6 +79,7 @@ export function registerBranch(cli: Cli): void {
     .option('--allow-commits', 'still allow direct commits')
     .option('--allow-delete', 'still allow deletion')
     .option('--allow-reset', 'still allow reset')
+    .addHelpText('after', '\nExamples:\n  varve branch protect main\n  varve branch protect staging --allow-commits')
     .action(async (name: string, opts: { allowCommits?: boolean; allowDelete?: boolean; allowReset?: boolean }) => {
       const rules = await (await cli.repo()).protectBranch(name, { directCommits: !!opts.allowCommits, deletion: !!opts.allowDelete, reset: !!opts.allowReset })
       print(`Protected ${name}: ${Object.entries(rules).map(([k, v]) => `${k} ${v ? 'allowed' : 'refused'}`).join(', ')}`)
@@ -52,6 +87,7 @@ export function registerBranch(cli: Cli): void {
   branch
     .command('unprotect <name>')
     .description('remove the protection rules of a branch (the way out when its rules must be repaired directly)')
+    .addHelpText('after', '\nExample:\n  varve branch unprotect main')
     .action(async (name: string) => {
       await (await cli.repo()).unprotectBranch(name)
       print(`Unprotected ${name}: direct commits, deletion and reset are allowed again`)

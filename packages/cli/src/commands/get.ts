@@ -1,7 +1,7 @@
 import { downloadPrefix, writeVerified } from '@varve/core'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { parseAddress } from '../address.js'
+import { parseAddress, pathSpec } from '../address.js'
 import type { Cli, JsonOption } from '../cli.js'
 import { formatBytes, print, printJson } from '../output.js'
 import { startProgress } from '../progress.js'
@@ -12,10 +12,13 @@ export function registerGet(cli: Cli): void {
     .description('download a file, or everything under a prefix (an address ending in /)')
     .option('-j, --jobs <n>', 'files downloaded at once', '4')
     .option('--json', 'print a summary as JSON')
-    .addHelpText('after', '\nExamples:\n  varve get main:train/part-0.parquet ./part-0.parquet\n  varve get v1:train/ ./data/')
+    .addHelpText('after', '\nExamples:\n  varve get main:train/part-0.parquet ./part-0.parquet\n  varve get v1:train/ ./data/     (or v1:train: a folder when no file has that name)')
     .action(async (address: string, local: string, opts: { jobs: string } & JsonOption) => {
-      const { ref, path: p } = parseAddress(address)
+      const parsed = parseAddress(address, 'address', { bareRef: true })
+      const { ref } = parsed
       const repo = await cli.repo()
+      // `main:train` is the file train, else everything under train/ (as `ls` and `log --` read it).
+      const p = await pathSpec(repo, ref, parsed.path)
       if (p && !p.endsWith('/')) {
         const e = await repo.stat(ref, p)
         const isDir = await fs.stat(local).then((s) => s.isDirectory(), () => false)

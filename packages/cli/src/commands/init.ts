@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { Repository } from '@varve/core'
 import type { Cli } from '../cli.js'
+import { ignoreInGit } from '../git-ignore.js'
 import { DOT_VARVE, repositoryOptions } from '../location.js'
 import { colors, print, printJson } from '../output.js'
 
@@ -15,8 +16,11 @@ export function registerInit(cli: Cli): void {
       const repo = await Repository.init(where, await repositoryOptions(where, cli.globals()))
       const head = await repo.resolve(repo.defaultBranch)
       await repo.close()
-      const shown = /^s3:\/\//i.test(where) ? where : path.resolve(where)
-      if (opts.json) return printJson({ location: shown, defaultBranch: repo.defaultBranch, head })
+      const local = !/^s3:\/\//i.test(where)
+      const shown = local ? path.resolve(where) : where
+      const ignored = local ? ignoreInGit(where) : undefined
+      if (opts.json) return printJson({ location: shown, defaultBranch: repo.defaultBranch, head, ...(ignored ? { gitignore: ignored } : {}) })
       print(`Initialized an empty Varve repository in ${colors().bold(shown)} (branch ${repo.defaultBranch})`)
+      if (ignored) print(`Added ${ignored.line} to ${path.relative(process.cwd(), ignored.file) || ignored.file}: this folder is in a git working tree, and the data belongs in Varve, not git`)
     })
 }

@@ -1,26 +1,55 @@
 import { ErrorCodes, VarveError, type Commit } from '@varve/core'
+import { pathSpec } from '../address.js'
 import type { Cli, JsonOption } from '../cli.js'
+import { HistoryGraph } from '../graph.js'
 import { colors, formatTime, print, printNdjson, shortId } from '../output.js'
+
+interface LogFlags extends JsonOption {
+  maxCount?: string
+  oneline?: boolean
+  firstParent?: boolean
+  fullHistory?: boolean
+  graph?: boolean
+}
 
 export function registerLog(cli: Cli): void {
   cli.program
-    .command('log <ref>')
-    .description('commits reachable from a ref, newest first')
+    .command('log <ref> [path...]')
+    .description('commits reachable from a ref, newest first; with -- <path>, those that changed something under it')
     .option('-n, --max-count <n>', 'at most n commits')
     .option('--oneline', 'one line per commit')
     .option('--first-parent', 'follow only the first parent')
+    .option('--full-history', 'with a path: follow every parent, not just the first')
+    .option('--graph', 'draw the branches and merges beside the commits (one line each)')
     .option('--json', 'NDJSON, one commit per line')
-    .addHelpText('after', '\nExamples:\n  varve log main --oneline -n 20\n  varve log v1 --json | jq -r .id')
-    .action(async (ref: string, opts: { maxCount?: string; oneline?: boolean; firstParent?: boolean } & JsonOption) => {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  varve log main --oneline -n 20\n  varve log main -- train/day=1/      (commits that changed anything under it)\n' +
+        '  varve log main --graph\n  varve log v1 --json | jq -r .id',
+    )
+    .action(async (ref: string, paths: string[], opts: LogFlags) => {
+      if (paths.length > 1) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'log takes one path (a file or a folder)', { details: { usage: true } })
       const repo = await cli.repo()
       const limit = opts.maxCount === undefined ? undefined : positiveCount(opts.maxCount)
-      for await (const c of repo.log(ref, { ...(limit ? { limit } : {}), ...(opts.firstParent ? { firstParent: true } : {}) })) {
+      const path = paths[0] === undefined ? undefined : await pathSpec(repo, ref, paths[0])
+      // A path's history follows the branch's own line by default, as `git log --first-parent -- path`.
+      const firstParent = opts.firstParent || (path !== undefined && !opts.fullHistory)
+      const graph = opts.graph && !opts.json ? new HistoryGraph() : undefined
+      const commits = repo.log(ref, { ...(limit ? { limit } : {}), ...(firstParent ? { firstParent: true } : {}), ...(path !== undefined ? { prefix: path } : {}) })
+      for await (const c of commits) {
         if (opts.json) printNdjson(c)
-        else if (opts.oneline) print(`${colors().yellow(shortId(c.id))} ${c.parents.length > 1 ? 'merge ' : ''}${c.message.split('\n')[0]}`)
+        else if (graph) {
+          const { before, row, after } = graph.next(c)
+          for (const line of before) print(line)
+          print(`${row} ${onelineOf(c)}`)
+          for (const line of after) print(line)
+        } else if (opts.oneline) print(onelineOf(c))
         else printCommit(c)
       }
     })
 }
+
+const onelineOf = (c: Commit) => `${colors().yellow(shortId(c.id))} ${c.parents.length > 1 ? 'merge ' : ''}${c.message.split('\n')[0]}`
 
 /** A -n value: a positive whole number, else a usage error (exit 2). */
 function positiveCount(text: string): number {

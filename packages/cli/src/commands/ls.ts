@@ -9,9 +9,9 @@ export function registerLs(cli: Cli): void {
     .option('-r, --recursive', 'every file below, not just one level')
     .option('-l, --long', 'show size, time and address')
     .option('--json', 'NDJSON, one item per line')
-    .addHelpText('after', '\nExamples:\n  varve ls main:\n  varve ls -rl exp~2:train/')
+    .addHelpText('after', '\nExamples:\n  varve ls main              (the same as main:)\n  varve ls -rl exp~2:train/')
     .action(async (address: string, opts: { recursive?: boolean; long?: boolean } & JsonOption) => {
-      const { ref, path: prefix } = parseAddress(address)
+      const { ref, path: prefix } = parseAddress(address, 'address', { bareRef: true })
       const repo = await cli.repo()
       const c = colors()
       const rows: string[][] = []

@@ -52,6 +52,8 @@ export interface LogOptions {
   readonly limit?: number
   /** Follow only first parents (the branch's own line of history). */
   readonly firstParent?: boolean
+  /** Only commits that changed something under this prefix (against their first parent). */
+  readonly prefix?: string
 }
 
 /** Every commit reachable from `start`, newest generation first, each exactly once. */

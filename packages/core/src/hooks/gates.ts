@@ -251,6 +251,6 @@ function hookFailed(req: GateRequest, failed: HookRun[]): VarveError {
   const shown = failures.slice(0, 3).map((f) => `${f.hookId}: ${f.file ? `${f.file}: ` : ''}${f.reason}`).join('; ')
   const more = failures.length > 3 ? ` (and ${failures.length - 3} more)` : ''
   return new VarveError('HOOK_FAILED', `${req.event} on ${req.branch} blocked: ${shown}${more}`, {
-    details: { event: req.event, branch: req.branch, runId: failed[0]!.runId, failures },
+    details: { event: req.event, branch: req.branch, ...(req.source !== undefined ? { source: req.source } : {}), runId: failed[0]!.runId, failures },
   })
 }

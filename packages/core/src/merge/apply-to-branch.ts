@@ -52,7 +52,7 @@ export async function applyThreeWayToBranch(
     const p = await plan(head)
     if (p === 'up-to-date') return { commit: head, upToDate: true }
     const { changes, conflicts } = await threeWayChanges(ctx.objects, p.baseRoot, p.theirsRoot, commitRoot(head), p.strategy)
-    if (conflicts.length) throw mergeConflict(branch, p.operation, conflicts)
+    if (conflicts.length) throw mergeConflict(branch, p.operation, conflicts, p.source)
     // Paths stored before control characters were refused (or by hand) are not copied onward.
     for (const c of changes) validatePath(c.path)
     // When the branch has not changed since the base, base + (base -> theirs) is their tree itself
@@ -85,12 +85,12 @@ export async function applyThreeWayToBranch(
   }))
 }
 
-function mergeConflict(branch: string, operation: string, conflicts: Conflict[]): VarveError {
+function mergeConflict(branch: string, operation: string, conflicts: Conflict[], source: string | undefined): VarveError {
   const shown = conflicts.slice(0, 5).map((c) => c.path).join(', ')
   const more = conflicts.length > 5 ? ` and ${conflicts.length - 5} more` : ''
   return new VarveError(
     ErrorCodes.MERGE_CONFLICT,
     `${operation} into ${branch}: ${conflicts.length} path${conflicts.length === 1 ? '' : 's'} conflict (${shown}${more})`,
-    { details: { branch, conflicts } },
+    { details: { branch, operation, ...(source !== undefined ? { source } : {}), conflicts } },
   )
 }

@@ -2,6 +2,7 @@ import os from 'node:os'
 import { Readable } from 'node:stream'
 import { commitStaged, dropTokens, mustGetBranch, stateOf, type CommitOptions } from '../commits/commit-staged.js'
 import { mergeBase, walkHistory, type LogOptions } from '../commits/history.js'
+import { blamePrefix, historyOfPrefix, type BlameLine } from '../commits/path-history.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { commitRoot, type Commit } from '../model/commit.js'
 import type { TreeRef } from '../model/tree-node.js'
@@ -464,15 +465,33 @@ export class Repository {
       const prefix = validatePrefix(options.prefix)
       const [a, b] = await Promise.all([resolveRevision(ctx, left), resolveRevision(ctx, right)])
       const [ca, cb] = await Promise.all([ctx.objects.readCommit(a), ctx.objects.readCommit(b)])
-      for await (const d of diffTrees(ctx.objects, commitRoot(ca), commitRoot(cb))) if (d.path.startsWith(prefix)) yield d
+      yield* diffTrees(ctx.objects, commitRoot(ca), commitRoot(cb), undefined, { prefix })
     })
   }
 
-  /** Commits reachable from a revision, newest first, each once. */
+  /**
+   * Commits reachable from a revision, newest first, each once. With `prefix`, only those that
+   * changed something under it, each compared with its first parent (cost: the nodes each commit
+   * changed under the prefix).
+   */
   log(revision: string, options: LogOptions = {}): AsyncIterable<Commit> {
     const ctx = this.#ctx
     return guardIterable('log', async function* () {
-      yield* walkHistory(ctx.objects, await resolveRevision(ctx, revision), options)
+      if (options.prefix === undefined) return yield* walkHistory(ctx.objects, await resolveRevision(ctx, revision), options)
+      const prefix = validatePrefix(options.prefix)
+      yield* historyOfPrefix(ctx.objects, await resolveRevision(ctx, revision), prefix, options)
+    })
+  }
+
+  /**
+   * For every path under `prefix` at a revision (a branch: its head commit), the first-parent commit
+   * that last changed it. Streamed as each path is settled, newest commits first.
+   */
+  blame(revision: string, prefix = ''): AsyncIterable<BlameLine> {
+    const ctx = this.#ctx
+    return guardIterable('blame', async function* () {
+      const p = validatePrefix(prefix)
+      yield* blamePrefix(ctx.objects, await resolveRevision(ctx, revision), p)
     })
   }
 

@@ -205,6 +205,41 @@ export function repositoryBehaviour(name: string, make: () => Promise<Repository
       await expectCode(repo.merge('exp', 'main', { strategy: 'bogus' as never }), 'INVALID_ARGUMENT')
     }))
 
+    it('a conflict names the merge source; log with a prefix and blame follow the first parents', withRepo(async (repo) => {
+      await repo.put('main', 'train/day=1/a', '1')
+      await repo.put('main', 'train/day=10/a', '1')
+      await repo.put('main', 'other', '1')
+      const c1 = await repo.commit('main', { message: 'c1' })
+      await repo.createBranch('side')
+      await repo.put('side', 'train/day=1/b', 'side')
+      const s1 = await repo.commit('side', { message: 's1' })
+      await repo.put('main', 'train/day=10/a', '2')
+      const c2 = await repo.commit('main', { message: 'c2' })
+      await repo.put('main', 'other', '2')
+      await repo.commit('main', { message: 'c3' })
+      const m = await repo.merge('side', 'main')
+      const messages = async (prefix: string, o: { firstParent?: boolean; limit?: number } = {}) =>
+        (await collect(repo.log('main', { prefix, ...o }))).map((c) => c.message)
+      // the merge brings day=1/b onto main's line: it is that path's change on the first-parent line
+      expect(await messages('train/day=1/', { firstParent: true })).toEqual(['Merge side into main', 'c1'])
+      expect(await messages('train/day=1/')).toEqual(['Merge side into main', 's1', 'c1'])
+      expect(await messages('train/day=10/', { firstParent: true })).toEqual(['c2', 'c1'])
+      expect(await messages('other', { firstParent: true, limit: 1 })).toEqual(['c3'])
+      expect(await messages('nothing/')).toEqual([])
+      await expectCode(collect(repo.log('main', { prefix: '../x' })), 'INVALID_PATH')
+      const blame = new Map((await collect(repo.blame('main', 'train/'))).map((b) => [b.path, b.commit.id]))
+      expect(Object.fromEntries(blame)).toEqual({ 'train/day=1/a': c1.id, 'train/day=1/b': m.commit.id, 'train/day=10/a': c2.id })
+      expect((await collect(repo.blame('side', ''))).map((b) => [b.path, b.commit.id]).sort()).toEqual(
+        [['other', c1.id], ['train/day=1/a', c1.id], ['train/day=1/b', s1.id], ['train/day=10/a', c1.id]],
+      )
+      expect(await collect(repo.blame('main', 'nothing/'))).toEqual([])
+      // a conflict and a refused merge say which source was merged
+      await repo.put('side', 'other', 'side')
+      await repo.commit('side', { message: 's2' })
+      const err = await expectCode(repo.merge('side', 'main'), 'MERGE_CONFLICT')
+      expect(err.details).toMatchObject({ branch: 'main', source: 'side', operation: 'merge' })
+    }))
+
     it('refuses to merge into a branch with uncommitted changes', withRepo(async (repo) => {
       await repo.createBranch('exp')
       await repo.put('exp', 'x', 'x')

@@ -18,6 +18,11 @@ export interface DiffCounters {
   nodesRead: number
 }
 
+export interface DiffTreesOptions {
+  /** Only paths under this prefix: runs of nodes wholly before or after it are never read. */
+  readonly prefix?: string
+}
+
 /**
  * Streams the differences between two trees in path order. Both sides are walked level by level and
  * cut at boundaries they share; a run of children with equal ids on both sides is skipped unread,
@@ -28,8 +33,10 @@ export async function* diffTrees(
   leftRoot: TreeRef,
   rightRoot: TreeRef,
   counters: DiffCounters = { nodesRead: 0 },
+  options: DiffTreesOptions = {},
 ): AsyncGenerator<DiffEntry> {
   if (treeId(leftRoot) === treeId(rightRoot)) return
+  const prefix = options.prefix ?? ''
   let left: ChildRef[] = [asRef(leftRoot)]
   let right: ChildRef[] = [asRef(rightRoot)]
   let ll = level(await read(store, leftRoot, counters))
@@ -45,7 +52,10 @@ export async function* diffTrees(
   }
   left = await realKeys(store, left, counters)
   right = await realKeys(store, right, counters)
-  yield* diffRuns(store, left, right, ll, counters)
+  for await (const d of diffRuns(store, left, right, ll, counters, prefix)) {
+    if (d.path.startsWith(prefix)) yield d
+    else if (comparePaths(d.path, prefix) > 0) return
+  }
 }
 
 const asRef = (t: TreeRef): ChildRef => (typeof t === 'string' ? { id: t, lastKey: '', count: -1 } : { ...t, lastKey: '', count: -1 })
@@ -89,9 +99,12 @@ async function* diffRuns(
   b: readonly ChildRef[],
   lvl: number,
   counters: DiffCounters,
+  prefix: string,
 ): AsyncGenerator<DiffEntry> {
   let i = 0
   let j = 0
+  // Keys of a group lie in (the previous group's last key, this group's last key].
+  let previousLast: string | undefined
   while (i < a.length || j < b.length) {
     const ga: ChildRef[] = []
     const gb: ChildRef[] = []
@@ -118,9 +131,17 @@ async function* diffRuns(
       while (i < a.length) ga.push(a[i++]!)
       while (j < b.length) gb.push(b[j++]!)
     }
+    const lower = previousLast
+    const lastA = ga.at(-1)?.lastKey
+    const lastB = gb.at(-1)?.lastKey
+    previousLast = lastA === undefined ? lastB : lastB === undefined || comparePaths(lastA, lastB) >= 0 ? lastA : lastB
+    if (prefix) {
+      if (lower !== undefined && !lower.startsWith(prefix) && comparePaths(lower, prefix) > 0) return // past the prefix
+      if (comparePaths(previousLast!, prefix) < 0) continue // wholly before it
+    }
     if (ga.length === 1 && gb.length === 1 && ga[0]!.id === gb[0]!.id) continue
     if (lvl === 0) yield* diffEntries(await entriesOf(store, ga, counters), await entriesOf(store, gb, counters))
-    else yield* diffRuns(store, await children(store, ga, counters), await children(store, gb, counters), lvl - 1, counters)
+    else yield* diffRuns(store, await children(store, ga, counters), await children(store, gb, counters), lvl - 1, counters, prefix)
   }
 }
 
