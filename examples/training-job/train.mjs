@@ -1,15 +1,22 @@
-// A training job: pin the dataset, read Parquet at the pin into Arrow, "train" (a mean), and write the
-// result with the data commit and the code commit, so the model names the exact bytes it learned from.
-//   node examples/training-job/train.mjs <repo> [ref] [lockfile] [out.json]
+// A training job: pin the dataset once, read Parquet at the pin into Arrow, "train" (a mean), and write
+// the result with the data commit and the code commit, so the model names the exact bytes it learned from.
+//   node examples/training-job/train.mjs <repo> [ref] [lockfile] [out.json] [--repin]
 import fs from 'node:fs/promises'
-import { openPinned, pinDataset, Repository } from '@varve/core'
+import { openPinned, pinDataset, readLockFile, Repository } from '@varve/core'
 
-const [location = '.varve', ref = 'main', lock = 'varve.lock', out = 'model.json'] = process.argv.slice(2)
+const args = process.argv.slice(2)
+const repin = args.includes('--repin')
+const [location = '.varve', ref = 'main', lock = 'varve.lock', out = 'model.json'] = args.filter((a) => a !== '--repin')
 
-// 1. Pin: resolve the ref once, record commit + code lineage in the lockfile (commit it with the code).
-const repo = await Repository.open(location)
-const pin = await pinDataset(repo, ref, { name: 'train-data', lock })
-await repo.close()
+// 1. Pin once: the first run resolves the ref and records commit + code lineage in the lockfile (commit
+//    it with the code). Later runs read that pin, whatever the branch did since; --repin moves it on purpose.
+let pin = (await readLockFile(lock)).pins['train-data']
+if (!pin || repin) {
+  const repo = await Repository.open(location)
+  pin = await pinDataset(repo, ref, { name: 'train-data', lock })
+  await repo.close()
+  console.log(`pinned ${ref} at ${pin.commit.slice(0, 12)} in ${lock}`)
+} else console.log(`reading the pin in ${lock}: ${pin.ref} at ${pin.commit.slice(0, 12)}, pinned ${pin.pinnedAt}`)
 
 // 2. Read at the pin: whatever happens to the branch from now on, these are the bytes.
 const ds = await openPinned(lock, 'train-data')

@@ -3,6 +3,7 @@ import { colors, formatTime, print, printJson, printNdjson, printTable, shortId 
 
 export function registerBranch(cli: Cli): void {
   const branch = cli.program.command('branch').description('create, list, delete and protect branches')
+    .addHelpText('after', '\nExamples:\n  varve branch create backfill --from main\n  varve branch list\n  varve branch show backfill')
   branch
     .command('create <name>')
     .description('create a branch (O(1): nothing is copied)')

@@ -119,8 +119,9 @@ compdef _varve varve`,
       const subs = w.filter((x) => !x.startsWith('-'))
       if (subs.length) lines.push(`complete -c varve -n "__fish_seen_subcommand_from ${v}" -a "${subs.join(' ')}"`)
       for (const f of new Set(w.filter((x) => x.startsWith('--')))) lines.push(`complete -c varve -n "__fish_seen_subcommand_from ${v}" -l ${f.slice(2)}`)
-      const refs = ADDRESS_VERBS.includes(v) ? "(varve __refs 2>/dev/null | string replace -r '$' ':')" : '(varve __refs 2>/dev/null)'
-      lines.push(`complete -c varve -n "__fish_seen_subcommand_from ${v}" -a "${refs}"`)
+      // single quotes: fish evaluates the command substitution at TAB time, not when sourcing
+      const refs = ADDRESS_VERBS.includes(v) ? '(for r in (varve __refs 2>/dev/null); echo $r:; end)' : '(varve __refs 2>/dev/null)'
+      lines.push(`complete -c varve -n "__fish_seen_subcommand_from ${v}" -a '${refs}'`)
       lines.push(`complete -c varve -n "__fish_seen_subcommand_from ${v}" -F`)
     }
     return lines.join('\n')

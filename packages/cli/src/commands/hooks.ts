@@ -5,9 +5,11 @@ import { colors, formatTime, print, printJson, printNdjson, printTable, shortId 
 
 export function registerHooks(cli: Cli): void {
   const hooks = cli.program.command('hooks').description('quality gates: the contracts on a branch, their runs, and checks without merging')
+    .addHelpText('after', '\nExamples:\n  varve hooks list main\n  varve hooks check backfill main\n  varve hooks runs main -n 20')
   hooks
     .command('list [ref]')
     .description(`the contracts in ${CONTRACTS_PREFIX} at a ref (default: the default branch)`)
+    .addHelpText('after', '\nExamples:\n  varve hooks list\n  varve hooks list v1 --json')
     .option('--json', 'NDJSON, one contract per line')
     .action(async (ref: string | undefined, opts: JsonOption) => {
       const repo = await cli.repo()
@@ -49,6 +51,7 @@ export function registerHooks(cli: Cli): void {
   hooks
     .command('runs [branch]')
     .description('recorded hook runs, newest first')
+    .addHelpText('after', '\nExamples:\n  varve hooks runs main\n  varve hooks runs --json | jq \'select(.status != "passed")\'')
     .option('-n, --max-count <n>', 'at most n runs', '20')
     .option('--json', 'NDJSON, one run per line')
     .action(async (branch: string | undefined, opts: { maxCount: string } & JsonOption) => {
@@ -68,6 +71,7 @@ export function registerHooks(cli: Cli): void {
   hooks
     .command('check <source> <destination>')
     .description('run the pre-merge gates of a merge without merging (exit 4 when they refuse)')
+    .addHelpText('after', '\nExamples:\n  varve hooks check backfill main\n  varve hooks check backfill main --json | jq .failures')
     .option('--json', 'print the outcome as JSON')
     .action(async (source: string, dest: string, opts: JsonOption) => {
       const repo = await cli.repo()

@@ -27,6 +27,7 @@ export function registerMaintenance(cli: Cli): void {
   cli.program
     .command('verify')
     .description('check that everything reachable exists and decodes (--full: re-hash every data object)')
+    .addHelpText('after', '\nExamples:\n  varve verify\n  varve verify --full --json')
     .option('--full', 'read and re-hash all data')
     .option('--retain-days <days>', 'check data of commits younger than this, besides heads and tags (default: all history)')
     .option('--json', 'print the result as JSON')

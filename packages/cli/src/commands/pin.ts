@@ -22,6 +22,7 @@ export function registerPin(cli: Cli): void {
   pin
     .command('list')
     .description('list the pins of the repository')
+    .addHelpText('after', '\nExamples:\n  varve pin list\n  varve pin list --json | jq -r .commit')
     .option('--json', 'NDJSON, one pin per line')
     .action(async (opts: JsonOption) => {
       const rows: string[][] = []
@@ -34,6 +35,7 @@ export function registerPin(cli: Cli): void {
   pin
     .command('rm <name>')
     .description('remove a pin: its data is collected by gc like any other from then on')
+    .addHelpText('after', '\nExamples:\n  varve pin rm train-data')
     .action(async (name: string) => {
       await (await cli.repo()).unpin(name)
       print(`Removed pin ${name}`)

@@ -6,6 +6,7 @@ export function registerShow(cli: Cli): void {
   cli.program
     .command('show <commit>')
     .description('a commit: message, author, metadata (including the code that produced it) and its changes')
+    .addHelpText('after', '\nExamples:\n  varve show main\n  varve show 3d49d868c40a --json | jq .changes')
     .option('--json', 'print the commit and its changes as JSON')
     .action(async (rev: string, opts: JsonOption) => {
       const repo = await cli.repo()

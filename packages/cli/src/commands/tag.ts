@@ -3,6 +3,7 @@ import { print, printJson, printNdjson, printTable, shortId, formatTime } from '
 
 export function registerTag(cli: Cli): void {
   const tag = cli.program.command('tag').description('create, list and delete tags (tags never move)')
+    .addHelpText('after', '\nExamples:\n  varve tag create train-2026-11 main\n  varve tag list')
   tag
     .command('create <name> <ref>')
     .description('tag a commit')
@@ -16,6 +17,7 @@ export function registerTag(cli: Cli): void {
   tag
     .command('list')
     .description('list tags')
+    .addHelpText('after', '\nExamples:\n  varve tag list\n  varve tag list --json | jq -r .name')
     .option('--json', 'NDJSON, one tag per line')
     .action(async (opts: JsonOption) => {
       const rows: string[][] = []
@@ -28,6 +30,7 @@ export function registerTag(cli: Cli): void {
   tag
     .command('delete <name>')
     .description('delete a tag')
+    .addHelpText('after', '\nExamples:\n  varve tag delete train-2026-11')
     .action(async (name: string) => {
       await (await cli.repo()).deleteTag(name)
       print(`Deleted tag ${name}`)

@@ -6,8 +6,8 @@ import type { BlockStore, ByteSource, ObjectInfo, PutOptions, RenameOptions } fr
  */
 export class ForwardingBlockStore implements BlockStore {
   constructor(readonly inner: BlockStore) {}
-  get renameCopies(): boolean | undefined {
-    return this.inner.renameCopies
+  get renameCopies(): boolean {
+    return this.inner.renameCopies === true
   }
   put(key: string, data: ByteSource, options?: PutOptions): Promise<boolean> {
     return this.inner.put(key, data, options)
