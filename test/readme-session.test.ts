@@ -36,7 +36,8 @@ describe('the README session (issue 10)', () => {
     const block = readme.slice(start + '```console\n'.length, readme.indexOf('\n```', start + 1))
     const t = await tempDir('readme-session')
     try {
-      const { stdout } = await run('bash', [path.join(ROOT, 'examples', 'quickstart.sh'), path.join(t.dir, 'qs')], {
+      // stderr too, in order, as a terminal shows it (the refused merge's error line is on stderr)
+      const { stdout } = await run('bash', ['-c', 'bash "$0" "$1" 2>&1', path.join(ROOT, 'examples', 'quickstart.sh'), path.join(t.dir, 'qs')], {
         env: { ...process.env, VARVE_CACHE_DIR: path.join(t.dir, 'cold-cache'), VARVE_REPO: '' },
         maxBuffer: 16 * 1024 * 1024,
       })
