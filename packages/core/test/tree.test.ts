@@ -101,6 +101,15 @@ describe.each([
       // the roots and the path down to day=042/ on each side, not the hundreds of changed leaves
       expect(full.nodesRead).toBeGreaterThan(400)
       expect(cut.nodesRead).toBeLessThanOrEqual(16)
+      // an empty tree against the whole lake (a root commit's parent side): only the prefix's nodes
+      const empty = await emptyTree(store)
+      const fromEmpty = { nodesRead: 0 }
+      const added = await collect(diffTrees(store, empty, tree, fromEmpty, { prefix: 'data/day=042/' }))
+      expect(added.map((d) => d.path)).toEqual(entries.filter((e) => e.path.startsWith('data/day=042/')).map((e) => e.path))
+      expect(added.every((d) => d.type === 'added')).toBe(true)
+      expect(fromEmpty.nodesRead).toBeLessThanOrEqual(40)
+      const backwards = await collect(diffTrees(store, tree, empty, undefined, { prefix: 'data/day=042/' }))
+      expect(backwards.map((d) => d.type)).toEqual(added.map(() => 'removed'))
     })
   })
 

@@ -42,12 +42,14 @@ export async function* diffTrees(
   let ll = level(await read(store, leftRoot, counters))
   let rl = level(await read(store, rightRoot, counters))
   // Open the taller side until both lists hold nodes of one level.
+  // (with a prefix, only the children that can hold paths under it: an empty side against a big
+  // tree must not open the whole tree)
   while (ll > rl) {
-    left = await children(store, left, counters)
+    left = within(await children(store, left, counters), prefix)
     ll--
   }
   while (rl > ll) {
-    right = await children(store, right, counters)
+    right = within(await children(store, right, counters), prefix)
     rl--
   }
   left = await realKeys(store, left, counters)
@@ -78,6 +80,23 @@ async function realKeys(store: ObjectStore, refs: ChildRef[], counters: DiffCoun
     }),
   )
 }
+
+/**
+ * The run of sibling refs (in key order) that can hold paths under `prefix`: from the first whose last
+ * key reaches the prefix, up to the first that starts after every path under it. Trimming both sides
+ * of a diff alike keeps it exact under the prefix: outside it, nothing is compared.
+ */
+function within(refs: readonly ChildRef[], prefix: string): ChildRef[] {
+  if (!prefix) return refs as ChildRef[]
+  let start = 0
+  while (start < refs.length && refs[start]!.count !== -1 && comparePaths(refs[start]!.lastKey, prefix) < 0) start++
+  let end = start + 1
+  while (end < refs.length && !isPast(refs[end - 1]!, prefix)) end++
+  return refs.slice(start, Math.min(end, refs.length))
+}
+
+/** Whether every path after this ref's last key is past the prefix (a root's unknown last key is not). */
+const isPast = (ref: ChildRef, prefix: string) => ref.count !== -1 && !ref.lastKey.startsWith(prefix) && comparePaths(ref.lastKey, prefix) > 0
 
 async function children(store: ObjectStore, refs: readonly ChildRef[], counters: DiffCounters): Promise<ChildRef[]> {
   const out: ChildRef[] = []
@@ -139,9 +158,12 @@ async function* diffRuns(
       if (lower !== undefined && !lower.startsWith(prefix) && comparePaths(lower, prefix) > 0) return // past the prefix
       if (comparePaths(previousLast!, prefix) < 0) continue // wholly before it
     }
-    if (ga.length === 1 && gb.length === 1 && ga[0]!.id === gb[0]!.id) continue
-    if (lvl === 0) yield* diffEntries(await entriesOf(store, ga, counters), await entriesOf(store, gb, counters))
-    else yield* diffRuns(store, await children(store, ga, counters), await children(store, gb, counters), lvl - 1, counters, prefix)
+    const ta = within(ga, prefix)
+    const tb = within(gb, prefix)
+    if (ta.length === 1 && tb.length === 1 && ta[0]!.id === tb[0]!.id) continue
+    if (!ta.length && !tb.length) continue
+    if (lvl === 0) yield* diffEntries(await entriesOf(store, ta, counters), await entriesOf(store, tb, counters))
+    else yield* diffRuns(store, within(await children(store, ta, counters), prefix), within(await children(store, tb, counters), prefix), lvl - 1, counters, prefix)
   }
 }
 
