@@ -20,7 +20,7 @@ export function registerCompletion(cli: Cli): void {
     .addHelpText(
       'after',
       '\nInstall:\n  varve completion bash > ~/.local/share/bash-completion/completions/varve\n' +
-        '  varve completion zsh > "${fpath[1]}/_varve"          (then: autoload -U compinit && compinit)\n' +
+        '  varve completion zsh > "${fpath[1]}/_varve"          (or: source <(varve completion zsh) in .zshrc, after compinit)\n' +
         '  varve completion fish > ~/.config/fish/completions/varve.fish',
     )
     .action((shell: string) => {
@@ -106,7 +106,8 @@ ${[...d.words].map(([v, w]) => `    ${v}) words_=(${unique(w)}) ;;`).join('\n')}
   esac
   _files
 }
-compdef _varve varve`,
+# autoloaded from $fpath as _varve: complete now; sourced (e.g. from .zshrc): register
+if [ "$funcstack[1]" = "_varve" ]; then _varve "$@"; else compdef _varve varve; fi`,
 
   fish: (d) => {
     const lines = [
