@@ -185,19 +185,20 @@ describe('varve CLI: JSON for scripts (issue 10)', () => {
     return (JSON.parse(lines[0]!) as { error: { code: string; message: string; details: Record<string, unknown>; hint?: string } }).error
   }
 
+  /** Writes `content` to the branch at `at` and commits it with `message`. */
+  const commitFile = async (branch: string, at: string, content: string, message: string) => {
+    await fs.writeFile(path.join(t.dir, 'upload.tmp'), content)
+    await run('put', 'upload.tmp', `${branch}:${at}`)
+    await run('commit', branch, '-m', message)
+  }
+
   beforeAll(async () => {
     t = await tempDir('cli-json')
     await run('init')
-    await fs.writeFile(path.join(t.dir, 'a.txt'), 'base')
-    await run('put', 'a.txt', 'main:a.txt')
-    await run('commit', 'main', '-m', 'base')
+    await commitFile('main', 'a.txt', 'base', 'base')
     await run('branch', 'create', 'exp')
-    await fs.writeFile(path.join(t.dir, 'a.txt'), 'exp')
-    await run('put', 'a.txt', 'exp:a.txt')
-    await run('commit', 'exp', '-m', 'exp')
-    await fs.writeFile(path.join(t.dir, 'a.txt'), 'main')
-    await run('put', 'a.txt', 'main:a.txt')
-    await run('commit', 'main', '-m', 'main')
+    await commitFile('exp', 'a.txt', 'exp', 'exp')
+    await commitFile('main', 'a.txt', 'main', 'main')
   }, 60_000)
   afterAll(async () => t?.cleanup())
 
@@ -231,13 +232,10 @@ describe('varve CLI: JSON for scripts (issue 10)', () => {
   })
 
   it('merge --json on a refused gate prints the failures (exit 4)', async () => {
-    await fs.writeFile(path.join(t.dir, 'rules.yaml'), 'id: need-ok\non: [pre-merge]\nbranches: [main]\nchecks:\n  - { type: required-files, files: "new/**", require: OK }\n')
-    await run('put', 'rules.yaml', 'main:_varve/hooks/need-ok.yaml')
-    await run('commit', 'main', '-m', 'rules')
+    const rules = 'id: need-ok\non: [pre-merge]\nbranches: [main]\nchecks:\n  - { type: required-files, files: "new/**", require: OK }\n'
+    await commitFile('main', '_varve/hooks/need-ok.yaml', rules, 'rules')
     await run('branch', 'create', 'feed')
-    await fs.writeFile(path.join(t.dir, 'b.txt'), 'b')
-    await run('put', 'b.txt', 'feed:new/b.txt')
-    await run('commit', 'feed', '-m', 'feed')
+    await commitFile('feed', 'new/b.txt', 'b', 'feed')
     const r = await run('merge', 'feed', 'main', '--json')
     expect(r.code).toBe(4)
     const out = JSON.parse(r.stdout)
