@@ -20,6 +20,7 @@ import { registerPut } from './commands/put.js'
 import { registerReflog } from './commands/reflog.js'
 import { registerRm } from './commands/rm.js'
 import { registerRollback } from './commands/rollback.js'
+import { registerServe } from './commands/serve.js'
 import { registerShow } from './commands/show.js'
 import { registerStat } from './commands/stat.js'
 import { registerStatus } from './commands/status.js'
@@ -61,7 +62,7 @@ export function buildProgram(options: { json?: boolean } = {}): { program: Comma
   const cli = new Cli(program)
   for (const register of [
     registerInit, registerBranch, registerTag, registerPut, registerGet, registerCat, registerLs, registerStat, registerRm, registerStatus,
-    registerCommit, registerLog, registerBlame, registerReflog, registerShow, registerDiff, registerMerge, registerRollback, registerHooks, registerPin, registerMaintenance, registerCompletion,
+    registerCommit, registerLog, registerBlame, registerReflog, registerShow, registerDiff, registerMerge, registerRollback, registerHooks, registerPin, registerServe, registerMaintenance, registerCompletion,
   ])
     register(cli)
   return { program, cli }

@@ -149,6 +149,27 @@ export class ObjectStore {
     return { address, size }
   }
 
+  /**
+   * Relies on data already stored, for an entry that names it without writing it (a copy): finds it,
+   * moves it back if garbage collection quarantined it, and journals what it found so the write fence
+   * makes sure of it again before the operation returns (decision 0006). NOT_FOUND when it is gone.
+   */
+  async relyOn(ref: DataRef): Promise<void> {
+    if (ref.pack !== undefined) {
+      const key = keys.pack(ref.pack)
+      if (!(await this.blocks.head(key)) && !(await this.#restoreFromQuarantine(key))) throw missing('pack', ref.pack, ref.path)
+      this.#record({ key })
+      return
+    }
+    let stored = await this.#storedKeyOf(ref.address)
+    if (!stored && ((await this.#restoreFromQuarantine(keys.data(ref.address))) || (this.blocks.renameCopies && (await this.#restoreFromQuarantine(keys.dataPointer(ref.address))))))
+      stored = await this.#storedKeyOf(ref.address)
+    if (stored && stored.key !== keys.data(ref.address) && !(await this.blocks.head(stored.key)) && !(await this.#restoreFromQuarantine(stored.key))) stored = undefined
+    if (!stored) throw missing('data object', ref.address, ref.path)
+    if (stored.pointer) this.#record({ key: keys.dataPointer(ref.address), bytes: stored.pointer })
+    this.#record({ key: stored.key })
+  }
+
   /** Where the bytes of `address` are stored now (its own key, or the blob its pointer names), if anywhere. */
   async #storedKeyOf(address: string): Promise<{ key: string; pointer?: Uint8Array } | undefined> {
     if (await this.blocks.head(keys.data(address))) return { key: keys.data(address) }

@@ -240,6 +240,22 @@ export function repositoryBehaviour(name: string, make: () => Promise<Repository
       expect(err.details).toMatchObject({ branch: 'main', source: 'side', operation: 'merge' })
     }))
 
+    it('copy stages the same stored data at a new path, from any revision, without writing it again', withRepo(async (repo, f) => {
+      const src = await repo.put('main', 'a/src.bin', 'payload', { contentType: 'application/x-test', metadata: { k: 'v' } })
+      const c = await repo.commit('main', { message: 'src' })
+      const before = await collect(f.blocks.list(''))
+      const copied = await repo.copy(c.id, 'a/src.bin', 'main', 'b/dst.bin')
+      expect(copied).toMatchObject({ path: 'b/dst.bin', address: src.address, size: 7, contentType: 'application/x-test', metadata: { k: 'v' } })
+      const renamed = await repo.copy('main', 'b/dst.bin', 'main', 'c/x.bin', { metadata: { k: 'w' }, contentType: 'text/plain' })
+      expect(renamed).toMatchObject({ metadata: { k: 'w' }, contentType: 'text/plain' })
+      expect(text(await repo.get('main', 'c/x.bin'))).toBe('payload')
+      expect((await collect(f.blocks.list(''))).filter((k) => !before.some((b) => b.key === k.key) && k.key.includes('data'))).toEqual([])
+      await expectCode(repo.copy('main', 'nope', 'main', 'd'), 'NOT_FOUND')
+      await expectCode(repo.copy('main', 'a/src.bin', 'main', '../d'), 'INVALID_PATH')
+      await repo.createTag('t', 'main')
+      await expectCode(repo.copy('main', 'a/src.bin', 't', 'd'), 'NOT_FOUND')
+    }))
+
     it('refuses to merge into a branch with uncommitted changes', withRepo(async (repo) => {
       await repo.createBranch('exp')
       await repo.put('exp', 'x', 'x')

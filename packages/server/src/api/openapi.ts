@@ -1,0 +1,108 @@
+// The JSON API described for clients and generators (served at /api/openapi.json).
+
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } })
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const ok = (schema: unknown, status = '200') => ({ [status]: { description: 'OK', ...json(schema) }, default: { description: 'An error', ...json(ref('Error')) } })
+const repoParam = { name: 'repo', in: 'path', required: true, schema: { type: 'string' } }
+const branchParam = { name: 'branch', in: 'path', required: true, schema: { type: 'string' }, description: 'a branch name (URL-encode a `/` in it or not: both work)' }
+const body = (properties: Record<string, unknown>, required: string[]) => ({ required: true, ...json({ type: 'object', properties, required }) })
+const limit = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } }
+
+export const OPENAPI = {
+  openapi: '3.0.3',
+  info: {
+    title: 'Varve HTTP API',
+    version: '1',
+    description:
+      'What S3 cannot say about a Varve repository: branches, commits, merges (with gate results and conflicts), reverts, diffs, history, tags, pins and gate checks. ' +
+      'Objects are read and written through the S3 API of the same server (bucket = repository, key = <ref>/<path>). ' +
+      'Authenticate with AWS Signature Version 4 or HTTP Basic (access key : secret key). Errors are { "error": { "code", "message", "details" } } with Varve\'s stable codes.',
+  },
+  servers: [{ url: '/api/v1' }],
+  components: {
+    securitySchemes: { basic: { type: 'http', scheme: 'basic' }, sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS4-HMAC-SHA256' } },
+    schemas: {
+      Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } }, required: ['code', 'message'] } } },
+      Branch: { type: 'object', properties: { name: { type: 'string' }, head: { type: 'string' }, dirty: { type: 'boolean' }, protected: { type: 'boolean' } }, required: ['name', 'head'] },
+      Commit: {
+        type: 'object',
+        properties: { id: { type: 'string' }, parents: { type: 'array', items: { type: 'string' } }, root: { type: 'string' }, message: { type: 'string' }, author: { type: 'string' }, metadata: { type: 'object' }, createdAt: { type: 'integer' }, generation: { type: 'integer' } },
+        required: ['id', 'parents', 'message', 'author', 'createdAt'],
+      },
+      Change: { type: 'object', properties: { path: { type: 'string' }, type: { type: 'string', enum: ['added', 'removed', 'changed'] } }, required: ['path', 'type'] },
+      Tag: { type: 'object', properties: { name: { type: 'string' }, commit: { type: 'string' }, createdAt: { type: 'integer' } } },
+      Pin: { type: 'object', properties: { name: { type: 'string' }, commit: { type: 'string' }, ref: { type: 'string' }, createdAt: { type: 'integer' }, author: { type: 'string' } } },
+      MergeResult: { type: 'object', properties: { merged: { type: 'boolean' }, upToDate: { type: 'boolean' }, commit: ref('Commit') } },
+    },
+  },
+  security: [{ basic: [] }, { sigv4: [] }],
+  paths: {
+    '/repositories': { get: { summary: 'The repositories this key can see', responses: ok({ type: 'object', properties: { repositories: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } } } }) } },
+    '/repositories/{repo}/branches': {
+      parameters: [repoParam],
+      get: { summary: 'List branches', responses: ok({ type: 'object', properties: { branches: { type: 'array', items: ref('Branch') } } }) },
+      post: { summary: 'Create a branch (O(1))', requestBody: body({ name: { type: 'string' }, from: { type: 'string' }, author: { type: 'string' } }, ['name']), responses: ok(ref('Branch'), '201') },
+    },
+    '/repositories/{repo}/branches/{branch}': {
+      parameters: [repoParam, branchParam],
+      get: { summary: 'A branch: head, dirty, protection', responses: ok(ref('Branch')) },
+      delete: { summary: 'Delete a branch and its uncommitted changes (admin)', responses: ok({ type: 'object' }) },
+    },
+    '/repositories/{repo}/branches/{branch}/commits': {
+      parameters: [repoParam, branchParam],
+      post: {
+        summary: 'Commit what is staged on the branch (through its pre-commit gates)',
+        requestBody: body({ message: { type: 'string' }, author: { type: 'string' }, metadata: { type: 'object' }, allowEmpty: { type: 'boolean' } }, ['message']),
+        responses: ok(ref('Commit'), '201'),
+      },
+    },
+    '/repositories/{repo}/branches/{branch}/changes': {
+      parameters: [repoParam, branchParam, { name: 'prefix', in: 'query', schema: { type: 'string' } }, limit],
+      get: { summary: 'Uncommitted changes of the branch', responses: ok({ type: 'object', properties: { changes: { type: 'array', items: ref('Change') }, truncated: { type: 'boolean' } } }) },
+    },
+    '/repositories/{repo}/branches/{branch}/reverts': {
+      parameters: [repoParam, branchParam],
+      post: { summary: 'A new commit undoing a commit', requestBody: body({ commit: { type: 'string' }, parent: { type: 'integer' }, author: { type: 'string' } }, ['commit']), responses: ok(ref('Commit'), '201') },
+    },
+    '/repositories/{repo}/branches/{branch}/reset': {
+      parameters: [repoParam, branchParam],
+      post: { summary: 'Move the branch to a revision (rollback)', requestBody: body({ to: { type: 'string' }, discardChanges: { type: 'boolean' }, author: { type: 'string' } }, ['to']), responses: ok(ref('Branch')) },
+    },
+    '/repositories/{repo}/merges': {
+      parameters: [repoParam],
+      post: {
+        summary: 'Three-way merge through the pre-merge gates: 409 MERGE_CONFLICT (details.conflicts), 422 HOOK_FAILED (details.failures)',
+        requestBody: body({ source: { type: 'string' }, dest: { type: 'string' }, strategy: { type: 'string', enum: ['fail', 'source-wins', 'dest-wins'] }, message: { type: 'string' }, author: { type: 'string' }, dryRun: { type: 'boolean' } }, ['source', 'dest']),
+        responses: ok(ref('MergeResult')),
+      },
+    },
+    '/repositories/{repo}/hooks/check': {
+      parameters: [repoParam],
+      post: { summary: 'Run the pre-merge gates of a merge without merging', requestBody: body({ source: { type: 'string' }, dest: { type: 'string' } }, ['source', 'dest']), responses: ok({ type: 'object', properties: { ok: { type: 'boolean' }, failures: { type: 'array', items: { type: 'object' } } } }) },
+    },
+    '/repositories/{repo}/diff': {
+      parameters: [repoParam, { name: 'left', in: 'query', required: true, schema: { type: 'string' } }, { name: 'right', in: 'query', required: true, schema: { type: 'string' } }, { name: 'prefix', in: 'query', schema: { type: 'string' } }, limit],
+      get: { summary: 'Differences between two revisions', responses: ok({ type: 'object', properties: { changes: { type: 'array', items: ref('Change') }, truncated: { type: 'boolean' } } }) },
+    },
+    '/repositories/{repo}/log': {
+      parameters: [repoParam, { name: 'ref', in: 'query', required: true, schema: { type: 'string' } }, { name: 'prefix', in: 'query', schema: { type: 'string' } }, { name: 'firstParent', in: 'query', schema: { type: 'boolean' } }, limit],
+      get: { summary: 'Commits reachable from a revision, newest first (with prefix: those that changed it)', responses: ok({ type: 'object', properties: { commits: { type: 'array', items: ref('Commit') }, truncated: { type: 'boolean' } } }) },
+    },
+    '/repositories/{repo}/commits/{rev}': {
+      parameters: [repoParam, { name: 'rev', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: 'One commit (any revision: branch, tag, id, main~2)', responses: ok(ref('Commit')) },
+    },
+    '/repositories/{repo}/tags': {
+      parameters: [repoParam],
+      get: { summary: 'List tags', responses: ok({ type: 'object', properties: { tags: { type: 'array', items: ref('Tag') } } }) },
+      post: { summary: 'Tag a revision (admin)', requestBody: body({ name: { type: 'string' }, ref: { type: 'string' } }, ['name', 'ref']), responses: ok(ref('Tag'), '201') },
+    },
+    '/repositories/{repo}/tags/{tag}': { parameters: [repoParam, { name: 'tag', in: 'path', required: true, schema: { type: 'string' } }], delete: { summary: 'Delete a tag (admin)', responses: ok({ type: 'object' }) } },
+    '/repositories/{repo}/pins': {
+      parameters: [repoParam],
+      get: { summary: 'List pins', responses: ok({ type: 'object', properties: { pins: { type: 'array', items: ref('Pin') } } }) },
+      post: { summary: 'Pin the commit a ref names now: gc keeps it (admin)', requestBody: body({ name: { type: 'string' }, ref: { type: 'string' } }, ['name', 'ref']), responses: ok(ref('Pin'), '201') },
+    },
+    '/repositories/{repo}/pins/{name}': { parameters: [repoParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }], delete: { summary: 'Remove a pin (admin)', responses: ok({ type: 'object' }) } },
+  },
+} as const

@@ -1,0 +1,286 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { VarveError, type MergeStrategy, type Repository } from '@varve/core'
+import { allowed, seesRepository, type Principal } from '../access.js'
+import type { Action } from '../config.js'
+import type { Repositories } from '../repositories.js'
+import { OPENAPI } from './openapi.js'
+
+// The HTTP JSON API: what S3 cannot say (branches, commits, merges with their gate results and
+// conflicts, reverts, diffs, history, tags, pins, gate checks). JSON in, JSON out; an error is
+// `{ "error": { "code", "message", "details" } }` with the library's stable code.
+
+export interface ApiRequest {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly path: string
+  readonly query: URLSearchParams
+  readonly who: Principal
+  readonly repos: Repositories
+}
+
+class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
+    super(message)
+  }
+}
+
+type Params = Record<string, string>
+type Handler = (a: ApiRequest, p: Params) => Promise<unknown>
+interface Route { method: string; pattern: RegExp; keys: string[]; handler: Handler; status?: number }
+
+const routes: Route[] = []
+function route(method: string, template: string, handler: Handler, status = 200): void {
+  const keys: string[] = []
+  // `{ref*}` matches the rest of the path (branch names may hold `/`); `{x}` one segment.
+  const pattern = new RegExp(`^${template.replace(/\{(\w+)(\*?)\}/g, (_m, k: string, rest: string) => (keys.push(k), rest ? '(.+)' : '([^/]+)'))}$`)
+  routes.push({ method, pattern, keys, handler, status })
+}
+
+const MAX_BODY = 1024 * 1024
+
+async function jsonBody(a: ApiRequest): Promise<Record<string, unknown>> {
+  const parts: Buffer[] = []
+  let n = 0
+  for await (const chunk of a.req) {
+    n += (chunk as Buffer).length
+    if (n > MAX_BODY) throw new ApiError(413, 'INVALID_ARGUMENT', `a request body is limited to ${MAX_BODY} bytes`)
+    parts.push(chunk as Buffer)
+  }
+  if (!n) return {}
+  try {
+    const v = JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object')
+    return v as Record<string, unknown>
+  } catch {
+    throw new ApiError(400, 'INVALID_ARGUMENT', 'the body must be a JSON object')
+  }
+}
+
+const str = (v: unknown, name: string, optional = false): string | undefined => {
+  if (v === undefined && optional) return undefined
+  if (typeof v !== 'string' || !v) throw new ApiError(400, 'INVALID_ARGUMENT', `${name} must be a non-empty string`)
+  return v
+}
+const limitOf = (q: URLSearchParams, dflt: number, max: number) => {
+  const t = q.get('limit')
+  const n = t === null ? dflt : Number(t)
+  if (!Number.isInteger(n) || n < 1) throw new ApiError(400, 'INVALID_ARGUMENT', 'limit must be a positive integer')
+  return Math.min(n, max)
+}
+
+function need(a: ApiRequest, action: Action, repo: string, ref?: string): void {
+  if (!allowed(a.who, action, repo, ref))
+    throw new ApiError(403, 'PERMISSION_DENIED', `${a.who.accessKey ?? 'anonymous'} may not ${action} ${repo}${ref ? ` ${ref}` : ''}`)
+}
+
+async function repoOf(a: ApiRequest, name: string): Promise<Repository> {
+  if (!a.repos.has(name) || !seesRepository(a.who, name)) throw new ApiError(404, 'NOT_FOUND', `no repository ${name}`)
+  return a.repos.get(name)
+}
+
+async function take<T>(it: AsyncIterable<T>, limit: number): Promise<{ items: T[]; truncated: boolean }> {
+  const items: T[] = []
+  for await (const x of it) {
+    if (items.length === limit) return { items, truncated: true }
+    items.push(x)
+  }
+  return { items, truncated: false }
+}
+
+const authorOf = (a: ApiRequest, body: Record<string, unknown>) => str(body.author, 'author', true) ?? a.who.accessKey ?? 'anonymous'
+
+route('GET', '/repositories', async (a) => ({ repositories: a.repos.names.filter((n) => seesRepository(a.who, n)).map((name) => ({ name })) }))
+
+route('GET', '/repositories/{repo}/branches', async (a, p) => {
+  need(a, 'read', p.repo!)
+  const repo = await repoOf(a, p.repo!)
+  const out = []
+  for await (const b of repo.branches()) if (allowed(a.who, 'read', p.repo!, b.name)) out.push(b)
+  return { branches: out }
+})
+route('POST', '/repositories/{repo}/branches', async (a, p) => {
+  const body = await jsonBody(a)
+  const name = str(body.name, 'name')!
+  need(a, 'write', p.repo!, name)
+  const from = str(body.from, 'from', true)
+  if (from) need(a, 'read', p.repo!, from)
+  const repo = await repoOf(a, p.repo!)
+  return repo.createBranch(name, { ...(from ? { from } : {}), author: authorOf(a, body) })
+}, 201)
+route('POST', '/repositories/{repo}/branches/{branch*}/commits', async (a, p) => {
+  need(a, 'commit', p.repo!, p.branch!)
+  const body = await jsonBody(a)
+  const metadata = body.metadata
+  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)))
+    throw new ApiError(400, 'INVALID_ARGUMENT', 'metadata must be an object')
+  const repo = await repoOf(a, p.repo!)
+  return repo.commit(p.branch!, { message: str(body.message, 'message')!, author: authorOf(a, body), ...(metadata ? { metadata: metadata as Record<string, never> } : {}), ...(body.allowEmpty === true ? { allowEmpty: true } : {}) })
+}, 201)
+route('GET', '/repositories/{repo}/branches/{branch*}/changes', async (a, p) => {
+  need(a, 'read', p.repo!, p.branch!)
+  const repo = await repoOf(a, p.repo!)
+  const prefix = a.query.get('prefix') ?? undefined
+  const { items, truncated } = await take(repo.uncommitted(p.branch!, prefix ? { prefix } : {}), limitOf(a.query, 1000, 10_000))
+  return { changes: items, truncated }
+})
+route('POST', '/repositories/{repo}/branches/{branch*}/reverts', async (a, p) => {
+  need(a, 'commit', p.repo!, p.branch!)
+  const body = await jsonBody(a)
+  const parent = body.parent
+  if (parent !== undefined && (typeof parent !== 'number' || !Number.isInteger(parent))) throw new ApiError(400, 'INVALID_ARGUMENT', 'parent must be an integer')
+  const repo = await repoOf(a, p.repo!)
+  return repo.revert(p.branch!, str(body.commit, 'commit')!, { author: authorOf(a, body), ...(parent !== undefined ? { parent: parent as number } : {}) })
+}, 201)
+route('POST', '/repositories/{repo}/branches/{branch*}/reset', async (a, p) => {
+  need(a, 'commit', p.repo!, p.branch!)
+  const body = await jsonBody(a)
+  const repo = await repoOf(a, p.repo!)
+  return repo.reset(p.branch!, str(body.to, 'to')!, { author: authorOf(a, body), ...(body.discardChanges === true ? { discardChanges: true } : {}) })
+})
+route('GET', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
+  need(a, 'read', p.repo!, p.branch!)
+  const repo = await repoOf(a, p.repo!)
+  const b = await repo.getBranch(p.branch!)
+  const protection = await repo.branchProtection(p.branch!)
+  return { ...b, protected: protection !== undefined, ...(protection ? { protection } : {}) }
+})
+route('DELETE', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
+  need(a, 'admin', p.repo!, p.branch!)
+  await (await repoOf(a, p.repo!)).deleteBranch(p.branch!, { author: a.who.accessKey ?? 'anonymous' })
+  return { deleted: p.branch }
+})
+
+route('POST', '/repositories/{repo}/merges', async (a, p) => {
+  const body = await jsonBody(a)
+  const source = str(body.source, 'source')!
+  const dest = str(body.dest, 'dest')!
+  need(a, 'read', p.repo!, source)
+  need(a, 'commit', p.repo!, dest)
+  const strategy = str(body.strategy, 'strategy', true) as MergeStrategy | undefined
+  const repo = await repoOf(a, p.repo!)
+  const message = str(body.message, 'message', true)
+  const r = await repo.merge(source, dest, { author: authorOf(a, body), ...(strategy ? { strategy } : {}), ...(message ? { message } : {}), ...(body.dryRun === true ? { dryRun: true } : {}) })
+  return { merged: !r.upToDate && body.dryRun !== true, ...r }
+})
+route('POST', '/repositories/{repo}/hooks/check', async (a, p) => {
+  const body = await jsonBody(a)
+  const source = str(body.source, 'source')!
+  const dest = str(body.dest, 'dest')!
+  need(a, 'read', p.repo!, source)
+  need(a, 'read', p.repo!, dest)
+  const repo = await repoOf(a, p.repo!)
+  try {
+    const r = await repo.merge(source, dest, { dryRun: true })
+    return { ok: true, upToDate: r.upToDate }
+  } catch (err) {
+    if (VarveError.is(err, 'HOOK_FAILED')) return { ok: false, failures: err.details.failures }
+    throw err
+  }
+})
+
+route('GET', '/repositories/{repo}/diff', async (a, p) => {
+  const left = str(a.query.get('left') ?? undefined, 'left')!
+  const right = str(a.query.get('right') ?? undefined, 'right')!
+  need(a, 'read', p.repo!, left)
+  need(a, 'read', p.repo!, right)
+  const prefix = a.query.get('prefix') ?? undefined
+  const repo = await repoOf(a, p.repo!)
+  const { items, truncated } = await take(repo.diff(left, right, prefix ? { prefix } : {}), limitOf(a.query, 1000, 10_000))
+  return { changes: items, truncated }
+})
+route('GET', '/repositories/{repo}/log', async (a, p) => {
+  const ref = str(a.query.get('ref') ?? undefined, 'ref')!
+  need(a, 'read', p.repo!, ref)
+  const repo = await repoOf(a, p.repo!)
+  const prefix = a.query.get('prefix') ?? undefined
+  const limit = limitOf(a.query, 100, 10_000)
+  const { items, truncated } = await take(repo.log(ref, { limit: limit + 1, ...(prefix !== undefined ? { prefix } : {}), ...(a.query.get('firstParent') === 'true' ? { firstParent: true } : {}) }), limit)
+  return { commits: items, truncated }
+})
+route('GET', '/repositories/{repo}/commits/{rev*}', async (a, p) => {
+  need(a, 'read', p.repo!, p.rev!)
+  return (await repoOf(a, p.repo!)).getCommit(p.rev!)
+})
+
+route('GET', '/repositories/{repo}/tags', async (a, p) => {
+  need(a, 'read', p.repo!)
+  const out = []
+  for await (const t of (await repoOf(a, p.repo!)).tags()) if (allowed(a.who, 'read', p.repo!, t.name)) out.push(t)
+  return { tags: out }
+})
+route('POST', '/repositories/{repo}/tags', async (a, p) => {
+  const body = await jsonBody(a)
+  const name = str(body.name, 'name')!
+  const ref = str(body.ref, 'ref')!
+  need(a, 'admin', p.repo!, name)
+  need(a, 'read', p.repo!, ref)
+  return (await repoOf(a, p.repo!)).createTag(name, ref, { author: authorOf(a, body) })
+}, 201)
+route('DELETE', '/repositories/{repo}/tags/{tag*}', async (a, p) => {
+  need(a, 'admin', p.repo!, p.tag!)
+  await (await repoOf(a, p.repo!)).deleteTag(p.tag!, { author: a.who.accessKey ?? 'anonymous' })
+  return { deleted: p.tag }
+})
+
+route('GET', '/repositories/{repo}/pins', async (a, p) => {
+  need(a, 'read', p.repo!)
+  const out = []
+  for await (const pin of (await repoOf(a, p.repo!)).pins()) out.push(pin)
+  return { pins: out }
+})
+route('POST', '/repositories/{repo}/pins', async (a, p) => {
+  const body = await jsonBody(a)
+  const ref = str(body.ref, 'ref')!
+  need(a, 'read', p.repo!, ref)
+  need(a, 'admin', p.repo!)
+  return (await repoOf(a, p.repo!)).pin(str(body.name, 'name')!, ref, { author: authorOf(a, body) })
+}, 201)
+route('DELETE', '/repositories/{repo}/pins/{name}', async (a, p) => {
+  need(a, 'admin', p.repo!)
+  await (await repoOf(a, p.repo!)).unpin(p.name!)
+  return { deleted: p.name }
+})
+
+const STATUS: Record<string, number> = {
+  NOT_FOUND: 404, INVALID_PATH: 400, INVALID_REF: 400, INVALID_ARGUMENT: 400, AMBIGUOUS_REF: 400, INVALID_CONFIG: 400,
+  BRANCH_EXISTS: 409, TAG_EXISTS: 409, CONFLICT: 409, MERGE_CONFLICT: 409, DIRTY_BRANCH: 409, NOTHING_TO_COMMIT: 409, DEFAULT_BRANCH: 409,
+  PROTECTED_BRANCH: 403, PERMISSION_DENIED: 403, HOOK_FAILED: 422, UNAVAILABLE: 503, CORRUPT_OBJECT: 500, INVALID_PARQUET: 422,
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) })
+  res.end(body)
+}
+
+/** Serves `/api/...`; `path` is what follows `/api`. */
+export async function handleApi(a: ApiRequest): Promise<void> {
+  if (a.path === '/openapi.json' && a.req.method === 'GET') return sendJson(a.res, 200, OPENAPI)
+  try {
+    if (!a.path.startsWith('/v1/')) throw new ApiError(404, 'NOT_FOUND', `no API at /api${a.path} (the API is under /api/v1; its description is /api/openapi.json)`)
+    const rest = a.path.slice(3)
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(rest)
+    } catch {
+      throw new ApiError(400, 'INVALID_ARGUMENT', 'the path is not URL-encoded correctly')
+    }
+    let methodMismatch = false
+    for (const r of routes) {
+      const m = r.pattern.exec(decoded)
+      if (!m) continue
+      if (r.method !== a.req.method) {
+        methodMismatch = true
+        continue
+      }
+      const params = Object.fromEntries(r.keys.map((k, i) => [k, m[i + 1]!]))
+      return sendJson(a.res, r.status ?? 200, await r.handler(a, params))
+    }
+    if (methodMismatch) throw new ApiError(405, 'INVALID_ARGUMENT', `${a.req.method} is not allowed on ${a.path}`)
+    throw new ApiError(404, 'NOT_FOUND', `no API at /api${a.path}`)
+  } catch (err) {
+    if (err instanceof ApiError) return sendJson(a.res, err.status, { error: { code: err.code, message: err.message, details: err.details } })
+    if (err instanceof VarveError) return sendJson(a.res, STATUS[err.code] ?? 500, { error: { code: err.code, message: err.message, details: err.details } })
+    return sendJson(a.res, 500, { error: { code: 'INTERNAL', message: 'internal error', details: {} } })
+  }
+}

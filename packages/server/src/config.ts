@@ -1,0 +1,136 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { VarveError } from '@varve/core'
+import { parse as parseYaml } from 'yaml'
+
+/** What a grant allows: reading, staging writes, moving a branch (commit, merge, revert, reset), administering refs. */
+export const ACTIONS = ['read', 'write', 'commit', 'admin'] as const
+export type Action = (typeof ACTIONS)[number]
+
+export interface Grant {
+  /** Repository names (globs, e.g. `*`). */
+  readonly repositories: readonly string[]
+  /** Refs as a request names them: branch, tag or commit id (globs, e.g. `main`, `exp-*`, `*`). */
+  readonly branches: readonly string[]
+  readonly actions: readonly Action[]
+}
+
+export interface AccessKey {
+  readonly accessKey: string
+  readonly secretKey: string
+  readonly grants: readonly Grant[]
+}
+
+export interface ServedRepository {
+  /** The bucket name clients use. */
+  readonly name: string
+  /** A folder or `s3://bucket/prefix`. */
+  readonly location: string
+}
+
+export interface ServeConfig {
+  /** `host:port`; default 127.0.0.1:9010. */
+  readonly listen: string
+  /** The region SigV4 scopes name and GetBucketLocation answers (default us-east-1). */
+  readonly region: string
+  readonly repositories: readonly ServedRepository[]
+  readonly keys: readonly AccessKey[]
+  /** Grants for requests without credentials; none unless the config says so. */
+  readonly anonymous: readonly Grant[]
+  readonly tls?: { readonly cert: string; readonly key: string }
+  /** Where multipart parts wait until Complete (default: the OS temp folder). */
+  readonly uploadDir?: string
+}
+
+export const DEFAULT_LISTEN = '127.0.0.1:9010'
+
+const invalid = (file: string, message: string) =>
+  new VarveError('INVALID_CONFIG', `${file}: ${message}`, { details: { file } })
+
+/** Reads a serve config (YAML or JSON); relative repository folders are relative to the file. */
+export async function loadServeConfig(file: string): Promise<ServeConfig> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (err) {
+    throw new VarveError('INVALID_CONFIG', `cannot read ${file}: ${(err as Error).message}`, { details: { file } })
+  }
+  let raw: unknown
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100 }) // JSON is YAML
+  } catch (err) {
+    throw invalid(file, (err as Error).message)
+  }
+  return validateServeConfig(raw, file, path.dirname(path.resolve(file)))
+}
+
+/** Checks a config object and fills defaults; every problem is INVALID_CONFIG naming the field. */
+export function validateServeConfig(raw: unknown, file = 'config', baseDir = process.cwd()): ServeConfig {
+  const obj = (v: unknown, where: string): Record<string, unknown> => {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalid(file, `${where} must be a mapping`)
+    return v as Record<string, unknown>
+  }
+  const str = (v: unknown, where: string): string => {
+    if (typeof v !== 'string' || !v) throw invalid(file, `${where} must be a non-empty string`)
+    return v
+  }
+  const list = (v: unknown, where: string): unknown[] => {
+    if (!Array.isArray(v)) throw invalid(file, `${where} must be a list`)
+    return v
+  }
+  const grants = (v: unknown, where: string): Grant[] =>
+    list(v, where).map((g, i) => {
+      const o = obj(g, `${where}[${i}]`)
+      const actions = list(o.actions, `${where}[${i}].actions`).map((a, j) => {
+        if (!ACTIONS.includes(a as Action)) throw invalid(file, `${where}[${i}].actions[${j}]: unknown action ${JSON.stringify(a)} (read, write, commit or admin)`)
+        return a as Action
+      })
+      return {
+        repositories: list(o.repositories ?? ['*'], `${where}[${i}].repositories`).map((r, j) => str(r, `${where}[${i}].repositories[${j}]`)),
+        branches: list(o.branches ?? ['*'], `${where}[${i}].branches`).map((r, j) => str(r, `${where}[${i}].branches[${j}]`)),
+        actions,
+      }
+    })
+  const c = obj(raw, 'the config')
+  const repositories = list(c.repositories, 'repositories').map((r, i) => {
+    const o = obj(r, `repositories[${i}]`)
+    const name = str(o.name, `repositories[${i}].name`)
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) || name.includes('..'))
+      throw invalid(file, `repositories[${i}].name ${JSON.stringify(name)} is not a valid bucket name (3-63 of a-z, 0-9, '.', '-')`)
+    const location = str(o.location, `repositories[${i}].location`)
+    return { name, location: /^s3:\/\//i.test(location) ? location : path.resolve(baseDir, location) }
+  })
+  if (!repositories.length) throw invalid(file, 'repositories must name at least one repository')
+  const names = new Set<string>()
+  for (const r of repositories) {
+    if (names.has(r.name)) throw invalid(file, `repository ${r.name} is named twice`)
+    names.add(r.name)
+  }
+  const keys = list(c.keys ?? [], 'keys').map((k, i) => {
+    const o = obj(k, `keys[${i}]`)
+    return { accessKey: str(o.accessKey, `keys[${i}].accessKey`), secretKey: str(o.secretKey, `keys[${i}].secretKey`), grants: grants(o.grants ?? [], `keys[${i}].grants`) }
+  })
+  const seen = new Set<string>()
+  for (const k of keys) {
+    if (seen.has(k.accessKey)) throw invalid(file, `access key ${k.accessKey} is listed twice`)
+    seen.add(k.accessKey)
+  }
+  const tls = c.tls === undefined ? undefined : obj(c.tls, 'tls')
+  return {
+    listen: c.listen === undefined ? DEFAULT_LISTEN : str(c.listen, 'listen'),
+    region: c.region === undefined ? 'us-east-1' : str(c.region, 'region'),
+    repositories,
+    keys,
+    anonymous: c.anonymous === undefined ? [] : grants(obj(c.anonymous, 'anonymous').grants ?? [], 'anonymous.grants'),
+    ...(tls ? { tls: { cert: path.resolve(baseDir, str(tls.cert, 'tls.cert')), key: path.resolve(baseDir, str(tls.key, 'tls.key')) } } : {}),
+    ...(c.uploadDir !== undefined ? { uploadDir: path.resolve(baseDir, str(c.uploadDir, 'uploadDir')) } : {}),
+  }
+}
+
+/** `host:port` → its parts (IPv6 in brackets). */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen)
+  const port = m ? Number(m[3]) : NaN
+  if (!m || port > 65535) throw new VarveError('INVALID_ARGUMENT', `listen address ${JSON.stringify(listen)} must be host:port, e.g. 127.0.0.1:9010`, { details: { usage: true } })
+  return { host: m[1] ?? m[2]!, port }
+}

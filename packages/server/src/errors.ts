@@ -1,0 +1,48 @@
+import { VarveError } from '@varve/core'
+
+/** An S3 error: the code and HTTP status S3 clients act on. */
+export class S3Error extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, string> = {},
+  ) {
+    super(message)
+  }
+}
+
+export const accessDenied = (message = 'Access Denied') => new S3Error('AccessDenied', 403, message)
+export const invalidArgument = (message: string) => new S3Error('InvalidArgument', 400, message)
+export const noSuchKey = (key: string) => new S3Error('NoSuchKey', 404, 'The specified key does not exist.', { Key: key })
+export const noSuchBucket = (bucket: string) => new S3Error('NoSuchBucket', 404, 'The specified bucket does not exist', { BucketName: bucket })
+
+/** A library error as S3 says it. */
+export function s3ErrorOf(err: unknown, key?: string): S3Error {
+  if (err instanceof S3Error) return err
+  if (!(err instanceof VarveError)) return new S3Error('InternalError', 500, 'We encountered an internal error. Please try again.')
+  const withKey = key ? { Key: key } : {}
+  switch (err.code) {
+    case 'NOT_FOUND':
+      return new S3Error('NoSuchKey', 404, err.message, withKey)
+    case 'INVALID_PATH':
+    case 'INVALID_REF':
+    case 'INVALID_ARGUMENT':
+    case 'AMBIGUOUS_REF':
+      return new S3Error('InvalidArgument', 400, err.message, withKey)
+    case 'PROTECTED_BRANCH':
+    case 'PERMISSION_DENIED':
+      return new S3Error('AccessDenied', 403, err.message, withKey)
+    case 'CONFLICT':
+    case 'DIRTY_BRANCH':
+    case 'MERGE_CONFLICT':
+      return new S3Error('OperationAborted', 409, err.message, withKey)
+    case 'HOOK_FAILED':
+      return new S3Error('AccessDenied', 403, err.message, withKey)
+    case 'CORRUPT_OBJECT':
+    case 'UNAVAILABLE':
+      return new S3Error('ServiceUnavailable', 503, err.message, withKey)
+    default:
+      return new S3Error('InternalError', 500, err.message, withKey)
+  }
+}

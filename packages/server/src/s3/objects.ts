@@ -1,0 +1,189 @@
+import { pipeline } from 'node:stream/promises'
+import { VarveError, type Entry } from '@varve/core'
+import { invalidArgument, noSuchKey, S3Error, s3ErrorOf } from '../errors.js'
+import { objectBody, smallBody } from './body.js'
+import { mustBeBranch, need, refPathOf, repositoryOf, type S3Request } from './context.js'
+import { metadataFromHeaders, metadataHeaders } from './metadata.js'
+import { etagOf, sendEmpty, sendXml } from './respond.js'
+import { parseXml, s3Xml } from './xml.js'
+
+const httpDate = (ms: number) => new Date(ms).toUTCString()
+const isoDate = (ms: number) => new Date(ms).toISOString()
+
+/** GetObject and HeadObject: Range, conditional headers, ETag = content address, user metadata. */
+export async function getObject(r: S3Request, head: boolean): Promise<void> {
+  const repo = await repositoryOf(r)
+  const { ref, path } = await refPathOf(r, repo)
+  need(r, 'read', ref)
+  let entry: Entry
+  try {
+    entry = await repo.stat(ref, path)
+  } catch (err) {
+    throw VarveError.is(err, 'NOT_FOUND') || VarveError.is(err, 'INVALID_PATH') ? noSuchKey(r.key!) : s3ErrorOf(err, r.key)
+  }
+  const etag = etagOf(entry.address)
+  const headers: Record<string, string> = {
+    ETag: etag,
+    'Last-Modified': httpDate(entry.lastModified),
+    'Accept-Ranges': 'bytes',
+    'Content-Type': r.query.get('response-content-type') ?? entry.contentType ?? 'application/octet-stream',
+    'x-amz-request-id': r.requestId,
+    ...metadataHeaders(entry.metadata),
+  }
+  for (const [q, h] of [['response-content-disposition', 'Content-Disposition'], ['response-cache-control', 'Cache-Control'], ['response-content-encoding', 'Content-Encoding'], ['response-content-language', 'Content-Language'], ['response-expires', 'Expires']] as const) {
+    const v = r.query.get(q)
+    if (v !== null) headers[h] = v
+  }
+  const status = preconditions(r, entry, etag)
+  if (status === 304) return sendEmpty(r.res, 304, { ETag: etag, 'Last-Modified': headers['Last-Modified']! })
+  if (status === 412) throw new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold')
+  const range = parseRange(r.req.headers.range, entry.size)
+  if (range === 'unsatisfiable') {
+    throw new S3Error('InvalidRange', 416, 'The requested range is not satisfiable', { ActualObjectSize: String(entry.size) })
+  }
+  const [start, end] = range ?? [0, entry.size]
+  headers['Content-Length'] = String(end - start)
+  if (range) headers['Content-Range'] = `bytes ${start}-${end - 1}/${entry.size}`
+  r.res.writeHead(range ? 206 : 200, headers)
+  if (head || end === start) return void r.res.end()
+  await pipeline(repo.streamEntry(entry, { start, end }), r.res)
+}
+
+/** 304, 412, or undefined (serve it), as S3 orders If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since. */
+function preconditions(r: S3Request, entry: Entry, etag: string): 304 | 412 | undefined {
+  const h = r.req.headers
+  const matches = (list: string) => list.split(',').some((t) => t.trim() === '*' || t.trim() === etag || t.trim() === entry.address)
+  const since = (v: string | undefined) => (v ? Date.parse(v) : NaN)
+  const modified = Math.floor(entry.lastModified / 1000) * 1000
+  if (h['if-match'] !== undefined) {
+    if (!matches(h['if-match'])) return 412
+  } else if (!Number.isNaN(since(h['if-unmodified-since'])) && modified > since(h['if-unmodified-since'])) return 412
+  if (h['if-none-match'] !== undefined) {
+    if (matches(h['if-none-match'])) return 304
+  } else if (!Number.isNaN(since(h['if-modified-since'])) && modified <= since(h['if-modified-since'])) return 304
+  return undefined
+}
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n` → [start, end); undefined for none (or a form S3 ignores). */
+function parseRange(header: string | undefined, size: number): [number, number] | 'unsatisfiable' | undefined {
+  if (!header) return undefined
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!m || (m[1] === '' && m[2] === '')) return undefined
+  if (m[1] === '') {
+    const n = Number(m[2])
+    if (n === 0) return 'unsatisfiable'
+    return [Math.max(0, size - n), size]
+  }
+  const start = Number(m[1])
+  if (start >= size) return 'unsatisfiable'
+  const last = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)
+  if (last < start) return undefined
+  return [start, last + 1]
+}
+
+/** PutObject: streams the body into `repo.put` on a branch (staged); CopyObject when x-amz-copy-source says so. */
+export async function putObject(r: S3Request): Promise<void> {
+  if (r.req.headers['x-amz-copy-source'] !== undefined) return copyObject(r)
+  const repo = await repositoryOf(r)
+  const { ref, path } = await refPathOf(r, repo)
+  need(r, 'write', ref)
+  await mustBeBranch(repo, ref)
+  if (r.req.headers['if-none-match'] === '*' && (await exists(() => repo.stat(ref, path))))
+    throw new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold')
+  const metadata = metadataFromHeaders(r.req)
+  const contentType = r.req.headers['content-type']
+  const entry = await repo.put(ref, path, objectBody(r.req, r.verified), { ...(metadata ? { metadata } : {}), ...(contentType ? { contentType } : {}) })
+  sendEmpty(r.res, 200, { ETag: etagOf(entry.address), 'x-amz-request-id': r.requestId })
+}
+
+/** CopyObject within a repository: the new entry names the same stored data (nothing is copied). */
+async function copyObject(r: S3Request): Promise<void> {
+  const repo = await repositoryOf(r)
+  const { ref, path } = await refPathOf(r, repo)
+  const source = decodeCopySource(String(r.req.headers['x-amz-copy-source']))
+  if (source.bucket !== r.bucket) throw new S3Error('NotImplemented', 501, 'CopyObject copies within one repository (bucket) only')
+  const from = await refPathOf(r, repo, source.key)
+  need(r, 'read', from.ref)
+  need(r, 'write', ref)
+  await mustBeBranch(repo, ref)
+  const replace = String(r.req.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase() === 'REPLACE'
+  const metadata = replace ? metadataFromHeaders(r.req) : undefined
+  const contentType = replace ? r.req.headers['content-type'] : undefined
+  let entry: Entry
+  try {
+    entry = await repo.copy(from.ref, from.path, ref, path, { ...(replace ? { metadata: metadata ?? {} } : {}), ...(contentType ? { contentType } : {}) })
+  } catch (err) {
+    throw VarveError.is(err, 'NOT_FOUND') ? noSuchKey(source.key) : err
+  }
+  sendXml(r.res, 200, s3Xml('CopyObjectResult', { ETag: etagOf(entry.address), LastModified: isoDate(entry.lastModified) }), { 'x-amz-request-id': r.requestId })
+}
+
+function decodeCopySource(header: string): { bucket: string; key: string } {
+  const raw = header.split('?')[0]!.replace(/^\//, '')
+  let text: string
+  try {
+    text = decodeURIComponent(raw)
+  } catch {
+    throw invalidArgument('x-amz-copy-source is not URL-encoded correctly')
+  }
+  const slash = text.indexOf('/')
+  if (slash <= 0) throw invalidArgument('x-amz-copy-source must be bucket/key')
+  return { bucket: text.slice(0, slash), key: text.slice(slash + 1) }
+}
+
+/** DeleteObject: stages the removal on a branch; deleting what is not there succeeds, as in S3. */
+export async function deleteObject(r: S3Request): Promise<void> {
+  const repo = await repositoryOf(r)
+  const { ref, path } = await refPathOf(r, repo)
+  need(r, 'write', ref)
+  await mustBeBranch(repo, ref)
+  try {
+    await repo.delete(ref, path)
+  } catch (err) {
+    if (!VarveError.is(err, 'NOT_FOUND')) throw err
+  }
+  sendEmpty(r.res, 204, { 'x-amz-request-id': r.requestId })
+}
+
+/** DeleteObjects: up to 1,000 keys, each its own result. */
+export async function deleteObjects(r: S3Request): Promise<void> {
+  const repo = await repositoryOf(r)
+  let doc: Record<string, unknown>
+  try {
+    doc = parseXml(await smallBody(objectBody(r.req, r.verified)))
+  } catch (err) {
+    throw err instanceof S3Error ? err : new S3Error('MalformedXML', 400, 'The XML you provided was not well-formed')
+  }
+  const del = (doc.Delete ?? {}) as { Object?: { Key?: string }[]; Quiet?: string }
+  const objects = del.Object ?? []
+  if (objects.length > 1000) throw new S3Error('MalformedXML', 400, 'at most 1000 keys per request')
+  const deleted: { Key: string }[] = []
+  const errors: { Key: string; Code: string; Message: string }[] = []
+  for (const o of objects) {
+    const key = String(o.Key ?? '')
+    try {
+      const { ref, path } = await refPathOf(r, repo, key)
+      need(r, 'write', ref)
+      await mustBeBranch(repo, ref)
+      await repo.delete(ref, path).catch((err: unknown) => {
+        if (!VarveError.is(err, 'NOT_FOUND')) throw err
+      })
+      deleted.push({ Key: key })
+    } catch (err) {
+      const e = s3ErrorOf(err, key)
+      errors.push({ Key: key, Code: e.code, Message: e.message })
+    }
+  }
+  const quiet = String(del.Quiet ?? '').toLowerCase() === 'true'
+  sendXml(r.res, 200, s3Xml('DeleteResult', { ...(quiet ? {} : { Deleted: deleted }), Error: errors }), { 'x-amz-request-id': r.requestId })
+}
+
+async function exists(stat: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await stat()
+    return true
+  } catch (err) {
+    if (VarveError.is(err, 'NOT_FOUND')) return false
+    throw err
+  }
+}

@@ -1,0 +1,142 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import fs from 'node:fs/promises'
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import https from 'node:https'
+import os from 'node:os'
+import path from 'node:path'
+import { principalOf, type Principal } from './access.js'
+import { handleApi } from './api/routes.js'
+import { parseListen, type AccessKey, type ServeConfig } from './config.js'
+import { accessDenied, invalidArgument, S3Error, s3ErrorOf } from './errors.js'
+import { Repositories } from './repositories.js'
+import { RefNames } from './s3/addressing.js'
+import type { S3Request } from './s3/context.js'
+import { dispatchS3 } from './s3/dispatch.js'
+import { sendS3Error } from './s3/respond.js'
+import { isPresignedV2, verifyPresignedV2 } from './s3/sigv2.js'
+import { isSigned, verifyRequest, type VerifiedRequest } from './s3/sigv4.js'
+
+export interface RunningServer {
+  /** `http://host:port` (or https). */
+  readonly url: string
+  readonly port: number
+  /** Stops accepting, lets in-flight requests finish, closes the repositories. */
+  close(): Promise<void>
+}
+
+export interface StartOptions {
+  /** Repository options (e.g. `s3` settings for `s3://` locations). */
+  readonly repositoryOptions?: Record<string, unknown>
+}
+
+/** Starts `varve serve`: the S3 API at `/`, the JSON API at `/api/v1`, on the config's listen address. */
+export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const uploadDir = config.uploadDir ?? path.join(os.tmpdir(), `varve-serve-uploads-${process.getuid?.() ?? 'user'}`)
+  await fs.mkdir(uploadDir, { recursive: true })
+  const cfg: ServeConfig = { ...config, uploadDir }
+  const repos = new Repositories(cfg.repositories, options.repositoryOptions)
+  const names = new RefNames()
+  const keys = new Map<string, AccessKey>(cfg.keys.map((k) => [k.accessKey, k]))
+  const anonymous: Principal = { accessKey: null, grants: cfg.anonymous }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = randomBytes(8).toString('hex').toUpperCase()
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const rawPath = q < 0 ? url : url.slice(0, q)
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
+    if (rawPath === '/api' || rawPath.startsWith('/api/')) {
+      let who: Principal
+      try {
+        who = await apiPrincipal(req, rawPath, query, keys, anonymous)
+      } catch (err) {
+        const e = err instanceof S3Error ? err : s3ErrorOf(err)
+        res.writeHead(e.status === 403 ? 401 : e.status, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Basic realm="varve"' })
+        res.end(JSON.stringify({ error: { code: 'PERMISSION_DENIED', message: e.message, details: { s3Code: e.code } } }))
+        return
+      }
+      return handleApi({ req, res, path: rawPath.slice(4), query, who, repos })
+    }
+    try {
+      let verified: VerifiedRequest | undefined
+      let who = anonymous
+      const { bucket, key, virtualHost } = target(req, rawPath, repos)
+      if (isSigned(req, query)) {
+        verified = await verifyRequest(req, rawPath, query, keys)
+        who = principalOf(verified.key)
+      } else if (isPresignedV2(query)) {
+        who = principalOf(verifyPresignedV2(req, virtualHost ? `/${bucket}${rawPath}` : rawPath, query, keys))
+      } else if (!cfg.anonymous.length) throw accessDenied('Anonymous access is not allowed: sign the request with an access key')
+      const r: S3Request = { req, res, requestId, bucket, key, query, who, verified, repos, names, config: cfg }
+      await dispatchS3(r)
+    } catch (err) {
+      sendS3Error(res, s3ErrorOf(err), requestId, req.method)
+      req.resume() // drain what the client still sends, so the connection can answer
+    }
+  }
+
+  const { host, port } = parseListen(cfg.listen)
+  const server = cfg.tls
+    ? https.createServer({ cert: await fs.readFile(cfg.tls.cert), key: await fs.readFile(cfg.tls.key) }, (req, res) => void handle(req, res))
+    : http.createServer((req, res) => void handle(req, res))
+  server.requestTimeout = 0 // a 5 GiB upload on a slow link must not be cut; idle sockets still time out
+  server.headersTimeout = 60_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  const actual = (server.address() as { port: number }).port
+  const shownHost = host.includes(':') ? `[${host}]` : host
+  let closing: Promise<void> | undefined
+  return {
+    url: `${cfg.tls ? 'https' : 'http'}://${shownHost}:${actual}`,
+    port: actual,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeIdleConnections()
+        })
+        await repos.close()
+      })()),
+  }
+}
+
+/** Bucket and key: virtual-host style (`lake.host:port/key`) when the host starts with a served name, else path style. */
+function target(req: IncomingMessage, rawPath: string, repos: Repositories): { bucket: string | undefined; key: string | undefined; virtualHost?: boolean } {
+  const host = String(req.headers.host ?? '').replace(/:\d+$/, '')
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s)
+    } catch {
+      throw invalidArgument('the path is not URL-encoded correctly')
+    }
+  }
+  const dot = host.indexOf('.')
+  if (dot > 0 && !/^[\d.]+$/.test(host) && repos.has(host.slice(0, dot))) {
+    const key = decode(rawPath.slice(1))
+    return { bucket: host.slice(0, dot), key: key || undefined, virtualHost: true }
+  }
+  const rest = rawPath.slice(1)
+  if (!rest) return { bucket: undefined, key: undefined }
+  const slash = rest.indexOf('/')
+  if (slash < 0) return { bucket: decode(rest), key: undefined }
+  const key = decode(rest.slice(slash + 1))
+  return { bucket: decode(rest.slice(0, slash)), key: key || undefined }
+}
+
+/** The API takes the same keys as SigV4 or as HTTP Basic (access key : secret key). */
+async function apiPrincipal(req: IncomingMessage, rawPath: string, query: URLSearchParams, keys: ReadonlyMap<string, AccessKey>, anonymous: Principal): Promise<Principal> {
+  const auth = req.headers.authorization
+  if (typeof auth === 'string' && /^Basic /i.test(auth)) {
+    const text = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8')
+    const colon = text.indexOf(':')
+    const key = colon > 0 ? keys.get(text.slice(0, colon)) : undefined
+    const secret = Buffer.from(colon > 0 ? text.slice(colon + 1) : '')
+    if (!key || secret.length !== Buffer.byteLength(key.secretKey) || !timingSafeEqual(secret, Buffer.from(key.secretKey)))
+      throw accessDenied('unknown access key or wrong secret')
+    return principalOf(key)
+  }
+  if (isSigned(req, query)) return principalOf((await verifyRequest(req, rawPath, query, keys)).key)
+  return anonymous
+}
