@@ -8,7 +8,7 @@ import { VARVE_BIN, varve } from './helpers/varve-cli.js'
 
 // Issue 10, "start instantly": heavy dependencies load on first use, not at start-up. Checked by the
 // modules a spawned CLI process loaded, not by a clock (benchmarks/startup.mjs measures the time).
-const HEAVY = ['isomorphic-git', 'apache-arrow', 'parquet-wasm', 'hyparquet', '/yaml/', 're2js', '@aws-sdk', '@smithy']
+const HEAVY = ['isomorphic-git', 'apache-arrow', 'parquet-wasm', 'hyparquet', '/yaml/', 're2js', '@aws-sdk', '@smithy', 'fast-xml-parser', '/server/dist/']
 const RECORDER = path.join(path.dirname(new URL(import.meta.url).pathname), 'helpers', 'record-loads.mjs')
 const { version } = createRequire(import.meta.url)('../packages/cli/package.json') as { version: string }
 

@@ -7,9 +7,11 @@ export interface Principal {
   readonly grants: readonly Grant[]
 }
 
-// Patterns are config, not request input: compiled once per pattern.
+// Patterns are config, not request input: compiled once per pattern. `*` alone is every name (ref
+// names may hold `/`); otherwise globs, where `*` stays within a `/` segment and `**` crosses them.
 const matchers = new Map<string, (s: string) => boolean>()
 const matches = (pattern: string, value: string) => {
+  if (pattern === '*' || pattern === '**') return true
   let m = matchers.get(pattern)
   if (!m) matchers.set(pattern, (m = picomatch(pattern, { dot: true })))
   return m(value)

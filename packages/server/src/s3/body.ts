@@ -11,7 +11,6 @@ import type { VerifiedRequest } from './sigv4.js'
  */
 export function objectBody(req: IncomingMessage, verified: VerifiedRequest | undefined): Readable {
   const mode = verified?.payload ?? 'UNSIGNED-PAYLOAD'
-  if (process.env.VARVE_SERVE_DEBUG_PAYLOAD) process.stderr.write(`payload ${req.method} ${mode} ${req.headers['user-agent']?.split(' ')[0]}\n`)
   if (mode.startsWith('STREAMING-')) {
     const signedChunks = mode === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' || mode === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER'
     if (!signedChunks && mode !== 'STREAMING-UNSIGNED-PAYLOAD-TRAILER') throw invalidArgument(`unsupported x-amz-content-sha256 ${mode}`)

@@ -1,0 +1,195 @@
+import http from 'node:http'
+import net from 'node:net'
+import path from 'node:path'
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { Repository } from '@varve/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { validateServeConfig } from '../src/config.js'
+import { startServer, type RunningServer } from '../src/server.js'
+import { collect, tempDir } from '../../core/test/helpers.js'
+
+// The gateway in process, over a real repository folder, with the AWS SDK for JavaScript as the client
+// and raw HTTP for what no SDK sends (hostile input). The Python clients run in test/serve-clients.test.ts.
+
+const ADMIN = { accessKeyId: 'admin', secretAccessKey: 'admin-secret' }
+const READER = { accessKeyId: 'reader', secretAccessKey: 'reader-secret' }
+const EXP_ONLY = { accessKeyId: 'exp-writer', secretAccessKey: 'exp-secret' }
+
+describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
+  let t: Awaited<ReturnType<typeof tempDir>>
+  let server: RunningServer
+  let repo: Repository
+  const client = (credentials = ADMIN, extra: Record<string, unknown> = {}) =>
+    new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1, ...extra })
+  const raw = (method: string, p: string, headers: Record<string, string> = {}, body?: Buffer | string) =>
+    new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+      // (host/port/path, not a URL string: a URL would resolve `..` before sending)
+      const req = http.request({ host: '127.0.0.1', port: server.port, path: p, method, headers }, (res) => {
+        let b = ''
+        res.on('data', (d) => (b += d))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b, headers: res.headers }))
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  const basic = (k: { accessKeyId: string; secretAccessKey: string }) => ({ Authorization: `Basic ${Buffer.from(`${k.accessKeyId}:${k.secretAccessKey}`).toString('base64')}`, 'Content-Type': 'application/json' })
+  const api = (method: string, p: string, body?: unknown, who = ADMIN) => raw(method, `/api/v1${p}`, basic(who), body === undefined ? undefined : JSON.stringify(body))
+
+  beforeAll(async () => {
+    t = await tempDir('gateway')
+    repo = await Repository.init(path.join(t.dir, 'lake'), { author: 'setup' })
+    await repo.put('main', 'train/a.csv', 'id\n1\n')
+    await repo.commit('main', { message: 'first' })
+    await repo.createTag('v1', 'main')
+    await repo.createBranch('team/exp')
+    server = await startServer(
+      validateServeConfig({
+        listen: '127.0.0.1:0',
+        repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
+        keys: [
+          { ...{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey }, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] },
+          { accessKey: READER.accessKeyId, secretKey: READER.secretAccessKey, grants: [{ repositories: ['lake'], actions: ['read'] }] },
+          { accessKey: EXP_ONLY.accessKeyId, secretKey: EXP_ONLY.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write', 'commit'] }] },
+        ],
+      }),
+    )
+  })
+  afterAll(async () => {
+    await server?.close()
+    await repo?.close()
+    await t?.cleanup()
+  })
+
+  it('the AWS SDK for JavaScript (default checksums: aws-chunked with a trailer) puts, copies and lists; a branch with / in its name is addressed whole', async () => {
+    const s3 = client()
+    const put = await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/data/x.bin', Body: Buffer.alloc(300_000, 7) }))
+    const entry = await repo.stat('team/exp', 'data/x.bin')
+    expect(put.ETag).toBe(`"${entry.address}"`)
+    await s3.send(new CopyObjectCommand({ Bucket: 'lake', Key: 'team/exp/data/y.bin', CopySource: 'lake/team/exp/data/x.bin' }))
+    expect((await repo.stat('team/exp', 'data/y.bin')).address).toBe(entry.address)
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'team/exp/data/' }))
+    expect(listed.Contents?.map((c) => c.Key)).toEqual(['team/exp/data/x.bin', 'team/exp/data/y.bin'])
+    const top = await s3.send(new ListObjectsV2Command({ Bucket: 'lake', Delimiter: '/' }))
+    expect(top.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['main/', 'team/', 'v1/'])
+    const team = await s3.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'team/', Delimiter: '/' }))
+    expect(team.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['team/exp/'])
+    // a tag, a commit id and main~0 read the same bytes; If-None-Match with the ETag is 304
+    const head = await repo.resolve('main')
+    for (const ref of ['v1', head, 'main~0']) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: `${ref}/train/a.csv` }))
+      expect(await got.Body!.transformToString()).toBe('id\n1\n')
+    }
+    const etag = (await s3.send(new HeadObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' }))).ETag!
+    expect((await raw('GET', '/lake/main/train/a.csv', { ...(await signedHeaders('GET', '/lake/main/train/a.csv')), 'If-None-Match': etag })).status).toBe(304)
+  })
+
+  it('permissions: per repository, branch pattern and action; tags and commits are read-only; protected branches refuse', async () => {
+    const reader = client(READER)
+    await expect(reader.send(new PutObjectCommand({ Bucket: 'lake', Key: 'main/x', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' })
+    const exp = client(EXP_ONLY)
+    await exp.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/ok.txt', Body: 'ok' }))
+    await expect(exp.send(new PutObjectCommand({ Bucket: 'lake', Key: 'main/no.txt', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' })
+    await expect(exp.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' }))).rejects.toMatchObject({ name: 'AccessDenied' })
+    const admin = client()
+    await expect(admin.send(new PutObjectCommand({ Bucket: 'lake', Key: 'v1/x', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' })
+    await expect(admin.send(new PutObjectCommand({ Bucket: 'lake', Key: `${await repo.resolve('main')}/x`, Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' })
+    await repo.protectBranch('main')
+    try {
+      await expect(admin.send(new PutObjectCommand({ Bucket: 'lake', Key: 'main/x', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' })
+    } finally {
+      await repo.unprotectBranch('main')
+    }
+    await expect(client({ accessKeyId: 'nobody', secretAccessKey: 'x' }).send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' }))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' })
+    expect((await raw('GET', '/lake/main/train/a.csv')).body).toContain('<Code>AccessDenied</Code>') // anonymous: not configured
+  })
+
+  it('the JSON API: branches, commit, merge with conflicts (409) and gate failures (422), log, diff, tags, pins, OpenAPI', async () => {
+    expect((await api('POST', '/repositories/lake/branches', { name: 'feature', from: 'main' })).status).toBe(201)
+    await repo.put('feature', 'train/a.csv', 'id\n2\n')
+    const c = await api('POST', '/repositories/lake/branches/feature/commits', { message: 'feature change', metadata: { ticket: 7 } })
+    expect(c.status).toBe(201)
+    expect(JSON.parse(c.body)).toMatchObject({ message: 'feature change', author: 'admin', metadata: { ticket: 7 } })
+    await repo.put('main', 'train/a.csv', 'id\n3\n')
+    await repo.commit('main', { message: 'main change' })
+    const conflict = await api('POST', '/repositories/lake/merges', { source: 'feature', dest: 'main' })
+    expect(conflict.status).toBe(409)
+    expect(JSON.parse(conflict.body).error).toMatchObject({ code: 'MERGE_CONFLICT', details: { conflicts: [{ path: 'train/a.csv' }], source: 'feature' } })
+    const merged = await api('POST', '/repositories/lake/merges', { source: 'feature', dest: 'main', strategy: 'source-wins' })
+    expect(JSON.parse(merged.body)).toMatchObject({ merged: true, commit: { parents: [expect.any(String), expect.any(String)] } })
+    await repo.put('main', '_varve/hooks/ok.yaml', 'id: need-ok\non: [pre-merge]\nbranches: [main]\nchecks:\n  - { type: required-files, files: "gated/**", require: OK }\n')
+    await repo.commit('main', { message: 'rules' })
+    await repo.createBranch('gated-src')
+    await repo.put('gated-src', 'gated/x.txt', 'x')
+    await repo.commit('gated-src', { message: 'no OK file' })
+    const refused = await api('POST', '/repositories/lake/merges', { source: 'gated-src', dest: 'main' })
+    expect(refused.status).toBe(422)
+    expect(JSON.parse(refused.body).error).toMatchObject({ code: 'HOOK_FAILED', details: { failures: [{ hookId: 'need-ok' }] } })
+    expect(JSON.parse((await api('POST', '/repositories/lake/hooks/check', { source: 'gated-src', dest: 'main' })).body)).toMatchObject({ ok: false })
+    const log = JSON.parse((await api('GET', '/repositories/lake/log?ref=main&limit=2')).body)
+    expect(log.commits.map((x: { message: string }) => x.message)).toEqual(['rules', 'Merge feature into main'])
+    const diff = JSON.parse((await api('GET', '/repositories/lake/diff?left=v1&right=main&prefix=train/')).body)
+    expect(diff.changes.map((x: { path: string; type: string }) => [x.type, x.path])).toEqual([['changed', 'train/a.csv']])
+    expect((await api('POST', '/repositories/lake/tags', { name: 'v2', ref: 'main' })).status).toBe(201)
+    expect((await api('POST', '/repositories/lake/pins', { name: 'train', ref: 'v2' })).status).toBe(201)
+    expect(JSON.parse((await api('GET', '/repositories/lake/pins')).body).pins.map((p: { name: string }) => p.name)).toEqual(['train'])
+    expect(JSON.parse((await api('GET', '/repositories/lake/branches/team/exp')).body)).toMatchObject({ name: 'team/exp' })
+    const reverted = await api('POST', '/repositories/lake/branches/main/reverts', { commit: 'main' })
+    expect(JSON.parse(reverted.body).message).toBe('Revert "rules"')
+    // who may do what, and errors in one shape
+    expect((await api('POST', '/repositories/lake/branches/main/commits', { message: 'x' }, READER)).status).toBe(403)
+    expect((await api('GET', '/repositories/lake/log?ref=main', undefined, { accessKeyId: 'admin', secretAccessKey: 'wrong' })).status).toBe(401)
+    expect(JSON.parse((await api('GET', '/repositories/nope/branches')).body).error.code).toBe('NOT_FOUND')
+    expect((await api('POST', '/repositories/lake/branches/main/commits', { message: '' })).status).toBe(400)
+    const spec = JSON.parse((await raw('GET', '/api/openapi.json')).body)
+    expect(spec.openapi).toBe('3.0.3')
+    expect(Object.keys(spec.paths)).toContain('/repositories/{repo}/merges')
+  })
+
+  it('hostile input: bad signatures, expired presigned URLs, bad keys, huge headers, a client gone mid-upload, 1,000 requests at once', async () => {
+    const bad = await raw('GET', '/lake/main/train/a.csv', { Authorization: 'AWS4-HMAC-SHA256 Credential=garbage', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' })
+    expect(bad.status).toBe(400)
+    expect(bad.body).toContain('<Code>InvalidArgument</Code>')
+    const expired = await raw('GET', '/lake/main/train/a.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=admin%2F20200101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20200101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=' + '0'.repeat(64))
+    expect(expired.status).toBe(403)
+    expect(expired.body).toContain('Request has expired')
+    for (const key of ['main/../etc/passwd', 'main/a%00b', 'main/%0a', 'nosuchref/train/a.csv', 'main']) {
+      const p = `/lake/${key}`
+      const r = await raw('GET', p, await signedHeaders('GET', p))
+      expect([400, 404], `${key}: ${r.body}`).toContain(r.status)
+      expect(r.body).toMatch(/<Code>(InvalidArgument|NoSuchKey)<\/Code>/)
+    }
+    const huge = await raw('GET', '/lake/main/train/a.csv', { 'x-big': 'a'.repeat(64 * 1024) }).catch(() => ({ status: 431 }))
+    expect(huge.status).toBe(431)
+
+    // a client that disconnects mid-upload: nothing is staged
+    const p = '/lake/main/cut/half.bin'
+    const headers = await signedHeaders('PUT', p, { 'Content-Length': '10000000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' })
+    await new Promise<void>((resolve) => {
+      const sock = net.connect(server.port, '127.0.0.1', () => {
+        sock.write(`PUT ${p} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`)
+        sock.write(Buffer.alloc(1_000_000, 1), () => setTimeout(() => (sock.destroy(), resolve()), 200))
+      })
+    })
+    await new Promise((r) => setTimeout(r, 300))
+    expect((await collect(repo.uncommitted('main', { prefix: 'cut/' }))).length).toBe(0)
+    // (the same request sent whole is staged: the cut one was refused for being cut, not for its signature)
+    const whole = await raw('PUT', p, headers, Buffer.alloc(10_000_000, 1))
+    expect(whole.status, whole.body).toBe(200)
+    expect((await collect(repo.uncommitted('main', { prefix: 'cut/' }))).map((c) => c.path)).toEqual(['cut/half.bin'])
+
+    // many requests at once: all answered, the server still serves
+    const s3 = client(ADMIN, { requestHandler: { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 200 }) } })
+    const results = await Promise.allSettled(Array.from({ length: 1000 }, () => s3.send(new GetObjectCommand({ Bucket: 'lake', Key: 'v1/train/a.csv' })).then((r) => r.Body!.transformToString())))
+    expect(results.filter((r) => r.status === 'fulfilled' && r.value === 'id\n1\n').length).toBe(1000)
+  })
+
+  /** SigV4 headers for a raw request, made by the SDK's own signer. */
+  async function signedHeaders(method: string, p: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    const { SignatureV4 } = await import('@smithy/signature-v4')
+    const { Hash } = await import('@smithy/hash-node')
+    const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
+    const host = `127.0.0.1:${server.port}`
+    const signed = await signer.sign({ method, protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: p, query: {}, headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extra } })
+    return Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host'))
+  }
+})
