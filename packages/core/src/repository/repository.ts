@@ -5,6 +5,7 @@ import { mergeBase, walkHistory, type LogOptions } from '../commits/history.js'
 import { blamePrefix, historyOfPrefix, type BlameLine } from '../commits/path-history.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { commitRoot, type Commit } from '../model/commit.js'
+import { sha256Hex } from '../model/hash.js'
 import type { TreeRef } from '../model/tree-node.js'
 import { sameContent, validateMetadata, type Entry } from '../model/entry.js'
 import { applyThreeWayToBranch } from '../merge/apply-to-branch.js'
@@ -58,6 +59,8 @@ export type RepositoryLocation = string | StoreSet
 
 /** How much of a ranged read one block-store request fetches. */
 const RANGE_PIECE = 8 * 1024 * 1024
+/** Whole objects up to this size are read in one request and verified in one hash. */
+const SMALL_WHOLE_READ = 1024 * 1024
 
 export interface BranchInfo {
   readonly name: string
@@ -446,6 +449,17 @@ export class Repository {
     const end = Math.min(range.end ?? entry.size, entry.size)
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || start > end)
       throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `invalid range [${start}, ${end}) of ${entry.size} bytes`)
+    if (start === 0 && end === entry.size && entry.size <= SMALL_WHOLE_READ)
+      // One plain read and one hash: a stream per small object costs more than the object.
+      return Readable.from(
+        guardIterable('streamEntry', async function* () {
+          const bytes = await objects.readDataRange(entry, 0, entry.size)
+          if (bytes.byteLength !== entry.size || sha256Hex(bytes) !== entry.address)
+            throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `data object ${entry.address} of ${entry.path} no longer matches its address`, { details: { object: entry.address, path: entry.path } })
+          yield bytes
+        }),
+        { objectMode: false },
+      )
     if (start === 0 && end === entry.size)
       return Readable.from(guardIterable('streamEntry', async function* () { yield* await objects.readDataStream(entry) }), { objectMode: false })
     return Readable.from(

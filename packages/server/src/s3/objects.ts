@@ -8,6 +8,7 @@ import { etagOf, sendEmpty, sendXml } from './respond.js'
 import { parseXml, s3Xml } from './xml.js'
 
 const httpDate = (ms: number) => new Date(ms).toUTCString()
+const SMALL_BODY = 1024 * 1024
 const isoDate = (ms: number) => new Date(ms).toISOString()
 
 /** GetObject and HeadObject: Range, conditional headers, ETag = content address, user metadata. */
@@ -44,9 +45,21 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   const [start, end] = range ?? [0, entry.size]
   headers['Content-Length'] = String(end - start)
   if (range) headers['Content-Range'] = `bytes ${start}-${end - 1}/${entry.size}`
+  if (head || end === start) {
+    r.res.writeHead(range ? 206 : 200, headers)
+    return void r.res.end()
+  }
+  const body = repo.streamEntry(entry, { start, end })
+  if (end - start <= SMALL_BODY) {
+    // A small body is read whole before the status is sent: a corrupt object is then an error
+    // response, not a cut connection, and one write replaces a stream pipeline per request.
+    const parts: Buffer[] = []
+    for await (const chunk of body) parts.push(chunk as Buffer)
+    r.res.writeHead(range ? 206 : 200, headers)
+    return void r.res.end(parts.length === 1 ? parts[0] : Buffer.concat(parts))
+  }
   r.res.writeHead(range ? 206 : 200, headers)
-  if (head || end === start) return void r.res.end()
-  await pipeline(repo.streamEntry(entry, { start, end }), r.res)
+  await pipeline(body, r.res)
 }
 
 /** 304, 412, or undefined (serve it), as S3 orders If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since. */

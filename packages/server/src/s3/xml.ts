@@ -13,9 +13,10 @@ export function errorXml(code: string, message: string, extra: Record<string, st
   return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ Error: { Code: code, Message: message, ...extra, RequestId: requestId } })}`
 }
 
-// Request bodies (CompleteMultipartUpload, Delete) are small and bounded before parsing; entities and
-// DOCTYPEs are not expanded.
-const parser = new XMLParser({ ignoreAttributes: true, processEntities: false, parseTagValue: false, isArray: (name) => name === 'Part' || name === 'Object' })
+// Request bodies (CompleteMultipartUpload, Delete) are small and bounded before parsing. The five XML
+// entities are decoded (the JS SDK sends ETags as &quot;...&quot;); a DOCTYPE, and so any entity of
+// its own, is refused before parsing.
+const parser = new XMLParser({ ignoreAttributes: true, processEntities: true, parseTagValue: false, isArray: (name) => name === 'Part' || name === 'Object' })
 
 export function parseXml(text: string): Record<string, unknown> {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new Error('DOCTYPE and ENTITY declarations are not accepted')
