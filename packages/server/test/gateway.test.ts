@@ -81,6 +81,12 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     }
     const etag = (await s3.send(new HeadObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' }))).ETag!
     expect((await raw('GET', '/lake/main/train/a.csv', { ...(await signedHeaders('GET', '/lake/main/train/a.csv')), 'If-None-Match': etag })).status).toBe(304)
+    const cond = async (h: Record<string, string>) => (await raw('GET', '/lake/main/train/a.csv', { ...(await signedHeaders('GET', '/lake/main/train/a.csv')), ...h })).status
+    expect(await cond({ 'If-Match': etag })).toBe(200)
+    expect(await cond({ 'If-Match': '"0000"' })).toBe(412)
+    expect(await cond({ 'If-Modified-Since': new Date(Date.now() + 3_600_000).toUTCString() })).toBe(304)
+    expect(await cond({ 'If-Modified-Since': new Date(0).toUTCString() })).toBe(200)
+    expect(await cond({ 'If-Unmodified-Since': new Date(0).toUTCString() })).toBe(412)
   })
 
   it('permissions: per repository, branch pattern and action; tags and commits are read-only; protected branches refuse', async () => {
@@ -192,4 +198,62 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const signed = await signer.sign({ method, protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: p, query: {}, headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extra } })
     return Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host'))
   }
+})
+
+describe('varve serve: an s3:// repository, TLS, virtual-host style, anonymous grants (issue 12)', () => {
+  it('serves a repository stored in S3 (MinIO), over TLS, addressed virtual-host style, with anonymous reads where granted', async () => {
+    const { startTestS3 } = await import('@varve/s3-adapter/testing')
+    await import('@varve/s3-adapter')
+    const s3server = await startTestS3()
+    const t = await tempDir('gateway-s3')
+    try {
+      const bucket = `gw-${Date.now().toString(36)}`
+      await s3server.createBucket(bucket)
+      const s3opts = { s3: s3server.options }
+      const location = `s3://${bucket}/lake`
+      const repo = await Repository.init(location, { ...s3opts, author: 'setup' })
+      await repo.put('main', 'd/x.txt', 'in s3')
+      await repo.commit('main', { message: 'x' })
+      await repo.createTag('v1', 'main')
+      await repo.close()
+      // a self-signed certificate, as a user's own would be
+      const { execFileSync } = await import('node:child_process')
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(t.dir, 'key.pem'), '-out', path.join(t.dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' })
+      const server = await startServer(
+        validateServeConfig({
+          listen: '127.0.0.1:0',
+          repositories: [{ name: 'lake', location }],
+          keys: [{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey, grants: [{ actions: ['read', 'write'] }] }],
+          anonymous: { grants: [{ repositories: ['lake'], branches: ['v*'], actions: ['read'] }] },
+          tls: { cert: path.join(t.dir, 'cert.pem'), key: path.join(t.dir, 'key.pem') },
+        }),
+        { repositoryOptions: s3opts },
+      )
+      try {
+        expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
+        const https = await import('node:https')
+        const agent = new https.Agent({ rejectUnauthorized: false })
+        const client = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: ADMIN, maxAttempts: 1, requestHandler: { httpsAgent: agent } })
+        await client.send(new PutObjectCommand({ Bucket: 'lake', Key: 'main/d/y.txt', Body: 'put over tls' }))
+        expect(await (await client.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/d/x.txt' }))).Body!.transformToString()).toBe('in s3')
+        const get = (p: string, host: string) =>
+          new Promise<{ status: number; body: string }>((resolve, reject) => {
+            https.get({ host: '127.0.0.1', port: server.port, path: p, headers: { host }, agent }, (res) => {
+              let b = ''
+              res.on('data', (d) => (b += d))
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }))
+            }).on('error', reject)
+          })
+        // anonymous: the tag is granted, main is not; virtual-host style names the bucket in the Host
+        expect(await get('/v1/d/x.txt', `lake.s3.example:${server.port}`)).toEqual({ status: 200, body: 'in s3' })
+        expect((await get('/lake/v1/d/x.txt', `127.0.0.1:${server.port}`)).body).toBe('in s3')
+        expect((await get('/lake/main/d/x.txt', `127.0.0.1:${server.port}`)).status).toBe(403)
+      } finally {
+        await server.close()
+      }
+    } finally {
+      await s3server.stop()
+      await t.cleanup()
+    }
+  }, 120_000)
 })
