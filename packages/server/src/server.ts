@@ -12,6 +12,7 @@ import { Repositories } from './repositories.js'
 import { RefNames } from './s3/addressing.js'
 import type { S3Request } from './s3/context.js'
 import { dispatchS3 } from './s3/dispatch.js'
+import type { Assembly } from './s3/multipart.js'
 import { sendS3Error } from './s3/respond.js'
 import { isPresignedV2, verifyPresignedV2 } from './s3/sigv2.js'
 import { isSigned, verifyRequest, type VerifiedRequest } from './s3/sigv4.js'
@@ -38,6 +39,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const names = new RefNames()
   const keys = new Map<string, AccessKey>(cfg.keys.map((k) => [k.accessKey, k]))
   const anonymous: Principal = { accessKey: null, grants: cfg.anonymous }
+  const uploads = new Map<string, Assembly>()
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomBytes(8).toString('hex').toUpperCase()
@@ -67,7 +69,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       } else if (isPresignedV2(query)) {
         who = principalOf(verifyPresignedV2(req, virtualHost ? `/${bucket}${rawPath}` : rawPath, query, keys))
       } else if (!cfg.anonymous.length) throw accessDenied('Anonymous access is not allowed: sign the request with an access key')
-      const r: S3Request = { req, res, requestId, bucket, key, query, who, verified, repos, names, config: cfg }
+      const r: S3Request = { req, res, requestId, bucket, key, query, who, verified, repos, names, config: cfg, uploads }
       await dispatchS3(r)
     } catch (err) {
       sendS3Error(res, s3ErrorOf(err), requestId, req.method)
@@ -97,6 +99,9 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
           server.close(() => resolve())
           server.closeIdleConnections()
         })
+        // uploads not completed stay as part files; their assemblies stop (Complete after a restart writes from the files)
+        for (const a of uploads.values()) a.cancel()
+        await Promise.all([...uploads.values()].map((a) => a.done.catch(() => {})))
         await repos.close()
       })()),
   }

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3'
 import { Repository } from '@varve/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { validateServeConfig } from '../src/config.js'
@@ -87,6 +87,44 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(await cond({ 'If-Modified-Since': new Date(Date.now() + 3_600_000).toUTCString() })).toBe(304)
     expect(await cond({ 'If-Modified-Since': new Date(0).toUTCString() })).toBe(200)
     expect(await cond({ 'If-Unmodified-Since': new Date(0).toUTCString() })).toBe(412)
+  })
+
+  it('multipart: parts out of order, a part uploaded again after it was read, a Complete listing a subset, an Abort: the object is always the parts listed', async () => {
+    const s3 = client()
+    const part = (i: number) => Buffer.alloc(5 * 1024 * 1024 + i, i) // 5 MiB and a bit: S3's smallest part
+    const replacement = (i: number) => Buffer.alloc(5 * 1024 * 1024 + 7, 200 + i)
+    const upload = async (key: string, order: number[], again: number[] = []) => {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: key, Metadata: { via: 'multipart' } }))
+      const etags = new Map<number, string>()
+      const send = async (n: number, body: Buffer) => etags.set(n, (await s3.send(new UploadPartCommand({ Bucket: 'lake', Key: key, UploadId, PartNumber: n, Body: body }))).ETag!)
+      for (const n of order) await send(n, part(n))
+      await new Promise((r) => setTimeout(r, 200)) // the assembly reads what it has meanwhile
+      for (const n of again) await send(n, replacement(n))
+      return { UploadId: UploadId!, etags }
+    }
+    const complete = (key: string, u: { UploadId: string; etags: Map<number, string> }, listed: number[]) =>
+      s3.send(new CompleteMultipartUploadCommand({ Bucket: 'lake', Key: key, UploadId: u.UploadId, MultipartUpload: { Parts: listed.map((n) => ({ PartNumber: n, ETag: u.etags.get(n)! })) } }))
+    const bytesOf = async (key: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: key }))).Body!.transformToByteArray())
+    const expected = (ns: number[]) => Buffer.concat(ns.map(part))
+
+    const a = await upload('team/exp/mp/out-of-order.bin', [3, 1, 2])
+    await complete('team/exp/mp/out-of-order.bin', a, [1, 2, 3])
+    expect((await bytesOf('team/exp/mp/out-of-order.bin')).equals(expected([1, 2, 3]))).toBe(true)
+    expect((await repo.stat('team/exp', 'mp/out-of-order.bin')).metadata).toEqual({ via: 'multipart' })
+
+    const b = await upload('team/exp/mp/again.bin', [1, 2, 3], [1]) // part 1 replaced after the assembly read it
+    await complete('team/exp/mp/again.bin', b, [1, 2, 3])
+    expect((await bytesOf('team/exp/mp/again.bin')).equals(Buffer.concat([replacement(1), part(2), part(3)]))).toBe(true)
+
+    const c = await upload('team/exp/mp/subset.bin', [1, 2, 3])
+    await complete('team/exp/mp/subset.bin', c, [1, 3])
+    expect((await bytesOf('team/exp/mp/subset.bin')).equals(expected([1, 3]))).toBe(true)
+
+    const d = await upload('team/exp/mp/aborted.bin', [1, 2])
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'lake', Key: 'team/exp/mp/aborted.bin', UploadId: d.UploadId }))
+    await expect(complete('team/exp/mp/aborted.bin', d, [1, 2])).rejects.toMatchObject({ name: 'NoSuchUpload' })
+    await expect(repo.stat('team/exp', 'mp/aborted.bin')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(complete('team/exp/mp/x.bin', { UploadId: c.UploadId, etags: c.etags }, [1])).rejects.toMatchObject({ name: 'NoSuchUpload' })
   })
 
   it('permissions: per repository, branch pattern and action; tags and commits are read-only; protected branches refuse', async () => {

@@ -5,6 +5,7 @@ import type { Action, ServeConfig } from '../config.js'
 import { accessDenied, noSuchBucket, noSuchKey } from '../errors.js'
 import type { Repositories } from '../repositories.js'
 import { splitKey, type RefNames, type RefPath } from './addressing.js'
+import type { Assembly } from './multipart.js'
 import type { VerifiedRequest } from './sigv4.js'
 
 /** One S3 request, parsed and authenticated. */
@@ -22,6 +23,8 @@ export interface S3Request {
   readonly repos: Repositories
   readonly names: RefNames
   readonly config: ServeConfig
+  /** Multipart uploads being assembled while their parts arrive, by upload id. */
+  readonly uploads: Map<string, Assembly>
 }
 
 export function need(r: S3Request, action: Action, ref?: string): void {

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import type { Entry, Repository } from '@varve/core'
 import { invalidArgument, S3Error } from '../errors.js'
 import { objectBody, smallBody } from './body.js'
 import { mustBeBranch, need, refPathOf, repositoryOf, type S3Request } from './context.js'
@@ -27,6 +28,69 @@ interface UploadMeta {
 
 const noSuchUpload = () => new S3Error('NoSuchUpload', 404, 'The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.')
 const partFile = (dir: string, n: number) => path.join(dir, `part-${String(n).padStart(5, '0')}`)
+
+/**
+ * An upload's object, assembled while its parts arrive: a `repo.put` fed the parts in order, each as
+ * soon as it is stored, so hashing and writing the object overlap the upload instead of following
+ * Complete (which otherwise waited ~4 s per GiB here). Complete ends the feed when it lists exactly
+ * parts 1..N as they were uploaded, the common case; any other list, a part uploaded again after the
+ * feed read it, Abort or shutdown cancels the feed (the put fails, nothing is staged), and Complete
+ * then writes the object from the part files.
+ */
+export class Assembly {
+  readonly #stored = new Map<number, string>()
+  readonly #read = new Set<number>()
+  #wake: (() => void) | undefined
+  #last: number | undefined
+  #cancelled = false
+  readonly done: Promise<Entry>
+
+  constructor(repo: Repository, meta: UploadMeta, dir: string) {
+    this.done = repo.put(meta.ref, meta.path, this.#feed(dir), putOptions(meta))
+    this.done.catch(() => {}) // awaited by Complete; a cancelled feed's failure is expected
+  }
+
+  async *#feed(dir: string): AsyncGenerator<Uint8Array> {
+    for (let n = 1; ; n++) {
+      for (;;) {
+        if (this.#cancelled) throw new Error('the assembly of this upload was cancelled')
+        if (this.#last !== undefined && n > this.#last) return
+        if (this.#stored.has(n)) break
+        await new Promise<void>((resolve) => (this.#wake = resolve))
+      }
+      this.#read.add(n)
+      yield* fs.createReadStream(partFile(dir, n), { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>
+    }
+  }
+
+  #poke(): void {
+    const wake = this.#wake
+    this.#wake = undefined
+    wake?.()
+  }
+
+  /** A part is stored (renamed into place) with this ETag. */
+  partStored(n: number, etag: string): void {
+    if (this.#read.has(n)) return this.cancel() // what the feed read is no longer that part
+    this.#stored.set(n, etag)
+    this.#poke()
+  }
+
+  /** Complete listed these parts: true when the feed delivers exactly them (then await `done`). */
+  finish(listed: readonly { n: number; etag: string }[]): boolean {
+    if (this.#cancelled || !listed.every((p, i) => p.n === i + 1 && this.#stored.get(p.n) === p.etag)) return false
+    this.#last = listed.length
+    this.#poke()
+    return true
+  }
+
+  cancel(): void {
+    this.#cancelled = true
+    this.#poke()
+  }
+}
+
+const putOptions = (meta: UploadMeta) => ({ ...(meta.metadata ? { metadata: meta.metadata } : {}), ...(meta.contentType ? { contentType: meta.contentType } : {}) })
 
 function uploadDir(r: S3Request, uploadId: string): string {
   if (!/^[0-9a-f]{32}$/.test(uploadId)) throw noSuchUpload()
@@ -60,6 +124,7 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
     ...(metadata ? { metadata } : {}), ...(contentType ? { contentType } : {}),
   }
   await fsp.writeFile(path.join(dir, 'upload.json'), JSON.stringify(meta))
+  r.uploads.set(uploadId, new Assembly(repo, meta, dir))
   sendXml(r.res, 200, s3Xml('InitiateMultipartUploadResult', { Bucket: r.bucket, Key: r.key, UploadId: uploadId }), { 'x-amz-request-id': r.requestId })
 }
 
@@ -79,6 +144,7 @@ export async function uploadPart(r: S3Request, uploadId: string, partNumber: str
     const etag = createHash('sha256').update(`${uploadId}/${n}/${nonce}`).digest('hex')
     await fsp.writeFile(`${partFile(dir, n)}.etag`, etag)
     await fsp.rename(tmp, partFile(dir, n)) // a retried part replaces the earlier one whole
+    r.uploads.get(uploadId)?.partStored(n, etag)
     sendEmpty(r.res, 200, { ETag: etagOf(etag), 'x-amz-request-id': r.requestId })
   } finally {
     await fsp.rm(tmp, { force: true })
@@ -126,15 +192,21 @@ export async function completeMultipartUpload(r: S3Request, uploadId: string): P
     const part = have.get(asked[i]!.n)
     if (!part || part.etag !== asked[i]!.etag) throw new S3Error('InvalidPart', 400, `part ${asked[i]!.n} was not uploaded, or its ETag does not match`)
   }
-  const repo = await repositoryOf(r)
-  await mustBeBranch(repo, meta.ref)
-  const files = asked.map((p) => partFile(dir, p.n))
-  async function* concatenated() {
-    for (const f of files) yield* fs.createReadStream(f, { highWaterMark: 1024 * 1024 })
+  const assembly = r.uploads.get(uploadId)
+  r.uploads.delete(uploadId)
+  let entry: Entry
+  if (assembly?.finish(asked)) entry = await assembly.done
+  else {
+    assembly?.cancel()
+    await assembly?.done.catch(() => {})
+    const repo = await repositoryOf(r)
+    await mustBeBranch(repo, meta.ref)
+    const files = asked.map((p) => partFile(dir, p.n))
+    async function* concatenated() {
+      for (const f of files) yield* fs.createReadStream(f, { highWaterMark: 1024 * 1024 })
+    }
+    entry = await repo.put(meta.ref, meta.path, concatenated(), putOptions(meta))
   }
-  const entry = await repo.put(meta.ref, meta.path, concatenated(), {
-    ...(meta.metadata ? { metadata: meta.metadata } : {}), ...(meta.contentType ? { contentType: meta.contentType } : {}),
-  })
   await fsp.rm(dir, { recursive: true, force: true })
   sendXml(r.res, 200, s3Xml('CompleteMultipartUploadResult', { Location: `/${r.bucket}/${r.key}`, Bucket: r.bucket, Key: r.key, ETag: etagOf(entry.address) }), { 'x-amz-request-id': r.requestId })
 }
@@ -142,6 +214,9 @@ export async function completeMultipartUpload(r: S3Request, uploadId: string): P
 export async function abortMultipartUpload(r: S3Request, uploadId: string): Promise<void> {
   const { dir, meta } = await loadUpload(r, uploadId)
   need(r, 'write', meta.ref)
+  r.uploads.get(uploadId)?.cancel()
+  await r.uploads.get(uploadId)?.done.catch(() => {})
+  r.uploads.delete(uploadId)
   await fsp.rm(dir, { recursive: true, force: true })
   sendEmpty(r.res, 204, { 'x-amz-request-id': r.requestId })
 }
