@@ -150,12 +150,18 @@ route('DELETE', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
   return { deleted: p.branch }
 })
 
-route('POST', '/repositories/{repo}/merges', async (a, p) => {
-  const body = await jsonBody(a)
+/** A merge's `source` and `dest` from the body; reading the source, and `destAction` on the destination. */
+function mergeSides(a: ApiRequest, repo: string, body: Record<string, unknown>, destAction: Action): { source: string; dest: string } {
   const source = str(body.source, 'source')!
   const dest = str(body.dest, 'dest')!
-  need(a, 'read', p.repo!, source)
-  need(a, 'commit', p.repo!, dest)
+  need(a, 'read', repo, source)
+  need(a, destAction, repo, dest)
+  return { source, dest }
+}
+
+route('POST', '/repositories/{repo}/merges', async (a, p) => {
+  const body = await jsonBody(a)
+  const { source, dest } = mergeSides(a, p.repo!, body, 'commit')
   const strategy = str(body.strategy, 'strategy', true) as MergeStrategy | undefined
   const repo = await repoOf(a, p.repo!)
   const message = str(body.message, 'message', true)
@@ -163,11 +169,7 @@ route('POST', '/repositories/{repo}/merges', async (a, p) => {
   return { merged: !r.upToDate && body.dryRun !== true, ...r }
 })
 route('POST', '/repositories/{repo}/hooks/check', async (a, p) => {
-  const body = await jsonBody(a)
-  const source = str(body.source, 'source')!
-  const dest = str(body.dest, 'dest')!
-  need(a, 'read', p.repo!, source)
-  need(a, 'read', p.repo!, dest)
+  const { source, dest } = mergeSides(a, p.repo!, await jsonBody(a), 'read')
   const repo = await repoOf(a, p.repo!)
   try {
     const r = await repo.merge(source, dest, { dryRun: true })
