@@ -13,8 +13,8 @@ export function registerServe(cli: Cli): void {
     .option('--listen <host:port>', 'where to listen (default 127.0.0.1:9010; port 0 picks a free one)')
     .addHelpText(
       'after',
-      '\nExamples:\n  VARVE_SERVE_ACCESS_KEY=admin VARVE_SERVE_SECRET_KEY=s3cret varve serve ./lake --listen 127.0.0.1:9010\n' +
-        '  varve serve --config serve.yaml\n\nThen, from any S3 client: endpoint http://127.0.0.1:9010, bucket lake, key <ref>/<path> (main/train/x.parquet).\n' +
+      '\nExamples:\n  varve serve --config serve.yaml\n  VARVE_SERVE_ACCESS_KEY=admin VARVE_SERVE_SECRET_KEY=s3cret varve serve ./lake --listen 127.0.0.1:9010\n' +
+        '\nThen, from any S3 client: endpoint http://127.0.0.1:9010, bucket lake, key <ref>/<path> (main/train/x.parquet).\n' +
         'The first line on stdout is "listening on http://<host>:<port>"; SIGTERM drains in-flight requests and exits 0.',
     )
     .action(async (location: string | undefined, opts: { config?: string; name?: string; listen?: string }) => {
