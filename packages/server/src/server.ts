@@ -72,8 +72,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       const r: S3Request = { req, res, requestId, bucket, key, query, who, verified, repos, names, config: cfg, uploads }
       await dispatchS3(r)
     } catch (err) {
+      // A refused upload's body is not read: a small one is drained so the connection can serve the
+      // next request; past 1 MiB the connection closes after the error instead (as S3 does).
+      const unread = !req.complete && Number(req.headers['content-length'] ?? (req.headers['transfer-encoding'] ? Infinity : 0)) > 1024 * 1024
+      if (unread && !res.headersSent) res.setHeader('Connection', 'close')
       sendS3Error(res, s3ErrorOf(err), requestId, req.method)
-      req.resume() // drain what the client still sends, so the connection can answer
+      if (!unread) req.resume()
     }
   }
 

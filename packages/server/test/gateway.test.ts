@@ -221,6 +221,12 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(whole.status, whole.body).toBe(200)
     expect((await collect(repo.uncommitted('main', { prefix: 'cut/' }))).map((c) => c.path)).toEqual(['cut/half.bin'])
 
+    // a refused 64 MiB upload is answered without reading its body, and the connection closes
+    const refusedPath = '/lake/v1/refused.bin'
+    const refused = await raw('PUT', refusedPath, await signedHeaders('PUT', refusedPath, { 'Content-Length': String(64 * 1024 * 1024) }), Buffer.alloc(64 * 1024 * 1024)).catch((e: Error) => ({ status: -1, body: e.message, headers: {} }))
+    expect([403, -1]).toContain(refused.status) // -1: the client saw the close before it finished sending
+    if (refused.status === 403) expect(refused.headers.connection).toBe('close')
+
     // many requests at once: all answered, the server still serves
     const s3 = client(ADMIN, { requestHandler: { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 200 }) } })
     const results = await Promise.allSettled(Array.from({ length: 1000 }, () => s3.send(new GetObjectCommand({ Bucket: 'lake', Key: 'v1/train/a.csv' })).then((r) => r.Body!.transformToString())))
