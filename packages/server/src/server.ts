@@ -49,15 +49,16 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
     if (rawPath === '/api' || rawPath.startsWith('/api/')) {
       let who: Principal
+      let signedBody: string | undefined
       try {
-        who = await apiPrincipal(req, rawPath, query, keys, anonymous)
+        ;({ who, signedBody } = await apiPrincipal(req, rawPath, query, keys, anonymous))
       } catch (err) {
         const e = err instanceof S3Error ? err : s3ErrorOf(err)
         res.writeHead(e.status === 403 ? 401 : e.status, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Basic realm="varve"' })
         res.end(JSON.stringify({ error: { code: 'PERMISSION_DENIED', message: e.message, details: { s3Code: e.code } } }))
         return
       }
-      return handleApi({ req, res, path: rawPath.slice(4), query, who, repos })
+      return handleApi({ req, res, path: rawPath.slice(4), query, who, repos, ...(signedBody ? { signedBody } : {}) })
     }
     try {
       let verified: VerifiedRequest | undefined
@@ -135,7 +136,13 @@ function target(req: IncomingMessage, rawPath: string, repos: Repositories): { b
 }
 
 /** The API takes the same keys as SigV4 or as HTTP Basic (access key : secret key). */
-async function apiPrincipal(req: IncomingMessage, rawPath: string, query: URLSearchParams, keys: ReadonlyMap<string, AccessKey>, anonymous: Principal): Promise<Principal> {
+async function apiPrincipal(
+  req: IncomingMessage,
+  rawPath: string,
+  query: URLSearchParams,
+  keys: ReadonlyMap<string, AccessKey>,
+  anonymous: Principal,
+): Promise<{ who: Principal; signedBody?: string }> {
   const auth = req.headers.authorization
   if (typeof auth === 'string' && /^Basic /i.test(auth)) {
     const text = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8')
@@ -144,8 +151,12 @@ async function apiPrincipal(req: IncomingMessage, rawPath: string, query: URLSea
     const secret = Buffer.from(colon > 0 ? text.slice(colon + 1) : '')
     if (!key || secret.length !== Buffer.byteLength(key.secretKey) || !timingSafeEqual(secret, Buffer.from(key.secretKey)))
       throw accessDenied('unknown access key or wrong secret')
-    return principalOf(key)
+    return { who: principalOf(key) }
   }
-  if (isSigned(req, query)) return principalOf((await verifyRequest(req, rawPath, query, keys)).key)
-  return anonymous
+  if (isSigned(req, query)) {
+    const v = await verifyRequest(req, rawPath, query, keys)
+    // a signed body hash binds the body too: the API checks it when it reads the body
+    return { who: principalOf(v.key), ...(/^[0-9a-f]{64}$/.test(v.payload) ? { signedBody: v.payload } : {}) }
+  }
+  return { who: anonymous }
 }

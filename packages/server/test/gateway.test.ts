@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
@@ -184,6 +185,15 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect((await api('GET', '/repositories/lake/log?ref=main', undefined, { accessKeyId: 'admin', secretAccessKey: 'wrong' })).status).toBe(401)
     expect(JSON.parse((await api('GET', '/repositories/nope/branches')).body).error.code).toBe('NOT_FOUND')
     expect((await api('POST', '/repositories/lake/branches/main/commits', { message: '' })).status).toBe(400)
+    // SigV4 on the API too: a signed body hash binds the body
+    const sigPath = '/api/v1/repositories/lake/tags'
+    const tagBody = JSON.stringify({ name: 'v-signed', ref: 'main' })
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex')
+    const signed = await signedHeaders('POST', sigPath, { 'x-amz-content-sha256': sha(tagBody), 'content-type': 'application/json' })
+    expect((await raw('POST', sigPath, signed, tagBody)).status).toBe(201)
+    const forged = await raw('POST', sigPath, signed, JSON.stringify({ name: 'v-forged', ref: 'main' }))
+    expect(forged.status).toBe(400)
+    expect(JSON.parse(forged.body).error.message).toContain('x-amz-content-sha256')
     const spec = JSON.parse((await raw('GET', '/api/openapi.json')).body)
     expect(spec.openapi).toBe('3.0.3')
     expect(Object.keys(spec.paths)).toContain('/repositories/{repo}/merges')

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { VarveError, type MergeStrategy, type Repository } from '@varve/core'
 import { allowed, seesRepository, type Principal } from '../access.js'
@@ -16,6 +17,8 @@ export interface ApiRequest {
   readonly query: URLSearchParams
   readonly who: Principal
   readonly repos: Repositories
+  /** The SHA-256 a SigV4 signature gave for the body, when it gave one. */
+  readonly signedBody?: string
 }
 
 class ApiError extends Error {
@@ -46,9 +49,12 @@ async function jsonBody(a: ApiRequest): Promise<Record<string, unknown>> {
     if (n > MAX_BODY) throw new ApiError(413, 'INVALID_ARGUMENT', `a request body is limited to ${MAX_BODY} bytes`)
     parts.push(chunk as Buffer)
   }
+  const bytes = Buffer.concat(parts)
+  if (a.signedBody !== undefined && createHash('sha256').update(bytes).digest('hex') !== a.signedBody)
+    throw new ApiError(400, 'INVALID_ARGUMENT', 'the body does not match the x-amz-content-sha256 it was signed with')
   if (!n) return {}
   try {
-    const v = JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown
+    const v = JSON.parse(bytes.toString('utf8')) as unknown
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object')
     return v as Record<string, unknown>
   } catch {
