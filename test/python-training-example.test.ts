@@ -20,6 +20,7 @@ describe('examples/python-training', () => {
         timeout: 10 * 60_000,
       })
       expect(stdout).toMatch(/trained on 3000 rows at data commit [0-9a-f]{12}/)
+      expect(stdout.trim().split('\n').at(-1)).toBe('varve serve stopped') // and exited 0 (set -e)
       const model = JSON.parse(await fs.readFile(path.join(work, 'model.json'), 'utf8'))
       const lock = JSON.parse(await fs.readFile(path.join(work, 'varve.lock'), 'utf8'))
       expect(model).toMatchObject({ rows: 3000, data: { ref: 'main', commit: lock.pins['train-data'].commit } })

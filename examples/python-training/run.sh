@@ -17,7 +17,8 @@ varve commit main -m "Three days of training data"
 varve pin main --name train-data                  # writes varve.lock: commit it with the job's code
 
 export VARVE_SERVE_ACCESS_KEY=trainer VARVE_SERVE_SECRET_KEY=trainer-secret
-varve serve .varve --name lake --listen 127.0.0.1:0 > serve.out 2> serve.err &
+# node itself in the background (not the varve function: $! would be a subshell, and the server outlive it)
+node "$here/../../packages/cli/dist/bin.js" serve .varve --name lake --listen 127.0.0.1:0 > serve.out 2> serve.err &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do grep -q '^listening on ' serve.out 2>/dev/null && break; sleep 0.1; done
@@ -30,3 +31,9 @@ varve put more/ main:train/
 varve commit main -m "Day 4"
 
 AWS_ACCESS_KEY_ID=trainer AWS_SECRET_ACCESS_KEY=trainer-secret "$python" "$here/train.py" varve.lock "$endpoint" train-data model.json
+
+# SIGTERM drains and exits 0
+kill -TERM $server
+wait $server
+trap - EXIT
+echo "varve serve stopped"
