@@ -20,31 +20,33 @@ export async function splitKey(repo: Repository, key: string, names: RefNames): 
 
 /** Branch and tag names per repository, cached briefly (listings and `/` names look them up per request). */
 export class RefNames {
-  readonly #cache = new Map<Repository, { at: number; all: Promise<string[]> }>()
+  readonly #cache = new Map<Repository, { at: number; names: Promise<{ all: string[]; withSlash: string[] }> }>()
   constructor(private readonly ttlMs = 1000) {}
 
-  /** Every branch and tag name, sorted as keys sort (`name/` in code-unit order). */
-  all(repo: Repository): Promise<string[]> {
-    const hit = this.#cache.get(repo)
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.all
-    const all = (async () => {
-      const names = new Set<string>()
-      for await (const b of repo.branches()) names.add(b.name)
-      for await (const t of repo.tags()) names.add(t.name)
-      return [...names].sort((a, b) => compareKeys(`${a}/`, `${b}/`))
-    })()
-    all.catch(() => this.#cache.delete(repo))
-    this.#cache.set(repo, { at: Date.now(), all })
-    return all
+  /** Every branch and tag name, sorted as keys sort (`name/` by UTF-8 bytes). */
+  async all(repo: Repository): Promise<string[]> {
+    return (await this.#names(repo)).all
   }
 
   /** Names holding `/`, longest first. */
   async withSlash(repo: Repository): Promise<string[]> {
-    return (await this.all(repo)).filter((n) => n.includes('/')).sort((a, b) => b.length - a.length)
+    return (await this.#names(repo)).withSlash
   }
 
-  forget(repo: Repository): void {
-    this.#cache.delete(repo)
+  /** Both lists, made once per refresh: `withSlash` is asked for on every request that names a key. */
+  #names(repo: Repository): Promise<{ all: string[]; withSlash: string[] }> {
+    const hit = this.#cache.get(repo)
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.names
+    const names = (async () => {
+      const set = new Set<string>()
+      for await (const b of repo.branches()) set.add(b.name)
+      for await (const t of repo.tags()) set.add(t.name)
+      const all = [...set].sort((a, b) => compareKeys(`${a}/`, `${b}/`))
+      return { all, withSlash: all.filter((n) => n.includes('/')).sort((a, b) => b.length - a.length) }
+    })()
+    names.catch(() => this.#cache.delete(repo))
+    this.#cache.set(repo, { at: Date.now(), names })
+    return names
   }
 }
 
