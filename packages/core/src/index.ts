@@ -24,7 +24,7 @@ export type { LogOptions } from './commits/history.js'
 export type { BlameLine } from './commits/path-history.js'
 export type { DiffEntry, ChangeType } from './tree/tree-diff.js'
 export type { DataSource } from './objects/byte-source.js'
-export type { BlockStore, ByteSource, ObjectInfo, PutOptions as BlockPutOptions, RenameOptions } from './stores/block-store.js'
+export type { BlockStore, ByteSource, ObjectInfo, PutOptions as BlockPutOptions, RenameOptions, StreamOptions as BlockStreamOptions } from './stores/block-store.js'
 export type {
   RefStore,
   BranchRecord,
@@ -37,6 +37,8 @@ export type {
 } from './stores/ref-store.js'
 export { LocalBlockStore, validateBlockKey } from './stores/local-block-store.js'
 export type { LocalBlockStoreOptions } from './stores/local-block-store.js'
+export { LocalFiles, localFiles } from './stores/local-files.js'
+export type { FileRange, LocalFilesOptions } from './stores/local-files.js'
 export { SqliteRefStore } from './stores/sqlite-ref-store.js'
 export { ForwardingBlockStore } from './stores/forwarding-block-store.js'
 export { ForwardingRefStore } from './stores/forwarding-ref-store.js'

@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
@@ -47,6 +49,7 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
       validateServeConfig({
         listen: '127.0.0.1:0',
         repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
+        uploadDir: path.join(t.dir, 'uploads'),
         keys: [
           { ...{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey }, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] },
           { accessKey: READER.accessKeyId, secretKey: READER.secretAccessKey, grants: [{ repositories: ['lake'], actions: ['read'] }] },
@@ -126,6 +129,62 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     await expect(complete('team/exp/mp/aborted.bin', d, [1, 2])).rejects.toMatchObject({ name: 'NoSuchUpload' })
     await expect(repo.stat('team/exp', 'mp/aborted.bin')).rejects.toMatchObject({ code: 'NOT_FOUND' })
     await expect(complete('team/exp/mp/x.bin', { UploadId: c.UploadId, etags: c.etags }, [1])).rejects.toMatchObject({ name: 'NoSuchUpload' })
+  })
+
+  it('multipart: parts of one size land in place, in any order and at once, and the object is that file (its bytes written once)', async () => {
+    const s3 = client()
+    const SIZE = 5 * 1024 * 1024
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+    const start = async (key: string) => (await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: key }))).UploadId!
+    const send = async (key: string, UploadId: string, n: number, body: Buffer) => (await s3.send(new UploadPartCommand({ Bucket: 'lake', Key: key, UploadId, PartNumber: n, Body: body }))).ETag!
+    const complete = (key: string, UploadId: string, parts: [number, string][]) =>
+      s3.send(new CompleteMultipartUploadCommand({ Bucket: 'lake', Key: key, UploadId, MultipartUpload: { Parts: parts.map(([n, ETag]) => ({ PartNumber: n, ETag })) } }))
+    const stored = (address: string) => path.join(t.dir, 'lake', 'blocks', 'data', address.slice(0, 2), address.slice(2, 4), address)
+
+    const key = 'team/exp/mp/in-place.bin'
+    const bodies = [randomBytes(SIZE), randomBytes(SIZE), randomBytes(SIZE), randomBytes(1234)] // the last part is shorter
+    const id = await start(key)
+    const etags = await Promise.all([3, 1, 4, 2].map(async (n) => [n, await send(key, id, n, bodies[n - 1]!)] as [number, string]))
+    const data = path.join(t.dir, 'uploads', id, 'data')
+    const ino = (await fsp.stat(data)).ino
+    await complete(key, id, etags.sort((a, b) => a[0] - b[0]))
+    const whole = Buffer.concat(bodies)
+    const entry = await repo.stat('team/exp', 'mp/in-place.bin')
+    expect(entry).toMatchObject({ address: sha(whole), size: whole.length })
+    expect((await fsp.stat(stored(entry.address))).ino).toBe(ino) // the upload's file became the object
+    expect(Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: key }))).Body!.transformToByteArray()).equals(whole)).toBe(true)
+
+    // the short last part first: it waits in a file until Complete appends it to the data file
+    const keyShortFirst = 'team/exp/mp/short-first.bin'
+    const idShort = await start(keyShortFirst)
+    const parts = [randomBytes(SIZE), randomBytes(SIZE), randomBytes(99)]
+    const eShort: [number, string][] = []
+    for (const n of [3, 1, 2]) eShort.push([n, await send(keyShortFirst, idShort, n, parts[n - 1]!)])
+    const inoShort = (await fsp.stat(path.join(t.dir, 'uploads', idShort, 'data'))).ino
+    await complete(keyShortFirst, idShort, eShort.sort((a, b) => a[0] - b[0]))
+    const shortEntry = await repo.stat('team/exp', 'mp/short-first.bin')
+    expect(shortEntry.address).toBe(sha(Buffer.concat(parts)))
+    expect((await fsp.stat(stored(shortEntry.address))).ino).toBe(inoShort)
+
+    // a part uploaded again after it landed goes to a file of its own; the object is what was listed
+    const key2 = 'team/exp/mp/in-place-again.bin'
+    const id2 = await start(key2)
+    const first = [randomBytes(SIZE), randomBytes(SIZE), randomBytes(SIZE)]
+    const e = [await send(key2, id2, 1, first[0]!), await send(key2, id2, 2, first[1]!), await send(key2, id2, 3, first[2]!)]
+    await new Promise((r) => setTimeout(r, 200)) // the assembly reads what it has meanwhile
+    const again = randomBytes(SIZE)
+    e[1] = await send(key2, id2, 2, again)
+    await complete(key2, id2, [[1, e[0]!], [2, e[1]!], [3, e[2]!]])
+    const expected = Buffer.concat([first[0]!, again, first[2]!])
+    expect((await repo.stat('team/exp', 'mp/in-place-again.bin')).address).toBe(sha(expected))
+    expect(Buffer.from(await repo.get('team/exp', 'mp/in-place-again.bin')).equals(expected)).toBe(true)
+    // the earlier upload of part 2 is not an ETag Complete accepts any more
+    const id3 = await start(key2)
+    const old = await send(key2, id3, 1, first[0]!)
+    await send(key2, id3, 1, again)
+    await expect(complete(key2, id3, [[1, old]])).rejects.toMatchObject({ name: 'InvalidPart' })
+    expect(fs.readdirSync(path.join(t.dir, 'uploads'))).toEqual([id3]) // completed uploads leave nothing behind
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'lake', Key: key2, UploadId: id3 }))
   })
 
   it('permissions: per repository, branch pattern and action; tags and commits are read-only; protected branches refuse', async () => {

@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto'
+import { isShared, OffThreadSha256 } from '../util/off-thread-sha256.js'
+import { LocalFiles } from '../stores/local-files.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { decodeCommit, makeCommit, type Commit, type CommitFields } from '../model/commit.js'
 import type { DataRef } from '../model/entry.js'
 import { sha256Hex } from '../model/hash.js'
 import { decodeTreeNode, encodeNodeLocations, encodeTreeNode, splitStoredNode, storedBackToBack, storedNodeBytes, type ChildRef, type TreeNode } from '../model/tree-node.js'
-import type { BlockStore } from '../stores/block-store.js'
+import type { BlockStore, StreamOptions } from '../stores/block-store.js'
 import type { RandomSource } from '../util/clock.js'
 import { LruCache } from '../util/lru-cache.js'
 import { readHead, toChunks, type DataSource } from './byte-source.js'
@@ -75,6 +76,7 @@ export class ObjectStore {
   }
 
   async writeData(source: DataSource): Promise<{ address: string; size: number }> {
+    if (source instanceof LocalFiles) return this.#writeFiles(source)
     const chunks = toChunks(source)
     if (chunks instanceof Uint8Array) return this.#writeSmall(chunks)
     const { head, headBytes, rest } = await readHead(chunks, IN_MEMORY_LIMIT)
@@ -90,11 +92,11 @@ export class ObjectStore {
   }
 
   async #writeLarge(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): Promise<{ address: string; size: number }> {
-    const hash = createHash('sha256')
+    const hash = new OffThreadSha256()
     let size = 0
     async function* hashed(): AsyncIterable<Uint8Array> {
       for (const chunk of head) {
-        hash.update(chunk)
+        await hash.update(chunk)
         size += chunk.byteLength
         yield chunk
       }
@@ -103,21 +105,38 @@ export class ObjectStore {
         if (done) return
         if (!(value instanceof Uint8Array))
           throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'stream chunks must be bytes (Uint8Array/Buffer)')
-        hash.update(value)
+        await hash.update(value)
         size += value.byteLength
         yield value
       }
     }
+    return this.#land(hash, hashed(), () => size)
+  }
+
+  /** Local files, concatenated: a local store copies them on the hashing thread (LocalFiles). */
+  async #writeFiles(files: LocalFiles): Promise<{ address: string; size: number }> {
+    const hash = new OffThreadSha256()
+    const bound = files.hashedWith(hash)
+    return this.#land(hash, bound, () => bound.size)
+  }
+
+  /**
+   * Uploads `bytes` (hashed into `hash` as they are consumed) to a landing key, then gives them their
+   * address: renamed into place, pointed to, or dropped for the copy already stored.
+   */
+  async #land(hash: OffThreadSha256, bytes: AsyncIterable<Uint8Array>, sizeOf: () => number): Promise<{ address: string; size: number }> {
     const name = `${Date.now()}-${this.options.random.hex(12)}`
     // Where rename copies every byte, the upload lands at its final physical key and is pointed to.
     const landing = this.blocks.renameCopies ? keys.blob(name) : keys.temp(name)
     try {
-      await this.blocks.put(landing, hashed())
+      await this.blocks.put(landing, bytes)
     } catch (err) {
+      hash.abandon()
       await this.blocks.delete(landing).catch(() => {})
       throw err
     }
-    const address = hash.digest('hex')
+    const address = await hash.digest()
+    const size = sizeOf()
     const journal = this.#journal
     let existing = await this.#storedKeyOf(address)
     // Store ours unless the content is already there. Losing the pointer race to another writer makes
@@ -348,17 +367,42 @@ export class ObjectStore {
     return r
   }
 
-  /** Streams an object; the stream fails with CORRUPT_OBJECT at its end if the bytes do not match. */
-  async readDataStream(ref: DataRef): Promise<AsyncIterable<Uint8Array>> {
+  /**
+   * Streams an object; the stream fails with CORRUPT_OBJECT at its end if the bytes do not match.
+   * With `reuseBuffers` the chunks may be buffers the store reuses: each stays valid only until the
+   * next one is requested (write it out first), and reading then allocates nothing per chunk.
+   */
+  async readDataStream(ref: DataRef, options: StreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const { address, path } = ref
-    const stream = ref.pack !== undefined ? [await this.#readPacked(ref, 0, ref.size)] : await this.#readFrom(address, path, (key) => this.blocks.getStream(key))
+    const stream = ref.pack !== undefined ? [await this.#readPacked(ref, 0, ref.size)] : await this.#readFrom(address, path, (key) => this.blocks.getStream(key, options))
     return (async function* verified() {
-      const hash = createHash('sha256')
-      for await (const chunk of stream) {
-        hash.update(chunk)
-        yield chunk
+      const hash = new OffThreadSha256()
+      const chunks = Array.isArray(stream) ? stream.values() : stream[Symbol.asyncIterator]()
+      // Shared chunks are hashed in place while the consumer writes them. A store reusing buffers
+      // overwrites a chunk two reads later, so the worker must be done with it before that read.
+      const hashing: Promise<void>[] = []
+      let read = false
+      try {
+        for (;;) {
+          if (hashing.length >= 2) await hashing.shift()
+          const { done, value } = await chunks.next()
+          if (done) break
+          const hashed = hash.update(value)
+          if (isShared(value)) {
+            hashed.catch(() => {}) // awaited in turn below, or dropped with the stream
+            hashing.push(hashed)
+          } else await hashed
+          yield value
+        }
+        await Promise.all(hashing)
+        read = true
+      } finally {
+        if (!read) {
+          hash.abandon()
+          await chunks.return?.()
+        }
       }
-      if (hash.digest('hex') !== address) throw corrupt('data object', address, path)
+      if ((await hash.digest()) !== address) throw corrupt('data object', address, path)
     })()
   }
 

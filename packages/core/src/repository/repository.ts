@@ -444,30 +444,36 @@ export class Repository {
    * the entry itself, not a path again, means headers and bytes describe one version.
    */
   streamEntry(entry: Entry, range: { start?: number; end?: number } = {}): Readable {
+    return Readable.from(this.readEntry(entry, range), { objectMode: false })
+  }
+
+  /**
+   * `streamEntry` as chunks, for a consumer that writes each out before asking for the next: with
+   * `reuseBuffers` a whole read goes through a few reused buffers (a chunk is valid only until the
+   * next is requested), so a gigabyte read allocates nothing per chunk. Do not pipe such chunks into
+   * a stream that reads ahead.
+   */
+  readEntry(entry: Entry, options: { start?: number; end?: number; reuseBuffers?: boolean } = {}): AsyncIterable<Uint8Array> {
     const objects = this.#ctx.objects
-    const start = range.start ?? 0
-    const end = Math.min(range.end ?? entry.size, entry.size)
+    const start = options.start ?? 0
+    const end = Math.min(options.end ?? entry.size, entry.size)
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || start > end)
       throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `invalid range [${start}, ${end}) of ${entry.size} bytes`)
     if (start === 0 && end === entry.size && entry.size <= SMALL_WHOLE_READ)
       // One plain read and one hash: a stream per small object costs more than the object.
-      return Readable.from(
-        guardIterable('streamEntry', async function* () {
-          const bytes = await objects.readDataRange(entry, 0, entry.size)
-          if (bytes.byteLength !== entry.size || sha256Hex(bytes) !== entry.address)
-            throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `data object ${entry.address} of ${entry.path} no longer matches its address`, { details: { object: entry.address, path: entry.path } })
-          yield bytes
-        }),
-        { objectMode: false },
-      )
-    if (start === 0 && end === entry.size)
-      return Readable.from(guardIterable('streamEntry', async function* () { yield* await objects.readDataStream(entry) }), { objectMode: false })
-    return Readable.from(
-      guardIterable('streamEntry', async function* () {
-        for (let at = start; at < end; at += RANGE_PIECE) yield await objects.readDataRange(entry, at, Math.min(end, at + RANGE_PIECE))
-      }),
-      { objectMode: false },
-    )
+      return guardIterable('streamEntry', async function* () {
+        const bytes = await objects.readDataRange(entry, 0, entry.size)
+        if (bytes.byteLength !== entry.size || sha256Hex(bytes) !== entry.address)
+          throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `data object ${entry.address} of ${entry.path} no longer matches its address`, { details: { object: entry.address, path: entry.path } })
+        yield bytes
+      })
+    if (start === 0 && end === entry.size) {
+      const reuseBuffers = options.reuseBuffers === true
+      return guardIterable('streamEntry', async function* () { yield* await objects.readDataStream(entry, { reuseBuffers }) })
+    }
+    return guardIterable('streamEntry', async function* () {
+      for (let at = start; at < end; at += RANGE_PIECE) yield await objects.readDataRange(entry, at, Math.min(end, at + RANGE_PIECE))
+    })
   }
 
   /** Entries (and with `delimiter`, common prefixes) in path order, streamed. */

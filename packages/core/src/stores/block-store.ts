@@ -21,6 +21,10 @@ export interface RenameOptions {
   readonly size?: number
 }
 
+export interface StreamOptions {
+  readonly reuseBuffers?: boolean
+}
+
 export interface BlockStore {
   /**
    * True when `rename` copies the bytes (object stores have no rename). Large uploads then stay where
@@ -39,8 +43,12 @@ export interface BlockStore {
    * Lets checks read a Parquet footer without reading the data pages.
    */
   getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined>
-  /** The object as a stream of chunks, or undefined when there is none. */
-  getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined>
+  /**
+   * The object as a stream of chunks, or undefined when there is none. With `reuseBuffers` a store may
+   * read into a few buffers of shared memory that it reuses: a chunk then stays valid only until two
+   * more have been requested (stores that ignore the option give fresh chunks, which is also correct).
+   */
+  getStream(key: string, options?: StreamOptions): Promise<AsyncIterable<Uint8Array> | undefined>
   head(key: string): Promise<ObjectInfo | undefined>
   /** Removes the object; removing a missing key is not an error. */
   delete(key: string): Promise<void>

@@ -1,4 +1,4 @@
-import type { BlockStore, ByteSource, ObjectInfo, PutOptions, RenameOptions } from './block-store.js'
+import type { BlockStore, ByteSource, ObjectInfo, PutOptions, RenameOptions, StreamOptions } from './block-store.js'
 
 /**
  * Passes every call to another BlockStore. Extend it to wrap a store with a cross-cutting concern
@@ -18,8 +18,8 @@ export class ForwardingBlockStore implements BlockStore {
   getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
     return this.inner.getRange(key, start, end)
   }
-  getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
-    return this.inner.getStream(key)
+  getStream(key: string, options?: StreamOptions): Promise<AsyncIterable<Uint8Array> | undefined> {
+    return this.inner.getStream(key, options)
   }
   head(key: string): Promise<ObjectInfo | undefined> {
     return this.inner.head(key)

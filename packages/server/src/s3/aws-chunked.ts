@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
+import { OffThreadSha256 } from '@varve/core/internal'
 import { S3Error } from '../errors.js'
 import { EMPTY_SHA256, sameSignature, sha256Hex, type ChunkSigner } from './sigv4.js'
 
@@ -134,17 +135,23 @@ export class AwsChunkedDecoder extends Transform {
 
 /** Checks a body against the hex SHA-256 the request was signed with; fails at its end when it differs. */
 export class PayloadHashCheck extends Transform {
-  #hash = createHash('sha256')
+  // Hashed on a worker thread: the same bytes are hashed again for their address on this one.
+  #hash = new OffThreadSha256()
   constructor(private readonly expected: string) {
     super()
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.#hash.update(chunk)
-    done(null, chunk)
+    this.#hash.update(chunk).then(() => done(null, chunk), done)
   }
   override _flush(done: TransformCallback): void {
-    if (this.#hash.digest('hex') !== this.expected)
-      return done(new S3Error('XAmzContentSHA256Mismatch', 400, 'The provided x-amz-content-sha256 header does not match what was computed.'))
-    done()
+    this.#hash.digest().then((hex) => {
+      if (hex !== this.expected)
+        return done(new S3Error('XAmzContentSHA256Mismatch', 400, 'The provided x-amz-content-sha256 header does not match what was computed.'))
+      done()
+    }, done)
+  }
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    this.#hash.abandon()
+    done(err)
   }
 }

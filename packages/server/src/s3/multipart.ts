@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import type { Entry, Repository } from '@varve/core'
+import { localFiles, type Entry, type FileRange, type Repository } from '@varve/core'
 import { invalidArgument, S3Error } from '../errors.js'
 import { objectBody, smallBody } from './body.js'
 import { mustBeBranch, need, refPathOf, repositoryOf, type S3Request } from './context.js'
@@ -11,9 +11,13 @@ import { metadataFromHeaders } from './metadata.js'
 import { etagOf, sendEmpty, sendXml } from './respond.js'
 import { parseXml, s3Xml } from './xml.js'
 
-// Multipart uploads wait as files in the upload folder (one folder per upload: its target and its
-// parts), so a 5 GiB upload never sits in memory; Complete streams the parts, in order, into
-// `repo.put` on the branch. Parts of an upload that is never completed stay until Abort.
+// Multipart uploads wait in the upload folder (one folder per upload: its target and its parts), so a
+// 5 GiB upload never sits in memory. A part whose size fits the upload's part size (the first part's
+// size: clients cut every part but the last alike) is written straight into the upload's `data` file
+// at its place, (n - 1) x part size; any other part (larger, of unknown length, or an upload of a
+// part already in place) waits in a file of its own. Each part's record (`part-NNNNN.json`: where its
+// bytes are, their size, its ETag) is renamed into place once its bytes are written: the record is
+// the part. Parts of an upload that is never completed stay until Abort.
 
 interface UploadMeta {
   readonly bucket: string
@@ -26,31 +30,49 @@ interface UploadMeta {
   readonly initiated: number
 }
 
+/** Where a part's bytes are: at `offset` in the upload's data file, or in a file of its own. */
+interface PartRecord {
+  readonly n: number
+  readonly etag: string
+  readonly size: number
+  readonly modified: number
+  readonly offset?: number
+  readonly file?: string
+}
+
+const MIN_PART = 5 * 1024 * 1024
 const noSuchUpload = () => new S3Error('NoSuchUpload', 404, 'The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.')
-const partFile = (dir: string, n: number) => path.join(dir, `part-${String(n).padStart(5, '0')}`)
+const partName = (n: number) => `part-${String(n).padStart(5, '0')}`
+const dataFile = (dir: string) => path.join(dir, 'data')
+const rangeOfPart = (dir: string, p: PartRecord): FileRange =>
+  p.file !== undefined ? { file: path.join(dir, p.file), start: 0, end: p.size } : { file: dataFile(dir), start: p.offset!, end: p.offset! + p.size }
 
 /**
  * An upload's object, assembled while its parts arrive: a `repo.put` fed the parts in order, each as
- * soon as it is stored, so hashing and writing the object overlap the upload instead of following
- * Complete (which otherwise waited ~4 s per GiB here). Complete ends the feed when it lists exactly
- * parts 1..N as they were uploaded, the common case; any other list, a part uploaded again after the
- * feed read it, Abort or shutdown cancels the feed (the put fails, nothing is staged), and Complete
- * then writes the object from the part files.
+ * soon as it is stored, so hashing the object overlaps the upload instead of following Complete. When
+ * Complete lists exactly parts 1..N as they were uploaded and they all sit in place in the data file
+ * (the common case), the store takes that file as the object: its bytes are written once. Any other
+ * list, a part uploaded again after the feed read it, Abort or shutdown cancels the feed (the put
+ * fails, nothing is staged), and Complete then writes the object from the records.
  */
 export class Assembly {
-  readonly #stored = new Map<number, string>()
+  readonly #stored = new Map<number, PartRecord>()
   readonly #read = new Set<number>()
+  /** Parts whose place in the data file a request is writing now. */
+  readonly #writing = new Set<number>()
+  #partSize: number | undefined
+  #flushing: Promise<void> | undefined
   #wake: (() => void) | undefined
   #last: number | undefined
   #cancelled = false
   readonly done: Promise<Entry>
 
-  constructor(repo: Repository, meta: UploadMeta, dir: string) {
-    this.done = repo.put(meta.ref, meta.path, this.#feed(dir), putOptions(meta))
+  constructor(repo: Repository, meta: UploadMeta, readonly dir: string) {
+    this.done = repo.put(meta.ref, meta.path, localFiles(this.#feed(), { adopt: true }), putOptions(meta))
     this.done.catch(() => {}) // awaited by Complete; a cancelled feed's failure is expected
   }
 
-  async *#feed(dir: string): AsyncGenerator<Uint8Array> {
+  async *#feed(): AsyncGenerator<FileRange> {
     for (let n = 1; ; n++) {
       for (;;) {
         if (this.#cancelled) throw new Error('the assembly of this upload was cancelled')
@@ -59,7 +81,7 @@ export class Assembly {
         await new Promise<void>((resolve) => (this.#wake = resolve))
       }
       this.#read.add(n)
-      yield* fs.createReadStream(partFile(dir, n), { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>
+      yield rangeOfPart(this.dir, this.#stored.get(n)!)
     }
   }
 
@@ -69,16 +91,57 @@ export class Assembly {
     wake?.()
   }
 
-  /** A part is stored (renamed into place) with this ETag. */
-  partStored(n: number, etag: string): void {
-    if (this.#read.has(n)) return this.cancel() // what the feed read is no longer that part
-    this.#stored.set(n, etag)
+  /**
+   * The offset in the data file where part n of `size` bytes goes, or undefined when it must go to a
+   * file of its own: its size is unknown or larger than the part size, or that place holds (or is
+   * being written with) an earlier upload of it, which must stay intact until this one is complete.
+   */
+  place(n: number, size: number | undefined): number | undefined {
+    if (this.#cancelled || size === undefined || size === 0) return undefined
+    // Only a part of S3's smallest part size or more sets the size: a smaller one is the last part,
+    // which may come first. (Until the size is set parts wait in files; a last part in a file is
+    // still appended to the data file at Complete.)
+    if (this.#partSize === undefined && size >= MIN_PART) this.#partSize = size
+    if (this.#partSize === undefined) return undefined
+    if (size > this.#partSize || this.#writing.has(n) || this.#stored.get(n)?.offset !== undefined) return undefined
+    this.#writing.add(n)
+    return (n - 1) * this.#partSize
+  }
+
+  /** The write to part n's place ended (stored or not). */
+  placed(n: number): void {
+    this.#writing.delete(n)
+  }
+
+  /** A part's record is in place. */
+  partStored(p: PartRecord): void {
+    if (this.#read.has(p.n)) return this.cancel() // what the feed read is no longer that part
+    this.#stored.set(p.n, p)
     this.#poke()
+    if (p.offset !== undefined) this.#flush()
+  }
+
+  /**
+   * Starts writing the data file's bytes to disk (one sync at a time) as parts land in it: the store
+   * syncs the object before it is acknowledged, and a gigabyte left to that last sync took seconds.
+   */
+  #flush(): void {
+    if (this.#flushing || this.#cancelled) return
+    this.#flushing = (async () => {
+      const fh = await fsp.open(dataFile(this.dir), 'r+')
+      try {
+        await fh.datasync()
+      } finally {
+        await fh.close()
+      }
+    })()
+      .catch(() => {}) // only an early start of the store's own sync, which reports failures
+      .finally(() => (this.#flushing = undefined))
   }
 
   /** Complete listed these parts: true when the feed delivers exactly them (then await `done`). */
   finish(listed: readonly { n: number; etag: string }[]): boolean {
-    if (this.#cancelled || !listed.every((p, i) => p.n === i + 1 && this.#stored.get(p.n) === p.etag)) return false
+    if (this.#cancelled || !listed.every((p, i) => p.n === i + 1 && this.#stored.get(p.n)?.etag === p.etag)) return false
     this.#last = listed.length
     this.#poke()
     return true
@@ -123,6 +186,7 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
     bucket: r.bucket!, key: r.key!, ref, path: p, accessKey: r.who.accessKey, initiated: Date.now(),
     ...(metadata ? { metadata } : {}), ...(contentType ? { contentType } : {}),
   }
+  await fsp.writeFile(dataFile(dir), new Uint8Array(0))
   await fsp.writeFile(path.join(dir, 'upload.json'), JSON.stringify(meta))
   r.uploads.set(uploadId, new Assembly(repo, meta, dir))
   sendXml(r.res, 200, s3Xml('InitiateMultipartUploadResult', { Bucket: r.bucket, Key: r.key, UploadId: uploadId }), { 'x-amz-request-id': r.requestId })
@@ -135,29 +199,65 @@ export async function uploadPart(r: S3Request, uploadId: string, partNumber: str
   const { dir, meta } = await loadUpload(r, uploadId)
   need(r, 'write', meta.ref)
   const nonce = randomBytes(6).toString('hex')
-  const tmp = `${partFile(dir, n)}.${nonce}.tmp`
+  const assembly = r.uploads.get(uploadId)
+  const declared = declaredSize(r)
+  const offset = assembly?.place(n, declared)
+  const own = `${partName(n)}.${nonce}`
+  let stored = false
   try {
-    await pipeline(objectBody(r.req, r.verified), fs.createWriteStream(tmp, { highWaterMark: 1024 * 1024 }))
+    const body = objectBody(r.req, r.verified)
+    const out = offset !== undefined ? fs.createWriteStream(dataFile(dir), { flags: 'r+', start: offset, highWaterMark: 1024 * 1024 }) : fs.createWriteStream(path.join(dir, own), { flags: 'wx', highWaterMark: 1024 * 1024 })
+    await pipeline(body, out)
+    const size = out.bytesWritten
+    if (declared !== undefined && size !== declared) throw new S3Error('IncompleteBody', 400, `the part holds ${size} bytes, its headers say ${declared}`)
     // A part's ETag names this upload of it (not a hash of it: the object's address is computed once,
-    // at Complete, and a second pass over every part would cost as much as that). Complete checks the
-    // client lists the parts it uploaded last.
+    // and a second pass over every part would cost as much as that). Complete checks the client lists
+    // the parts it uploaded last.
     const etag = createHash('sha256').update(`${uploadId}/${n}/${nonce}`).digest('hex')
-    await fsp.writeFile(`${partFile(dir, n)}.etag`, etag)
-    await fsp.rename(tmp, partFile(dir, n)) // a retried part replaces the earlier one whole
-    r.uploads.get(uploadId)?.partStored(n, etag)
+    const record: PartRecord = { n, etag, size, modified: Date.now(), ...(offset !== undefined ? { offset } : { file: own }) }
+    const previous = await readRecord(dir, n)
+    await writeRecord(dir, record) // an upload of a part again replaces the earlier one whole
+    stored = true
+    if (previous?.file !== undefined) await fsp.rm(path.join(dir, previous.file), { force: true })
+    assembly?.partStored(record)
     sendEmpty(r.res, 200, { ETag: etagOf(etag), 'x-amz-request-id': r.requestId })
   } finally {
-    await fsp.rm(tmp, { force: true })
+    if (offset !== undefined) assembly!.placed(n)
+    if (!stored && offset === undefined) await fsp.rm(path.join(dir, own), { force: true })
   }
 }
 
-async function partsOf(dir: string): Promise<{ n: number; size: number; etag: string; modified: number }[]> {
-  const out = []
+/** The part's size as its headers give it before the body, if they do. */
+function declaredSize(r: S3Request): number | undefined {
+  const h = r.req.headers
+  const mode = r.verified?.payload ?? 'UNSIGNED-PAYLOAD'
+  const v = mode.startsWith('STREAMING-') ? h['x-amz-decoded-content-length'] : h['transfer-encoding'] === undefined ? h['content-length'] : undefined
+  const size = v === undefined ? NaN : Number(v)
+  return Number.isSafeInteger(size) && size >= 0 ? size : undefined
+}
+
+async function readRecord(dir: string, n: number): Promise<PartRecord | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(path.join(dir, `${partName(n)}.json`), 'utf8')) as PartRecord
+  } catch {
+    return undefined
+  }
+}
+
+async function writeRecord(dir: string, record: PartRecord): Promise<void> {
+  const file = path.join(dir, `${partName(record.n)}.json`)
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
+  await fsp.writeFile(tmp, JSON.stringify(record))
+  await fsp.rename(tmp, file)
+}
+
+async function partsOf(dir: string): Promise<PartRecord[]> {
+  const out: PartRecord[] = []
   for (const name of (await fsp.readdir(dir)).sort()) {
-    const m = /^part-(\d{5})$/.exec(name)
+    const m = /^part-(\d{5})\.json$/.exec(name)
     if (!m) continue
-    const st = await fsp.stat(path.join(dir, name))
-    out.push({ n: Number(m[1]), size: st.size, etag: (await fsp.readFile(path.join(dir, `${name}.etag`), 'utf8')).trim(), modified: st.mtimeMs })
+    const record = await readRecord(dir, Number(m[1]))
+    if (record) out.push(record)
   }
   return out
 }
@@ -201,11 +301,7 @@ export async function completeMultipartUpload(r: S3Request, uploadId: string): P
     await assembly?.done.catch(() => {})
     const repo = await repositoryOf(r)
     await mustBeBranch(repo, meta.ref)
-    const files = asked.map((p) => partFile(dir, p.n))
-    async function* concatenated() {
-      for (const f of files) yield* fs.createReadStream(f, { highWaterMark: 1024 * 1024 })
-    }
-    entry = await repo.put(meta.ref, meta.path, concatenated(), putOptions(meta))
+    entry = await repo.put(meta.ref, meta.path, localFiles(asked.map((p) => rangeOfPart(dir, have.get(p.n)!)), { adopt: true }), putOptions(meta))
   }
   await fsp.rm(dir, { recursive: true, force: true })
   sendXml(r.res, 200, s3Xml('CompleteMultipartUploadResult', { Location: `/${r.bucket}/${r.key}`, Bucket: r.bucket, Key: r.key, ETag: etagOf(entry.address) }), { 'x-amz-request-id': r.requestId })

@@ -1,4 +1,4 @@
-import { pipeline } from 'node:stream/promises'
+import type { ServerResponse } from 'node:http'
 import { VarveError, type Entry } from '@varve/core'
 import { invalidArgument, noSuchKey, S3Error, s3ErrorOf } from '../errors.js'
 import { objectBody, smallBody } from './body.js'
@@ -49,8 +49,8 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     r.res.writeHead(range ? 206 : 200, headers)
     return void r.res.end()
   }
-  const body = repo.streamEntry(entry, { start, end })
   if (end - start <= SMALL_BODY) {
+    const body = repo.streamEntry(entry, { start, end })
     // A small body is read whole before the status is sent: a corrupt object is then an error
     // response, not a cut connection, and one write replaces a stream pipeline per request.
     const parts: Buffer[] = []
@@ -59,7 +59,28 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     return void r.res.end(parts.length === 1 ? parts[0] : Buffer.concat(parts))
   }
   r.res.writeHead(range ? 206 : 200, headers)
-  await pipeline(body, r.res)
+  await writeOut(repo.readEntry(entry, { start, end, reuseBuffers: true }), r.res)
+}
+
+/**
+ * Writes chunks the reader reuses: each one is handed to the socket and flushed before the next is
+ * asked for. A client gone mid-body fails the write, which stops the read (closing the file).
+ */
+async function writeOut(chunks: AsyncIterable<Uint8Array>, res: ServerResponse): Promise<void> {
+  let gone: (err: Error) => void = () => {}
+  const closed = new Promise<never>((_, reject) => (gone = reject))
+  closed.catch(() => {})
+  const onClose = () => gone(new Error('the client closed the connection'))
+  res.once('close', onClose)
+  try {
+    for await (const chunk of chunks) {
+      if (res.destroyed) throw new Error('the client closed the connection')
+      await Promise.race([closed, new Promise<void>((resolve, reject) => res.write(chunk, (err) => (err ? reject(err) : resolve())))])
+    }
+    res.end()
+  } finally {
+    res.off('close', onClose)
+  }
 }
 
 /** 304, 412, or undefined (serve it), as S3 orders If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since. */
