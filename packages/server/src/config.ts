@@ -38,7 +38,11 @@ export interface ServeConfig {
   /** Grants for requests without credentials; none unless the config says so. */
   readonly anonymous: readonly Grant[]
   readonly tls?: { readonly cert: string; readonly key: string }
-  /** Where multipart parts wait until Complete (default: the OS temp folder). */
+  /**
+   * Where multipart parts wait until Complete. Default: `serve-uploads` in a local repository's own
+   * folder (same disk: the assembled upload then becomes the object without a copy), the OS temp
+   * folder for repositories in S3.
+   */
   readonly uploadDir?: string
 }
 

@@ -32,9 +32,8 @@ export interface StartOptions {
 
 /** Starts `varve serve`: the S3 API at `/`, the JSON API at `/api/v1`, on the config's listen address. */
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
-  const uploadDir = config.uploadDir ?? path.join(os.tmpdir(), `varve-serve-uploads-${process.getuid?.() ?? 'user'}`)
-  await fs.mkdir(uploadDir, { recursive: true })
-  const cfg: ServeConfig = { ...config, uploadDir }
+  if (config.uploadDir !== undefined) await fs.mkdir(config.uploadDir, { recursive: true })
+  const cfg: ServeConfig = config
   const repos = new Repositories(cfg.repositories, options.repositoryOptions)
   const names = new RefNames()
   const keys = new Map<string, AccessKey>(cfg.keys.map((k) => [k.accessKey, k]))

@@ -17,6 +17,7 @@ import { noQuarantineBetween, readGcState, type GcState } from './gc-state.js'
  */
 export class WriteFence {
   #known: GcState | undefined
+  readonly #removals = new Set<Promise<void>>()
 
   constructor(
     private readonly refs: RefStore,
@@ -34,8 +35,22 @@ export class WriteFence {
       if (!noQuarantineBetween(before, after)) for (const entry of journal.entries.values()) await this.objects.ensureStored(entry, journal)
       return result
     } finally {
-      for (const key of journal.retained()) await this.blocks.delete(key).catch(() => {})
+      // Uploads kept only to stand in for content stored meanwhile are removed behind the answer:
+      // unlinking a gigabyte takes ~0.5 s on ext4, and a re-put of known content should not wait for
+      // it. A crash before they go leaves temp files, which the temp sweep removes.
+      const retained = journal.retained()
+      if (retained.length) {
+        const removal = Promise.all(retained.map((key) => this.blocks.delete(key).catch(() => {}))).then(() => {
+          this.#removals.delete(removal)
+        })
+        this.#removals.add(removal)
+      }
     }
+  }
+
+  /** Waits for the removals `run` left running (before the stores close). */
+  async settle(): Promise<void> {
+    while (this.#removals.size) await Promise.all(this.#removals)
   }
 
   /** Epochs whose quarantine may hold objects, newest first (read fallback). */

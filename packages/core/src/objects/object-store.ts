@@ -370,7 +370,7 @@ export class ObjectStore {
   /**
    * Streams an object; the stream fails with CORRUPT_OBJECT at its end if the bytes do not match.
    * With `reuseBuffers` the chunks may be buffers the store reuses: each stays valid only until the
-   * next one is requested (write it out first), and reading then allocates nothing per chunk.
+   * one after next is requested (write it out before), and reading then allocates nothing per chunk.
    */
   async readDataStream(ref: DataRef, options: StreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const { address, path } = ref

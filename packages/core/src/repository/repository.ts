@@ -205,6 +205,7 @@ export class Repository {
   }
 
   async close(): Promise<void> {
+    await this.#ctx.fence.settle()
     await this.#ctx.refs.close?.()
     await this.#ctx.blocks.close?.()
   }
@@ -448,10 +449,10 @@ export class Repository {
   }
 
   /**
-   * `streamEntry` as chunks, for a consumer that writes each out before asking for the next: with
-   * `reuseBuffers` a whole read goes through a few reused buffers (a chunk is valid only until the
-   * next is requested), so a gigabyte read allocates nothing per chunk. Do not pipe such chunks into
-   * a stream that reads ahead.
+   * `streamEntry` as chunks, for a consumer that writes each out before it asks for the one after
+   * next: with `reuseBuffers` a whole read goes through two reused buffers (a chunk stays valid only
+   * until the one after next is requested), so a gigabyte read allocates nothing per chunk. Do not
+   * pipe such chunks into a stream that reads ahead.
    */
   readEntry(entry: Entry, options: { start?: number; end?: number; reuseBuffers?: boolean } = {}): AsyncIterable<Uint8Array> {
     const objects = this.#ctx.objects

@@ -74,16 +74,22 @@ export class LocalFiles implements AsyncIterable<Uint8Array> {
       let next = await items.next()
       while (!next.done) {
         const range = rangeOf(next.value)
-        next = await items.next() // one ahead: whether this range is the last decides how it is written
         const start = range.start ?? 0
-        if (range.end !== undefined && range.end <= start) continue
+        if (range.end !== undefined && range.end <= start) {
+          next = await items.next()
+          continue
+        }
         if (fd === undefined && this.options.adopt) {
           if (candidate === undefined ? start === 0 : range.file === candidate && start === at) {
             candidate = range.file
             at += await this.#read(range, null)
             this.#size = at
+            next = await items.next()
             continue
           }
+        }
+        next = await items.next() // one ahead: whether this range is the last decides how it is written
+        if (fd === undefined && this.options.adopt) {
           if (candidate !== undefined && next.done) {
             // The last range comes from another file (an upload's short last part): it is written
             // after the prefix in the candidate, which is ours to change, and the candidate adopted.

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { localFiles, type Entry, type FileRange, type Repository } from '@varve/core'
@@ -157,7 +158,15 @@ const putOptions = (meta: UploadMeta) => ({ ...(meta.metadata ? { metadata: meta
 
 function uploadDir(r: S3Request, uploadId: string): string {
   if (!/^[0-9a-f]{32}$/.test(uploadId)) throw noSuchUpload()
-  return path.join(r.config.uploadDir!, uploadId)
+  return path.join(uploadRoot(r), uploadId)
+}
+
+/** The config's upload folder, or by default one on the repository's own disk (see ServeConfig.uploadDir). */
+function uploadRoot(r: S3Request): string {
+  if (r.config.uploadDir !== undefined) return r.config.uploadDir
+  const location = r.config.repositories.find((x) => x.name === r.bucket)?.location
+  if (location !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return path.join(location, 'serve-uploads')
+  return path.join(os.tmpdir(), `varve-serve-uploads-${process.getuid?.() ?? 'user'}`)
 }
 
 async function loadUpload(r: S3Request, uploadId: string): Promise<{ dir: string; meta: UploadMeta }> {

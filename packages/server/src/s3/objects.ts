@@ -63,8 +63,9 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
 }
 
 /**
- * Writes chunks the reader reuses: each one is handed to the socket and flushed before the next is
- * asked for. A client gone mid-body fails the write, which stops the read (closing the file).
+ * Writes chunks the reader reuses (each valid until the one after next is asked for): the next chunk
+ * is read while the current one is being written, and asked for only once the one before is flushed
+ * to the socket. A client gone mid-body fails the write, which stops the read (closing the file).
  */
 async function writeOut(chunks: AsyncIterable<Uint8Array>, res: ServerResponse): Promise<void> {
   let gone: (err: Error) => void = () => {}
@@ -72,12 +73,21 @@ async function writeOut(chunks: AsyncIterable<Uint8Array>, res: ServerResponse):
   closed.catch(() => {})
   const onClose = () => gone(new Error('the client closed the connection'))
   res.once('close', onClose)
+  const it = chunks[Symbol.asyncIterator]()
+  let writing: Promise<void> | undefined
   try {
-    for await (const chunk of chunks) {
+    for (;;) {
+      const next = await it.next() // overlaps the write of the chunk before
+      if (writing) await Promise.race([closed, writing])
+      if (next.done) break
       if (res.destroyed) throw new Error('the client closed the connection')
-      await Promise.race([closed, new Promise<void>((resolve, reject) => res.write(chunk, (err) => (err ? reject(err) : resolve())))])
+      writing = new Promise<void>((resolve, reject) => res.write(next.value, (err) => (err ? reject(err) : resolve())))
+      writing.catch(() => {}) // raced above, or dropped when the read fails
     }
     res.end()
+  } catch (err) {
+    await it.return?.()
+    throw err
   } finally {
     res.off('close', onClose)
   }
