@@ -88,14 +88,39 @@ describe('declarative contracts', () => {
     ])
   })
 
-  it('a file that is not Parquet fails the hook as an error with its path', async () => {
-    await withRules(['train-contract.yaml', CONTRACT])
+  it('a file that is not Parquet is a failure of that file (INVALID_PARQUET); the other files are still judged', async () => {
+    const rules = `id: train-contract
+on: [pre-merge]
+checks:
+  - type: parquet-schema
+    files: "train/**/*.parquet"
+    columns: { id: { type: int64 }, score: { type: double } }
+  - { type: unique, files: "train/**/*.parquet", column: id }
+  - { type: row-count, files: "train/**/*.parquet", min: 1 }
+`
+    await withRules(['train-contract.yaml', rules])
     await repo.createBranch('b')
     await repo.put('b', 'train/x/broken.parquet', 'definitely not parquet')
-    await repo.commit('b', { message: 'broken' })
+    await repo.put('b', 'train/x/cut.parquet', trainPartition(50).subarray(0, 300)) // a file cut short
+    await repo.put('b', 'train/x/wrong.parquet', trainPartition(50, { scoreAsString: true }))
+    await repo.put('b', 'train/x/dups.parquet', trainPartition(50, { dupIds: true }))
+    await repo.commit('b', { message: 'broken, cut, wrong type, duplicates' })
     const err = await failureOf(repo.merge('b', 'main'))
     expect(err.code).toBe('HOOK_FAILED')
-    expect(failures(err)[0]!.reason).toMatch(/error: threw: train\/x\/broken\.parquet is not a valid Parquet file/)
+    const found = failures(err).map((f) => ({ file: f.file, code: f.code, reason: f.code ? 'not Parquet' : f.reason }))
+    expect(found).toEqual(
+      expect.arrayContaining([
+        { file: 'train/x/wrong.parquet', code: undefined, reason: 'column score has type string, expected double' },
+        { file: 'train/x/dups.parquet', code: undefined, reason: 'column id has duplicate value 0' },
+        { file: 'train/x/broken.parquet', code: 'INVALID_PARQUET', reason: 'not Parquet' },
+        { file: 'train/x/cut.parquet', code: 'INVALID_PARQUET', reason: 'not Parquet' },
+      ]),
+    )
+    expect(found).toHaveLength(4) // each broken file once, however many checks read it
+    expect(failures(err).find((f) => f.file === 'train/x/broken.parquet')!.reason).toMatch(/train\/x\/broken\.parquet is not a valid Parquet file/)
+    const runs = await collect(repo.hookRuns({ branch: 'main' }))
+    expect(runs[0]!.status).toBe('failed') // judged, not an error of the contract
+    expect(runs[0]!.failures.filter((f) => f.code === 'INVALID_PARQUET').map((f) => f.file).sort()).toEqual(['train/x/broken.parquet', 'train/x/cut.parquet'])
   })
 
   it('row-count, null-fraction, unique and file-size: failures and passes', async () => {

@@ -7,7 +7,7 @@ import { describeSchema } from '../parquet/parquet-schema.js'
 import type { BlockStore } from '../stores/block-store.js'
 import type { Clock, RandomSource } from '../util/clock.js'
 import type { DiffEntry } from '../tree/tree-diff.js'
-import type { CheckEnv } from './contracts/check-types.js'
+import type { CheckEnv, CompiledCheck } from './contracts/check-types.js'
 import { scanColumns, type ColumnScan } from '../parquet/column-scan.js'
 import type { Contract } from './contracts/contract-file.js'
 import { loadContracts } from './contracts/load-contracts.js'
@@ -213,11 +213,55 @@ function contractHook(c: Contract, env: () => Promise<CheckEnv>): Runnable {
       const base = await env()
       // Decoding runs in worker threads tied to this run's signal: the timeout terminates them.
       const e: CheckEnv = { ...base, scanColumns: (entry, columns, o) => base.scanColumns(entry, columns, { ...o, signal: ctx.signal }) }
-      const findings = (await Promise.all(c.checks.map((check) => check.run(e)))).flat()
+      const broken = new Map<string, VarveError>()
+      const findings = (await Promise.all(c.checks.map((check) => runIsolatingBrokenFiles(check, e, broken)))).flat()
+      // A file that is not Parquet is a failure of that file; the other files' findings stand.
+      for (const [file, err] of broken) findings.push({ file, reason: err.message, code: err.code })
       return { ok: findings.length === 0, failures: findings, message: findings.length ? `${findings.length} problem${findings.length === 1 ? '' : 's'}` : 'ok' }
     },
   }
 }
+
+/**
+ * Runs a check with the files known to be broken (not Parquet) left out. Footers are read per file
+ * (a broken one is recorded and skipped); a check that decodes a broken file itself fails with
+ * INVALID_PARQUET naming it, and is run again without it (at most once per file).
+ */
+async function runIsolatingBrokenFiles(check: CompiledCheck, env: CheckEnv, broken: Map<string, VarveError>): Promise<HookFinding[]> {
+  for (;;) {
+    const skipped = new Set(broken.keys()) // other checks may add to `broken` while this one runs
+    const skip = (path: string) => skipped.has(path) || broken.has(path)
+    const e: CheckEnv = {
+      ...env,
+      written: env.written.filter((x) => !skip(x.path)),
+      changes: env.changes.filter((d) => !(d.right && skip(d.right.path))),
+      writtenFooters: async (matches) => {
+        const out: { entry: Entry; footer: FooterRead }[] = []
+        const read = await mapLimit(env.written.filter((x) => matches(x.path) && !skip(x.path)), FOOTER_READS, (entry) =>
+          env.footer(entry).then(
+            (footer) => ({ entry, footer }),
+            (err) => {
+              if (!isBrokenFile(err, entry.path)) throw err
+              broken.set(entry.path, err as VarveError)
+              return undefined
+            },
+          ),
+        )
+        for (const r of read) if (r) out.push(r)
+        return out
+      },
+    }
+    try {
+      return await check.run(e)
+    } catch (err) {
+      const path = (err as VarveError)?.details?.path
+      if (typeof path !== 'string' || !isBrokenFile(err, path) || skipped.has(path) || !env.written.some((x) => x.path === path)) throw err
+      if (!broken.has(path)) broken.set(path, err as VarveError)
+    }
+  }
+}
+
+const isBrokenFile = (err: unknown, path: string) => VarveError.is(err, 'INVALID_PARQUET') && (err as VarveError).details?.path === path
 
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined
@@ -245,7 +289,7 @@ function cached<T>(map: Map<string, Promise<T>>, key: string, make: () => Promis
 function hookFailed(req: GateRequest, failed: HookRun[]): VarveError {
   const failures: HookFailure[] = failed.flatMap((r) =>
     r.failures.length
-      ? r.failures.map((f) => ({ hookId: r.hookId, ...(f.file ? { file: f.file } : {}), reason: f.reason }))
+      ? r.failures.map((f) => ({ hookId: r.hookId, ...(f.file ? { file: f.file } : {}), reason: f.reason, ...(f.code ? { code: f.code } : {}) }))
       : [{ hookId: r.hookId, reason: r.status === 'failed' ? r.message : `${r.status}: ${r.message}` }],
   )
   const shown = failures.slice(0, 3).map((f) => `${f.hookId}: ${f.file ? `${f.file}: ` : ''}${f.reason}`).join('; ')

@@ -47,6 +47,8 @@ export interface HookContext {
 export interface HookFinding {
   readonly file?: string
   readonly reason: string
+  /** A stable code when the finding is an error about the file itself (INVALID_PARQUET). */
+  readonly code?: string
 }
 
 export interface HookResult {
@@ -88,4 +90,5 @@ export interface HookFailure {
   readonly hookId: string
   readonly file?: string
   readonly reason: string
+  readonly code?: string
 }
