@@ -83,7 +83,7 @@ describe('declarative contracts', () => {
     const reasons = failures(await failureOf(repo.merge('b', 'main'))).map((f) => `${f.file}: ${f.reason}`)
     expect(reasons).toEqual([
       'train/x/a.parquet: column score is missing',
-      'train/x/b.parquet: column id is nullable and holds 1 nulls, expected non-nullable',
+      'train/x/b.parquet: column id is nullable and holds 1 null, expected non-nullable',
       'train/x/b.parquet: column extra is not allowed (allowExtraColumns: false)',
     ])
   })

@@ -2,6 +2,10 @@
 // their null counts and first duplicate. Runs apart so that a gate's timeout can terminate it.
 import { parentPort } from 'node:worker_threads'
 import type { ColumnScan, ScanRequest } from './column-scan.js'
+import { valueKey } from './value-key.js'
+
+const showValue = (v: unknown): string =>
+  typeof v === 'object' && v !== null && !(v instanceof Date) ? JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x)) : String(v)
 
 parentPort!.once('message', async (req: ScanRequest) => {
   try {
@@ -20,15 +24,19 @@ parentPort!.once('message', async (req: ScanRequest) => {
       }
       let duplicate: string | undefined
       if (req.duplicates) {
-        const seen = new Set<unknown>()
-        for (const v of col) {
-          if (v === null) continue
-          const key = typeof v === 'object' ? String(v) : v
-          if (seen.has(key)) {
-            duplicate = String(v)
-            break
+        // Exact: values compared by their stored bytes (valueKey), not as JavaScript shows them.
+        const seen = new Set<string>()
+        let row = 0
+        scan: for (const data of col.data) {
+          for (let i = 0; i < data.length; i++, row++) {
+            const key = valueKey(data, i)
+            if (key === undefined) continue
+            if (seen.has(key)) {
+              duplicate = showValue(col.get(row))
+              break scan
+            }
+            seen.add(key)
           }
-          seen.add(key)
         }
       }
       result[name] = { present: true, nullCount: col.nullCount, ...(duplicate !== undefined ? { duplicate } : {}) }

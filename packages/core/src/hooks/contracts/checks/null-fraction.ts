@@ -1,4 +1,4 @@
-import { nullCount } from '../../../parquet/parquet-schema.js'
+import { describeSchema, nullCount } from '../../../parquet/parquet-schema.js'
 import type { HookFinding } from '../../hook-types.js'
 import type { CheckDefinition } from '../check-types.js'
 import { fileGlob } from '../file-glob.js'
@@ -24,9 +24,9 @@ export const nullFraction: CheckDefinition = {
         const { metadata } = footer
         const rows = Number(metadata.num_rows)
         if (rows === 0) continue
-        const names = fallback !== undefined && Object.keys(perColumn).length === 0
-          ? metadata.schema.slice(1).filter((s) => s.num_children === undefined).map((s) => s.name)
-          : Object.keys(perColumn)
+        // `max` alone covers the file's top-level columns (a list or struct is one column: its own
+        // nulls, not its leaves named element, key, value or a field's name).
+        const names = fallback !== undefined && Object.keys(perColumn).length === 0 ? describeSchema(metadata).columns.map((c) => c.name) : Object.keys(perColumn)
         for (const name of names) {
           const limit = (perColumn[name] as number | undefined) ?? fallback!
           let nulls = nullCount(metadata, name)

@@ -45,8 +45,14 @@ export const parquetSchema: CheckDefinition = {
             continue
           }
           if (rule.type && col.type !== rule.type) out.push({ file: e.path, reason: `column ${name} has type ${col.type}, expected ${rule.type}` })
-          if (rule.nullable === false && col.nullable && nullCount(metadata, name) !== 0)
-            out.push({ file: e.path, reason: `column ${name} is nullable${nullCount(metadata, name) ? ` and holds ${nullCount(metadata, name)} nulls` : ''}, expected non-nullable` })
+          if (rule.nullable === false && col.nullable) {
+            // Declared optional is fine when it holds no nulls: counted from the footer, or for a
+            // nested column (whose own nulls no statistic counts) or a file without statistics, by
+            // reading that column. A file of no rows holds none.
+            let nulls = schema.numRows === 0 ? 0 : nullCount(metadata, name)
+            nulls ??= (await env.scanColumns(e, [name], { duplicates: false }))[name]!.nullCount
+            if (nulls !== 0) out.push({ file: e.path, reason: `column ${name} is nullable and holds ${nulls} null${nulls === 1 ? '' : 's'}, expected non-nullable` })
+          }
         }
         if (!allowExtra)
           for (const c of schema.columns) if (!columns.has(c.name)) out.push({ file: e.path, reason: `column ${c.name} is not allowed (allowExtraColumns: false)` })
