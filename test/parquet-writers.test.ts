@@ -26,6 +26,38 @@ checks:
   - type: parquet-schema
     files: "f/empty.parquet"
     columns: { id: { nullable: false }, st: { nullable: false }, lst: { nullable: false }, m: { nullable: false } }
+  - type: parquet-schema
+    files: "f/types.parquet"
+    allowExtraColumns: false
+    columns:
+      ts_ms: { type: "timestamp[ms]" }
+      ts_us_utc: { type: "timestamp[us, tz=UTC]" }
+      ts_ns_paris: { type: "timestamp[ns, tz=Europe/Paris]" }
+      d: { type: "decimal128(10, 2)" }
+      big: { type: "decimal256(40, 2)" }
+      li: { type: "list<element: int32>" }
+      ls: { type: "list<string>" }
+      st: { type: "struct<a: int32, b: string>" }
+      m: { type: "map<string, int32>" }
+      t32: { type: "time32[ms]" }
+      t64: { type: "time64[us]" }
+      dt: { type: date32 }
+      u: { type: uint16 }
+      fx: { type: "fixed_size_binary[4]" }
+      s: { type: large_string }
+      st.a: { type: int32 }
+      li.element: { type: int32 }
+      m.value: { type: int32 }
+  - type: parquet-schema
+    files: "f/types.parquet"
+    columns:
+      ts_ms: { type: "timestamp[ns]" }
+      ts_us_utc: { type: "timestamp[us]" }
+      d: { type: "decimal(10, 3)" }
+      li: { type: "list<int64>" }
+      st: { type: "struct<a: int32, b: int32>" }
+      m: { type: "map<string, string>" }
+      st.c: { type: int32 }
 `
 
 describe('contracts over files pyarrow wrote', () => {
@@ -51,14 +83,25 @@ describe('contracts over files pyarrow wrote', () => {
     await fs.rm(dir, { recursive: true, force: true })
   })
 
-  it('unique is exact for every type; null-fraction and nullable judge nested columns by their own nulls; a file of no rows holds none', async () => {
-    expect(files).toHaveLength(9)
+  it('unique is exact for every type; null-fraction and nullable judge nested columns by their own nulls; a file of no rows holds none; precise types and nested fields', async () => {
+    expect(files).toHaveLength(10)
     const err = await repo.merge('data', 'main').then(
       () => undefined,
       (e: unknown) => e,
     )
     expect(VarveError.is(err, 'HOOK_FAILED')).toBe(true)
-    const found = ((err as VarveError).details.failures as HookFailure[]).map((f) => `${f.file}: ${f.reason}`).sort()
+    const all = ((err as VarveError).details.failures as HookFailure[]).map((f) => `${f.file}: ${f.reason}`).sort()
+    // precise types: what a wrong expectation is told, in pyarrow's spelling
+    expect(all.filter((f) => f.startsWith('f/types.parquet'))).toEqual([
+      'f/types.parquet: column d has type decimal128(10, 2), expected decimal128(10, 3)',
+      'f/types.parquet: column li has type list<element: int32>, expected list<element: int64>',
+      'f/types.parquet: column m has type map<string, int32>, expected map<string, string>',
+      'f/types.parquet: column st has type struct<a: int32, b: string>, expected struct<a: int32, b: int32>',
+      'f/types.parquet: column st.c is missing',
+      'f/types.parquet: column ts_ms has type timestamp[ms], expected timestamp[ns]',
+      'f/types.parquet: column ts_us_utc has type timestamp[us, tz=UTC], expected timestamp[us]',
+    ])
+    const found = all.filter((f) => !f.startsWith('f/types.parquet'))
     expect(found).toHaveLength(5)
     expect(found[0]).toMatch(/^f\/lists_dup\.parquet: column tags has duplicate value \["x"\]$/)
     expect(found[1]).toBe('f/nested.parquet: column st is 25.00% null (1 of 4), more than 10.00%')

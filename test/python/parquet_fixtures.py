@@ -43,4 +43,24 @@ write("nested.parquet", nested)
 # no rows at all (optional columns, nothing in them)
 write("empty.parquet", nested.slice(0, 0))
 
+# one column of each type a contract can name precisely
+types = pa.table({
+    "ts_ms": pa.array([1], pa.timestamp("ms")),
+    "ts_us_utc": pa.array([1], pa.timestamp("us", tz="UTC")),
+    "ts_ns_paris": pa.array([1], pa.timestamp("ns", tz="Europe/Paris")),
+    "d": pa.array([1], pa.decimal128(10, 2)),
+    "big": pa.array([1], pa.decimal256(40, 2)),
+    "li": pa.array([[1]], pa.list_(pa.int32())),
+    "ls": pa.array([["a"]], pa.list_(pa.string())),
+    "st": pa.array([{"a": 1, "b": "x"}], pa.struct([("a", pa.int32()), ("b", pa.string())])),
+    "m": pa.array([[("k", 1)]], pa.map_(pa.string(), pa.int32())),
+    "t32": pa.array([1], pa.time32("ms")),
+    "t64": pa.array([1], pa.time64("us")),
+    "dt": pa.array([1], pa.date32()),
+    "u": pa.array([1], pa.uint16()),
+    "fx": pa.array([b"abcd"], pa.binary(4)),
+    "s": pa.array(["x"], pa.string()),
+})
+write("types.parquet", types)
+
 print(json.dumps({"files": written}))

@@ -212,6 +212,11 @@ checks:
       ['id: x\non: [pre-mergee]\nchecks: []\n', /typo\.yaml:2: unknown event "pre-mergee"/],
       ['id: x\non: [pre-merge\n', /typo\.yaml:\d+: /],
       ['id: x\non: [pre-merge]\nchecks:\n  - type: path-pattern\n    forbid: ["(unclosed"]\n', /typo\.yaml:5: forbid\[0\] is not a valid regular expression/],
+      // type names: misspelt, a unit that does not exist, a decimal without its scale, an unclosed list
+      ['id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      t: { type: timestmp }\n', /typo\.yaml:7: column t: unknown type "timestmp" \(types: int8, /],
+      ['id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      t: { type: "timestamp[xs]" }\n', /typo\.yaml:7: column t: unknown unit "xs" \(s, ms, us, ns\)/],
+      ['id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      d: { type: "decimal128(10)" }\n', /typo\.yaml:7: column d: expected "," at 14/],
+      ['id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      l: { type: "list<int32" }\n', /typo\.yaml:7: column l: expected ">"/],
     ] as const) {
       await repo.reset('main', clean, { discardChanges: true })
       await repo.put('main', '_varve/hooks/typo.yaml', text)

@@ -86,20 +86,6 @@ function friendlyType(el: SchemaElement): string {
   return PHYSICAL[el.type] ?? 'binary'
 }
 
-const ALIASES: Record<string, string> = {
-  utf8: 'string', str: 'string', text: 'string', float64: 'double', float32: 'float', bool: 'boolean',
-  int: 'int32', long: 'int64', bytes: 'binary',
-}
-
-/** Normalises a type name written in a contract. */
-export const normaliseType = (t: string) => ALIASES[t.toLowerCase()] ?? t.toLowerCase()
-
-/** Every type name a contract may expect (after normaliseType). */
-export const KNOWN_TYPES: ReadonlySet<string> = new Set([
-  'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float', 'double', 'boolean', 'string', 'binary',
-  'date', 'timestamp', 'time', 'decimal', 'list', 'map', 'struct',
-])
-
 /** Total nulls of a top-level column across row groups, or undefined when a row group lacks statistics. */
 export function nullCount(meta: FileMetaData, column: string): number | undefined {
   let total = 0
