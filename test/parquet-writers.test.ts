@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Repository, VarveError, type HookFailure } from '@varve/core'
+import { pinDataset, PinnedDataset, Repository, VarveError, type HookFailure } from '@varve/core'
 import { pythonVenv, runPython } from './helpers/serve.js'
 
 // Contracts over Parquet written by pyarrow (the pinned venv): the values issue 11 found judged wrong
@@ -84,7 +84,7 @@ describe('contracts over files pyarrow wrote', () => {
   })
 
   it('unique is exact for every type; null-fraction and nullable judge nested columns by their own nulls; a file of no rows holds none; precise types and nested fields', async () => {
-    expect(files).toHaveLength(10)
+    expect(files).toHaveLength(11)
     const err = await repo.merge('data', 'main').then(
       () => undefined,
       (e: unknown) => e,
@@ -110,5 +110,16 @@ describe('contracts over files pyarrow wrote', () => {
     expect(found[4]).toMatch(/^f\/ts_dup\.parquet: column ts has duplicate value /)
     // nothing about the leaves inside nested columns, nothing about ts_ns, lists, decimals, dict or empty
     expect(found.join('\n')).not.toMatch(/element|key|value\b.*missing|missing|ts_ns|f\/lists\.parquet|decimals|dict|empty/)
+  })
+
+  it('reads INTERVAL columns whole: months, days and milliseconds (they lost their months)', async () => {
+    const lock = path.join(dir, 'varve.lock')
+    await pinDataset(repo, 'data', { lock, name: 'iv' })
+    const table = await (await PinnedDataset.open(lock, 'iv')).readTable('f/interval.parquet')
+    expect(String(table.schema.fields.find((f) => f.name === 'iv')!.type)).toBe('Interval<MONTH_DAY_NANO>')
+    const words = [...table.getChild('iv')!].map((v) => (v ? [...(v as Int32Array)] : null))
+    // months, days, then nanoseconds as two 32-bit words (3 s = 3e9 ns)
+    expect(words).toEqual([[14, 2, 3_000_000_000 | 0, 0], null, [0, 1, 0, 0]])
+    expect([...table.getChild('id')!].map(Number)).toEqual([1, 2, 3])
   })
 })
