@@ -1,6 +1,7 @@
 import type { Table, Vector } from 'apache-arrow'
 import type { FileMetaData } from 'hyparquet'
 import { VarveError } from '../errors/varve-error.js'
+import { skipElement } from './parquet-types.js'
 import type { Entry } from '../model/entry.js'
 import type { ObjectStore } from '../objects/object-store.js'
 
@@ -102,14 +103,6 @@ function replaceColumn(table: Table, name: string, column: Vector, arrow: typeof
   return new ArrowTable(batches)
 }
 
-function skipElement(els: readonly { num_children?: number | undefined }[], i: number): number {
-  let pending = 1
-  while (pending > 0 && i < els.length) {
-    pending += (els[i]!.num_children ?? 0) - 1
-    i++
-  }
-  return i
-}
 
 const notParquet = (path: string, cause: unknown) =>
   new VarveError('INVALID_PARQUET', `${path} is not a valid Parquet file: ${(cause as Error)?.message ?? cause}`, { cause, details: { path } })

@@ -177,7 +177,7 @@ class Parser {
 /** The type a Parquet footer gives a schema element (and its subtree), and the index after it. */
 export function typeOfElement(els: readonly SchemaElement[], i: number): { type: ParquetType; next: number } {
   const el = els[i]!
-  const next = skip(els, i)
+  const next = skipElement(els, i)
   if (!el.num_children) {
     const leaf = leafType(el)
     // A repeated leaf outside a LIST group (legacy) is a list of that leaf.
@@ -221,7 +221,7 @@ function structOf(els: readonly SchemaElement[], i: number): ParquetType {
 }
 
 /** Index after the subtree rooted at i. */
-function skip(els: readonly SchemaElement[], i: number): number {
+export function skipElement(els: readonly Pick<SchemaElement, 'num_children'>[], i: number): number {
   let pending = 1
   while (pending > 0 && i < els.length) {
     pending += (els[i]!.num_children ?? 0) - 1
