@@ -66,7 +66,7 @@ write("types.parquet", types)
 # INTERVAL (months, days, milliseconds): DuckDB writes it, pyarrow cannot
 import duckdb  # noqa: E402
 
-duckdb.sql(f"""COPY (SELECT * FROM (VALUES (1, INTERVAL '14 months 2 days 3 seconds'), (2, NULL), (3, INTERVAL '1 day'))
+duckdb.sql(f"""COPY (SELECT * FROM (VALUES (1, INTERVAL '14 months 2 days 3 seconds'), (2, NULL), (3, INTERVAL '1 day'), (4, INTERVAL '2 days 3 seconds'))
     t(id, iv)) TO '{os.path.join(out, "interval.parquet")}' (FORMAT parquet)""")
 written.append("interval.parquet")
 

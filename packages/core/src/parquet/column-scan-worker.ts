@@ -2,6 +2,7 @@
 // their null counts and first duplicate. Runs apart so that a gate's timeout can terminate it.
 import { parentPort } from 'node:worker_threads'
 import type { ColumnScan, ScanRequest } from './column-scan.js'
+import { withIntervals } from './parquet-reader.js'
 import { valueKey } from './value-key.js'
 
 const showValue = (v: unknown): string =>
@@ -14,7 +15,7 @@ parentPort!.once('message', async (req: ScanRequest) => {
     const present = new Set(tableFromIPC(readParquet(req.bytes, { limit: 0 }).intoIPCStream()).schema.fields.map((f) => f.name))
     file.free()
     const wanted = req.columns.filter((c) => present.has(c))
-    const table = wanted.length ? tableFromIPC(readParquet(req.bytes, { columns: wanted }).intoIPCStream()) : undefined
+    const table = wanted.length ? await withIntervals(tableFromIPC(readParquet(req.bytes, { columns: wanted }).intoIPCStream()), req.bytes) : undefined
     const result: Record<string, ColumnScan> = {}
     for (const name of req.columns) {
       const col = table?.getChild(name)

@@ -52,7 +52,7 @@ export async function readArrowTable(bytes: Uint8Array, path: string): Promise<T
  * month-day-nano intervals. parquet-wasm reads them as day-time intervals, dropping the months; here
  * they are decoded again from their 12 stored bytes.
  */
-async function withIntervals(table: Table, bytes: Uint8Array): Promise<Table> {
+export async function withIntervals(table: Table, bytes: Uint8Array): Promise<Table> {
   const { parquetMetadata, parquetRead } = await import('hyparquet')
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
   const metadata = parquetMetadata(buffer)
@@ -60,7 +60,7 @@ async function withIntervals(table: Table, bytes: Uint8Array): Promise<Table> {
   const intervals: string[] = []
   for (let c = 0, i = 1; c < top && i < metadata.schema.length; c++) {
     const el = metadata.schema[i]!
-    if (el.converted_type === 'INTERVAL' && !el.num_children) intervals.push(el.name)
+    if (el.converted_type === 'INTERVAL' && !el.num_children && table.schema.fields.some((f) => f.name === el.name)) intervals.push(el.name)
     i = skipElement(metadata.schema, i)
   }
   if (!intervals.length) return table
