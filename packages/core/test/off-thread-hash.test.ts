@@ -76,10 +76,8 @@ describe('OffThreadSha256', () => {
 })
 
 describe('local files', () => {
-  it('a local repository copies the ranges on the hashing thread; the entry has the address of the bytes', async () => {
-    const t = await tempDir('local-files')
-    const repo = await Repository.init(path.join(t.dir, 'lake'), { durable: true })
-    try {
+  it('a local repository copies the ranges on the hashing thread; the entry has the address of the bytes', () =>
+    inLake(true, async (repo, t) => {
       const a = randomBytes(3 * MiB + 5)
       const b = randomBytes(2 * MiB)
       await fs.writeFile(path.join(t.dir, 'a'), a)
@@ -94,17 +92,10 @@ describe('local files', () => {
       // a range past a file's end fails the put, and nothing is staged
       await expect(repo.put('main', 'short.bin', localFiles([{ file: path.join(t.dir, 'b'), start: 0, end: 3 * MiB }]))).rejects.toThrow(/ends/)
       await expect(repo.stat('main', 'short.bin')).rejects.toMatchObject({ code: 'NOT_FOUND' })
-    } finally {
-      await repo.close()
-      await t.cleanup()
-    }
-  })
+    }))
 
-  it('content given up as a prefix of one file is that file: cut to size and moved into the store, not copied', async () => {
-    const t = await tempDir('local-files')
-    const lake = path.join(t.dir, 'lake')
-    const repo = await Repository.init(lake, { durable: true })
-    try {
+  it('content given up as a prefix of one file is that file: cut to size and moved into the store, not copied', () =>
+    inLake(true, async (repo, t, lake) => {
       const bytes = randomBytes(4 * MiB)
       const file = path.join(t.dir, 'upload-data')
       await fs.writeFile(file, Buffer.concat([bytes, Buffer.from('trailing bytes no range names')]))
@@ -147,17 +138,10 @@ describe('local files', () => {
           await fs.rm(far, { force: true })
         }
       }
-    } finally {
-      await repo.close()
-      await t.cleanup()
-    }
-  })
+    }))
 
-  it('a read through reused buffers fails with CORRUPT_OBJECT at its end when the stored bytes changed', async () => {
-    const t = await tempDir('local-files')
-    const lake = path.join(t.dir, 'lake')
-    const repo = await Repository.init(lake, { durable: false })
-    try {
+  it('a read through reused buffers fails with CORRUPT_OBJECT at its end when the stored bytes changed', () =>
+    inLake(false, async (repo, _t, lake) => {
       const bytes = randomBytes(6 * MiB)
       const entry = await repo.put('main', 'big.bin', bytes)
       const stored = path.join(lake, 'blocks', 'data', entry.address.slice(0, 2), entry.address.slice(2, 4), entry.address)
@@ -171,12 +155,21 @@ describe('local files', () => {
         })(),
       ).rejects.toMatchObject({ code: 'CORRUPT_OBJECT' })
       expect(got).toBe(bytes.length)
-    } finally {
-      await repo.close()
-      await t.cleanup()
-    }
-  })
+    }))
 })
+
+/** A fresh local repository in a temp folder, closed and removed after `fn`. */
+async function inLake(durable: boolean, fn: (repo: Repository, t: { dir: string }, lake: string) => Promise<void>): Promise<void> {
+  const t = await tempDir('local-files')
+  const lake = path.join(t.dir, 'lake')
+  const repo = await Repository.init(lake, { durable })
+  try {
+    await fn(repo, t, lake)
+  } finally {
+    await repo.close()
+    await t.cleanup()
+  }
+}
 
 /** Chunks copied out as they come (they are only valid until the next is asked for). */
 async function collectBytes(chunks: AsyncIterable<Uint8Array>): Promise<Buffer[]> {
