@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pinDataset, PinnedDataset, Repository, VarveError, type HookFailure } from '@varve/core'
 import { pythonVenv, runPython } from './helpers/serve.js'
+import { varve } from './helpers/varve-cli.js'
 
 // Contracts over Parquet written by pyarrow (the pinned venv): the values issue 11 found judged wrong
 // (timestamps 1 ns apart, lists that join to the same string, big decimals, nested columns, a file of
@@ -111,6 +112,51 @@ describe('contracts over files pyarrow wrote', () => {
     expect(found[4]).toMatch(/^f\/ts_dup\.parquet: column ts has duplicate value /)
     // nothing about the leaves inside nested columns, nothing about ts_ns, lists, decimals, dict or empty
     expect(found.join('\n')).not.toMatch(/element|key|value\b.*missing|missing|ts_ns|f\/lists\.parquet|decimals|dict|empty|interval/)
+  })
+
+  it('diff --stat shows per Parquet file its rows and column changes, from the footers', async () => {
+    const fixtures = path.join(dir, 'fixtures')
+    const bytes = (f: string) => fs.readFile(path.join(fixtures, f))
+    await repo.createBranch('v1', { from: 'main' })
+    await repo.put('v1', 't/grows.parquet', await bytes('empty.parquet'))
+    await repo.put('v1', 't/retyped.parquet', await bytes('ts_ns.parquet'))
+    await repo.put('v1', 't/reshaped.parquet', await bytes('nested.parquet'))
+    await repo.put('v1', 't/gone.parquet', await bytes('lists.parquet'))
+    await repo.put('v1', 't/notes.txt', 'not a table')
+    await repo.commit('v1', { message: 'v1' })
+    await repo.createBranch('v2', { from: 'v1' })
+    await repo.put('v2', 't/grows.parquet', await bytes('nested.parquet'))
+    await repo.put('v2', 't/retyped.parquet', await bytes('ts_dup.parquet'))
+    await repo.put('v2', 't/reshaped.parquet', await bytes('types.parquet'))
+    await repo.delete('v2', 't/gone.parquet')
+    await repo.put('v2', 't/new.parquet', await bytes('dict.parquet'))
+    await repo.put('v2', 't/broken.parquet', 'not parquet')
+    await repo.put('v2', 't/notes.txt', 'still not a table')
+    await repo.commit('v2', { message: 'v2' })
+    const stats = []
+    for await (const st of repo.tableChangeStats('v1', 'v2', { prefix: 't/' })) stats.push(st)
+    expect(stats.map((st) => st.path)).toEqual(['t/broken.parquet', 't/gone.parquet', 't/grows.parquet', 't/new.parquet', 't/reshaped.parquet', 't/retyped.parquet'])
+    const by = Object.fromEntries(stats.map((st) => [st.path, st]))
+    expect(by['t/broken.parquet']!.invalid).toMatch(/not a valid Parquet file/)
+    expect(by['t/gone.parquet']).toMatchObject({ type: 'removed', rows: { before: 4 } })
+    expect(by['t/grows.parquet']).toMatchObject({ type: 'changed', rows: { before: 0, after: 4 }, columns: { added: [], removed: [], changed: [] } })
+    expect(by['t/new.parquet']).toMatchObject({ type: 'added', rows: { after: 3 } })
+    expect(by['t/retyped.parquet']!.columns.changed).toEqual([{ name: 'ts', before: 'timestamp[ns]', after: 'timestamp[ns, tz=UTC]' }])
+    const reshaped = by['t/reshaped.parquet']!
+    expect(reshaped.rows).toEqual({ before: 4, after: 1 })
+    expect(reshaped.columns.removed.map((c) => c.name)).toEqual(['id', 'lst'])
+    expect(reshaped.columns.added.map((c) => c.name)).toContain('ts_us_utc')
+    expect(reshaped.columns.changed).toEqual([]) // st and m have the same types in both files
+
+    // the CLI prints the same, one line per file under the summary
+    const out = await varve(['diff', 'v1', 'v2', '--stat', '--prefix', 't/'], { cwd: dir, env: { VARVE_REPO: path.join(dir, 'lake'), NO_COLOR: '1' } })
+    expect(out.code).toBe(0)
+    expect(out.stdout).toMatch(/^2 added, 4 changed, 1 removed/)
+    expect(out.stdout).toContain('  t/grows.parquet  rows 0 → 4 (+4)')
+    expect(out.stdout).toContain('  t/retyped.parquet  2 rows  ~ts timestamp[ns] → timestamp[ns, tz=UTC]')
+    expect(out.stdout).toContain('  t/gone.parquet  4 rows removed')
+    const json = JSON.parse((await varve(['diff', 'v1', 'v2', '--stat', '--json', '--prefix', 't/'], { cwd: dir, env: { VARVE_REPO: path.join(dir, 'lake') } })).stdout)
+    expect(json.tables).toHaveLength(6)
   })
 
   it('reads INTERVAL columns whole: months, days and milliseconds (they lost their months)', async () => {

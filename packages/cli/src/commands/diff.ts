@@ -5,7 +5,7 @@ export function registerDiff(cli: Cli): void {
   cli.program
     .command('diff <left> <right>')
     .description('differences between two refs\' commits')
-    .option('--stat', 'counts and bytes only')
+    .option('--stat', 'counts and bytes, and per Parquet file its rows and column changes (from the footers)')
     .option('--prefix <prefix>', 'only paths under a prefix')
     .option('--json', 'NDJSON, one change per line (with --stat: one document)')
     .addHelpText('after', '\nExamples:\n  varve diff main exp\n  varve diff main~1 main --stat')
@@ -22,7 +22,21 @@ export function registerDiff(cli: Cli): void {
         else print(`${d.type === 'added' ? c.green('+ added  ') : d.type === 'removed' ? c.red('- removed') : c.yellow('~ changed')} ${d.path}`)
       }
       if (!opts.stat) return
-      if (opts.json) return printJson(stat)
+      // Per Parquet file: rows and columns from the two footers (a few KiB of each file).
+      const tables = []
+      for await (const t of repo.tableChangeStats(left, right, opts.prefix ? { prefix: opts.prefix } : {})) tables.push(t)
+      if (opts.json) return printJson({ ...stat, tables })
       print(`${stat.added} added, ${stat.changed} changed, ${stat.removed} removed (+${formatBytes(stat.bytesAdded)}, -${formatBytes(stat.bytesRemoved)})`)
+      for (const t of tables) {
+        const { before, after } = t.rows
+        const rows =
+          before === undefined ? `${after ?? '?'} rows` : after === undefined ? `${before} rows removed` : before === after ? `${after} rows` : `rows ${before} → ${after} (${after > before ? '+' : ''}${after - before})`
+        const columns = [
+          ...t.columns.added.map((col) => c.green(`+${col.name} ${col.type}`)),
+          ...t.columns.removed.map((col) => c.red(`-${col.name} ${col.type}`)),
+          ...t.columns.changed.map((col) => c.yellow(`~${col.name} ${col.before} → ${col.after}`)),
+        ]
+        print(`  ${t.path}  ${rows}${columns.length ? `  ${columns.join('  ')}` : ''}${t.invalid ? `  ${c.red(`not valid Parquet: ${t.invalid}`)}` : ''}`)
+      }
     })
 }

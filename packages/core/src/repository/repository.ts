@@ -1,3 +1,5 @@
+import { mapInOrder } from '../util/map-in-order.js'
+import { tableChangeStat, isParquetPath, type TableChangeStat } from '../parquet/table-change.js'
 import os from 'node:os'
 import { Readable } from 'node:stream'
 import { commitStaged, dropTokens, mustGetBranch, stateOf, type CommitOptions } from '../commits/commit-staged.js'
@@ -539,6 +541,22 @@ export class Repository {
       const [a, b] = await Promise.all([resolveRevision(ctx, left), resolveRevision(ctx, right)])
       const [ca, cb] = await Promise.all([ctx.objects.readCommit(a), ctx.objects.readCommit(b)])
       yield* diffTrees(ctx.objects, commitRoot(ca), commitRoot(cb), undefined, { prefix })
+    })
+  }
+
+  /**
+   * For each Parquet file (`*.parquet`) that differs between two revisions, in path order: rows before
+   * and after and the columns added, removed or retyped, from the two footers only (a few KiB of each
+   * file, 8 files at a time). A side that is not valid Parquet is reported in `invalid`.
+   */
+  tableChangeStats(left: string, right: string, options: { prefix?: string } = {}): AsyncIterable<TableChangeStat> {
+    const objects = this.#ctx.objects
+    const changes = this.diff(left, right, options)
+    return guardIterable('tableChangeStats', async function* () {
+      async function* parquet() {
+        for await (const d of changes) if (isParquetPath(d.path)) yield d
+      }
+      yield* mapInOrder(parquet(), 8, (d) => tableChangeStat(objects, d))
     })
   }
 
