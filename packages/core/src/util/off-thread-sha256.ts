@@ -80,13 +80,19 @@ class HashThread {
   readonly #pending = new Map<string, Waiter>()
   #next = 1
   #failed: Error | undefined
-  /** Streams open on it; the worker keeps the process alive only while one is. */
+  /** Streams open on it (to spread streams over the threads). */
   #open = 0
+  /**
+   * Replies awaited. The worker keeps the process alive only while one is: a stream its reader
+   * dropped midway must not keep a process from exiting, and an awaited digest must.
+   */
+  #awaited = 0
 
   constructor(onExit: () => void) {
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pool: this.pool } })
     this.#worker.unref()
     this.#worker.on('message', (m: Reply) => {
+      if (--this.#awaited === 0) this.#worker.unref()
       if (m.op === 'slot') return this.#giveSlot(m.slot)
       const key = m.op === 'digest' ? `d${m.id}` : `v${m.ticket}`
       const w = this.#pending.get(key)
@@ -110,13 +116,19 @@ class HashThread {
 
   open(): number {
     if (this.#failed) throw this.#failed
-    if (this.#open++ === 0) this.#worker.ref()
+    this.#open++
     return this.#next++
   }
 
   close(id: number, drop: boolean): void {
     if (drop && !this.#failed) this.#worker.postMessage({ op: 'drop', id })
-    if (--this.#open === 0) this.#worker.unref()
+    this.#open--
+  }
+
+  /** Posts a message the worker answers. */
+  #ask(message: object): void {
+    if (this.#awaited++ === 0) this.#worker.ref()
+    this.#worker.postMessage(message)
   }
 
   takeSlot(): number | Promise<number> {
@@ -136,7 +148,7 @@ class HashThread {
 
   sendSlot(id: number, slot: number, length: number): void {
     if (this.#failed) throw this.#failed
-    this.#worker.postMessage({ op: 'slot', id, slot, length })
+    this.#ask({ op: 'slot', id, slot, length })
   }
 
   sendView(id: number, view: Uint8Array): Promise<void> {
@@ -144,7 +156,7 @@ class HashThread {
     const ticket = this.#next++
     return new Promise<void>((resolve, reject) => {
       this.#pending.set(`v${ticket}`, { resolve, reject })
-      this.#worker.postMessage({ op: 'view', id, ticket, view })
+      this.#ask({ op: 'view', id, ticket, view })
     })
   }
 
@@ -158,7 +170,7 @@ class HashThread {
     const ticket = this.#next++
     return new Promise<number>((resolve, reject) => {
       this.#pending.set(`v${ticket}`, { resolve, reject })
-      this.#worker.postMessage({ op: 'copy', id, ticket, file: range.file, start: range.start ?? 0, end: range.end ?? null, fd, to })
+      this.#ask({ op: 'copy', id, ticket, file: range.file, start: range.start ?? 0, end: range.end ?? null, fd, to })
     })
   }
 
@@ -166,7 +178,7 @@ class HashThread {
     if (this.#failed) return Promise.reject(this.#failed)
     return new Promise<string>((resolve, reject) => {
       this.#pending.set(`d${id}`, { resolve, reject })
-      this.#worker.postMessage({ op: 'digest', id })
+      this.#ask({ op: 'digest', id })
     })
   }
 }
