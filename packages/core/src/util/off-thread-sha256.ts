@@ -93,7 +93,7 @@ class HashThread {
     this.#worker.unref()
     this.#worker.on('message', (m: Reply) => {
       if (--this.#awaited === 0) this.#worker.unref()
-      if (m.op === 'slot') return this.#giveSlot(m.slot)
+      if (m.op === 'slot') return this.giveSlot(m.slot)
       const key = m.op === 'digest' ? `d${m.id}` : `v${m.ticket}`
       const w = this.#pending.get(key)
       this.#pending.delete(key)
@@ -136,14 +136,11 @@ class HashThread {
     return this.#free.pop() ?? new Promise((resolve) => this.#waitingForSlot.push(resolve))
   }
 
-  #giveSlot(slot: number): void {
+  /** A slot back to the pool (from the worker, or from a stream abandoned before sending it). */
+  giveSlot(slot: number): void {
     const w = this.#waitingForSlot.shift()
     if (w) w(slot)
     else this.#free.push(slot)
-  }
-
-  giveSlot(slot: number): void {
-    this.#giveSlot(slot)
   }
 
   sendSlot(id: number, slot: number, length: number): void {
