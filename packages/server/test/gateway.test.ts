@@ -166,6 +166,28 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(shortEntry.address).toBe(sha(Buffer.concat(parts)))
     expect((await fsp.stat(stored(shortEntry.address))).ino).toBe(inoShort)
 
+    // a part whose body is longer than its headers say is refused before it writes into the next part's place
+    const keyLong = 'team/exp/mp/too-long.bin'
+    const idLong = await start(keyLong)
+    const p1 = randomBytes(SIZE)
+    const p2 = randomBytes(SIZE)
+    const e2 = await send(keyLong, idLong, 2, p2) // part 2 in place first: part 1's place comes before it
+    const { SignatureV4 } = await import('@smithy/signature-v4')
+    const { Hash } = await import('@smithy/hash-node')
+    const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
+    const longBody = randomBytes(2 * SIZE) // declared SIZE, sent twice that, unsigned chunks
+    const chunked = Buffer.concat([Buffer.from(`${longBody.length.toString(16)}\r\n`), longBody, Buffer.from('\r\n0\r\n\r\n')])
+    const partPath = `/lake/${keyLong}`
+    const signedPart = await signer.sign({
+      method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: partPath, query: { partNumber: '1', uploadId: idLong },
+      headers: { host: `127.0.0.1:${server.port}`, 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'x-amz-decoded-content-length': String(SIZE), 'content-encoding': 'aws-chunked', 'content-length': String(chunked.length) },
+    })
+    const refused = await raw('PUT', `${partPath}?partNumber=1&uploadId=${idLong}`, Object.fromEntries(Object.entries(signedPart.headers).filter(([k]) => k !== 'host')), chunked)
+    expect(refused.status).toBe(400)
+    const e1 = await send(keyLong, idLong, 1, p1)
+    await complete(keyLong, idLong, [[1, e1], [2, e2]])
+    expect(Buffer.from(await repo.get('team/exp', 'mp/too-long.bin')).equals(Buffer.concat([p1, p2]))).toBe(true)
+
     // a part uploaded again after it landed goes to a file of its own; the object is what was listed
     const key2 = 'team/exp/mp/in-place-again.bin'
     const id2 = await start(key2)

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { localFiles, type Entry, type FileRange, type Repository } from '@varve/core'
 import { invalidArgument, S3Error } from '../errors.js'
@@ -216,7 +217,10 @@ export async function uploadPart(r: S3Request, uploadId: string, partNumber: str
   try {
     const body = objectBody(r.req, r.verified)
     const out = offset !== undefined ? fs.createWriteStream(dataFile(dir), { flags: 'r+', start: offset, highWaterMark: 1024 * 1024 }) : fs.createWriteStream(path.join(dir, own), { flags: 'wx', highWaterMark: 1024 * 1024 })
-    await pipeline(body, out)
+    // A part in place may not write past its size: the next part's place follows (a body longer
+    // than its headers say is refused before the byte that would cross it is written).
+    if (offset !== undefined) await pipeline(body, atMost(declared!), out)
+    else await pipeline(body, out)
     const size = out.bytesWritten
     if (declared !== undefined && size !== declared) throw new S3Error('IncompleteBody', 400, `the part holds ${size} bytes, its headers say ${declared}`)
     // A part's ETag names this upload of it (not a hash of it: the object's address is computed once,
@@ -234,6 +238,18 @@ export async function uploadPart(r: S3Request, uploadId: string, partNumber: str
     if (offset !== undefined) assembly!.placed(n)
     if (!stored && offset === undefined) await fsp.rm(path.join(dir, own), { force: true })
   }
+}
+
+/** Passes at most `limit` bytes; one more fails the stream. */
+function atMost(limit: number): Transform {
+  let seen = 0
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length
+      if (seen > limit) return done(new S3Error('IncompleteBody', 400, `the part holds more bytes than its headers say (${limit})`))
+      done(null, chunk)
+    },
+  })
 }
 
 /** The part's size as its headers give it before the body, if they do. */
