@@ -73,6 +73,30 @@ describe('OffThreadSha256', () => {
     await after.update(streams[0]!)
     expect(await after.digest()).toBe(sha(streams[0]!))
   })
+
+  it('a process that hashed on the threads exits by itself, after a digest and after an abandoned stream', async () => {
+    // Found by hand: `varve put` of a 100 MB file printed "Staged" and never exited (a 'message'
+    // listener added after Worker.unref() references the worker again on Node 20).
+    const { execFile } = await import('node:child_process')
+    const program = `
+      import { OffThreadSha256 } from '@varve/core/internal'
+      const done = new OffThreadSha256()
+      await done.update(new Uint8Array(3 * 1024 * 1024))
+      const hex = await done.digest()
+      const dropped = new OffThreadSha256()
+      await dropped.update(new Uint8Array(3 * 1024 * 1024))
+      dropped.abandon()
+      console.log(hex)
+    `
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['--input-type=module', '-e', program], { cwd: path.dirname(new URL(import.meta.url).pathname), timeout: 60_000 }, (_e, stdout, stderr) =>
+        resolve({ code: child.exitCode, stdout, stderr }),
+      )
+    })
+    expect(out.stderr).toBe('')
+    expect(out.stdout.trim()).toBe(sha(new Uint8Array(3 * MiB)))
+    expect(out.code).toBe(0) // a hang ends in the 60 s kill (code null)
+  }, 90_000)
 })
 
 describe('local files', () => {

@@ -87,12 +87,14 @@ class HashThread {
    * dropped midway must not keep a process from exiting, and an awaited digest must.
    */
   #awaited = 0
+  #holding: ReturnType<typeof setInterval> | undefined
 
   constructor(onExit: () => void) {
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pool: this.pool } })
-    this.#worker.unref()
+    // Without --input-type: the source is CommonJS even in a process started as `node --input-type=module`.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
+    this.#worker = new Worker(WORKER_SOURCE, { eval: true, execArgv, workerData: { pool: this.pool } })
     this.#worker.on('message', (m: Reply) => {
-      if (--this.#awaited === 0) this.#worker.unref()
+      if (--this.#awaited === 0) this.#release()
       if (m.op === 'slot') return this.giveSlot(m.slot)
       const key = m.op === 'digest' ? `d${m.id}` : `v${m.ticket}`
       const w = this.#pending.get(key)
@@ -104,10 +106,14 @@ class HashThread {
       this.#failed ??= err
       for (const w of this.#pending.values()) w.reject(err)
       this.#pending.clear()
+      this.#awaited = 0
+      this.#release()
       onExit()
     }
     this.#worker.on('error', fail)
     this.#worker.on('exit', (code) => fail(new Error(`the hashing thread exited (code ${code})`)))
+    // Last: on Node 20 a 'message' listener added after unref() references the worker again.
+    this.#worker.unref()
   }
 
   get openCount(): number {
@@ -127,8 +133,14 @@ class HashThread {
 
   /** Posts a message the worker answers. */
   #ask(message: object): void {
-    if (this.#awaited++ === 0) this.#worker.ref()
+    // The worker stays unreferenced; an idle timer holds the process while a reply is awaited.
+    if (this.#awaited++ === 0) this.#holding = setInterval(() => {}, 1 << 30)
     this.#worker.postMessage(message)
+  }
+
+  #release(): void {
+    clearInterval(this.#holding)
+    this.#holding = undefined
   }
 
   takeSlot(): number | Promise<number> {
