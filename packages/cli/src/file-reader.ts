@@ -1,5 +1,6 @@
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { workerExecArgv } from '@varve/core/internal'
 
 export interface ReadJob {
   readonly file: string
@@ -23,7 +24,7 @@ export class FileReaderPool {
 
   constructor(size = Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length))) {
     this.#workers = Array.from({ length: size }, () => {
-      const w = new Worker(new URL('./file-reader-worker.js', import.meta.url))
+      const w = new Worker(new URL('./file-reader-worker.js', import.meta.url), { execArgv: workerExecArgv() })
       w.on('message', (m: { id: number; results: ReadResult[] }) => {
         const waiter = this.#waiting.get(m.id)
         this.#waiting.delete(m.id)

@@ -9,6 +9,7 @@ import type { Clock, RandomSource } from '../util/clock.js'
 import type { DiffEntry } from '../tree/tree-diff.js'
 import type { CheckEnv, CompiledCheck } from './contracts/check-types.js'
 import { scanColumns, type ColumnScan } from '../parquet/column-scan.js'
+import { entrySource } from '../parquet/range-source.js'
 import type { Contract } from './contracts/contract-file.js'
 import { loadContracts } from './contracts/load-contracts.js'
 import { CONTRACTS_PREFIX, parseContract } from './contracts/contract-file.js'
@@ -156,7 +157,7 @@ export class Gates {
       candidate: snapshot(req.candidate),
       footer: (e) => cached(footers, e.address, () => readParquetFooter(objects, e)),
       table: (e) => cached(tables, e.address, async () => readArrowTable(await objects.readData(e), e.path)),
-      scanColumns: async (e, columns, o) => scanColumns(await objects.readData(e), e.path, columns, o),
+      scanColumns: (e, columns, o) => scanColumns(entrySource(objects, e), e.path, columns, o),
     }
   }
 

@@ -1,17 +1,33 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { VarveError } from '../errors/varve-error.js'
+import { workerExecArgv } from '../util/worker-exec-argv.js'
+import type { RangeSource } from './range-source.js'
 
 export interface ScanRequest {
-  readonly bytes: Uint8Array
+  readonly type: 'scan'
+  readonly size: number
+  readonly path: string
   readonly columns: readonly string[]
   /** Also look for a repeated value (the `unique` check). */
   readonly duplicates: boolean
+  /** A folder the worker may spill hashes to (removed by the caller). */
+  readonly dir: string
 }
+
+/** Messages between the caller and the scan worker. */
+export type WorkerMessage =
+  | { type: 'read'; id: number; start: number; end: number }
+  | { type: 'done'; result: Record<string, ColumnScan> }
+  | { type: 'failed'; message: string; code?: string | undefined }
+export type CallerMessage = ScanRequest | { type: 'bytes'; id: number; bytes: Uint8Array } | { type: 'unreadable'; id: number; message: string }
 
 export interface ColumnScan {
   readonly present: boolean
   readonly nullCount: number
-  /** The first value seen twice, when duplicates were asked for. */
+  /** A value found twice, when duplicates were asked for. */
   readonly duplicate?: string
 }
 
@@ -20,15 +36,27 @@ let live = 0
 export const liveColumnScans = () => live
 
 /**
- * Decodes columns of a Parquet file in a worker thread: decoding is synchronous CPU work on user
- * data, so only a thread that can be terminated lets a gate's timeout really stop it. `signal`
+ * Reads columns of a Parquet file in a worker thread, one column and one row group at a time, and
+ * answers with their null counts and, with `duplicates`, a value found twice. The worker asks for
+ * byte ranges (the footer, then each column chunk) and this thread reads them from `source`, so
+ * memory is bounded by a row group's column, not the file. Decoding is synchronous CPU work on user
+ * data, so only a thread that can be terminated lets a gate's timeout really stop it: `signal`
  * aborting terminates the worker at once and rejects with the signal's reason.
  */
-export function scanColumns(bytes: Uint8Array, path: string, columns: readonly string[], options: { duplicates: boolean; signal?: AbortSignal }): Promise<Record<string, ColumnScan>> {
+export async function scanColumns(source: RangeSource, filePath: string, columns: readonly string[], options: { duplicates: boolean; signal?: AbortSignal }): Promise<Record<string, ColumnScan>> {
   const { signal } = options
-  if (signal?.aborted) return Promise.reject(signal.reason)
+  if (signal?.aborted) throw signal.reason
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'varve-scan-'))
+  try {
+    return await runWorker(source, filePath, columns, options.duplicates, dir, signal)
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
+function runWorker(source: RangeSource, filePath: string, columns: readonly string[], duplicates: boolean, dir: string, signal: AbortSignal | undefined): Promise<Record<string, ColumnScan>> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./column-scan-worker.js', import.meta.url))
+    const worker = new Worker(new URL('./column-scan-worker.js', import.meta.url), { execArgv: workerExecArgv() })
     live++
     let settled = false
     const finish = (fn: () => void) => {
@@ -36,21 +64,33 @@ export function scanColumns(bytes: Uint8Array, path: string, columns: readonly s
       settled = true
       live--
       signal?.removeEventListener('abort', onAbort)
-      void worker.terminate()
-      fn()
+      void worker.terminate().then(fn, fn)
     }
     const onAbort = () => finish(() => reject(signal!.reason))
     signal?.addEventListener('abort', onAbort, { once: true })
-    worker.once('message', (m: { ok: true; result: Record<string, ColumnScan> } | { ok: false; message: string }) =>
-      finish(() =>
-        m.ok
-          ? resolve(m.result)
-          : reject(new VarveError('INVALID_PARQUET', `${path} is not a valid Parquet file: ${m.message}`, { details: { path } })),
-      ),
-    )
-    worker.once('error', (err) => finish(() => reject(new VarveError('INVALID_PARQUET', `${path} could not be decoded: ${err.message}`, { cause: err, details: { path } }))))
-    worker.once('exit', (code) => finish(() => reject(new VarveError('UNAVAILABLE', `the Parquet decoder of ${path} stopped (exit ${code})`, { details: { path } }))))
-    const copy = bytes.slice() // transferred: the caller keeps its own bytes
-    worker.postMessage({ bytes: copy, columns: [...columns], duplicates: options.duplicates } satisfies ScanRequest, [copy.buffer])
+    const post = (m: CallerMessage, transfer: ArrayBuffer[] = []) => {
+      if (!settled) worker.postMessage(m, transfer)
+    }
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'read') {
+        source.read(m.start, m.end).then(
+          (bytes) => {
+            const copy = bytes.slice() // transferred: never the store's own buffer (a memory store keeps it)
+            post({ type: 'bytes', id: m.id, bytes: copy }, [copy.buffer as ArrayBuffer])
+          },
+          (err) => {
+            // A store that cannot be read is not a broken file: the scan fails with the store's error.
+            finish(() => reject(err))
+          },
+        )
+      } else if (m.type === 'done') {
+        finish(() => resolve(m.result))
+      } else {
+        finish(() => reject(new VarveError(m.code === 'INVALID_PARQUET' || !m.code ? 'INVALID_PARQUET' : 'UNAVAILABLE', m.message, { details: { path: filePath } })))
+      }
+    })
+    worker.once('error', (err) => finish(() => reject(new VarveError('INVALID_PARQUET', `${filePath} could not be decoded: ${err.message}`, { cause: err, details: { path: filePath } }))))
+    worker.once('exit', (code) => finish(() => reject(new VarveError('UNAVAILABLE', `the Parquet decoder of ${filePath} stopped (exit ${code})`, { details: { path: filePath } }))))
+    post({ type: 'scan', size: source.size, path: filePath, columns: [...columns], duplicates, dir })
   })
 }

@@ -360,3 +360,15 @@ export function columnsOf(els: readonly SchemaElement[]): ParquetField[] {
   }
   return out
 }
+
+/** Names of a file's top-level columns, in order. */
+export function topLevelNames(metadata: { schema: readonly SchemaElement[] }): string[] {
+  const els = metadata.schema
+  const top = els[0]?.num_children ?? 0
+  const names: string[] = []
+  for (let c = 0, i = 1; c < top && i < els.length; c++) {
+    names.push(els[i]!.name)
+    i = skipElement(els, i)
+  }
+  return names
+}

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
+import { workerExecArgv } from './worker-exec-argv.js'
 
 // SHA-256 of a long stream, computed on a worker thread. A gigabyte costs the thread that streams it
 // ~0.7 s of hashing; here the hash runs beside the I/O on another core. Two ways in:
@@ -90,9 +91,7 @@ class HashThread {
   #holding: ReturnType<typeof setInterval> | undefined
 
   constructor(onExit: () => void) {
-    // Without --input-type: the source is CommonJS even in a process started as `node --input-type=module`.
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, execArgv, workerData: { pool: this.pool } })
+    this.#worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: workerExecArgv(), workerData: { pool: this.pool } })
     this.#worker.on('message', (m: Reply) => {
       if (--this.#awaited === 0) this.#release()
       if (m.op === 'slot') return this.giveSlot(m.slot)
