@@ -38,7 +38,7 @@ export interface HookContext {
   diff(): AsyncIterable<DiffEntry>
   /** A Parquet file's schema, read from its footer only. */
   readParquetSchema(path: string): Promise<ParquetSchema>
-  /** A whole Parquet file as an Arrow table. */
+  /** A whole Parquet file as an Arrow table, decoded in memory at once: for small files (a 10M-row file takes gigabytes). */
   readTable(path: string): Promise<Table>
   /** Aborted when the hook times out; long-running hooks should stop when it fires. */
   readonly signal: AbortSignal

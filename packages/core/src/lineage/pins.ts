@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { Table } from 'apache-arrow'
+import type { RecordBatch, Table } from 'apache-arrow'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { Entry } from '../model/entry.js'
 import { readArrowTable } from '../parquet/parquet-reader.js'
+import type { ReadDatasetOptions } from '../parquet/dataset-reader.js'
 import { Repository, type ListItem, type ListOptions, type RepositoryOptions } from '../repository/repository.js'
 import { readCodeLineage, type CodeLineage } from './code-lineage.js'
 import { downloadPrefix, type DownloadOptions } from '../files/download.js'
@@ -126,9 +127,17 @@ export class PinnedDataset {
     return this.repository.getStream(this.pin.commit, path)
   }
 
-  /** A Parquet file at the pin as an apache-arrow Table. */
+  /**
+   * A Parquet file at the pin as one apache-arrow Table, decoded whole in memory: for small files.
+   * For large files or a folder of them, `readDataset` streams record batches.
+   */
   async readTable(path: string): Promise<Table> {
     return readArrowTable(await this.get(path), path)
+  }
+
+  /** Record batches of every Parquet file under `prefix` at the pin (see Repository.readDataset). */
+  readDataset(prefix: string, options: ReadDatasetOptions = {}): AsyncIterable<RecordBatch> {
+    return this.repository.readDataset(this.pin.commit, prefix, options)
   }
 
   /**

@@ -75,7 +75,9 @@ function runWorker(source: RangeSource, filePath: string, columns: readonly stri
       if (m.type === 'read') {
         source.read(m.start, m.end).then(
           (bytes) => {
-            const copy = bytes.slice() // transferred: never the store's own buffer (a memory store keeps it)
+            // Transferred, so a copy: never the store's own buffer (a memory store keeps it), and
+            // Uint8Array's slice, since a Buffer's slice is a view of the same memory.
+            const copy = Uint8Array.prototype.slice.call(bytes)
             post({ type: 'bytes', id: m.id, bytes: copy }, [copy.buffer as ArrayBuffer])
           },
           (err) => {

@@ -21,7 +21,7 @@ export function bytesSource(bytes: Uint8Array): RangeSource {
 const asArrayBuffer = (bytes: Uint8Array): ArrayBuffer =>
   bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
     ? bytes.buffer
-    : (bytes.slice().buffer as ArrayBuffer)
+    : (Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer) // a copy: Buffer#slice is a view
 
 /**
  * The source as the Blob parquet-wasm's ParquetFile.fromFile reads: it only ever asks for `size` and
@@ -30,7 +30,13 @@ const asArrayBuffer = (bytes: Uint8Array): ArrayBuffer =>
 export function blobOf(source: RangeSource): Blob {
   return {
     size: source.size,
-    slice: (start = 0, end = source.size) => ({ arrayBuffer: async () => asArrayBuffer(await source.read(start, end)) }),
+    slice: (start = 0, end = source.size) => {
+      // Blob semantics: negative positions count from the end (the footer is asked for as slice(-8)).
+      const at = (n: number) => Math.min(source.size, Math.max(0, n < 0 ? source.size + n : n))
+      const from = at(start)
+      const to = Math.max(from, at(end))
+      return { size: to - from, arrayBuffer: async () => asArrayBuffer(await source.read(from, to)) }
+    },
   } as unknown as Blob
 }
 

@@ -1,5 +1,7 @@
 import { mapInOrder } from '../util/map-in-order.js'
 import { tableChangeStat, isParquetPath, type TableChangeStat } from '../parquet/table-change.js'
+import { readDatasetBatches, type ReadDatasetOptions } from '../parquet/dataset-reader.js'
+import type { RecordBatch } from 'apache-arrow'
 import os from 'node:os'
 import { Readable } from 'node:stream'
 import { commitStaged, dropTokens, mustGetBranch, stateOf, type CommitOptions } from '../commits/commit-staged.js'
@@ -558,6 +560,23 @@ export class Repository {
       }
       yield* mapInOrder(parquet(), 8, (d) => tableChangeStat(objects, d))
     })
+  }
+
+  /**
+   * Arrow record batches of every Parquet file under `prefix` at a ref, as one dataset: Hive
+   * partition folders (`year=2024/`) become string columns, `columns` projects (file columns and
+   * partition keys), `filter` picks files by partition values, and files are read by ranges one row
+   * group at a time, so memory holds a few batches of `batchSize` rows whatever the dataset's size.
+   * The files are those the ref has when the read starts (a branch's later changes are not mixed in).
+   */
+  readDataset(ref: string, prefix: string, options: ReadDatasetOptions = {}): AsyncIterable<RecordBatch> {
+    const objects = this.#ctx.objects
+    return guardIterable('readDataset', async function* (this: Repository) {
+      const at = validatePrefix(prefix)
+      const files: Entry[] = []
+      for await (const item of this.list(ref, { prefix: at })) if (item.type === 'object') files.push(item)
+      yield* readDatasetBatches(objects, (async function* () { yield* files })(), at, options)
+    }.bind(this))
   }
 
   /**
