@@ -1,6 +1,7 @@
 import { mapInOrder } from '../util/map-in-order.js'
 import { tableChangeStat, isParquetPath, type TableChangeStat } from '../parquet/table-change.js'
-import { readDatasetBatches, type ReadDatasetOptions } from '../parquet/dataset-reader.js'
+import { isDataFile, readDatasetBatches, type ReadDatasetOptions } from '../parquet/dataset-reader.js'
+import { diffTables, type DiffTableOptions, type TableDiffRecord } from '../parquet/table-diff.js'
 import type { RecordBatch } from 'apache-arrow'
 import os from 'node:os'
 import { Readable } from 'node:stream'
@@ -560,6 +561,31 @@ export class Repository {
       }
       yield* mapInOrder(parquet(), 8, (d) => tableChangeStat(objects, d))
     })
+  }
+
+  /**
+   * Rows added, removed and changed between two versions of a table, matched by `key`: a Parquet
+   * file (`path`), or every Parquet file under a prefix (`path` ending in `/`) read as one table.
+   * Streams a `schema` record, then the rows (changed ones with the columns that changed and both
+   * versions), then a `summary`, in bounded memory (hashes spilled to disk; see table-diff.ts).
+   * A file missing on one side counts as an empty table.
+   */
+  diffTable(left: string, right: string, path: string, options: DiffTableOptions): AsyncIterable<TableDiffRecord> {
+    const objects = this.#ctx.objects
+    return guardIterable('diffTable', async function* (this: Repository) {
+      const filesAt = async (ref: string): Promise<Entry[]> => {
+        if (path === '' || path.endsWith('/')) {
+          const at = validatePrefix(path)
+          const files: Entry[] = []
+          for await (const item of this.list(ref, { prefix: at })) if (item.type === 'object' && isDataFile(item.path, at)) files.push(item)
+          return files
+        }
+        return this.stat(ref, path).then((e) => [e], (err: unknown) => (VarveError.is(err, ErrorCodes.NOT_FOUND) ? [] : Promise.reject(err)))
+      }
+      const [before, after] = await Promise.all([filesAt(left), filesAt(right)])
+      if (!before.length && !after.length) throw new VarveError(ErrorCodes.NOT_FOUND, `no Parquet file at ${path || '/'} in ${left} or ${right}`, { details: { path } })
+      yield* diffTables(objects, before, after, options)
+    }.bind(this))
   }
 
   /**
