@@ -36,8 +36,8 @@ export type TableDiffRecord =
   | { readonly type: 'changed'; readonly key: TableRow; readonly columns: readonly string[]; readonly before: TableRow; readonly after: TableRow }
   | { readonly type: 'summary'; readonly rows: { readonly before: number; readonly after: number }; readonly added: number; readonly removed: number; readonly changed: number; readonly unchanged: number }
 
-/** Rows per partition of the key hashes (one partition of each side is in memory at a time). */
-const PARTITION_ROWS = 1024 * 1024
+/** Rows per partition of the key hashes: one partition of each side is in memory at a time, small enough for its table to stay in cache. */
+const PARTITION_ROWS = 256 * 1024
 /** Changed pairs whose old rows are fetched in one pass over the old side. */
 const PAIRS_PER_PASS = 65_536
 const NULL_LO = 0x9e3779b9 | 0
@@ -318,7 +318,7 @@ async function match(a: Side, b: Side, key: readonly string[], compared: readonl
       const rb = spills[1].take(p)
       const ta = indexByKey(ra, a)
       indexByKey(rb, b) // only to find a repeated key on the new side
-      const seen = new Uint8Array(ra.length / WORDS)
+      const seen = new Uint8Array((ra.length / WORDS) | 0)
       for (let j = 0; j < rb.length; j += WORDS) {
         const i = lookup(ta, ra, rb[j]!, rb[j + 1]!)
         const posB = position(rb, j)
@@ -326,14 +326,14 @@ async function match(a: Side, b: Side, key: readonly string[], compared: readonl
           added.push(posB)
           continue
         }
-        seen[i / WORDS] = 1
+        seen[(i / WORDS) | 0] = 1
         if (ra[i + 2] === rb[j + 2] && ra[i + 3] === rb[j + 3]) unchanged++
         else {
           pairsA.push(position(ra, i))
           pairsB.push(posB)
         }
       }
-      for (let i = 0; i < ra.length; i += WORDS) if (!seen[i / WORDS]) removed.push(position(ra, i))
+      for (let i = 0, r = 0; i < ra.length; i += WORDS, r++) if (!seen[r]) removed.push(position(ra, i))
     }
     // changed pairs by new position
     const order = Array.from({ length: pairsB.length }, (_, i) => i).sort((x, y) => pairsB.get(x) - pairsB.get(y))
@@ -352,34 +352,38 @@ function combine(h: number, x: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0
 }
 
-/** An open-addressing table of the records' key hashes (record offsets + 1); a repeated key throws NotUnique. */
+/**
+ * An open-addressing table of the records' key hashes: pairs [record offset + 1, key hi] side by side,
+ * so a probe touches one cache line and reads a record only on a match. A repeated key throws NotUnique.
+ */
 function indexByKey(records: Uint32Array, side: Side): Int32Array {
   const n = records.length / WORDS
   let size = 16
   while (size < n * 2) size *= 2
-  const slots = new Int32Array(size)
+  const slots = new Int32Array(2 * size)
   const mask = size - 1
   for (let i = 0; i < records.length; i += WORDS) {
-    let s = records[i]! & mask
-    for (;;) {
-      const at = slots[s]! - 1
+    const hi = records[i + 1]! | 0
+    for (let s = records[i]! & mask; ; s = (s + 1) & mask) {
+      const at = slots[2 * s]! - 1
       if (at < 0) {
-        slots[s] = i + 1
+        slots[2 * s] = i + 1
+        slots[2 * s + 1] = hi
         break
       }
-      if (records[at] === records[i] && records[at + 1] === records[i + 1]) throw new NotUnique(side, [position(records, at), position(records, i)])
-      s = (s + 1) & mask
+      if (slots[2 * s + 1] === hi && records[at] === records[i]) throw new NotUnique(side, [position(records, at), position(records, i)])
     }
   }
   return slots
 }
 
 function lookup(slots: Int32Array, records: Uint32Array, lo: number, hi: number): number {
-  const mask = slots.length - 1
+  const mask = (slots.length >> 1) - 1
+  const h = hi | 0
   for (let s = lo & mask; ; s = (s + 1) & mask) {
-    const at = slots[s]! - 1
+    const at = slots[2 * s]! - 1
     if (at < 0) return -1
-    if (records[at] === lo && records[at + 1] === hi) return at
+    if (slots[2 * s + 1] === h && records[at] === lo) return at
   }
 }
 
