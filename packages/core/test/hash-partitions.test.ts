@@ -3,7 +3,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { HashPartitions, ValueHasher } from '@varve/core/internal'
+import { HashPartitions, ValueHasher } from '@varve/core/internal/parquet'
 import { makeData, makeVector, Utf8, vectorFromArray } from 'apache-arrow'
 
 // The building blocks of the exact `unique` check with bounded memory: hashes split into partitions

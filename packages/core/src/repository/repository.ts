@@ -1,7 +1,7 @@
 import { mapInOrder } from '../util/map-in-order.js'
 import { tableChangeStat, isParquetPath, type TableChangeStat } from '../parquet/table-change.js'
-import { isDataFile, readDatasetBatches, type ReadDatasetOptions } from '../parquet/dataset-reader.js'
-import { diffTables, type DiffTableOptions, type TableDiffRecord } from '../parquet/table-diff.js'
+import type { ReadDatasetOptions } from '../parquet/dataset-reader.js'
+import type { DiffTableOptions, TableDiffRecord } from '../parquet/table-diff.js'
 import type { RecordBatch } from 'apache-arrow'
 import os from 'node:os'
 import { Readable } from 'node:stream'
@@ -573,6 +573,8 @@ export class Repository {
   diffTable(left: string, right: string, path: string, options: DiffTableOptions): AsyncIterable<TableDiffRecord> {
     const objects = this.#ctx.objects
     return guardIterable('diffTable', async function* (this: Repository) {
+      // on first use: Arrow and the Parquet readers stay out of every other command's start-up
+      const [{ isDataFile }, { diffTables }] = await Promise.all([import('../parquet/dataset-reader.js'), import('../parquet/table-diff.js')])
       const filesAt = async (ref: string): Promise<Entry[]> => {
         if (path === '' || path.endsWith('/')) {
           const at = validatePrefix(path)
@@ -601,6 +603,7 @@ export class Repository {
       const at = validatePrefix(prefix)
       const files: Entry[] = []
       for await (const item of this.list(ref, { prefix: at })) if (item.type === 'object') files.push(item)
+      const { readDatasetBatches } = await import('../parquet/dataset-reader.js') // on first use, as above
       yield* readDatasetBatches(objects, (async function* () { yield* files })(), at, options)
     }.bind(this))
   }
