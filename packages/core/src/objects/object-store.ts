@@ -245,7 +245,13 @@ export class ObjectStore {
 
   /** The key an object's bytes can be read from: its own, or where garbage collection quarantined it. */
   async #readableKey(key: string): Promise<string | undefined> {
-    return (await this.blocks.head(key)) ? key : this.#quarantinedKey(key)
+    // Looked at again after a miss in both places, as in #readOrQuarantined.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.blocks.head(key)) return key
+      const q = await this.#quarantinedKey(key)
+      if (q !== undefined) return q
+    }
+    return undefined
   }
 
   /** The object's bytes from its key or, when it is quarantined, from there. */
@@ -255,10 +261,17 @@ export class ObjectStore {
 
   /** `read` of `key`, or, when the key holds nothing, of where garbage collection quarantined it. */
   async #readOrQuarantined<T>(key: string, read: (key: string) => Promise<T | undefined>): Promise<T | undefined> {
-    const r = await read(key)
-    if (r !== undefined) return r
-    const q = await this.#quarantinedKey(key)
-    return q === undefined ? undefined : read(q)
+    // An object moving between its key and its quarantine (a writer restoring it, a collector
+    // quarantining it) is in neither for the instant between the two reads: a miss in both is
+    // looked at again before it counts (seen: a collector's mark failing on a pack a writer restored).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await read(key)
+      if (r !== undefined) return r
+      const q = await this.#quarantinedKey(key)
+      const inQuarantine = q === undefined ? undefined : await read(q)
+      if (inQuarantine !== undefined) return inQuarantine
+    }
+    return undefined
   }
 
   /** The key holding an object's bytes: its content address, or the blob a pointer names (or their quarantine). */
