@@ -103,5 +103,8 @@ describe('diffTable over two versions pyarrow wrote', () => {
     const noKey = await varve(['diff', 'v1', 'main', '--', 't/', '--rows'], { cwd: dir, env: env() })
     expect(noKey.code).not.toBe(0)
     expect(noKey.stderr).toContain('INVALID_ARGUMENT')
+    // --json after the path, as the flags of the example: the error is a JSON document too
+    const noKeyJson = await varve(['diff', 'v1', 'main', '--', 't/', '--rows', '--json'], { cwd: dir, env: env() })
+    expect(JSON.parse(noKeyJson.stderr).error.code).toBe('INVALID_ARGUMENT')
   })
 })

@@ -29,10 +29,14 @@ import { EXIT, exitCodeOf, formatError, formatJsonError } from './exit-codes.js'
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
 
-/** `--json` anywhere before `--`: errors, usage errors included, become one JSON document on stderr. */
+/**
+ * `--json` anywhere before `--` (or after it for `diff`, whose flags may follow its path): errors,
+ * usage errors included, become one JSON document on stderr.
+ */
 export function wantsJson(argv: readonly string[]): boolean {
   const end = argv.indexOf('--')
-  return (end < 0 ? argv : argv.slice(0, end)).includes('--json')
+  if (end < 0) return argv.includes('--json')
+  return argv.slice(0, end).includes('--json') || (argv.slice(0, end).includes('diff') && argv.slice(end + 1).includes('--json'))
 }
 
 export function buildProgram(options: { json?: boolean } = {}): { program: Command; cli: Cli } {
