@@ -36,6 +36,8 @@ const COPY_PART = 1024 ** 3
 export class S3BlockStore implements BlockStore {
   /** S3 has no rename: `rename` is a server-side copy, so the engine avoids it for large uploads. */
   readonly renameCopies = true
+  /** Every read is a new response body (see BlockStore.ownedReads). */
+  readonly ownedReads = true
   readonly client: S3Client
   readonly bucket: string
   readonly prefix: string

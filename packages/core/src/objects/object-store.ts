@@ -338,6 +338,11 @@ export class ObjectStore {
     return bytes
   }
 
+  /** True when data reads return buffers the caller alone holds (the block store's `ownedReads`). */
+  get ownedReads(): boolean {
+    return this.blocks.ownedReads === true
+  }
+
   /**
    * Bytes [start, end) of a data object. Not verified against the address (that needs every byte):
    * for footer-only checks; `verify` and full reads do verify.

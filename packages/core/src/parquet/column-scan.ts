@@ -75,9 +75,11 @@ function runWorker(source: RangeSource, filePath: string, columns: readonly stri
       if (m.type === 'read') {
         source.read(m.start, m.end).then(
           (bytes) => {
-            // Transferred, so a copy: never the store's own buffer (a memory store keeps it), and
-            // Uint8Array's slice, since a Buffer's slice is a view of the same memory.
-            const copy = Uint8Array.prototype.slice.call(bytes)
+            // Transferred: as it is when the store says the buffer is ours alone and it spans its
+            // whole ArrayBuffer (a copy would double the garbage this thread leaves per chunk), else
+            // a copy (never a buffer a store keeps; Uint8Array's slice, as a Buffer's is a view).
+            const whole = source.owned === true && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+            const copy = whole ? bytes : Uint8Array.prototype.slice.call(bytes)
             post({ type: 'bytes', id: m.id, bytes: copy }, [copy.buffer as ArrayBuffer])
           },
           (err) => {

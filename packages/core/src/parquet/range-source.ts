@@ -6,11 +6,13 @@ export interface RangeSource {
   readonly size: number
   /** Bytes [start, end) of the file. */
   read(start: number, end: number): Promise<Uint8Array>
+  /** True when `read` returns buffers the caller alone holds (they may be transferred, not copied). */
+  readonly owned?: boolean
 }
 
 /** The data of an entry, read by ranges from the object store. */
 export function entrySource(objects: ObjectStore, entry: Entry): RangeSource {
-  return { size: entry.size, read: (start, end) => objects.readDataRange(entry, start, end) }
+  return { size: entry.size, read: (start, end) => objects.readDataRange(entry, start, end), owned: objects.ownedReads }
 }
 
 /** Bytes already in memory, as a range source. */

@@ -32,6 +32,12 @@ export interface BlockStore {
    */
   readonly renameCopies?: boolean
   /**
+   * True when `get` and `getRange` return bytes no one else holds (a fresh buffer per call), so a
+   * caller may hand them to a worker thread without copying. Absent means false: a store that
+   * caches or shares its buffers must not set it (a wrapper does not inherit it).
+   */
+  readonly ownedReads?: boolean
+  /**
    * Stores `data` under `key`. A reader never sees a partial object: after a crash the key holds
    * either nothing or all of the bytes. Returns false only for `ifAbsent` when the key existed.
    */

@@ -44,6 +44,9 @@ export class LocalBlockStore implements BlockStore {
   readonly #random: RandomSource
   readonly #knownDirs = new Set<string>()
 
+  /** Every read is a fresh buffer (see BlockStore.ownedReads). */
+  readonly ownedReads = true
+
   constructor(root: string, options: LocalBlockStoreOptions = {}) {
     this.root = path.resolve(root)
     this.#durable = options.durable ?? true

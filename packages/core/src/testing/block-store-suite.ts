@@ -42,6 +42,20 @@ export function blockStoreConformance(name: string, make: () => Promise<StoreFix
       expect(await s.getRange('missing', 0, 10)).toBeUndefined()
     }))
 
+    it('with ownedReads, every read is a buffer of its own: detaching one changes no later read', withStore(async (s) => {
+      if (!s.ownedReads) return
+      const bytes = Uint8Array.from({ length: 64 * 1024 }, (_, i) => i % 251)
+      await s.put('owned', bytes)
+      for (const read of [() => s.getRange('owned', 0, bytes.length), () => s.getRange('owned', 100, 50_000), () => s.get('owned')]) {
+        const first = (await read())!
+        const expected = Array.from(first)
+        // what a caller that owns the bytes may do: transfer (detach) their buffer, or write into it
+        if (first.byteOffset === 0 && first.byteLength === first.buffer.byteLength && first.buffer instanceof ArrayBuffer) structuredClone(first.buffer, { transfer: [first.buffer] })
+        else first.fill(0)
+        expect(Array.from((await read())!)).toEqual(expected)
+      }
+    }))
+
     it('put-if-absent writes once and never overwrites', withStore(async (s) => {
       expect(await s.put('once', Buffer.from('first'), { ifAbsent: true })).toBe(true)
       expect(await s.put('once', Buffer.from('second'), { ifAbsent: true })).toBe(false)
