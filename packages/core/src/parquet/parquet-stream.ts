@@ -47,8 +47,11 @@ export class ParquetStream {
     }
   }
 
+  /** Rows the row groups hold: what decoding yields (a footer's file-level count could say otherwise). */
   get numRows(): number {
-    return Number(this.metadata.num_rows)
+    let rows = 0
+    for (const g of this.metadata.row_groups) rows += Number(g.num_rows)
+    return rows
   }
 
   get numRowGroups(): number {
