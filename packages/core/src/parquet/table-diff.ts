@@ -112,7 +112,9 @@ class Side {
           open?.file.close()
           open = { f: seg.file, file: await this.open(seg.file) }
         }
-        const wanted = [...new Set([...shown, ...compared])].filter((c) => this.columns.has(c))
+        // the columns this file has: a folder's files may differ (a row then shows what its file holds)
+        const inFile = topLevelNames(open.file.metadata)
+        const wanted = [...new Set([...shown, ...compared])].filter((c) => inFile.includes(c))
         for await (const { table, firstRow } of open.file.batches({ rowGroups: [seg.group], columns: wanted })) {
           const start = this.#fileStarts[seg.file]! + firstRow
           const end = start + table.numRows
