@@ -12,7 +12,22 @@ export type {
   MergeStrategy,
   Conflict,
   AuthorOptions,
+  ApplyCommitOptions,
+  ResolvedConflict,
+  ResolveRule,
+  ConflictRows,
+  MergeRequestComment,
+  MergeRequestRecord,
+  MergeRequestState,
+  MergeMergeRequestOptions,
+  MergeRequestMergeResult,
+  MergeRequestView,
+  OpenMergeRequestOptions,
 } from './repository/repository.js'
+export type { Approval } from './merge-requests/merge-request-store.js'
+export type { ApprovalStatus } from './repository/merge-requests.js'
+export { REQUEST_METADATA, APPROVERS_METADATA } from './repository/merge-requests.js'
+export { parseResolveFlag } from './merge/resolve-rules.js'
 export { VarveError, ErrorCodes } from './errors/varve-error.js'
 export type { ErrorCode, VarveErrorOptions } from './errors/varve-error.js'
 export type { Entry, DataRef } from './model/entry.js'
@@ -40,6 +55,7 @@ export type { LocalBlockStoreOptions } from './stores/local-block-store.js'
 export { LocalFiles, localFiles } from './stores/local-files.js'
 export type { FileRange, LocalFilesOptions } from './stores/local-files.js'
 export { SqliteRefStore } from './stores/sqlite-ref-store.js'
+export { checkSettingLog, settingLogRef } from './stores/setting-log.js'
 export { ForwardingBlockStore } from './stores/forwarding-block-store.js'
 export { ForwardingRefStore } from './stores/forwarding-ref-store.js'
 export type { SqliteRefStoreOptions } from './stores/sqlite-ref-store.js'
@@ -64,6 +80,7 @@ export type {
 } from './hooks/hook-types.js'
 export type { HookRegistry } from './hooks/hook-registry.js'
 export type { BranchProtection } from './hooks/branch-protection.js'
+export { isBranchPattern } from './hooks/branch-protection.js'
 export { parseContract, CONTRACTS_PREFIX } from './hooks/contracts/contract-file.js'
 export type { Contract } from './hooks/contracts/contract-file.js'
 export type { ParquetSchema, ParquetColumn } from './parquet/parquet-schema.js'

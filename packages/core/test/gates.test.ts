@@ -357,8 +357,9 @@ describe('protected branches', () => {
     await repo.put('main', 'a', '1')
     const c = await repo.commit('main', { message: 'a' })
     await repo.createBranch('dev')
-    expect(await repo.protectBranch('main')).toEqual({ directCommits: false, deletion: false, reset: false })
-    expect(await collect(repo.protectedBranches())).toEqual([{ branch: 'main', rules: { directCommits: false, deletion: false, reset: false } }])
+    const all = { directCommits: false, deletion: false, reset: false, requiredApprovals: 0, dismissStaleApprovals: false, requireMergeRequest: false }
+    expect(await repo.protectBranch('main')).toEqual(all)
+    expect(await collect(repo.protectedBranches())).toEqual([{ branch: 'main', rules: all }])
     for (const p of [repo.put('main', 'b', '2'), repo.delete('main', 'a'), repo.commit('main', { message: 'x', allowEmpty: true }), repo.revert('main', c.id), repo.cherryPick('main', c.id), repo.reset('main', 'main~1')])
       expect((await failureOf(p)).code).toBe('PROTECTED_BRANCH')
     expect((await failureOf(repo.protectBranch('nope'))).code).toBe('NOT_FOUND')

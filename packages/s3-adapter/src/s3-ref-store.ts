@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import {
+  checkSettingLog,
   comparePaths,
   VarveError,
   ErrorCodes,
@@ -30,6 +31,10 @@ interface RefBody {
 }
 type BranchBody = RefBody & Partial<BranchState>
 type TagBody = RefBody & Partial<TagRecord>
+interface SettingBody {
+  readonly value: string
+  readonly lastLog?: LastLog | null
+}
 
 const PARALLEL = 32
 const MAX_KEY_BYTES = 1024
@@ -371,11 +376,18 @@ export class S3RefStore implements RefStore {
     }
   }
 
-  async compareAndSetSetting(key: string, expected: string | undefined, next: string): Promise<boolean> {
-    const cur = await this.#get<{ value: string }>(this.#settingKey(key))
+  async compareAndSetSetting(key: string, expected: string | undefined, next: string, log?: RefLogEntry): Promise<boolean> {
+    if (log) checkSettingLog(key, log)
+    const cur = await this.#get<SettingBody>(this.#settingKey(key))
     if (cur?.body.value !== expected) return false
     const condition = cur ? { IfMatch: cur.etag } : { IfNoneMatch: '*' as const }
-    return (await this.#put(this.#settingKey(key), { value: next }, condition)) !== undefined
+    // As for a branch: the newest log entry travels in the object, the one it replaces is copied out first.
+    const prev = cur?.body.lastLog ?? null
+    if (log && prev) await this.#materialize(prev.entry.ref, prev)
+    const lastLog = this.#nextLog(prev, log)
+    const ok = (await this.#put(this.#settingKey(key), { value: next, ...(lastLog ? { lastLog } : {}) }, condition)) !== undefined
+    if (ok && log) await this.#materialize(log.ref, lastLog).catch(() => {}) // the setting object holds it anyway
+    return ok
   }
 
   async *listSettings(prefix: string): AsyncIterable<{ key: string; value: string }> {
@@ -398,7 +410,7 @@ export class S3RefStore implements RefStore {
     // The newest entry may still live only inside the ref object (a writer crashed before copying it).
     const [kind, ...rest] = ref.split(':')
     const name = rest.join(':')
-    const key = kind === 'tag' ? this.#tagKey(name) : this.#branchKey(name)
+    const key = kind === 'tag' ? this.#tagKey(name) : kind === 'setting' ? this.#settingKey(name) : this.#branchKey(name)
     const cur = await this.#get<RefBody>(key)
     if (cur) await this.#materialize(ref, cur.body.lastLog)
     let left = options.limit ?? Infinity

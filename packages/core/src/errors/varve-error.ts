@@ -25,6 +25,10 @@ export const ErrorCodes = {
   INVALID_CONFIG: 'INVALID_CONFIG',
   PROTECTED_BRANCH: 'PROTECTED_BRANCH',
   INVALID_PARQUET: 'INVALID_PARQUET',
+  /** A merge into a branch whose rules require an (approved) merge request, without one. */
+  APPROVAL_REQUIRED: 'APPROVAL_REQUIRED',
+  /** A change to a merge request that is merged or closed. */
+  MERGE_REQUEST_NOT_OPEN: 'MERGE_REQUEST_NOT_OPEN',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | (string & {})

@@ -9,7 +9,10 @@ import { applyChanges } from '../tree/apply-changes.js'
 import type { JsonValue } from '../util/canonical-json.js'
 import { LOST_RACE, retryOnLostRace } from '../util/retry.js'
 import { validatePath } from '../util/paths.js'
-import { threeWayChanges, type Conflict, type MergeStrategy } from './three-way.js'
+import { threeWayChanges, type Conflict, type MergeStrategy, type ResolvedConflict } from './three-way.js'
+import type { CompiledResolve } from './resolve-rules.js'
+import type { HookRun } from '../hooks/hook-types.js'
+import { withRowCounts, type ConflictRows } from './conflict-rows.js'
 
 export interface ThreeWayPlan {
   /** Trees: the common base, the side whose edits are brought in. */
@@ -20,14 +23,32 @@ export interface ThreeWayPlan {
   readonly author: string
   readonly metadata: Record<string, JsonValue>
   readonly strategy: MergeStrategy
+  /** Per-path rules, tried before the strategy. */
+  readonly resolve?: CompiledResolve
   readonly operation: 'merge' | 'revert' | 'cherry-pick'
   /** What is merged in, for the hooks' context. */
   readonly source?: string
 }
 
 export interface ApplyOptions {
-  /** Compute the result and run the pre-hooks, but move nothing. */
+  /**
+   * Compute the result and run the pre-hooks, but move nothing. Conflicts are then returned, not
+   * thrown, each with both sides' entries and, for Parquet, the row counts; with conflicts left no
+   * commit is written and no gate runs.
+   */
   readonly dryRun?: boolean
+}
+
+export interface ApplyResult {
+  /** The new commit (for a dry run: as it would be; with conflicts left: the unchanged head). */
+  readonly commit: Commit
+  readonly upToDate: boolean
+  /** Dry run only: what still conflicts. */
+  readonly conflicts?: (Conflict & { rows?: ConflictRows })[]
+  /** Dry run only: what the rules or the strategy settled, and which side each took. */
+  readonly resolved?: (ResolvedConflict & { rows?: ConflictRows })[]
+  /** Dry run only: the pre-merge (or pre-commit) gate runs, all passed (a failure throws HOOK_FAILED). */
+  readonly gateRuns?: HookRun[]
 }
 
 /**
@@ -39,7 +60,7 @@ export async function applyThreeWayToBranch(
   branch: string,
   plan: (head: Commit) => Promise<ThreeWayPlan | 'up-to-date'>,
   options: ApplyOptions = {},
-): Promise<{ commit: Commit; upToDate: boolean }> {
+): Promise<ApplyResult> {
   // Inside the write fence: the nodes and the commit it writes survive a concurrent GC (decision 0006).
   return outer.fence.run((objects) => retryOnLostRace(`${branch}`, outer.retry, outer.random, async () => {
     const ctx = { ...outer, objects }
@@ -51,7 +72,12 @@ export async function applyThreeWayToBranch(
     const head = await ctx.objects.readCommit(b.head)
     const p = await plan(head)
     if (p === 'up-to-date') return { commit: head, upToDate: true }
-    const { changes, conflicts } = await threeWayChanges(ctx.objects, p.baseRoot, p.theirsRoot, commitRoot(head), p.strategy)
+    const dryRun = options.dryRun === true
+    const { changes, conflicts, resolved } = await threeWayChanges(ctx.objects, p.baseRoot, p.theirsRoot, commitRoot(head), p.strategy, {
+      ...(p.resolve ? { resolve: p.resolve } : {}), listResolved: dryRun,
+    })
+    if (conflicts.length && dryRun)
+      return { commit: head, upToDate: false, conflicts: await withRowCounts(ctx.objects, conflicts), resolved: await withRowCounts(ctx.objects, resolved) }
     if (conflicts.length) throw mergeConflict(branch, p.operation, conflicts, p.source)
     // Paths stored before control characters were refused (or by hand) are not copied onward.
     for (const c of changes) validatePath(c.path)
@@ -69,8 +95,8 @@ export async function applyThreeWayToBranch(
     })
     const isMerge = p.operation === 'merge'
     const gate = { branch, candidate: commit.id, base: b.head, ...(p.source !== undefined ? { source: p.source } : {}) }
-    await ctx.gates.pre({ event: isMerge ? 'pre-merge' : 'pre-commit', ...gate })
-    if (options.dryRun) return { commit, upToDate: false }
+    const gateRuns = (await ctx.gates.pre({ event: isMerge ? 'pre-merge' : 'pre-commit', ...gate })) as HookRun[]
+    if (dryRun) return { commit, upToDate: false, conflicts: [], resolved: await withRowCounts(ctx.objects, resolved), gateRuns }
     // Staged rows equal to the old head would hide the new head's content: the move starts a fresh
     // staging area (a writer staging meanwhile notices the new token and stages again, decision 0003).
     const stale = await hasStagedRows(ctx, b)
@@ -85,7 +111,7 @@ export async function applyThreeWayToBranch(
   }))
 }
 
-function mergeConflict(branch: string, operation: string, conflicts: Conflict[], source: string | undefined): VarveError {
+export function mergeConflict(branch: string, operation: string, conflicts: Conflict[], source: string | undefined): VarveError {
   const shown = conflicts.slice(0, 5).map((c) => c.path).join(', ')
   const more = conflicts.length > 5 ? ` and ${conflicts.length - 5} more` : ''
   return new VarveError(

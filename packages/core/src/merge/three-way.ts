@@ -1,6 +1,8 @@
 import { sameContent } from '../model/entry.js'
 import type { TreeRef } from '../model/tree-node.js'
+import type { Entry } from '../model/entry.js'
 import type { ObjectStore } from '../objects/object-store.js'
+import type { CompiledResolve } from './resolve-rules.js'
 import type { TreeChange } from '../tree/apply-changes.js'
 import { diffTrees, type DiffEntry } from '../tree/tree-diff.js'
 import { comparePaths } from '../util/paths.js'
@@ -13,6 +15,16 @@ export interface Conflict {
   readonly source: DiffEntry['type']
   /** What the destination side did to the path since the base. */
   readonly dest: DiffEntry['type']
+  /** The path's entry at the merge base, and on each side (absent where the side has no file). */
+  readonly base?: Entry
+  readonly sourceEntry?: Entry
+  readonly destEntry?: Entry
+}
+
+/** A conflict a rule or the strategy settled, and how. */
+export interface ResolvedConflict extends Conflict {
+  readonly took: 'source' | 'dest'
+  readonly by: 'rule' | 'strategy'
 }
 
 /**
@@ -26,9 +38,13 @@ export async function threeWayChanges(
   theirs: TreeRef,
   ours: TreeRef,
   strategy: MergeStrategy,
-): Promise<{ changes: TreeChange[]; conflicts: Conflict[] }> {
+  options: { resolve?: CompiledResolve; listResolved?: boolean } = {},
+): Promise<{ changes: TreeChange[]; conflicts: Conflict[]; resolved: ResolvedConflict[]; resolvedCount: number }> {
+  const { resolve, listResolved = false } = options
+  let resolvedCount = 0
   const changes: TreeChange[] = []
   const conflicts: Conflict[] = []
+  const resolved: ResolvedConflict[] = []
   const t = diffTrees(store, base, theirs)
   const o = diffTrees(store, base, ours)
   let tn = await t.next()
@@ -39,12 +55,21 @@ export async function threeWayChanges(
     const oc = !on.done && on.value.path === tc.path ? on.value : undefined
     if (!oc) changes.push({ path: tc.path, entry: tc.right ?? null })
     else if (!sameResult(tc, oc)) {
-      if (strategy === 'source-wins') changes.push({ path: tc.path, entry: tc.right ?? null })
-      else if (strategy === 'fail') conflicts.push({ path: tc.path, source: tc.type, dest: oc.type })
+      const ruled = resolve?.sideFor(tc.path)
+      const side = ruled ?? (strategy === 'source-wins' ? 'source' : strategy === 'dest-wins' ? 'dest' : undefined)
+      const conflict: Conflict = {
+        path: tc.path, source: tc.type, dest: oc.type,
+        ...(tc.left ? { base: tc.left } : {}), ...(tc.right ? { sourceEntry: tc.right } : {}), ...(oc.right ? { destEntry: oc.right } : {}),
+      }
+      if (side === 'source') changes.push({ path: tc.path, entry: tc.right ?? null })
+      if (side) {
+        resolvedCount++
+        if (listResolved) resolved.push({ ...conflict, took: side, by: ruled ? 'rule' : 'strategy' })
+      } else conflicts.push(conflict)
     }
     tn = await t.next()
   }
-  return { changes, conflicts }
+  return { changes, conflicts, resolved, resolvedCount }
 }
 
 function sameResult(a: DiffEntry, b: DiffEntry): boolean {

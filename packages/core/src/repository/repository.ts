@@ -14,7 +14,11 @@ import { sha256Hex } from '../model/hash.js'
 import type { TreeRef } from '../model/tree-node.js'
 import { sameContent, validateMetadata, type Entry } from '../model/entry.js'
 import { applyThreeWayToBranch } from '../merge/apply-to-branch.js'
-import type { Conflict, MergeStrategy } from '../merge/three-way.js'
+import type { Conflict, MergeStrategy, ResolvedConflict } from '../merge/three-way.js'
+import { compileResolve, type ResolveRule } from '../merge/resolve-rules.js'
+import type { ConflictRows } from '../merge/conflict-rows.js'
+import type { MergeRequestComment, MergeRequestRecord, MergeRequestState } from '../merge-requests/merge-request-store.js'
+import { approvalRequired, MergeRequests, type MergeMergeRequestOptions, type MergeRequestMergeResult, type MergeRequestView, type OpenMergeRequestOptions } from './merge-requests.js'
 import type { DataSource } from '../objects/byte-source.js'
 import { ObjectStore, type TreeFormat } from '../objects/object-store.js'
 import { resolveRevision } from '../refs/resolve.js'
@@ -35,7 +39,7 @@ import { Gates } from '../hooks/gates.js'
 import { HookRegistry } from '../hooks/hook-registry.js'
 import { listHookRuns } from '../hooks/hook-run-log.js'
 import type { HookRun, Snapshot } from '../hooks/hook-types.js'
-import { assertAllowed, getProtection, listProtections, setProtection, type BranchProtection } from '../hooks/branch-protection.js'
+import { assertAllowed, fullProtection, getProtection, getRule, isBranchPattern, listProtections, setProtection, validatePattern, type BranchProtection } from '../hooks/branch-protection.js'
 import { checkRefStoreBinding, FORMAT_VERSION, manifestTreeFields, NEW_TREE_FORMAT, readManifest, REPOSITORY_ID_SETTING, treeFormatOf, writeManifest } from './manifest.js'
 import { openStores, type StoreSet } from './open-stores.js'
 import { guard, guardBatches, guardIterable } from './guard.js'
@@ -97,9 +101,15 @@ export interface UncommittedChange {
 }
 
 export interface MergeOptions {
-  /** Compute the merge and run the pre-merge gates, but move nothing (`varve hooks check`). */
+  /**
+   * Compute the merge and run the pre-merge gates, but move nothing (`varve hooks check`). Conflicts
+   * are returned in `conflicts` (with both sides' entries and Parquet row counts), not thrown.
+   */
   readonly dryRun?: boolean
+  /** How conflicts no `resolve` rule settles are handled (default 'fail': MERGE_CONFLICT listing them). */
   readonly strategy?: MergeStrategy
+  /** Per-path rules, first match wins: `{ paths: 'train/**', take: 'source' }` settles those conflicts. */
+  readonly resolve?: readonly ResolveRule[]
   readonly message?: string
   readonly author?: string
   readonly metadata?: Record<string, JsonValue>
@@ -112,6 +122,18 @@ export interface MergeResult {
   readonly upToDate: boolean
   /** True for a dry run: `commit` is the merge as it would be; the branch did not move. */
   readonly dryRun?: boolean
+  /** Dry run: the conflicts left (then `commit` is the unchanged head and no gate ran). */
+  readonly conflicts?: readonly (Conflict & { rows?: ConflictRows })[]
+  /** Dry run: the conflicts `resolve` or the strategy settled, with the side each took. */
+  readonly resolved?: readonly (ResolvedConflict & { rows?: ConflictRows })[]
+  /** Dry run: the pre-merge gate runs (all passed; a failure throws HOOK_FAILED). */
+  readonly gateRuns?: readonly HookRun[]
+}
+
+/** Revert and cherry-pick settle conflicts like a merge (`dryRun` then returns them, as for merge). */
+export interface ApplyCommitOptions extends AuthorOptions {
+  readonly strategy?: MergeStrategy
+  readonly resolve?: readonly ResolveRule[]
 }
 
 export interface AuthorOptions {
@@ -120,7 +142,8 @@ export interface AuthorOptions {
   readonly metadata?: Record<string, JsonValue>
 }
 
-export type { Conflict, MergeStrategy }
+export type { Conflict, MergeStrategy, ResolvedConflict, ResolveRule, ConflictRows }
+export type { MergeRequestComment, MergeRequestRecord, MergeRequestState, MergeMergeRequestOptions, MergeRequestMergeResult, MergeRequestView, OpenMergeRequestOptions }
 
 /** A versioned dataset repository. Obtain one with `Repository.init` or `Repository.open`. */
 export class Repository {
@@ -141,7 +164,14 @@ export class Repository {
     })
     this.#ctx = { ...ctx, gates }
     this.location = location
+    this.#requests = new MergeRequests(this.#ctx, {
+      merge: (commit, label, dest, o) => this.#merge(commit, label, dest, o),
+      diff: (from, to) => this.diff(from, to),
+      commitsOf: (branch, limit) => this.log(branch, { firstParent: true, limit }),
+    })
   }
+
+  readonly #requests: MergeRequests
 
   /** A read-only view of one commit, as hooks see it. */
   #snapshot(commit: string): Snapshot {
@@ -649,68 +679,161 @@ export class Repository {
 
   // ---- merging and rollback ------------------------------------------------------------------------
 
-  /** Three-way merge of a revision into a clean branch; a merge commit has two parents. */
+  /**
+   * Three-way merge of a revision into a clean branch; a merge commit has two parents. A branch whose
+   * rules require merge requests (`requiredApprovals`, `requireMergeRequest`) refuses it with
+   * APPROVAL_REQUIRED: use `openMergeRequest` and `mergeMergeRequest` (a dry run is allowed).
+   */
   async merge(source: string, destination: string, options: MergeOptions = {}): Promise<MergeResult> {
     return guard('merge', async () => {
       validateRefName(destination)
-      const strategy = options.strategy ?? 'fail'
-      if (!['fail', 'source-wins', 'dest-wins'].includes(strategy))
-        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `unknown merge strategy ${JSON.stringify(strategy)}`)
-      const ctx = this.#ctx
-      const src = await resolveRevision(ctx, source)
-      const srcCommit = await ctx.objects.readCommit(src)
-      const author = options.author ?? ctx.defaultAuthor
-      const result = await applyThreeWayToBranch(ctx, destination, async (head) => {
-        const base = await mergeBase(ctx.objects, src, head.id)
-        if (base === src) return 'up-to-date'
-        const baseRoot = base ? commitRoot(await ctx.objects.readCommit(base)) : await emptyTree(ctx.objects)
-        return {
-          baseRoot, theirsRoot: commitRoot(srcCommit), parents: (h) => [h, src], strategy, author, operation: 'merge', source,
-          message: options.message ?? `Merge ${source} into ${destination}`,
-          metadata: { ...(options.metadata ?? {}), 'varve.merge.source': source, 'varve.merge.strategy': strategy },
-        }
-      }, options.dryRun ? { dryRun: true } : {})
-      return options.dryRun ? { ...result, dryRun: true } : result
+      if (!options.dryRun) {
+        const rules = await getProtection(this.#ctx.refs, destination)
+        if (rules?.requireMergeRequest) throw approvalRequired(destination, { required: rules.requiredApprovals, counted: [], stale: [], satisfied: false })
+      }
+      const src = await resolveRevision(this.#ctx, source)
+      return this.#merge(src, source, destination, options)
     })
   }
 
-  /** A new commit on the branch that undoes a commit's changes (for a merge: relative to `parent`, default 1). */
-  async revert(branch: string, revision: string, options: AuthorOptions & { parent?: number } = {}): Promise<Commit> {
+  /** Merges commit `src` (named `label` in messages and hooks) into `destination`, with no approval rule. */
+  async #merge(src: string, label: string, destination: string, options: MergeOptions): Promise<MergeResult> {
+    validateRefName(destination)
+    const strategy = checkStrategy(options.strategy)
+    const resolve = compileResolve(options.resolve)
+    const ctx = this.#ctx
+    const srcCommit = await ctx.objects.readCommit(src)
+    const author = options.author ?? ctx.defaultAuthor
+    const result = await applyThreeWayToBranch(ctx, destination, async (head) => {
+      const base = await mergeBase(ctx.objects, src, head.id)
+      if (base === src) return 'up-to-date'
+      const baseRoot = base ? commitRoot(await ctx.objects.readCommit(base)) : await emptyTree(ctx.objects)
+      return {
+        baseRoot, theirsRoot: commitRoot(srcCommit), parents: (h) => [h, src], strategy, author, operation: 'merge', source: label,
+        ...(resolve ? { resolve } : {}),
+        message: options.message ?? `Merge ${label} into ${destination}`,
+        metadata: {
+          ...(options.metadata ?? {}), 'varve.merge.source': label, 'varve.merge.strategy': strategy,
+          ...(options.resolve ? { 'varve.merge.resolve': options.resolve.map((r) => ({ paths: r.paths, take: r.take })) as JsonValue } : {}),
+        },
+      }
+    }, options.dryRun ? { dryRun: true } : {})
+    return options.dryRun ? { ...result, dryRun: true } : result
+  }
+
+  /**
+   * A new commit on the branch that undoes a commit's changes (for a merge: relative to `parent`,
+   * default 1). Conflicts (the branch changed a path since) follow `resolve` and `strategy`, as in a
+   * merge: "source" is the reverted state, "dest" the branch. `dryRun` returns what would happen.
+   */
+  async revert(branch: string, revision: string, options: ApplyCommitOptions & { parent?: number; dryRun?: false }): Promise<Commit>
+  async revert(branch: string, revision: string, options: ApplyCommitOptions & { parent?: number; dryRun: true }): Promise<MergeResult>
+  async revert(branch: string, revision: string): Promise<Commit>
+  async revert(branch: string, revision: string, options: ApplyCommitOptions & { parent?: number; dryRun?: boolean } = {}): Promise<Commit | MergeResult> {
     return guard('revert', async () => {
       validateRefName(branch)
       const ctx = this.#ctx
       await assertAllowed(ctx.refs, branch, 'directCommits')
+      const strategy = checkStrategy(options.strategy)
+      const resolve = compileResolve(options.resolve)
       const target = await ctx.objects.readCommit(await resolveRevision(ctx, revision))
       const parentId = target.parents[(options.parent ?? 1) - 1]
       if (!parentId)
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `commit ${target.id.slice(0, 12)} has no parent ${options.parent ?? 1} to revert to`)
       const parent = await ctx.objects.readCommit(parentId)
       const author = options.author ?? ctx.defaultAuthor
-      const { commit } = await applyThreeWayToBranch(ctx, branch, async () => ({
-        baseRoot: commitRoot(target), theirsRoot: commitRoot(parent), parents: (h) => [h], strategy: 'fail', author, operation: 'revert',
+      const r = await applyThreeWayToBranch(ctx, branch, async () => ({
+        baseRoot: commitRoot(target), theirsRoot: commitRoot(parent), parents: (h) => [h], strategy, author, operation: 'revert',
+        ...(resolve ? { resolve } : {}),
         message: options.message ?? `Revert "${target.message}"`,
         metadata: { ...(options.metadata ?? {}), 'varve.revert.commit': target.id },
-      }))
-      return commit
+      }), options.dryRun ? { dryRun: true } : {})
+      return options.dryRun ? { ...r, dryRun: true } : r.commit
     })
   }
 
-  /** A new commit on the branch that applies one commit's changes (relative to its first parent). */
-  async cherryPick(branch: string, revision: string, options: AuthorOptions = {}): Promise<Commit> {
+  /** A new commit on the branch that applies one commit's changes (relative to its first parent); conflicts as in `revert`. */
+  async cherryPick(branch: string, revision: string, options: ApplyCommitOptions & { dryRun?: false }): Promise<Commit>
+  async cherryPick(branch: string, revision: string, options: ApplyCommitOptions & { dryRun: true }): Promise<MergeResult>
+  async cherryPick(branch: string, revision: string): Promise<Commit>
+  async cherryPick(branch: string, revision: string, options: ApplyCommitOptions & { dryRun?: boolean } = {}): Promise<Commit | MergeResult> {
     return guard('cherryPick', async () => {
       validateRefName(branch)
       const ctx = this.#ctx
       await assertAllowed(ctx.refs, branch, 'directCommits')
+      const strategy = checkStrategy(options.strategy)
+      const resolve = compileResolve(options.resolve)
       const target = await ctx.objects.readCommit(await resolveRevision(ctx, revision))
       const baseRoot = target.parents[0] ? commitRoot(await ctx.objects.readCommit(target.parents[0])) : await emptyTree(ctx.objects)
       const author = options.author ?? ctx.defaultAuthor
-      const { commit } = await applyThreeWayToBranch(ctx, branch, async () => ({
-        baseRoot, theirsRoot: commitRoot(target), parents: (h) => [h], strategy: 'fail', author, operation: 'cherry-pick',
+      const r = await applyThreeWayToBranch(ctx, branch, async () => ({
+        baseRoot, theirsRoot: commitRoot(target), parents: (h) => [h], strategy, author, operation: 'cherry-pick',
+        ...(resolve ? { resolve } : {}),
         message: options.message ?? target.message,
         metadata: { ...(options.metadata ?? {}), 'varve.cherry-pick.commit': target.id },
-      }))
-      return commit
+      }), options.dryRun ? { dryRun: true } : {})
+      return options.dryRun ? { ...r, dryRun: true } : r.commit
     })
+  }
+
+  // ---- merge requests ------------------------------------------------------------------------------
+
+  /**
+   * Opens a request to merge branch `source` into branch `dest`; returns its id (1, 2, ...). Stored in
+   * the ref store, so every machine sharing the repository sees it; every change is in its ref log.
+   */
+  async openMergeRequest(source: string, dest: string, options: OpenMergeRequestOptions): Promise<number> {
+    return guard('openMergeRequest', () => this.#requests.open(source, dest, options))
+  }
+
+  /** Merge requests in id order, all or those in one state. */
+  mergeRequests(options: { state?: MergeRequestState } = {}): AsyncIterable<MergeRequestRecord> {
+    return guardIterable('mergeRequests', () => this.#requests.list(options))
+  }
+
+  /**
+   * One request; while open, also where it stands now: the heads, the source's changes, the
+   * conflicts, the destination's pre-merge gates run on the merge as it would be (nothing moves),
+   * the approvals that count, and whether it can merge.
+   */
+  async mergeRequest(id: number): Promise<MergeRequestView> {
+    return guard('mergeRequest', () => this.#requests.show(id))
+  }
+
+  /** Every change of a request (open, approve, comment, merge, ...): who, when, what; newest first. */
+  mergeRequestLog(id: number): AsyncIterable<RefLogRecord> {
+    return guardIterable('mergeRequestLog', () => this.#requests.log(id))
+  }
+
+  /**
+   * Approves a request for the source's current head (with `head`: only if that is still the head,
+   * CONFLICT otherwise). The author cannot approve their own request (PERMISSION_DENIED).
+   */
+  async approve(id: number, options: { reviewer?: string; head?: string } = {}): Promise<MergeRequestRecord> {
+    return guard('approve', () => this.#requests.approve(id, options))
+  }
+
+  async unapprove(id: number, options: { reviewer?: string } = {}): Promise<MergeRequestRecord> {
+    return guard('unapprove', () => this.#requests.unapprove(id, options))
+  }
+
+  /** Adds a comment, about the request or (with `path`) about one path. */
+  async comment(id: number, options: { author?: string; text: string; path?: string }): Promise<MergeRequestComment> {
+    return guard('comment', () => this.#requests.comment(id, options))
+  }
+
+  async closeMergeRequest(id: number, options: { author?: string } = {}): Promise<MergeRequestRecord> {
+    return guard('closeMergeRequest', () => this.#requests.close(id, options))
+  }
+
+  /**
+   * Merges an approved request through the destination's pre-merge gates, as of the source head the
+   * approvals are checked against. The merge commit's metadata names the request
+   * (`varve.merge-request`) and its approvers (`varve.merge-request.approvers`). Of several
+   * processes merging one request at once, exactly one merge commit results.
+   */
+  async mergeMergeRequest(id: number, options: MergeMergeRequestOptions = {}): Promise<MergeRequestMergeResult> {
+    return guard('mergeMergeRequest', () => this.#requests.merge(id, options))
   }
 
   /**
@@ -770,33 +893,38 @@ export class Repository {
   }
 
   /**
-   * Protects a branch: what is set to false is refused with PROTECTED_BRANCH. The default protects
-   * everything, so changes arrive by merge only, through the gates.
+   * Protects a branch, or every branch a pattern matches (`release/*`; `*` stays within a `/`
+   * segment, `**` crosses them): what is set to false is refused with PROTECTED_BRANCH. The default
+   * protects everything, so changes arrive by merge only, through the gates. `requiredApprovals`
+   * makes merges arrive only through merge requests with that many approvals. A branch under several
+   * rules (its own and patterns) gets the strictest of each. Setting rules again replaces them.
    */
   async protectBranch(name: string, rules: Partial<BranchProtection> = {}): Promise<BranchProtection> {
     return guard('protectBranch', async () => {
-      validateRefName(name)
-      await mustGetBranch(this.#ctx, name)
-      const full: BranchProtection = { directCommits: rules.directCommits ?? false, deletion: rules.deletion ?? false, reset: rules.reset ?? false }
+      validatePattern(name)
+      if (!isBranchPattern(name)) await mustGetBranch(this.#ctx, name)
+      const full = fullProtection(rules)
       await setProtection(this.#ctx.refs, name, full)
       return full
     })
   }
 
+  /** Removes the rules stored under a branch name or pattern (NOT_FOUND when there are none and no such branch). */
   async unprotectBranch(name: string): Promise<void> {
     return guard('unprotectBranch', async () => {
-      validateRefName(name)
-      if (!(await getProtection(this.#ctx.refs, name)) && !(await this.#ctx.refs.getBranch(name)))
-        throw new VarveError(ErrorCodes.NOT_FOUND, `branch ${name} not found`, { details: { branch: name } })
+      validatePattern(name)
+      if (!(await getRule(this.#ctx.refs, name)) && (isBranchPattern(name) || !(await this.#ctx.refs.getBranch(name))))
+        throw new VarveError(ErrorCodes.NOT_FOUND, `no protection rules for ${name}`, { details: { branch: name } })
       await setProtection(this.#ctx.refs, name, null)
     })
   }
 
-  /** The protection rules of a branch, or undefined when it is not protected. */
+  /** The rules a branch is under (its own and every matching pattern's, combined), or undefined. */
   async branchProtection(name: string): Promise<BranchProtection | undefined> {
     return guard('branchProtection', () => getProtection(this.#ctx.refs, name))
   }
 
+  /** Every stored rule: `branch` is a branch name or a pattern. */
   protectedBranches(): AsyncIterable<{ branch: string; rules: BranchProtection }> {
     const refs = this.#ctx.refs
     return guardIterable('protectedBranches', () => listProtections(refs))
@@ -870,6 +998,12 @@ export class Repository {
     const entry = await this.#statAt(view, ref, path)
     return this.#ctx.objects.readData({ ...entry, path })
   }
+}
+
+function checkStrategy(strategy: unknown): MergeStrategy {
+  const s = strategy ?? 'fail'
+  if (s !== 'fail' && s !== 'source-wins' && s !== 'dest-wins') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `unknown merge strategy ${JSON.stringify(s)}`)
+  return s
 }
 
 function toListItem(e: Entry): ListItem {

@@ -56,8 +56,8 @@ export class ForwardingRefStore implements RefStore {
   setSetting(key: string, value: string | null): Promise<void> {
     return this.inner.setSetting(key, value)
   }
-  compareAndSetSetting(key: string, expected: string | undefined, next: string): Promise<boolean> {
-    return this.inner.compareAndSetSetting(key, expected, next)
+  compareAndSetSetting(key: string, expected: string | undefined, next: string, log?: RefLogEntry): Promise<boolean> {
+    return this.inner.compareAndSetSetting(key, expected, next, log)
   }
   listSettings(prefix: string): AsyncIterable<{ readonly key: string; readonly value: string }> {
     return this.inner.listSettings(prefix)

@@ -32,7 +32,7 @@ export interface StagedChange {
 }
 
 export interface RefLogEntry {
-  /** 'branch:<name>' or 'tag:<name>'. */
+  /** 'branch:<name>', 'tag:<name>' or 'setting:<key>' (a merge request: 'setting:mr/<id>'). */
   readonly ref: string
   readonly old: string | null
   readonly new: string | null
@@ -94,8 +94,12 @@ export interface RefStore {
    * Compare-and-swap of a setting: writes `next` iff the current value is `expected` (undefined: no
    * value). Returns false, writing nothing, when another writer changed it first. Garbage collection
    * keeps its epoch here (docs/decisions/0006-gc-quarantine.md).
+   *
+   * With `log`, the ref-log entry is appended if and only if the swap happened, as for a branch move;
+   * its `ref` must be `setting:<key>` (merge requests record every state change this way,
+   * docs/decisions/0011-merge-requests.md).
    */
-  compareAndSetSetting(key: string, expected: string | undefined, next: string): Promise<boolean>
+  compareAndSetSetting(key: string, expected: string | undefined, next: string, log?: RefLogEntry): Promise<boolean>
   /** Settings whose key starts with `prefix`, in key order. */
   listSettings(prefix: string): AsyncIterable<{ readonly key: string; readonly value: string }>
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import Database from 'better-sqlite3'
+import { checkSettingLog } from './setting-log.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { Entry } from '../model/entry.js'
 import { prefixUpperBound } from '../util/paths.js'
@@ -253,12 +254,14 @@ export class SqliteRefStore implements RefStore {
     )
   }
 
-  async compareAndSetSetting(key: string, expected: string | undefined, next: string): Promise<boolean> {
+  async compareAndSetSetting(key: string, expected: string | undefined, next: string, log?: RefLogEntry): Promise<boolean> {
+    if (log) checkSettingLog(key, log)
     return this.#run(() =>
       this.#db.transaction(() => {
         const cur = (this.#sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value
         if (cur !== expected) return false
         this.#sql('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, next)
+        if (log) this.#log(log)
         return true
       }).immediate(),
     )

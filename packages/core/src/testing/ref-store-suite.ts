@@ -134,6 +134,26 @@ export function refStoreConformance(name: string, make: () => Promise<StoreFixtu
       expect(await s.getSetting('gc/state')).toBe('v3')
     }))
 
+    it('a setting swap carrying a log entry logs it iff the swap happened, newest first', withStore(async (s) => {
+      const ref = 'setting:mr/1'
+      expect(await s.compareAndSetSetting('mr/1', undefined, 'open', log(ref, 'mr-open', 'c1'))).toBe(true)
+      expect(await s.compareAndSetSetting('mr/1', undefined, 'again', log(ref, 'mr-open', 'c9'))).toBe(false)
+      const racers = await Promise.all(
+        ['ann', 'bob', 'cy'].map((who) => s.compareAndSetSetting('mr/1', 'open', `approved by ${who}`, { ...log(ref, 'mr-approve', 'c1'), author: who })),
+      )
+      expect(racers.filter(Boolean)).toHaveLength(1)
+      const winner = ['ann', 'bob', 'cy'][racers.indexOf(true)]!
+      expect(await s.compareAndSetSetting('mr/1', `approved by ${winner}`, 'merged', log(ref, 'mr-merge', 'c2'))).toBe(true)
+      const entries = await collect(s.listRefLog(ref))
+      expect(entries.map((e) => [e.operation, e.new])).toEqual([['mr-merge', 'c2'], ['mr-approve', 'c1'], ['mr-open', 'c1']])
+      expect(entries[1]!.author).toBe(winner)
+      expect(entries[0]!.seq).toBeGreaterThan(entries[1]!.seq)
+      expect((await collect(s.listRefLog(ref, { limit: 1 }))).map((e) => e.operation)).toEqual(['mr-merge'])
+      expect(await collect(s.listRefLogRefs())).toContain(ref)
+      expect(await s.getSetting('mr/1')).toBe('merged')
+      await expect(s.compareAndSetSetting('mr/2', undefined, 'x', log('branch:main', 'mr-open'))).rejects.toSatisfy((e: unknown) => VarveError.is(e, 'INVALID_ARGUMENT'))
+    }))
+
     it('keeps an append-only ref log per ref, newest first, with limit', withStore(async (s) => {
       await s.createBranch({ name: 'x', head: 'c0', stagingToken: 't', sealedTokens: [] }, log('branch:x', 'create', 'c0'))
       for (let i = 1; i <= 5; i++) {
