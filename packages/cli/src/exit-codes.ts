@@ -3,7 +3,7 @@ import { VarveError } from '@varve/core'
 /** The CLI's contract with scripts. */
 export const EXIT = { ok: 0, error: 1, usage: 2, mergeConflict: 3, hookFailed: 4 } as const
 
-type Details = { branch?: string; source?: string; operation?: string; hint?: string }
+type Details = { branch?: string; source?: string; operation?: string; hint?: string; request?: number; id?: number; reason?: string; commit?: string }
 const detailsOf = (e: VarveError) => e.details as Details
 
 /** What to run next, with the real names from the error (never a placeholder the user must fill in). */
@@ -11,7 +11,8 @@ const HINTS: Record<string, (e: VarveError) => string | undefined> = {
   MERGE_CONFLICT: (e) => {
     const { branch, source, operation } = detailsOf(e)
     if (operation !== 'merge' || !branch || !source) return 'resolve the listed paths on the branch and commit, then retry'
-    return `run: varve diff ${branch} ${source} to see both sides, or: varve merge ${source} ${branch} --strategy source-wins (or dest-wins)`
+    const first = (e.details as { conflicts?: { path: string }[] }).conflicts?.[0]?.path
+    return `run: varve merge ${source} ${branch} --dry-run to see both sides of each path, then settle them per path (--resolve '${first ?? '**'}=source' or =dest) or all at once (--strategy source-wins or dest-wins)`
   },
   HOOK_FAILED: (e) => {
     const { branch, source } = detailsOf(e)
@@ -31,12 +32,22 @@ const HINTS: Record<string, (e: VarveError) => string | undefined> = {
   NOT_A_REPOSITORY: (e) => detailsOf(e).hint ?? 'run: varve init, or pass --repo',
   INVALID_CONFIG: () => 'fix the rules file (see the line above), then retry',
   CONFLICT: () => 'another writer won the race: retry',
-  PERMISSION_DENIED: () => 'check the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and the bucket policy',
+  PERMISSION_DENIED: (e) =>
+    detailsOf(e).reason === 'self-approval'
+      ? `a reviewer other than ${(e.details as { reviewer?: string }).reviewer ?? 'its author'} approves it, acting as themselves: varve mr approve ${detailsOf(e).id} --author their-name (or with VARVE_AUTHOR set)`
+      : 'check the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and the bucket policy',
+  APPROVAL_REQUIRED: (e) => {
+    const { branch, request } = detailsOf(e)
+    if (request !== undefined) return `run: varve mr show ${request} to see who approved what; a reviewer runs: varve mr approve ${request}`
+    const source = detailsOf(e).source
+    return branch && source ? `open a merge request: varve mr open ${source} ${branch} -t "Merge ${source}", get it approved (varve mr approve), then merge it (varve mr merge)` : 'merges into this branch go through merge requests: varve mr open --help'
+  },
+  MERGE_REQUEST_NOT_OPEN: (e) => (detailsOf(e).id !== undefined ? `run: varve mr show ${detailsOf(e).id}` : undefined),
 }
 
 export function exitCodeOf(err: VarveError): number {
   if (err.code === 'MERGE_CONFLICT') return EXIT.mergeConflict
-  if (err.code === 'HOOK_FAILED') return EXIT.hookFailed
+  if (err.code === 'HOOK_FAILED' || err.code === 'APPROVAL_REQUIRED') return EXIT.hookFailed
   if ((err.details as { usage?: boolean }).usage) return EXIT.usage
   return EXIT.error
 }

@@ -3,8 +3,11 @@ import path from 'node:path'
 import { VarveError } from '@varve/core'
 import { parse as parseYaml } from 'yaml'
 
-/** What a grant allows: reading, staging writes, moving a branch (commit, merge, revert, reset), administering refs. */
-export const ACTIONS = ['read', 'write', 'commit', 'admin'] as const
+/**
+ * What a grant allows: reading, staging writes, moving a branch (commit, merge, revert), approving
+ * merge requests into a branch, administering refs (deleting refs, pins, and resetting a protected branch).
+ */
+export const ACTIONS = ['read', 'write', 'commit', 'approve', 'admin'] as const
 export type Action = (typeof ACTIONS)[number]
 
 export interface Grant {
@@ -86,7 +89,7 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
     list(v, where).map((g, i) => {
       const o = obj(g, `${where}[${i}]`)
       const actions = list(o.actions, `${where}[${i}].actions`).map((a, j) => {
-        if (!ACTIONS.includes(a as Action)) throw invalid(file, `${where}[${i}].actions[${j}]: unknown action ${JSON.stringify(a)} (read, write, commit or admin)`)
+        if (!ACTIONS.includes(a as Action)) throw invalid(file, `${where}[${i}].actions[${j}]: unknown action ${JSON.stringify(a)} (read, write, commit, approve or admin)`)
         return a as Action
       })
       return {

@@ -17,6 +17,7 @@ import { collect, tempDir } from '../../core/test/helpers.js'
 const ADMIN = { accessKeyId: 'admin', secretAccessKey: 'admin-secret' }
 const READER = { accessKeyId: 'reader', secretAccessKey: 'reader-secret' }
 const EXP_ONLY = { accessKeyId: 'exp-writer', secretAccessKey: 'exp-secret' }
+const REVIEWER = { accessKeyId: 'reviewer', secretAccessKey: 'reviewer-secret' }
 
 describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
   let t: Awaited<ReturnType<typeof tempDir>>
@@ -54,6 +55,7 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
           { ...{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey }, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] },
           { accessKey: READER.accessKeyId, secretKey: READER.secretAccessKey, grants: [{ repositories: ['lake'], actions: ['read'] }] },
           { accessKey: EXP_ONLY.accessKeyId, secretKey: EXP_ONLY.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write', 'commit'] }] },
+          { accessKey: REVIEWER.accessKeyId, secretKey: REVIEWER.secretAccessKey, grants: [{ repositories: ['lake'], actions: ['read', 'approve'] }] },
         ],
       }),
     )
@@ -278,6 +280,50 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const spec = JSON.parse((await raw('GET', '/api/openapi.json')).body)
     expect(spec.openapi).toBe('3.0.3')
     expect(Object.keys(spec.paths)).toContain('/repositories/{repo}/merges')
+  })
+
+  it('merge requests over the JSON API: identities are access keys, approvals need the approve action, protected resets need admin', async () => {
+    await repo.createBranch('mr-src', { from: 'main' })
+    await repo.put('mr-src', 'mr/file.txt', 'hello')
+    await repo.commit('mr-src', { message: 'for review' })
+    await repo.protectBranch('mr-dest*', { requiredApprovals: 1, dismissStaleApprovals: true, reset: true })
+    await repo.createBranch('mr-dest', { from: 'main' })
+    const plain = await api('POST', '/repositories/lake/merges', { source: 'mr-src', dest: 'mr-dest' })
+    expect(plain.status).toBe(403)
+    expect(JSON.parse(plain.body).error.code).toBe('APPROVAL_REQUIRED')
+    const opened = await api('POST', '/repositories/lake/merge-requests', { source: 'mr-src', dest: 'mr-dest', title: 'Add a file', author: 'someone-else' })
+    expect(opened.status).toBe(201)
+    const mr = JSON.parse(opened.body)
+    expect(mr).toMatchObject({ author: 'admin', state: 'open', gates: { status: 'passed' }, approval: { required: 1, satisfied: false } })
+    expect((await api('POST', `/repositories/lake/merge-requests/${mr.id}/approvals`, {})).status).toBe(403) // admin lacks approve
+    expect((await api('POST', `/repositories/lake/merge-requests/${mr.id}/approvals`, {}, READER)).status).toBe(403)
+    const stale = await api('POST', `/repositories/lake/merge-requests/${mr.id}/approvals`, { head: 'f'.repeat(64) }, REVIEWER)
+    expect(JSON.parse(stale.body).error.code).toBe('CONFLICT')
+    const approved = await api('POST', `/repositories/lake/merge-requests/${mr.id}/approvals`, { reviewer: 'admin' }, REVIEWER)
+    expect(approved.status).toBe(201)
+    expect(JSON.parse(approved.body).approvals.map((a: { reviewer: string }) => a.reviewer)).toEqual(['reviewer'])
+    expect((await api('POST', `/repositories/lake/merge-requests/${mr.id}/comments`, { text: 'fine', path: 'mr/file.txt' }, REVIEWER)).status).toBe(201)
+    expect((await api('POST', `/repositories/lake/merge-requests/${mr.id}/merge`, {}, REVIEWER)).status).toBe(403) // no commit on mr-dest
+    const merged = await api('POST', `/repositories/lake/merge-requests/${mr.id}/merge`, {})
+    expect(merged.status).toBe(200)
+    const m = JSON.parse(merged.body)
+    expect(m.commit.metadata).toMatchObject({ 'varve.merge-request': mr.id, 'varve.merge-request.approvers': ['reviewer'] })
+    const shown = JSON.parse((await api('GET', `/repositories/lake/merge-requests/${mr.id}`, undefined, READER)).body)
+    expect(shown.state).toBe('merged')
+    expect(shown.history.map((e: { operation: string; author: string }) => `${e.operation}:${e.author}`)).toEqual(['mr-merge:admin', 'mr-merging:admin', 'mr-comment:reviewer', 'mr-approve:reviewer', 'mr-open:admin'])
+    expect(JSON.parse((await api('GET', '/repositories/lake/merge-requests?state=merged')).body).mergeRequests.map((r: { id: number }) => r.id)).toEqual([mr.id])
+    expect((await api('POST', `/repositories/lake/merge-requests/${mr.id}/close`, {})).status).toBe(409)
+    // A protected branch's reset is for admins: commit is not enough.
+    await repo.protectBranch('team/exp', { reset: true, directCommits: true })
+    try {
+      const reset = await api('POST', '/repositories/lake/branches/team/exp/reset', { to: 'main' }, EXP_ONLY)
+      expect(reset.status).toBe(403)
+      expect(JSON.parse(reset.body).error.code).toBe('PERMISSION_DENIED')
+    } finally {
+      await repo.unprotectBranch('team/exp')
+    }
+    const spec = JSON.parse((await raw('GET', '/api/openapi.json')).body)
+    expect(Object.keys(spec.paths)).toContain('/repositories/{repo}/merge-requests/{id}/approvals')
   })
 
   it('hostile input: bad signatures, expired presigned URLs, bad keys, huge headers, a client gone mid-upload, 1,000 requests at once', async () => {

@@ -1,3 +1,4 @@
+import { ErrorCodes, VarveError, type BranchProtection } from '@varve/core'
 import type { Cli, JsonOption } from '../cli.js'
 import { colors, formatTime, print, printJson, printNdjson, printTable, shortId } from '../output.js'
 
@@ -64,7 +65,7 @@ export function registerBranch(cli: Cli): void {
       print(`head       ${c.yellow(b.head)}`)
       print(`           ${head.message.split('\n')[0]} (${head.author}, ${formatTime(head.createdAt)})`)
       print(`staged     ${total ? `${total} uncommitted (${staged.added} added, ${staged.changed} changed, ${staged.removed} removed)` : 'nothing: clean'}`)
-      print(`protected  ${protection ? Object.entries(protection).map(([k, v]) => `${k} ${v ? 'allowed' : 'refused'}`).join(', ') : 'no'}`)
+      print(`protected  ${protection ? describeRules(protection) : 'no'}`)
     })
   branch
     .command('delete <name>')
@@ -75,15 +76,36 @@ export function registerBranch(cli: Cli): void {
       print(`Deleted branch ${name}`)
     })
   branch
-    .command('protect <name>')
-    .description('refuse direct writes, commits, deletion and reset: changes arrive by merge only')
+    .command('protect [name]')
+    .description('refuse direct writes, commits, deletion and reset of a branch or of every branch a pattern matches (release/*): changes arrive by merge only')
     .option('--allow-commits', 'still allow direct commits')
     .option('--allow-delete', 'still allow deletion')
     .option('--allow-reset', 'still allow reset')
-    .addHelpText('after', '\nExamples:\n  varve branch protect main\n  varve branch protect staging --allow-commits')
-    .action(async (name: string, opts: { allowCommits?: boolean; allowDelete?: boolean; allowReset?: boolean }) => {
-      const rules = await (await cli.repo()).protectBranch(name, { directCommits: !!opts.allowCommits, deletion: !!opts.allowDelete, reset: !!opts.allowReset })
-      print(`Protected ${name}: ${Object.entries(rules).map(([k, v]) => `${k} ${v ? 'allowed' : 'refused'}`).join(', ')}`)
+    .option('--required-approvals <n>', 'merges arrive only through merge requests with n approvals (varve mr)')
+    .option('--dismiss-stale-approvals', 'a new commit on the source voids earlier approvals')
+    .option('--require-merge-request', 'merges arrive only through merge requests, even with no approval required')
+    .option('--list', 'list every rule (branch names and patterns)')
+    .option('--json', 'print the rules as JSON')
+    .addHelpText('after', "\nExamples:\n  varve branch protect main\n  varve branch protect main --required-approvals 1 --dismiss-stale-approvals\n  varve branch protect 'release/*' --required-approvals 2\n  varve branch protect staging --allow-commits\n  varve branch protect --list\n\nSetting rules again replaces them. A branch under several rules gets the strictest of each.")
+    .action(async (name: string | undefined, opts: ProtectFlags & JsonOption) => {
+      const repo = await cli.repo()
+      if (opts.list) {
+        const all = []
+        for await (const p of repo.protectedBranches()) all.push(p)
+        if (opts.json) return printJson({ rules: all.map((p) => ({ pattern: p.branch, ...p.rules })) })
+        if (!all.length) return print('No branch is protected')
+        return printTable(all.map((p) => [p.branch, describeRules(p.rules)]), { header: ['branch or pattern', 'rules'] })
+      }
+      if (!name) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'branch protect needs a branch name or pattern (or --list)', { details: { usage: true } })
+      const approvals = opts.requiredApprovals === undefined ? 0 : Number(opts.requiredApprovals)
+      if (!Number.isInteger(approvals) || approvals < 0)
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `--required-approvals takes a whole number, not ${JSON.stringify(opts.requiredApprovals)}`, { details: { usage: true } })
+      const rules = await repo.protectBranch(name, {
+        directCommits: !!opts.allowCommits, deletion: !!opts.allowDelete, reset: !!opts.allowReset,
+        requiredApprovals: approvals, dismissStaleApprovals: !!opts.dismissStaleApprovals, requireMergeRequest: !!opts.requireMergeRequest,
+      })
+      if (opts.json) return printJson({ pattern: name, ...rules })
+      print(`Protected ${name}: ${describeRules(rules)}`)
     })
   branch
     .command('unprotect <name>')
@@ -91,6 +113,24 @@ export function registerBranch(cli: Cli): void {
     .addHelpText('after', '\nExample:\n  varve branch unprotect main')
     .action(async (name: string) => {
       await (await cli.repo()).unprotectBranch(name)
-      print(`Unprotected ${name}: direct commits, deletion and reset are allowed again`)
+      print(`Unprotected ${name}: its rules are removed (rules of patterns that match it still apply)`)
     })
+}
+
+interface ProtectFlags {
+  allowCommits?: boolean
+  allowDelete?: boolean
+  allowReset?: boolean
+  requiredApprovals?: string
+  dismissStaleApprovals?: boolean
+  requireMergeRequest?: boolean
+  list?: boolean
+}
+
+/** `direct commits refused, deletion refused, reset allowed, merges need 2 approvals (stale ones dismissed)`. */
+export function describeRules(r: BranchProtection): string {
+  const parts = [`direct commits ${r.directCommits ? 'allowed' : 'refused'}`, `deletion ${r.deletion ? 'allowed' : 'refused'}`, `reset ${r.reset ? 'allowed' : 'refused'}`]
+  if (r.requiredApprovals > 0) parts.push(`merges need a merge request with ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}${r.dismissStaleApprovals ? ' (new commits void them)' : ''}`)
+  else if (r.requireMergeRequest) parts.push('merges need a merge request')
+  return parts.join(', ')
 }

@@ -105,12 +105,12 @@ export function approvalStatus(r: MergeRequestRecord, rules: BranchProtection | 
   return { required, counted, stale, satisfied: counted.length >= required }
 }
 
-export function approvalRequired(dest: string, status: ApprovalStatus, request?: number): VarveError {
+export function approvalRequired(dest: string, status: ApprovalStatus, request?: number, source?: string): VarveError {
   const how = request === undefined
     ? `merges into ${dest} go through a merge request${status.required ? ` with ${status.required} approval${status.required === 1 ? '' : 's'}` : ''}`
     : `merge request ${request} into ${dest} has ${status.counted.length} of ${status.required} required approval${status.required === 1 ? '' : 's'}${status.stale.length ? ` (${status.stale.join(', ')} approved an older source head)` : ''}`
   return new VarveError(ErrorCodes.APPROVAL_REQUIRED, how, {
-    details: { branch: dest, required: status.required, approvals: status.counted, stale: status.stale, ...(request !== undefined ? { request } : {}) },
+    details: { branch: dest, required: status.required, approvals: status.counted, stale: status.stale, ...(request !== undefined ? { request } : {}), ...(source !== undefined ? { source } : {}) },
   })
 }
 

@@ -689,7 +689,7 @@ export class Repository {
       validateRefName(destination)
       if (!options.dryRun) {
         const rules = await getProtection(this.#ctx.refs, destination)
-        if (rules?.requireMergeRequest) throw approvalRequired(destination, { required: rules.requiredApprovals, counted: [], stale: [], satisfied: false })
+        if (rules?.requireMergeRequest) throw approvalRequired(destination, { required: rules.requiredApprovals, counted: [], stale: [], satisfied: false }, undefined, source)
       }
       const src = await resolveRevision(this.#ctx, source)
       return this.#merge(src, source, destination, options)

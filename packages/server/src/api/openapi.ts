@@ -5,6 +5,8 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const ok = (schema: unknown, status = '200') => ({ [status]: { description: 'OK', ...json(schema) }, default: { description: 'An error', ...json(ref('Error')) } })
 const repoParam = { name: 'repo', in: 'path', required: true, schema: { type: 'string' } }
 const branchParam = { name: 'branch', in: 'path', required: true, schema: { type: 'string' }, description: 'a branch name (URL-encode a `/` in it or not: both work)' }
+const mrParam = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }
+const resolveRules = { type: 'array', description: 'per-path conflict rules, first match wins', items: { type: 'object', properties: { paths: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, take: { type: 'string', enum: ['source', 'dest'] } }, required: ['paths', 'take'] } }
 const body = (properties: Record<string, unknown>, required: string[]) => ({ required: true, ...json({ type: 'object', properties, required }) })
 const limit = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } }
 
@@ -72,8 +74,35 @@ export const OPENAPI = {
       parameters: [repoParam],
       post: {
         summary: 'Three-way merge through the pre-merge gates: 409 MERGE_CONFLICT (details.conflicts), 422 HOOK_FAILED (details.failures)',
-        requestBody: body({ source: { type: 'string' }, dest: { type: 'string' }, strategy: { type: 'string', enum: ['fail', 'source-wins', 'dest-wins'] }, message: { type: 'string' }, author: { type: 'string' }, dryRun: { type: 'boolean' } }, ['source', 'dest']),
+        requestBody: body({ source: { type: 'string' }, dest: { type: 'string' }, strategy: { type: 'string', enum: ['fail', 'source-wins', 'dest-wins'] }, message: { type: 'string' }, author: { type: 'string' }, dryRun: { type: 'boolean' }, resolve: resolveRules }, ['source', 'dest']),
         responses: ok(ref('MergeResult')),
+      },
+    },
+    '/repositories/{repo}/merge-requests': {
+      parameters: [repoParam, { name: 'state', in: 'query', schema: { type: 'string', enum: ['open', 'merged', 'closed', 'all'] } }],
+      get: { summary: 'Merge requests in id order (all, or one state)', responses: ok({ type: 'object', properties: { mergeRequests: { type: 'array', items: { type: 'object' } } } }) },
+      post: { summary: 'Open a merge request (the author is the access key)', requestBody: body({ source: { type: 'string' }, dest: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' } }, ['source', 'dest', 'title']), responses: ok({ type: 'object' }, '201') },
+    },
+    '/repositories/{repo}/merge-requests/{id}': {
+      parameters: [repoParam, mrParam],
+      get: { summary: 'One merge request: heads, changes, conflicts, gate results (dry run), approvals, comments, history', responses: ok({ type: 'object' }) },
+    },
+    '/repositories/{repo}/merge-requests/{id}/approvals': {
+      parameters: [repoParam, mrParam],
+      post: { summary: 'Approve as the access key (action approve on the destination); head: only if the source is still there', requestBody: body({ head: { type: 'string' } }, []), responses: ok({ type: 'object' }, '201') },
+      delete: { summary: 'Withdraw the access key\'s approval', responses: ok({ type: 'object' }) },
+    },
+    '/repositories/{repo}/merge-requests/{id}/comments': {
+      parameters: [repoParam, mrParam],
+      post: { summary: 'Comment, on the request or one path', requestBody: body({ text: { type: 'string' }, path: { type: 'string' } }, ['text']), responses: ok({ type: 'object' }, '201') },
+    },
+    '/repositories/{repo}/merge-requests/{id}/close': { parameters: [repoParam, mrParam], post: { summary: 'Close without merging (its author, or commit on the destination)', responses: ok({ type: 'object' }) } },
+    '/repositories/{repo}/merge-requests/{id}/merge': {
+      parameters: [repoParam, mrParam],
+      post: {
+        summary: 'Merge an approved request through the gates: 403 APPROVAL_REQUIRED, 409 MERGE_CONFLICT, 422 HOOK_FAILED, 409 MERGE_REQUEST_NOT_OPEN',
+        requestBody: body({ strategy: { type: 'string', enum: ['fail', 'source-wins', 'dest-wins'] }, resolve: resolveRules, message: { type: 'string' } }, []),
+        responses: ok({ type: 'object' }),
       },
     },
     '/repositories/{repo}/hooks/check': {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { VarveError, type MergeStrategy, type Repository } from '@varve/core'
+import { VarveError, type MergeRequestState, type MergeStrategy, type Repository, type ResolveRule } from '@varve/core'
 import { allowed, seesRepository, type Principal } from '../access.js'
 import type { Action } from '../config.js'
 import type { Repositories } from '../repositories.js'
@@ -138,9 +138,10 @@ route('POST', '/repositories/{repo}/branches/{branch*}/reverts', async (a, p) =>
   return repo.revert(p.branch!, str(body.commit, 'commit')!, { author: authorOf(a, body), ...(parent !== undefined ? { parent: parent as number } : {}) })
 }, 201)
 route('POST', '/repositories/{repo}/branches/{branch*}/reset', async (a, p) => {
-  need(a, 'commit', p.repo!, p.branch!)
-  const body = await jsonBody(a)
   const repo = await repoOf(a, p.repo!)
+  // A rollback of a protected branch rewrites what everyone reads: admins only.
+  need(a, (await repo.branchProtection(p.branch!)) ? 'admin' : 'commit', p.repo!, p.branch!)
+  const body = await jsonBody(a)
   return repo.reset(p.branch!, str(body.to, 'to')!, { author: authorOf(a, body), ...(body.discardChanges === true ? { discardChanges: true } : {}) })
 })
 route('GET', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
@@ -171,15 +172,95 @@ route('POST', '/repositories/{repo}/merges', async (a, p) => {
   const strategy = str(body.strategy, 'strategy', true) as MergeStrategy | undefined
   const repo = await repoOf(a, p.repo!)
   const message = str(body.message, 'message', true)
-  const r = await repo.merge(source, dest, { author: authorOf(a, body), ...(strategy ? { strategy } : {}), ...(message ? { message } : {}), ...(body.dryRun === true ? { dryRun: true } : {}) })
+  const r = await repo.merge(source, dest, {
+    author: authorOf(a, body), ...(strategy ? { strategy } : {}), ...(message ? { message } : {}), ...(body.dryRun === true ? { dryRun: true } : {}),
+    ...(body.resolve !== undefined ? { resolve: body.resolve as ResolveRule[] } : {}),
+  })
   return { merged: !r.upToDate && body.dryRun !== true, ...r }
+})
+
+// ---- merge requests: the acting identity is the access key (a body cannot name another reviewer) ----
+const actor = (a: ApiRequest) => a.who.accessKey ?? 'anonymous'
+const requestId = (p: Params) => {
+  const n = Number(p.id)
+  if (!Number.isSafeInteger(n) || n < 1) throw new ApiError(400, 'INVALID_ARGUMENT', 'a merge request id is a positive integer')
+  return n
+}
+/** The request, after checking the caller may `action` on its destination (and read its source). */
+async function requestFor(a: ApiRequest, p: Params, action: Action) {
+  need(a, 'read', p.repo!)
+  const repo = await repoOf(a, p.repo!)
+  const id = requestId(p)
+  const r = await repo.mergeRequest(id)
+  need(a, 'read', p.repo!, r.source)
+  need(a, action, p.repo!, r.dest)
+  return { repo, id, r }
+}
+
+route('GET', '/repositories/{repo}/merge-requests', async (a, p) => {
+  need(a, 'read', p.repo!)
+  const state = a.query.get('state') ?? undefined
+  const repo = await repoOf(a, p.repo!)
+  const out = []
+  for await (const r of repo.mergeRequests(state && state !== 'all' ? { state: state as MergeRequestState } : {}))
+    if (allowed(a.who, 'read', p.repo!, r.dest) && allowed(a.who, 'read', p.repo!, r.source)) out.push(r)
+  return { mergeRequests: out }
+})
+route('POST', '/repositories/{repo}/merge-requests', async (a, p) => {
+  const body = await jsonBody(a)
+  const { source, dest } = mergeSides(a, p.repo!, body, 'read')
+  const repo = await repoOf(a, p.repo!)
+  const id = await repo.openMergeRequest(source, dest, {
+    title: str(body.title, 'title')!, author: actor(a), ...(body.description !== undefined ? { description: String(body.description) } : {}),
+  })
+  return repo.mergeRequest(id)
+}, 201)
+route('GET', '/repositories/{repo}/merge-requests/{id}', async (a, p) => {
+  const { repo, id, r } = await requestFor(a, p, 'read')
+  const history = []
+  for await (const e of repo.mergeRequestLog(id)) history.push(e)
+  return { ...r, history }
+})
+route('POST', '/repositories/{repo}/merge-requests/{id}/approvals', async (a, p) => {
+  const { repo, id } = await requestFor(a, p, 'approve')
+  if (!a.who.accessKey) throw new ApiError(403, 'PERMISSION_DENIED', 'approvals need an access key: anonymous requests cannot approve')
+  const body = await jsonBody(a)
+  const head = str(body.head, 'head', true)
+  return repo.approve(id, { reviewer: a.who.accessKey, ...(head ? { head } : {}) })
+}, 201)
+route('DELETE', '/repositories/{repo}/merge-requests/{id}/approvals', async (a, p) => {
+  const { repo, id } = await requestFor(a, p, 'approve')
+  return repo.unapprove(id, { reviewer: actor(a) })
+})
+route('POST', '/repositories/{repo}/merge-requests/{id}/comments', async (a, p) => {
+  const { repo, id } = await requestFor(a, p, 'read')
+  const body = await jsonBody(a)
+  const path = str(body.path, 'path', true)
+  return repo.comment(id, { author: actor(a), text: str(body.text, 'text')!, ...(path ? { path } : {}) })
+}, 201)
+route('POST', '/repositories/{repo}/merge-requests/{id}/close', async (a, p) => {
+  const { repo, id, r } = await requestFor(a, p, 'read')
+  // Its author may withdraw a request; anyone else needs to be able to merge into the destination.
+  if (r.author !== actor(a)) need(a, 'commit', p.repo!, r.dest)
+  return repo.closeMergeRequest(id, { author: actor(a) })
+})
+route('POST', '/repositories/{repo}/merge-requests/{id}/merge', async (a, p) => {
+  const { repo, id } = await requestFor(a, p, 'commit')
+  const body = await jsonBody(a)
+  const strategy = str(body.strategy, 'strategy', true) as MergeStrategy | undefined
+  const message = str(body.message, 'message', true)
+  return repo.mergeMergeRequest(id, {
+    author: actor(a), ...(strategy ? { strategy } : {}), ...(message ? { message } : {}),
+    ...(body.resolve !== undefined ? { resolve: body.resolve as ResolveRule[] } : {}),
+  })
 })
 route('POST', '/repositories/{repo}/hooks/check', async (a, p) => {
   const { source, dest } = mergeSides(a, p.repo!, await jsonBody(a), 'read')
   const repo = await repoOf(a, p.repo!)
   try {
     const r = await repo.merge(source, dest, { dryRun: true })
-    return { ok: true, upToDate: r.upToDate }
+    if (r.conflicts?.length) return { ok: false, conflicts: r.conflicts }
+    return { ok: true, upToDate: r.upToDate, runs: r.gateRuns ?? [] }
   } catch (err) {
     if (VarveError.is(err, 'HOOK_FAILED')) return { ok: false, failures: err.details.failures }
     throw err
@@ -252,7 +333,7 @@ route('DELETE', '/repositories/{repo}/pins/{name}', async (a, p) => {
 const STATUS: Record<string, number> = {
   NOT_FOUND: 404, INVALID_PATH: 400, INVALID_REF: 400, INVALID_ARGUMENT: 400, AMBIGUOUS_REF: 400, INVALID_CONFIG: 400,
   BRANCH_EXISTS: 409, TAG_EXISTS: 409, CONFLICT: 409, MERGE_CONFLICT: 409, DIRTY_BRANCH: 409, NOTHING_TO_COMMIT: 409, DEFAULT_BRANCH: 409,
-  PROTECTED_BRANCH: 403, PERMISSION_DENIED: 403, HOOK_FAILED: 422, UNAVAILABLE: 503, CORRUPT_OBJECT: 500, INVALID_PARQUET: 422,
+  PROTECTED_BRANCH: 403, PERMISSION_DENIED: 403, HOOK_FAILED: 422, APPROVAL_REQUIRED: 403, MERGE_REQUEST_NOT_OPEN: 409, UNAVAILABLE: 503, CORRUPT_OBJECT: 500, INVALID_PARQUET: 422,
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
