@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole life cycle of a dataset, through the varve CLI, on the embedded default (a local folder:
 # files + SQLite): create a repository, write a Parquet dataset, branch, change, diff, commit, merge
-# through a quality gate, pin it for training, revert, print the log.
+# through a quality gate and a reviewed merge request, pin it for training, revert, print the log.
 #   bash examples/quickstart.sh [workdir]      (pnpm quickstart builds first)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -50,16 +50,23 @@ node "$here/make-parquet.mjs" good 4 1                      # the fix
 step put good/ backfill:train/
 step commit backfill -m "Fix day 4: score is a double"
 step hooks check backfill main
-step merge backfill main
+
+printf '\n\033[1mFrom now on main takes changes through reviewed merge requests\033[0m\n'
+step branch protect main --required-approvals 1
+step mr open backfill main -t "Backfill day 4"
+step mr approve 1 --author reviewer
+step mr merge 1
 step pin main --name train-data
 step ls -rl main:train/day=4/
 printf '\n\033[1m$ cat varve.lock\033[0m\n'; cat varve.lock
 
-printf '\n\033[1mSomething slipped through: roll the backfill back (main is protected, so via a branch and a merge)\033[0m\n'
+printf '\n\033[1mSomething slipped through: roll the backfill back (main is protected, so via a branch and a merge request)\033[0m\n'
 merge_commit="$(varve log main --json -n 1 | node -e 'process.stdin.on("data", d => console.log(JSON.parse(d).id))')"
 step branch create rollback --from main
 step revert rollback "$merge_commit"
-step merge rollback main
+step mr open rollback main -t "Roll back the backfill"
+step mr approve 2 --author reviewer
+step mr merge 2
 step log main --oneline -n 5
 printf '\nThe pinned commit still reads the bytes it pinned:\n'
 step cat "$(node -e 'console.log(JSON.parse(require("fs").readFileSync("varve.lock", "utf8")).pins["train-data"].commit)'):train/day=4/_SUCCESS" > /dev/null && echo "ok: train-data still resolves to the pinned commit"
