@@ -8,12 +8,12 @@
 // lakeFS is a Go server built from its source (its go.mod has replace directives, so `go install`
 // does not work); see benchmarks/README.md. It runs on 127.0.0.1 with its local KV store and local
 // block store. Not part of CI.
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Repository } from '@varve/core'
 import { buildLake, lakePath } from './lake-fixture.mjs'
+import { importInto, lakefsBinary, startLakeFS, writeImportSource } from './lakefs-server.mjs'
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -22,85 +22,12 @@ const arg = (name, dflt) => {
 const N = arg('entries', 1_000_000)
 const ROUNDS = arg('rounds', 3)
 const CHANGES = 1000
-const bin = process.env.LAKEFS_BIN
-if (!bin || !fs.existsSync(bin)) {
-  console.error('set LAKEFS_BIN to a lakeFS binary built from source (see benchmarks/README.md)')
-  process.exit(2)
-}
+const bin = lakefsBinary()
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-vs-lakefs-'))
 const ms = (t0) => performance.now() - t0
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
-
-// ---- lakeFS ------------------------------------------------------------------------------------
-const port = 18000 + Math.floor(Math.random() * 1000)
-const base = `http://127.0.0.1:${port}/api/v1`
-const key = { access_key_id: 'AKIAIOSFODNN7BENCH01', secret_access_key: 'benchSecretKeyForLakeFSOnLoopbackOnly000' }
-const auth = 'Basic ' + Buffer.from(`${key.access_key_id}:${key.secret_access_key}`).toString('base64')
-
-async function api(method, route, body, headers = {}) {
-  const res = await fetch(base + route, {
-    method,
-    headers: { authorization: auth, ...(body !== undefined && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: body instanceof Uint8Array ? body : JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  if (!res.ok) throw new Error(`lakeFS ${method} ${route}: ${res.status} ${text.slice(0, 300)}`)
-  // Some answers are JSON, some plain text (branch creation answers the new head's id).
-  return res.headers.get('content-type')?.includes('json') && text ? JSON.parse(text) : text
-}
-
-async function startLakeFS() {
-  const dir = path.join(root, 'lakefs')
-  fs.mkdirSync(dir, { recursive: true })
-  const config = path.join(dir, 'config.yaml')
-  fs.writeFileSync(config, [
-    `listen_address: 127.0.0.1:${port}`,
-    'logging:', '  level: WARN',
-    'database:', '  type: local', '  local:', `    path: ${dir}/metadata`,
-    'blockstore:', '  type: local', '  local:', `    path: ${dir}/data`, '    import_enabled: true', `    allowed_external_prefixes: ["${root}/import"]`,
-    'auth:', '  encrypt:', '    secret_key: bench-only-secret',
-    'stats:', '  enabled: false',
-    'usage_report:', '  enabled: false',
-  ].join('\n') + '\n')
-  const child = spawn(bin, ['run', '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`lakeFS exited: ${stderr}`)
-    const ok = await fetch(`http://127.0.0.1:${port}/_health`).then((r) => r.ok, () => false)
-    if (ok) break
-    if (i > 600) throw new Error('lakeFS did not start in 60 s')
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  await fetch(`${base}/setup_lakefs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', key }) }).then(async (r) => {
-    if (!r.ok) throw new Error(`lakeFS setup: ${r.status} ${await r.text()}`)
-  })
-  return child
-}
-
-/** n one-byte-ish files in the lake layout, for lakeFS to import (zero-copy). */
-function writeImportSource(n) {
-  const dir = path.join(root, 'import')
-  for (let i = 0; i < n; i++) {
-    if (i % 1000 === 0) fs.mkdirSync(path.join(dir, path.dirname(lakePath(i))), { recursive: true })
-    fs.writeFileSync(path.join(dir, lakePath(i)), 'x'.repeat(64))
-  }
-  return dir
-}
-
-async function importInto(repo, dir) {
-  const { id } = await api('POST', `/repositories/${repo}/branches/main/import`, {
-    paths: [{ type: 'common_prefix', path: `local://${dir}/`, destination: '' }],
-    commit: { message: `${N} entries` },
-  })
-  for (;;) {
-    const s = await api('GET', `/repositories/${repo}/branches/main/import?id=${id}`)
-    if (s.error) throw new Error(`lakeFS import: ${JSON.stringify(s.error)}`)
-    if (s.completed) return s
-    await new Promise((r) => setTimeout(r, 500))
-  }
-}
+let api
 
 const lakefs = {
   name: 'lakeFS',
@@ -166,13 +93,14 @@ async function onlySourceMerges(setup, merger, tag) {
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load at start ${load()}`)
 process.stderr.write(`setting up ${N.toLocaleString('en')} entries in each tool...\n`)
 let t0 = performance.now()
-const importDir = writeImportSource(N)
+const importDir = writeImportSource(root, N)
 process.stderr.write(`  import source written in ${(ms(t0) / 1000).toFixed(0)} s\n`)
-const server = await startLakeFS()
+const server = await startLakeFS(bin, root)
+api = server.api
 try {
   await api('POST', '/repositories', { name: 'bench', storage_namespace: `local://${root}/lakefs/data/bench`, default_branch: 'main' })
   t0 = performance.now()
-  await importInto('bench', importDir)
+  await importInto(api, 'bench', importDir, `${N} entries`)
   process.stderr.write(`  lakeFS import: ${(ms(t0) / 1000).toFixed(1)} s\n`)
   t0 = performance.now()
   await buildLake(path.join(root, 'varve'), N)
@@ -209,6 +137,6 @@ try {
   const l = med('lakeFS', 'mergeMs')
   console.log(['  the same merge, neither fsyncing (Varve durable: false)'.padEnd(72), noFsync.toFixed(1).padStart(9), l.toFixed(1).padStart(9), `${(l / noFsync).toFixed(2)}x`.padStart(15)].join(' '))
 } finally {
-  server.kill('SIGTERM')
+  server.stop()
   fs.rmSync(root, { recursive: true, force: true })
 }

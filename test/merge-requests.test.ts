@@ -107,6 +107,13 @@ describe.each(stores)('merge requests ($name)', (store) => {
     const closed = await repo.closeMergeRequest(2, { author: 'ann' })
     expect(closed).toMatchObject({ state: 'closed', closed: { by: 'ann' } })
     expect((await failure(repo.mergeRequest(99))).code).toBe('NOT_FOUND')
+    expect((await failure(repo.approve(99, { reviewer: 'bob' }))).code).toBe('NOT_FOUND')
+    expect((await failure(repo.mergeRequest('1' as unknown as number))).code).toBe('INVALID_ARGUMENT')
+    for (const bad of [{ title: 'two\nlines' }, { title: '' }, { title: 'x'.repeat(501) }, {}])
+      expect((await failure(repo.openMergeRequest('feature', 'main', bad as { title: string }))).code).toBe('INVALID_ARGUMENT')
+    expect((await failure(repo.openMergeRequest('feature', 'feature', { title: 'self' }))).code).toBe('INVALID_ARGUMENT')
+    expect((await failure(repo.openMergeRequest('nope', 'main', { title: 'gone' }))).code).toBe('NOT_FOUND')
+    expect((await failure(repo.comment(2, { text: 'x', path: '../etc' }))).code).toBe('INVALID_PATH')
     await repo.close()
   }, 120_000)
 

@@ -1,4 +1,4 @@
-import { ErrorCodes, VarveError, type BranchProtection } from '@varve/core'
+import { ErrorCodes, isBranchPattern, VarveError, type BranchProtection } from '@varve/core'
 import type { Cli, JsonOption } from '../cli.js'
 import { colors, formatTime, print, printJson, printNdjson, printTable, shortId } from '../output.js'
 
@@ -25,12 +25,17 @@ export function registerBranch(cli: Cli): void {
     .action(async (opts: JsonOption) => {
       const repo = await cli.repo()
       const protectedNames = new Set<string>()
-      for await (const p of repo.protectedBranches()) protectedNames.add(p.branch)
+      let patterns = false
+      for await (const p of repo.protectedBranches()) {
+        protectedNames.add(p.branch)
+        patterns ||= isBranchPattern(p.branch)
+      }
       const rows: string[][] = []
       const c = colors()
       for await (const listed of repo.branches()) {
         const [b, head] = await Promise.all([repo.getBranch(listed.name), repo.getCommit(listed.head)])
-        const isProtected = protectedNames.has(b.name)
+        // A pattern's rules (release/*) protect the names they match: ask for those one by one.
+        const isProtected = protectedNames.has(b.name) || (patterns && (await repo.branchProtection(b.name)) !== undefined)
         if (opts.json) printNdjson({ name: b.name, head: b.head, dirty: b.dirty, protected: isProtected, message: head.message })
         else
           rows.push([

@@ -18,14 +18,13 @@ const FOOTERS_AT_ONCE = 16
 
 /** The conflicts, each Parquet one with the row counts of its three versions (a merge dry run shows them). */
 export async function withRowCounts<C extends Conflict>(objects: ObjectStore, conflicts: readonly C[]): Promise<(C & { rows?: ConflictRows })[]> {
-  const rowsOf = async (e: Entry | undefined): Promise<number | undefined> => {
-    if (!e) return undefined
-    try {
-      return Number((await readParquetFooter(objects, e)).metadata.num_rows)
-    } catch (err) {
-      if (VarveError.is(err, 'INVALID_PARQUET')) return undefined
-      throw err
-    }
+  // By address: the base of many conflicts is often one shared version (and a side may repeat one).
+  const known = new Map<string, Promise<number | undefined>>()
+  const rowsOf = (e: Entry | undefined): Promise<number | undefined> => {
+    if (!e) return Promise.resolve(undefined)
+    let rows = known.get(e.address)
+    if (!rows) known.set(e.address, (rows = footerRows(objects, e)))
+    return rows
   }
   const out: (C & { rows?: ConflictRows })[] = []
   for await (const c of mapInOrder(conflicts, FOOTERS_AT_ONCE, async (c) => {
@@ -36,4 +35,14 @@ export async function withRowCounts<C extends Conflict>(objects: ObjectStore, co
   }))
     out.push(c)
   return out
+}
+
+async function footerRows(objects: ObjectStore, e: Entry): Promise<number | undefined> {
+  if (e.size < 12) return undefined // shorter than the magic at both ends and the footer length: not Parquet
+  try {
+    return Number((await readParquetFooter(objects, e)).metadata.num_rows)
+  } catch (err) {
+    if (VarveError.is(err, 'INVALID_PARQUET')) return undefined
+    throw err
+  }
 }

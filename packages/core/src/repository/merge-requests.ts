@@ -132,6 +132,8 @@ export class MergeRequests {
     validateRefName(dest)
     if (!options || typeof options !== 'object') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a merge request needs { title }')
     const title = text(options.title, 'title', MAX_TITLE)
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(title)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a title is one line, without control characters', { details: { field: 'title' } })
     const description = text(options.description, 'description', MAX_TEXT, true)
     const author = person(options.author, 'author', this.ctx.defaultAuthor)
     if (source === dest) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a merge request merges one branch into another, not ${source} into itself`)
