@@ -223,12 +223,19 @@ describe('varve CLI: JSON for scripts (issue 10)', () => {
   it('merge --json on a conflict prints the conflict list, and the hint names the real source', async () => {
     const r = await run('merge', 'exp', 'main', '--json')
     expect(r.code).toBe(3)
-    expect(JSON.parse(r.stdout)).toEqual({ merged: false, source: 'exp', destination: 'main', conflicts: [{ path: 'a.txt', source: 'changed', dest: 'changed' }] })
+    const out = JSON.parse(r.stdout)
+    expect(out).toMatchObject({ merged: false, source: 'exp', destination: 'main', conflicts: [{ path: 'a.txt', source: 'changed', dest: 'changed' }] })
+    expect(out.conflicts[0].sourceEntry.address).not.toBe(out.conflicts[0].destEntry.address) // both sides, as issue 13 asks
     const e = errorOf(r)
     expect(e).toMatchObject({ code: 'MERGE_CONFLICT', details: { branch: 'main', source: 'exp', conflicts: [{ path: 'a.txt' }] } })
-    expect(e.hint).toBe('run: varve diff main exp to see both sides, or: varve merge exp main --strategy source-wins (or dest-wins)')
+    const hint = "run: varve merge exp main --dry-run to see both sides of each path, then settle them per path (--resolve 'a.txt=source' or =dest) or all at once (--strategy source-wins or dest-wins)"
+    expect(e.hint).toBe(hint)
     const human = await run('merge', 'exp', 'main')
-    expect(human.stderr).toContain('; run: varve diff main exp to see both sides, or: varve merge exp main --strategy source-wins')
+    expect(human.stderr).toContain(`; ${hint}`)
+    // and the flags it names are real: the dry run lists the path, the rule settles it
+    expect((await run('merge', 'exp', 'main', '--dry-run')).stdout).toContain('a.txt')
+    const settled = await run('merge', 'exp', 'main', '--dry-run', '--resolve', 'a.txt=source')
+    expect(settled.code, settled.stderr).toBe(0)
   })
 
   it('merge --json on a refused gate prints the failures (exit 4)', async () => {
