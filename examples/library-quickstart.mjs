@@ -1,5 +1,6 @@
 // The whole life cycle of a dataset on the embedded default (a local folder: files + SQLite):
-// create a repository, write a small Parquet dataset, branch, change, diff, commit, merge, revert, log.
+// create a repository, write a small Parquet dataset, branch, change, diff, commit, merge through a
+// reviewed merge request, revert, log.
 import fs from 'node:fs/promises'
 import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow'
 import { readParquet, Table as WasmTable, writeParquet } from 'parquet-wasm'
@@ -33,24 +34,40 @@ console.log('uncommitted on backfill:')
 for await (const c of repo.uncommitted('backfill')) console.log(`  ${c.type.padEnd(8)} ${c.path}`)
 const backfill = await repo.commit('backfill', { message: 'Backfill day 4, drop day 1', metadata: { ticket: 'DATA-42' } })
 
-// 3. Diff, then merge into main.
+// 3. Diff, then merge into main through a merge request: main takes changes only with one approval.
 console.log(`diff main..backfill:`)
 for await (const d of repo.diff('main', 'backfill')) console.log(`  ${d.type.padEnd(8)} ${d.path}`)
-const merged = await repo.merge('backfill', 'main', { message: 'Merge backfill' })
-console.log(`merged into main: ${short(merged.commit.id)} (parents ${merged.commit.parents.map(short).join(', ')})`)
+await repo.protectBranch('main', { requiredApprovals: 1 })
+try {
+  await repo.merge('backfill', 'main')
+} catch (e) {
+  if (!VarveError.is(e, 'APPROVAL_REQUIRED')) throw e
+  console.log(`a plain merge is refused: ${e.code}`)
+}
+const request = await repo.openMergeRequest('backfill', 'main', { title: 'Backfill day 4', author: 'quickstart' })
+const view = await repo.mergeRequest(request)
+console.log(`merge request ${request}: ${view.changes.added} added, ${view.changes.removed} removed; gates ${view.gates.status}; ${view.approval.counted.length} of ${view.approval.required} approvals`)
+await repo.approve(request, { reviewer: 'reviewer', head: view.sourceHead })
+const merged = await repo.mergeMergeRequest(request, { author: 'quickstart' })
+console.log(`merged into main: ${short(merged.commit.id)} (parents ${merged.commit.parents.map(short).join(', ')}), approved by ${merged.commit.metadata['varve.merge-request.approvers'].join(', ')}`)
 
 // 4. A training job pins a commit and reads Parquet as Arrow at that commit.
 const pinned = await repo.resolve('main')
 const table = fromParquet(await repo.get(pinned, 'train/day=4/part-0.parquet'))
 console.log(`read train/day=4 at ${short(pinned)}: ${table.numRows} rows, columns ${table.schema.fields.map((f) => `${f.name}:${f.type}`).join(', ')}`)
 
-// 5. Something slipped through: revert the backfill's commit (a new commit that undoes it).
-const reverted = await repo.revert('main', backfill.id, { author: 'oncall' })
+// 5. Something slipped through: revert the backfill's commit (a new commit that undoes it) on a
+//    branch, and bring it to main through a request like any other change.
+await repo.createBranch('rollback', { from: 'main' })
+const reverted = await repo.revert('rollback', backfill.id, { author: 'oncall' })
+const rollback = await repo.openMergeRequest('rollback', 'main', { title: 'Roll back the backfill', author: 'oncall' })
+await repo.approve(rollback, { reviewer: 'reviewer' })
+await repo.mergeMergeRequest(rollback, { author: 'oncall' })
 console.log(`reverted ${short(backfill.id)} with ${short(reverted.id)}: day=1 is back: ${(await repo.stat('main', 'train/day=1/part-0.parquet')).size} bytes`)
 
 // 6. Typed errors, never stack traces from deep inside.
 try {
-  await repo.put('main', '../escape.csv', 'x')
+  await repo.put('backfill', '../escape.csv', 'x')
 } catch (e) {
   if (!(e instanceof VarveError)) throw e
   console.log(`bad input is refused: ${e.code}: ${e.message}`)
