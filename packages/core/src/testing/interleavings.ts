@@ -1,7 +1,7 @@
 import { ForwardingBlockStore } from '../stores/forwarding-block-store.js'
 import { ForwardingRefStore } from '../stores/forwarding-ref-store.js'
 import type { BlockStore, ByteSource, ObjectInfo, PutOptions, RenameOptions } from '../stores/block-store.js'
-import type { RefStore, StagedChange } from '../stores/ref-store.js'
+import type { RefLogEntry, RefStore, StagedChange } from '../stores/ref-store.js'
 
 /**
  * Systematic exploration of interleavings: each actor (say, a garbage collection and a writer) runs
@@ -122,9 +122,9 @@ export class PausingRefStore extends ForwardingRefStore {
     await this.#step('getSetting', key)
     return super.getSetting(key)
   }
-  override async compareAndSetSetting(key: string, expected: string | undefined, next: string): Promise<boolean> {
+  override async compareAndSetSetting(key: string, expected: string | undefined, next: string, log?: RefLogEntry): Promise<boolean> {
     await this.#step('compareAndSetSetting', key)
-    return super.compareAndSetSetting(key, expected, next)
+    return super.compareAndSetSetting(key, expected, next, log)
   }
   override async getBranch(name: string) {
     await this.#step('getBranch', name)
