@@ -13,7 +13,10 @@ describe('varve serve with the clients users have (issue 12)', () => {
   let t: Awaited<ReturnType<typeof tempDir>>
   let server: ServeProcess
   let venv: string
-  const keys = { ADMIN_KEY: 'admin-key', ADMIN_SECRET: 'admin-secret-0123456789', READER_KEY: 'reader-key', READER_SECRET: 'reader-secret-0123456789' }
+  const keys = {
+    ADMIN_KEY: 'admin-key', ADMIN_SECRET: 'admin-secret-0123456789', READER_KEY: 'reader-key', READER_SECRET: 'reader-secret-0123456789',
+    REVIEWER_KEY: 'reviewer-key', REVIEWER_SECRET: 'reviewer-secret-0123456789',
+  }
   const env = () => ({ ENDPOINT: server.url, BUCKET: 'lake', WORK: t.dir, ...keys })
   const cli = async (...args: string[]) => {
     const r = await varve([...args, '--repo', path.join(t.dir, 'lake')], { cwd: t.dir })
@@ -39,6 +42,9 @@ describe('varve serve with the clients users have (issue 12)', () => {
         `  - accessKey: ${keys.READER_KEY}`,
         `    secretKey: ${keys.READER_SECRET}`,
         '    grants: [{ repositories: [lake], branches: ["*"], actions: [read] }]',
+        `  - accessKey: ${keys.REVIEWER_KEY}`,
+        `    secretKey: ${keys.REVIEWER_SECRET}`,
+        '    grants: [{ repositories: [lake], branches: ["*"], actions: [read, approve] }]',
         '',
       ].join('\n'),
     )
@@ -66,4 +72,15 @@ describe('varve serve with the clients users have (issue 12)', () => {
     expect(await cli('ls', 'features:cli/')).toContain('cli/copy.parquet')
     expect((await cli('show', String(seen.commit), '--json')).length).toBeGreaterThan(0)
   }, 10 * 60_000)
+
+  it('a review bot in Python (boto3 + urllib): a plain merge is refused, the reviewer key approves, the request merges', async () => {
+    await cli('branch', 'create', 'reviewed')
+    await cli('branch', 'protect', 'reviewed', '--required-approvals', '1', '--dismiss-stale-approvals')
+    const seen = await runPython(venv, 'merge_request_client.py', env())
+    expect(seen).toEqual({
+      refused: 'APPROVAL_REQUIRED', gates: 'passed', approvers: ['reviewer-key'], request: 1, state: 'merged',
+      history: ['mr-comment', 'mr-approve', 'mr-open'], merged_bytes: 'id,label\n1,cat\n',
+    })
+    expect(await cli('cat', 'reviewed:labels/fix.csv')).toBe('id,label\n1,cat\n')
+  }, 5 * 60_000)
 })
