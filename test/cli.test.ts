@@ -86,10 +86,10 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     const conflict = await run('merge', 'exp', 'main')
     expect(conflict.code).toBe(3)
     expect(conflict.stdout).toBe('')
-    expect(conflict.stderr).toMatch(/^error\[MERGE_CONFLICT\]: merge into main: 1 path conflict \(train\/labels\.csv\); run: varve diff main exp to see both sides, or: varve merge exp main --strategy source-wins/)
+    expect(conflict.stderr).toMatch(/^error\[MERGE_CONFLICT\]: merge into main: 1 path conflict \(train\/labels\.csv\); run: varve merge exp main --dry-run to see both sides of each path, then settle them per path \(--resolve 'train\/labels\.csv=source' or =dest\) or all at once \(--strategy source-wins or dest-wins\)/)
     expect(conflict.stderr.trim().split('\n')).toHaveLength(1)
-    // resolve: take exp's side
-    const merged = JSON.parse(await ok('merge', 'exp', 'main', '--strategy', 'source-wins', '--json'))
+    // resolve: take exp's side of that path, as the hint says
+    const merged = JSON.parse(await ok('merge', 'exp', 'main', '--resolve', 'train/labels.csv=source', '--json'))
     expect(merged.commit.parents).toHaveLength(2)
     expect(await ok('cat', 'main:train/labels.csv')).toBe('id,label\n1,b\n')
     await ok('branch', 'create', 'undo')
