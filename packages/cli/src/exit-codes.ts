@@ -12,7 +12,9 @@ const HINTS: Record<string, (e: VarveError) => string | undefined> = {
     const { branch, source, operation } = detailsOf(e)
     if (operation !== 'merge' || !branch || !source) return 'resolve the listed paths on the branch and commit, then retry'
     const first = (e.details as { conflicts?: { path: string }[] }).conflicts?.[0]?.path
-    return `run: varve merge ${source} ${branch} --dry-run to see both sides of each path, then settle them per path (--resolve '${first ?? '**'}=source' or =dest) or all at once (--strategy source-wins or dest-wins)`
+    // Quoted for a POSIX shell: a path may hold a quote; glob characters in it are escaped for the rule.
+    const rule = `${(first ?? '**').replace(first ? /[*?[\]{}()!@+\\]/g : /$^/, '\\$&')}=source`.replace(/'/g, "'\\''")
+    return `run: varve merge ${source} ${branch} --dry-run to see both sides of each path, then settle them per path (--resolve '${rule}' or =dest) or all at once (--strategy source-wins or dest-wins)`
   },
   HOOK_FAILED: (e) => {
     const { branch, source } = detailsOf(e)
