@@ -88,4 +88,27 @@ describe('per-path conflict resolution', () => {
       { numRuns: 60 },
     )
   }, 300_000)
+
+  it('escapes, quotes and brackets in paths; too many globs are refused before any is compiled', async () => {
+    const repo = await Repository.init(path.join(t.dir, 'escapes'), { durable: false })
+    try {
+      const odd = ["dirx/file1", "it's [x]*.txt"]
+      for (const p of odd) await repo.put('main', p, 'base')
+      await repo.commit('main', { message: 'base' })
+      await repo.createBranch('src')
+      for (const p of odd) await repo.put('src', p, 'src')
+      await repo.commit('src', { message: 'src' })
+      for (const p of odd) await repo.put('main', p, 'dest')
+      await repo.commit('main', { message: 'dest' })
+      // `\\x` is an escaped ordinary character: the rule still applies under `dirx/`
+      const r = await repo.merge('src', 'main', { dryRun: true, resolve: [{ paths: 'dir\\x/file*', take: 'source' }, { paths: "it's \\[x\\]\\*.txt", take: 'dest' }] })
+      expect(r.conflicts).toEqual([])
+      expect(r.resolved!.map((c) => [c.path, c.took])).toEqual([['dirx/file1', 'source'], ["it's [x]*.txt", 'dest']])
+      const many = Array.from({ length: 33 }, (_, i) => ({ paths: `g${i}/**`, take: 'source' as const }))
+      const err = await repo.merge('src', 'main', { dryRun: true, resolve: many }).then(() => undefined, (e: unknown) => e)
+      expect(VarveError.is(err, 'INVALID_ARGUMENT')).toBe(true)
+    } finally {
+      await repo.close()
+    }
+  })
 })

@@ -12,7 +12,13 @@ export interface CompiledResolve {
   sideFor(path: string): 'source' | 'dest' | undefined
 }
 
-const MAX_RULES = 1000
+/**
+ * A conflicting path is tested against each glob in order, skipping globs whose static folder it is
+ * not under; a glob with no static folder (`**\/x/*`) costs ~2-5 µs per path in RE2 (re2js). 32 keeps
+ * the worst case near 0.1 ms per conflicting path (changes that do not conflict are never matched).
+ */
+const MAX_RULES = 32
+const MAX_GLOBS = 32
 
 /**
  * Checks and compiles resolution rules (first match wins). Globs are matched by RE2, linear in the
@@ -23,6 +29,8 @@ export function compileResolve(rules: unknown): CompiledResolve | undefined {
   const bad = (message: string, details: Record<string, unknown> = {}) => new VarveError(ErrorCodes.INVALID_ARGUMENT, `resolve: ${message}`, { details })
   if (!Array.isArray(rules)) throw bad('must be a list of { paths, take }')
   if (rules.length > MAX_RULES) throw bad(`at most ${MAX_RULES} rules`)
+  const globCount = rules.reduce((n: number, r: unknown) => n + (Array.isArray((r as { paths?: unknown })?.paths) ? ((r as { paths: unknown[] }).paths.length) : 1), 0)
+  if (globCount > MAX_GLOBS) throw bad(`at most ${MAX_GLOBS} globs in all (each conflicting path is matched against them)`)
   const compiled = rules.map((r: unknown, i) => {
     if (!r || typeof r !== 'object') throw bad(`rule ${i + 1} must be { paths, take }`, { rule: i })
     const { paths, take } = r as { paths?: unknown; take?: unknown }
@@ -37,7 +45,9 @@ export function compileResolve(rules: unknown): CompiledResolve | undefined {
         throw bad(`rule ${i + 1}: invalid glob ${JSON.stringify(g)}: ${(e as Error).message}`, { rule: i, glob: g })
       }
     })
-    return { take: take as 'source' | 'dest', test: (p: string) => tests.some((t) => t.test(p)) }
+    // A glob matches only under its static folder (`train/day=*` under `train/`): a string compare
+    // skips the rest, so most paths run no RE2 match at all.
+    return { take: take as 'source' | 'dest', test: (p: string) => tests.some((t) => p.startsWith(t.base) && t.test(p)) }
   })
   return { sideFor: (path) => compiled.find((c) => c.test(path))?.take }
 }

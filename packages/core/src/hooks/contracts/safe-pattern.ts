@@ -39,7 +39,8 @@ export function safeGlob(glob: string): SafePattern & { readonly base: string } 
   return { source: glob, base: staticBase(glob), test: (text) => re.matcher(text).matches() }
 }
 
-const SPECIAL = /[*?[{}@+!(]/
+/** Where the static part of a glob ends: its first special character, or an escape (the path has the escaped character, not the backslash). */
+const SPECIAL = /[*?[{}@+!(\\]/
 const escape = (c: string) => c.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')
 
 /** The folder under which every match lives (`train/day=*` -> `train/`), to list no more than needed. */
