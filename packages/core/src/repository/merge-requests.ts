@@ -208,6 +208,8 @@ export class MergeRequests {
     const reviewer = person(options?.reviewer, 'reviewer', this.ctx.defaultAuthor)
     return this.#store.update(id, reviewer, (r) => {
       if (r.state !== 'open') throw notOpen(r, 'withdraw an approval')
+      if (r.merging)
+        throw new VarveError(ErrorCodes.CONFLICT, `merge request ${id} is being merged (by ${r.merging.by}) with the approvals it had: too late to withdraw one`, { details: { id, merging: r.merging } })
       if (!r.approvals.some((a) => a.reviewer === reviewer))
         throw new VarveError(ErrorCodes.NOT_FOUND, `${reviewer} has not approved merge request ${id}`, { details: { id, reviewer } })
       return { record: { ...r, approvals: r.approvals.filter((a) => a.reviewer !== reviewer) }, operation: 'mr-unapprove' }
