@@ -19,20 +19,14 @@ import { Repository } from '@varve/core'
 import { trainPartition } from '@varve/core/testing'
 import { buildLake, lakePath } from './lake-fixture.mjs'
 import { importInto, lakefsBinary, startLakeFS, writeImportSource } from './lakefs-server.mjs'
+import { arg, load, median, ms } from './bench-util.mjs'
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? Number(process.argv[i + 1]) : dflt
-}
 const N = arg('entries', 1_000_000)
 const ROUNDS = arg('rounds', 3)
 const CONFLICTS = 1000
 const CYCLES = 5
 const bin = lakefsBinary()
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-governance-'))
-const ms = (t0) => performance.now() - t0
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
 const bytes = (s) => Buffer.from(s)
 
 let api
