@@ -89,8 +89,8 @@ describe('a merge of a request survives a crash at every ref-store write', () =>
         const left = await repo.mergeRequest(id)
         if (left.merging && left.state === 'open') {
           // A claim left by the dead process: nothing may change the request under it but a merge.
-          for (const p of [repo.unapprove(id, { reviewer: 'bob' }), repo.closeMergeRequest(id)])
-            expect(await p.then(() => 'ok', (e: unknown) => (VarveError.is(e) ? e.code : 'crash'))).toBe('CONFLICT')
+          for (const attempt of [() => repo.unapprove(id, { reviewer: 'bob' }), () => repo.closeMergeRequest(id)])
+            expect(await attempt().then(() => 'ok', (e: unknown) => (VarveError.is(e) ? e.code : 'crash'))).toBe('CONFLICT')
           claimsSeen++
         }
         const again = await repo.mergeMergeRequest(id).then((r) => r.commit.id, (e: unknown) => (VarveError.is(e, 'MERGE_REQUEST_NOT_OPEN') ? 'already' : Promise.reject(e)))
