@@ -153,10 +153,10 @@ export class MergeRequests {
     return this.#store.log(id)
   }
 
-  async show(id: number): Promise<MergeRequestView> {
+  async show(id: number, options: { standing?: boolean } = {}): Promise<MergeRequestView> {
     const r = await this.#store.get(id)
     const [sourceHead, destHead] = await Promise.all([this.#headOrNull(r.source), this.#headOrNull(r.dest)])
-    if (r.state !== 'open') return { ...r, sourceHead, destHead }
+    if (r.state !== 'open' || options.standing === false) return { ...r, sourceHead, destHead }
     const rules = await getProtection(this.ctx.refs, r.dest)
     const approval = approvalStatus(r, rules, sourceHead)
     const blockers: string[] = []

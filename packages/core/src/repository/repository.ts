@@ -794,10 +794,11 @@ export class Repository {
   /**
    * One request; while open, also where it stands now: the heads, the source's changes, the
    * conflicts, the destination's pre-merge gates run on the merge as it would be (nothing moves),
-   * the approvals that count, and whether it can merge.
+   * the approvals that count, and whether it can merge. `standing: false` skips all that (the stored
+   * request and the two heads only: no diff, no gate run).
    */
-  async mergeRequest(id: number): Promise<MergeRequestView> {
-    return guard('mergeRequest', () => this.#requests.show(id))
+  async mergeRequest(id: number, options: { standing?: boolean } = {}): Promise<MergeRequestView> {
+    return guard('mergeRequest', () => this.#requests.show(id, options))
   }
 
   /** Every change of a request (open, approve, comment, merge, ...): who, when, what; newest first. */

@@ -191,7 +191,7 @@ async function requestFor(a: ApiRequest, p: Params, action: Action) {
   need(a, 'read', p.repo!)
   const repo = await repoOf(a, p.repo!)
   const id = requestId(p)
-  const r = await repo.mergeRequest(id)
+  const r = await repo.mergeRequest(id, { standing: action === 'read' && a.req.method === 'GET' })
   need(a, 'read', p.repo!, r.source)
   need(a, action, p.repo!, r.dest)
   return { repo, id, r }
