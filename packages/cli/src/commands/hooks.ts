@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises'
-import { CONTRACTS_PREFIX, ErrorCodes, parseContract, VarveError } from '@varve/core'
+import { CONTRACTS_PREFIX, mergeConflict, parseContract, VarveError } from '@varve/core'
 import type { Cli, JsonOption } from '../cli.js'
 import { colors, formatTime, print, printJson, printNdjson, printTable, shortId } from '../output.js'
 
@@ -77,13 +77,8 @@ export function registerHooks(cli: Cli): void {
       const repo = await cli.repo()
       try {
         const r = await repo.merge(source, dest, { dryRun: true })
-        if (r.conflicts?.length) {
-          // The gates run on the merge as it would be: with conflicts there is none (exit 3, as merge).
-          const paths = r.conflicts.map((c) => c.path)
-          throw new VarveError(ErrorCodes.MERGE_CONFLICT, `merge into ${dest}: ${paths.length} path${paths.length === 1 ? '' : 's'} conflict (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` and ${paths.length - 5} more` : ''}); the gates did not run`, {
-            details: { branch: dest, operation: 'merge', source, conflicts: r.conflicts },
-          })
-        }
+        // The gates run on the merge as it would be: with conflicts there is none (exit 3, as merge).
+        if (r.conflicts?.length) throw mergeConflict(dest, 'merge', r.conflicts, source)
         if (opts.json) return printJson({ ok: true, upToDate: r.upToDate, candidate: r.commit.id })
         print(r.upToDate ? `${dest} already contains ${source}` : colors().green(`gates passed: ${source} can be merged into ${dest}`))
       } catch (err) {

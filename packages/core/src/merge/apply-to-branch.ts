@@ -12,7 +12,7 @@ import { validatePath } from '../util/paths.js'
 import { threeWayChanges, type Conflict, type MergeStrategy, type ResolvedConflict } from './three-way.js'
 import type { CompiledResolve } from './resolve-rules.js'
 import type { HookRun } from '../hooks/hook-types.js'
-import { withRowCounts, type ConflictRows } from './conflict-rows.js'
+import { conflictRowCounter, type ConflictRows } from './conflict-rows.js'
 
 export interface ThreeWayPlan {
   /** Trees: the common base, the side whose edits are brought in. */
@@ -76,8 +76,8 @@ export async function applyThreeWayToBranch(
     const { changes, conflicts, resolved } = await threeWayChanges(ctx.objects, p.baseRoot, p.theirsRoot, commitRoot(head), p.strategy, {
       ...(p.resolve ? { resolve: p.resolve } : {}), listResolved: dryRun,
     })
-    if (conflicts.length && dryRun)
-      return { commit: head, upToDate: false, conflicts: await withRowCounts(ctx.objects, conflicts), resolved: await withRowCounts(ctx.objects, resolved) }
+    const withRowCounts = conflictRowCounter(ctx.objects)
+    if (conflicts.length && dryRun) return { commit: head, upToDate: false, conflicts: await withRowCounts(conflicts), resolved: await withRowCounts(resolved) }
     if (conflicts.length) throw mergeConflict(branch, p.operation, conflicts, p.source)
     // Paths stored before control characters were refused (or by hand) are not copied onward.
     for (const c of changes) validatePath(c.path)
@@ -96,7 +96,7 @@ export async function applyThreeWayToBranch(
     const isMerge = p.operation === 'merge'
     const gate = { branch, candidate: commit.id, base: b.head, ...(p.source !== undefined ? { source: p.source } : {}) }
     const gateRuns = (await ctx.gates.pre({ event: isMerge ? 'pre-merge' : 'pre-commit', ...gate })) as HookRun[]
-    if (dryRun) return { commit, upToDate: false, conflicts: [], resolved: await withRowCounts(ctx.objects, resolved), gateRuns }
+    if (dryRun) return { commit, upToDate: false, conflicts: [], resolved: await withRowCounts(resolved), gateRuns }
     // Staged rows equal to the old head would hide the new head's content: the move starts a fresh
     // staging area (a writer staging meanwhile notices the new token and stages again, decision 0003).
     const stale = await hasStagedRows(ctx, b)
@@ -111,7 +111,8 @@ export async function applyThreeWayToBranch(
   }))
 }
 
-export function mergeConflict(branch: string, operation: string, conflicts: Conflict[], source: string | undefined): VarveError {
+/** VarveError MERGE_CONFLICT listing the paths (the first 5 in the message, all in `details.conflicts`). */
+export function mergeConflict(branch: string, operation: string, conflicts: readonly Conflict[], source: string | undefined): VarveError {
   const shown = conflicts.slice(0, 5).map((c) => c.path).join(', ')
   const more = conflicts.length > 5 ? ` and ${conflicts.length - 5} more` : ''
   return new VarveError(

@@ -16,9 +16,12 @@ export interface ConflictRows {
 /** Footers read at once (each a range read or two: S3 round trips, on S3). */
 const FOOTERS_AT_ONCE = 16
 
-/** The conflicts, each Parquet one with the row counts of its three versions (a merge dry run shows them). */
-export async function withRowCounts<C extends Conflict>(objects: ObjectStore, conflicts: readonly C[]): Promise<(C & { rows?: ConflictRows })[]> {
-  // By address: the base of many conflicts is often one shared version (and a side may repeat one).
+/**
+ * Adds to each Parquet conflict the row counts of its three versions (a merge dry run shows them).
+ * One counter reads each address once, across every list it is given: the base of many conflicts is
+ * often one shared version, and the conflicts left and those settled share it too.
+ */
+export function conflictRowCounter(objects: ObjectStore): <C extends Conflict>(conflicts: readonly C[]) => Promise<(C & { rows?: ConflictRows })[]> {
   const known = new Map<string, Promise<number | undefined>>()
   const rowsOf = (e: Entry | undefined): Promise<number | undefined> => {
     if (!e) return Promise.resolve(undefined)
@@ -26,6 +29,10 @@ export async function withRowCounts<C extends Conflict>(objects: ObjectStore, co
     if (!rows) known.set(e.address, (rows = footerRows(objects, e)))
     return rows
   }
+  return (conflicts) => withRows(conflicts, rowsOf)
+}
+
+async function withRows<C extends Conflict>(conflicts: readonly C[], rowsOf: (e: Entry | undefined) => Promise<number | undefined>): Promise<(C & { rows?: ConflictRows })[]> {
   const out: (C & { rows?: ConflictRows })[] = []
   for await (const c of mapInOrder(conflicts, FOOTERS_AT_ONCE, async (c) => {
     if (!isParquetPath(c.path)) return c

@@ -105,7 +105,8 @@ export function approvalStatus(r: MergeRequestRecord, rules: BranchProtection | 
   return { required, counted, stale, satisfied: counted.length >= required }
 }
 
-export function approvalRequired(dest: string, status: ApprovalStatus, request?: number, source?: string): VarveError {
+export function approvalRequired(dest: string, status: ApprovalStatus, about: { request?: number; source?: string } = {}): VarveError {
+  const { request, source } = about
   const how = request === undefined
     ? `merges into ${dest} go through a merge request${status.required ? ` with ${status.required} approval${status.required === 1 ? '' : 's'}` : ''}`
     : `merge request ${request} into ${dest} has ${status.counted.length} of ${status.required} required approval${status.required === 1 ? '' : 's'}${status.stale.length ? ` (${status.stale.join(', ')} approved an older source head)` : ''}`
@@ -256,8 +257,8 @@ export class MergeRequests {
     const r0 = await this.#store.get(id)
     if (r0.state !== 'open') throw notOpen(r0, 'merge it')
     const claim = await this.#claim(r0, by)
-    const r = await this.#store.get(id)
-    const approvers = claim.approvers.length ? claim.approvers : approvalStatus(r, await getProtection(this.ctx.refs, r.dest), claim.sourceHead).counted
+    const r = claim.record
+    const approvers = claim.approvers
     let result
     try {
       result = await this.merger.merge(claim.sourceHead, r.source, r.dest, {
@@ -276,31 +277,36 @@ export class MergeRequests {
       if (cur.state === 'merged') return 'unchanged' // another process finished the same merge
       const { merging: _claim, ...rest } = cur
       return {
-        record: { ...rest, state: 'merged', merged: { commit: commit.id, by, at: this.ctx.clock.now(), sourceHead: claim!.sourceHead, approvers } },
-        operation: 'mr-merge', old: claim!.sourceHead, new: commit.id, message: `merged into ${r.dest}`,
+        record: { ...rest, state: 'merged', merged: { commit: commit.id, by, at: this.ctx.clock.now(), sourceHead: claim.sourceHead, approvers } },
+        operation: 'mr-merge', old: claim.sourceHead, new: commit.id, message: `merged into ${r.dest}`,
       }
     })
     const mergedAs = done.merged?.commit === commit.id ? commit : await this.ctx.objects.readCommit(done.merged!.commit)
     return { request: done, commit: mergedAs, upToDate: result.upToDate }
   }
 
-  async #claim(r: MergeRequestRecord, by: string): Promise<{ sourceHead: string; approvers: string[] }> {
-    let claim: { sourceHead: string; approvers: string[] } | undefined
-    if (r.merging) return { sourceHead: r.merging.sourceHead, approvers: [] } // join (or finish) that merge
-    const sourceHead = await this.#branchHead(r.source)
+  /**
+   * Claims the request for a merge of the source head, or joins the claim another merge holds (after
+   * a crash, or alongside). Returns the head to merge, who approved it, and the record claimed.
+   */
+  async #claim(r: MergeRequestRecord, by: string): Promise<{ sourceHead: string; approvers: readonly string[]; record: MergeRequestRecord }> {
     const rules = await getProtection(this.ctx.refs, r.dest)
-    await this.#store.update(r.id, by, (cur) => {
+    const joined = (cur: MergeRequestRecord, head: string) => ({ sourceHead: head, approvers: approvalStatus(cur, rules, head).counted, record: cur })
+    if (r.merging) return joined(r, r.merging.sourceHead)
+    const sourceHead = await this.#branchHead(r.source)
+    let claim: { sourceHead: string; approvers: readonly string[]; record: MergeRequestRecord } | undefined
+    const record = await this.#store.update(r.id, by, (cur) => {
       if (cur.state !== 'open') throw notOpen(cur, 'merge it')
       if (cur.merging) {
-        claim = { sourceHead: cur.merging.sourceHead, approvers: [] }
+        claim = joined(cur, cur.merging.sourceHead)
         return 'unchanged'
       }
       const status = approvalStatus(cur, rules, sourceHead)
-      if (!status.satisfied) throw approvalRequired(cur.dest, status, cur.id)
-      claim = { sourceHead, approvers: status.counted.slice() }
+      if (!status.satisfied) throw approvalRequired(cur.dest, status, { request: cur.id })
+      claim = { sourceHead, approvers: status.counted, record: cur }
       return { record: { ...cur, merging: { by, at: this.ctx.clock.now(), sourceHead } }, operation: 'mr-merging', new: sourceHead, message: `merging ${sourceHead.slice(0, 12)} into ${cur.dest}` }
     })
-    return claim!
+    return { ...claim!, record }
   }
 
   async #release(id: number, by: string, sourceHead: string, err: unknown): Promise<void> {

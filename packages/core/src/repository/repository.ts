@@ -689,7 +689,7 @@ export class Repository {
       validateRefName(destination)
       if (!options.dryRun) {
         const rules = await getProtection(this.#ctx.refs, destination)
-        if (rules?.requireMergeRequest) throw approvalRequired(destination, { required: rules.requiredApprovals, counted: [], stale: [], satisfied: false }, undefined, source)
+        if (rules?.requireMergeRequest) throw approvalRequired(destination, { required: rules.requiredApprovals, counted: [], stale: [], satisfied: false }, { source })
       }
       const src = await resolveRevision(this.#ctx, source)
       return this.#merge(src, source, destination, options)
@@ -730,26 +730,15 @@ export class Repository {
   async revert(branch: string, revision: string, options: ApplyCommitOptions & { parent?: number; dryRun: true }): Promise<MergeResult>
   async revert(branch: string, revision: string): Promise<Commit>
   async revert(branch: string, revision: string, options: ApplyCommitOptions & { parent?: number; dryRun?: boolean } = {}): Promise<Commit | MergeResult> {
-    return guard('revert', async () => {
-      validateRefName(branch)
-      const ctx = this.#ctx
-      await assertAllowed(ctx.refs, branch, 'directCommits')
-      const strategy = checkStrategy(options.strategy)
-      const resolve = compileResolve(options.resolve)
-      const target = await ctx.objects.readCommit(await resolveRevision(ctx, revision))
-      const parentId = target.parents[(options.parent ?? 1) - 1]
-      if (!parentId)
-        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `commit ${target.id.slice(0, 12)} has no parent ${options.parent ?? 1} to revert to`)
-      const parent = await ctx.objects.readCommit(parentId)
-      const author = options.author ?? ctx.defaultAuthor
-      const r = await applyThreeWayToBranch(ctx, branch, async () => ({
-        baseRoot: commitRoot(target), theirsRoot: commitRoot(parent), parents: (h) => [h], strategy, author, operation: 'revert',
-        ...(resolve ? { resolve } : {}),
-        message: options.message ?? `Revert "${target.message}"`,
-        metadata: { ...(options.metadata ?? {}), 'varve.revert.commit': target.id },
-      }), options.dryRun ? { dryRun: true } : {})
-      return options.dryRun ? { ...r, dryRun: true } : r.commit
-    })
+    return guard('revert', () =>
+      this.#replayOnto(branch, revision, 'revert', options, async (target) => {
+        const parentId = target.parents[(options.parent ?? 1) - 1]
+        if (!parentId)
+          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `commit ${target.id.slice(0, 12)} has no parent ${options.parent ?? 1} to revert to`)
+        const parent = await this.#ctx.objects.readCommit(parentId)
+        return { baseRoot: commitRoot(target), theirsRoot: commitRoot(parent), message: `Revert "${target.message}"`, metadata: { 'varve.revert.commit': target.id } }
+      }),
+    )
   }
 
   /** A new commit on the branch that applies one commit's changes (relative to its first parent); conflicts as in `revert`. */
@@ -757,23 +746,39 @@ export class Repository {
   async cherryPick(branch: string, revision: string, options: ApplyCommitOptions & { dryRun: true }): Promise<MergeResult>
   async cherryPick(branch: string, revision: string): Promise<Commit>
   async cherryPick(branch: string, revision: string, options: ApplyCommitOptions & { dryRun?: boolean } = {}): Promise<Commit | MergeResult> {
-    return guard('cherryPick', async () => {
-      validateRefName(branch)
-      const ctx = this.#ctx
-      await assertAllowed(ctx.refs, branch, 'directCommits')
-      const strategy = checkStrategy(options.strategy)
-      const resolve = compileResolve(options.resolve)
-      const target = await ctx.objects.readCommit(await resolveRevision(ctx, revision))
-      const baseRoot = target.parents[0] ? commitRoot(await ctx.objects.readCommit(target.parents[0])) : await emptyTree(ctx.objects)
-      const author = options.author ?? ctx.defaultAuthor
-      const r = await applyThreeWayToBranch(ctx, branch, async () => ({
-        baseRoot, theirsRoot: commitRoot(target), parents: (h) => [h], strategy, author, operation: 'cherry-pick',
-        ...(resolve ? { resolve } : {}),
-        message: options.message ?? target.message,
-        metadata: { ...(options.metadata ?? {}), 'varve.cherry-pick.commit': target.id },
-      }), options.dryRun ? { dryRun: true } : {})
-      return options.dryRun ? { ...r, dryRun: true } : r.commit
-    })
+    return guard('cherryPick', () =>
+      this.#replayOnto(branch, revision, 'cherry-pick', options, async (target) => ({
+        baseRoot: target.parents[0] ? commitRoot(await this.#ctx.objects.readCommit(target.parents[0])) : await emptyTree(this.#ctx.objects),
+        theirsRoot: commitRoot(target), message: target.message, metadata: { 'varve.cherry-pick.commit': target.id },
+      })),
+    )
+  }
+
+  /**
+   * Revert and cherry-pick: one new commit on the branch bringing the edits base -> theirs that
+   * `sides` derives from the target commit, with the caller's strategy, rules, message and metadata.
+   */
+  async #replayOnto(
+    branch: string,
+    revision: string,
+    operation: 'revert' | 'cherry-pick',
+    options: ApplyCommitOptions & { dryRun?: boolean },
+    sides: (target: Commit) => Promise<{ baseRoot: TreeRef; theirsRoot: TreeRef; message: string; metadata: Record<string, JsonValue> }>,
+  ): Promise<Commit | MergeResult> {
+    validateRefName(branch)
+    const ctx = this.#ctx
+    await assertAllowed(ctx.refs, branch, 'directCommits')
+    const strategy = checkStrategy(options.strategy)
+    const resolve = compileResolve(options.resolve)
+    const target = await ctx.objects.readCommit(await resolveRevision(ctx, revision))
+    const { baseRoot, theirsRoot, message, metadata } = await sides(target)
+    const r = await applyThreeWayToBranch(ctx, branch, async () => ({
+      baseRoot, theirsRoot, parents: (h) => [h], strategy, author: options.author ?? ctx.defaultAuthor, operation,
+      ...(resolve ? { resolve } : {}),
+      message: options.message ?? message,
+      metadata: { ...(options.metadata ?? {}), ...metadata },
+    }), options.dryRun ? { dryRun: true } : {})
+    return options.dryRun ? { ...r, dryRun: true } : r.commit
   }
 
   // ---- merge requests ------------------------------------------------------------------------------
