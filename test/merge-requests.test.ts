@@ -116,6 +116,12 @@ describe.each(stores)('merge requests ($name)', (store) => {
     expect((await failure(repo.openMergeRequest('feature', 'feature', { title: 'self' }))).code).toBe('INVALID_ARGUMENT')
     expect((await failure(repo.openMergeRequest('nope', 'main', { title: 'gone' }))).code).toBe('NOT_FOUND')
     expect((await failure(repo.comment(2, { text: 'x', path: '../etc' }))).code).toBe('INVALID_PATH')
+    // the record (rewritten on every change) stays under 1 MiB: 16 comments of 64 KiB fill it
+    const long = 'x'.repeat(64 * 1024)
+    let refused: VarveError | undefined
+    for (let i = 0; i < 20 && !refused; i++) refused = await repo.comment(2, { text: long }).then(() => undefined, (e: VarveError) => e)
+    expect(refused?.code).toBe('INVALID_ARGUMENT')
+    expect((await repo.mergeRequest(2, { standing: false })).comments.length).toBe(15)
     await repo.close()
   }, 120_000)
 

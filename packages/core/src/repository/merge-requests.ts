@@ -76,6 +76,8 @@ export interface RequestMerger {
 const MAX_TITLE = 500
 const MAX_TEXT = 64 * 1024
 const MAX_COMMENTS = 1000
+/** A request's stored record, comments included. */
+const MAX_RECORD_BYTES = 1024 * 1024
 const MAX_NAME = 255
 const SHOWN_PATHS = 100
 /** How far back a finished merge is looked for in the destination's history, by the request it names. */
@@ -228,8 +230,12 @@ export class MergeRequests {
       if (r.comments.length >= MAX_COMMENTS)
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `merge request ${id} has ${MAX_COMMENTS} comments, the most one holds`, { details: { id } })
       const c: MergeRequestComment = { id: (r.comments.at(-1)?.id ?? 0) + 1, author, text: body, ...(path !== undefined ? { path } : {}), at: this.ctx.clock.now() }
+      const record = { ...r, comments: [...r.comments, c] }
+      // Every change rewrites the whole record (one S3 object): its size is what each approval costs.
+      if (Buffer.byteLength(JSON.stringify(record)) > MAX_RECORD_BYTES)
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `merge request ${id} would grow past ${MAX_RECORD_BYTES / 1024} KiB of review: continue in a new request`, { details: { id } })
       added = c
-      return { record: { ...r, comments: [...r.comments, c] }, operation: 'mr-comment', message: path ? `on ${path}` : 'comment' }
+      return { record, operation: 'mr-comment', message: path ? `on ${path}` : 'comment' }
     })
     return added!
   }
