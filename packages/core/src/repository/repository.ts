@@ -1018,6 +1018,9 @@ function toListItem(e: Entry): ListItem {
   }
   if (e.contentType !== undefined) item.contentType = e.contentType
   if (e.metadata !== undefined) item.metadata = e.metadata
+  // Where packed bytes are: a listed entry must be readable as it is (readDataset, diffTable, contracts).
+  if (e.pack !== undefined) item.pack = e.pack
+  if (e.offset !== undefined) item.offset = e.offset
   return item
 }
 

@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
+  PutObjectCommand, S3Client, UploadPartCommand,
+} from '@aws-sdk/client-s3'
+import { Repository } from '@varve/core'
+import { compositionMatrix, expectBytes, sha256, type CompositionFixture, type MatrixCell, type ReadPath, type WritePath } from '@varve/core/testing'
+import '@varve/s3-adapter'
+import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
+import { startServer, validateServeConfig, type RunningServer } from '@varve/server'
+import { expect } from 'vitest'
+import { ndjson, varve } from './helpers/varve-cli.js'
+
+// Issue 22: every write path x every read path, on the embedded store and on MinIO. The library's
+// rows come from @varve/core/testing; here the CLI (spawned, built) and the gateway (in process,
+// spoken to with the AWS SDK for JavaScript) add theirs.
+
+const KEY = { accessKeyId: 'matrix', secretAccessKey: 'matrix-secret' }
+const REPO_NAME = 'lake'
+
+interface Services {
+  readonly gateway: RunningServer
+  /** Environment for a spawned CLI to reach the store. */
+  readonly cliEnv: NodeJS.ProcessEnv
+}
+
+const services = (c: MatrixCell) => c.services as unknown as Services
+const s3Of = (c: MatrixCell) =>
+  new S3Client({ endpoint: services(c).gateway.url, region: 'us-east-1', forcePathStyle: true, credentials: KEY, maxAttempts: 1 })
+const cli = async (c: MatrixCell, args: string[]) => {
+  const r = await varve(['--repo', c.location, ...args], { cwd: c.tmp, env: services(c).cliEnv, timeoutMs: 120_000 })
+  if (r.code !== 0) throw new Error(`varve ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+  return r
+}
+const api = async (c: MatrixCell, method: string, p: string, body?: unknown) => {
+  const res = await fetch(`${services(c).gateway.url}/api/v1/repositories/${REPO_NAME}${p}`, {
+    method,
+    headers: { Authorization: `Basic ${Buffer.from(`${KEY.accessKeyId}:${KEY.secretAccessKey}`).toString('base64')}`, 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const text = await res.text()
+  if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${text}`)
+  return JSON.parse(text) as Record<string, unknown>
+}
+const commitThroughApi = (c: MatrixCell, message: string) => api(c, 'POST', `/branches/${encodeURIComponent(c.branch)}/commits`, { message })
+
+/** The gateway's key for a path of the row's branch. */
+const keyOf = (c: MatrixCell, p: string) => `${c.branch}/${p}`
+
+const cliAndGatewayWrites: WritePath[] = [
+  {
+    name: 'varve put <folder> (CLI: packs, reader threads)',
+    async write(c) {
+      const folder = path.join(c.tmp, 'upload')
+      for (const f of c.dataset.files) {
+        await fs.mkdir(path.dirname(path.join(folder, f.path)), { recursive: true })
+        await fs.writeFile(path.join(folder, f.path), f.bytes)
+      }
+      await cli(c, ['put', `${folder}/${c.dataset.prefix}`, `${c.branch}:${c.dataset.prefix}`])
+      await cli(c, ['commit', c.branch, '-m', 'matrix: varve put'])
+    },
+  },
+  {
+    name: 'gateway PutObject',
+    async write(c) {
+      const s3 = s3Of(c)
+      for (const f of c.dataset.files) await s3.send(new PutObjectCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path), Body: f.bytes }))
+      s3.destroy()
+      await commitThroughApi(c, 'matrix: PutObject')
+    },
+  },
+  {
+    name: 'gateway multipart upload',
+    async write(c) {
+      const s3 = s3Of(c)
+      for (const f of c.dataset.files) {
+        const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path) }))
+        const part = await s3.send(new UploadPartCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path), UploadId, PartNumber: 1, Body: f.bytes }))
+        await s3.send(new CompleteMultipartUploadCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path), UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }))
+      }
+      s3.destroy()
+      await commitThroughApi(c, 'matrix: multipart')
+    },
+  },
+  {
+    name: 'gateway CopyObject (from packed data on another branch)',
+    async write(c) {
+      const side = `${c.branch}-src`
+      await c.repo.createBranch(side, { from: c.base })
+      await c.repo.putMany(side, c.dataset.files.map((f) => ({ path: f.path, data: f.bytes })))
+      await c.repo.commit(side, { message: 'copy source' })
+      const s3 = s3Of(c)
+      for (const f of c.dataset.files)
+        await s3.send(new CopyObjectCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path), CopySource: encodeURI(`${REPO_NAME}/${side}/${f.path}`).replace(/\+/g, '%2B') }))
+      s3.destroy()
+      await commitThroughApi(c, 'matrix: CopyObject')
+    },
+  },
+]
+
+/** Spawning the CLI costs ~0.3 s: per-file CLI cells take a packed Parquet file, the large loose file and the odd name. */
+const oneOfEachKind = (c: MatrixCell) => c.dataset.files.filter((f) => f === c.dataset.parquet[0] || f.bytes.byteLength > 1024 * 1024 || f.path.includes(' '))
+
+const cliAndGatewayReads: ReadPath[] = [
+  {
+    name: 'varve cat',
+    async read(c) {
+      // Text files (the output is read as text here; binary content is compared through `varve get`).
+      for (const f of c.dataset.files.filter((x) => /\.(txt|json)$/.test(x.path))) {
+        const r = await varve(['--repo', c.location, 'cat', `${c.ref}:${f.path}`], { cwd: c.tmp, env: services(c).cliEnv })
+        expect(r.code, r.stderr).toBe(0)
+        expect(r.stdout).toBe(Buffer.from(f.bytes).toString('utf8'))
+      }
+    },
+  },
+  {
+    name: 'varve get (a file and a prefix)',
+    async read(c) {
+      const one = path.join(c.tmp, `get-one-${randomBytes(3).toString('hex')}`)
+      await fs.mkdir(one)
+      // One file of each kind (packed Parquet, loose and large, an odd name); the prefix has them all.
+      for (const f of oneOfEachKind(c)) {
+        const to = path.join(one, path.basename(f.path))
+        await cli(c, ['get', `${c.ref}:${f.path}`, to])
+        expectBytes(f, await fs.readFile(to), 'varve get of the file')
+      }
+      const all = path.join(c.tmp, `get-prefix-${randomBytes(3).toString('hex')}`)
+      await cli(c, ['get', `${c.branch}:${c.dataset.prefix}`, all])
+      for (const f of c.dataset.files) expectBytes(f, await fs.readFile(path.join(all, f.path.slice(c.dataset.prefix.length))), 'varve get of the prefix')
+    },
+  },
+  {
+    name: 'varve ls -r and stat',
+    async read(c) {
+      const ls = ndjson((await cli(c, ['ls', '-r', `${c.ref}:${c.dataset.prefix}`, '--json'])).stdout)
+      expect(ls.map((e) => [e.path, e.size, e.address])).toEqual(c.dataset.files.map((f) => [f.path, f.bytes.byteLength, sha256(f.bytes)]))
+      for (const f of oneOfEachKind(c)) {
+        const st = JSON.parse((await cli(c, ['stat', `${c.branch}:${f.path}`, '--json'])).stdout) as Record<string, unknown>
+        expect(st).toMatchObject({ path: f.path, size: f.bytes.byteLength, address: sha256(f.bytes) })
+      }
+    },
+  },
+  {
+    name: 'varve diff --rows on a folder',
+    async read(c) {
+      const out = ndjson((await cli(c, ['diff', c.base, c.ref, '--rows', '--key', 'id', '--json', '--', c.dataset.table])).stdout)
+      expect(out.filter((r) => r.type === 'added').map((r) => Number((r.after as Record<string, unknown>).id)).sort((a, b) => a - b)).toEqual(c.dataset.rows.map((r) => r.id).sort((a, b) => a - b))
+    },
+  },
+  {
+    name: 'gateway GET, Range and HEAD',
+    async read(c) {
+      const s3 = s3Of(c)
+      try {
+        for (const f of c.dataset.files) {
+          for (const ref of [c.ref, c.branch]) {
+            const got = await s3.send(new GetObjectCommand({ Bucket: REPO_NAME, Key: `${ref}/${f.path}` }))
+            expectBytes(f, await got.Body!.transformToByteArray(), `gateway GET at ${ref}`)
+            expect(got.ETag).toBe(`"${sha256(f.bytes)}"`)
+          }
+          const head = await s3.send(new HeadObjectCommand({ Bucket: REPO_NAME, Key: `${c.ref}/${f.path}` }))
+          expect(head.ContentLength).toBe(f.bytes.byteLength)
+          if (f.bytes.byteLength > 10) {
+            const [start, end] = [Math.floor(f.bytes.byteLength / 3), Math.floor(f.bytes.byteLength / 2)]
+            const part = await s3.send(new GetObjectCommand({ Bucket: REPO_NAME, Key: `${c.ref}/${f.path}`, Range: `bytes=${start}-${end}` }))
+            expect(sha256(await part.Body!.transformToByteArray()), `range of ${f.path}`).toBe(sha256(f.bytes.subarray(start, end + 1)))
+          }
+        }
+      } finally {
+        s3.destroy()
+      }
+    },
+  },
+  {
+    name: 'gateway ListObjectsV2',
+    async read(c) {
+      const s3 = s3Of(c)
+      try {
+        const keys: [string, number, string][] = []
+        let token: string | undefined
+        do {
+          const page = await s3.send(new ListObjectsV2Command({ Bucket: REPO_NAME, Prefix: `${c.ref}/${c.dataset.prefix}`, MaxKeys: 2, ContinuationToken: token }))
+          for (const o of page.Contents ?? []) keys.push([o.Key!, o.Size!, o.ETag!])
+          token = page.NextContinuationToken
+        } while (token)
+        expect(keys).toEqual(c.dataset.files.map((f) => [`${c.ref}/${f.path}`, f.bytes.byteLength, `"${sha256(f.bytes)}"`]))
+      } finally {
+        s3.destroy()
+      }
+    },
+  },
+]
+
+async function withGateway(repo: Repository, location: string, options: Record<string, unknown>, cliEnv: NodeJS.ProcessEnv, cleanupStore: () => Promise<void>): Promise<CompositionFixture> {
+  const uploads = await fs.mkdtemp(path.join(os.tmpdir(), 'varve-matrix-uploads-'))
+  const gateway = await startServer(
+    validateServeConfig({
+      listen: '127.0.0.1:0',
+      repositories: [{ name: REPO_NAME, location }],
+      uploadDir: uploads,
+      keys: [{ accessKey: KEY.accessKeyId, secretKey: KEY.secretAccessKey, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] }],
+    }),
+    { repositoryOptions: options },
+  )
+  return {
+    repo, location, options, services: { gateway, cliEnv } satisfies Services,
+    async cleanup() {
+      await gateway.close()
+      await repo.close()
+      await fs.rm(uploads, { recursive: true, force: true })
+      await cleanupStore()
+    },
+  }
+}
+
+const extra = { writePaths: cliAndGatewayWrites, readPaths: cliAndGatewayReads }
+
+compositionMatrix('embedded folder (files + SQLite)', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'varve-matrix-'))
+  const location = path.join(dir, 'lake')
+  const repo = await Repository.init(location, { author: 'matrix' })
+  return withGateway(repo, location, {}, {}, () => fs.rm(dir, { recursive: true, force: true }))
+}, extra)
+
+compositionMatrix('s3:// on MinIO', async () => {
+  const server: TestS3 = await startTestS3()
+  const bucket = `varve-matrix-${randomBytes(4).toString('hex')}`
+  await server.createBucket(bucket)
+  const location = `s3://${bucket}/${randomBytes(5).toString('hex')}`
+  const options = { s3: server.options }
+  const repo = await Repository.init(location, { ...options, author: 'matrix' })
+  const o = server.options
+  const cliEnv = {
+    VARVE_S3_ENDPOINT: o.endpoint, VARVE_S3_FORCE_PATH_STYLE: String(o.forcePathStyle), AWS_REGION: o.region,
+    AWS_ACCESS_KEY_ID: o.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey,
+  }
+  return withGateway(repo, location, options, cliEnv, () => server.stop())
+}, extra)
