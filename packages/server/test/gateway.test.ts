@@ -326,6 +326,36 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(Object.keys(spec.paths)).toContain('/repositories/{repo}/merge-requests/{id}/approvals')
   })
 
+  it('identity (issue 22): the access key is the committer and the ref log actor; a body names only the author', async () => {
+    await repo.createBranch('team/who', { from: 'main' })
+    await repo.put('team/who', 'who/a.txt', 'a')
+    const c = JSON.parse((await api('POST', '/repositories/lake/branches/team/who/commits', { message: 'for bob', author: 'bob' }, EXP_ONLY)).body)
+    expect(c).toMatchObject({ author: 'bob', committer: 'exp-writer' })
+    const moves = await collect(repo.refLog('team/who', { limit: 1 }))
+    expect(moves[0]).toMatchObject({ operation: 'commit', author: 'exp-writer', new: c.id })
+    // Without a body author, the key is both, and the commit is encoded as any other (no committer field).
+    await repo.put('team/who', 'who/b.txt', 'b')
+    const plain = JSON.parse((await api('POST', '/repositories/lake/branches/team/who/commits', { message: 'mine' }, EXP_ONLY)).body)
+    expect(plain.author).toBe('exp-writer')
+    expect(plain.committer).toBeUndefined()
+    // Reverts and merges split the same way; branch creation, resets and deletions record the key.
+    const reverted = JSON.parse((await api('POST', '/repositories/lake/branches/team/who/reverts', { commit: plain.id, author: 'carol' }, EXP_ONLY)).body)
+    expect(reverted).toMatchObject({ author: 'carol', committer: 'exp-writer' })
+    expect((await api('POST', '/repositories/lake/branches', { name: 'team/who2', from: 'team/who', author: 'mallory' }, EXP_ONLY)).status).toBe(201)
+    expect((await collect(repo.refLog('team/who2')))[0]).toMatchObject({ operation: 'create', author: 'exp-writer' })
+    await repo.put('team/who2', 'who/c.txt', 'c')
+    await repo.commit('team/who2', { message: 'c' })
+    const merged = JSON.parse((await api('POST', '/repositories/lake/merges', { source: 'team/who2', dest: 'team/who', author: 'dave' }, EXP_ONLY)).body)
+    expect(merged.commit).toMatchObject({ author: 'dave', committer: 'exp-writer' })
+    expect((await collect(repo.refLog('team/who', { limit: 1 })))[0]).toMatchObject({ operation: 'merge', author: 'exp-writer' })
+    const reset = await api('POST', '/repositories/lake/branches/team/who/reset', { to: c.id, author: 'mallory' }, EXP_ONLY)
+    expect(reset.status).toBe(200)
+    expect((await collect(repo.refLog('team/who', { limit: 1 })))[0]).toMatchObject({ operation: 'reset', author: 'exp-writer' })
+    // log shows both
+    const log = JSON.parse((await api('GET', `/repositories/lake/log?ref=${encodeURIComponent(merged.commit.id)}&limit=1`)).body)
+    expect(JSON.stringify(log)).toContain('"committer":"exp-writer"')
+  })
+
   it('hostile input: bad signatures, expired presigned URLs, bad keys, huge headers, a client gone mid-upload, 1,000 requests at once', async () => {
     const bad = await raw('GET', '/lake/main/train/a.csv', { Authorization: 'AWS4-HMAC-SHA256 Credential=garbage', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' })
     expect(bad.status).toBe(400)

@@ -64,6 +64,8 @@ export function printCommit(c: Commit): void {
   print(col.yellow(`commit ${c.id}`))
   if (c.parents.length > 1) print(`Merge:  ${c.parents.map(shortId).join(' ')}`)
   print(`Author: ${c.author}`)
+  // Someone else made the commit (through varve serve: the access key), as git's author/committer split.
+  if (c.committer !== undefined) print(`Commit: ${c.committer}`)
   print(`Date:   ${formatTime(c.createdAt)}`)
   const code = c.metadata.code as { repo?: string; commit?: string; branch?: string; dirty?: boolean } | undefined
   if (code?.commit) print(`Code:   ${code.repo} ${code.commit.slice(0, 12)}${code.branch ? ` (${code.branch})` : ''}${code.dirty ? ' dirty' : ''}`)

@@ -11,6 +11,8 @@ import { LOST_RACE, retryOnLostRace } from '../util/retry.js'
 export interface CommitOptions {
   readonly message: string
   readonly author?: string
+  /** Who commits on the author's behalf (recorded in the commit and as the ref log's actor); see Commit.committer. */
+  readonly committer?: string
   readonly metadata?: Record<string, JsonValue>
   /** Commit even when nothing is staged (default false: NOTHING_TO_COMMIT). */
   readonly allowEmpty?: boolean
@@ -53,7 +55,7 @@ export async function commitStaged(ctx: RepoContext, branch: string, options: Co
       root,
       ...(rootAt ? { rootAt } : {}),
       message: options.message,
-      author: options.author ?? ctx.defaultAuthor,
+      ...authorship(options.author ?? ctx.defaultAuthor, options.committer),
       metadata: options.metadata ?? {},
       createdAt: ctx.clock.now(),
       generation: parent.generation + 1,
@@ -63,7 +65,7 @@ export async function commitStaged(ctx: RepoContext, branch: string, options: Co
     const moved = await ctx.refs.updateBranch(
       b,
       { ...stateOf(b), head: commit.id, sealedTokens: [] },
-      { ref: `branch:${branch}`, old: b.head, new: commit.id, operation: 'commit', author: commit.author, message: commit.message, at: commit.createdAt },
+      { ref: `branch:${branch}`, old: b.head, new: commit.id, operation: 'commit', author: actorOf(commit), message: commit.message, at: commit.createdAt },
     )
     if (!moved) return LOST_RACE
     await dropTokens(ctx, b.sealedTokens)
@@ -71,6 +73,14 @@ export async function commitStaged(ctx: RepoContext, branch: string, options: Co
     return commit
   })
 }
+
+/** The author, and a committer only when someone else commits (so the usual commit is encoded as before). */
+export function authorship(author: string, committer: string | undefined): { author: string; committer?: string } {
+  return committer !== undefined && committer !== author ? { author, committer } : { author }
+}
+
+/** Who moved the ref: the committer when there is one. */
+export const actorOf = (c: { author: string; committer?: string }): string => c.committer ?? c.author
 
 export async function mustGetBranch(ctx: RepoContext, name: string): Promise<BranchRecord> {
   const b = await ctx.refs.getBranch(name)

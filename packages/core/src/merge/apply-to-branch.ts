@@ -1,7 +1,7 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { commitRoot, type Commit } from '../model/commit.js'
 import { packedRootOf, treeId, type TreeRef } from '../model/tree-node.js'
-import { dropTokens, mustGetBranch, stateOf } from '../commits/commit-staged.js'
+import { actorOf, authorship, dropTokens, mustGetBranch, stateOf } from '../commits/commit-staged.js'
 import { newStagingToken } from '../repository/context.js'
 import type { RepoContext } from '../repository/context.js'
 import { hasStagedRows, isDirty, stagingTokens } from '../staging/branch-view.js'
@@ -21,6 +21,8 @@ export interface ThreeWayPlan {
   readonly parents: (head: string) => string[]
   readonly message: string
   readonly author: string
+  /** Who commits on the author's behalf (see Commit.committer). */
+  readonly committer?: string
   readonly metadata: Record<string, JsonValue>
   readonly strategy: MergeStrategy
   /** Per-path rules, tried before the strategy. */
@@ -91,7 +93,7 @@ export async function applyThreeWayToBranch(
     const parents = p.parents(head.id)
     const generation = 1 + Math.max(...(await Promise.all(parents.map(async (id) => (await ctx.objects.readCommit(id)).generation))))
     const commit = await ctx.objects.writeCommit({
-      parents, root, ...(rootAt ? { rootAt } : {}), message: p.message, author: p.author, metadata: p.metadata, createdAt: ctx.clock.now(), generation,
+      parents, root, ...(rootAt ? { rootAt } : {}), message: p.message, ...authorship(p.author, p.committer), metadata: p.metadata, createdAt: ctx.clock.now(), generation,
     })
     const isMerge = p.operation === 'merge'
     const gate = { branch, candidate: commit.id, base: b.head, ...(p.source !== undefined ? { source: p.source } : {}) }
@@ -102,7 +104,7 @@ export async function applyThreeWayToBranch(
     const stale = await hasStagedRows(ctx, b)
     const next = stale ? { ...stateOf(b), head: commit.id, stagingToken: newStagingToken(ctx), sealedTokens: [] } : { ...stateOf(b), head: commit.id }
     const moved = await ctx.refs.updateBranch(b, next, {
-      ref: `branch:${branch}`, old: b.head, new: commit.id, operation: p.operation, author: p.author, message: p.message, at: commit.createdAt,
+      ref: `branch:${branch}`, old: b.head, new: commit.id, operation: p.operation, author: actorOf(commit), message: p.message, at: commit.createdAt,
     })
     if (!moved) return LOST_RACE
     if (stale) await dropTokens(ctx, stagingTokens(b))

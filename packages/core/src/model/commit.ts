@@ -13,6 +13,11 @@ export interface Commit {
   readonly rootAt?: PackedRoot
   readonly message: string
   readonly author: string
+  /**
+   * Who made the commit, when that is not the author (git's committer): `varve serve` records the
+   * access key here while a request body's `author` stays the author. Absent: the author committed.
+   */
+  readonly committer?: string
   readonly metadata: Readonly<Record<string, JsonValue>>
   /** Milliseconds since the epoch. */
   readonly createdAt: number
@@ -45,6 +50,8 @@ export function encodeCommit(fields: CommitFields): Uint8Array {
       root: fields.root,
       message: fields.message,
       author: fields.author,
+      // Only when set: commits without it keep the encoding (and ids) they always had.
+      ...(fields.committer !== undefined ? { committer: fields.committer } : {}),
       metadata: fields.metadata,
       createdAt: fields.createdAt,
       generation: fields.generation,
@@ -85,6 +92,7 @@ export function decodeCommit(bytes: Uint8Array, id: string): Commit {
     ...(rootAt ? { rootAt } : {}),
     message: raw.message as string,
     author: raw.author as string,
+    ...(typeof raw.committer === 'string' ? { committer: raw.committer } : {}),
     metadata: raw.metadata as Record<string, JsonValue>,
     createdAt: raw.createdAt as number,
     generation: raw.generation as number,

@@ -112,6 +112,8 @@ export interface MergeOptions {
   readonly resolve?: readonly ResolveRule[]
   readonly message?: string
   readonly author?: string
+  /** Who acts on the author's behalf: recorded in the commit (`committer`) and as the ref log's actor. */
+  readonly committer?: string
   readonly metadata?: Record<string, JsonValue>
 }
 
@@ -138,6 +140,8 @@ export interface ApplyCommitOptions extends AuthorOptions {
 
 export interface AuthorOptions {
   readonly author?: string
+  /** Who acts on the author's behalf: recorded in the commit (`committer`) and as the ref log's actor. */
+  readonly committer?: string
   readonly message?: string
   readonly metadata?: Record<string, JsonValue>
 }
@@ -439,6 +443,7 @@ export class Repository {
       validateRefName(branch)
       if (!options || typeof options.message !== 'string')
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'commit needs a message')
+      if (options.committer !== undefined) checkPerson(options.committer, 'committer')
       await assertAllowed(this.#ctx.refs, branch, 'directCommits')
       return this.#ctx.fence.run((objects) => commitStaged({ ...this.#ctx, objects }, branch, options))
     })
@@ -710,6 +715,7 @@ export class Repository {
       const baseRoot = base ? commitRoot(await ctx.objects.readCommit(base)) : await emptyTree(ctx.objects)
       return {
         baseRoot, theirsRoot: commitRoot(srcCommit), parents: (h) => [h, src], strategy, author, operation: 'merge', source: label,
+        ...(options.committer !== undefined ? { committer: checkPerson(options.committer, 'committer') } : {}),
         ...(resolve ? { resolve } : {}),
         message: options.message ?? `Merge ${label} into ${destination}`,
         metadata: {
@@ -774,6 +780,7 @@ export class Repository {
     const { baseRoot, theirsRoot, message, metadata } = await sides(target)
     const r = await applyThreeWayToBranch(ctx, branch, async () => ({
       baseRoot, theirsRoot, parents: (h) => [h], strategy, author: options.author ?? ctx.defaultAuthor, operation,
+      ...(options.committer !== undefined ? { committer: checkPerson(options.committer, 'committer') } : {}),
       ...(resolve ? { resolve } : {}),
       message: options.message ?? message,
       metadata: { ...(options.metadata ?? {}), ...metadata },
@@ -1004,6 +1011,12 @@ export class Repository {
     const entry = await this.#statAt(view, ref, path)
     return this.#ctx.objects.readData({ ...entry, path })
   }
+}
+
+function checkPerson(name: unknown, what: string): string {
+  if (typeof name !== 'string' || !name.trim() || name.length > 256 || /[\u0000-\u001f\u007f]/.test(name))
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a non-empty name of at most 256 characters, without control characters`)
+  return name
 }
 
 function checkStrategy(strategy: unknown): MergeStrategy {

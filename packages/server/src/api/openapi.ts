@@ -9,6 +9,7 @@ const mrParam = { name: 'id', in: 'path', required: true, schema: { type: 'integ
 const resolveRules = { type: 'array', description: 'per-path conflict rules, first match wins', items: { type: 'object', properties: { paths: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, take: { type: 'string', enum: ['source', 'dest'] } }, required: ['paths', 'take'] } }
 const body = (properties: Record<string, unknown>, required: string[]) => ({ required: true, ...json({ type: 'object', properties, required }) })
 const limit = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } }
+const authorField = { type: 'string', description: 'kept as the commit author (default: the access key); the access key is always the committer and the ref log actor' }
 
 export const OPENAPI = {
   openapi: '3.0.3',
@@ -28,7 +29,7 @@ export const OPENAPI = {
       Branch: { type: 'object', properties: { name: { type: 'string' }, head: { type: 'string' }, dirty: { type: 'boolean' }, protected: { type: 'boolean' } }, required: ['name', 'head'] },
       Commit: {
         type: 'object',
-        properties: { id: { type: 'string' }, parents: { type: 'array', items: { type: 'string' } }, root: { type: 'string' }, message: { type: 'string' }, author: { type: 'string' }, metadata: { type: 'object' }, createdAt: { type: 'integer' }, generation: { type: 'integer' } },
+        properties: { id: { type: 'string' }, parents: { type: 'array', items: { type: 'string' } }, root: { type: 'string' }, message: { type: 'string' }, author: { type: 'string' }, committer: { type: 'string', description: 'who made the commit when not the author: through varve serve, the access key' }, metadata: { type: 'object' }, createdAt: { type: 'integer' }, generation: { type: 'integer' } },
         required: ['id', 'parents', 'message', 'author', 'createdAt'],
       },
       Change: { type: 'object', properties: { path: { type: 'string' }, type: { type: 'string', enum: ['added', 'removed', 'changed'] } }, required: ['path', 'type'] },
@@ -43,7 +44,7 @@ export const OPENAPI = {
     '/repositories/{repo}/branches': {
       parameters: [repoParam],
       get: { summary: 'List branches', responses: ok({ type: 'object', properties: { branches: { type: 'array', items: ref('Branch') } } }) },
-      post: { summary: 'Create a branch (O(1))', requestBody: body({ name: { type: 'string' }, from: { type: 'string' }, author: { type: 'string' } }, ['name']), responses: ok(ref('Branch'), '201') },
+      post: { summary: 'Create a branch (O(1))', requestBody: body({ name: { type: 'string' }, from: { type: 'string' } }, ['name']), responses: ok(ref('Branch'), '201') },
     },
     '/repositories/{repo}/branches/{branch}': {
       parameters: [repoParam, branchParam],
@@ -54,7 +55,7 @@ export const OPENAPI = {
       parameters: [repoParam, branchParam],
       post: {
         summary: 'Commit what is staged on the branch (through its pre-commit gates)',
-        requestBody: body({ message: { type: 'string' }, author: { type: 'string' }, metadata: { type: 'object' }, allowEmpty: { type: 'boolean' } }, ['message']),
+        requestBody: body({ message: { type: 'string' }, author: authorField, metadata: { type: 'object' }, allowEmpty: { type: 'boolean' } }, ['message']),
         responses: ok(ref('Commit'), '201'),
       },
     },
@@ -64,17 +65,17 @@ export const OPENAPI = {
     },
     '/repositories/{repo}/branches/{branch}/reverts': {
       parameters: [repoParam, branchParam],
-      post: { summary: 'A new commit undoing a commit', requestBody: body({ commit: { type: 'string' }, parent: { type: 'integer' }, author: { type: 'string' } }, ['commit']), responses: ok(ref('Commit'), '201') },
+      post: { summary: 'A new commit undoing a commit', requestBody: body({ commit: { type: 'string' }, parent: { type: 'integer' }, author: authorField }, ['commit']), responses: ok(ref('Commit'), '201') },
     },
     '/repositories/{repo}/branches/{branch}/reset': {
       parameters: [repoParam, branchParam],
-      post: { summary: 'Move the branch to a revision (rollback)', requestBody: body({ to: { type: 'string' }, discardChanges: { type: 'boolean' }, author: { type: 'string' } }, ['to']), responses: ok(ref('Branch')) },
+      post: { summary: 'Move the branch to a revision (rollback)', requestBody: body({ to: { type: 'string' }, discardChanges: { type: 'boolean' } }, ['to']), responses: ok(ref('Branch')) },
     },
     '/repositories/{repo}/merges': {
       parameters: [repoParam],
       post: {
         summary: 'Three-way merge through the pre-merge gates: 409 MERGE_CONFLICT (details.conflicts), 422 HOOK_FAILED (details.failures)',
-        requestBody: body({ source: { type: 'string' }, dest: { type: 'string' }, strategy: { type: 'string', enum: ['fail', 'source-wins', 'dest-wins'] }, message: { type: 'string' }, author: { type: 'string' }, dryRun: { type: 'boolean' }, resolve: resolveRules }, ['source', 'dest']),
+        requestBody: body({ source: { type: 'string' }, dest: { type: 'string' }, strategy: { type: 'string', enum: ['fail', 'source-wins', 'dest-wins'] }, message: { type: 'string' }, author: authorField, dryRun: { type: 'boolean' }, resolve: resolveRules }, ['source', 'dest']),
         responses: ok(ref('MergeResult')),
       },
     },

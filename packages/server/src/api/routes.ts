@@ -93,7 +93,13 @@ async function take<T>(it: AsyncIterable<T>, limit: number): Promise<{ items: T[
   return { items, truncated: false }
 }
 
-const authorOf = (a: ApiRequest, body: Record<string, unknown>) => str(body.author, 'author', true) ?? a.who.accessKey ?? 'anonymous'
+/** The acting identity: the access key. It is what the ref log records as having moved a ref. */
+const actor = (a: ApiRequest) => a.who.accessKey ?? 'anonymous'
+/**
+ * Who wrote a commit and who made it, as git splits author and committer: a body's `author` is kept
+ * as the author (a pipeline committing for a person), and the access key is always the committer.
+ */
+const authorship = (a: ApiRequest, body: Record<string, unknown>) => ({ author: str(body.author, 'author', true) ?? actor(a), committer: actor(a) })
 
 route('GET', '/repositories', async (a) => ({ repositories: a.repos.names.filter((n) => seesRepository(a.who, n)).map((name) => ({ name })) }))
 
@@ -111,7 +117,7 @@ route('POST', '/repositories/{repo}/branches', async (a, p) => {
   const from = str(body.from, 'from', true)
   if (from) need(a, 'read', p.repo!, from)
   const repo = await repoOf(a, p.repo!)
-  return repo.createBranch(name, { ...(from ? { from } : {}), author: authorOf(a, body) })
+  return repo.createBranch(name, { ...(from ? { from } : {}), author: actor(a) })
 }, 201)
 route('POST', '/repositories/{repo}/branches/{branch*}/commits', async (a, p) => {
   need(a, 'commit', p.repo!, p.branch!)
@@ -120,7 +126,7 @@ route('POST', '/repositories/{repo}/branches/{branch*}/commits', async (a, p) =>
   if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)))
     throw new ApiError(400, 'INVALID_ARGUMENT', 'metadata must be an object')
   const repo = await repoOf(a, p.repo!)
-  return repo.commit(p.branch!, { message: str(body.message, 'message')!, author: authorOf(a, body), ...(metadata ? { metadata: metadata as Record<string, never> } : {}), ...(body.allowEmpty === true ? { allowEmpty: true } : {}) })
+  return repo.commit(p.branch!, { message: str(body.message, 'message')!, ...authorship(a, body), ...(metadata ? { metadata: metadata as Record<string, never> } : {}), ...(body.allowEmpty === true ? { allowEmpty: true } : {}) })
 }, 201)
 route('GET', '/repositories/{repo}/branches/{branch*}/changes', async (a, p) => {
   need(a, 'read', p.repo!, p.branch!)
@@ -135,14 +141,14 @@ route('POST', '/repositories/{repo}/branches/{branch*}/reverts', async (a, p) =>
   const parent = body.parent
   if (parent !== undefined && (typeof parent !== 'number' || !Number.isInteger(parent))) throw new ApiError(400, 'INVALID_ARGUMENT', 'parent must be an integer')
   const repo = await repoOf(a, p.repo!)
-  return repo.revert(p.branch!, str(body.commit, 'commit')!, { author: authorOf(a, body), ...(parent !== undefined ? { parent: parent as number } : {}) })
+  return repo.revert(p.branch!, str(body.commit, 'commit')!, { ...authorship(a, body), ...(parent !== undefined ? { parent: parent as number } : {}) })
 }, 201)
 route('POST', '/repositories/{repo}/branches/{branch*}/reset', async (a, p) => {
   const repo = await repoOf(a, p.repo!)
   // A rollback of a protected branch rewrites what everyone reads: admins only.
   need(a, (await repo.branchProtection(p.branch!)) ? 'admin' : 'commit', p.repo!, p.branch!)
   const body = await jsonBody(a)
-  return repo.reset(p.branch!, str(body.to, 'to')!, { author: authorOf(a, body), ...(body.discardChanges === true ? { discardChanges: true } : {}) })
+  return repo.reset(p.branch!, str(body.to, 'to')!, { author: actor(a), ...(body.discardChanges === true ? { discardChanges: true } : {}) })
 })
 route('GET', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
   need(a, 'read', p.repo!, p.branch!)
@@ -153,7 +159,7 @@ route('GET', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
 })
 route('DELETE', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
   need(a, 'admin', p.repo!, p.branch!)
-  await (await repoOf(a, p.repo!)).deleteBranch(p.branch!, { author: a.who.accessKey ?? 'anonymous' })
+  await (await repoOf(a, p.repo!)).deleteBranch(p.branch!, { author: actor(a) })
   return { deleted: p.branch }
 })
 
@@ -173,14 +179,13 @@ route('POST', '/repositories/{repo}/merges', async (a, p) => {
   const repo = await repoOf(a, p.repo!)
   const message = str(body.message, 'message', true)
   const r = await repo.merge(source, dest, {
-    author: authorOf(a, body), ...(strategy ? { strategy } : {}), ...(message ? { message } : {}), ...(body.dryRun === true ? { dryRun: true } : {}),
+    ...authorship(a, body), ...(strategy ? { strategy } : {}), ...(message ? { message } : {}), ...(body.dryRun === true ? { dryRun: true } : {}),
     ...(body.resolve !== undefined ? { resolve: body.resolve as ResolveRule[] } : {}),
   })
   return { merged: !r.upToDate && body.dryRun !== true, ...r }
 })
 
 // ---- merge requests: the acting identity is the access key (a body cannot name another reviewer) ----
-const actor = (a: ApiRequest) => a.who.accessKey ?? 'anonymous'
 const requestId = (p: Params) => {
   const n = Number(p.id)
   if (!Number.isSafeInteger(n) || n < 1) throw new ApiError(400, 'INVALID_ARGUMENT', 'a merge request id is a positive integer')
@@ -303,11 +308,11 @@ route('POST', '/repositories/{repo}/tags', async (a, p) => {
   const ref = str(body.ref, 'ref')!
   need(a, 'admin', p.repo!, name)
   need(a, 'read', p.repo!, ref)
-  return (await repoOf(a, p.repo!)).createTag(name, ref, { author: authorOf(a, body) })
+  return (await repoOf(a, p.repo!)).createTag(name, ref, { author: actor(a) })
 }, 201)
 route('DELETE', '/repositories/{repo}/tags/{tag*}', async (a, p) => {
   need(a, 'admin', p.repo!, p.tag!)
-  await (await repoOf(a, p.repo!)).deleteTag(p.tag!, { author: a.who.accessKey ?? 'anonymous' })
+  await (await repoOf(a, p.repo!)).deleteTag(p.tag!, { author: actor(a) })
   return { deleted: p.tag }
 })
 
@@ -322,7 +327,7 @@ route('POST', '/repositories/{repo}/pins', async (a, p) => {
   const ref = str(body.ref, 'ref')!
   need(a, 'read', p.repo!, ref)
   need(a, 'admin', p.repo!)
-  return (await repoOf(a, p.repo!)).pin(str(body.name, 'name')!, ref, { author: authorOf(a, body) })
+  return (await repoOf(a, p.repo!)).pin(str(body.name, 'name')!, ref, { author: actor(a) })
 }, 201)
 route('DELETE', '/repositories/{repo}/pins/{name}', async (a, p) => {
   need(a, 'admin', p.repo!)
