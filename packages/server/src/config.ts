@@ -47,6 +47,10 @@ export interface ServeConfig {
    * folder for repositories in S3.
    */
   readonly uploadDir?: string
+  /** The URL clients reach this server at (behind a proxy); default: the listen address. Webhook payloads link their diff here. */
+  readonly publicUrl?: string
+  /** Hosts `type: webhook` checks may call (`ci.example.com`, `127.0.0.1:8080`, `*.example.com`); default: any. */
+  readonly webhookAllowHosts?: readonly string[]
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:9010'
@@ -131,7 +135,22 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
     anonymous: c.anonymous === undefined ? [] : grants(obj(c.anonymous, 'anonymous').grants ?? [], 'anonymous.grants'),
     ...(tls ? { tls: { cert: path.resolve(baseDir, str(tls.cert, 'tls.cert')), key: path.resolve(baseDir, str(tls.key, 'tls.key')) } } : {}),
     ...(c.uploadDir !== undefined ? { uploadDir: path.resolve(baseDir, str(c.uploadDir, 'uploadDir')) } : {}),
+    ...(c.publicUrl !== undefined ? { publicUrl: httpUrl(str(c.publicUrl, 'publicUrl'), file) } : {}),
+    ...(c.webhookAllowHosts !== undefined
+      ? { webhookAllowHosts: list(c.webhookAllowHosts, 'webhookAllowHosts').map((h, i) => str(h, `webhookAllowHosts[${i}]`)) }
+      : {}),
   }
+}
+
+function httpUrl(text: string, file: string): string {
+  let u: URL
+  try {
+    u = new URL(text)
+  } catch {
+    throw invalid(file, `publicUrl ${JSON.stringify(text)} is not a URL`)
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(file, 'publicUrl must be http or https')
+  return u.href.replace(/\/+$/, '')
 }
 
 /** `host:port` → its parts (IPv6 in brackets). */

@@ -1,4 +1,4 @@
-import { Repository } from '@varve/core'
+import { Repository, type WebhookSettings } from '@varve/core'
 import type { ServedRepository } from './config.js'
 
 /** The served repositories, opened on first use and kept open (one Repository per bucket). */
@@ -6,7 +6,12 @@ export class Repositories {
   readonly #byName: Map<string, ServedRepository>
   readonly #open = new Map<string, Promise<Repository>>()
 
-  constructor(served: readonly ServedRepository[], private readonly options: Record<string, unknown> = {}) {
+  constructor(
+    served: readonly ServedRepository[],
+    private readonly options: Record<string, unknown> = {},
+    /** Per repository: what its webhook checks send (its name, a diff link on this server) and where. */
+    private readonly webhooks: (name: string) => WebhookSettings = () => ({}),
+  ) {
     this.#byName = new Map(served.map((r) => [r.name, r]))
   }
 
@@ -24,7 +29,7 @@ export class Repositories {
     let p = this.#open.get(name)
     if (!p) {
       if (/^s3:\/\//i.test(served.location)) await import('@varve/s3-adapter') // registers s3:// (the AWS SDK loads only when needed)
-      p = Repository.open(served.location, this.options)
+      p = Repository.open(served.location, { ...this.options, webhooks: { ...(this.options.webhooks as WebhookSettings | undefined), ...this.webhooks(name) } })
       p.catch(() => this.#open.delete(name)) // a repository that failed to open is tried again next time
       this.#open.set(name, p)
     }

@@ -34,7 +34,12 @@ export interface StartOptions {
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   if (config.uploadDir !== undefined) await fs.mkdir(config.uploadDir, { recursive: true })
   const cfg: ServeConfig = config
-  const repos = new Repositories(cfg.repositories, options.repositoryOptions)
+  let publicUrl = cfg.publicUrl ?? '' // the listen URL once it is known (repositories open on first request)
+  const repos = new Repositories(cfg.repositories, options.repositoryOptions, (name) => ({
+    repository: name,
+    diffUrl: (base, candidate) => `${publicUrl}/api/v1/repositories/${name}/diff?left=${base}&right=${candidate}`,
+    ...(cfg.webhookAllowHosts ? { allowHosts: cfg.webhookAllowHosts } : {}),
+  }))
   const names = new RefNames()
   const keys = new Map<string, AccessKey>(cfg.keys.map((k) => [k.accessKey, k]))
   const anonymous: Principal = { accessKey: null, grants: cfg.anonymous }
@@ -94,8 +99,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const actual = (server.address() as { port: number }).port
   const shownHost = host.includes(':') ? `[${host}]` : host
   let closing: Promise<void> | undefined
+  const url = `${cfg.tls ? 'https' : 'http'}://${shownHost}:${actual}`
+  publicUrl ||= url
   return {
-    url: `${cfg.tls ? 'https' : 'http'}://${shownHost}:${actual}`,
+    url,
     port: actual,
     close: () =>
       (closing ??= (async () => {

@@ -16,6 +16,7 @@ import { CONTRACTS_PREFIX, parseContract } from './contracts/contract-file.js'
 import type { HookRegistry } from './hook-registry.js'
 import { recordHookRuns } from './hook-run-log.js'
 import { mapLimit } from '../util/map-limit.js'
+import type { WebhookSettings } from './contracts/checks/webhook.js'
 
 /** Footers read at once: each is one or two small range reads (S3 round trips, on S3). */
 const FOOTER_READS = 16
@@ -41,6 +42,8 @@ export interface GateDeps {
   readonly registry: HookRegistry
   snapshot(commit: string): Snapshot
   diff(from: string, to: string): AsyncIterable<DiffEntry>
+  /** Settings of `type: webhook` checks (allowed hosts, the repository's name, a diff link). */
+  readonly webhooks?: WebhookSettings
 }
 
 interface Runnable {
@@ -182,6 +185,11 @@ export class Gates {
     const changes = await collectDiff(this.#diff(req))
     const written = changes.filter((d) => d.right).map((d) => d.right!)
     return {
+      gate: {
+        event: req.event, branch: req.branch, candidate: req.candidate,
+        ...(req.source !== undefined ? { source: req.source } : {}), ...(req.base !== undefined ? { base: req.base } : {}),
+      },
+      ...(this.deps.webhooks ? { webhooks: this.deps.webhooks } : {}),
       changes,
       written,
       listCandidate: (prefix) => onlyEntries(r.candidate.list({ prefix })),

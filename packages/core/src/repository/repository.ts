@@ -36,6 +36,7 @@ import { validateRefName } from '../util/ref-names.js'
 import { defaultRetryPolicy, LOST_RACE, retryOnLostRace, type RetryPolicy } from '../util/retry.js'
 import { newStagingToken, noGates, type RepoContext } from './context.js'
 import { Gates } from '../hooks/gates.js'
+import type { WebhookSettings } from '../hooks/contracts/checks/webhook.js'
 import { HookRegistry } from '../hooks/hook-registry.js'
 import { listHookRuns } from '../hooks/hook-run-log.js'
 import type { HookRun, Snapshot } from '../hooks/hook-types.js'
@@ -60,6 +61,11 @@ export interface RepositoryOptions {
   readonly cacheBytes?: number
   /** Local store only: fsync objects before they become visible (default true). */
   readonly durable?: boolean
+  /**
+   * Where `type: webhook` checks may call (`allowHosts`; default: `VARVE_WEBHOOK_ALLOW_HOSTS`, comma
+   * separated, else any host), the repository's name in their payloads, a diff link, the environment.
+   */
+  readonly webhooks?: WebhookSettings
   /** Adapter options, e.g. `s3: { endpoint, region, credentials, forcePathStyle }`. */
   readonly [adapterOption: string]: unknown
 }
@@ -156,8 +162,9 @@ export class Repository {
   /** Hooks registered in code for this open repository (see also contracts in `_varve/hooks/`). */
   readonly hooks = new HookRegistry()
 
-  private constructor(ctx: RepoContext, location: string) {
+  private constructor(ctx: RepoContext, location: string, webhooks: WebhookSettings) {
     const gates = new Gates({
+      webhooks,
       blocks: ctx.blocks,
       objects: ctx.objects,
       clock: ctx.clock,
@@ -220,7 +227,7 @@ export class Repository {
       const id = (await stores.refs.getSetting(REPOSITORY_ID_SETTING)) ?? ctx.random.hex(16)
       await stores.refs.setSetting(REPOSITORY_ID_SETTING, id)
       await writeManifest(stores.blocks, { format: 'varve', version: FORMAT_VERSION, defaultBranch, createdAt: commit.createdAt, id, ...manifestTreeFields(NEW_TREE_FORMAT) })
-      return new Repository(ctx, name)
+      return new Repository(ctx, name, webhookSettings(options, name))
     })
   }
 
@@ -239,7 +246,7 @@ export class Repository {
         await stores.refs.close?.()
         throw e
       }
-      return new Repository(makeContext(stores, options, manifest.defaultBranch, tree), name)
+      return new Repository(makeContext(stores, options, manifest.defaultBranch, tree), name, webhookSettings(options, name))
     })
   }
 
@@ -1077,6 +1084,13 @@ function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch
     defaultAuthor: options.author ?? safeUserName(),
     gates: noGates,
   }
+}
+
+function webhookSettings(options: RepositoryOptions, location: string): WebhookSettings {
+  const given = options.webhooks ?? {}
+  const fromEnv = process.env.VARVE_WEBHOOK_ALLOW_HOSTS
+  const allowHosts = given.allowHosts ?? (fromEnv ? fromEnv.split(',').map((h) => h.trim()).filter(Boolean) : undefined)
+  return { repository: location, ...given, ...(allowHosts ? { allowHosts } : {}) }
 }
 
 function safeUserName(): string {

@@ -111,8 +111,8 @@ export const OPENAPI = {
       post: { summary: 'Run the pre-merge gates of a merge without merging', requestBody: body({ source: { type: 'string' }, dest: { type: 'string' } }, ['source', 'dest']), responses: ok({ type: 'object', properties: { ok: { type: 'boolean' }, failures: { type: 'array', items: { type: 'object' } } } }) },
     },
     '/repositories/{repo}/diff': {
-      parameters: [repoParam, { name: 'left', in: 'query', required: true, schema: { type: 'string' } }, { name: 'right', in: 'query', required: true, schema: { type: 'string' } }, { name: 'prefix', in: 'query', schema: { type: 'string' } }, limit],
-      get: { summary: 'Differences between two revisions', responses: ok({ type: 'object', properties: { changes: { type: 'array', items: ref('Change') }, truncated: { type: 'boolean' } } }) },
+      parameters: [repoParam, { name: 'left', in: 'query', required: true, schema: { type: 'string' } }, { name: 'right', in: 'query', required: true, schema: { type: 'string' } }, { name: 'prefix', in: 'query', schema: { type: 'string' } }, { name: 'after', in: 'query', schema: { type: 'string' }, description: 'the next page: the `next` of the previous one' }, limit],
+      get: { summary: 'Differences between two revisions, a page at a time', responses: ok({ type: 'object', properties: { changes: { type: 'array', items: ref('Change') }, truncated: { type: 'boolean' }, next: { type: 'string', description: 'when truncated: pass as `after` for the next page' } } }) },
     },
     '/repositories/{repo}/log': {
       parameters: [repoParam, { name: 'ref', in: 'query', required: true, schema: { type: 'string' } }, { name: 'prefix', in: 'query', schema: { type: 'string' } }, { name: 'firstParent', in: 'query', schema: { type: 'boolean' } }, limit],

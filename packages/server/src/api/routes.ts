@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { VarveError, type MergeRequestState, type MergeStrategy, type Repository, type ResolveRule } from '@varve/core'
+import { comparePaths, VarveError, type DiffEntry, type MergeRequestState, type MergeStrategy, type Repository, type ResolveRule } from '@varve/core'
 import { allowed, seesRepository, type Principal } from '../access.js'
 import type { Action } from '../config.js'
 import type { Repositories } from '../repositories.js'
@@ -278,9 +278,15 @@ route('GET', '/repositories/{repo}/diff', async (a, p) => {
   need(a, 'read', p.repo!, left)
   need(a, 'read', p.repo!, right)
   const prefix = a.query.get('prefix') ?? undefined
+  const after = a.query.get('after') ?? undefined
   const repo = await repoOf(a, p.repo!)
-  const { items, truncated } = await take(repo.diff(left, right, prefix ? { prefix } : {}), limitOf(a.query, 1000, 10_000))
-  return { changes: items, truncated }
+  const all = repo.diff(left, right, prefix ? { prefix } : {})
+  // Paging: the next page starts after the last path of this one (`next`).
+  async function* from(): AsyncGenerator<DiffEntry> {
+    for await (const d of all) if (after === undefined || comparePaths(d.path, after) > 0) yield d
+  }
+  const { items, truncated } = await take(from(), limitOf(a.query, 1000, 10_000))
+  return { changes: items, truncated, ...(truncated ? { next: items.at(-1)!.path } : {}) }
 })
 route('GET', '/repositories/{repo}/log', async (a, p) => {
   const ref = str(a.query.get('ref') ?? undefined, 'ref')!

@@ -3,10 +3,15 @@ import type { Entry } from '../../model/entry.js'
 import type { FooterRead } from '../../parquet/parquet-reader.js'
 import type { ColumnScan } from '../../parquet/column-scan.js'
 import type { DiffEntry } from '../../tree/tree-diff.js'
-import type { HookFinding } from '../hook-types.js'
+import type { HookEvent, HookFinding } from '../hook-types.js'
+import type { WebhookSettings } from './checks/webhook.js'
 
 /** What a check sees: the change, the candidate's files, and cached Parquet readers. */
 export interface CheckEnv {
+  /** The operation being gated. */
+  readonly gate: { readonly event: HookEvent; readonly branch: string; readonly source?: string; readonly base?: string; readonly candidate: string }
+  /** Where webhook checks may call, and what they say about the repository. */
+  readonly webhooks?: WebhookSettings
   /** Every change from the base to the candidate, in path order. */
   readonly changes: readonly DiffEntry[]
   /** Added or changed files (their new entries). */

@@ -4,6 +4,7 @@ import { nullFraction } from './null-fraction.js'
 import { parquetSchema } from './parquet-schema.js'
 import { rowCount } from './row-count.js'
 import { unique } from './unique.js'
+import { webhook } from './webhook.js'
 
 /** The built-in checks of declarative contracts, by `type`. */
 export const CHECKS: Readonly<Record<string, CheckDefinition>> = {
@@ -16,4 +17,5 @@ export const CHECKS: Readonly<Record<string, CheckDefinition>> = {
   'required-files': requiredFiles,
   'no-delete': noDelete,
   'max-changed-files': maxChangedFiles,
+  webhook,
 }
