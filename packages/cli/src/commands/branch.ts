@@ -89,9 +89,10 @@ export function registerBranch(cli: Cli): void {
     .option('--required-approvals <n>', 'merges arrive only through merge requests with n approvals (varve mr)')
     .option('--dismiss-stale-approvals', 'a new commit on the source voids earlier approvals')
     .option('--require-merge-request', 'merges arrive only through merge requests, even with no approval required')
+    .option('--signed', 'approvals count only when signed by an SSH key _varve/allowed_signers on the branch lists for the reviewer')
     .option('--list', 'list every rule (branch names and patterns)')
     .option('--json', 'print the rules as JSON')
-    .addHelpText('after', "\nExamples:\n  varve branch protect main\n  varve branch protect main --required-approvals 1 --dismiss-stale-approvals\n  varve branch protect 'release/*' --required-approvals 2\n  varve branch protect staging --allow-commits\n  varve branch protect --list\n\nSetting rules again replaces them. A branch under several rules gets the strictest of each.")
+    .addHelpText('after', "\nExamples:\n  varve branch protect main\n  varve branch protect main --required-approvals 1 --dismiss-stale-approvals\n  varve branch protect 'release/*' --required-approvals 2\n  varve branch protect main --required-approvals 1 --signed   (reviewers sign: varve mr approve --signing-key)\n  varve branch protect staging --allow-commits\n  varve branch protect --list\n\nSetting rules again replaces them. A branch under several rules gets the strictest of each.")
     .action(async (name: string | undefined, opts: ProtectFlags & JsonOption) => {
       const repo = await cli.repo()
       if (opts.list) {
@@ -108,6 +109,7 @@ export function registerBranch(cli: Cli): void {
       const rules = await repo.protectBranch(name, {
         directCommits: !!opts.allowCommits, deletion: !!opts.allowDelete, reset: !!opts.allowReset,
         requiredApprovals: approvals, dismissStaleApprovals: !!opts.dismissStaleApprovals, requireMergeRequest: !!opts.requireMergeRequest,
+        signedApprovals: !!opts.signed,
       })
       if (opts.json) return printJson({ pattern: name, ...rules })
       print(`Protected ${name}: ${describeRules(rules)}`)
@@ -129,13 +131,14 @@ interface ProtectFlags {
   requiredApprovals?: string
   dismissStaleApprovals?: boolean
   requireMergeRequest?: boolean
+  signed?: boolean
   list?: boolean
 }
 
 /** `direct commits refused, deletion refused, reset allowed, merges need 2 approvals (stale ones dismissed)`. */
 export function describeRules(r: BranchProtection): string {
   const parts = [`direct commits ${r.directCommits ? 'allowed' : 'refused'}`, `deletion ${r.deletion ? 'allowed' : 'refused'}`, `reset ${r.reset ? 'allowed' : 'refused'}`]
-  if (r.requiredApprovals > 0) parts.push(`merges need a merge request with ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}${r.dismissStaleApprovals ? ' (new commits void them)' : ''}`)
+  if (r.requiredApprovals > 0) parts.push(`merges need a merge request with ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}${r.signedApprovals ? ', signed' : ''}${r.dismissStaleApprovals ? ' (new commits void them)' : ''}`)
   else if (r.requireMergeRequest) parts.push('merges need a merge request')
   return parts.join(', ')
 }

@@ -27,11 +27,24 @@ export function registerMaintenance(cli: Cli): void {
   cli.program
     .command('verify')
     .description('check that everything reachable exists and decodes (--full: re-hash every data object)')
-    .addHelpText('after', '\nExamples:\n  varve verify\n  varve verify --full --json')
+    .addHelpText('after', '\nExamples:\n  varve verify\n  varve verify --full --json\n  varve verify --approvals main   (every merge into main carried the approvals its rules required)\n\n--approvals walks the history of protected branches (one, or all) and lists each commit that landed\nwithout the reviewed, approved (and, where required, signed) merge request the rules then in force\nrequired. It detects a writer that bypassed Varve (refs written straight into the bucket); it cannot\nprevent one.')
     .option('--full', 'read and re-hash all data')
     .option('--retain-days <days>', 'check data of commits younger than this, besides heads and tags (default: all history)')
+    .option('--approvals [branch]', 'audit merges into protected branches (one, or all) against the approvals their rules required')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { full?: boolean; retainDays?: string } & JsonOption) => {
+    .action(async (opts: { full?: boolean; retainDays?: string; approvals?: boolean | string } & JsonOption) => {
+      if (opts.approvals !== undefined) {
+        const audit = await (await cli.repo()).verifyApprovals(typeof opts.approvals === 'string' ? { branch: opts.approvals } : {})
+        if (opts.json) printJson(audit)
+        else {
+          const c = colors()
+          for (const p of audit.problems) print(`${c.red('unapproved')} ${p.branch} ${p.commit.slice(0, 12)} by ${p.author}: ${p.reason} ("${p.message.split('\n')[0]}")`)
+          const checked = audit.branches.map((b) => `${b.branch} (${b.checked} merge${b.checked === 1 ? '' : 's'} checked)`).join(', ') || 'no protected branch'
+          print(audit.ok ? c.green(`ok: ${checked}`) : c.red(`${audit.problems.length} commit${audit.problems.length === 1 ? '' : 's'} without the approvals their rules required; ${checked}`))
+        }
+        if (!audit.ok) process.exitCode = 1
+        return
+      }
       const progress = process.stderr.isTTY && !opts.json
       const r = await (await cli.repo()).verify({
         ...(opts.full ? { full: true } : {}),

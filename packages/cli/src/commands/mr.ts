@@ -72,14 +72,18 @@ export function registerMergeRequests(cli: Cli): void {
   mr.command('approve <id>')
     .description('approve the request for its source head now (or only if the head is still --head)')
     .option('--head <commit>', 'the source commit you reviewed: refused if the source has moved since')
+    .option('--signing-key <file>', 'sign the approval with this SSH key (a private key, or a public key held by ssh-agent); default $VARVE_SIGNING_KEY')
     .option('--json', 'print the request as JSON')
-    .addHelpText('after', '\nExamples:\n  varve mr approve 1 --author bob\n  varve mr approve 1 --head 3d49d868c40a   (only if the source is still at the commit you reviewed)\n  VARVE_AUTHOR=bob varve mr approve 1')
-    .action(async (id: string, opts: { head?: string } & JsonOption) => {
+    .addHelpText('after', '\nExamples:\n  varve mr approve 1 --author bob\n  varve mr approve 1 --head 3d49d868c40a   (only if the source is still at the commit you reviewed)\n  VARVE_AUTHOR=bob varve mr approve 1\n  varve mr approve 1 --author bob --signing-key ~/.ssh/id_ed25519   (branches protected with --signed)\n\nA signed approval counts where _varve/allowed_signers on the destination (git\'s allowed-signers\nformat) lists the key for the reviewer. Signing runs ssh-keygen -Y sign (OpenSSH 8.2 or later).')
+    .action(async (id: string, opts: { head?: string; signingKey?: string } & JsonOption) => {
       const repo = await cli.repo()
-      const r = await repo.approve(idOf(id), opts.head ? { head: opts.head } : {})
+      const keyFile = opts.signingKey ?? (process.env.VARVE_SIGNING_KEY || undefined)
+      const r = keyFile
+        ? await repo.signApproval(idOf(id), { keyFile, ...(opts.head ? { head: opts.head } : {}) })
+        : await repo.approve(idOf(id), opts.head ? { head: opts.head } : {})
       if (opts.json) return printJson(r)
       const a = r.approvals.at(-1)!
-      print(`${a.reviewer} approved merge request ${r.id} at ${shortId(a.sourceHead)} (${r.approvals.length} approval${r.approvals.length === 1 ? '' : 's'})`)
+      print(`${a.reviewer} approved merge request ${r.id} at ${shortId(a.sourceHead)}${a.signature ? ', signed' : ''} (${r.approvals.length} approval${r.approvals.length === 1 ? '' : 's'})`)
     })
 
   mr.command('unapprove <id>')

@@ -1,6 +1,7 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { RefStore } from '../stores/ref-store.js'
 import { validateRefName } from '../util/ref-names.js'
+import { settingLogRef } from '../stores/setting-log.js'
 import { safeGlob } from './contracts/safe-pattern.js'
 
 /** What a protected branch allows; `false` refuses it with PROTECTED_BRANCH. Changes then arrive by merge only. */
@@ -18,6 +19,11 @@ export interface BranchProtection {
   readonly dismissStaleApprovals: boolean
   /** Merges arrive only through a merge request, approved or not (implied by `requiredApprovals` > 0). */
   readonly requireMergeRequest: boolean
+  /**
+   * An approval counts only when it carries an SSH signature by a key that `_varve/allowed_signers`
+   * on the branch lists for the reviewer (git's allowed-signers format).
+   */
+  readonly signedApprovals: boolean
 }
 
 export interface ProtectionRule {
@@ -45,6 +51,7 @@ export function fullProtection(rules: Partial<BranchProtection> = {}): BranchPro
     requiredApprovals,
     dismissStaleApprovals: rules.dismissStaleApprovals ?? false,
     requireMergeRequest: (rules.requireMergeRequest ?? false) || requiredApprovals > 0,
+    signedApprovals: rules.signedApprovals ?? false,
   }
 }
 
@@ -85,6 +92,11 @@ export async function getProtection(refs: RefStore, branch: string): Promise<Bra
     ...(own === undefined ? [] : [parseRules(own)]),
     ...Object.entries(patterns.rules).filter(([p]) => patternMatches(p, branch)).map(([, r]) => r),
   ]
+  return combineRules(all)
+}
+
+/** Several rules over one branch: the strictest of each. */
+export function combineRules(all: readonly BranchProtection[]): BranchProtection | undefined {
   if (!all.length) return undefined
   return {
     directCommits: all.every((r) => r.directCommits),
@@ -93,6 +105,7 @@ export async function getProtection(refs: RefStore, branch: string): Promise<Bra
     requiredApprovals: Math.max(...all.map((r) => r.requiredApprovals)),
     dismissStaleApprovals: all.some((r) => r.dismissStaleApprovals),
     requireMergeRequest: all.some((r) => r.requireMergeRequest),
+    signedApprovals: all.some((r) => r.signedApprovals),
   }
 }
 
@@ -103,7 +116,49 @@ export async function getRule(refs: RefStore, pattern: string): Promise<BranchPr
   return raw === undefined ? undefined : parseRules(raw)
 }
 
-export async function setProtection(refs: RefStore, pattern: string, rules: BranchProtection | null): Promise<void> {
+/**
+ * Every change of rules, oldest first, as recorded in the ref log of the setting `protection-log`
+ * (what `verifyApprovals` replays to know the rules in force when a commit landed).
+ */
+export async function protectionHistory(refs: RefStore): Promise<{ at: number; pattern: string; rules: BranchProtection | null; author: string }[]> {
+  const out: { at: number; pattern: string; rules: BranchProtection | null; author: string }[] = []
+  for await (const e of refs.listRefLog(settingLogRef(HISTORY))) {
+    try {
+      const m = JSON.parse(e.message ?? '') as { pattern: string; rules: Partial<BranchProtection> | null }
+      out.push({ at: e.at, pattern: m.pattern, rules: m.rules === null ? null : fullProtection(m.rules), author: e.author })
+    } catch {
+      // an entry this version cannot read grants nothing
+    }
+  }
+  return out.reverse()
+}
+
+/** The rules a branch was under at time `at`, from the history (undefined: none). */
+export function rulesAt(history: Awaited<ReturnType<typeof protectionHistory>>, branch: string, at: number): BranchProtection | undefined {
+  const state = new Map<string, BranchProtection>()
+  for (const h of history) {
+    if (h.at > at) break
+    if (h.rules === null) state.delete(h.pattern)
+    else state.set(h.pattern, h.rules)
+  }
+  return combineRules([...state].filter(([p]) => (isBranchPattern(p) ? patternMatches(p, branch) : p === branch)).map(([, r]) => r))
+}
+
+const HISTORY = 'protection-log'
+
+/** Appends a change of rules to the history (before the change itself: a crash in between records a change that did not happen, never the reverse). */
+async function recordProtection(refs: RefStore, pattern: string, rules: BranchProtection | null, who: { author: string; at: number }): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const cur = await refs.getSetting(HISTORY)
+    const next = String((cur === undefined ? 0 : Number(cur) || 0) + 1)
+    const entry = { ref: settingLogRef(HISTORY), old: null, new: null, operation: rules === null ? 'unprotect' : 'protect', author: who.author, at: who.at, message: JSON.stringify({ pattern, rules }) }
+    if (await refs.compareAndSetSetting(HISTORY, cur, next, entry)) return
+  }
+  throw new VarveError(ErrorCodes.CONFLICT, `recording the protection of ${pattern} kept racing with other changes`, { details: { pattern } })
+}
+
+export async function setProtection(refs: RefStore, pattern: string, rules: BranchProtection | null, who: { author: string; at: number }): Promise<void> {
+  await recordProtection(refs, pattern, rules, who)
   if (!isBranchPattern(pattern)) return refs.setSetting(key(pattern), rules === null ? null : JSON.stringify(rules))
   for (let attempt = 0; attempt < 50; attempt++) {
     const cur = await readPatterns(refs)

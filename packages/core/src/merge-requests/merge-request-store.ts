@@ -11,6 +11,12 @@ export interface Approval {
   readonly at: number
   /** The source head the reviewer approved. */
   readonly sourceHead: string
+  /**
+   * An SSH signature (`ssh-keygen -Y sign`, namespace `varve-approval`) of `approvalSigningText`:
+   * required where the destination's rules say `signedApprovals`, checked against the allowed
+   * signers committed on the destination.
+   */
+  readonly signature?: string
 }
 
 export interface MergeRequestComment {

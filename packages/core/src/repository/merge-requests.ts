@@ -12,6 +12,8 @@ import type { DiffEntry } from '../tree/tree-diff.js'
 import { validatePath } from '../util/paths.js'
 import { validateRefName } from '../util/ref-names.js'
 import type { RepoContext } from './context.js'
+import { allowedSignersAt, repositoryIdOf } from './allowed-signers.js'
+import { checkSignature } from '../merge-requests/ssh-signature.js'
 
 export interface OpenMergeRequestOptions {
   readonly title: string
@@ -35,7 +37,26 @@ export interface ApprovalStatus {
   /** Reviewers who approved an older source head (they count only without `dismissStaleApprovals`). */
   readonly stale: readonly string[]
   readonly satisfied: boolean
+  /** Under `signedApprovals`: approvals that do not count because their signature does not hold, and why. */
+  readonly rejected?: readonly { readonly reviewer: string; readonly reason: string }[]
 }
+
+/** What an approval's SSH signature covers: the repository, the request, both branches, the head and the reviewer. */
+export function approvalSigningText(a: { repository: string; request: number; source: string; sourceHead: string; dest: string; reviewer: string }): string {
+  return [
+    'varve approval v1',
+    `repository ${a.repository}`,
+    `request ${a.request}`,
+    `source ${a.source}`,
+    `source-head ${a.sourceHead}`,
+    `destination ${a.dest}`,
+    `reviewer ${a.reviewer}`,
+    '',
+  ].join('\n')
+}
+
+/** Signature checks of a request's approvals, by reviewer (approvals without an entry do not count). */
+export type SignatureChecks = ReadonlyMap<string, { readonly signature: string | undefined; readonly ok: boolean; readonly reason?: string }>
 
 /** What `mergeRequest(id)` shows: the stored request and, while it is open, where it stands now. */
 export interface MergeRequestView extends MergeRequestRecord {
@@ -94,17 +115,26 @@ const text = (v: unknown, what: string, max: number, optional = false): string =
 const person = (v: unknown, what: string, fallback: string): string => (v === undefined ? fallback : text(v, what, MAX_NAME))
 
 /** Counts approvals for `sourceHead` under `rules`; the author's own never counts. */
-export function approvalStatus(r: MergeRequestRecord, rules: BranchProtection | undefined, sourceHead: string | null): ApprovalStatus {
+export function approvalStatus(r: MergeRequestRecord, rules: BranchProtection | undefined, sourceHead: string | null, signatures?: SignatureChecks): ApprovalStatus {
   const required = rules?.requiredApprovals ?? 0
   const counted: string[] = []
   const stale: string[] = []
+  const rejected: { reviewer: string; reason: string }[] = []
   for (const a of r.approvals) {
     if (a.reviewer === r.author) continue
+    if (rules?.signedApprovals) {
+      const check = signatures?.get(a.reviewer)
+      // (a check made for another signature, e.g. before the reviewer approved again, does not count)
+      if (!check || check.signature !== a.signature || !check.ok) {
+        rejected.push({ reviewer: a.reviewer, reason: check && check.signature === a.signature ? check.reason ?? 'not verified' : 'not verified' })
+        continue
+      }
+    }
     const current = a.sourceHead === sourceHead
     if (!current) stale.push(a.reviewer)
     if (current || !rules?.dismissStaleApprovals) counted.push(a.reviewer)
   }
-  return { required, counted, stale, satisfied: counted.length >= required }
+  return { required, counted, stale, satisfied: counted.length >= required, ...(rules?.signedApprovals ? { rejected } : {}) }
 }
 
 export function approvalRequired(dest: string, status: ApprovalStatus, about: { request?: number; source?: string } = {}): VarveError {
@@ -112,8 +142,12 @@ export function approvalRequired(dest: string, status: ApprovalStatus, about: { 
   const how = request === undefined
     ? `merges into ${dest} go through a merge request${status.required ? ` with ${status.required} approval${status.required === 1 ? '' : 's'}` : ''}`
     : `merge request ${request} into ${dest} has ${status.counted.length} of ${status.required} required approval${status.required === 1 ? '' : 's'}${status.stale.length ? ` (${status.stale.join(', ')} approved an older source head)` : ''}`
-  return new VarveError(ErrorCodes.APPROVAL_REQUIRED, how, {
-    details: { branch: dest, required: status.required, approvals: status.counted, stale: status.stale, ...(request !== undefined ? { request } : {}), ...(source !== undefined ? { source } : {}) },
+  const rejected = status.rejected?.length ? `; not counted: ${status.rejected.map((x) => `${x.reviewer} (${x.reason})`).join(', ')}` : ''
+  return new VarveError(ErrorCodes.APPROVAL_REQUIRED, how + rejected, {
+    details: {
+      branch: dest, required: status.required, approvals: status.counted, stale: status.stale,
+      ...(status.rejected ? { rejected: status.rejected } : {}), ...(request !== undefined ? { request } : {}), ...(source !== undefined ? { source } : {}),
+    },
   })
 }
 
@@ -161,7 +195,7 @@ export class MergeRequests {
     const [sourceHead, destHead] = await Promise.all([this.#headOrNull(r.source), this.#headOrNull(r.dest)])
     if (r.state !== 'open' || options.standing === false) return { ...r, sourceHead, destHead }
     const rules = await getProtection(this.ctx.refs, r.dest)
-    const approval = approvalStatus(r, rules, sourceHead)
+    const approval = approvalStatus(r, rules, sourceHead, rules?.signedApprovals && destHead ? await this.#checkSignatures(r, destHead) : undefined)
     const blockers: string[] = []
     if (!approval.satisfied) blockers.push(`${approval.counted.length} of ${approval.required} required approvals`)
     if (sourceHead === null || destHead === null) {
@@ -189,7 +223,7 @@ export class MergeRequests {
     return { ...r, sourceHead, destHead, changes, conflicts, gates, approval, mergeable: blockers.length === 0, blockers }
   }
 
-  async approve(id: number, options: { reviewer?: string; head?: string }): Promise<MergeRequestRecord> {
+  async approve(id: number, options: { reviewer?: string; head?: string; signature?: string }): Promise<MergeRequestRecord> {
     const reviewer = person(options?.reviewer, 'reviewer', this.ctx.defaultAuthor)
     const r0 = await this.#store.get(id)
     if (r0.state !== 'open') throw notOpen(r0, 'approve it')
@@ -198,11 +232,23 @@ export class MergeRequests {
       throw new VarveError(ErrorCodes.CONFLICT, `${r0.source} moved to ${head.slice(0, 12)} since ${String(options.head).slice(0, 12)}: review the new head, then approve it`, {
         details: { id, source: r0.source, head, expected: options.head },
       })
+    if (reviewer === r0.author)
+      throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${reviewer} opened merge request ${id} and cannot approve it`, { details: { id, reviewer, reason: 'self-approval' } })
+    const signature = options.signature
+    const rules = await getProtection(this.ctx.refs, r0.dest)
+    if (signature !== undefined || rules?.signedApprovals) {
+      // Checked now, so a reviewer learns at once; checked again when the request merges.
+      const check = await this.#checkOne(r0, { reviewer, sourceHead: head, signature }, await this.#branchHead(r0.dest), this.ctx.clock.now())
+      if (!check.ok)
+        throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${r0.dest} requires approvals signed by a key _varve/allowed_signers lists for the reviewer; ${reviewer}'s ${signature === undefined ? 'approval is not signed' : `signature does not hold: ${check.reason}`}`, {
+          details: { id, reviewer, reason: 'signature', why: check.reason },
+        })
+    }
     return this.#store.update(id, reviewer, (r) => {
       if (r.state !== 'open') throw notOpen(r, 'approve it')
       if (reviewer === r.author)
         throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${reviewer} opened merge request ${id} and cannot approve it`, { details: { id, reviewer, reason: 'self-approval' } })
-      const approvals = [...r.approvals.filter((a) => a.reviewer !== reviewer), { reviewer, at: this.ctx.clock.now(), sourceHead: head }]
+      const approvals = [...r.approvals.filter((a) => a.reviewer !== reviewer), { reviewer, at: this.ctx.clock.now(), sourceHead: head, ...(signature !== undefined ? { signature } : {}) }]
       return { record: { ...r, approvals }, operation: 'mr-approve', new: head, message: `approved ${r.source} at ${head.slice(0, 12)}` }
     })
   }
@@ -297,7 +343,10 @@ export class MergeRequests {
    */
   async #claim(r: MergeRequestRecord, by: string): Promise<{ sourceHead: string; approvers: readonly string[]; record: MergeRequestRecord }> {
     const rules = await getProtection(this.ctx.refs, r.dest)
-    const joined = (cur: MergeRequestRecord, head: string) => ({ sourceHead: head, approvers: approvalStatus(cur, rules, head).counted, record: cur })
+    // Signatures are checked against the allowed signers on the destination as it is now, before the
+    // claim (an approval added meanwhile has no check and does not count).
+    const signatures = rules?.signedApprovals ? await this.#checkSignatures(r, await this.#branchHead(r.dest)) : undefined
+    const joined = (cur: MergeRequestRecord, head: string) => ({ sourceHead: head, approvers: approvalStatus(cur, rules, head, signatures).counted, record: cur })
     if (r.merging) return joined(r, r.merging.sourceHead)
     const sourceHead = await this.#branchHead(r.source)
     let claim: { sourceHead: string; approvers: readonly string[]; record: MergeRequestRecord } | undefined
@@ -307,7 +356,7 @@ export class MergeRequests {
         claim = joined(cur, cur.merging.sourceHead)
         return 'unchanged'
       }
-      const status = approvalStatus(cur, rules, sourceHead)
+      const status = approvalStatus(cur, rules, sourceHead, signatures)
       if (!status.satisfied) throw approvalRequired(cur.dest, status, { request: cur.id })
       claim = { sourceHead, approvers: status.counted, record: cur }
       return { record: { ...cur, merging: { by, at: this.ctx.clock.now(), sourceHead } }, operation: 'mr-merging', new: sourceHead, message: `merging ${sourceHead.slice(0, 12)} into ${cur.dest}` }
@@ -339,6 +388,34 @@ export class MergeRequests {
       if (paths.length < SHOWN_PATHS) paths.push(d)
     }
     return { ...counts, paths, truncated: counts.added + counts.removed + counts.changed > paths.length }
+  }
+
+  /** Each approval's signature checked against `_varve/allowed_signers` at `destHead`. */
+  async #checkSignatures(r: MergeRequestRecord, destHead: string): Promise<SignatureChecks> {
+    const signers = await allowedSignersAt(this.ctx, destHead)
+    const repository = await repositoryIdOf(this.ctx)
+    const out = new Map<string, { signature: string | undefined; ok: boolean; reason?: string }>()
+    for (const a of r.approvals) {
+      const c = signers.length
+        ? checkSignature(signers, a.reviewer, a.signature, approvalSigningText({ repository, request: r.id, source: r.source, sourceHead: a.sourceHead, dest: r.dest, reviewer: a.reviewer }), a.at)
+        : { ok: false as const, reason: `no allowed signers: commit _varve/allowed_signers on ${r.dest}` }
+      out.set(a.reviewer, { signature: a.signature, ok: c.ok, ...(c.ok ? {} : { reason: c.reason }) })
+    }
+    return out
+  }
+
+  async #checkOne(r: MergeRequestRecord, a: { reviewer: string; sourceHead: string; signature: string | undefined }, destHead: string, at: number) {
+    const signers = await allowedSignersAt(this.ctx, destHead)
+    if (!signers.length) return { ok: false as const, reason: `no allowed signers: commit _varve/allowed_signers on ${r.dest}` }
+    const repository = await repositoryIdOf(this.ctx)
+    return checkSignature(signers, a.reviewer, a.signature, approvalSigningText({ repository, request: r.id, source: r.source, sourceHead: a.sourceHead, dest: r.dest, reviewer: a.reviewer }), at)
+  }
+
+  /** What a reviewer signs to approve request `id` at the source's current head (`varve mr approve` signs it). */
+  async signingText(id: number, reviewer: string): Promise<{ text: string; sourceHead: string }> {
+    const r = await this.#store.get(id)
+    const sourceHead = await this.#branchHead(r.source)
+    return { text: approvalSigningText({ repository: await repositoryIdOf(this.ctx), request: id, source: r.source, sourceHead, dest: r.dest, reviewer }), sourceHead }
   }
 
   async #branchHead(name: string): Promise<string> {

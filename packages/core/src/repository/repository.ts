@@ -36,6 +36,8 @@ import { validateRefName } from '../util/ref-names.js'
 import { defaultRetryPolicy, LOST_RACE, retryOnLostRace, type RetryPolicy } from '../util/retry.js'
 import { newStagingToken, noGates, type RepoContext } from './context.js'
 import { Gates } from '../hooks/gates.js'
+import { auditApprovals, type ApprovalAudit, type ApprovalAuditOptions } from './approval-audit.js'
+import { signWithSshKeygen } from '../merge-requests/ssh-signature.js'
 import type { WebhookSettings } from '../hooks/contracts/checks/webhook.js'
 import { HookRegistry } from '../hooks/hook-registry.js'
 import { listHookRuns } from '../hooks/hook-run-log.js'
@@ -827,10 +829,34 @@ export class Repository {
 
   /**
    * Approves a request for the source's current head (with `head`: only if that is still the head,
-   * CONFLICT otherwise). The author cannot approve their own request (PERMISSION_DENIED).
+   * CONFLICT otherwise). The author cannot approve their own request (PERMISSION_DENIED). Where the
+   * destination requires `signedApprovals`, `signature` is an SSH signature (`ssh-keygen -Y sign -n
+   * varve-approval`) of `approvalSigningText(id, reviewer)` by a key `_varve/allowed_signers` on the
+   * destination lists for the reviewer (PERMISSION_DENIED otherwise); `signApproval` makes one.
    */
-  async approve(id: number, options: { reviewer?: string; head?: string } = {}): Promise<MergeRequestRecord> {
+  async approve(id: number, options: { reviewer?: string; head?: string; signature?: string } = {}): Promise<MergeRequestRecord> {
     return guard('approve', () => this.#requests.approve(id, options))
+  }
+
+  /** The text a reviewer signs to approve request `id` at its source's current head, and that head. */
+  async approvalSigningText(id: number, reviewer: string): Promise<{ text: string; sourceHead: string }> {
+    return guard('approvalSigningText', () => this.#requests.signingText(id, reviewer))
+  }
+
+  /**
+   * Approves request `id` as `reviewer`, signed with an SSH key (`keyFile`: a private key, or a public
+   * key whose private half is in ssh-agent) through `ssh-keygen -Y sign`, as git signs commits.
+   */
+  async signApproval(id: number, options: { reviewer?: string; keyFile: string; head?: string }): Promise<MergeRequestRecord> {
+    return guard('signApproval', async () => {
+      if (!options || typeof options.keyFile !== 'string' || !options.keyFile)
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'signApproval needs { keyFile }: an SSH private key, or a public key held by ssh-agent')
+      const reviewer = options.reviewer ?? this.#ctx.defaultAuthor
+      const { text, sourceHead } = await this.#requests.signingText(id, reviewer)
+      const signature = await signWithSshKeygen(text, options.keyFile)
+      // (with `head`, approve refuses if the source moved from what the reviewer looked at)
+      return this.#requests.approve(id, { reviewer, head: options.head ?? sourceHead, signature })
+    })
   }
 
   async unapprove(id: number, options: { reviewer?: string } = {}): Promise<MergeRequestRecord> {
@@ -899,6 +925,16 @@ export class Repository {
     return guard('gc', () => collectGarbage(this.#ctx, options))
   }
 
+  /**
+   * The audit of approvals: every commit on the first-parent line of protected branches that landed
+   * while the rules required merge requests, but is not the merge of a request approved as they
+   * required (and, under `signedApprovals`, signed by keys the branch's allowed signers list). A
+   * writer that bypassed the library (writing refs straight into the bucket) is detected here, not prevented.
+   */
+  async verifyApprovals(options: ApprovalAuditOptions = {}): Promise<ApprovalAudit> {
+    return guard('verifyApprovals', () => auditApprovals(this.#ctx, options))
+  }
+
   /** Checks that everything reachable exists and decodes (with `full`, re-hashes every data object). */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
     return guard('verify', () => verifyRepository(this.#ctx, options))
@@ -919,23 +955,23 @@ export class Repository {
    * makes merges arrive only through merge requests with that many approvals. A branch under several
    * rules (its own and patterns) gets the strictest of each. Setting rules again replaces them.
    */
-  async protectBranch(name: string, rules: Partial<BranchProtection> = {}): Promise<BranchProtection> {
+  async protectBranch(name: string, rules: Partial<BranchProtection> = {}, options: { author?: string } = {}): Promise<BranchProtection> {
     return guard('protectBranch', async () => {
       validatePattern(name)
       if (!isBranchPattern(name)) await mustGetBranch(this.#ctx, name)
       const full = fullProtection(rules)
-      await setProtection(this.#ctx.refs, name, full)
+      await setProtection(this.#ctx.refs, name, full, { author: options.author ?? this.#ctx.defaultAuthor, at: this.#ctx.clock.now() })
       return full
     })
   }
 
   /** Removes the rules stored under a branch name or pattern (NOT_FOUND when there are none and no such branch). */
-  async unprotectBranch(name: string): Promise<void> {
+  async unprotectBranch(name: string, options: { author?: string } = {}): Promise<void> {
     return guard('unprotectBranch', async () => {
       validatePattern(name)
       if (!(await getRule(this.#ctx.refs, name)) && (isBranchPattern(name) || !(await this.#ctx.refs.getBranch(name))))
         throw new VarveError(ErrorCodes.NOT_FOUND, `no protection rules for ${name}`, { details: { branch: name } })
-      await setProtection(this.#ctx.refs, name, null)
+      await setProtection(this.#ctx.refs, name, null, { author: options.author ?? this.#ctx.defaultAuthor, at: this.#ctx.clock.now() })
     })
   }
 

@@ -90,8 +90,12 @@ export const OPENAPI = {
     },
     '/repositories/{repo}/merge-requests/{id}/approvals': {
       parameters: [repoParam, mrParam],
-      post: { summary: 'Approve as the access key (action approve on the destination); head: only if the source is still there', requestBody: body({ head: { type: 'string' } }, []), responses: ok({ type: 'object' }, '201') },
+      post: { summary: 'Approve as the access key (action approve on the destination); head: only if the source is still there', requestBody: body({ head: { type: 'string' }, signature: { type: 'string', description: 'an SSH signature (ssh-keygen -Y sign -n varve-approval) of the signing text, where the destination requires signed approvals' } }, []), responses: ok({ type: 'object' }, '201') },
       delete: { summary: 'Withdraw the access key\'s approval', responses: ok({ type: 'object' }) },
+    },
+    '/repositories/{repo}/merge-requests/{id}/signing-text': {
+      parameters: [repoParam, mrParam],
+      get: { summary: 'What the access key signs to approve the request at its source head now', responses: ok({ type: 'object', properties: { text: { type: 'string' }, sourceHead: { type: 'string' } } }) },
     },
     '/repositories/{repo}/merge-requests/{id}/comments': {
       parameters: [repoParam, mrParam],

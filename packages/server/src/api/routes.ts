@@ -231,8 +231,14 @@ route('POST', '/repositories/{repo}/merge-requests/{id}/approvals', async (a, p)
   if (!a.who.accessKey) throw new ApiError(403, 'PERMISSION_DENIED', 'approvals need an access key: anonymous requests cannot approve')
   const body = await jsonBody(a)
   const head = str(body.head, 'head', true)
-  return repo.approve(id, { reviewer: a.who.accessKey, ...(head ? { head } : {}) })
+  // Signed approvals: the reviewer (the access key's name) signs GET .../signing-text with their SSH key.
+  const signature = str(body.signature, 'signature', true)
+  return repo.approve(id, { reviewer: a.who.accessKey, ...(head ? { head } : {}), ...(signature ? { signature } : {}) })
 }, 201)
+route('GET', '/repositories/{repo}/merge-requests/{id}/signing-text', async (a, p) => {
+  const { repo, id } = await requestFor(a, p, 'approve')
+  return repo.approvalSigningText(id, actor(a))
+})
 route('DELETE', '/repositories/{repo}/merge-requests/{id}/approvals', async (a, p) => {
   const { repo, id } = await requestFor(a, p, 'approve')
   return repo.unapprove(id, { reviewer: actor(a) })
