@@ -200,7 +200,7 @@ describe.each(stores)('merge requests ($name)', (store) => {
     await repo.merge('fix', 'main') // main has no rules
     await repo.protectBranch('release/1', { requiredApprovals: 1, dismissStaleApprovals: true })
     expect(await repo.branchProtection('release/1')).toEqual({
-      directCommits: false, deletion: false, reset: false, requiredApprovals: 2, dismissStaleApprovals: true, requireMergeRequest: true,
+      directCommits: false, deletion: false, reset: false, requiredApprovals: 2, dismissStaleApprovals: true, requireMergeRequest: true, signedApprovals: false,
     })
     expect(await repo.branchProtection('release/x/y')).toBeUndefined() // * stays within a segment
     expect((await collect(repo.protectedBranches())).map((p) => p.branch)).toEqual(['release/1', 'release/*'])

@@ -357,7 +357,7 @@ describe('protected branches', () => {
     await repo.put('main', 'a', '1')
     const c = await repo.commit('main', { message: 'a' })
     await repo.createBranch('dev')
-    const all = { directCommits: false, deletion: false, reset: false, requiredApprovals: 0, dismissStaleApprovals: false, requireMergeRequest: false }
+    const all = { directCommits: false, deletion: false, reset: false, requiredApprovals: 0, dismissStaleApprovals: false, requireMergeRequest: false, signedApprovals: false }
     expect(await repo.protectBranch('main')).toEqual(all)
     expect(await collect(repo.protectedBranches())).toEqual([{ branch: 'main', rules: all }])
     // one at a time: a rejection created before it is awaited is an unhandled one

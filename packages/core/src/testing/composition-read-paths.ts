@@ -3,13 +3,13 @@ import path from 'node:path'
 import type { RecordBatch } from 'apache-arrow'
 import { expect } from 'vitest'
 import { VarveError } from '../errors/varve-error.js'
-import { openPinned, pinDataset } from '../lineage/pins.js'
+import { openPinned, pinDataset, type PinnedDataset } from '../lineage/pins.js'
 import type { Entry } from '../model/entry.js'
 import { readArrowTable } from '../parquet/parquet-reader.js'
 import type { TableDiffRecord } from '../parquet/table-diff.js'
 import type { Repository } from '../repository/repository.js'
 import type { MatrixDataset, MatrixFile, MatrixRow } from './composition-dataset.js'
-import type { ReadPath } from './composition-matrix.js'
+import type { MatrixCell, ReadPath } from './composition-matrix.js'
 import { collect } from './suite-util.js'
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
@@ -44,6 +44,18 @@ async function concat(chunks: AsyncIterable<Uint8Array | Buffer | string>): Prom
 
 const entriesUnder = async (repo: Repository, ref: string, prefix: string): Promise<(Entry & { type: 'object' })[]> =>
   (await collect(repo.list(ref, { prefix }))).filter((i): i is Entry & { type: 'object' } => i.type === 'object')
+
+/** Pins `ref` in a lockfile of the cell's, as a training job does, and reads through the pin. */
+async function withPin(c: MatrixCell & { ref: string }, ref: string, name: string, read: (pinned: PinnedDataset) => Promise<void>): Promise<void> {
+  const lock = path.join(c.tmp, 'varve.lock')
+  await pinDataset(c.repo, ref, { name, lock })
+  const pinned = await openPinned(lock, name, c.options)
+  try {
+    await read(pinned)
+  } finally {
+    await pinned.close()
+  }
+}
 
 /** The library's read paths. The last one, gc keeping it, must stay last (the matrix runs it after all others). */
 export const coreReadPaths: readonly ReadPath[] = [
@@ -105,18 +117,13 @@ export const coreReadPaths: readonly ReadPath[] = [
   {
     name: 'readTable (repository and pinned)',
     async read(c) {
-      const lock = path.join(c.tmp, 'varve.lock')
-      await pinDataset(c.repo, c.ref, { name: 'matrix-table', lock })
-      const pinned = await openPinned(lock, 'matrix-table', c.options)
-      try {
+      await withPin(c, c.ref, 'matrix-table', async (pinned) => {
         for (const f of c.dataset.parquet) {
           const want = f.rows!.map((r) => ({ ...r })).sort((a, b) => a.id - b.id)
           expect(rowsOf((await readArrowTable(await c.repo.get(c.ref, f.path), f.path)).batches), `rows of ${f.path}`).toEqual(want)
           expect(rowsOf((await pinned.readTable(f.path)).batches), `pinned rows of ${f.path}`).toEqual(want)
         }
-      } finally {
-        await pinned.close()
-      }
+      })
     },
   },
   {
@@ -133,15 +140,10 @@ export const coreReadPaths: readonly ReadPath[] = [
   {
     name: 'readDataset (pinned)',
     async read(c) {
-      const lock = path.join(c.tmp, 'varve.lock')
-      await pinDataset(c.repo, c.branch, { name: 'matrix-dataset', lock })
-      const pinned = await openPinned(lock, 'matrix-dataset', c.options)
-      try {
+      await withPin(c, c.branch, 'matrix-dataset', async (pinned) => {
         expect(pinned.commit).toBe(c.ref)
         expect(rowsOf(await collect(pinned.readDataset(c.dataset.table)), ['day'])).toEqual(expectedRows(c.dataset, true))
-      } finally {
-        await pinned.close()
-      }
+      })
     },
   },
   {

@@ -6,17 +6,15 @@ import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
   PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3'
-import { Repository } from '@varve/core'
-import { compositionMatrix, expectBytes, sha256, type CompositionFixture, type MatrixCell, type ReadPath, type WritePath } from '@varve/core/testing'
-import '@varve/s3-adapter'
-import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
+import type { Repository } from '@varve/core'
+import { expectBytes, sha256, type CompositionFixture, type MatrixCell, type ReadPath, type WritePath } from '@varve/core/testing'
 import { startServer, validateServeConfig, type RunningServer } from '@varve/server'
 import { expect } from 'vitest'
-import { ndjson, varve } from './helpers/varve-cli.js'
+import { ndjson, varve } from './varve-cli.js'
 
-// Issue 22: every write path x every read path, on the embedded store and on MinIO. The library's
-// rows come from @varve/core/testing; here the CLI (spawned, built) and the gateway (in process,
-// spoken to with the AWS SDK for JavaScript) add theirs.
+// Issue 22: the composition matrix's rows beyond the library's: the CLI (the built binary, spawned)
+// and the gateway (in process, spoken to with the AWS SDK for JavaScript). The matrix runs on the
+// embedded store (test/composition-local.test.ts) and on MinIO (test/composition-s3.test.ts).
 
 const KEY = { accessKeyId: 'matrix', secretAccessKey: 'matrix-secret' }
 const REPO_NAME = 'lake'
@@ -50,7 +48,7 @@ const commitThroughApi = (c: MatrixCell, message: string) => api(c, 'POST', `/br
 /** The gateway's key for a path of the row's branch. */
 const keyOf = (c: MatrixCell, p: string) => `${c.branch}/${p}`
 
-const cliAndGatewayWrites: WritePath[] = [
+export const cliAndGatewayWrites: WritePath[] = [
   {
     name: 'varve put <folder> (CLI: packs, reader threads)',
     async write(c) {
@@ -104,7 +102,7 @@ const cliAndGatewayWrites: WritePath[] = [
 /** Spawning the CLI costs ~0.3 s: per-file CLI cells take a packed Parquet file, the large loose file and the odd name. */
 const oneOfEachKind = (c: MatrixCell) => c.dataset.files.filter((f) => f === c.dataset.parquet[0] || f.bytes.byteLength > 1024 * 1024 || f.path.includes(' '))
 
-const cliAndGatewayReads: ReadPath[] = [
+export const cliAndGatewayReads: ReadPath[] = [
   {
     name: 'varve cat',
     async read(c) {
@@ -194,7 +192,8 @@ const cliAndGatewayReads: ReadPath[] = [
   },
 ]
 
-async function withGateway(repo: Repository, location: string, options: Record<string, unknown>, cliEnv: NodeJS.ProcessEnv, cleanupStore: () => Promise<void>): Promise<CompositionFixture> {
+/** The fixture: the repository, with a gateway serving it and the CLI's environment for its store. */
+export async function withGateway(repo: Repository, location: string, options: Record<string, unknown>, cliEnv: NodeJS.ProcessEnv, cleanupStore: () => Promise<void>): Promise<CompositionFixture> {
   const uploads = await fs.mkdtemp(path.join(os.tmpdir(), 'varve-matrix-uploads-'))
   const gateway = await startServer(
     validateServeConfig({
@@ -216,26 +215,5 @@ async function withGateway(repo: Repository, location: string, options: Record<s
   }
 }
 
-const extra = { writePaths: cliAndGatewayWrites, readPaths: cliAndGatewayReads }
 
-compositionMatrix('embedded folder (files + SQLite)', async () => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'varve-matrix-'))
-  const location = path.join(dir, 'lake')
-  const repo = await Repository.init(location, { author: 'matrix' })
-  return withGateway(repo, location, {}, {}, () => fs.rm(dir, { recursive: true, force: true }))
-}, extra)
-
-compositionMatrix('s3:// on MinIO', async () => {
-  const server: TestS3 = await startTestS3()
-  const bucket = `varve-matrix-${randomBytes(4).toString('hex')}`
-  await server.createBucket(bucket)
-  const location = `s3://${bucket}/${randomBytes(5).toString('hex')}`
-  const options = { s3: server.options }
-  const repo = await Repository.init(location, { ...options, author: 'matrix' })
-  const o = server.options
-  const cliEnv = {
-    VARVE_S3_ENDPOINT: o.endpoint, VARVE_S3_FORCE_PATH_STYLE: String(o.forcePathStyle), AWS_REGION: o.region,
-    AWS_ACCESS_KEY_ID: o.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey,
-  }
-  return withGateway(repo, location, options, cliEnv, () => server.stop())
-}, extra)
+export const cliAndGatewayRows = { writePaths: cliAndGatewayWrites, readPaths: cliAndGatewayReads }
