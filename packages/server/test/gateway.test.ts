@@ -18,6 +18,7 @@ const ADMIN = { accessKeyId: 'admin', secretAccessKey: 'admin-secret' }
 const READER = { accessKeyId: 'reader', secretAccessKey: 'reader-secret' }
 const EXP_ONLY = { accessKeyId: 'exp-writer', secretAccessKey: 'exp-secret' }
 const REVIEWER = { accessKeyId: 'reviewer', secretAccessKey: 'reviewer-secret' }
+const EXP_ADMIN = { accessKeyId: 'exp-admin', secretAccessKey: 'exp-admin-secret' }
 
 describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
   let t: Awaited<ReturnType<typeof tempDir>>
@@ -56,6 +57,7 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
           { accessKey: READER.accessKeyId, secretKey: READER.secretAccessKey, grants: [{ repositories: ['lake'], actions: ['read'] }] },
           { accessKey: EXP_ONLY.accessKeyId, secretKey: EXP_ONLY.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write', 'commit'] }] },
           { accessKey: REVIEWER.accessKeyId, secretKey: REVIEWER.secretAccessKey, grants: [{ repositories: ['lake'], actions: ['read', 'approve'] }] },
+          { accessKey: EXP_ADMIN.accessKeyId, secretKey: EXP_ADMIN.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write', 'commit', 'admin'] }] },
         ],
       }),
     )
@@ -231,6 +233,46 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect((await raw('GET', '/lake/main/train/a.csv')).body).toContain('<Code>AccessDenied</Code>') // anonymous: not configured
   })
 
+  it('routes that read one ref and write another check both (issue 23: N1 reset, N2 revert, branch creation, N5 pins)', async () => {
+    await repo.createBranch('secret-br', { from: 'main' })
+    await repo.put('secret-br', 'secret.txt', 'not for team keys')
+    const mainHead = (await repo.commit('secret-br', { message: 'secret' })).id
+    await repo.merge('secret-br', 'main')
+    const code = async (r: Promise<{ status: number; body: string }>) => {
+      const x = await r
+      return x.status >= 400 ? `${x.status} ${JSON.parse(x.body).error.code}` : x.status
+    }
+    // branch creation reads its start: the default branch when the body names none
+    expect(await code(api('POST', '/repositories/lake/branches', { name: 'team/leak' }, EXP_ONLY))).toBe('403 PERMISSION_DENIED')
+    expect(await code(api('POST', '/repositories/lake/branches', { name: 'team/leak', from: 'main' }, EXP_ONLY))).toBe('403 PERMISSION_DENIED')
+    expect(await code(api('POST', '/repositories/lake/branches', { name: 'team/leak', from: 'team/exp' }, EXP_ONLY))).toBe(201)
+    // N1: a reset to a ref the key cannot read (a branch, a commit id, a tag) is refused; the branch has not moved
+    const before = await repo.resolve('team/leak')
+    for (const to of ['main', mainHead, 'secret-br', 'secret-br~0'])
+      expect(await code(api('POST', '/repositories/lake/branches/team/leak/reset', { to }, EXP_ONLY)), to).toBe('403 PERMISSION_DENIED')
+    expect(await repo.resolve('team/leak')).toBe(before)
+    // but the key's own history, by id, is its to roll back to
+    await repo.put('team/leak', 'leak/1.txt', '1')
+    const later = await repo.commit('team/leak', { message: 'later' })
+    expect(await code(api('POST', '/repositories/lake/branches/team/leak/reset', { to: before }, EXP_ONLY))).toBe(200)
+    expect(await code(api('POST', '/repositories/lake/branches/team/leak/reset', { to: later.id }, EXP_ONLY))).toBe('403 PERMISSION_DENIED') // no longer in its history
+    // N2: a revert of a commit the key cannot read is refused
+    expect(await code(api('POST', '/repositories/lake/branches/team/leak/reverts', { commit: mainHead }, EXP_ONLY))).toBe('403 PERMISSION_DENIED')
+    expect(await code(api('POST', '/repositories/lake/branches/team/leak/reverts', { commit: 'main' }, EXP_ONLY))).toBe('403 PERMISSION_DENIED')
+    // N5: pins belong to the refs they pin
+    expect(await code(api('POST', '/repositories/lake/pins', { name: 'protects-main', ref: 'main' }))).toBe(201)
+    const listed = JSON.parse((await api('GET', '/repositories/lake/pins', undefined, EXP_ADMIN)).body).pins.map((x: { name: string }) => x.name)
+    expect(listed).not.toContain('protects-main')
+    expect(await code(api('DELETE', '/repositories/lake/pins/protects-main', undefined, EXP_ADMIN))).toBe('404 NOT_FOUND')
+    expect(await code(api('POST', '/repositories/lake/pins', { name: 'protects-main', ref: 'team/exp' }, EXP_ADMIN))).toBe('403 PERMISSION_DENIED')
+    expect((await repo.getPin('protects-main')).ref).toBe('main')
+    expect(await code(api('POST', '/repositories/lake/pins', { name: 'team-pin', ref: 'team/exp' }, EXP_ADMIN))).toBe(201)
+    expect(JSON.parse((await api('GET', '/repositories/lake/pins', undefined, EXP_ADMIN)).body).pins.map((x: { name: string }) => x.name)).toContain('team-pin')
+    expect(await code(api('DELETE', '/repositories/lake/pins/team-pin', undefined, EXP_ADMIN))).toBe(200)
+    await repo.unpin('protects-main')
+    await repo.deleteBranch('team/leak')
+  })
+
   it('the JSON API: branches, commit, merge with conflicts (409) and gate failures (422), log, diff, tags, pins, OpenAPI', async () => {
     expect((await api('POST', '/repositories/lake/branches', { name: 'feature', from: 'main' })).status).toBe(201)
     await repo.put('feature', 'train/a.csv', 'id\n2\n')
@@ -354,6 +396,18 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     // log shows both
     const log = JSON.parse((await api('GET', `/repositories/lake/log?ref=${encodeURIComponent(merged.commit.id)}&limit=1`)).body)
     expect(JSON.stringify(log)).toContain('"committer":"exp-writer"')
+    // Signed approvals over the API: the key signs the text the server gives it; unsigned is refused.
+    await repo.createBranch('signed-dest', { from: 'main' })
+    await repo.protectBranch('signed-dest', { requiredApprovals: 1, signedApprovals: true })
+    const mr = JSON.parse((await api('POST', '/repositories/lake/merge-requests', { source: 'team/who', dest: 'signed-dest', title: 'signed' })).body)
+    const text = JSON.parse((await api('GET', `/repositories/lake/merge-requests/${mr.id}/signing-text`, undefined, REVIEWER)).body)
+    expect(text.text).toContain('\nreviewer reviewer\n')
+    expect(text.text).toContain(`\nsource-head ${(await repo.getBranch('team/who')).head}\n`)
+    const unsigned = await api('POST', `/repositories/lake/merge-requests/${mr.id}/approvals`, {}, REVIEWER)
+    expect(unsigned.status).toBe(403)
+    expect(JSON.parse(unsigned.body).error).toMatchObject({ code: 'PERMISSION_DENIED', details: { reason: 'signature' } })
+    const garbage = await api('POST', `/repositories/lake/merge-requests/${mr.id}/approvals`, { signature: 'not a signature' }, REVIEWER)
+    expect(garbage.status).toBe(403)
   })
 
   it('hostile input: bad signatures, expired presigned URLs, bad keys, huge headers, a client gone mid-upload, 1,000 requests at once', async () => {

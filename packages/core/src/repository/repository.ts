@@ -580,6 +580,22 @@ export class Repository {
     }
   }
 
+  /** The best common ancestor of two revisions (git merge-base), or undefined when they share none. */
+  async mergeBase(left: string, right: string): Promise<string | undefined> {
+    return guard('mergeBase', async () => {
+      const [a, b] = await Promise.all([resolveRevision(this.#ctx, left), resolveRevision(this.#ctx, right)])
+      return mergeBase(this.#ctx.objects, a, b)
+    })
+  }
+
+  /** Whether `ancestor` is in the history of `revision` (a revision is its own ancestor). */
+  async isAncestor(ancestor: string, revision: string): Promise<boolean> {
+    return guard('isAncestor', async () => {
+      const a = await resolveRevision(this.#ctx, ancestor)
+      return (await mergeBase(this.#ctx.objects, a, await resolveRevision(this.#ctx, revision))) === a
+    })
+  }
+
   /** Differences between two revisions' trees, in path order. Cost grows with the changed nodes. */
   diff(left: string, right: string, options: { prefix?: string } = {}): AsyncIterable<DiffEntry> {
     const ctx = this.#ctx

@@ -79,6 +79,17 @@ function need(a: ApiRequest, action: Action, repo: string, ref?: string): void {
     throw new ApiError(403, 'PERMISSION_DENIED', `${a.who.accessKey ?? 'anonymous'} may not ${action} ${repo}${ref ? ` ${ref}` : ''}`)
 }
 
+/**
+ * `read` on a revision another route reads from (a reset's target, a reverted commit): granted by
+ * name, or because it is in the history of `branch`, which the key may read (a rollback of the
+ * key's own branch to one of its older commits, by id).
+ */
+async function needRead(a: ApiRequest, repo: Repository, repoName: string, revision: string, branch: string): Promise<void> {
+  if (allowed(a.who, 'read', repoName, revision)) return
+  if (allowed(a.who, 'read', repoName, branch) && (await repo.isAncestor(revision, branch).catch(() => false))) return
+  need(a, 'read', repoName, revision)
+}
+
 async function repoOf(a: ApiRequest, name: string): Promise<Repository> {
   if (!a.repos.has(name) || !seesRepository(a.who, name)) throw new ApiError(404, 'NOT_FOUND', `no repository ${name}`)
   return a.repos.get(name)
@@ -114,10 +125,11 @@ route('POST', '/repositories/{repo}/branches', async (a, p) => {
   const body = await jsonBody(a)
   const name = str(body.name, 'name')!
   need(a, 'write', p.repo!, name)
-  const from = str(body.from, 'from', true)
-  if (from) need(a, 'read', p.repo!, from)
   const repo = await repoOf(a, p.repo!)
-  return repo.createBranch(name, { ...(from ? { from } : {}), author: actor(a) })
+  // The new branch reads what it starts from (the default branch when the body names none).
+  const from = str(body.from, 'from', true) ?? repo.defaultBranch
+  need(a, 'read', p.repo!, from)
+  return repo.createBranch(name, { from, author: actor(a) })
 }, 201)
 route('POST', '/repositories/{repo}/branches/{branch*}/commits', async (a, p) => {
   need(a, 'commit', p.repo!, p.branch!)
@@ -140,15 +152,21 @@ route('POST', '/repositories/{repo}/branches/{branch*}/reverts', async (a, p) =>
   const body = await jsonBody(a)
   const parent = body.parent
   if (parent !== undefined && (typeof parent !== 'number' || !Number.isInteger(parent))) throw new ApiError(400, 'INVALID_ARGUMENT', 'parent must be an integer')
+  // A revert brings the reverted commit's parent's content onto the branch: the key must be able to read that commit.
+  const commit = str(body.commit, 'commit')!
   const repo = await repoOf(a, p.repo!)
-  return repo.revert(p.branch!, str(body.commit, 'commit')!, { ...authorship(a, body), ...(parent !== undefined ? { parent: parent as number } : {}) })
+  await needRead(a, repo, p.repo!, commit, p.branch!)
+  return repo.revert(p.branch!, commit, { ...authorship(a, body), ...(parent !== undefined ? { parent: parent as number } : {}) })
 }, 201)
 route('POST', '/repositories/{repo}/branches/{branch*}/reset', async (a, p) => {
   const repo = await repoOf(a, p.repo!)
   // A rollback of a protected branch rewrites what everyone reads: admins only.
   need(a, (await repo.branchProtection(p.branch!)) ? 'admin' : 'commit', p.repo!, p.branch!)
   const body = await jsonBody(a)
-  return repo.reset(p.branch!, str(body.to, 'to')!, { author: actor(a), ...(body.discardChanges === true ? { discardChanges: true } : {}) })
+  // The branch then reads what `to` names: a reset must not reveal a ref the key cannot read.
+  const to = str(body.to, 'to')!
+  await needRead(a, repo, p.repo!, to, p.branch!)
+  return repo.reset(p.branch!, to, { author: actor(a), ...(body.discardChanges === true ? { discardChanges: true } : {}) })
 })
 route('GET', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
   need(a, 'read', p.repo!, p.branch!)
@@ -331,19 +349,30 @@ route('DELETE', '/repositories/{repo}/tags/{tag*}', async (a, p) => {
 route('GET', '/repositories/{repo}/pins', async (a, p) => {
   need(a, 'read', p.repo!)
   const out = []
-  for await (const pin of (await repoOf(a, p.repo!)).pins()) out.push(pin)
+  // A pin shows the commit of the ref it pinned: only pins of refs the key can read.
+  for await (const pin of (await repoOf(a, p.repo!)).pins()) if (allowed(a.who, 'read', p.repo!, pin.ref)) out.push(pin)
   return { pins: out }
 })
 route('POST', '/repositories/{repo}/pins', async (a, p) => {
   const body = await jsonBody(a)
   const ref = str(body.ref, 'ref')!
   need(a, 'read', p.repo!, ref)
-  need(a, 'admin', p.repo!)
-  return (await repoOf(a, p.repo!)).pin(str(body.name, 'name')!, ref, { author: actor(a) })
+  need(a, 'admin', p.repo!, ref)
+  const repo = await repoOf(a, p.repo!)
+  const name = str(body.name, 'name')!
+  // Re-pinning a name moves it: the key must also have admin on what it pinned before.
+  const old = await repo.getPin(name).catch((err: unknown) => (VarveError.is(err, 'NOT_FOUND') ? undefined : Promise.reject(err)))
+  if (old) need(a, 'admin', p.repo!, old.ref)
+  return repo.pin(name, ref, { author: actor(a) })
 }, 201)
 route('DELETE', '/repositories/{repo}/pins/{name}', async (a, p) => {
   need(a, 'admin', p.repo!)
-  await (await repoOf(a, p.repo!)).unpin(p.name!)
+  const repo = await repoOf(a, p.repo!)
+  // A pin keeps its ref's data from gc: removing it needs admin on that ref (and a hidden one is not found).
+  const pin = await repo.getPin(p.name!)
+  if (!allowed(a.who, 'read', p.repo!, pin.ref)) throw new ApiError(404, 'NOT_FOUND', `no pin named ${p.name}`)
+  need(a, 'admin', p.repo!, pin.ref)
+  await repo.unpin(p.name!)
   return { deleted: p.name }
 })
 
