@@ -19,6 +19,7 @@ const READER = { accessKeyId: 'reader', secretAccessKey: 'reader-secret' }
 const EXP_ONLY = { accessKeyId: 'exp-writer', secretAccessKey: 'exp-secret' }
 const REVIEWER = { accessKeyId: 'reviewer', secretAccessKey: 'reviewer-secret' }
 const EXP_ADMIN = { accessKeyId: 'exp-admin', secretAccessKey: 'exp-admin-secret' }
+const FLAT = { accessKeyId: 'flat', secretAccessKey: 'flat-secret' }
 
 describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
   let t: Awaited<ReturnType<typeof tempDir>>
@@ -57,6 +58,7 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
           { accessKey: READER.accessKeyId, secretKey: READER.secretAccessKey, grants: [{ repositories: ['lake'], actions: ['read'] }] },
           { accessKey: EXP_ONLY.accessKeyId, secretKey: EXP_ONLY.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write', 'commit'] }] },
           { accessKey: REVIEWER.accessKeyId, secretKey: REVIEWER.secretAccessKey, grants: [{ repositories: ['lake'], actions: ['read', 'approve'] }] },
+          { accessKey: FLAT.accessKeyId, secretKey: FLAT.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['exp-*'], actions: ['read'] }] },
           { accessKey: EXP_ADMIN.accessKeyId, secretKey: EXP_ADMIN.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write', 'commit', 'admin'] }] },
         ],
       }),
@@ -271,6 +273,25 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(await code(api('DELETE', '/repositories/lake/pins/team-pin', undefined, EXP_ADMIN))).toBe(200)
     await repo.unpin('protects-main')
     await repo.deleteBranch('team/leak')
+
+    // N3: a listing checks the ref it lists (exp-1/hidden), not the prefix's first segment (exp-1)
+    await repo.createBranch('exp-1', { from: 'v1' })
+    await repo.createBranch('exp-1/hidden', { from: 'secret-br' })
+    await new Promise((resolve) => setTimeout(resolve, 1100)) // the gateway's ref-name cache lives 1 s
+    const flat = client(FLAT)
+    try {
+      await expect(flat.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'exp-1/hidden/' }))).rejects.toMatchObject({ name: 'AccessDenied' })
+      await expect(flat.send(new GetObjectCommand({ Bucket: 'lake', Key: 'exp-1/hidden/secret.txt' }))).rejects.toMatchObject({ name: 'AccessDenied' })
+      const top = await flat.send(new ListObjectsV2Command({ Bucket: 'lake', Delimiter: '/' }))
+      expect(top.CommonPrefixes?.map((x) => x.Prefix)).toEqual(['exp-1/'])
+      const all = await flat.send(new ListObjectsV2Command({ Bucket: 'lake' }))
+      expect((all.Contents ?? []).map((o) => o.Key).filter((k) => k!.includes('secret'))).toEqual([])
+      expect((all.Contents ?? []).every((o) => o.Key!.startsWith('exp-1/') && !o.Key!.startsWith('exp-1/hidden/'))).toBe(true)
+    } finally {
+      flat.destroy()
+      await repo.deleteBranch('exp-1/hidden')
+      await repo.deleteBranch('exp-1')
+    }
   })
 
   it('the JSON API: branches, commit, merge with conflicts (409) and gate failures (422), log, diff, tags, pins, OpenAPI', async () => {

@@ -1,3 +1,4 @@
+import { VarveError } from '@varve/core'
 import { allowed, seesRepository } from '../access.js'
 import { accessDenied, invalidArgument, noSuchBucket, S3Error } from '../errors.js'
 import { need, repositoryOf, type S3Request } from './context.js'
@@ -74,13 +75,18 @@ async function listObjects(r: S3Request, v2: boolean): Promise<void> {
   } else after = q.get('marker') ?? ''
   // Reading a ref's tree needs read on that ref; a listing of refs needs read on the repository.
   if (!allowed(r.who, 'read', r.bucket!)) throw accessDenied()
-  const page = await listKeys(repo, r.names, { prefix, delimiter, after, maxKeys: Math.min(maxKeys, 1000) })
-  const readable = (key: string) => allowed(r.who, 'read', r.bucket!, key.slice(0, key.indexOf('/')))
+  let page
+  try {
+    page = await listKeys(repo, r.names, { prefix, delimiter, after, maxKeys: Math.min(maxKeys, 1000), canRead: (ref) => allowed(r.who, 'read', r.bucket!, ref) })
+  } catch (err) {
+    if (VarveError.is(err, 'PERMISSION_DENIED')) throw accessDenied()
+    throw err
+  }
   const enc = (s: string) => (urlEncoded ? encodeURIComponent(s).replace(/%2F/g, '/') : s)
-  const contents = page.objects.filter((o) => readable(o.key)).map((o) => ({
+  const contents = page.objects.map((o) => ({
     Key: enc(o.key), LastModified: new Date(o.entry.lastModified).toISOString(), ETag: etagOf(o.entry.address), Size: o.entry.size, StorageClass: 'STANDARD',
   }))
-  const prefixes = page.prefixes.filter(readable).map((p) => ({ Prefix: enc(p) }))
+  const prefixes = page.prefixes.map((p) => ({ Prefix: enc(p) }))
   const common = {
     Name: r.bucket, Prefix: enc(prefix), ...(delimiter ? { Delimiter: enc(delimiter) } : {}), MaxKeys: maxKeys,
     ...(urlEncoded ? { EncodingType: 'url' } : {}), IsTruncated: page.truncated,

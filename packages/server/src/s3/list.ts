@@ -7,6 +7,11 @@ export interface ListRequest {
   /** Only keys strictly after this one (start-after, marker, or a continuation token's key). */
   readonly after: string
   readonly maxKeys: number
+  /**
+   * Whether the caller may read a ref. A listing of one ref's tree needs it (else ACCESS_DENIED);
+   * a listing across refs shows only the refs it allows (their keys, and common prefixes of theirs).
+   */
+  readonly canRead: (ref: string) => boolean
 }
 
 export interface ListPage {
@@ -32,11 +37,15 @@ export async function listKeys(repo: Repository, names: RefNames, req: ListReque
   const after = req.delimiter && req.after.endsWith(req.delimiter) ? req.after + PAST : req.after
   const single = req.prefix.includes('/') ? await splitKey(repo, req.prefix, names) : undefined
   if (single && (await resolves(repo, single.ref))) {
+    // The ref the prefix names (the longest that resolves: `team/private/` is the ref team/private,
+    // not team/...), not the prefix's first segment, is what the caller must be allowed to read.
+    if (!req.canRead(single.ref)) throw new VarveError('PERMISSION_DENIED', `may not read ${single.ref}`, { details: { ref: single.ref } })
     await listRef(repo, single.ref, single.path, req.delimiter, after, want, out)
   } else if (req.maxKeys > 0) {
     let lastCommon: string | undefined
     for (const name of await names.all(repo)) {
       if (out.length >= want) break
+      if (!req.canRead(name)) continue // neither its keys nor a common prefix that only it would make
       const base = `${name}/`
       if (!base.startsWith(req.prefix)) continue
       const cut = req.delimiter ? base.indexOf(req.delimiter, req.prefix.length) : -1
