@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import http from 'node:http'
@@ -429,6 +429,20 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(JSON.parse(unsigned.body).error).toMatchObject({ code: 'PERMISSION_DENIED', details: { reason: 'signature' } })
     const garbage = await api('POST', `/repositories/lake/merge-requests/${mr.id}/approvals`, { signature: 'not a signature' }, REVIEWER)
     expect(garbage.status).toBe(403)
+  })
+
+  it('SigV2 presigned URLs live at most 7 days, as V4 ones (issue 23: N4)', async () => {
+    const presignV2 = (expires: number) => {
+      const sig = createHmac('sha1', ADMIN.secretAccessKey).update(`GET\n\n\n${expires}\n/lake/main/train/a.csv`).digest('base64')
+      return `/lake/main/train/a.csv?AWSAccessKeyId=${ADMIN.accessKeyId}&Expires=${expires}&Signature=${encodeURIComponent(sig)}`
+    }
+    const now = Math.floor(Date.now() / 1000)
+    expect((await raw('GET', presignV2(now + 3600))).status).toBe(200)
+    const forever = await raw('GET', presignV2(Date.UTC(2099, 0, 1) / 1000))
+    expect(forever.status).toBe(403)
+    expect(forever.body).toContain('more than 7 days away')
+    expect((await raw('GET', presignV2(now + 8 * 24 * 3600))).status).toBe(403)
+    expect((await raw('GET', presignV2(now - 10))).status).toBe(403)
   })
 
   it('hostile input: bad signatures, expired presigned URLs, bad keys, huge headers, a client gone mid-upload, 1,000 requests at once', async () => {

@@ -14,6 +14,8 @@ const SUBRESOURCES = new Set([
   'torrent', 'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website',
 ])
 
+const MAX_V2_LIFETIME_MS = 7 * 24 * 3600 * 1000
+
 export const isPresignedV2 = (query: URLSearchParams) => query.has('AWSAccessKeyId') && query.has('Signature') && query.has('Expires')
 
 /** Verifies a V2 presigned URL; `resource` is `/bucket/key` as the client addressed it (URL-encoded). */
@@ -23,6 +25,9 @@ export function verifyPresignedV2(req: IncomingMessage, resource: string, query:
   const expires = Number(query.get('Expires'))
   if (!Number.isInteger(expires)) throw accessDenied('Expires must be a number of seconds since the epoch')
   if (now > expires * 1000) throw accessDenied('Request has expired')
+  // V2 URLs carry no signing time: without a cap, one made to expire in 2099 is a key that never
+  // dies. They get what V4 allows (7 days), counted from now.
+  if (expires * 1000 - now > MAX_V2_LIFETIME_MS) throw accessDenied('Expires is more than 7 days away: a presigned URL lives at most 604800 seconds')
   const sub = [...query].filter(([k]) => SUBRESOURCES.has(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const canonicalResource = resource + (sub.length ? `?${sub.map(([k, v]) => (v === '' && !k.startsWith('response-') ? k : `${k}=${v}`)).join('&')}` : '')
   const amz = Object.entries(req.headers)
