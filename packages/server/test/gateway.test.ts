@@ -431,6 +431,36 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(garbage.status).toBe(403)
   })
 
+  it('objects a browser would run are served inert: nosniff, a sandbox CSP, HTML and SVG as downloads (issue 23: N6)', async () => {
+    const s3 = client()
+    await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/x.html', Body: '<script>alert(1)</script>', ContentType: 'text/html' }))
+    await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/x.svg', Body: '<svg onload="alert(1)"/>', ContentType: 'image/svg+xml; charset=utf-8' }))
+    await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/x.csv', Body: 'a,b\n', ContentType: 'text/csv' }))
+    for (const [key, attachment] of [['x.html', true], ['x.svg', true], ['x.csv', false]] as const) {
+      const o = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: `team/exp/${key}` }))
+      expect(o.ContentDisposition, key).toBe(attachment ? 'attachment' : undefined)
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'lake', Key: `team/exp/${key}` }))
+      expect(head.ContentDisposition, key).toBe(attachment ? 'attachment' : undefined)
+    }
+    // A client asking for text/html inline still gets the sandbox: no script runs on this origin.
+    const inline = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: 'team/exp/x.csv', ResponseContentType: 'text/html', ResponseContentDisposition: 'inline' }))
+    expect(inline.ContentType).toBe('text/html')
+    expect(inline.ContentDisposition).toBe('inline')
+    const probe = await new Promise<http.IncomingHttpHeaders>((resolve, reject) => {
+      // The SDK does not surface these headers: a signed V2 URL read with plain HTTP shows them.
+      const expires = Math.floor(Date.now() / 1000) + 600
+      const sig = createHmac('sha1', ADMIN.secretAccessKey).update(`GET\n\n\n${expires}\n/lake/team/exp/x.html`).digest('base64')
+      http.get({ host: '127.0.0.1', port: server.port, path: `/lake/team/exp/x.html?AWSAccessKeyId=${ADMIN.accessKeyId}&Expires=${expires}&Signature=${encodeURIComponent(sig)}` }, (res) => {
+        res.resume()
+        resolve(res.headers)
+      }).on('error', reject)
+    })
+    expect(probe['x-content-type-options']).toBe('nosniff')
+    expect(probe['content-security-policy']).toBe("default-src 'none'; sandbox")
+    expect(probe['content-disposition']).toBe('attachment')
+    s3.destroy()
+  })
+
   it('SigV2 presigned URLs live at most 7 days, as V4 ones (issue 23: N4)', async () => {
     const presignV2 = (expires: number) => {
       const sig = createHmac('sha1', ADMIN.secretAccessKey).update(`GET\n\n\n${expires}\n/lake/main/train/a.csv`).digest('base64')

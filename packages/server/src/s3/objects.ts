@@ -11,6 +11,22 @@ const httpDate = (ms: number) => new Date(ms).toUTCString()
 const SMALL_BODY = 1024 * 1024
 const isoDate = (ms: number) => new Date(ms).toISOString()
 
+/** Types a browser renders actively (scripts run in them): downloaded, never shown inline, unless asked for. */
+const ACTIVE_TYPES = /^\s*(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|[^;]*javascript|[^;]*ecmascript|application\/pdf|text\/xsl)\b/i
+
+/**
+ * Objects are data anyone with write access chose, served on the API's origin (and, one day, a web
+ * UI's): whatever their type, no script in them may run there (lakeFS GHSA-9phh). The sandbox CSP
+ * disables scripts even where a client asked for `response-content-type: text/html` or inline display.
+ */
+export function inertContentHeaders(contentType: string, disposition: string | undefined): Record<string, string> {
+  return {
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': "default-src 'none'; sandbox",
+    ...(disposition === undefined && ACTIVE_TYPES.test(contentType) ? { 'Content-Disposition': 'attachment' } : {}),
+  }
+}
+
 /** GetObject and HeadObject: Range, conditional headers, ETag = content address, user metadata. */
 export async function getObject(r: S3Request, head: boolean): Promise<void> {
   const repo = await repositoryOf(r)
@@ -35,6 +51,7 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     const v = r.query.get(q)
     if (v !== null) headers[h] = v
   }
+  Object.assign(headers, inertContentHeaders(headers['Content-Type']!, headers['Content-Disposition']))
   const status = preconditions(r, entry, etag)
   if (status === 304) return sendEmpty(r.res, 304, { ETag: etag, 'Last-Modified': headers['Last-Modified']! })
   if (status === 412) throw new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold')
