@@ -55,7 +55,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       let who: Principal
       let signedBody: string | undefined
       try {
-        ;({ who, signedBody } = await apiPrincipal(req, rawPath, query, keys, anonymous))
+        ;({ who, signedBody } = await apiPrincipal(req, rawPath, query, keys, anonymous, cfg.region))
       } catch (err) {
         const e = err instanceof S3Error ? err : s3ErrorOf(err)
         res.writeHead(e.status === 403 ? 401 : e.status, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Basic realm="varve"' })
@@ -69,7 +69,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       let who = anonymous
       const { bucket, key, virtualHost } = target(req, rawPath, repos)
       if (isSigned(req, query)) {
-        verified = await verifyRequest(req, rawPath, query, keys)
+        verified = await verifyRequest(req, rawPath, query, keys, Date.now(), cfg.region)
         who = principalOf(verified.key)
       } else if (isPresignedV2(query)) {
         who = principalOf(verifyPresignedV2(req, virtualHost ? `/${bucket}${rawPath}` : rawPath, query, keys))
@@ -148,6 +148,7 @@ async function apiPrincipal(
   query: URLSearchParams,
   keys: ReadonlyMap<string, AccessKey>,
   anonymous: Principal,
+  region: string,
 ): Promise<{ who: Principal; signedBody?: string }> {
   const auth = req.headers.authorization
   if (typeof auth === 'string' && /^Basic /i.test(auth)) {
@@ -160,7 +161,7 @@ async function apiPrincipal(
     return { who: principalOf(key) }
   }
   if (isSigned(req, query)) {
-    const v = await verifyRequest(req, rawPath, query, keys)
+    const v = await verifyRequest(req, rawPath, query, keys, Date.now(), region)
     // a signed body hash binds the body too: the API checks it when it reads the body
     return { who: principalOf(v.key), ...(/^[0-9a-f]{64}$/.test(v.payload) ? { signedBody: v.payload } : {}) }
   }

@@ -461,6 +461,17 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     s3.destroy()
   })
 
+  it('a SigV4 scope naming another region is refused, naming the right one (issue 23: N10)', async () => {
+    const wrong = client(ADMIN, { region: 'eu-west-3' })
+    const err = await wrong.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' })).then(() => undefined, (e: unknown) => e as { name: string; message: string; Region?: string })
+    expect(err?.name).toBe('AuthorizationHeaderMalformed')
+    expect(err?.message).toContain("the region 'eu-west-3' is wrong; expecting 'us-east-1'")
+    wrong.destroy()
+    const right = client()
+    expect((await right.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' }))).$metadata.httpStatusCode).toBe(200)
+    right.destroy()
+  })
+
   it('SigV2 presigned URLs live at most 7 days, as V4 ones (issue 23: N4)', async () => {
     const presignV2 = (expires: number) => {
       const sig = createHmac('sha1', ADMIN.secretAccessKey).update(`GET\n\n\n${expires}\n/lake/main/train/a.csv`).digest('base64')

@@ -38,7 +38,15 @@ export function isSigned(req: IncomingMessage, query: URLSearchParams): boolean 
 }
 
 /** Verifies a request's signature against the configured keys; throws an S3Error when it fails. */
-export async function verifyRequest(req: IncomingMessage, rawPath: string, query: URLSearchParams, keys: ReadonlyMap<string, AccessKey>, now = Date.now()): Promise<VerifiedRequest> {
+export async function verifyRequest(
+  req: IncomingMessage,
+  rawPath: string,
+  query: URLSearchParams,
+  keys: ReadonlyMap<string, AccessKey>,
+  now = Date.now(),
+  /** The region this server answers for: a scope naming another is refused, as S3 does (and says which). */
+  expectedRegion?: string,
+): Promise<VerifiedRequest> {
   const presigned = query.has('X-Amz-Signature')
   let credential: string
   let signedHeaders: string
@@ -60,6 +68,8 @@ export async function verifyRequest(req: IncomingMessage, rawPath: string, query
   const scopeParts = credential.split('/')
   if (scopeParts.length !== 5 || scopeParts[3] !== 's3' || scopeParts[4] !== 'aws4_request') throw invalidArgument('malformed credential scope')
   const [accessKey, day, region] = scopeParts as [string, string, string]
+  if (expectedRegion !== undefined && region !== expectedRegion)
+    throw new S3Error('AuthorizationHeaderMalformed', 400, `The authorization header is malformed; the region '${region.slice(0, 64)}' is wrong; expecting '${expectedRegion}'`, { Region: expectedRegion })
   const key = keys.get(accessKey)
   if (!key) throw new S3Error('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.')
   const signedAt = parseAmzDate(amzDate)
