@@ -20,6 +20,11 @@ export const noSuchBucket = (bucket: string) => new S3Error('NoSuchBucket', 404,
 /** A library error as S3 says it. */
 export function s3ErrorOf(err: unknown, key?: string): S3Error {
   if (err instanceof S3Error) return err
+  // A body the gateway refused while the library read it (a bad chunk signature, a digest that does
+  // not match, a client gone) reaches here wrapped as the storage failing (UNAVAILABLE, 503, which
+  // clients retry): the refusal itself is the answer.
+  for (let c = (err as { cause?: unknown })?.cause, depth = 0; c !== undefined && depth < 8; c = (c as { cause?: unknown })?.cause, depth++)
+    if (c instanceof S3Error) return c
   if (!(err instanceof VarveError)) return new S3Error('InternalError', 500, 'We encountered an internal error. Please try again.')
   const withKey = key ? { Key: key } : {}
   switch (err.code) {

@@ -461,6 +461,29 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     s3.destroy()
   })
 
+  it('an upload refused while it is read answers 4xx, not a retryable 503 (issue 23: N11)', async () => {
+    const { SignatureV4 } = await import('@smithy/signature-v4')
+    const { Hash } = await import('@smithy/hash-node')
+    const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
+    const put = async (p: string, body: Buffer, claimed: string) => {
+      const signed = await signer.sign({
+        method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: p, query: {},
+        headers: { host: `127.0.0.1:${server.port}`, 'x-amz-content-sha256': claimed, 'content-length': String(body.length) },
+      })
+      return raw('PUT', p, Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host')), body)
+    }
+    for (const size of [100, 3 * 1024 * 1024]) {
+      const body = randomBytes(size)
+      const lie = createHash('sha256').update('other bytes').digest('hex')
+      const r = await put(`/lake/team/exp/n11-${size}.bin`, body, lie)
+      expect(r.status, `${size} bytes: ${r.body}`).toBe(400)
+      expect(r.body).toContain('<Code>XAmzContentSHA256Mismatch</Code>')
+      await expect(repo.stat('team/exp', `n11-${size}.bin`)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+      const ok = await put(`/lake/team/exp/n11-${size}.bin`, body, createHash('sha256').update(body).digest('hex'))
+      expect(ok.status).toBe(200)
+    }
+  })
+
   it('a SigV4 scope naming another region is refused, naming the right one (issue 23: N10)', async () => {
     const wrong = client(ADMIN, { region: 'eu-west-3' })
     const err = await wrong.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' })).then(() => undefined, (e: unknown) => e as { name: string; message: string; Region?: string })
