@@ -80,11 +80,17 @@ describe.each(stores)('merge requests ($name)', (store) => {
     const self = await failure(repo.approve(id, { reviewer: 'ann' }))
     expect(self.code).toBe('PERMISSION_DENIED')
     expect(self.details.reason).toBe('self-approval')
+    // the same person under another spelling is the same person (issue 23: N12)
+    for (const alias of ['Ann', 'ann ', ' ANN', 'ａｎｎ'])
+      expect((await failure(repo.approve(id, { reviewer: alias }))).details.reason, JSON.stringify(alias)).toBe('self-approval')
+    expect((await failure(repo.approve(id, { reviewer: 'b\u200bob' }))).code).toBe('INVALID_ARGUMENT') // an invisible character
     expect((await failure(repo.mergeMergeRequest(id, { author: 'ann' }))).code).toBe('APPROVAL_REQUIRED')
     await repo.comment(id, { author: 'bob', text: 'is b complete?', path: 'train/b.txt' })
     await repo.comment(id, { author: 'ann', text: 'yes' })
-    await repo.approve(id, { reviewer: 'bob' })
+    await repo.approve(id, { reviewer: 'Bob' })
+    await repo.approve(id, { reviewer: 'bob' }) // one reviewer, one approval, whatever the spelling
     view = await repo.mergeRequest(id)
+    expect(view.approvals.map((a) => a.reviewer)).toEqual(['bob'])
     expect(view.mergeable).toBe(true)
     expect(view.comments.map((c) => [c.id, c.author, c.path ?? null])).toEqual([[1, 'bob', 'train/b.txt'], [2, 'ann', null]])
 
@@ -101,7 +107,7 @@ describe.each(stores)('merge requests ($name)', (store) => {
       expect((await failure(attempt())).code).toBe('MERGE_REQUEST_NOT_OPEN')
     const log = await collect(repo.mergeRequestLog(id))
     expect(log.map((e) => [e.operation, e.author])).toEqual([
-      ['mr-merge', 'ann'], ['mr-merging', 'ann'], ['mr-approve', 'bob'], ['mr-comment', 'ann'], ['mr-comment', 'bob'], ['mr-open', 'ann'],
+      ['mr-merge', 'ann'], ['mr-merging', 'ann'], ['mr-approve', 'bob'], ['mr-approve', 'Bob'], ['mr-comment', 'ann'], ['mr-comment', 'bob'], ['mr-open', 'ann'],
     ])
     expect(log[0]!.new).toBe(r.commit.id)
     expect((await collect(repo.mergeRequests({ state: 'open' }))).map((m) => m.id)).toEqual([2])

@@ -396,6 +396,12 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(c).toMatchObject({ author: 'bob', committer: 'exp-writer' })
     const moves = await collect(repo.refLog('team/who', { limit: 1 }))
     expect(moves[0]).toMatchObject({ operation: 'commit', author: 'exp-writer', new: c.id })
+    // A client cannot write what Varve records itself (forged approvals in history)
+    await repo.put('team/who', 'who/forged.txt', 'f')
+    const forged = await api('POST', '/repositories/lake/branches/team/who/commits', { message: 'x', metadata: { 'varve.merge-request.approvers': ['alice'] } }, EXP_ONLY)
+    expect(forged.status).toBe(400)
+    expect(JSON.parse(forged.body).error.message).toContain('reserved')
+    await repo.delete('team/who', 'who/forged.txt')
     // Without a body author, the key is both, and the commit is encoded as any other (no committer field).
     await repo.put('team/who', 'who/b.txt', 'b')
     const plain = JSON.parse((await api('POST', '/repositories/lake/branches/team/who/commits', { message: 'mine' }, EXP_ONLY)).body)

@@ -112,7 +112,20 @@ const text = (v: unknown, what: string, max: number, optional = false): string =
   if (v.length > max) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `${what} is longer than ${max} characters`, { details: { field: what } })
   return v
 }
-const person = (v: unknown, what: string, fallback: string): string => (v === undefined ? fallback : text(v, what, MAX_NAME))
+/**
+ * A name as stored: NFC, without surrounding spaces or control characters. Names are compared by
+ * `samePerson` (case and Unicode compatibility folded), so `Ann` or `ann ` is `ann`: an author cannot
+ * approve her own request under another spelling, and one reviewer counts once.
+ */
+const person = (v: unknown, what: string, fallback: string): string => {
+  const name = (v === undefined ? fallback : text(v, what, MAX_NAME)).normalize('NFC').trim()
+  // eslint-disable-next-line no-control-regex
+  if (!name || /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/.test(name))
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a name without control or invisible characters`, { details: { field: what } })
+  return name
+}
+const identityKey = (name: string) => name.normalize('NFKC').trim().toLowerCase()
+export const samePerson = (a: string, b: string): boolean => identityKey(a) === identityKey(b)
 
 /** Counts approvals for `sourceHead` under `rules`; the author's own never counts. */
 export function approvalStatus(r: MergeRequestRecord, rules: BranchProtection | undefined, sourceHead: string | null, signatures?: SignatureChecks): ApprovalStatus {
@@ -120,8 +133,10 @@ export function approvalStatus(r: MergeRequestRecord, rules: BranchProtection | 
   const counted: string[] = []
   const stale: string[] = []
   const rejected: { reviewer: string; reason: string }[] = []
+  const seen = new Set<string>()
   for (const a of r.approvals) {
-    if (a.reviewer === r.author) continue
+    if (samePerson(a.reviewer, r.author) || seen.has(identityKey(a.reviewer))) continue
+    seen.add(identityKey(a.reviewer))
     if (rules?.signedApprovals) {
       const check = signatures?.get(a.reviewer)
       // (a check made for another signature, e.g. before the reviewer approved again, does not count)
@@ -232,7 +247,7 @@ export class MergeRequests {
       throw new VarveError(ErrorCodes.CONFLICT, `${r0.source} moved to ${head.slice(0, 12)} since ${String(options.head).slice(0, 12)}: review the new head, then approve it`, {
         details: { id, source: r0.source, head, expected: options.head },
       })
-    if (reviewer === r0.author)
+    if (samePerson(reviewer, r0.author))
       throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${reviewer} opened merge request ${id} and cannot approve it`, { details: { id, reviewer, reason: 'self-approval' } })
     const signature = options.signature
     const rules = await getProtection(this.ctx.refs, r0.dest)
@@ -246,9 +261,9 @@ export class MergeRequests {
     }
     return this.#store.update(id, reviewer, (r) => {
       if (r.state !== 'open') throw notOpen(r, 'approve it')
-      if (reviewer === r.author)
+      if (samePerson(reviewer, r.author))
         throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${reviewer} opened merge request ${id} and cannot approve it`, { details: { id, reviewer, reason: 'self-approval' } })
-      const approvals = [...r.approvals.filter((a) => a.reviewer !== reviewer), { reviewer, at: this.ctx.clock.now(), sourceHead: head, ...(signature !== undefined ? { signature } : {}) }]
+      const approvals = [...r.approvals.filter((a) => !samePerson(a.reviewer, reviewer)), { reviewer, at: this.ctx.clock.now(), sourceHead: head, ...(signature !== undefined ? { signature } : {}) }]
       return { record: { ...r, approvals }, operation: 'mr-approve', new: head, message: `approved ${r.source} at ${head.slice(0, 12)}` }
     })
   }
@@ -259,9 +274,9 @@ export class MergeRequests {
       if (r.state !== 'open') throw notOpen(r, 'withdraw an approval')
       if (r.merging)
         throw new VarveError(ErrorCodes.CONFLICT, `merge request ${id} is being merged (by ${r.merging.by}) with the approvals it had: too late to withdraw one`, { details: { id, merging: r.merging } })
-      if (!r.approvals.some((a) => a.reviewer === reviewer))
+      if (!r.approvals.some((a) => samePerson(a.reviewer, reviewer)))
         throw new VarveError(ErrorCodes.NOT_FOUND, `${reviewer} has not approved merge request ${id}`, { details: { id, reviewer } })
-      return { record: { ...r, approvals: r.approvals.filter((a) => a.reviewer !== reviewer) }, operation: 'mr-unapprove' }
+      return { record: { ...r, approvals: r.approvals.filter((a) => !samePerson(a.reviewer, reviewer)) }, operation: 'mr-unapprove' }
     })
   }
 

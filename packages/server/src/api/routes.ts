@@ -137,6 +137,10 @@ route('POST', '/repositories/{repo}/branches/{branch*}/commits', async (a, p) =>
   const metadata = body.metadata
   if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)))
     throw new ApiError(400, 'INVALID_ARGUMENT', 'metadata must be an object')
+  // `varve.*` keys are what Varve itself records (the request a merge closes, its approvers, ...):
+  // a client writing them could make history show approvals that never happened.
+  const reserved = metadata ? Object.keys(metadata).filter((k) => k.toLowerCase().startsWith('varve.')) : []
+  if (reserved.length) throw new ApiError(400, 'INVALID_ARGUMENT', `metadata keys starting with varve. are reserved (${reserved.slice(0, 3).join(', ')})`, { keys: reserved })
   const repo = await repoOf(a, p.repo!)
   return repo.commit(p.branch!, { message: str(body.message, 'message')!, ...authorship(a, body), ...(metadata ? { metadata: metadata as Record<string, never> } : {}), ...(body.allowEmpty === true ? { allowEmpty: true } : {}) })
 }, 201)
