@@ -244,6 +244,11 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     const r2 = await run('get', 'damaged:corrupt/', path.join(t.dir, 'out-prefix'))
     expect(r2.code).toBe(1)
     expect(await fs.readdir(path.join(t.dir, 'out-prefix')).catch(() => [])).toEqual([])
+    // cat writes nothing of a corrupt file (issue 23: N8)
+    const r3 = await run('cat', 'damaged:corrupt/me.csv')
+    expect(r3.code).toBe(1)
+    expect(r3.stderr).toMatch(/^error\[CORRUPT_OBJECT\]/)
+    expect(r3.stdout).toBe('')
     await ok('branch', 'delete', 'damaged')
   }, 120_000)
 
