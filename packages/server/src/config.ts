@@ -51,6 +51,15 @@ export interface ServeConfig {
   readonly publicUrl?: string
   /** Hosts `type: webhook` checks may call (`ci.example.com`, `127.0.0.1:8080`, `*.example.com`); default: any. */
   readonly webhookAllowHosts?: readonly string[]
+  /**
+   * A connection with no bytes either way for this long is closed: an idle keep-alive connection, a
+   * stalled upload, a client that never sends its request (default 120).
+   */
+  readonly idleTimeoutSeconds: number
+  /** A request's headers must arrive within this (default 60). */
+  readonly headersTimeoutSeconds: number
+  /** Connections one client address may hold at once; more are closed at once (default 256). Behind a proxy, the proxy is one client. */
+  readonly maxConnectionsPerClient: number
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:9010'
@@ -136,10 +145,19 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
     ...(tls ? { tls: { cert: path.resolve(baseDir, str(tls.cert, 'tls.cert')), key: path.resolve(baseDir, str(tls.key, 'tls.key')) } } : {}),
     ...(c.uploadDir !== undefined ? { uploadDir: path.resolve(baseDir, str(c.uploadDir, 'uploadDir')) } : {}),
     ...(c.publicUrl !== undefined ? { publicUrl: httpUrl(str(c.publicUrl, 'publicUrl'), file) } : {}),
+    idleTimeoutSeconds: positive(c.idleTimeoutSeconds, 'idleTimeoutSeconds', 120, 0.05, 86_400),
+    headersTimeoutSeconds: positive(c.headersTimeoutSeconds, 'headersTimeoutSeconds', 60, 0.05, 3600),
+    maxConnectionsPerClient: Math.floor(positive(c.maxConnectionsPerClient, 'maxConnectionsPerClient', 256, 1, 1_000_000)),
     ...(c.webhookAllowHosts !== undefined
       ? { webhookAllowHosts: list(c.webhookAllowHosts, 'webhookAllowHosts').map((h, i) => str(h, `webhookAllowHosts[${i}]`)) }
       : {}),
   }
+}
+
+function positive(v: unknown, name: string, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new VarveError('INVALID_CONFIG', `${name} must be a number from ${min} to ${max}`, { details: { field: name } })
+  return v
 }
 
 function httpUrl(text: string, file: string): string {

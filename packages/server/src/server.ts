@@ -90,8 +90,24 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const server = cfg.tls
     ? https.createServer({ cert: await fs.readFile(cfg.tls.cert), key: await fs.readFile(cfg.tls.key) }, (req, res) => void handle(req, res))
     : http.createServer((req, res) => void handle(req, res))
-  server.requestTimeout = 0 // a 5 GiB upload on a slow link must not be cut; idle sockets still time out
-  server.headersTimeout = 60_000
+  server.requestTimeout = 0 // a 5 GiB upload on a slow link must not be cut, as long as bytes keep coming
+  server.headersTimeout = cfg.headersTimeoutSeconds * 1000
+  server.keepAliveTimeout = Math.min(5000, cfg.idleTimeoutSeconds * 1000)
+  // No bytes either way for this long: an idle connection, a stalled upload or a silent client is closed.
+  server.setTimeout(cfg.idleTimeoutSeconds * 1000, (socket) => socket.destroy())
+  // One client address holds at most so many connections: one host cannot take every file handle.
+  const perClient = new Map<string, number>()
+  server.on('connection', (socket) => {
+    const who = socket.remoteAddress ?? ''
+    const n = (perClient.get(who) ?? 0) + 1
+    if (n > cfg.maxConnectionsPerClient) return void socket.destroy()
+    perClient.set(who, n)
+    socket.once('close', () => {
+      const left = (perClient.get(who) ?? 1) - 1
+      if (left > 0) perClient.set(who, left)
+      else perClient.delete(who)
+    })
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => resolve())

@@ -515,6 +515,51 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect((await raw('GET', presignV2(now - 10))).status).toBe(403)
   })
 
+  it('idle connections, stalled uploads and silent clients are closed; one client holds a bounded number of connections (issue 23: N7)', async () => {
+    const t2 = await tempDir('gateway-timeouts')
+    const small = await startServer(validateServeConfig({
+      listen: '127.0.0.1:0', repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }], uploadDir: path.join(t2.dir, 'uploads'),
+      keys: [{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] }],
+      idleTimeoutSeconds: 1, headersTimeoutSeconds: 1, maxConnectionsPerClient: 12,
+    }))
+    const open = (first?: string) => new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect(small.port, '127.0.0.1', () => {
+        if (first) s.write(first)
+        resolve(s)
+      })
+      s.resume() // read whatever the server answers, so its close is seen
+      s.on('error', reject)
+    })
+    const closedWithin = (s: net.Socket, ms: number) => new Promise<boolean>((resolve) => {
+      if (s.destroyed || s.readableEnded) return resolve(true)
+      const timer = setTimeout(() => resolve(false), ms)
+      s.once('close', () => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
+    try {
+      // 10 connections that never say anything, and 1 upload that stalls after 10 of 1,000 bytes
+      const silent = await Promise.all(Array.from({ length: 10 }, () => open()))
+      const stalled = await open(`PUT /lake/team/exp/stalled.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${Buffer.from('admin:admin-secret').toString('base64')}\r\nContent-Length: 1000\r\n\r\n0123456789`)
+      // generous: a busy machine may be slow to run the timers, but they must run
+      const closed = await Promise.all([...silent, stalled].map((s) => closedWithin(s, 30_000)))
+      expect(closed.filter(Boolean)).toHaveLength(11)
+      // the cap: 12 at once from one address; the 13th and later are closed at once
+      const many = await Promise.all(Array.from({ length: 20 }, () => open().catch(() => undefined)))
+      const alive = await Promise.all(many.map(async (s) => (s ? !(await closedWithin(s, 300)) : false)))
+      expect(alive.filter(Boolean).length).toBeLessThanOrEqual(12)
+      for (const s of many) s?.destroy()
+      // and once they are gone, requests are served again
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const res = await fetch(`${small.url}/api/v1/repositories`, { headers: { Authorization: `Basic ${Buffer.from('admin:admin-secret').toString('base64')}` } })
+      expect(res.status).toBe(200)
+    } finally {
+      await small.close()
+      await t2.cleanup()
+    }
+  })
+
   it('hostile input: bad signatures, expired presigned URLs, bad keys, huge headers, a client gone mid-upload, 1,000 requests at once', async () => {
     const bad = await raw('GET', '/lake/main/train/a.csv', { Authorization: 'AWS4-HMAC-SHA256 Credential=garbage', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' })
     expect(bad.status).toBe(400)
