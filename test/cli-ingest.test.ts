@@ -90,4 +90,26 @@ describe('varve put of a folder, spawned', () => {
     expect((await run('status', 'main')).stdout).not.toContain('bad/ok/a.bin')
     expect(await fs.readdir(path.join(t.dir, 'lake', 'blocks', 'packs')).catch(() => [])).toEqual([])
   }, 120_000)
+
+  it('symbolic links are skipped and said so; --follow-symlinks stores what they point to, once around a cycle (issue 23)', async () => {
+    const dir = path.join(t.dir, 'links')
+    const outside = path.join(t.dir, 'outside')
+    await fs.mkdir(path.join(dir, 'real'), { recursive: true })
+    await fs.mkdir(outside)
+    await fs.writeFile(path.join(dir, 'real', 'a.txt'), 'a')
+    await fs.writeFile(path.join(outside, 'b.txt'), 'b')
+    await fs.symlink(path.join(outside, 'b.txt'), path.join(dir, 'link-to-file.txt'))
+    await fs.symlink(outside, path.join(dir, 'link-to-dir'))
+    await fs.symlink(dir, path.join(dir, 'real', 'loop')) // a cycle
+    await fs.symlink(path.join(t.dir, 'nowhere'), path.join(dir, 'broken'))
+    const plain = await run('put', dir, 'main:plain/')
+    expect(plain.code, plain.stderr).toBe(0)
+    expect(plain.stdout).toMatch(/Staged 1 file .*; 4 symbolic links or special files not stored \(broken, link-to-dir, link-to-file\.txt, \.\.\.; --follow-symlinks stores what links point to\)/)
+    const followed = await run('put', dir, 'main:followed/', '--follow-symlinks', '--json')
+    expect(followed.code, followed.stderr).toBe(0)
+    expect(JSON.parse(followed.stdout)).toMatchObject({ uploaded: 3, symlinksNotFollowed: 2 }) // the broken link and the loop back
+    const listed = (await run('ls', '-r', 'main:followed/')).stdout
+    for (const p of ['followed/link-to-dir/b.txt', 'followed/link-to-file.txt', 'followed/real/a.txt']) expect(listed).toContain(p)
+    expect(listed).not.toContain('loop')
+  }, 120_000)
 })

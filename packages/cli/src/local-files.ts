@@ -29,6 +29,10 @@ export class FileList {
   #ino = new Float64Array(1024)
   #count = 0
   totalBytes = 0
+  /** Symbolic links the walk did not follow (and other entries that are neither files nor folders). */
+  notFollowed = 0
+  /** The first few of them, relative paths, to name in a message. */
+  readonly notFollowedExamples: string[] = []
 
   get count(): number {
     return this.#count
@@ -75,27 +79,52 @@ export class FileList {
 
 /**
  * Every regular file under `dir`, recursively, in path order (no sort afterwards: each folder's
- * entries are sorted as their paths sort, a folder's name as "name/"). Symlinks are not followed.
- * Synchronous on purpose: nothing else runs during the walk, and handing 100k stats to the thread
- * pool one by one cost twice the stats themselves.
+ * entries are sorted as their paths sort, a folder's name as "name/"). Symlinks are not followed
+ * unless `followSymlinks` (then a link to a file is that file, a link to a folder is walked, and a
+ * folder already on the way down is not walked again); what is not followed is counted in
+ * `notFollowed`. Synchronous on purpose: nothing else runs during the walk, and handing 100k stats to
+ * the thread pool one by one cost twice the stats themselves.
  */
-export function walkFolder(dir: string): FileList {
+export function walkFolder(dir: string, options: { followSymlinks?: boolean } = {}): FileList {
   const root = path.resolve(dir)
   const out = new FileList()
+  const notFollowed = (rel: string) => {
+    out.notFollowed++
+    if (out.notFollowedExamples.length < 3) out.notFollowedExamples.push(rel)
+  }
+  const onTheWay = new Set<string>()
   const visit = (rel: string): void => {
-    const entries = fs.readdirSync(rel ? path.join(root, rel) : root, { withFileTypes: true })
-    const children = entries
-      .filter((e) => e.isDirectory() || e.isFile())
-      .map((e) => ({ e, key: e.isDirectory() ? `${e.name}/` : e.name }))
-      .sort((a, b) => comparePaths(a.key, b.key))
-    for (const { e } of children) {
-      const childRel = rel ? `${rel}/${e.name}` : e.name
-      if (e.isDirectory()) visit(childRel)
+    const abs = rel ? path.join(root, rel) : root
+    const real = options.followSymlinks ? fs.realpathSync(abs) : ''
+    if (options.followSymlinks) {
+      if (onTheWay.has(real)) return notFollowed(rel) // a cycle
+      onTheWay.add(real)
+    }
+    const entries = fs.readdirSync(abs, { withFileTypes: true })
+    const children = []
+    for (const e of entries) {
+      let isDir = e.isDirectory()
+      if (!isDir && !e.isFile()) {
+        const childRel = rel ? `${rel}/${e.name}` : e.name
+        const target = e.isSymbolicLink() && options.followSymlinks ? fs.statSync(path.join(root, childRel), { throwIfNoEntry: false }) : undefined
+        if (!target || (!target.isFile() && !target.isDirectory())) {
+          notFollowed(childRel)
+          continue
+        }
+        isDir = target.isDirectory()
+      }
+      children.push({ name: e.name, isDir, key: isDir ? `${e.name}/` : e.name })
+    }
+    children.sort((a, b) => comparePaths(a.key, b.key))
+    for (const c of children) {
+      const childRel = rel ? `${rel}/${c.name}` : c.name
+      if (c.isDir) visit(childRel)
       else {
         const st = fs.statSync(path.join(root, childRel), { throwIfNoEntry: false })
         if (st?.isFile()) out.push(childRel, st)
       }
     }
+    if (options.followSymlinks) onTheWay.delete(real)
   }
   visit('')
   return out

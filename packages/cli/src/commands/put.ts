@@ -16,6 +16,7 @@ export function registerPut(cli: Cli): void {
     .command('put <local> <address>')
     .description('upload a file, or a folder recursively, into a branch (staged until commit)')
     .option('-j, --jobs <n>', 'files read at once', '16')
+    .option('--follow-symlinks', 'in a folder, store what symbolic links point to (default: they are skipped, and counted in the summary)')
     .option('--json', 'print a summary as JSON')
     .addHelpText(
       'after',
@@ -25,7 +26,7 @@ export function registerPut(cli: Cli): void {
         'stages what was read; running the command again continues where it stopped.\n\nExamples:\n' +
         '  varve put part-0.parquet exp:train/part-0.parquet\n  varve put ./backfill/ exp:train/day=2026-11-23/',
     )
-    .action(async (local: string, address: string, opts: { jobs: string } & JsonOption) => {
+    .action(async (local: string, address: string, opts: { jobs: string; followSymlinks?: boolean } & JsonOption) => {
       const { ref: branch, path: target } = parseAddress(address)
       const jobs = Number(opts.jobs)
       if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256)
@@ -41,14 +42,17 @@ export function registerPut(cli: Cli): void {
         return print(`Staged ${branch}:${dest} (${formatBytes(e.size)})`)
       }
       const prefix = target && !target.endsWith('/') ? `${target}/` : target
-      const summary = await putFolder(repo, branch, local, prefix, jobs)
+      const summary = await putFolder(repo, branch, local, prefix, jobs, { followSymlinks: opts.followSymlinks === true })
       if (opts.json) printJson(summary)
       else {
         const secs = Math.max(summary.seconds, 0.001)
         print(
           `${summary.interrupted ? 'Interrupted: staged' : 'Staged'} ${summary.uploaded} file${summary.uploaded === 1 ? '' : 's'} (${formatBytes(summary.bytes)}) under ${branch}:${prefix}; ` +
             `${summary.skipped} unchanged skipped; ${summary.seconds.toFixed(1)} s, ${Math.round(summary.files / secs)} files/s, ${formatBytes(summary.bytes / secs)}/s` +
-            (summary.interrupted ? `; ${summary.files - summary.uploaded - summary.skipped} not read (run the command again to continue)` : ''),
+            (summary.interrupted ? `; ${summary.files - summary.uploaded - summary.skipped} not read (run the command again to continue)` : '') +
+            (summary.symlinksNotFollowed
+              ? `; ${summary.symlinksNotFollowed} symbolic link${summary.symlinksNotFollowed === 1 ? '' : 's'} or special file${summary.symlinksNotFollowed === 1 ? '' : 's'} not stored (${summary.notFollowedExamples.join(', ')}${summary.symlinksNotFollowed > summary.notFollowedExamples.length ? ', ...' : ''}; --follow-symlinks stores what links point to)`
+              : ''),
         )
       }
       if (summary.interrupted) process.exitCode = 130
@@ -63,6 +67,9 @@ export interface PutFolderSummary {
   readonly packs: number
   readonly seconds: number
   readonly interrupted: boolean
+  /** Symbolic links not followed (and sockets, fifos, devices, broken links): not stored. */
+  readonly symlinksNotFollowed: number
+  readonly notFollowedExamples: readonly string[]
 }
 
 /** A file to store, and how: `check` files may be unchanged (their stat moved): hashed first, uploaded only if different. */
@@ -79,10 +86,10 @@ interface Pending {
  * path order), the checksum cache to skip unchanged files without reading them, and `putMany` for
  * the rest, reading `jobs` files at a time.
  */
-async function putFolder(repo: Repository, branch: string, dir: string, prefix: string, jobs: number): Promise<PutFolderSummary> {
+async function putFolder(repo: Repository, branch: string, dir: string, prefix: string, jobs: number, walk: { followSymlinks: boolean }): Promise<PutFolderSummary> {
   const started = performance.now()
   const root = path.resolve(dir)
-  const files = walkFolder(root)
+  const files = walkFolder(root, walk)
   // Every destination is checked before anything is read: a bad name fails the command up front.
   for (let i = 0; i < files.count; i++) {
     const rel = files.rel(i)
@@ -128,6 +135,8 @@ async function putFolder(repo: Repository, branch: string, dir: string, prefix: 
       packs: result.packs,
       seconds: (performance.now() - started) / 1000,
       interrupted: result.interrupted,
+      symlinksNotFollowed: files.notFollowed,
+      notFollowedExamples: files.notFollowedExamples,
     }
   } finally {
     process.off('SIGINT', onSigint)
