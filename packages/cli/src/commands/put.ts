@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { PACKED_OBJECT_LIMIT, VarveError, comparePaths, validatePath, type PutManyItem, type Repository } from '@varve/core'
+import { PACKED_OBJECT_LIMIT, VarveError, comparePaths, validateNewPath, type PutManyItem, type Repository } from '@varve/core'
 import { mapInOrder } from '@varve/core/internal'
 import { parseAddress } from '../address.js'
 import { ChecksumCache, type Known } from '../checksum-cache.js'
@@ -94,7 +94,7 @@ async function putFolder(repo: Repository, branch: string, dir: string, prefix: 
   for (let i = 0; i < files.count; i++) {
     const rel = files.rel(i)
     try {
-      validatePath(prefix + rel)
+      validateNewPath(prefix + rel)
     } catch (err) {
       if (err instanceof VarveError) throw new VarveError(err.code, `${path.join(root, rel)}: ${err.message}`, { details: { ...err.details, file: path.join(root, rel) } })
       throw err

@@ -7,7 +7,7 @@ import type { RepoContext } from '../repository/context.js'
 import { stageChanges } from '../staging/stage-changes.js'
 import type { StagedChange } from '../stores/ref-store.js'
 import { mapInOrder } from '../util/map-in-order.js'
-import { validatePath } from '../util/paths.js'
+import { validateNewPath } from '../util/paths.js'
 
 /** Objects up to this size go into packs; larger ones are stored on their own, streamed. */
 export const PACKED_OBJECT_LIMIT = 1024 * 1024
@@ -168,7 +168,7 @@ export async function putMany(
 /** Validates an item and reads its content: small content hashed in memory, large content stored streamed. */
 async function prepare(ctx: RepoContext, item: PutManyItem): Promise<Prepared> {
   if (!item || typeof item !== 'object') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'each item must be { path, data }')
-  const path = validatePath(item.path)
+  const path = validateNewPath(item.path)
   const metadata = validateMetadata(item.metadata)
   if (item.contentType !== undefined && typeof item.contentType !== 'string')
     throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `contentType of ${path} must be a string`, { details: { path } })

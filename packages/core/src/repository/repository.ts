@@ -31,7 +31,7 @@ import { diffTrees, type DiffEntry } from '../tree/tree-diff.js'
 import { getEntry } from '../tree/tree-reader.js'
 import type { JsonValue } from '../util/canonical-json.js'
 import { systemClock, systemRandom, type Clock, type RandomSource } from '../util/clock.js'
-import { comparePaths, prefixUpperBound, validatePath, validatePrefix } from '../util/paths.js'
+import { comparePaths, prefixUpperBound, validateNewPath, validatePath, validatePrefix } from '../util/paths.js'
 import { validateRefName } from '../util/ref-names.js'
 import { defaultRetryPolicy, LOST_RACE, retryOnLostRace, type RetryPolicy } from '../util/retry.js'
 import { newStagingToken, noGates, type RepoContext } from './context.js'
@@ -346,7 +346,7 @@ export class Repository {
   async put(branch: string, path: string, data: DataSource, options: PutOptions = {}): Promise<Entry> {
     return guard('put', async () => {
       validateRefName(branch)
-      validatePath(path)
+      validateNewPath(path)
       const metadata = validateMetadata(options.metadata)
       if (options.contentType !== undefined && typeof options.contentType !== 'string')
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'contentType must be a string')
@@ -396,7 +396,7 @@ export class Repository {
   async copy(fromRef: string, fromPath: string, branch: string, path: string, options: PutOptions = {}): Promise<Entry> {
     return guard('copy', async () => {
       validateRefName(branch)
-      validatePath(path)
+      validateNewPath(path)
       const metadata = validateMetadata(options.metadata)
       await mustGetBranch(this.#ctx, branch)
       await assertAllowed(this.#ctx.refs, branch, 'directCommits')

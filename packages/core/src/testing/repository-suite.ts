@@ -63,6 +63,18 @@ export function repositoryBehaviour(name: string, make: () => Promise<Repository
       }
     })
 
+    it('new paths are Unicode NFC: a look-alike (NFD) name is refused, so two files never look the same', withRepo(async (repo) => {
+      const nfc = 'data/caf\u00e9.csv'
+      const nfd = 'data/cafe\u0301.csv'
+      await repo.put('main', nfc, 'a')
+      const err = await expectCode(repo.put('main', nfd, 'b'), 'INVALID_PATH')
+      expect(err.message).toContain('not in Unicode NFC')
+      expect(err.details).toMatchObject({ reason: 'not NFC', nfc })
+      await expectCode(repo.putMany('main', [{ path: nfd, data: 'b' }]), 'INVALID_PATH')
+      await expectCode(repo.copy('main', nfc, 'main', nfd), 'INVALID_PATH')
+      expect((await collect(repo.list('main', { prefix: 'data/' }))).map((e) => e.path)).toEqual([nfc])
+    }))
+
     it('puts, stats and gets files with metadata; identical content is stored once', withRepo(async (repo) => {
       await repo.createBranch('exp')
       const e1 = await repo.put('exp', 'a/one.csv', 'same bytes', { metadata: { source: 'x' }, contentType: 'text/csv' })

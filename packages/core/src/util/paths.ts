@@ -29,6 +29,21 @@ export function validatePath(path: unknown, what = 'path'): string {
   return path
 }
 
+/**
+ * A path a write creates: valid, and in Unicode NFC. `é` can be written as one code point (NFC) or as
+ * `e` plus a combining accent (NFD, what macOS file names often are): both would be different files
+ * that look the same, so new names must be NFC (existing ones of either form stay readable and
+ * removable). The CLI writes local file names as NFC.
+ */
+export function validateNewPath(path: unknown, what = 'path'): string {
+  const p = validatePath(path, what)
+  if (p.normalize('NFC') !== p)
+    throw new VarveError(ErrorCodes.INVALID_PATH, `invalid ${what} ${JSON.stringify(p)}: not in Unicode NFC (a look-alike of ${JSON.stringify(p.normalize('NFC'))}); write it as path.normalize('NFC')`, {
+      details: { path: p, reason: 'not NFC', nfc: p.normalize('NFC') },
+    })
+  return p
+}
+
 /** Validates a listing prefix: like a path, but may be empty and may end with '/'. */
 export function validatePrefix(prefix: unknown): string {
   if (prefix === undefined || prefix === '') return ''
