@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import http from 'node:http'
 import net from 'node:net'
+import zlib from 'node:zlib'
 import path from 'node:path'
 import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3'
 import { Repository } from '@varve/core'
@@ -488,6 +489,39 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
       const ok = await put(`/lake/team/exp/n11-${size}.bin`, body, createHash('sha256').update(body).digest('hex'))
       expect(ok.status).toBe(200)
     }
+  })
+
+  it('checksums are verified: a wrong trailer or header value is BadDigest and stages nothing; every SDK algorithm passes (issue 23: N9)', async () => {
+    const s3 = client()
+    const body = randomBytes(200_000)
+    for (const ChecksumAlgorithm of ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const) {
+      const key = `team/exp/n9/${ChecksumAlgorithm}.bin`
+      await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: body, ChecksumAlgorithm }))
+      expect(Buffer.from(await repo.get('team/exp', `n9/${ChecksumAlgorithm}.bin`)).equals(body), ChecksumAlgorithm).toBe(true)
+    }
+    s3.destroy()
+    const { SignatureV4 } = await import('@smithy/signature-v4')
+    const { Hash } = await import('@smithy/hash-node')
+    const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
+    const crc32 = (b: Buffer) => { const x = Buffer.alloc(4); x.writeUInt32BE(zlib.crc32(b)); return x.toString('base64') }
+    const send = async (p: string, raw_: Buffer, headers: Record<string, string>) => {
+      const signed = await signer.sign({ method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: p, query: {}, headers: { host: `127.0.0.1:${server.port}`, 'content-length': String(raw_.length), ...headers } })
+      return raw('PUT', p, Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host')), raw_)
+    }
+    const trailed = (data: Buffer, value: string) => Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from(`\r\n0\r\nx-amz-checksum-crc32:${value}\r\n\r\n`)])
+    const trailerHeaders = { 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(body.length), 'x-amz-trailer': 'x-amz-checksum-crc32' }
+    const bad = await send('/lake/team/exp/n9/trailer.bin', trailed(body, crc32(Buffer.from('other'))), trailerHeaders)
+    expect(bad.status, bad.body).toBe(400)
+    expect(bad.body).toContain('<Code>BadDigest</Code>')
+    await expect(repo.stat('team/exp', 'n9/trailer.bin')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect((await send('/lake/team/exp/n9/trailer.bin', trailed(body, crc32(body)), trailerHeaders)).status).toBe(200)
+    const missing = await send('/lake/team/exp/n9/no-trailer.bin', Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]), trailerHeaders)
+    expect(missing.body).toContain('<Code>InvalidRequest</Code>')
+    const header = await send('/lake/team/exp/n9/header.bin', body, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-checksum-sha256': createHash('sha256').update('other').digest('base64') })
+    expect(header.body).toContain('<Code>BadDigest</Code>')
+    expect((await send('/lake/team/exp/n9/header.bin', body, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-checksum-sha256': createHash('sha256').update(body).digest('base64') })).status).toBe(200)
+    const unknown = await send('/lake/team/exp/n9/md5.bin', body, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-checksum-md7': 'abc' })
+    expect(unknown.body).toContain('<Code>InvalidRequest</Code>')
   })
 
   it('a SigV4 scope naming another region is refused, naming the right one (issue 23: N10)', async () => {

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http'
-import { PassThrough, type Readable } from 'node:stream'
+import { PassThrough, type Readable, type Transform } from 'node:stream'
 import { invalidArgument, S3Error } from '../errors.js'
 import { AwsChunkedDecoder, PayloadHashCheck } from './aws-chunked.js'
+import { ChecksumCheck, checksumClaim } from './checksum.js'
 import type { VerifiedRequest } from './sigv4.js'
 
 /**
@@ -9,19 +10,32 @@ import type { VerifiedRequest } from './sigv4.js'
  * unsigned) and checked as they stream: a body that fails its check fails the stream at its end, so
  * whatever consumes it (a put) stages nothing.
  */
-export function objectBody(req: IncomingMessage, verified: VerifiedRequest | undefined): Readable {
+export function objectBody(req: IncomingMessage, verified: VerifiedRequest | undefined, options: { checksumHeaders?: boolean } = {}): Readable {
   const mode = verified?.payload ?? 'UNSIGNED-PAYLOAD'
+  // (CompleteMultipartUpload's x-amz-checksum-* headers are the whole object's, not its XML body's)
+  const claim = options.checksumHeaders === false ? undefined : checksumClaim(req)
   if (mode.startsWith('STREAMING-')) {
     const signedChunks = mode === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' || mode === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER'
     if (!signedChunks && mode !== 'STREAMING-UNSIGNED-PAYLOAD-TRAILER') throw invalidArgument(`unsupported x-amz-content-sha256 ${mode}`)
     const decoded = req.headers['x-amz-decoded-content-length']
     const length = decoded === undefined ? undefined : Number(decoded)
     if (length !== undefined && !Number.isSafeInteger(length)) throw invalidArgument('x-amz-decoded-content-length must be a number')
-    return pipeChecked(req, new AwsChunkedDecoder(signedChunks ? verified!.chunks : undefined, length))
+    const decoder = pipeChecked(req, new AwsChunkedDecoder(signedChunks ? verified!.chunks : undefined, length))
+    return claim ? then(decoder, new ChecksumCheck(claim, () => decoder.trailers)) : decoder
   }
-  if (mode === 'UNSIGNED-PAYLOAD') return pipeChecked(req, new PassThrough())
-  if (!/^[0-9a-f]{64}$/.test(mode)) throw invalidArgument('x-amz-content-sha256 must be a hex SHA-256, UNSIGNED-PAYLOAD or a STREAMING-* mode')
-  return pipeChecked(req, new PayloadHashCheck(mode))
+  if (claim && !claim.value) throw invalidArgument('x-amz-trailer needs an aws-chunked body (x-amz-content-sha256: STREAMING-*)')
+  let body: Readable
+  if (mode === 'UNSIGNED-PAYLOAD') body = pipeChecked(req, new PassThrough())
+  else if (!/^[0-9a-f]{64}$/.test(mode)) throw invalidArgument('x-amz-content-sha256 must be a hex SHA-256, UNSIGNED-PAYLOAD or a STREAMING-* mode')
+  else body = pipeChecked(req, new PayloadHashCheck(mode))
+  return claim ? then(body, new ChecksumCheck(claim, () => ({}))) : body
+}
+
+/** `first` piped into `next`, an error of either failing `next`. */
+function then<T extends Transform>(first: Readable, next: T): T {
+  first.on('error', (err) => next.destroy(err))
+  first.pipe(next)
+  return next
 }
 
 /** req → transform, with the request's own errors (a client gone mid-upload) failing the transform. */
