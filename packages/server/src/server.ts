@@ -51,6 +51,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     const q = url.indexOf('?')
     const rawPath = q < 0 ? url : url.slice(0, q)
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
+    // The one route without credentials: a load balancer's health check. It says nothing about the data.
+    if (rawPath === '/api/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
+      return void res.end(req.method === 'HEAD' ? undefined : '{"status":"ok"}')
+    }
     if (rawPath === '/api' || rawPath.startsWith('/api/')) {
       let who: Principal
       let signedBody: string | undefined
@@ -60,6 +65,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         const e = err instanceof S3Error ? err : s3ErrorOf(err)
         res.writeHead(e.status === 403 ? 401 : e.status, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Basic realm="varve"' })
         res.end(JSON.stringify({ error: { code: 'PERMISSION_DENIED', message: e.message, details: { s3Code: e.code } } }))
+        return
+      }
+      // Without anonymous grants, the API answers nothing without credentials (its description aside).
+      if (who.accessKey === null && !cfg.anonymous.length && rawPath !== '/api/openapi.json') {
+        res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Basic realm="varve"' })
+        res.end(JSON.stringify({ error: { code: 'PERMISSION_DENIED', message: 'credentials required: HTTP Basic access-key:secret, or AWS SigV4' } }))
         return
       }
       return handleApi({ req, res, path: rawPath.slice(4), query, who, repos, ...(signedBody ? { signedBody } : {}) })
