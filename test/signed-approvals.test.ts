@@ -71,6 +71,8 @@ describe.skipIf(!hasSshKeygen && !process.env.CI)('signed approvals (issue 22)',
     const forged = await bob('mr', 'approve', String(id), '--author', 'alice', '--signing-key', keys.bob!)
     expect(forged.code).toBe(1)
     expect(forged.stderr).toMatch(/a key not in the allowed signers/)
+    const hinted = await bob('mr', 'approve', String(id), '--author', 'alice')
+    expect(hinted.stderr).toContain(`; the reviewer signs with a key _varve/allowed_signers lists for them: varve mr approve ${id} --author alice --signing-key`)
     // carol's key is listed, but only for carol: signing as alice with it is refused too
     const crossed = await as('carol')('mr', 'approve', String(id), '--author', 'alice', '--signing-key', keys.carol!)
     expect(crossed.stderr).toMatch(/do not list for alice/)

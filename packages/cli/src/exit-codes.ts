@@ -34,10 +34,15 @@ const HINTS: Record<string, (e: VarveError) => string | undefined> = {
   NOT_A_REPOSITORY: (e) => detailsOf(e).hint ?? 'run: varve init, or pass --repo',
   INVALID_CONFIG: () => 'fix the rules file (see the line above), then retry',
   CONFLICT: () => 'another writer won the race: retry',
-  PERMISSION_DENIED: (e) =>
-    detailsOf(e).reason === 'self-approval'
-      ? `a reviewer other than ${(e.details as { reviewer?: string }).reviewer ?? 'its author'} approves it, acting as themselves: varve mr approve ${detailsOf(e).id} --author their-name (or with VARVE_AUTHOR set)`
-      : 'check the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and the bucket policy',
+  PERMISSION_DENIED: (e) => {
+    const { reason, id } = detailsOf(e)
+    const reviewer = (e.details as { reviewer?: string }).reviewer
+    if (reason === 'self-approval') return `a reviewer other than ${reviewer ?? 'its author'} approves it, acting as themselves: varve mr approve ${id} --author their-name (or with VARVE_AUTHOR set)`
+    // (the reviewer's own key: another's is refused the same way, so the hint names no other person's)
+    if (reason === 'signature')
+      return `the reviewer signs with a key _varve/allowed_signers lists for them: varve mr approve ${id}${reviewer ? ` --author ${reviewer}` : ''} --signing-key ~/.ssh/id_ed25519 (or set VARVE_SIGNING_KEY)`
+    return 'check the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and the bucket policy'
+  },
   APPROVAL_REQUIRED: (e) => {
     const { branch, request } = detailsOf(e)
     if (request !== undefined) return `run: varve mr show ${request} to see who approved what; a reviewer runs: varve mr approve ${request}`

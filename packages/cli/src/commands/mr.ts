@@ -161,5 +161,7 @@ function printStanding(r: MergeRequestView | MergeRequestRecord): void {
   } else if (g) print(`gates      not run: ${g.reason}`)
   const a = v.approval
   print(`approvals  ${a.counted.length} of ${a.required} required${a.counted.length ? ` (${a.counted.join(', ')})` : ''}${a.stale.length ? `; approved an older head: ${a.stale.join(', ')}` : ''}`)
+  // Under signed approvals: each approval that does not count, and why (unsigned, an unknown key, ...)
+  for (const x of a.rejected ?? []) print(`           not counted: ${x.reviewer} (${x.reason})`)
   print(v.mergeable ? c.green('mergeable: yes') : `mergeable: no (${(v.blockers ?? []).join('; ')})`)
 }
