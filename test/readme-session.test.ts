@@ -51,6 +51,14 @@ describe('the README session (issue 10)', () => {
     expect(normalizeSession(block)).toEqual(normalizeSession(session))
   })
 
+  it("the README's install from a checkout works as written: the built CLI runs through a symlink on PATH", async () => {
+    const bin = path.join(t.dir, 'bin')
+    await fs.mkdir(bin)
+    await fs.symlink(path.join(ROOT, 'packages', 'cli', 'dist', 'bin.js'), path.join(bin, 'varve'))
+    const { stdout } = await run('varve', ['--version'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } })
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
+  })
+
   // Issue 22: the README's training snippet failed on data written by `varve put <folder>` (packs),
   // the path every user takes; the quickstart's repository is written that way.
   it("the README's pinned-training snippet reads the quickstart's pin", async () => {
