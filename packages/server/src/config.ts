@@ -60,6 +60,8 @@ export interface ServeConfig {
   readonly headersTimeoutSeconds: number
   /** Connections one client address may hold at once; more are closed at once (default 256). Behind a proxy, the proxy is one client. */
   readonly maxConnectionsPerClient: number
+  /** Multipart uploads one access key may have in progress at once (default 1000). */
+  readonly maxUploadsPerKey: number
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:9010'
@@ -148,6 +150,7 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
     idleTimeoutSeconds: positive(c.idleTimeoutSeconds, 'idleTimeoutSeconds', 120, 0.05, 86_400),
     headersTimeoutSeconds: positive(c.headersTimeoutSeconds, 'headersTimeoutSeconds', 60, 0.05, 3600),
     maxConnectionsPerClient: Math.floor(positive(c.maxConnectionsPerClient, 'maxConnectionsPerClient', 256, 1, 1_000_000)),
+    maxUploadsPerKey: Math.floor(positive(c.maxUploadsPerKey, 'maxUploadsPerKey', 1000, 1, 1_000_000)),
     ...(c.webhookAllowHosts !== undefined
       ? { webhookAllowHosts: list(c.webhookAllowHosts, 'webhookAllowHosts').map((h, i) => str(h, `webhookAllowHosts[${i}]`)) }
       : {}),

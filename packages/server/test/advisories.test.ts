@@ -1,6 +1,6 @@
 import http from 'node:http'
 import path from 'node:path'
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { AbortMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { Repository } from '@varve/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { validateServeConfig } from '../src/config.js'
@@ -116,6 +116,27 @@ describe('the advisory checklist (issue 23)', () => {
     const pre = await signer.presign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: '/lake/team/x/ok.txt', query: {}, headers: { host: `127.0.0.1:${server.port}` } }, { expiresIn: 1, signingDate: new Date(Date.now() - 5000) })
     const q = new URLSearchParams(pre.query as Record<string, string>).toString()
     expect((await raw('GET', `/lake/team/x/ok.txt?${q}`)).body).toContain('Request has expired')
+  })
+
+  it('one key holds a bounded number of multipart uploads in progress (lakeFS CVE-2025-27100)', async () => {
+    const t2 = await tempDir('advisories-uploads')
+    const small = await startServer(validateServeConfig({
+      listen: '127.0.0.1:0', uploadDir: path.join(t2.dir, 'uploads'), repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
+      keys: [{ accessKey: TEAM.accessKeyId, secretKey: TEAM.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write'] }] }],
+      maxUploadsPerKey: 5,
+    }))
+    const s3 = new S3Client({ endpoint: small.url, region: 'us-east-1', forcePathStyle: true, credentials: TEAM, maxAttempts: 1 })
+    try {
+      const ids: string[] = []
+      for (let i = 0; i < 5; i++) ids.push((await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: `team/x/mp${i}.bin` }))).UploadId!)
+      await expect(s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: 'team/x/mp5.bin' }))).rejects.toMatchObject({ name: 'InvalidRequest' })
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: 'lake', Key: 'team/x/mp0.bin', UploadId: ids[0] }))
+      expect((await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: 'team/x/mp5.bin' }))).UploadId).toBeTruthy()
+    } finally {
+      s3.destroy()
+      await small.close()
+      await t2.cleanup()
+    }
   })
 
   it('nothing answers without credentials but the health check (and the API description); secrets never appear in an answer', async () => {

@@ -69,7 +69,7 @@ export class Assembly {
   #cancelled = false
   readonly done: Promise<Entry>
 
-  constructor(repo: Repository, meta: UploadMeta, readonly dir: string) {
+  constructor(repo: Repository, readonly meta: UploadMeta, readonly dir: string) {
     this.done = repo.put(meta.ref, meta.path, localFiles(this.#feed(), { adopt: true }), putOptions(meta))
     this.done.catch(() => {}) // awaited by Complete; a cancelled feed's failure is expected
   }
@@ -187,6 +187,11 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
   const { ref, path: p } = await refPathOf(r, repo)
   need(r, 'write', ref)
   await mustBeBranch(repo, ref)
+  // Each upload holds a folder and its parts until Complete or Abort: one key cannot open unboundedly many (lakeFS CVE-2025-27100).
+  let open = 0
+  for (const a of r.uploads.values()) if (a.meta.accessKey === r.who.accessKey) open++
+  if (open >= r.config.maxUploadsPerKey)
+    throw new S3Error('InvalidRequest', 400, `${r.who.accessKey ?? 'anonymous'} has ${open} multipart uploads in progress, the most one key may: complete or abort some first`)
   const uploadId = randomBytes(16).toString('hex')
   const dir = uploadDir(r, uploadId)
   await fsp.mkdir(dir, { recursive: true })
