@@ -125,6 +125,11 @@ describe('webhook checks (issue 22)', () => {
     const err = await mergeThrough(`{ type: webhook, url: "${base}/refuse" }`)
     expect(err?.code).toBe('HOOK_FAILED')
     expect(reasons(err!)).toContain('answered 422: ticket DATA-42 is not approved')
+    // a 500 with a plain-text body: its text, on one line
+    await repo.put('main', '_varve/hooks/gate.yaml', contract(`{ type: webhook, url: "${base}/error" }`))
+    await repo.commit('main', { message: 'the 500 gate' })
+    const e500 = await repo.merge('exp', 'main').then(() => undefined, (e: unknown) => e as VarveError)
+    expect(reasons(e500!)).toContain('answered 500: internal trouble at line 2')
   })
 
   it('a receiver that hangs fails at the timeout', async () => {
