@@ -62,6 +62,8 @@ export interface ServeConfig {
   readonly maxConnectionsPerClient: number
   /** Multipart uploads one access key may have in progress at once (default 1000). */
   readonly maxUploadsPerKey: number
+  /** A multipart upload nothing was written to for this long is removed, as S3's AbortIncompleteMultipartUpload (default 168: 7 days). */
+  readonly uploadLifetimeHours: number
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:9010'
@@ -151,6 +153,7 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
     headersTimeoutSeconds: positive(c.headersTimeoutSeconds, 'headersTimeoutSeconds', 60, 0.05, 3600),
     maxConnectionsPerClient: Math.floor(positive(c.maxConnectionsPerClient, 'maxConnectionsPerClient', 256, 1, 1_000_000)),
     maxUploadsPerKey: Math.floor(positive(c.maxUploadsPerKey, 'maxUploadsPerKey', 1000, 1, 1_000_000)),
+    uploadLifetimeHours: positive(c.uploadLifetimeHours, 'uploadLifetimeHours', 168, 0.0001, 100_000),
     ...(c.webhookAllowHosts !== undefined
       ? { webhookAllowHosts: list(c.webhookAllowHosts, 'webhookAllowHosts').map((h, i) => str(h, `webhookAllowHosts[${i}]`)) }
       : {}),

@@ -13,6 +13,7 @@ import { RefNames } from './s3/addressing.js'
 import type { S3Request } from './s3/context.js'
 import { dispatchS3 } from './s3/dispatch.js'
 import type { Assembly } from './s3/multipart.js'
+import { expireUploads } from './s3/upload-expiry.js'
 import { sendS3Error } from './s3/respond.js'
 import { isPresignedV2, verifyPresignedV2 } from './s3/sigv2.js'
 import { isSigned, verifyRequest, type VerifiedRequest } from './s3/sigv4.js'
@@ -44,6 +45,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const keys = new Map<string, AccessKey>(cfg.keys.map((k) => [k.accessKey, k]))
   const anonymous: Principal = { accessKey: null, grants: cfg.anonymous }
   const uploads = new Map<string, Assembly>()
+  // Abandoned multipart uploads are removed at start and then every quarter of their lifetime (at most hourly).
+  let expiring: Promise<unknown> = expireUploads(cfg, uploads).catch(() => [])
+  const expiry = setInterval(() => {
+    expiring = expiring.then(() => expireUploads(cfg, uploads)).catch(() => [])
+  }, Math.min(3600_000, Math.max(100, (cfg.uploadLifetimeHours * 3600_000) / 4)))
+  expiry.unref()
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomBytes(8).toString('hex').toUpperCase()
@@ -137,6 +144,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
           server.close(() => resolve())
           server.closeIdleConnections()
         })
+        clearInterval(expiry)
+        await expiring
         // uploads not completed stay as part files; their assemblies stop (Complete after a restart writes from the files)
         for (const a of uploads.values()) a.cancel()
         await Promise.all([...uploads.values()].map((a) => a.done.catch(() => {})))

@@ -1,6 +1,7 @@
+import fs from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
-import { AbortMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { AbortMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, UploadPartCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { Repository } from '@varve/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { validateServeConfig } from '../src/config.js'
@@ -132,6 +133,36 @@ describe('the advisory checklist (issue 23)', () => {
       await expect(s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: 'team/x/mp5.bin' }))).rejects.toMatchObject({ name: 'InvalidRequest' })
       await s3.send(new AbortMultipartUploadCommand({ Bucket: 'lake', Key: 'team/x/mp0.bin', UploadId: ids[0] }))
       expect((await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: 'team/x/mp5.bin' }))).UploadId).toBeTruthy()
+      expect((await fs.readdir(path.join(t2.dir, 'uploads'))).length).toBe(5)
+    } finally {
+      s3.destroy()
+      await small.close()
+      await t2.cleanup()
+    }
+  })
+
+  it('abandoned multipart uploads expire (uploadLifetimeHours), as S3 lifecycle rules abort them; an active one stays', async () => {
+    const t2 = await tempDir('advisories-expiry')
+    const small = await startServer(validateServeConfig({
+      listen: '127.0.0.1:0', uploadDir: path.join(t2.dir, 'uploads'), repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
+      keys: [{ accessKey: TEAM.accessKeyId, secretKey: TEAM.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write'] }] }],
+      uploadLifetimeHours: 5 / 3600, // 5 s
+    }))
+    const s3 = new S3Client({ endpoint: small.url, region: 'us-east-1', forcePathStyle: true, credentials: TEAM, maxAttempts: 1 })
+    try {
+      const abandoned = (await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: 'team/x/gone.bin' }))).UploadId!
+      const active = (await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: 'team/x/alive.bin' }))).UploadId!
+      await s3.send(new UploadPartCommand({ Bucket: 'lake', Key: 'team/x/gone.bin', UploadId: abandoned, PartNumber: 1, Body: 'x' }))
+      // the active one sends a small part every 300 ms until the other has expired (at most 60 s: a busy machine is slow, not stuck)
+      const started = Date.now()
+      for (let i = 1; (await fs.readdir(path.join(t2.dir, 'uploads'))).includes(abandoned); i++) {
+        expect(Date.now() - started, 'the abandoned upload never expired').toBeLessThan(60_000)
+        await s3.send(new UploadPartCommand({ Bucket: 'lake', Key: 'team/x/alive.bin', UploadId: active, PartNumber: (i % 10_000) + 1, Body: `part ${i}` }))
+        await new Promise((resolve) => setTimeout(resolve, 300))
+      }
+      await expect(s3.send(new UploadPartCommand({ Bucket: 'lake', Key: 'team/x/gone.bin', UploadId: abandoned, PartNumber: 2, Body: 'y' }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
+      expect(await fs.readdir(path.join(t2.dir, 'uploads'))).toEqual([active])
+
     } finally {
       s3.destroy()
       await small.close()

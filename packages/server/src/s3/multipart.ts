@@ -12,6 +12,7 @@ import { mustBeBranch, need, refPathOf, repositoryOf, type S3Request } from './c
 import { metadataFromHeaders } from './metadata.js'
 import { etagOf, sendEmpty, sendXml } from './respond.js'
 import { parseXml, s3Xml } from './xml.js'
+import type { ServeConfig } from '../config.js'
 
 // Multipart uploads wait in the upload folder (one folder per upload: its target and its parts), so a
 // 5 GiB upload never sits in memory. A part whose size fits the upload's part size (the first part's
@@ -163,12 +164,14 @@ function uploadDir(r: S3Request, uploadId: string): string {
 }
 
 /** The config's upload folder, or by default one on the repository's own disk (see ServeConfig.uploadDir). */
-function uploadRoot(r: S3Request): string {
-  if (r.config.uploadDir !== undefined) return r.config.uploadDir
-  const location = r.config.repositories.find((x) => x.name === r.bucket)?.location
+export function uploadRootFor(config: Pick<ServeConfig, 'uploadDir' | 'repositories'>, bucket: string): string {
+  if (config.uploadDir !== undefined) return config.uploadDir
+  const location = config.repositories.find((x) => x.name === bucket)?.location
   if (location !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return path.join(location, 'serve-uploads')
   return path.join(os.tmpdir(), `varve-serve-uploads-${process.getuid?.() ?? 'user'}`)
 }
+
+const uploadRoot = (r: S3Request) => uploadRootFor(r.config, r.bucket!)
 
 async function loadUpload(r: S3Request, uploadId: string): Promise<{ dir: string; meta: UploadMeta }> {
   const dir = uploadDir(r, uploadId)
