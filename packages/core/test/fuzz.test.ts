@@ -95,3 +95,33 @@ describe('fuzz', () => {
     )
   })
 })
+
+describe('hostile signatures and allowed-signers files (issue 22)', () => {
+  it('random armored text, random wire bytes and random allowed-signers lines never throw past a result, and never verify', async () => {
+    const { parseAllowedSigners, parseSshSignature } = await import('@varve/core')
+    const armored = fc.oneof(
+      anyString,
+      fc.uint8Array({ maxLength: 600 }).map((b) => `-----BEGIN SSH SIGNATURE-----\n${Buffer.concat([Buffer.from('SSHSIG'), Buffer.from(b)]).toString('base64')}\n-----END SSH SIGNATURE-----`),
+      // plausible headers with absurd lengths
+      fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => {
+        const x = Buffer.alloc(14)
+        x.write('SSHSIG')
+        x.writeUInt32BE(1, 6)
+        x.writeUInt32BE(a, 10)
+        return `-----BEGIN SSH SIGNATURE-----\n${Buffer.concat([x, Buffer.alloc(b % 64)]).toString('base64')}\n-----END SSH SIGNATURE-----`
+      }),
+    )
+    await fc.assert(
+      fc.asyncProperty(armored, fc.array(anyString, { maxLength: 5 }), async (sig, lines) => {
+        const signers = parseAllowedSigners(lines.join('\n'))
+        expect(Array.isArray(signers)).toBe(true)
+        try {
+          parseSshSignature(sig)
+        } catch (e) {
+          expect(e).toBeInstanceOf(VarveError)
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+})
