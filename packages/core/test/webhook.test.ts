@@ -118,7 +118,13 @@ describe('webhook checks (issue 22)', () => {
       heads: { base: log[0]!.parents[0], candidate: log[0]!.id },
       changes: { added: 2, removed: 0, changed: 0, truncated: false, paths: [{ path: 'train/day=1/_SUCCESS', type: 'added', size: 0 }, { path: 'train/day=1/part-0.parquet', type: 'added' }] },
     })
+    expect(p.dryRun).toBe(false)
     expect(log[0]!.parents).toHaveLength(2) // and the merge happened
+    // a look at a merge (a dry run, as mr show and hooks check make) says so
+    await repo.put('exp', 'train/day=2/part-0.parquet', trainPartition(5))
+    await repo.commit('exp', { message: 'day 2' })
+    await repo.merge('exp', 'main', { dryRun: true })
+    expect(JSON.parse(received.at(-1)!.body).dryRun).toBe(true)
   })
 
   it("anything but a 2xx fails with the receiver's message; nothing moves", async () => {

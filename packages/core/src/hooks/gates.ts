@@ -32,6 +32,8 @@ export interface GateRequest {
   readonly base?: string
   /** Where contracts are read (default: base, else candidate): the rules already on the destination. */
   readonly rulesAt?: string
+  /** The gate runs for a look (a dry run, `mr show`, `hooks check`): nothing will move whatever it says. */
+  readonly dryRun?: boolean
 }
 
 export interface GateDeps {
@@ -186,7 +188,7 @@ export class Gates {
     const written = changes.filter((d) => d.right).map((d) => d.right!)
     return {
       gate: {
-        event: req.event, branch: req.branch, candidate: req.candidate,
+        event: req.event, branch: req.branch, candidate: req.candidate, ...(req.dryRun ? { dryRun: true } : {}),
         ...(req.source !== undefined ? { source: req.source } : {}), ...(req.base !== undefined ? { base: req.base } : {}),
       },
       ...(this.deps.webhooks ? { webhooks: this.deps.webhooks } : {}),

@@ -97,7 +97,7 @@ export async function applyThreeWayToBranch(
     })
     const isMerge = p.operation === 'merge'
     const gate = { branch, candidate: commit.id, base: b.head, ...(p.source !== undefined ? { source: p.source } : {}) }
-    const gateRuns = (await ctx.gates.pre({ event: isMerge ? 'pre-merge' : 'pre-commit', ...gate })) as HookRun[]
+    const gateRuns = (await ctx.gates.pre({ event: isMerge ? 'pre-merge' : 'pre-commit', ...gate, ...(dryRun ? { dryRun: true } : {}) })) as HookRun[]
     if (dryRun) return { commit, upToDate: false, conflicts: [], resolved: await withRowCounts(resolved), gateRuns }
     // Staged rows equal to the old head would hide the new head's content: the move starts a fresh
     // staging area (a writer staging meanwhile notices the new token and stages again, decision 0003).

@@ -123,6 +123,8 @@ function payload(env: CheckEnv, settings: WebhookSettings): Record<string, unkno
     branch: g.branch,
     source: g.source ?? null,
     heads: { base: g.base ?? null, candidate: g.candidate },
+    // a look (a dry run, `mr show`, `hooks check`): the receiver may answer, nothing moves either way
+    dryRun: g.dryRun === true,
     changes: {
       ...counts,
       paths: env.changes.slice(0, PAYLOAD_PATHS).map((d) => ({ path: d.path, type: d.type, size: d.right?.size ?? null })),
