@@ -44,6 +44,8 @@ export function s3ErrorOf(err: unknown, key?: string): S3Error {
       return new S3Error('OperationAborted', 409, err.message, withKey)
     case 'HOOK_FAILED':
       return new S3Error('AccessDenied', 403, err.message, withKey)
+    case 'PRECONDITION_FAILED':
+      return new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', withKey)
     case 'CORRUPT_OBJECT':
     case 'UNAVAILABLE':
       return new S3Error('ServiceUnavailable', 503, err.message, withKey)

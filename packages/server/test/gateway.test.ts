@@ -524,6 +524,28 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(unknown.body).toContain('<Code>InvalidRequest</Code>')
   })
 
+  it('conditional PutObject (If-None-Match: *, If-Match) is atomic across two gateway instances over one repository (issue 23)', async () => {
+    const second = await startServer(validateServeConfig({
+      listen: '127.0.0.1:0', repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }], uploadDir: path.join(t.dir, 'uploads-2'),
+      keys: [{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] }],
+    }))
+    const clients = [client(), new S3Client({ endpoint: second.url, region: 'us-east-1', forcePathStyle: true, credentials: ADMIN, maxAttempts: 1 })]
+    try {
+      const key = 'team/exp/_delta_log/00000000000000000007.json'
+      const tries = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => clients[i % 2]!.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: `{"writer":${i}}`, IfNoneMatch: '*' }))))
+      const won = tries.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ ETag?: string }>[]
+      expect(won).toHaveLength(1)
+      for (const r of tries) if (r.status === 'rejected') expect((r.reason as { name: string }).name).toBe('PreconditionFailed')
+      const etag = won[0]!.value.ETag!
+      const updates = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => clients[i % 2]!.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: `{"update":${i}}`, IfMatch: etag }))))
+      expect(updates.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+      await expect(clients[1]!.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: 'x', IfMatch: etag }))).rejects.toMatchObject({ name: 'PreconditionFailed' })
+    } finally {
+      for (const c of clients) c.destroy()
+      await second.close()
+    }
+  })
+
   it('a SigV4 scope naming another region is refused, naming the right one (issue 23: N10)', async () => {
     const wrong = client(ADMIN, { region: 'eu-west-3' })
     const err = await wrong.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' })).then(() => undefined, (e: unknown) => e as { name: string; message: string; Region?: string })

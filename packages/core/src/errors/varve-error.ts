@@ -29,6 +29,8 @@ export const ErrorCodes = {
   APPROVAL_REQUIRED: 'APPROVAL_REQUIRED',
   /** A change to a merge request that is merged or closed. */
   MERGE_REQUEST_NOT_OPEN: 'MERGE_REQUEST_NOT_OPEN',
+  /** A conditional put (`ifNoneMatch: '*'`, `ifMatch`) whose condition did not hold. */
+  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | (string & {})

@@ -24,6 +24,7 @@ import { ObjectStore, type TreeFormat } from '../objects/object-store.js'
 import { resolveRevision } from '../refs/resolve.js'
 import { getOnBranch, hasStagedRows, isDirty, mergedStaged, scanView, stagingTokens } from '../staging/branch-view.js'
 import { stageChanges } from '../staging/stage-changes.js'
+import { stageConditionally, type PutCondition } from '../staging/conditional-put.js'
 import { putMany, type PutManyItem, type PutManyOptions, type PutManySummary } from '../ingest/put-many.js'
 import type { BranchRecord, RefLogRecord, TagRecord } from '../stores/ref-store.js'
 import { emptyTree } from '../tree/apply-changes.js'
@@ -99,6 +100,14 @@ export interface ListOptions {
 export interface PutOptions {
   readonly metadata?: Record<string, string>
   readonly contentType?: string
+  /**
+   * `put` only: `'*'` stages the content only if the branch has no such path (staged or committed),
+   * atomically with respect to other conditional puts on the branch, as S3's If-None-Match
+   * (PRECONDITION_FAILED otherwise).
+   */
+  readonly ifNoneMatch?: '*'
+  /** `put` only: stage only if the path holds exactly this address (an ETag), as S3's If-Match. */
+  readonly ifMatch?: string
 }
 
 export interface UncommittedChange {
@@ -352,6 +361,10 @@ export class Repository {
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'contentType must be a string')
       await mustGetBranch(this.#ctx, branch) // fail before uploading gigabytes to a missing or protected branch
       await assertAllowed(this.#ctx.refs, branch, 'directCommits')
+      if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined)
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a put takes ifNoneMatch or ifMatch, not both')
+      const condition: PutCondition | undefined =
+        options.ifNoneMatch !== undefined ? { ifNoneMatch: options.ifNoneMatch } : options.ifMatch !== undefined ? { ifMatch: options.ifMatch } : undefined
       return this.#ctx.fence.run(async (objects) => {
         const { address, size } = await objects.writeData(data)
         const entry: Entry = {
@@ -359,7 +372,8 @@ export class Repository {
           ...(options.contentType ? { contentType: options.contentType } : {}),
           ...(metadata ? { metadata } : {}),
         }
-        await stageChanges(this.#ctx, branch, [{ path, entry }])
+        if (condition) await stageConditionally({ ...this.#ctx, objects }, branch, entry, condition)
+        else await stageChanges(this.#ctx, branch, [{ path, entry }])
         return entry
       })
     })

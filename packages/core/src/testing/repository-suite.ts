@@ -63,6 +63,27 @@ export function repositoryBehaviour(name: string, make: () => Promise<Repository
       }
     })
 
+    it('conditional puts are atomic: of racing ifNoneMatch puts exactly one wins; ifMatch moves only from the address seen', withRepo(async (repo) => {
+      await repo.createBranch('delta')
+      const log = '_delta_log/00000000000000000001.json'
+      const racers = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => repo.put('delta', log, `writer ${i}`, { ifNoneMatch: '*' })))
+      const won = racers.filter((r) => r.status === 'fulfilled')
+      expect(won).toHaveLength(1)
+      for (const r of racers) if (r.status === 'rejected') expect((r.reason as VarveError).code).toBe('PRECONDITION_FAILED')
+      const winner = (won[0] as PromiseFulfilledResult<{ address: string }>).value
+      expect((await repo.stat('delta', log)).address).toBe(winner.address)
+      // committed, it still exists for the condition; removed and committed, it can be created again
+      await repo.commit('delta', { message: 'version 1' })
+      await expectCode(repo.put('delta', log, 'late', { ifNoneMatch: '*' }), 'PRECONDITION_FAILED')
+      const updates = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => repo.put('delta', log, `update ${i}`, { ifMatch: winner.address })))
+      expect(updates.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+      await expectCode(repo.put('delta', 'absent.json', 'x', { ifMatch: winner.address }), 'PRECONDITION_FAILED')
+      await repo.delete('delta', log)
+      await repo.commit('delta', { message: 'gone' })
+      await repo.put('delta', log, 'again', { ifNoneMatch: '*' })
+      await expectCode(repo.put('delta', log, 'x', { ifNoneMatch: '*', ifMatch: 'abc' } as never), 'INVALID_ARGUMENT')
+    }))
+
     it('new paths are Unicode NFC: a look-alike (NFD) name is refused, so two files never look the same', withRepo(async (repo) => {
       const nfc = 'data/caf\u00e9.csv'
       const nfd = 'data/cafe\u0301.csv'

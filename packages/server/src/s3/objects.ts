@@ -149,11 +149,17 @@ export async function putObject(r: S3Request): Promise<void> {
   const { ref, path } = await refPathOf(r, repo)
   need(r, 'write', ref)
   await mustBeBranch(repo, ref)
-  if (r.req.headers['if-none-match'] === '*' && (await exists(() => repo.stat(ref, path))))
-    throw new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold')
+  // Conditional writes are checked atomically against the branch (staged and committed) and every
+  // other conditional write to it, from any gateway instance: delta-rs commits its log this way.
+  const ifNoneMatch = r.req.headers['if-none-match']
+  const ifMatch = r.req.headers['if-match']
+  if (ifNoneMatch !== undefined && ifNoneMatch !== '*') throw new S3Error('NotImplemented', 501, 'If-None-Match on PutObject takes * only')
   const metadata = metadataFromHeaders(r.req)
   const contentType = r.req.headers['content-type']
-  const entry = await repo.put(ref, path, objectBody(r.req, r.verified), { ...(metadata ? { metadata } : {}), ...(contentType ? { contentType } : {}) })
+  const entry = await repo.put(ref, path, objectBody(r.req, r.verified), {
+    ...(metadata ? { metadata } : {}), ...(contentType ? { contentType } : {}),
+    ...(ifNoneMatch === '*' ? { ifNoneMatch: '*' as const } : {}), ...(ifMatch !== undefined ? { ifMatch: String(ifMatch).replace(/^"|"$/g, '') } : {}),
+  })
   sendEmpty(r.res, 200, { ETag: etagOf(entry.address), 'x-amz-request-id': r.requestId })
 }
 
@@ -239,12 +245,3 @@ export async function deleteObjects(r: S3Request): Promise<void> {
   sendXml(r.res, 200, s3Xml('DeleteResult', { ...(quiet ? {} : { Deleted: deleted }), Error: errors }), { 'x-amz-request-id': r.requestId })
 }
 
-async function exists(stat: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await stat()
-    return true
-  } catch (err) {
-    if (VarveError.is(err, 'NOT_FOUND')) return false
-    throw err
-  }
-}
