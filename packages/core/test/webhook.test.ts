@@ -172,6 +172,12 @@ describe('webhook checks (issue 22)', () => {
   it('an allow list refuses other hosts without sending anything; a missing secret sends nothing', async () => {
     const err = await mergeThrough(`{ type: webhook, url: "${base}/ok" }`, { webhooks: { allowHosts: ['ci.example.com', '*.internal.example.com'] } })
     expect(reasons(err!)).toContain('is not in the allowed webhook hosts (ci.example.com, *.internal.example.com); nothing was sent')
+    // with no allow list, link-local addresses (cloud metadata services) are still refused
+    const { hostAllowed } = await import('../src/hooks/contracts/checks/webhook.js')
+    expect(hostAllowed(new URL('http://169.254.169.254/latest/meta-data/'), undefined)).toBe(false)
+    expect(hostAllowed(new URL('http://[fe80::1]/x'), undefined)).toBe(false)
+    expect(hostAllowed(new URL('http://127.0.0.1:9/x'), undefined)).toBe(true)
+    expect(hostAllowed(new URL('http://169.254.169.254/x'), ['169.254.169.254'])).toBe(true)
     expect(received).toHaveLength(0)
     await repo.close()
     repo = await Repository.open(path.join(t.dir, 'lake'), { webhooks: { allowHosts: [new URL(base).host], env: {} } })

@@ -99,8 +99,10 @@ function headerMap(raw: Record<string, unknown>, bad: (key: string) => Error): R
 }
 
 export function hostAllowed(url: URL, allow: readonly string[] | undefined): boolean {
-  if (!allow) return true
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '')
+  // Without an allow list any host goes, except link-local addresses (cloud metadata services live
+  // there: a rules file must not make every merging machine send its payload to 169.254.169.254).
+  if (!allow) return !/^(169\.254\.|fe[89ab][0-9a-f]:)/.test(host)
   const port = url.port || (url.protocol === 'https:' ? '443' : '80')
   return allow.some((entry) => {
     const e = entry.trim().toLowerCase()
