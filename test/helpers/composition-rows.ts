@@ -71,6 +71,15 @@ export const cliAndGatewayWrites: WritePath[] = [
     },
   },
   {
+    name: 'gateway PutObject with If-None-Match: *',
+    async write(c) {
+      const s3 = s3Of(c)
+      for (const f of c.dataset.files) await s3.send(new PutObjectCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path), Body: f.bytes, IfNoneMatch: '*' }))
+      s3.destroy()
+      await commitThroughApi(c, 'matrix: conditional PutObject')
+    },
+  },
+  {
     name: 'gateway multipart upload',
     async write(c) {
       const s3 = s3Of(c)

@@ -27,6 +27,13 @@ export const coreWritePaths: readonly WritePath[] = [
     },
   },
   {
+    name: 'repo.put conditional (ifNoneMatch, as delta-rs commits)',
+    async write(c) {
+      for (const f of c.dataset.files) await c.repo.put(c.branch, f.path, f.bytes, { ifNoneMatch: '*' })
+      await c.repo.commit(c.branch, { message: 'matrix: conditional put' })
+    },
+  },
+  {
     name: 'putMany (packs)',
     async write(c) {
       await putManyAll(c.repo, c.branch, c.dataset)
