@@ -1,5 +1,5 @@
-"""A training job in Python that reads a pinned Varve dataset through `varve serve`, with no Varve
-code: the commit comes from the lockfile `varve pin` wrote, the bytes from the S3 gateway.
+"""A training job in Python that reads a pinned Varve dataset through `varve serve`: the commit comes
+from the lockfile `varve pin` wrote, the bytes from the gateway, as a varve:// path (varve-client).
   python train.py <varve.lock> <endpoint> [pin name] [model.json]
 Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (a key of the serve config)."""
 import json
@@ -9,17 +9,27 @@ import sys
 import numpy as np
 import pandas as pd
 
+try:
+    from varve_client import read_lock
+except ImportError:  # run from a checkout without `pip install './clients/python[fsspec]'`
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python", "src"))
+    import fsspec
+    from varve_client import read_lock
+    from varve_client.fs import VarveFileSystem
+
+    fsspec.register_implementation("varve", VarveFileSystem, clobber=True)  # what the installed entry point does
+
 lock_file, endpoint = sys.argv[1], sys.argv[2]
 name = sys.argv[3] if len(sys.argv) > 3 else "train-data"
 out = sys.argv[4] if len(sys.argv) > 4 else "model.json"
 
 # 1. The pin: the commit every run of this job reads, whatever the branch does meanwhile.
-pin = json.load(open(lock_file))["pins"][name]
+pin = read_lock(lock_file)[name]
 commit = pin["commit"]
 
-# 2. The data at that commit, through the gateway (bucket = repository, key = <commit>/<path>).
-opts = {"key": os.environ["AWS_ACCESS_KEY_ID"], "secret": os.environ["AWS_SECRET_ACCESS_KEY"], "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"}}
-df = pd.read_parquet(f"s3://{os.environ.get('VARVE_BUCKET', 'lake')}/{commit}/train/", storage_options=opts)
+# 2. The data at that commit, through the gateway: varve://<repository>/<commit>/<path>.
+opts = {"endpoint": endpoint, "key": os.environ["AWS_ACCESS_KEY_ID"], "secret": os.environ["AWS_SECRET_ACCESS_KEY"]}
+df = pd.read_parquet(f"varve://{os.environ.get('VARVE_BUCKET', 'lake')}/{commit}/train/", storage_options=opts)
 
 # 3. "Train": a least-squares line score ~ a + b * (id % 100), a model small enough to read.
 x = (df["id"] % 100).to_numpy(dtype=float)

@@ -118,6 +118,10 @@ export const OPENAPI = {
       parameters: [repoParam, { name: 'left', in: 'query', required: true, schema: { type: 'string' } }, { name: 'right', in: 'query', required: true, schema: { type: 'string' } }, { name: 'prefix', in: 'query', schema: { type: 'string' } }, { name: 'after', in: 'query', schema: { type: 'string' }, description: 'the next page: the `next` of the previous one' }, limit],
       get: { summary: 'Differences between two revisions, a page at a time', responses: ok({ type: 'object', properties: { changes: { type: 'array', items: ref('Change') }, truncated: { type: 'boolean' }, next: { type: 'string', description: 'when truncated: pass as `after` for the next page' } } }) },
     },
+    '/repositories/{repo}/diff/rows': {
+      parameters: [repoParam, { name: 'left', in: 'query', required: true, schema: { type: 'string' } }, { name: 'right', in: 'query', required: true, schema: { type: 'string' } }, { name: 'path', in: 'query', required: true, schema: { type: 'string' }, description: 'a Parquet file, or a folder ending in / read as one table' }, { name: 'key', in: 'query', required: true, schema: { type: 'string' }, description: 'key columns, comma separated' }, { name: 'columns', in: 'query', schema: { type: 'string' } }, limit],
+      get: { summary: 'Rows added, removed and changed between two versions of a table, matched by key', responses: ok({ type: 'object', properties: { schema: { type: 'object' }, rows: { type: 'array', items: { type: 'object' } }, summary: { type: 'object' }, truncated: { type: 'boolean' } } }) },
+    },
     '/repositories/{repo}/log': {
       parameters: [repoParam, { name: 'ref', in: 'query', required: true, schema: { type: 'string' } }, { name: 'prefix', in: 'query', schema: { type: 'string' } }, { name: 'firstParent', in: 'query', schema: { type: 'boolean' } }, limit],
       get: { summary: 'Commits reachable from a revision, newest first (with prefix: those that changed it)', responses: ok({ type: 'object', properties: { commits: { type: 'array', items: ref('Commit') }, truncated: { type: 'boolean' } } }) },

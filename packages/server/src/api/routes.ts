@@ -316,6 +316,29 @@ route('GET', '/repositories/{repo}/diff', async (a, p) => {
   const { items, truncated } = await take(from(), limitOf(a.query, 1000, 10_000))
   return { changes: items, truncated, ...(truncated ? { next: items.at(-1)!.path } : {}) }
 })
+route('GET', '/repositories/{repo}/diff/rows', async (a, p) => {
+  const left = str(a.query.get('left') ?? undefined, 'left')!
+  const right = str(a.query.get('right') ?? undefined, 'right')!
+  const file = str(a.query.get('path') ?? undefined, 'path')!
+  const key = str(a.query.get('key') ?? undefined, 'key')!.split(',').map((k) => k.trim()).filter(Boolean)
+  const columns = a.query.get('columns')?.split(',').map((k) => k.trim()).filter(Boolean)
+  need(a, 'read', p.repo!, left)
+  need(a, 'read', p.repo!, right)
+  const repo = await repoOf(a, p.repo!)
+  const limit = limitOf(a.query, 1000, 100_000)
+  // The whole diff runs (its summary comes last); at most `limit` row records are returned.
+  let schema: unknown
+  let summary: unknown
+  const rows: unknown[] = []
+  let more = 0
+  for await (const r of repo.diffTable(left, right, file, { key, ...(columns?.length ? { columns } : {}) })) {
+    if (r.type === 'schema') schema = r
+    else if (r.type === 'summary') summary = r
+    else if (rows.length < limit) rows.push(r)
+    else more++
+  }
+  return { schema, rows, summary, truncated: more > 0 }
+})
 route('GET', '/repositories/{repo}/log', async (a, p) => {
   const ref = str(a.query.get('ref') ?? undefined, 'ref')!
   need(a, 'read', p.repo!, ref)
