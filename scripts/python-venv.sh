@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Python clients the gateway and table tests and the python-training example use (boto3, the AWS CLI,
-# pyarrow, DuckDB, pandas + s3fs, polars, fastparquet, delta-rs), in a venv made from the pinned test/python/requirements.txt.
+# pyarrow, DuckDB, pandas + s3fs, polars, fastparquet, delta-rs, pytest for clients/python), in a venv made from the pinned
+# test/python/requirements.txt.
 # Reused while the requirements are unchanged (its folder is named by their hash). Prints its path.
 #   VARVE_TEST_VENV=<dir> overrides where it lives.
 set -euo pipefail
