@@ -44,6 +44,10 @@ export async function stageConditionally(ctx: RepoContext, branch: string, entry
     const b = await ctx.refs.getBranch(branch)
     if (!b) throw new VarveError(ErrorCodes.NOT_FOUND, `branch ${branch} not found`, { details: { branch } })
     const announced = pending.filter((p) => p.path === entry.path).at(-1)
+    // Another write of the path is announced and not staged yet. For ifNoneMatch the path exists
+    // (it is being created): refuse. For ifMatch its content is in flux (that write may stage after
+    // ours and undo it): wait for it to land, as S3 answers 409 to a conflicting operation.
+    if (announced && 'ifMatch' in condition) return LOST_RACE
     const current = announced ? announced.address : (await getOnBranch(ctx, b, entry.path))?.address
     check(condition, current, branch, entry.path)
     const next: State = { seq: state.seq + 1, pending: [...pending.filter((p) => p.path !== entry.path), mine] }
