@@ -1,5 +1,6 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
-import { parseAllowedSigners, type AllowedSigner } from '../merge-requests/ssh-signature.js'
+import type { Approval, MergeRequestRecord } from '../merge-requests/merge-request-store.js'
+import { checkSignature, parseAllowedSigners, type AllowedSigner } from '../merge-requests/ssh-signature.js'
 import { commitRoot } from '../model/commit.js'
 import { getEntry } from '../tree/tree-reader.js'
 import type { RepoContext } from './context.js'
@@ -22,4 +23,43 @@ export async function repositoryIdOf(ctx: Pick<RepoContext, 'refs'>): Promise<st
   const id = await ctx.refs.getSetting(REPOSITORY_ID_SETTING)
   if (!id) throw new VarveError(ErrorCodes.NOT_A_REPOSITORY, 'the ref store has no repository id')
   return id
+}
+
+/** What an approval's SSH signature covers: the repository, the request, both branches, the head and the reviewer. */
+export function approvalSigningText(a: { repository: string; request: number; source: string; sourceHead: string; dest: string; reviewer: string }): string {
+  return [
+    'varve approval v1',
+    `repository ${a.repository}`,
+    `request ${a.request}`,
+    `source ${a.source}`,
+    `source-head ${a.sourceHead}`,
+    `destination ${a.dest}`,
+    `reviewer ${a.reviewer}`,
+    '',
+  ].join('\n')
+}
+
+/** Signature checks of a request's approvals, by reviewer (approvals without an entry do not count). */
+export type SignatureChecks = ReadonlyMap<string, { readonly signature: string | undefined; readonly ok: boolean; readonly reason?: string }>
+
+/**
+ * Each approval's signature checked against the allowed signers committed at `signersAt` (the
+ * destination's head when approving or merging; a merge's first parent in the audit), by reviewer.
+ * The one place approvals are verified: approve, show, merge and the audit all call it.
+ */
+export async function checkApprovalSignatures(
+  ctx: Pick<RepoContext, 'objects' | 'refs'>,
+  r: Pick<MergeRequestRecord, 'id' | 'source' | 'dest'>,
+  approvals: readonly Pick<Approval, 'reviewer' | 'sourceHead' | 'signature' | 'at'>[],
+  signersAt: string,
+): Promise<SignatureChecks> {
+  const [signers, repository] = await Promise.all([allowedSignersAt(ctx, signersAt), repositoryIdOf(ctx)])
+  const out = new Map<string, { signature: string | undefined; ok: boolean; reason?: string }>()
+  for (const a of approvals) {
+    const c = signers.length
+      ? checkSignature(signers, a.reviewer, a.signature, approvalSigningText({ repository, request: r.id, source: r.source, sourceHead: a.sourceHead, dest: r.dest, reviewer: a.reviewer }), a.at)
+      : { ok: false as const, reason: `no allowed signers: commit ${ALLOWED_SIGNERS_PATH} on ${r.dest}` }
+    out.set(a.reviewer, { signature: a.signature, ok: c.ok, ...(c.ok ? {} : { reason: c.reason }) })
+  }
+  return out
 }

@@ -1,12 +1,11 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { getProtection, protectionHistory, rulesAt, type BranchProtection } from '../hooks/branch-protection.js'
 import { MergeRequestStore, type MergeRequestRecord } from '../merge-requests/merge-request-store.js'
-import { checkSignature } from '../merge-requests/ssh-signature.js'
 import type { Commit } from '../model/commit.js'
 import { validateRefName } from '../util/ref-names.js'
-import { allowedSignersAt, repositoryIdOf } from './allowed-signers.js'
+import { checkApprovalSignatures } from './allowed-signers.js'
 import type { RepoContext } from './context.js'
-import { approvalSigningText, approvalStatus, REQUEST_METADATA, type SignatureChecks } from './merge-requests.js'
+import { approvalStatus, REQUEST_METADATA } from './merge-requests.js'
 
 export interface ApprovalAuditProblem {
   readonly branch: string
@@ -55,7 +54,6 @@ export async function auditApprovals(ctx: RepoContext, options: ApprovalAuditOpt
     }
   }
   const requests = new MergeRequestStore(ctx)
-  const repository = await repositoryIdOf(ctx)
   const out: ApprovalAudit['branches'][number][] = []
   const problems: ApprovalAuditProblem[] = []
   for (const branch of branches) {
@@ -85,7 +83,7 @@ export async function auditApprovals(ctx: RepoContext, options: ApprovalAuditOpt
       const rules = rulesFor(c)
       if (!rules?.requireMergeRequest || !c.parents.length) continue
       checked++
-      const reason = await whyNotApproved(ctx, requests, repository, branch, c, rules)
+      const reason = await whyNotApproved(ctx, requests, branch, c, rules)
       if (reason) problems.push({ branch, commit: c.id, message: c.message, author: c.committer ?? c.author, at: c.createdAt, reason })
     }
     out.push({ branch, checked })
@@ -93,7 +91,7 @@ export async function auditApprovals(ctx: RepoContext, options: ApprovalAuditOpt
   return { ok: problems.length === 0, branches: out, problems }
 }
 
-async function whyNotApproved(ctx: RepoContext, requests: MergeRequestStore, repository: string, branch: string, c: Commit, rules: BranchProtection): Promise<string | undefined> {
+async function whyNotApproved(ctx: RepoContext, requests: MergeRequestStore, branch: string, c: Commit, rules: BranchProtection): Promise<string | undefined> {
   if (c.parents.length !== 2) return `not a merge (${c.parents.length} parent${c.parents.length === 1 ? '' : 's'}): it landed on ${branch} while its rules required merge requests`
   const id = c.metadata[REQUEST_METADATA]
   if (typeof id !== 'number') return 'a merge that names no merge request'
@@ -107,18 +105,8 @@ async function whyNotApproved(ctx: RepoContext, requests: MergeRequestStore, rep
   if (r.dest !== branch) return `names merge request ${id}, which is into ${r.dest}`
   if (r.state !== 'merged' || r.merged?.commit !== c.id) return `names merge request ${id}, which was not merged as this commit (it is ${r.state}${r.merged ? `, merged as ${r.merged.commit.slice(0, 12)}` : ''})`
   if (c.parents[1] !== r.merged.sourceHead) return `merged ${c.parents[1]!.slice(0, 12)}, not the source head the request's approvals were counted for (${r.merged.sourceHead.slice(0, 12)})`
-  let signatures: SignatureChecks | undefined
-  if (rules.signedApprovals) {
-    // The keys the branch had when the merge landed: those on its first parent.
-    const signers = await allowedSignersAt(ctx, c.parents[0]!)
-    const checks = new Map<string, { signature: string | undefined; ok: boolean; reason?: string }>()
-    for (const a of r.approvals) {
-      const text = approvalSigningText({ repository, request: r.id, source: r.source, sourceHead: a.sourceHead, dest: r.dest, reviewer: a.reviewer })
-      const v = signers.length ? checkSignature(signers, a.reviewer, a.signature, text, a.at) : { ok: false as const, reason: 'no allowed signers on the branch' }
-      checks.set(a.reviewer, { signature: a.signature, ok: v.ok, ...(v.ok ? {} : { reason: v.reason }) })
-    }
-    signatures = checks
-  }
+  // The keys the branch had when the merge landed: those on its first parent.
+  const signatures = rules.signedApprovals ? await checkApprovalSignatures(ctx, r, r.approvals, c.parents[0]!) : undefined
   const status = approvalStatus(r, rules, r.merged.sourceHead, signatures)
   if (!status.satisfied) {
     const rejected = status.rejected?.length ? `; not counted: ${status.rejected.map((x) => `${x.reviewer} (${x.reason})`).join(', ')}` : ''

@@ -12,8 +12,7 @@ import type { DiffEntry } from '../tree/tree-diff.js'
 import { validatePath } from '../util/paths.js'
 import { validateRefName } from '../util/ref-names.js'
 import type { RepoContext } from './context.js'
-import { allowedSignersAt, repositoryIdOf } from './allowed-signers.js'
-import { checkSignature } from '../merge-requests/ssh-signature.js'
+import { approvalSigningText, checkApprovalSignatures, repositoryIdOf, type SignatureChecks } from './allowed-signers.js'
 
 export interface OpenMergeRequestOptions {
   readonly title: string
@@ -40,23 +39,6 @@ export interface ApprovalStatus {
   /** Under `signedApprovals`: approvals that do not count because their signature does not hold, and why. */
   readonly rejected?: readonly { readonly reviewer: string; readonly reason: string }[]
 }
-
-/** What an approval's SSH signature covers: the repository, the request, both branches, the head and the reviewer. */
-export function approvalSigningText(a: { repository: string; request: number; source: string; sourceHead: string; dest: string; reviewer: string }): string {
-  return [
-    'varve approval v1',
-    `repository ${a.repository}`,
-    `request ${a.request}`,
-    `source ${a.source}`,
-    `source-head ${a.sourceHead}`,
-    `destination ${a.dest}`,
-    `reviewer ${a.reviewer}`,
-    '',
-  ].join('\n')
-}
-
-/** Signature checks of a request's approvals, by reviewer (approvals without an entry do not count). */
-export type SignatureChecks = ReadonlyMap<string, { readonly signature: string | undefined; readonly ok: boolean; readonly reason?: string }>
 
 /** What `mergeRequest(id)` shows: the stored request and, while it is open, where it stands now. */
 export interface MergeRequestView extends MergeRequestRecord {
@@ -210,7 +192,7 @@ export class MergeRequests {
     const [sourceHead, destHead] = await Promise.all([this.#headOrNull(r.source), this.#headOrNull(r.dest)])
     if (r.state !== 'open' || options.standing === false) return { ...r, sourceHead, destHead }
     const rules = await getProtection(this.ctx.refs, r.dest)
-    const approval = approvalStatus(r, rules, sourceHead, rules?.signedApprovals && destHead ? await this.#checkSignatures(r, destHead) : undefined)
+    const approval = approvalStatus(r, rules, sourceHead, rules?.signedApprovals && destHead ? await checkApprovalSignatures(this.ctx, r, r.approvals, destHead) : undefined)
     const blockers: string[] = []
     if (!approval.satisfied) blockers.push(`${approval.counted.length} of ${approval.required} required approvals`)
     if (sourceHead === null || destHead === null) {
@@ -253,7 +235,8 @@ export class MergeRequests {
     const rules = await getProtection(this.ctx.refs, r0.dest)
     if (signature !== undefined || rules?.signedApprovals) {
       // Checked now, so a reviewer learns at once; checked again when the request merges.
-      const check = await this.#checkOne(r0, { reviewer, sourceHead: head, signature }, await this.#branchHead(r0.dest), this.ctx.clock.now())
+      const checks = await checkApprovalSignatures(this.ctx, r0, [{ reviewer, sourceHead: head, at: this.ctx.clock.now(), ...(signature !== undefined ? { signature } : {}) }], await this.#branchHead(r0.dest))
+      const check = checks.get(reviewer)!
       if (!check.ok)
         throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${r0.dest} requires approvals signed by a key _varve/allowed_signers lists for the reviewer; ${reviewer}'s ${signature === undefined ? 'approval is not signed' : `signature does not hold: ${check.reason}`}`, {
           details: { id, reviewer, reason: 'signature', why: check.reason },
@@ -360,7 +343,7 @@ export class MergeRequests {
     const rules = await getProtection(this.ctx.refs, r.dest)
     // Signatures are checked against the allowed signers on the destination as it is now, before the
     // claim (an approval added meanwhile has no check and does not count).
-    const signatures = rules?.signedApprovals ? await this.#checkSignatures(r, await this.#branchHead(r.dest)) : undefined
+    const signatures = rules?.signedApprovals ? await checkApprovalSignatures(this.ctx, r, r.approvals, await this.#branchHead(r.dest)) : undefined
     const joined = (cur: MergeRequestRecord, head: string) => ({ sourceHead: head, approvers: approvalStatus(cur, rules, head, signatures).counted, record: cur })
     if (r.merging) return joined(r, r.merging.sourceHead)
     const sourceHead = await this.#branchHead(r.source)
@@ -403,27 +386,6 @@ export class MergeRequests {
       if (paths.length < SHOWN_PATHS) paths.push(d)
     }
     return { ...counts, paths, truncated: counts.added + counts.removed + counts.changed > paths.length }
-  }
-
-  /** Each approval's signature checked against `_varve/allowed_signers` at `destHead`. */
-  async #checkSignatures(r: MergeRequestRecord, destHead: string): Promise<SignatureChecks> {
-    const signers = await allowedSignersAt(this.ctx, destHead)
-    const repository = await repositoryIdOf(this.ctx)
-    const out = new Map<string, { signature: string | undefined; ok: boolean; reason?: string }>()
-    for (const a of r.approvals) {
-      const c = signers.length
-        ? checkSignature(signers, a.reviewer, a.signature, approvalSigningText({ repository, request: r.id, source: r.source, sourceHead: a.sourceHead, dest: r.dest, reviewer: a.reviewer }), a.at)
-        : { ok: false as const, reason: `no allowed signers: commit _varve/allowed_signers on ${r.dest}` }
-      out.set(a.reviewer, { signature: a.signature, ok: c.ok, ...(c.ok ? {} : { reason: c.reason }) })
-    }
-    return out
-  }
-
-  async #checkOne(r: MergeRequestRecord, a: { reviewer: string; sourceHead: string; signature: string | undefined }, destHead: string, at: number) {
-    const signers = await allowedSignersAt(this.ctx, destHead)
-    if (!signers.length) return { ok: false as const, reason: `no allowed signers: commit _varve/allowed_signers on ${r.dest}` }
-    const repository = await repositoryIdOf(this.ctx)
-    return checkSignature(signers, a.reviewer, a.signature, approvalSigningText({ repository, request: r.id, source: r.source, sourceHead: a.sourceHead, dest: r.dest, reviewer: a.reviewer }), at)
   }
 
   /** What a reviewer signs to approve request `id` at the source's current head (`varve mr approve` signs it). */

@@ -1098,16 +1098,13 @@ function checkStrategy(strategy: unknown): MergeStrategy {
   return s
 }
 
+/**
+ * A listed entry is the entry itself: a reader hands it on as it is (readDataset, diffTable,
+ * contracts), so no field may be left out (copying fields one by one once dropped where packed
+ * bytes are, and every reader of a listing failed on packed data).
+ */
 function toListItem(e: Entry): ListItem {
-  const item: { -readonly [K in keyof Entry]: Entry[K] } & { type: 'object' } = {
-    type: 'object', path: e.path, address: e.address, size: e.size, lastModified: e.lastModified,
-  }
-  if (e.contentType !== undefined) item.contentType = e.contentType
-  if (e.metadata !== undefined) item.metadata = e.metadata
-  // Where packed bytes are: a listed entry must be readable as it is (readDataset, diffTable, contracts).
-  if (e.pack !== undefined) item.pack = e.pack
-  if (e.offset !== undefined) item.offset = e.offset
-  return item
+  return { type: 'object', ...e }
 }
 
 interface View {

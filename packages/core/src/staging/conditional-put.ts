@@ -33,35 +33,43 @@ const settingOf = (branch: string) => `conditional/${branch}`
  * (docs/decisions/0013-conditional-writes.md)
  */
 export async function stageConditionally(ctx: RepoContext, branch: string, entry: Entry, condition: PutCondition): Promise<void> {
-  const key = settingOf(branch)
   const mine: Pending = { path: entry.path, address: entry.address, at: ctx.clock.now(), id: ctx.random.hex(8) }
-  await retryOnLostRace(`conditional put on ${branch}`, ctx.retry, ctx.random, async () => {
-    // The setting first, then the branch: a writer whose announcement is gone has staged by then.
-    const raw = await ctx.refs.getSetting(key)
-    const now = ctx.clock.now()
-    const state = parse(raw)
-    const pending = state.pending.filter((p) => now - p.at < PENDING_TTL_MS)
+  await changePending(ctx, branch, async (pending) => {
+    // The setting first (read by changePending), then the branch: a writer whose announcement is
+    // gone has staged by then.
     const b = await ctx.refs.getBranch(branch)
     if (!b) throw new VarveError(ErrorCodes.NOT_FOUND, `branch ${branch} not found`, { details: { branch } })
-    const announced = pending.filter((p) => p.path === entry.path).at(-1)
+    const now = ctx.clock.now()
+    const live = pending.filter((p) => now - p.at < PENDING_TTL_MS)
+    const announced = live.filter((p) => p.path === entry.path).at(-1)
     // Another write of the path is announced and not staged yet. For ifNoneMatch the path exists
     // (it is being created): refuse. For ifMatch its content is in flux (that write may stage after
     // ours and undo it): wait for it to land, as S3 answers 409 to a conflicting operation.
     if (announced && 'ifMatch' in condition) return LOST_RACE
     const current = announced ? announced.address : (await getOnBranch(ctx, b, entry.path))?.address
     check(condition, current, branch, entry.path)
-    const next: State = { seq: state.seq + 1, pending: [...pending.filter((p) => p.path !== entry.path), mine] }
-    return (await ctx.refs.compareAndSetSetting(key, raw, JSON.stringify(next))) ? true : LOST_RACE
+    return [...live.filter((p) => p.path !== entry.path), mine]
   })
   await stageChanges(ctx, branch, [{ path: entry.path, entry }])
   // Staged: the branch now shows it, the announcement can go (if this fails, the TTL takes it).
+  await changePending(ctx, branch, async (pending) => (pending.some((p) => p.id === mine.id) ? pending.filter((p) => p.id !== mine.id) : 'unchanged')).catch(() => undefined)
+}
+
+/**
+ * Replaces the branch's announcements by compare-and-swap, retried from a fresh read when another
+ * writer moved them first; `change` may refuse (throw), ask for a retry (LOST_RACE) or change nothing.
+ * Every swap raises `seq` (see State).
+ */
+async function changePending(ctx: RepoContext, branch: string, change: (pending: readonly Pending[]) => Promise<readonly Pending[] | 'unchanged' | typeof LOST_RACE>): Promise<void> {
+  const key = settingOf(branch)
   await retryOnLostRace(`conditional put on ${branch}`, ctx.retry, ctx.random, async () => {
     const raw = await ctx.refs.getSetting(key)
     const state = parse(raw)
-    if (!state.pending.some((p) => p.id === mine.id)) return true
-    const next: State = { seq: state.seq + 1, pending: state.pending.filter((p) => p.id !== mine.id) }
-    return (await ctx.refs.compareAndSetSetting(key, raw, JSON.stringify(next))) ? true : LOST_RACE
-  }).catch(() => undefined)
+    const next = await change(state.pending)
+    if (next === LOST_RACE) return LOST_RACE
+    if (next === 'unchanged') return true
+    return (await ctx.refs.compareAndSetSetting(key, raw, JSON.stringify({ seq: state.seq + 1, pending: next } satisfies State))) ? true : LOST_RACE
+  })
 }
 
 function check(condition: PutCondition, current: string | undefined, branch: string, path: string): void {

@@ -158,7 +158,7 @@ export async function putObject(r: S3Request): Promise<void> {
   const contentType = r.req.headers['content-type']
   const entry = await repo.put(ref, path, objectBody(r.req, r.verified), {
     ...(metadata ? { metadata } : {}), ...(contentType ? { contentType } : {}),
-    ...(ifNoneMatch === '*' ? { ifNoneMatch: '*' as const } : {}), ...(ifMatch !== undefined ? { ifMatch: String(ifMatch).replace(/^"|"$/g, '') } : {}),
+    ...(ifNoneMatch === '*' ? { ifNoneMatch: '*' as const } : {}), ...(ifMatch !== undefined ? { ifMatch: String(ifMatch) } : {}),
   })
   sendEmpty(r.res, 200, { ETag: etagOf(entry.address), 'x-amz-request-id': r.requestId })
 }
