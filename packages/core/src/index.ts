@@ -40,7 +40,7 @@ export type { LogOptions } from './commits/history.js'
 export type { BlameLine } from './commits/path-history.js'
 export type { DiffEntry, ChangeType } from './tree/tree-diff.js'
 export type { DataSource } from './objects/byte-source.js'
-export type { BlockStore, ByteSource, ObjectInfo, PutOptions as BlockPutOptions, RenameOptions, StreamOptions as BlockStreamOptions } from './stores/block-store.js'
+export type { BlockStore, ByteSource, NativeMultipart, ObjectInfo, PutOptions as BlockPutOptions, RenameOptions, StoredPart, StreamOptions as BlockStreamOptions } from './stores/block-store.js'
 export type {
   RefStore,
   BranchRecord,
@@ -104,3 +104,5 @@ export { ALLOWED_SIGNERS_PATH, approvalSigningText } from './repository/allowed-
 export type { SignatureChecks } from './repository/allowed-signers.js'
 export { APPROVAL_NAMESPACE, parseAllowedSigners, parseSshSignature, verifySshSignature, signWithSshKeygen } from './merge-requests/ssh-signature.js'
 export type { AllowedSigner, ParsedSignature } from './merge-requests/ssh-signature.js'
+export { Uploads } from './uploads/uploads.js'
+export type { CreateUploadOptions, UploadRecord } from './uploads/uploads.js'

@@ -9,12 +9,14 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
+  UploadPartCommand,
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import type { BlockPutOptions, BlockStore, ByteSource, ObjectInfo, RenameOptions } from '@varve/core'
+import type { BlockPutOptions, BlockStore, ByteSource, NativeMultipart, ObjectInfo, RenameOptions, StoredPart } from '@varve/core'
 import { createS3Client } from './s3-client.js'
 import { isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
 import type { S3Location, S3Options } from './s3-options.js'
@@ -198,6 +200,69 @@ export class S3BlockStore implements BlockStore {
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => {})
       throw s3Error(err, 'copy', this.bucket, Key)
     }
+  }
+
+  /** S3's own multipart uploads, so a gateway's instances share an upload's parts (NativeMultipart). */
+  readonly multipart: NativeMultipart = {
+    create: async (key) => {
+      const r = await this.#call('upload', key, () => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.#key(key) })))
+      return r.UploadId!
+    },
+    uploadPart: async (key, UploadId, n, data, size) => {
+      // The SDK pipes a stream body into its request, and a pipe does not pass on the source's
+      // failure (a client that went away, a body longer than its length): the request would wait
+      // for bytes that never come. The source's failure aborts the request and is what is thrown.
+      const abort = new AbortController()
+      let failure: unknown
+      let Body: Uint8Array | Readable = data as Uint8Array
+      if (!(data instanceof Uint8Array)) {
+        Body = Readable.from(data, { objectMode: false })
+        Body.on('error', (err) => {
+          failure = err
+          abort.abort()
+        })
+      }
+      try {
+        const r = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId, PartNumber: n, Body, ContentLength: size }), {
+          abortSignal: abort.signal,
+        })
+        return r.ETag!.replace(/"/g, '')
+      } catch (err) {
+        if (failure !== undefined) throw failure
+        throw s3Error(err, 'upload', this.bucket, this.#key(key))
+      }
+    },
+    listParts: async (key, UploadId) => {
+      const parts: StoredPart[] = []
+      let marker: string | undefined
+      try {
+        for (;;) {
+          const r = await this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId, ...(marker ? { PartNumberMarker: marker } : {}) }))
+          for (const p of r.Parts ?? [])
+            parts.push({ n: p.PartNumber!, etag: p.ETag!.replace(/"/g, ''), size: p.Size ?? 0, lastModified: p.LastModified?.getTime() ?? 0 })
+          if (!r.IsTruncated || !r.NextPartNumberMarker) return parts
+          marker = String(r.NextPartNumberMarker)
+        }
+      } catch (err) {
+        if ((err as { name?: string }).name === 'NoSuchUpload' || isNotFound(err)) return undefined
+        throw s3Error(err, 'upload', this.bucket, this.#key(key))
+      }
+    },
+    complete: async (key, UploadId, parts) => {
+      await this.#call('upload', key, () =>
+        this.client.send(
+          new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId, MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: `"${p.etag}"` })) } }),
+        ),
+      )
+    },
+    abort: async (key, UploadId) => {
+      try {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId }))
+      } catch (err) {
+        if ((err as { name?: string }).name === 'NoSuchUpload' || isNotFound(err)) return
+        throw s3Error(err, 'upload', this.bucket, this.#key(key))
+      }
+    },
   }
 
   async close(): Promise<void> {

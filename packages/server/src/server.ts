@@ -12,8 +12,8 @@ import { Repositories } from './repositories.js'
 import { RefNames } from './s3/addressing.js'
 import type { S3Request } from './s3/context.js'
 import { dispatchS3 } from './s3/dispatch.js'
-import type { Assembly } from './s3/multipart.js'
-import { expireUploads } from './s3/upload-expiry.js'
+import type { Assembly } from './s3/assembly.js'
+import { expireAllUploads } from './s3/upload-expiry.js'
 import { sendS3Error } from './s3/respond.js'
 import { isPresignedV2, verifyPresignedV2 } from './s3/sigv2.js'
 import { isSigned, verifyRequest, type VerifiedRequest } from './s3/sigv4.js'
@@ -46,9 +46,9 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const anonymous: Principal = { accessKey: null, grants: cfg.anonymous }
   const uploads = new Map<string, Assembly>()
   // Abandoned multipart uploads are removed at start and then every quarter of their lifetime (at most hourly).
-  let expiring: Promise<unknown> = expireUploads(cfg, uploads).catch(() => [])
+  let expiring: Promise<unknown> = expireAllUploads(cfg, uploads, repos).catch(() => [])
   const expiry = setInterval(() => {
-    expiring = expiring.then(() => expireUploads(cfg, uploads)).catch(() => [])
+    expiring = expiring.then(() => expireAllUploads(cfg, uploads, repos)).catch(() => [])
   }, Math.min(3600_000, Math.max(100, (cfg.uploadLifetimeHours * 3600_000) / 4)))
   expiry.unref()
 

@@ -10,6 +10,7 @@ import type { RandomSource } from '../util/clock.js'
 import { LruCache } from '../util/lru-cache.js'
 import { readHead, toChunks, type DataSource } from './byte-source.js'
 import { keys } from './keys.js'
+import { StoredBlob } from './stored-blob.js'
 import { decodePackIndex, packFooterBytes, packIndexRange, type EncodedPack, type PackedObject } from './pack.js'
 import { WriteJournal, type JournalEntry } from './write-journal.js'
 
@@ -77,6 +78,7 @@ export class ObjectStore {
 
   async writeData(source: DataSource): Promise<{ address: string; size: number }> {
     if (source instanceof LocalFiles) return this.#writeFiles(source)
+    if (source instanceof StoredBlob) return this.#adoptBlob(source)
     const chunks = toChunks(source)
     if (chunks instanceof Uint8Array) return this.#writeSmall(chunks)
     const { head, headBytes, rest } = await readHead(chunks, IN_MEMORY_LIMIT)
@@ -135,8 +137,31 @@ export class ObjectStore {
       await this.blocks.delete(landing).catch(() => {})
       throw err
     }
-    const address = await hash.digest()
-    const size = sizeOf()
+    return this.#place(landing, await hash.digest(), sizeOf())
+  }
+
+  /**
+   * Gives a blob already in the store (a completed native multipart upload) its content address: it is
+   * hashed by reading it unless its writer hashed it on the way in, then pointed to like an upload.
+   */
+  async #adoptBlob(source: StoredBlob): Promise<{ address: string; size: number }> {
+    const info = await this.blocks.head(source.key)
+    if (!info) throw new VarveError(ErrorCodes.NOT_FOUND, `uploaded blob ${source.key} is not in the store`, { details: { key: source.key } })
+    if (source.known && source.known.size === info.size) return this.#place(source.key, source.known.sha256, info.size)
+    const hash = new OffThreadSha256()
+    try {
+      const stream = await this.blocks.getStream(source.key)
+      if (!stream) throw new VarveError(ErrorCodes.NOT_FOUND, `uploaded blob ${source.key} is not in the store`, { details: { key: source.key } })
+      for await (const chunk of stream) await hash.update(chunk)
+    } catch (err) {
+      hash.abandon()
+      throw err
+    }
+    return this.#place(source.key, await hash.digest(), info.size)
+  }
+
+  /** Gives bytes stored at `landing` their address: renamed into place, pointed to, or dropped for the copy already stored. */
+  async #place(landing: string, address: string, size: number): Promise<{ address: string; size: number }> {
     const journal = this.#journal
     let existing = await this.#storedKeyOf(address)
     // Store ours unless the content is already there. Losing the pointer race to another writer makes

@@ -34,6 +34,7 @@ import type { JsonValue } from '../util/canonical-json.js'
 import { systemClock, systemRandom, type Clock, type RandomSource } from '../util/clock.js'
 import { comparePaths, prefixUpperBound, validateNewPath, validatePath, validatePrefix } from '../util/paths.js'
 import { validateRefName } from '../util/ref-names.js'
+import { Uploads } from '../uploads/uploads.js'
 import { defaultRetryPolicy, LOST_RACE, retryOnLostRace, type RetryPolicy } from '../util/retry.js'
 import { newStagingToken, noGates, type RepoContext } from './context.js'
 import { Gates } from '../hooks/gates.js'
@@ -191,9 +192,32 @@ export class Repository {
       diff: (from, to) => this.diff(from, to),
       commitsOf: (branch, limit) => this.log(branch, { firstParent: true, limit }),
     })
+    this.uploads = new Uploads({
+      blocks: ctx.blocks,
+      clock: ctx.clock,
+      random: ctx.random,
+      precheck: async (branch, path, options) => {
+        validateRefName(branch)
+        validateNewPath(path)
+        validateMetadata(options.metadata)
+        if (options.contentType !== undefined && typeof options.contentType !== 'string')
+          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'contentType must be a string')
+        await mustGetBranch(this.#ctx, branch)
+        await assertAllowed(this.#ctx.refs, branch, 'directCommits')
+      },
+      put: (branch, path, blob, options) => this.put(branch, path, blob, options),
+    })
   }
 
   readonly #requests: MergeRequests
+
+  /**
+   * Multipart uploads kept in the repository's store, shared by every process that opens it (a
+   * gateway's instances): `create`, `uploadPart`, `parts`, `complete`, `abort`, `expire`. Only on
+   * stores with multipart uploads of their own (`uploads.supported`: S3).
+   */
+  readonly uploads: Uploads
+
 
   /** A read-only view of one commit, as hooks see it. */
   #snapshot(commit: string): Snapshot {

@@ -25,7 +25,36 @@ export interface StreamOptions {
   readonly reuseBuffers?: boolean
 }
 
+/** One stored part of a native multipart upload. */
+export interface StoredPart {
+  readonly n: number
+  /** The store's ETag of the part (without quotes). */
+  readonly etag: string
+  readonly size: number
+  readonly lastModified: number
+}
+
+/**
+ * A store's own multipart uploads (S3's): parts written by any process to an upload only the store
+ * holds, assembled into one object at `complete`. Lets a gateway's instances share uploads
+ * (docs/decisions/0014-uploads-in-the-store.md).
+ */
+export interface NativeMultipart {
+  /** Starts an upload that will become the object `key`; returns the store's upload id. */
+  create(key: string): Promise<string>
+  /** Stores part `n` (1..10,000) of `size` bytes; returns its ETag. */
+  uploadPart(key: string, uploadId: string, n: number, data: ByteSource, size: number): Promise<string>
+  /** The parts stored so far in part order, or undefined when the store has no such upload. */
+  listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined>
+  /** Assembles the listed parts into the object `key`. */
+  complete(key: string, uploadId: string, parts: readonly { readonly n: number; readonly etag: string }[]): Promise<void>
+  /** Drops the upload and its parts (an unknown upload is not an error). */
+  abort(key: string, uploadId: string): Promise<void>
+}
+
 export interface BlockStore {
+  /** Present on stores with their own multipart uploads (S3): see NativeMultipart. */
+  readonly multipart?: NativeMultipart | undefined
   /**
    * True when `rename` copies the bytes (object stores have no rename). Large uploads then stay where
    * they were written and the content address gets a small pointer instead (docs/decisions/0004).

@@ -1,4 +1,4 @@
-import type { BlockStore, ByteSource, ObjectInfo, PutOptions, RenameOptions, StreamOptions } from './block-store.js'
+import type { BlockStore, ByteSource, NativeMultipart, ObjectInfo, PutOptions, RenameOptions, StreamOptions } from './block-store.js'
 
 /**
  * Passes every call to another BlockStore. Extend it to wrap a store with a cross-cutting concern
@@ -8,6 +8,9 @@ export class ForwardingBlockStore implements BlockStore {
   constructor(readonly inner: BlockStore) {}
   get renameCopies(): boolean {
     return this.inner.renameCopies === true
+  }
+  get multipart(): NativeMultipart | undefined {
+    return this.inner.multipart
   }
   put(key: string, data: ByteSource, options?: PutOptions): Promise<boolean> {
     return this.inner.put(key, data, options)

@@ -5,7 +5,7 @@ import type { Action, ServeConfig } from '../config.js'
 import { accessDenied, noSuchBucket, noSuchKey } from '../errors.js'
 import type { Repositories } from '../repositories.js'
 import { splitKey, type RefNames, type RefPath } from './addressing.js'
-import type { Assembly } from './multipart.js'
+import type { Assembly } from './assembly.js'
 import type { VerifiedRequest } from './sigv4.js'
 
 /** One S3 request, parsed and authenticated. */

@@ -1,10 +1,26 @@
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import type { ServeConfig } from '../config.js'
-import type { Assembly } from './multipart.js'
-import { uploadRootFor } from './multipart.js'
+import type { Repositories } from '../repositories.js'
+import type { Assembly } from './assembly.js'
+import { uploadRootFor } from './local-multipart.js'
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/
+
+/**
+ * Expires abandoned uploads of every served repository: those kept in a store of its own (S3) through
+ * `repo.uploads.expire`, and those in upload folders. Returns the upload ids removed.
+ */
+export async function expireAllUploads(config: ServeConfig, uploads: Map<string, Assembly>, repos: Repositories): Promise<string[]> {
+  const removed = await expireUploads(config, uploads)
+  const lifetime = config.uploadLifetimeHours * 3600_000
+  for (const served of config.repositories) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(served.location)) continue
+    const repo = await repos.get(served.name).catch(() => undefined) // unreachable now: tried again next round
+    if (repo?.uploads.supported) removed.push(...(await repo.uploads.expire(lifetime).catch(() => [] as string[])))
+  }
+  return removed
+}
 
 /**
  * Removes multipart uploads nothing was written to for `uploadLifetimeHours` (S3's
