@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { Repository } from '@varve/core'
+import '@varve/s3-adapter'
+import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
+import { startHaproxy, type Balancer } from './helpers/haproxy.js'
+import { tempDir } from './helpers/processes.js'
+import { pythonVenv, runPython, spawnServe, type ServeProcess } from './helpers/serve.js'
+
+// Issue 23: several `varve serve` instances over one S3 repository behind a round-robin proxy
+// (HAProxy) behave as one: multipart parts, listings and commits race across instances.
+let s3: TestS3
+let t: Awaited<ReturnType<typeof tempDir>>
+let instances: ServeProcess[] = []
+let balancer: Balancer | undefined
+let venv: string
+const bucket = `varve-scale-${randomBytes(4).toString('hex')}`
+const location = `s3://${bucket}/lake`
+const keys = { ADMIN_KEY: 'admin-key', ADMIN_SECRET: 'admin-secret-0123456789' }
+
+beforeAll(async () => {
+  ;[s3, t, venv] = await Promise.all([startTestS3(), tempDir('scale-out'), pythonVenv()])
+  await s3.createBucket(bucket)
+  await (await Repository.init(location, { s3: s3.options })).close()
+  await fs.writeFile(
+    path.join(t.dir, 'serve.yaml'),
+    [
+      'listen: 127.0.0.1:0',
+      'repositories:',
+      `  - { name: lake, location: "${location}" }`,
+      'keys:',
+      `  - accessKey: ${keys.ADMIN_KEY}`,
+      `    secretKey: ${keys.ADMIN_SECRET}`,
+      '    grants: [{ repositories: ["*"], branches: ["*"], actions: [read, write, commit, admin] }]',
+      '',
+    ].join('\n'),
+  )
+  const o = s3.options
+  const env = {
+    VARVE_S3_ENDPOINT: o.endpoint, VARVE_S3_FORCE_PATH_STYLE: String(o.forcePathStyle), AWS_REGION: o.region,
+    AWS_ACCESS_KEY_ID: o.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey,
+  }
+  instances = await Promise.all([1, 2, 3].map(() => spawnServe(['--config', 'serve.yaml'], { cwd: t.dir, env })))
+  balancer = await startHaproxy(t.dir, instances.map((i) => i.url))
+}, 25 * 60_000)
+
+afterAll(async () => {
+  await balancer?.stop()
+  for (const i of instances) await i.stop()
+  await s3?.stop()
+  await t?.cleanup()
+})
+
+it('3 gateways behind HAProxy: boto3 multipart uploads, small puts, listings and commits racing; nothing acknowledged is lost', async () => {
+  const seen = await runPython(venv, 'scale_out.py', {
+    ENDPOINT: balancer!.url, INSTANCES: instances.map((i) => i.url).join(','), BUCKET: 'lake', ...keys,
+  })
+  expect(seen.acknowledged).toBe(6 + 4 * 40 + 1)
+  expect(seen.listings).toBeGreaterThan(0)
+  // What the gateways committed is what the library reads: every object, no upload left behind.
+  const repo = await Repository.open(location, { s3: s3.options })
+  let files = 0
+  for await (const e of repo.list('main', { prefix: 'scale/' })) if (e.type === 'object') files++
+  expect(files).toBe(6 + 4 * 40 + 1)
+  const open: string[] = []
+  for await (const u of repo.uploads.list()) open.push(u.id)
+  expect(open).toEqual([])
+  await repo.close()
+}, 15 * 60_000)
