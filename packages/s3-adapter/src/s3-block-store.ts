@@ -16,6 +16,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import type { BlockPutOptions, BlockStore, ByteSource, NativeMultipart, ObjectInfo, RenameOptions, StoredPart } from '@varve/core'
 import { createS3Client } from './s3-client.js'
 import { isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
@@ -200,6 +201,17 @@ export class S3BlockStore implements BlockStore {
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => {})
       throw s3Error(err, 'copy', this.bucket, Key)
     }
+  }
+
+  /** A presigned GET of the object (with a signed Range header for a part of it). */
+  async presignGet(key: string, options: { readonly expiresSeconds: number; readonly range?: readonly [number, number] }): Promise<string> {
+    const range = options.range ? { Range: `bytes=${options.range[0]}-${options.range[1] - 1}` } : {}
+    return this.#call('presign', key, () =>
+      getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key), ...range }), {
+        expiresIn: options.expiresSeconds,
+        ...(options.range ? { signableHeaders: new Set(['range']) } : {}),
+      }),
+    )
   }
 
   /** S3's own multipart uploads, so a gateway's instances share an upload's parts (NativeMultipart). */

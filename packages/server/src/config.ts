@@ -29,6 +29,13 @@ export interface ServedRepository {
   readonly name: string
   /** A folder or `s3://bucket/prefix`. */
   readonly location: string
+  /**
+   * `proxy` (default): the gateway reads and verifies every byte it serves. `redirect` (stores that
+   * presign: S3): a GET of an object of at least `redirectMinBytes` answers 307 to a short-lived
+   * presigned URL of the stored object, so clients read straight from the bucket (lakeFS's pre-signed
+   * mode); smaller objects, packed ones and clients that do not follow redirects are proxied.
+   */
+  readonly reads?: 'proxy' | 'redirect'
 }
 
 export interface ServeConfig {
@@ -64,6 +71,10 @@ export interface ServeConfig {
   readonly maxUploadsPerKey: number
   /** A multipart upload nothing was written to for this long is removed, as S3's AbortIncompleteMultipartUpload (default 168: 7 days). */
   readonly uploadLifetimeHours: number
+  /** `reads: redirect`: how long a presigned URL it redirects to lives (default 300 s). */
+  readonly redirectSeconds: number
+  /** `reads: redirect`: objects smaller than this are proxied, one round trip cheaper (default 1 MiB). */
+  readonly redirectMinBytes: number
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:9010'
@@ -122,7 +133,11 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) || name.includes('..'))
       throw invalid(file, `repositories[${i}].name ${JSON.stringify(name)} is not a valid bucket name (3-63 of a-z, 0-9, '.', '-')`)
     const location = str(o.location, `repositories[${i}].location`)
-    return { name, location: /^s3:\/\//i.test(location) ? location : path.resolve(baseDir, location) }
+    const reads = (o.reads === undefined ? undefined : str(o.reads, `repositories[${i}].reads`)) as ServedRepository['reads'] | undefined
+    if (reads !== undefined && reads !== 'proxy' && reads !== 'redirect') throw invalid(file, `repositories[${i}].reads is proxy or redirect, not ${JSON.stringify(reads)}`)
+    if (reads === 'redirect' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
+      throw invalid(file, `repositories[${i}].reads: redirect needs a store that hands out URLs (s3://), not a local folder`)
+    return { name, location: /^s3:\/\//i.test(location) ? location : path.resolve(baseDir, location), ...(reads ? { reads } : {}) }
   })
   if (!repositories.length) throw invalid(file, 'repositories must name at least one repository')
   const names = new Set<string>()
@@ -154,6 +169,8 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
     maxConnectionsPerClient: Math.floor(positive(c.maxConnectionsPerClient, 'maxConnectionsPerClient', 256, 1, 1_000_000)),
     maxUploadsPerKey: Math.floor(positive(c.maxUploadsPerKey, 'maxUploadsPerKey', 1000, 1, 1_000_000)),
     uploadLifetimeHours: positive(c.uploadLifetimeHours, 'uploadLifetimeHours', 168, 0.0001, 100_000),
+    redirectSeconds: Math.floor(positive(c.redirectSeconds, 'redirectSeconds', 300, 1, 7 * 24 * 3600)),
+    redirectMinBytes: Math.floor(positive(c.redirectMinBytes, 'redirectMinBytes', 1024 * 1024, 0, Number.MAX_SAFE_INTEGER)),
     ...(c.webhookAllowHosts !== undefined
       ? { webhookAllowHosts: list(c.webhookAllowHosts, 'webhookAllowHosts').map((h, i) => str(h, `webhookAllowHosts[${i}]`)) }
       : {}),

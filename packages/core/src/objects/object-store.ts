@@ -214,6 +214,22 @@ export class ObjectStore {
     this.#record({ key: stored.key })
   }
 
+  /**
+   * The stored object and byte range holding a data object's bytes now: its own key, the blob its
+   * pointer names, or its place in a pack. Undefined when it is not at its key (quarantined by gc,
+   * or gone): a reader then goes through `readData*`, which also looks in the quarantine.
+   */
+  async locate(ref: DataRef): Promise<{ key: string; start: number; end: number } | undefined> {
+    if (ref.pack !== undefined) {
+      const key = keys.pack(ref.pack)
+      return (await this.blocks.head(key)) ? { key, start: ref.offset ?? 0, end: (ref.offset ?? 0) + ref.size } : undefined
+    }
+    const stored = await this.#storedKeyOf(ref.address)
+    if (!stored) return undefined
+    if (stored.key !== keys.data(ref.address) && !(await this.blocks.head(stored.key))) return undefined
+    return { key: stored.key, start: 0, end: ref.size }
+  }
+
   /** Where the bytes of `address` are stored now (its own key, or the blob its pointer names), if anywhere. */
   async #storedKeyOf(address: string): Promise<{ key: string; pointer?: Uint8Array } | undefined> {
     if (await this.blocks.head(keys.data(address))) return { key: keys.data(address) }

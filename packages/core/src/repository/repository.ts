@@ -564,6 +564,29 @@ export class Repository {
     })
   }
 
+  /**
+   * A URL that reads an entry's bytes straight from the store for `expiresSeconds` (default 300),
+   * without credentials, where the store hands out URLs (S3: a presigned GET of the physical object).
+   * `range` is set when the entry is part of a larger stored object (a pack): the URL then serves
+   * exactly those bytes only to a request that sends `Range: bytes=start-(end-1)`. Undefined when the
+   * store cannot presign or the object is not at its key (read it through `readEntry` then). The
+   * bytes are not verified on the way: the reader may check them against `entry.address` (SHA-256).
+   */
+  async presignEntry(entry: Entry, options: { expiresSeconds?: number } = {}): Promise<{ url: string; range?: { start: number; end: number } } | undefined> {
+    return guard('presignEntry', async () => {
+      const presign = this.#ctx.blocks.presignGet
+      if (!presign) return undefined
+      const at = await this.#ctx.objects.locate(entry)
+      if (!at) return undefined
+      const expiresSeconds = options.expiresSeconds ?? 300
+      if (!Number.isInteger(expiresSeconds) || expiresSeconds < 1 || expiresSeconds > 7 * 24 * 3600)
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'expiresSeconds is a whole number of seconds from 1 to 604800 (7 days)')
+      const whole = entry.pack === undefined
+      const url = await presign.call(this.#ctx.blocks, at.key, { expiresSeconds, ...(whole ? {} : { range: [at.start, at.end] as const }) })
+      return whole ? { url } : { url, range: { start: at.start, end: at.end } }
+    })
+  }
+
   /** Entries (and with `delimiter`, common prefixes) in path order, streamed. */
   list(ref: string, options: ListOptions = {}): AsyncIterable<ListItem> {
     return guardBatches('list', () => this.#listBatches(() => this.#view(ref), options))

@@ -102,6 +102,12 @@ export interface BlockStore {
    */
   rename(from: string, to: string, options?: RenameOptions): Promise<void>
   /**
+   * A URL that reads the object (bytes [start, end) when `range` is given: then the request must send
+   * that `Range` header) without credentials for `expiresSeconds`: a gateway redirects large reads
+   * there (S3: a presigned GET). Stores that cannot hand out URLs leave it out.
+   */
+  readonly presignGet?: ((key: string, options: { readonly expiresSeconds: number; readonly range?: readonly [number, number] }) => Promise<string>) | undefined
+  /**
    * Removes the store's own temporary files older than `olderThanMs` (left by crashed writers);
    * returns how many. Stores without such files need not implement it.
    */

@@ -12,6 +12,9 @@ export class ForwardingBlockStore implements BlockStore {
   get multipart(): NativeMultipart | undefined {
     return this.inner.multipart
   }
+  get presignGet(): BlockStore['presignGet'] {
+    return this.inner.presignGet?.bind(this.inner)
+  }
   put(key: string, data: ByteSource, options?: PutOptions): Promise<boolean> {
     return this.inner.put(key, data, options)
   }

@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http'
-import { VarveError, type Entry } from '@varve/core'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import { VarveError, type Entry, type Repository } from '@varve/core'
 import { invalidArgument, noSuchKey, S3Error, s3ErrorOf } from '../errors.js'
 import { objectBody, smallBody } from './body.js'
 import { mustBeBranch, need, refPathOf, repositoryOf, type S3Request } from './context.js'
@@ -60,6 +60,7 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     throw new S3Error('InvalidRange', 416, 'The requested range is not satisfiable', { ActualObjectSize: String(entry.size) })
   }
   const [start, end] = range ?? [0, entry.size]
+  if (!head && end > start && (await redirected(r, repo, entry, etag))) return
   headers['Content-Length'] = String(end - start)
   if (range) headers['Content-Range'] = `bytes ${start}-${end - 1}/${entry.size}`
   if (head || end === start) {
@@ -77,6 +78,37 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   }
   r.res.writeHead(range ? 206 : 200, headers)
   await writeOut(repo.readEntry(entry, { start, end, reuseBuffers: true }), r.res)
+}
+
+/**
+ * `reads: redirect`: answers 307 to a presigned URL of the stored object, so the client reads it from
+ * the bucket and the gateway serves only metadata. Not for small objects (a round trip costs more
+ * than proxying them), packed ones (their URL would need a Range the client does not send),
+ * `response-*` overrides (the bucket would not apply them), or clients known not to follow a redirect.
+ */
+async function redirected(r: S3Request, repo: Repository, entry: Entry, etag: string): Promise<boolean> {
+  const served = r.config.repositories.find((x) => x.name === r.bucket)
+  if (served?.reads !== 'redirect' || entry.size < r.config.redirectMinBytes || entry.pack !== undefined) return false
+  if ([...r.query.keys()].some((k) => k.startsWith('response-')) || !followsRedirects(r.req.headers)) return false
+  const signed = await repo.presignEntry(entry, { expiresSeconds: r.config.redirectSeconds })
+  if (!signed || signed.range) return false
+  r.res.writeHead(307, { Location: signed.url, ETag: etag, 'Cache-Control': 'no-store', 'Content-Length': '0', 'x-amz-request-id': r.requestId })
+  r.res.end()
+  return true
+}
+
+/**
+ * Clients seen to follow a GetObject's 307 to the bucket (test/serve-redirect.test.ts): pyarrow (the
+ * AWS C++ SDK), DuckDB's httpfs, polars (object_store). boto3, s3fs, the AWS CLI and the JS SDK do not
+ * follow (they report the 307 as an error), so anything not listed is proxied; a client may ask with
+ * `x-varve-redirect: allow`.
+ */
+const FOLLOWS_REDIRECTS: readonly RegExp[] = [/^aws-sdk-cpp\//, /^duckdb\//, /^polars\//]
+
+export function followsRedirects(headers: IncomingHttpHeaders): boolean {
+  if (headers['x-varve-redirect'] === 'allow') return true
+  const ua = headers['user-agent'] ?? ''
+  return FOLLOWS_REDIRECTS.some((re) => re.test(ua))
 }
 
 /**
