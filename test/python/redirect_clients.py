@@ -1,6 +1,6 @@
-"""Clients reading through `varve serve` with `reads: redirect` (issue 23): pyarrow, DuckDB and polars
-(which follow the gateway's 307 to a presigned URL of the bucket) and boto3 and s3fs (which do not, and
-are proxied) read a large Parquet file and a large binary (whole and by range) of a pinned commit; each
+"""Clients reading through `varve serve` with `reads: redirect` (issue 23): pyarrow and polars (which
+follow the gateway's 307 to a presigned URL of the bucket) and boto3, s3fs and DuckDB (proxied: the first
+two do not follow, DuckDB sends the gateway's Authorization on to the bucket) read a large Parquet file and a large binary (whole and by range) of a pinned commit; each
 must get exactly the bytes and rows. Prints one JSON document; any failed check raises (exit 1)."""
 import hashlib
 import json

@@ -98,12 +98,13 @@ async function redirected(r: S3Request, repo: Repository, entry: Entry, etag: st
 }
 
 /**
- * Clients seen to follow a GetObject's 307 to the bucket (test/serve-redirect.test.ts): pyarrow (the
- * AWS C++ SDK), DuckDB's httpfs, polars (object_store). boto3, s3fs, the AWS CLI and the JS SDK do not
- * follow (they report the 307 as an error), so anything not listed is proxied; a client may ask with
- * `x-varve-redirect: allow`.
+ * Clients seen to follow a GetObject's 307 to the bucket correctly (test/serve-redirect.test.ts):
+ * pyarrow (the AWS C++ SDK) and polars (object_store). Everything else is proxied: boto3, s3fs, the
+ * AWS CLI and the JS SDK report a 307 as an error, and DuckDB's httpfs follows it but sends the
+ * gateway's Authorization header on to the bucket, which refuses the request (SignatureDoesNotMatch).
+ * A client may ask with `x-varve-redirect: allow`.
  */
-const FOLLOWS_REDIRECTS: readonly RegExp[] = [/^aws-sdk-cpp\//, /^duckdb\//, /^polars\//]
+const FOLLOWS_REDIRECTS: readonly RegExp[] = [/^aws-sdk-cpp\//, /^polars\//]
 
 export function followsRedirects(headers: IncomingHttpHeaders): boolean {
   if (headers['x-varve-redirect'] === 'allow') return true
