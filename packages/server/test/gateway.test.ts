@@ -216,6 +216,39 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'lake', Key: key2, UploadId: id3 }))
   })
 
+  it('a large PutObject lands in a file beside the repository and becomes the object: exact bytes; a wrong checksum, a cut body and a failed condition stage nothing and leave nothing', async () => {
+    const s3 = client()
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+    const big = randomBytes(20 * 1024 * 1024 + 3) // past the 8 MiB below which a body is put from memory
+    await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/landed/big.bin', Body: big, ContentType: 'application/x-big', Metadata: { origin: 'landed' } }))
+    const entry = await repo.stat('team/exp', 'landed/big.bin')
+    expect(entry).toMatchObject({ address: sha(big), size: big.byteLength, contentType: 'application/x-big', metadata: { origin: 'landed' } })
+    expect(sha(await repo.get('team/exp', 'landed/big.bin'))).toBe(sha(big))
+    // a checksum the body does not have: refused at the end of the body, nothing staged
+    const other = randomBytes(9 * 1024 * 1024)
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/landed/bad.bin', Body: other, ChecksumSHA256: createHash('sha256').update('something else').digest('base64') })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } })
+    await expect(repo.stat('team/exp', 'landed/bad.bin')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    // If-None-Match: * on a path that exists: 412 after the body, nothing changed
+    await expect(s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/landed/big.bin', Body: other, IfNoneMatch: '*' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } })
+    expect((await repo.stat('team/exp', 'landed/big.bin')).address).toBe(sha(big))
+    // a body cut off half way (the client goes away): nothing staged
+    const { SignatureV4 } = await import('@smithy/signature-v4')
+    const { Hash } = await import('@smithy/hash-node')
+    const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
+    const cutPath = '/lake/team/exp/landed/cut.bin'
+    const signed = await signer.sign({ method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: cutPath, headers: { host: `127.0.0.1:${server.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(other.length) } })
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port: server.port, path: cutPath, method: 'PUT', headers: signed.headers })
+      req.on('error', () => resolve())
+      req.write(other.subarray(0, 5 * 1024 * 1024), () => setTimeout(() => (req.destroy(), resolve()), 300))
+    })
+    for (let i = 0; i < 50 && fs.readdirSync(path.join(t.dir, 'uploads')).length; i++) await new Promise((r) => setTimeout(r, 100))
+    await expect(repo.stat('team/exp', 'landed/cut.bin')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect(fs.readdirSync(path.join(t.dir, 'uploads'))).toEqual([]) // no landing file stays behind
+  })
+
   it('permissions: per repository, branch pattern and action; tags and commits are read-only; protected branches refuse', async () => {
     const reader = client(READER)
     await expect(reader.send(new PutObjectCommand({ Bucket: 'lake', Key: 'main/x', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' })
