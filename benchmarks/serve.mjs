@@ -60,13 +60,15 @@ const stops = []
 try {
   // Varve: a local repository and an S3 one, each with KEYS small entries (putMany, as `varve put` does)
   const lake = path.join(dir, 'lake')
+  let s3Commit // what a training job reads: a pinned commit (no branch head or staging to look up per GET)
   for (const [location, options] of [[lake, {}], [s3Location, { s3: minio.options }]]) {
     const repo = await Repository.init(location, { author: 'bench', ...options })
     await repo.putMany('main', (function* () {
       for (let i = 0; i < KEYS; i++) yield { path: `list/k${String(i).padStart(7, '0')}`, data: `v${i}` }
     })())
     for (let i = 0; i < SMALL; i++) await repo.put('main', `small/s${i}`, Buffer.alloc(4096, i))
-    await repo.commit('main', { message: 'keys' })
+    const c = await repo.commit('main', { message: 'keys' })
+    if (options.s3) s3Commit = c.id
     await repo.close()
   }
   fs.writeFileSync(path.join(dir, 'serve.yaml'), [
@@ -89,6 +91,7 @@ try {
     varve: target(varve.url, 'lake', 'main/', CREDS),
     'varve-s3': target(varve.url, 'lakes3', 'main/', CREDS),
     'varve-s3 redirect': target(varve.url, 'lakes3r', 'main/', CREDS),
+    'varve-s3 pinned': target(varve.url, 'lakes3', `${s3Commit}/`, CREDS),
     minio: target(minio.options.endpoint, 'lake', '', minio.options.credentials),
   }
   // MinIO: the same keys and small objects (setup, not timed)
@@ -129,7 +132,16 @@ try {
         await out.Body.transformToByteArray()
       })
       results[name].small.push(SMALL_GETS / ((performance.now() - t0) / 1000))
-      if (name === 'varve-s3') continue // listing is the gateway's work over the same tree: measured once, on the local repository
+      if (name === 'varve-s3') {
+        const pinned = targets['varve-s3 pinned']
+        t0 = performance.now()
+        await mapLimit(Array.from({ length: SMALL_GETS }, (_, i) => i), 32, async (i) => {
+          const out = await pinned.s3.send(new GetObjectCommand({ Bucket: pinned.bucket, Key: `${pinned.prefix}small/s${i % SMALL}` }))
+          await out.Body.transformToByteArray()
+        })
+        results['varve-s3 pinned'].small.push(SMALL_GETS / ((performance.now() - t0) / 1000))
+        continue
+      } // listing is the gateway's work over the same tree: measured once, on the local repository
       t0 = performance.now()
       let keys = 0
       let token
@@ -157,7 +169,7 @@ try {
   for (const name of ['varve', 'varve-s3']) line('GET 1 GiB (thin client)', name, 'rawGet', mib, '>= 0.8x')
   line('GET 1 GiB (thin client)', 'varve-s3 redirect', 'rawGet', mib, '>= 0.95x')
   const rps = (x) => `${x.toFixed(0)} req/s`
-  for (const name of ['varve', 'varve-s3']) line('small GETs (4 KiB, 32 in flight)', name, 'small', rps, '>= 0.7x')
+  for (const name of ['varve', 'varve-s3', 'varve-s3 pinned']) line('small GETs (4 KiB, 32 in flight)', name, 'small', rps, '>= 0.7x')
   const kps = (x) => `${x.toFixed(0)} keys/s`
   line(`ListObjectsV2, ${KEYS} keys (SDK client)`, 'varve', 'list', kps, '>= 50k keys/s')
   line(`ListObjectsV2, ${KEYS} keys (thin client)`, 'varve', 'rawList', kps, '>= 50k keys/s')
@@ -184,9 +196,13 @@ async function pythonClients(targets, varve) {
   const bytes = fs.readFileSync(parquet)
   await targets.minio.s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'scores.parquet', Body: bytes }))
   await targets['varve-s3'].s3.send(new PutObjectCommand({ Bucket: 'lakes3', Key: 'main/scores.parquet', Body: bytes }))
+  // the training job's view: a pinned commit holding both files
+  const repo = await Repository.open(s3Location, { s3: minio.options })
+  const pinned = (await repo.commit('main', { message: 'training data' })).id
+  await repo.close()
   const sides = {
-    'varve-s3 redirect': { ENDPOINT: varve.url, BUCKET: 'lakes3r', PREFIX: 'main/', KEY: CREDS.accessKeyId, SECRET: CREDS.secretAccessKey },
-    'varve-s3 proxied': { ENDPOINT: varve.url, BUCKET: 'lakes3', PREFIX: 'main/', KEY: CREDS.accessKeyId, SECRET: CREDS.secretAccessKey },
+    'varve-s3 redirect': { ENDPOINT: varve.url, BUCKET: 'lakes3r', PREFIX: `${pinned}/`, KEY: CREDS.accessKeyId, SECRET: CREDS.secretAccessKey },
+    'varve-s3 proxied': { ENDPOINT: varve.url, BUCKET: 'lakes3', PREFIX: `${pinned}/`, KEY: CREDS.accessKeyId, SECRET: CREDS.secretAccessKey },
     minio: { ENDPOINT: minio.options.endpoint, BUCKET: 'lake', PREFIX: '', KEY: minio.options.credentials.accessKeyId, SECRET: minio.options.credentials.secretAccessKey },
   }
   const times = {}
@@ -198,7 +214,7 @@ async function pythonClients(targets, varve) {
       for (const [client, seconds] of Object.entries(out)) ((times[client] ??= {})[side] ??= []).push(seconds)
     }
   }
-  console.log(`\nPython clients reading the 1 GiB object and a ${(bytes.byteLength / 1024 ** 2).toFixed(0)} MiB Parquet file (20M rows), medians of ${rounds} rounds, seconds (load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`)
+  console.log(`\nPython clients reading a pinned commit's 1 GiB object and a ${(bytes.byteLength / 1024 ** 2).toFixed(0)} MiB Parquet file (20M rows), medians of ${rounds} rounds, seconds (load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`)
   const table = []
   for (const [client, bySide] of Object.entries(times)) {
     for (const side of ['varve-s3 redirect', 'varve-s3 proxied'])

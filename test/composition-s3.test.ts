@@ -1,11 +1,36 @@
 import { randomBytes } from 'node:crypto'
 import { Repository } from '@varve/core'
-import { compositionMatrix } from '@varve/core/testing'
+import { compositionMatrix, type WritePath } from '@varve/core/testing'
 import '@varve/s3-adapter'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
 import { cliAndGatewayRows, withGateway } from './helpers/composition-rows.js'
 
 // Issue 22: every write path x every read path on S3 (a real MinIO), the CLI and the gateway included.
+
+// Issue 23: multipart uploads kept in the store (repo.uploads), S3's own; each file in parts sent
+// from two repositories opened on the same location (as two gateway instances would), completed on a third.
+const storeUploads: WritePath = {
+  name: 'repo.uploads (multipart kept in the store, parts from two processes)',
+  async write(c) {
+    const others = [await Repository.open(c.location, c.options), await Repository.open(c.location, c.options)]
+    try {
+      for (const f of c.dataset.files) {
+        const u = await others[0]!.uploads.create(c.branch, f.path)
+        // parts of 5 MiB (S3's smallest but the last); the dataset's files fit in one or two
+        const PART = 5 * 1024 * 1024
+        const parts: { n: number; etag: string }[] = []
+        for (let at = 0, n = 1; at < f.bytes.length || n === 1; at += PART, n++) {
+          const bytes = f.bytes.subarray(at, at + PART)
+          parts.push({ n, etag: (await others[n % 2]!.uploads.uploadPart(u.id, n, bytes, bytes.byteLength)).etag })
+        }
+        await c.repo.uploads.complete(u.id, parts)
+      }
+    } finally {
+      for (const r of others) await r.close()
+    }
+    await c.repo.commit(c.branch, { message: 'matrix: store uploads' })
+  },
+}
 compositionMatrix('s3:// on MinIO', async () => {
   const server: TestS3 = await startTestS3()
   const bucket = `varve-matrix-${randomBytes(4).toString('hex')}`
@@ -19,4 +44,4 @@ compositionMatrix('s3:// on MinIO', async () => {
     AWS_ACCESS_KEY_ID: o.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey,
   }
   return withGateway(repo, location, options, cliEnv, () => server.stop())
-}, cliAndGatewayRows)
+}, { ...cliAndGatewayRows, writePaths: [...cliAndGatewayRows.writePaths, storeUploads] })

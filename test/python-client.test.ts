@@ -10,7 +10,7 @@ import { VARVE_BIN } from './helpers/varve-cli.js'
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const run = promisify(execFile)
 
-it('clients/python: pytest against a real varve serve (pandas, pyarrow, DuckDB through varve://)', async () => {
+it('clients/python: pytest against a real varve serve (pandas, pyarrow, DuckDB, polars, HF datasets through varve://)', async () => {
   const venv = await pythonVenv()
   const python = path.join(venv, 'bin', 'python')
   // Installed as a user installs it (not editable: the venv is shared by checkouts), built by the

@@ -1,6 +1,6 @@
 """The client against a real varve serve: branches, writes through varve:// (fsspec), commits, paged
 diffs, row diffs, merges and their refusals, merge requests with a reviewer key, pins in varve.lock,
-and reads of a pinned commit with pandas, pyarrow and DuckDB."""
+and reads of a pinned commit with pandas, pyarrow, DuckDB, polars and Hugging Face datasets."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import json
 import duckdb
 import fsspec
 import pandas as pd
+import polars as pl
 import pyarrow.dataset as ds
 import pytest
+from datasets import load_dataset
 
 from conftest import Served, varve
 from varve_client import Client, VarveError, read_lock
@@ -81,7 +83,7 @@ def test_merges_refusals_merge_requests_and_pins(served: Served, tmp_path) -> No
     assert "train-data" in {p["name"] for p in c.pins("lake")}
 
 
-def test_pinned_reads_with_pandas_pyarrow_and_duckdb(served: Served) -> None:
+def test_pinned_reads_with_pandas_pyarrow_and_duckdb(served: Served) -> None:  # and polars, HF datasets
     c = served.client()
     commit = {p["name"]: p for p in c.pins("lake")}["train-data"]["commit"]
     url = f"varve://lake/{commit}/train/"
@@ -94,6 +96,12 @@ def test_pinned_reads_with_pandas_pyarrow_and_duckdb(served: Served) -> None:
     con.register_filesystem(fs)
     n = con.execute(f"select count(*) from read_parquet('varve://lake/{commit}/train/**/*.parquet')").fetchone()[0]
     assert n == 16
+    # Hugging Face datasets takes varve:// URLs through fsspec; polars (whose own URL schemes are fixed) a file fsspec opened
+    with fsspec.open(f"varve://lake/{commit}/train/day=1/part-0.parquet", "rb", **opts(served)) as f:
+        lf = pl.read_parquet(f)
+    assert sorted(lf["id"].to_list()) == [10 + i for i in range(5)]
+    hf = load_dataset("parquet", data_files=f"varve://lake/{commit}/train/**/*.parquet", storage_options=opts(served), split="train")
+    assert hf.num_rows == 16 and sorted(hf["id"]) == sorted(table.column("id").to_pylist())
     # a commit is read-only through varve://
     with pytest.raises(Exception):
         with fs.open(f"lake/{commit}/train/x.txt", "wb") as f:

@@ -55,6 +55,9 @@ function parseSuffixes(revision: string, suffix: string): Step[] {
 
 async function resolveBase(ctx: RepoContext, base: string, revision: string, notABranch: boolean): Promise<string> {
   if (base.length === 0) throw new VarveError(ErrorCodes.INVALID_REF, `revision ${JSON.stringify(revision)} names no ref`, { details: { ref: revision } })
+  // A full commit id is never a ref name (validateRefName refuses them), so it is looked up as a
+  // commit first: a pinned read then costs no branch and tag lookups (two requests on S3).
+  if (isObjectId(base) && (await ctx.objects.hasCommit(base))) return base
   const branch = notABranch ? undefined : await ctx.refs.getBranch(base)
   if (branch) return branch.head
   const tag = await ctx.refs.getTag(base)

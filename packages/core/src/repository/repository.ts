@@ -10,7 +10,7 @@ import { mergeBase, walkHistory, type LogOptions } from '../commits/history.js'
 import { blamePrefix, historyOfPrefix, type BlameLine } from '../commits/path-history.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { commitRoot, type Commit } from '../model/commit.js'
-import { sha256Hex } from '../model/hash.js'
+import { isObjectId, sha256Hex } from '../model/hash.js'
 import type { TreeRef } from '../model/tree-node.js'
 import { sameContent, validateMetadata, type Entry } from '../model/entry.js'
 import { applyThreeWayToBranch } from '../merge/apply-to-branch.js'
@@ -1111,6 +1111,8 @@ export class Repository {
   async #view(ref: string): Promise<View> {
     if (typeof ref !== 'string' || !ref) throw new VarveError(ErrorCodes.INVALID_REF, 'a ref must be a non-empty string')
     const hasSuffix = /[~^]/.test(ref)
+    // A full commit id is never a branch name (validateRefName): a pinned read skips the branch lookup.
+    if (!hasSuffix && isObjectId(ref) && (await this.#ctx.objects.hasCommit(ref))) return this.#commitView(ref)
     const b = hasSuffix ? undefined : await this.#ctx.refs.getBranch(ref)
     if (b) return { root: commitRoot(await this.#ctx.objects.readCommit(b.head)), tokens: stagingTokens(b), branch: b }
     return this.#commitView(await resolveRevision(this.#ctx, ref, { notABranch: !hasSuffix }))

@@ -13,6 +13,7 @@ export function validateRefName(name: unknown, kind: 'branch' | 'tag' = 'branch'
   if (typeof name !== 'string' || name.length === 0) return fail('must be a non-empty string')
   if (Buffer.byteLength(name) > 255) return fail('longer than 255 bytes')
   if (name === '@') return fail('"@" is reserved')
+  if (/^[0-9a-f]{64}$/.test(name)) return fail('a full commit id is not a name (it names that commit)')
   if (name.startsWith('-')) return fail('must not start with "-"')
   if (name.endsWith('/') || name.startsWith('/')) return fail('must not start or end with "/"')
   if (name.endsWith('.')) return fail('must not end with "."')
