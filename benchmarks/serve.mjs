@@ -113,6 +113,7 @@ try {
       t0 = performance.now()
       await rawPut(t, `${t.prefix}big/raw-${r}.bin`, BIG, seed + 100)
       results[name].rawPut.push(BIG / ((performance.now() - t0) / 1000))
+      settle() // the 2 GiB just written reach the disk before anything is timed again, for every target alike
       t0 = performance.now()
       let n = 0
       for await (const chunk of (await t.s3.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }))).Body) n += chunk.length
@@ -263,6 +264,12 @@ async function scaleOut(agent) {
   console.log(`multipart uploads through the balancer read back: ${rounds * 2 * 4 - new Set(lost.filter((k) => k.includes('/lb/'))).size}/${rounds * 2 * 4} intact; small GETs with wrong bytes: ${lost.filter((k) => !k.includes('/lb/')).length}`)
   console.log(`instance CPU seconds (user+system) over the run: ${cpu}; ${os.cpus().length} cores`)
   if (lost.length) throw new Error(`lost or wrong: ${lost.slice(0, 5).join(', ')}`)
+}
+
+/** Dirty pages written out, then a second's pause: a GET timed while the kernel flushes a PUT measures the flush. */
+function settle() {
+  execFileSync('sync')
+  execFileSync('sleep', ['1'])
 }
 
 function printTable(head, rows) {

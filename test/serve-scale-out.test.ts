@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Repository } from '@varve/core'
 import '@varve/s3-adapter'
@@ -28,6 +29,7 @@ beforeAll(async () => {
     path.join(t.dir, 'serve.yaml'),
     [
       'listen: 127.0.0.1:0',
+      'maxUploadsPerKey: 24',
       'repositories:',
       `  - { name: lake, location: "${location}" }`,
       'keys:',
@@ -69,3 +71,17 @@ it('3 gateways behind HAProxy: boto3 multipart uploads, small puts, listings and
   expect(open).toEqual([])
   await repo.close()
 }, 15 * 60_000)
+
+it('the uploads a key may hold open are counted across instances (lakeFS CVE-2025-27100); an unknown or foreign upload id is NoSuchUpload on every instance', async () => {
+  const clients = instances.map((i) => new S3Client({ endpoint: i.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: keys.ADMIN_KEY, secretAccessKey: keys.ADMIN_SECRET }, maxAttempts: 1 }))
+  const ids: string[] = []
+  for (let n = 0; n < 24; n++) ids.push((await clients[n % 3]!.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: `main/open/${n}.bin` }))).UploadId!)
+  await expect(clients[1]!.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: 'main/open/one-too-many.bin' }))).rejects.toMatchObject({ name: 'InvalidRequest', $metadata: { httpStatusCode: 400 } })
+  // an upload id used under another key is not that upload
+  for (const c of clients)
+    await expect(c.send(new UploadPartCommand({ Bucket: 'lake', Key: 'main/open/other.bin', UploadId: ids[0], PartNumber: 1, Body: 'x' }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
+  await expect(clients[0]!.send(new UploadPartCommand({ Bucket: 'lake', Key: 'main/open/0.bin', UploadId: '0'.repeat(32), PartNumber: 1, Body: 'x' }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
+  for (const [n, id] of ids.entries()) await clients[(n + 1) % 3]!.send(new AbortMultipartUploadCommand({ Bucket: 'lake', Key: `main/open/${n}.bin`, UploadId: id }))
+  await clients[2]!.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: 'main/open/after.bin' })) // room again
+  for (const c of clients) c.destroy()
+}, 120_000)
