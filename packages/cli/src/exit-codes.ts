@@ -1,7 +1,7 @@
-import { VarveError } from '@varve/core'
+import { errorKindOf, EXIT_CODES, VarveError } from '@varve/core'
 
-/** The CLI's contract with scripts. */
-export const EXIT = { ok: 0, error: 1, usage: 2, mergeConflict: 3, hookFailed: 4 } as const
+/** The CLI's contract with scripts (core's error table says which code exits how). */
+export const EXIT = EXIT_CODES
 
 type Details = { branch?: string; source?: string; operation?: string; hint?: string; request?: number; id?: number; reason?: string; commit?: string }
 const detailsOf = (e: VarveError) => e.details as Details
@@ -53,10 +53,9 @@ const HINTS: Record<string, (e: VarveError) => string | undefined> = {
 }
 
 export function exitCodeOf(err: VarveError): number {
-  if (err.code === 'MERGE_CONFLICT') return EXIT.mergeConflict
-  if (err.code === 'HOOK_FAILED' || err.code === 'APPROVAL_REQUIRED') return EXIT.hookFailed
-  if ((err.details as { usage?: boolean }).usage) return EXIT.usage
-  return EXIT.error
+  const exit = errorKindOf(err.code).exit
+  if (exit === EXIT.error && (err.details as { usage?: boolean }).usage) return EXIT.usage
+  return exit
 }
 
 export const hintFor = (err: VarveError): string | undefined => HINTS[err.code]?.(err)

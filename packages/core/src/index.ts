@@ -106,3 +106,4 @@ export { APPROVAL_NAMESPACE, parseAllowedSigners, parseSshSignature, verifySshSi
 export type { AllowedSigner, ParsedSignature } from './merge-requests/ssh-signature.js'
 export { Uploads } from './uploads/uploads.js'
 export type { CreateUploadOptions, UploadRecord } from './uploads/uploads.js'
+export { ERROR_KINDS, EXIT_CODES, errorKindOf, type ErrorCategory, type ErrorKind } from './errors/error-kinds.js'

@@ -1,4 +1,4 @@
-import { VarveError } from '@varve/core'
+import { errorKindOf, VarveError } from '@varve/core'
 
 /** An S3 error: the code and HTTP status S3 clients act on. */
 export class S3Error extends Error {
@@ -27,29 +27,7 @@ export function s3ErrorOf(err: unknown, key?: string): S3Error {
     if (c instanceof S3Error) return c
   if (!(err instanceof VarveError)) return new S3Error('InternalError', 500, 'We encountered an internal error. Please try again.')
   const withKey = key ? { Key: key } : {}
-  switch (err.code) {
-    case 'NOT_FOUND':
-      return new S3Error('NoSuchKey', 404, err.message, withKey)
-    case 'INVALID_PATH':
-    case 'INVALID_REF':
-    case 'INVALID_ARGUMENT':
-    case 'AMBIGUOUS_REF':
-      return new S3Error('InvalidArgument', 400, err.message, withKey)
-    case 'PROTECTED_BRANCH':
-    case 'PERMISSION_DENIED':
-      return new S3Error('AccessDenied', 403, err.message, withKey)
-    case 'CONFLICT':
-    case 'DIRTY_BRANCH':
-    case 'MERGE_CONFLICT':
-      return new S3Error('OperationAborted', 409, err.message, withKey)
-    case 'HOOK_FAILED':
-      return new S3Error('AccessDenied', 403, err.message, withKey)
-    case 'PRECONDITION_FAILED':
-      return new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', withKey)
-    case 'CORRUPT_OBJECT':
-    case 'UNAVAILABLE':
-      return new S3Error('ServiceUnavailable', 503, err.message, withKey)
-    default:
-      return new S3Error('InternalError', 500, err.message, withKey)
-  }
+  const { s3 } = errorKindOf(err.code)
+  if (err.code === 'PRECONDITION_FAILED') return new S3Error(s3.code, s3.status, 'At least one of the pre-conditions you specified did not hold', withKey)
+  return new S3Error(s3.code, s3.status, err.message, withKey)
 }

@@ -31,6 +31,8 @@ export const ErrorCodes = {
   MERGE_REQUEST_NOT_OPEN: 'MERGE_REQUEST_NOT_OPEN',
   /** A conditional put (`ifNoneMatch: '*'`, `ifMatch`) whose condition did not hold. */
   PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  /** An unexpected failure (a bug): what the API and the CLI say for an error no other code names. */
+  INTERNAL: 'INTERNAL',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | (string & {})

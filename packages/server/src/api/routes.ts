@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { comparePaths, VarveError, type DiffEntry, type MergeRequestState, type MergeStrategy, type Repository, type ResolveRule } from '@varve/core'
+import { comparePaths, errorKindOf, VarveError, type DiffEntry, type MergeRequestState, type MergeStrategy, type Repository, type ResolveRule } from '@varve/core'
 import { allowed, seesRepository, type Principal } from '../access.js'
 import type { Action } from '../config.js'
 import type { Repositories } from '../repositories.js'
@@ -403,11 +403,6 @@ route('DELETE', '/repositories/{repo}/pins/{name}', async (a, p) => {
   return { deleted: p.name }
 })
 
-const STATUS: Record<string, number> = {
-  NOT_FOUND: 404, INVALID_PATH: 400, INVALID_REF: 400, INVALID_ARGUMENT: 400, AMBIGUOUS_REF: 400, INVALID_CONFIG: 400,
-  BRANCH_EXISTS: 409, TAG_EXISTS: 409, CONFLICT: 409, MERGE_CONFLICT: 409, DIRTY_BRANCH: 409, NOTHING_TO_COMMIT: 409, DEFAULT_BRANCH: 409,
-  PROTECTED_BRANCH: 403, PERMISSION_DENIED: 403, HOOK_FAILED: 422, APPROVAL_REQUIRED: 403, MERGE_REQUEST_NOT_OPEN: 409, PRECONDITION_FAILED: 412, UNAVAILABLE: 503, CORRUPT_OBJECT: 500, INVALID_PARQUET: 422,
-}
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = Buffer.from(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))
@@ -442,7 +437,7 @@ export async function handleApi(a: ApiRequest): Promise<void> {
     throw new ApiError(404, 'NOT_FOUND', `no API at /api${a.path}`)
   } catch (err) {
     if (err instanceof ApiError) return sendJson(a.res, err.status, { error: { code: err.code, message: err.message, details: err.details } })
-    if (err instanceof VarveError) return sendJson(a.res, STATUS[err.code] ?? 500, { error: { code: err.code, message: err.message, details: err.details } })
+    if (err instanceof VarveError) return sendJson(a.res, errorKindOf(err.code).http, { error: { code: err.code, message: err.message, details: err.details } })
     return sendJson(a.res, 500, { error: { code: 'INTERNAL', message: 'internal error', details: {} } })
   }
 }
