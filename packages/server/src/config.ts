@@ -79,6 +79,9 @@ export interface ServeConfig {
 
 export const DEFAULT_LISTEN = '127.0.0.1:9010'
 
+/** A location in an object store (`s3://…`), not a local folder. */
+export const isStoreUrl = (location: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(location)
+
 const invalid = (file: string, message: string) =>
   new VarveError('INVALID_CONFIG', `${file}: ${message}`, { details: { file } })
 
@@ -135,7 +138,7 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
     const location = str(o.location, `repositories[${i}].location`)
     const reads = (o.reads === undefined ? undefined : str(o.reads, `repositories[${i}].reads`)) as ServedRepository['reads'] | undefined
     if (reads !== undefined && reads !== 'proxy' && reads !== 'redirect') throw invalid(file, `repositories[${i}].reads is proxy or redirect, not ${JSON.stringify(reads)}`)
-    if (reads === 'redirect' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
+    if (reads === 'redirect' && !isStoreUrl(location))
       throw invalid(file, `repositories[${i}].reads: redirect needs a store that hands out URLs (s3://), not a local folder`)
     return { name, location: /^s3:\/\//i.test(location) ? location : path.resolve(baseDir, location), ...(reads ? { reads } : {}) }
   })

@@ -203,11 +203,15 @@ export class Uploads {
 
   /** Every upload in progress (one read per upload). */
   async *list(): AsyncIterable<UploadRecord> {
+    for await (const r of this.#records()) yield publicRecord(r)
+  }
+
+  async *#records(): AsyncIterable<StoredRecord> {
     for await (const o of this.ctx.blocks.list('uploads/')) {
       const m = /^uploads\/([0-9a-f]{32})\.json$/.exec(o.key)
       if (!m) continue
       const r = await this.#record(m[1]!).catch((e) => (VarveError.is(e, ErrorCodes.NOT_FOUND) ? undefined : Promise.reject(e)))
-      if (r) yield publicRecord(r)
+      if (r) yield r
     }
   }
 
@@ -219,15 +223,13 @@ export class Uploads {
     if (!this.supported) return []
     const now = this.ctx.clock.now()
     const aborted: string[] = []
-    for await (const r of this.list()) {
-      if (now - r.initiated < olderThanMs) continue
-      const record = await this.#record(r.id).catch(() => undefined)
-      if (!record) continue
+    for await (const record of this.#records()) {
+      if (now - record.initiated < olderThanMs) continue
       const parts = (await this.#native().listParts(record.blob, record.storeUpload)) ?? []
       const last = Math.max(record.initiated, ...parts.map((p) => p.lastModified))
       if (now - last < olderThanMs) continue
-      await this.abort(r.id).catch((e) => (VarveError.is(e, ErrorCodes.NOT_FOUND) ? undefined : Promise.reject(e)))
-      aborted.push(r.id)
+      await this.abort(record.id).catch((e) => (VarveError.is(e, ErrorCodes.NOT_FOUND) ? undefined : Promise.reject(e)))
+      aborted.push(record.id)
     }
     return aborted
   }

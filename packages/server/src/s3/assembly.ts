@@ -1,6 +1,6 @@
-import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { localFiles, type Entry, type FileRange, type Repository } from '@varve/core'
+import { startEarlySync } from './early-sync.js'
 
 // Multipart uploads wait in the upload folder (one folder per upload: its target and its parts), so a
 // 5 GiB upload never sits in memory. A part whose size fits the upload's part size (the first part's
@@ -116,17 +116,8 @@ export class Assembly {
    * syncs the object before it is acknowledged, and a gigabyte left to that last sync took seconds.
    */
   #flush(): void {
-    if (this.#flushing || this.#cancelled) return
-    this.#flushing = (async () => {
-      const fh = await fsp.open(dataFile(this.dir), 'r+')
-      try {
-        await fh.datasync()
-      } finally {
-        await fh.close()
-      }
-    })()
-      .catch(() => {}) // only an early start of the store's own sync, which reports failures
-      .finally(() => (this.#flushing = undefined))
+    if (this.#cancelled) return
+    this.#flushing = startEarlySync(dataFile(this.dir), this.#flushing, () => (this.#flushing = undefined))
   }
 
   /** Complete listed these parts: true when the feed delivers exactly them (then await `done`). */

@@ -1,5 +1,5 @@
-import fsp from 'node:fs/promises'
 import type { FileRange } from '@varve/core'
+import { startEarlySync } from './early-sync.js'
 
 /** Bytes handed on at a time (the hashing thread reads them back from the page cache). */
 const PIECE = 8 * 1024 * 1024
@@ -62,19 +62,9 @@ export class LandingFile {
     wake?.()
   }
 
-  /** Starts writing what landed to disk (one sync at a time): the store syncs the object before it is acknowledged. */
+  /** Starts writing what landed to disk (see startEarlySync). */
   #flush(): void {
-    if (this.#flushing) return
-    this.#flushing = (async () => {
-      const fh = await fsp.open(this.file, 'r+')
-      try {
-        await fh.datasync()
-      } finally {
-        await fh.close()
-      }
-    })()
-      .catch(() => {}) // an early start of the store's own sync, which reports failures
-      .finally(() => (this.#flushing = undefined))
+    this.#flushing = startEarlySync(this.file, this.#flushing, () => (this.#flushing = undefined))
   }
 
   /** Waits for a sync in progress (before the file is removed or moved). */

@@ -14,7 +14,7 @@ import { metadataFromHeaders } from './metadata.js'
 import { declaredSize, noSuchUpload, parseCompleteBody } from './multipart-common.js'
 import { etagOf, sendEmpty, sendXml } from './respond.js'
 import { s3Xml } from './xml.js'
-import type { ServeConfig } from '../config.js'
+import { isStoreUrl, type ServeConfig } from '../config.js'
 
 // Multipart uploads of repositories whose store has no multipart uploads of its own (a local folder):
 // parts wait in the upload folder, by default on the repository's own disk (see assembly.ts).
@@ -28,7 +28,7 @@ function uploadDir(r: S3Request, uploadId: string): string {
 export function uploadRootFor(config: Pick<ServeConfig, 'uploadDir' | 'repositories'>, bucket: string): string {
   if (config.uploadDir !== undefined) return config.uploadDir
   const location = config.repositories.find((x) => x.name === bucket)?.location
-  if (location !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return path.join(location, 'serve-uploads')
+  if (location !== undefined && !isStoreUrl(location)) return path.join(location, 'serve-uploads')
   return path.join(os.tmpdir(), `varve-serve-uploads-${process.getuid?.() ?? 'user'}`)
 }
 

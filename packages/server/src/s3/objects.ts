@@ -11,6 +11,7 @@ import { mustBeBranch, need, refPathOf, repositoryOf, type S3Request } from './c
 import { metadataFromHeaders, metadataHeaders } from './metadata.js'
 import { LandingFile } from './landing-file.js'
 import { uploadRootFor } from './local-multipart.js'
+import { isStoreUrl } from '../config.js'
 import { declaredSize } from './multipart-common.js'
 import { etagOf, sendEmpty, sendXml } from './respond.js'
 import { parseXml, s3Xml } from './xml.js'
@@ -220,7 +221,7 @@ const LANDED_PUT = 8 * 1024 * 1024
 /** The upload folder on a local repository's disk, or false (S3 repositories stream to their store). */
 function localUploadRoot(r: S3Request): string | false {
   const served = r.config.repositories.find((x) => x.name === r.bucket)
-  if (!served || /^[a-z][a-z0-9+.-]*:\/\//i.test(served.location)) return false
+  if (!served || isStoreUrl(served.location)) return false
   return uploadRootFor(r.config, r.bucket!)
 }
 

@@ -1,6 +1,6 @@
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import type { ServeConfig } from '../config.js'
+import { isStoreUrl, type ServeConfig } from '../config.js'
 import type { Repositories } from '../repositories.js'
 import type { Assembly } from './assembly.js'
 import { uploadRootFor } from './local-multipart.js'
@@ -15,7 +15,7 @@ export async function expireAllUploads(config: ServeConfig, uploads: Map<string,
   const removed = await expireUploads(config, uploads)
   const lifetime = config.uploadLifetimeHours * 3600_000
   for (const served of config.repositories) {
-    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(served.location)) continue
+    if (!isStoreUrl(served.location)) continue
     const repo = await repos.get(served.name).catch(() => undefined) // unreachable now: tried again next round
     if (repo?.uploads.supported) removed.push(...(await repo.uploads.expire(lifetime).catch(() => [] as string[])))
   }
