@@ -12,11 +12,11 @@ import {
   type RefStore,
   type StagedChange,
   type TagRecord,
+  mapInOrder,
 } from '@varve/core'
 import { createS3Client } from './s3-client.js'
 import { isConditionalConflict, isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
 import type { S3Location, S3Options } from './s3-options.js'
-import { mapInOrder } from '@varve/core/internal'
 
 export type S3RefStoreOptions = S3Options & S3Location
 

@@ -1,7 +1,7 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { commitRoot, type Commit } from '../model/commit.js'
 import { packedRootOf } from '../model/tree-node.js'
-import { newStagingToken, type RepoContext } from '../repository/context.js'
+import { newStagingToken, type RepoContext } from '../context/repo-context.js'
 import { hasStagedChanges, mergedStaged } from '../staging/branch-view.js'
 import type { BranchRecord } from '../stores/ref-store.js'
 import { applyChanges } from '../tree/apply-changes.js'

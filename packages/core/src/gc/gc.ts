@@ -1,6 +1,6 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { keys } from '../objects/keys.js'
-import type { RepoContext } from '../repository/context.js'
+import type { RepoContext } from '../context/repo-context.js'
 import type { ObjectInfo } from '../stores/block-store.js'
 import { mapLimit } from '../util/map-limit.js'
 import { readGcState, updateGcState, type GcState } from './gc-state.js'

@@ -1,13 +1,14 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { isObjectId } from '../model/hash.js'
-import type { RepoContext } from '../repository/context.js'
+import type { RepoContext } from '../context/repo-context.js'
 
 export const MIN_PREFIX = 4
 
 /**
  * Resolves a revision to a commit id: a branch (its head), a tag, a full id or a unique id prefix of
  * at least 4 hex digits, each optionally followed by git's `~N` (N-th first-parent ancestor) and
- * `^N` (N-th parent; `^` = `^1`) suffixes, e.g. `main~2`, `v1^2`, `3fa9c0~1^`.
+ * `^N` (N-th parent; `^` = `^1`) suffixes, e.g. `main~2`, `v1^2`, `3fa9c0~1^`. A branch may be
+ * followed by `@{N}`: where it was N moves ago, by its ref log (`main@{1}`: before its last move).
  */
 export async function resolveRevision(ctx: RepoContext, revision: string, options: { notABranch?: boolean } = {}): Promise<string> {
   if (typeof revision !== 'string' || revision.length === 0)
@@ -55,6 +56,7 @@ function parseSuffixes(revision: string, suffix: string): Step[] {
 
 async function resolveBase(ctx: RepoContext, base: string, revision: string, notABranch: boolean): Promise<string> {
   if (base.length === 0) throw new VarveError(ErrorCodes.INVALID_REF, `revision ${JSON.stringify(revision)} names no ref`, { details: { ref: revision } })
+  if (base.includes('@{')) return resolveRefLogEntry(ctx, base, revision)
   // A full commit id is never a ref name (validateRefName refuses them), so it is looked up as a
   // commit first: a pinned read then costs no branch and tag lookups (two requests on S3).
   if (isObjectId(base) && (await ctx.objects.hasCommit(base))) return base
@@ -75,4 +77,21 @@ async function resolveBase(ctx: RepoContext, base: string, revision: string, not
       throw new VarveError(ErrorCodes.AMBIGUOUS_REF, `commit prefix ${base} is ambiguous`, { details: { ref: base, candidates: found } })
   }
   throw new VarveError(ErrorCodes.NOT_FOUND, `no branch, tag or commit named ${JSON.stringify(base)}`, { details: { ref: revision } })
+}
+
+/** `name@{N}`: the head a branch had N moves ago (0: now), read from its ref log, newest first. */
+async function resolveRefLogEntry(ctx: RepoContext, base: string, revision: string): Promise<string> {
+  const m = /^(.+)@\{(\d{1,9})\}$/.exec(base)
+  if (!m) throw new VarveError(ErrorCodes.INVALID_REF, `${JSON.stringify(revision)}: only name@{N} (N moves ago) is understood`, { details: { ref: revision } })
+  const name = m[1]!
+  const n = Number(m[2])
+  let seen = 0
+  for await (const r of ctx.refs.listRefLog(`branch:${name}`, { limit: n + 1 })) {
+    if (seen++ < n) continue
+    if (r.new !== null) return r.new
+    break
+  }
+  if (seen === 0 && !(await ctx.refs.getBranch(name)))
+    throw new VarveError(ErrorCodes.NOT_FOUND, `no branch named ${JSON.stringify(name)}`, { details: { ref: revision } })
+  throw new VarveError(ErrorCodes.NOT_FOUND, `${name}@{${n}}: the ref log of ${name} has ${seen} move${seen === 1 ? '' : 's'}`, { details: { ref: revision } })
 }

@@ -3,7 +3,7 @@ import type { Approval, MergeRequestRecord } from '../merge-requests/merge-reque
 import { checkSignature, parseAllowedSigners, type AllowedSigner } from '../merge-requests/ssh-signature.js'
 import { commitRoot } from '../model/commit.js'
 import { getEntry } from '../tree/tree-reader.js'
-import type { RepoContext } from './context.js'
+import type { RepoContext } from '../context/repo-context.js'
 import { REPOSITORY_ID_SETTING } from './manifest.js'
 
 /** Where a protected branch keeps the keys that may sign approvals (git's allowed-signers format). */

@@ -4,7 +4,7 @@ import { MergeRequestStore, type MergeRequestRecord } from '../merge-requests/me
 import type { Commit } from '../model/commit.js'
 import { validateRefName } from '../util/ref-names.js'
 import { checkApprovalSignatures } from './allowed-signers.js'
-import type { RepoContext } from './context.js'
+import type { RepoContext } from '../context/repo-context.js'
 import { approvalStatus, REQUEST_METADATA } from './merge-requests.js'
 
 export interface ApprovalAuditProblem {

@@ -11,61 +11,12 @@ import type { RefLogRecord } from '../stores/ref-store.js'
 import type { DiffEntry } from '../tree/tree-diff.js'
 import { validatePath } from '../util/paths.js'
 import { validateRefName } from '../util/ref-names.js'
-import type { RepoContext } from './context.js'
+import type { RepoContext } from '../context/repo-context.js'
 import { approvalSigningText, checkApprovalSignatures, repositoryIdOf, type SignatureChecks } from './allowed-signers.js'
+import type { ApprovalStatus, MergeMergeRequestOptions, MergeRequestMergeResult, MergeRequestView, OpenMergeRequestOptions } from './merge-request-types.js'
+import { signWithSshKeygen } from '../merge-requests/ssh-signature.js'
 
-export interface OpenMergeRequestOptions {
-  readonly title: string
-  readonly description?: string
-  readonly author?: string
-}
-
-export interface MergeMergeRequestOptions {
-  readonly author?: string
-  readonly strategy?: MergeStrategy
-  readonly resolve?: readonly ResolveRule[]
-  readonly message?: string
-}
-
-/** Who counts toward a request's approvals for one source head, under the destination's rules. */
-export interface ApprovalStatus {
-  /** Approvals the destination's rules require (0 when it has none). */
-  readonly required: number
-  /** Reviewers whose approvals count. */
-  readonly counted: readonly string[]
-  /** Reviewers who approved an older source head (they count only without `dismissStaleApprovals`). */
-  readonly stale: readonly string[]
-  readonly satisfied: boolean
-  /** Under `signedApprovals`: approvals that do not count because their signature does not hold, and why. */
-  readonly rejected?: readonly { readonly reviewer: string; readonly reason: string }[]
-}
-
-/** What `mergeRequest(id)` shows: the stored request and, while it is open, where it stands now. */
-export interface MergeRequestView extends MergeRequestRecord {
-  /** Current heads (null: the branch no longer exists). */
-  readonly sourceHead: string | null
-  readonly destHead: string | null
-  /** Open requests: what the source changed since the merge base, counted by kind, with the first paths. */
-  readonly changes?: { readonly added: number; readonly removed: number; readonly changed: number; readonly paths: readonly DiffEntry[]; readonly truncated: boolean }
-  /** Open requests: the paths that conflict now, with both sides' entries (and Parquet row counts). */
-  readonly conflicts?: readonly (Conflict & { rows?: ConflictRows })[]
-  /**
-   * Open requests: the destination's pre-merge gates run on the merge as it would be now (a dry
-   * run: nothing moves). `not-run` when there are conflicts, nothing to merge, or a branch is gone.
-   */
-  readonly gates?: { readonly status: 'passed' | 'failed' | 'not-run'; readonly reason?: string; readonly runs?: readonly HookRun[]; readonly runId?: string; readonly failures?: readonly HookFailure[] }
-  readonly approval?: ApprovalStatus
-  /** Open requests: whether `mergeMergeRequest` would go through now, and if not, why not. */
-  readonly mergeable?: boolean
-  readonly blockers?: readonly string[]
-}
-
-export interface MergeRequestMergeResult {
-  readonly request: MergeRequestRecord
-  readonly commit: Commit
-  /** True when the destination already held the source (another process finished the same merge). */
-  readonly upToDate: boolean
-}
+export type { ApprovalStatus, MergeMergeRequestOptions, MergeRequestMergeResult, MergeRequestView, OpenMergeRequestOptions } from './merge-request-types.js'
 
 /** How the Repository merges for a request (its gates, fence and retries), without the approval rule. */
 export interface RequestMerger {
@@ -393,6 +344,17 @@ export class MergeRequests {
     const r = await this.#store.get(id)
     const sourceHead = await this.#branchHead(r.source)
     return { text: approvalSigningText({ repository: await repositoryIdOf(this.ctx), request: id, source: r.source, sourceHead, dest: r.dest, reviewer }), sourceHead }
+  }
+
+  /** Signs the approval with an SSH key through `ssh-keygen -Y sign` and approves with it. */
+  async signApproval(id: number, options: { reviewer?: string; keyFile: string; head?: string }): Promise<MergeRequestRecord> {
+    if (!options || typeof options.keyFile !== 'string' || !options.keyFile)
+      throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'signApproval needs { keyFile }: an SSH private key, or a public key held by ssh-agent')
+    const reviewer = options.reviewer ?? this.ctx.defaultAuthor
+    const { text, sourceHead } = await this.signingText(id, reviewer)
+    const signature = await signWithSshKeygen(text, options.keyFile)
+    // (with `head`, approve refuses if the source moved from what the reviewer looked at)
+    return this.approve(id, { reviewer, head: options.head ?? sourceHead, signature })
   }
 
   async #branchHead(name: string): Promise<string> {

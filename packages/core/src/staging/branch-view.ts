@@ -1,7 +1,7 @@
 import { commitRoot } from '../model/commit.js'
 import { sameContent, type Entry } from '../model/entry.js'
 import type { TreeRef } from '../model/tree-node.js'
-import type { RepoContext } from '../repository/context.js'
+import type { RepoContext } from '../context/repo-context.js'
 import type { BranchRecord, ListStagedOptions, StagedChange } from '../stores/ref-store.js'
 import { getEntry, scanEntries } from '../tree/tree-reader.js'
 import { comparePaths } from '../util/paths.js'

@@ -1,6 +1,6 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { Entry } from '../model/entry.js'
-import type { RepoContext } from '../repository/context.js'
+import type { RepoContext } from '../context/repo-context.js'
 import { LOST_RACE, retryOnLostRace } from '../util/retry.js'
 import { getOnBranch } from './branch-view.js'
 import { stageChanges } from './stage-changes.js'

@@ -1,5 +1,5 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
-import type { RepoContext } from '../repository/context.js'
+import type { RepoContext } from '../context/repo-context.js'
 import type { StagedChange } from '../stores/ref-store.js'
 
 /**

@@ -9,7 +9,7 @@ import { readArrowTable } from '../parquet/parquet-reader.js'
 import type { TableDiffRecord } from '../parquet/table-diff.js'
 import type { Repository } from '../repository/repository.js'
 import type { MatrixDataset, MatrixFile, MatrixRow } from './composition-dataset.js'
-import type { MatrixCell, ReadPath } from './composition-matrix.js'
+import type { MatrixCell, ReadPath } from './composition-types.js'
 import { collect } from './suite-util.js'
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')

@@ -1,6 +1,6 @@
 import type { Repository } from '../repository/repository.js'
 import type { MatrixDataset } from './composition-dataset.js'
-import type { MatrixCell, WritePath } from './composition-matrix.js'
+import type { MatrixCell, WritePath } from './composition-types.js'
 
 /** The library's bulk path: small files packed many to an object, large ones loose. */
 async function putManyAll(repo: Repository, branch: string, d: MatrixDataset): Promise<void> {

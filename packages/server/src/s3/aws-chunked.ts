@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
-import { OffThreadSha256 } from '@varve/core/internal'
+import { OffThreadSha256 } from '@varve/core'
 import { S3Error } from '../errors.js'
 import { EMPTY_SHA256, sameSignature, sha256Hex, type ChunkSigner } from './sigv4.js'
 

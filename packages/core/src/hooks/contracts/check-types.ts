@@ -4,7 +4,7 @@ import type { FooterRead } from '../../parquet/parquet-reader.js'
 import type { ColumnScan } from '../../parquet/column-scan.js'
 import type { DiffEntry } from '../../tree/tree-diff.js'
 import type { HookEvent, HookFinding } from '../hook-types.js'
-import type { WebhookSettings } from './checks/webhook.js'
+import type { WebhookSettings } from './checks/webhook-settings.js'
 
 /** What a check sees: the change, the candidate's files, and cached Parquet readers. */
 export interface CheckEnv {

@@ -1,6 +1,6 @@
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { workerExecArgv } from '@varve/core/internal'
+import { workerExecArgv } from '../../util/worker-exec-argv.js'
 
 export interface ReadJob {
   readonly file: string

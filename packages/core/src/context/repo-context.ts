@@ -1,3 +1,4 @@
+/** The port between the facade and the engine: what every operation is handed. Lower folders import this, never repository/. */
 import type { ObjectStore } from '../objects/object-store.js'
 import type { BlockStore } from '../stores/block-store.js'
 import type { RefStore } from '../stores/ref-store.js'

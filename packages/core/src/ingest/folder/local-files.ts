@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { comparePaths } from '@varve/core'
+import { comparePaths } from '../../util/paths.js'
 
 /** A regular file found under a folder, with the stat fields the checksum cache compares. */
 export interface LocalFile {

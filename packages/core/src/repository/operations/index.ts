@@ -1,0 +1,10 @@
+// The facade's operations by concern, each a module of plain functions of the engine's context.
+export * as branches from './branches.js'
+export * as history from './history.js'
+export * as lifecycle from './lifecycle.js'
+export * as merging from './merging.js'
+export * as pins from './pins.js'
+export * as protection from './protection.js'
+export * as reads from './reads.js'
+export * as tables from './tables.js'
+export * as writes from './writes.js'
