@@ -22,7 +22,12 @@ export class FileReaderPool {
   #next = 0
   #id = 0
 
-  constructor(size = Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length))) {
+  /** Threads a pool has unless told otherwise: one per core, at most 4. */
+  static defaultSize(): number {
+    return Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length))
+  }
+
+  constructor(size = FileReaderPool.defaultSize()) {
     this.#workers = Array.from({ length: size }, () => {
       const w = new Worker(new URL('./file-reader-worker.js', import.meta.url), { execArgv: workerExecArgv() })
       w.on('message', (m: { id: number; results: ReadResult[] }) => {

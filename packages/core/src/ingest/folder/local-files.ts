@@ -93,8 +93,9 @@ export function walkFolder(dir: string, options: { followSymlinks?: boolean } = 
     if (out.notFollowedExamples.length < 3) out.notFollowedExamples.push(rel)
   }
   const onTheWay = new Set<string>()
+  const base = root.endsWith(path.sep) ? root : root + path.sep
   const visit = (rel: string): void => {
-    const abs = rel ? path.join(root, rel) : root
+    const abs = rel ? base + rel : root
     const real = options.followSymlinks ? fs.realpathSync(abs) : ''
     if (options.followSymlinks) {
       if (onTheWay.has(real)) return notFollowed(rel) // a cycle
@@ -106,7 +107,7 @@ export function walkFolder(dir: string, options: { followSymlinks?: boolean } = 
       let isDir = e.isDirectory()
       if (!isDir && !e.isFile()) {
         const childRel = rel ? `${rel}/${e.name}` : e.name
-        const target = e.isSymbolicLink() && options.followSymlinks ? fs.statSync(path.join(root, childRel), { throwIfNoEntry: false }) : undefined
+        const target = e.isSymbolicLink() && options.followSymlinks ? fs.statSync(base + childRel, { throwIfNoEntry: false }) : undefined
         if (!target || (!target.isFile() && !target.isDirectory())) {
           notFollowed(childRel)
           continue
@@ -120,7 +121,7 @@ export function walkFolder(dir: string, options: { followSymlinks?: boolean } = 
       const childRel = rel ? `${rel}/${c.name}` : c.name
       if (c.isDir) visit(childRel)
       else {
-        const st = fs.statSync(path.join(root, childRel), { throwIfNoEntry: false })
+        const st = fs.statSync(base + childRel, { throwIfNoEntry: false })
         if (st?.isFile()) out.push(childRel, st)
       }
     }

@@ -5,7 +5,7 @@ import type { Entry } from '../../model/entry.js'
 import { mapInOrder } from '../../util/map-in-order.js'
 import { comparePaths, validateNewPath } from '../../util/paths.js'
 import { PACKED_OBJECT_LIMIT, type PutManyItem, type PutManyOptions, type PutManySummary } from '../put-many.js'
-import { ChecksumCache, type Known } from './checksum-cache.js'
+import { FolderIndex, type Known } from './folder-index.js'
 import { FileReaderPool } from './file-reader.js'
 import { walkFolder, type FileList, type LocalFile } from './local-files.js'
 
@@ -15,9 +15,9 @@ export interface PutFolderOptions {
   /** Store what symbolic links point to (default: they are skipped, and counted in the summary). */
   readonly followSymlinks?: boolean
   /**
-   * The checksum cache: a SQLite file remembering each local file's stat and address, so an
-   * unchanged file is neither read nor hashed next time (default: `$VARVE_CACHE_DIR/checksums.sqlite3`,
-   * else `~/.cache/varve/checksums.sqlite3`); `false` reads every file whose branch path exists.
+   * Where the checksum cache lives: per folder, an index of each file's stat and address (as git's
+   * index), so an unchanged file is neither read nor hashed next time (default: `$VARVE_CACHE_DIR`,
+   * else `~/.cache/varve`); `false` keeps none, and hashes every file whose branch path exists.
    */
   readonly checksumCache?: string | false
   /** Aborting stops reading files, stores and stages what was read; the summary says `interrupted`. */
@@ -49,6 +49,8 @@ export interface FolderTarget {
 
 /** A file to store, and how: `check` files may be unchanged (their stat moved): hashed first, uploaded only if different. */
 interface Pending {
+  /** The file's place in the walk. */
+  readonly i: number
   readonly file: LocalFile
   /** The file's absolute path (joined once). */
   readonly abs: string
@@ -70,27 +72,28 @@ export async function putFolder(target: FolderTarget, branch: string, dir: strin
   const files = walkFolder(root, { followSymlinks: options.followSymlinks === true })
   checkDestinations(files, root, prefix)
   options.onWalked?.({ files: files.count, bytes: files.totalBytes })
-  const cache = options.checksumCache === false ? undefined : new ChecksumCache(options.checksumCache)
+  const index = options.checksumCache === false ? undefined : new FolderIndex(root, options.checksumCache)
+  // What is known of each file after this put (its address), by walk position: written as the new index.
+  const learnt = new Knowledge(files.count)
   let skipped = 0
-  const skip = (size: number) => {
+  const skip = (p: { i: number; file: LocalFile }, sha256: string, trusted = false) => {
     skipped++
-    options.onFile?.(size)
+    learnt.set(p.i, sha256, trusted)
+    options.onFile?.(p.file.size)
   }
   try {
     const inFlight = new Map<string, Pending>()
-    const pending = planUploads(target, branch, root, prefix, files, cache, skip)
-    const result = await target.putMany(branch, readItems(pending, jobs, inFlight, cache, options.onFile, skip), {
+    const pending = planUploads(target, branch, root, prefix, files, index, skip)
+    const result = await target.putMany(branch, readItems(pending, jobs, inFlight, options.onFile, skip), {
       concurrency: jobs,
       ...(options.signal ? { signal: options.signal } : {}),
       onStaged: (entries: readonly Entry[]) => {
-        const rows = []
         for (const e of entries) {
           const p = inFlight.get(e.path)
           if (!p) continue
           inFlight.delete(e.path)
-          rows.push({ file: p.abs, stat: p.file, sha256: e.address })
+          learnt.set(p.i, e.address)
         }
-        cache?.rememberMany(rows)
       },
     })
     return {
@@ -105,7 +108,29 @@ export async function putFolder(target: FolderTarget, branch: string, dir: strin
       notFollowedExamples: files.notFollowedExamples,
     }
   } finally {
-    cache?.close()
+    // Also after a failure or an interruption: what was staged or found unchanged is known.
+    // Unless every file was known by its stat alone: then the index already says all it would.
+    if (index && learnt.trusted < files.count) index.write(files.count, (i) => files.at(i), (i) => learnt.get(i))
+  }
+}
+
+/** SHA-256 addresses by walk position, in one flat buffer (a million files: 32 MB, no objects). */
+class Knowledge {
+  readonly #sha: Buffer
+  readonly #has: Uint8Array
+  constructor(count: number) {
+    this.#sha = Buffer.alloc(count * 32)
+    this.#has = new Uint8Array(count)
+  }
+  /** Files known by a trusted index record (their stat unchanged). */
+  trusted = 0
+  set(i: number, sha256: string, trusted = false): void {
+    this.#sha.write(sha256, i * 32, 'hex')
+    this.#has[i] = 1
+    if (trusted) this.trusted++
+  }
+  get(i: number): string | undefined {
+    return this.#has[i] ? this.#sha.toString('hex', i * 32, i * 32 + 32) : undefined
   }
 }
 
@@ -133,10 +158,12 @@ async function* planUploads(
   root: string,
   prefix: string,
   files: FileList,
-  cache: ChecksumCache | undefined,
-  onSkip: (size: number) => void,
+  index: FolderIndex | undefined,
+  onSkip: (p: { i: number; file: LocalFile }, sha256: string, trusted?: boolean) => void,
 ): AsyncGenerator<Pending> {
   const listing = target.list(branch, { prefix })[Symbol.asyncIterator]()
+  const known = index?.reader()
+  const base = root.endsWith(path.sep) ? root : root + path.sep
   try {
     let cur = await listing.next()
     for (let i = 0; i < files.count; i++) {
@@ -146,12 +173,12 @@ async function* planUploads(
       const here = !cur.done && cur.value.type === 'object' && cur.value.path === dest ? cur.value : undefined
       // A different size is a change: no need to hash the file to tell.
       const current = here && here.size === file.size ? here.address : undefined
-      const abs = path.join(root, file.rel)
-      const known: Known | undefined = current ? (cache?.lookup(abs, file) ?? { sha256: current, trusted: false }) : undefined
-      if (known && known.sha256 === current) {
-        if (known.trusted) onSkip(file.size)
-        else yield { file, abs, dest, check: current }
-      } else yield { file, abs, dest }
+      const abs = base + file.rel
+      const cached: Known | undefined = current ? (known?.lookup(file.rel, file) ?? { sha256: current, trusted: false }) : undefined
+      if (cached && cached.sha256 === current) {
+        if (cached.trusted) onSkip({ i, file }, current, true)
+        else yield { i, file, abs, dest, check: current }
+      } else yield { i, file, abs, dest }
     }
   } finally {
     await listing.return?.()
@@ -182,29 +209,26 @@ async function* readItems(
   pending: AsyncIterable<Pending>,
   jobs: number,
   inFlight: Map<string, Pending>,
-  cache: ChecksumCache | undefined,
   onFile: ((bytes: number) => void) | undefined,
-  onSkip: (size: number) => void,
+  onSkip: (p: Pending, sha256: string) => void,
 ): AsyncGenerator<PutManyItem> {
-  const pool = new FileReaderPool()
-  // Rows of files found unchanged by hashing, refreshed in batches.
-  const refreshed: { file: string; stat: LocalFile; sha256: string }[] = []
+  // Started on the first file to read: an unchanged re-put starts no thread.
+  let pool: FileReaderPool | undefined
   const readBatch = async (batch: Pending[]) => {
     const small = batch.filter((p) => p.file.size <= PACKED_OBJECT_LIMIT)
+    pool ??= new FileReaderPool()
     const results = await pool.read(small.map((p) => ({ file: p.abs, size: p.file.size, ...(p.check ? { check: p.check } : {}) })))
     const bySmall = new Map(small.map((p, i) => [p, results[i]!]))
     return batch.map((p) => ({ p, r: bySmall.get(p) }))
   }
   try {
-    for await (const batch of mapInOrder(inBatches(pending, READ_BATCH), Math.max(2, Math.ceil(jobs / 8)) * pool.size, readBatch)) {
+    for await (const batch of mapInOrder(inBatches(pending, READ_BATCH), Math.max(2, Math.ceil(jobs / 8)) * FileReaderPool.defaultSize(), readBatch)) {
       for (const { p, r } of batch) {
         const abs = p.abs
         if (r && 'error' in r)
           throw new VarveError(ErrorCodes.UNAVAILABLE, `cannot read ${abs} (${r.error.code}): ${r.error.message}`, { details: { path: p.dest, file: abs } })
         if (r && 'unchanged' in r) {
-          onSkip(p.file.size)
-          refreshed.push({ file: abs, stat: p.file, sha256: p.check! })
-          if (refreshed.length >= 1000) cache?.rememberMany(refreshed.splice(0))
+          onSkip(p, p.check!)
           continue
         }
         onFile?.(p.file.size)
@@ -212,8 +236,7 @@ async function* readItems(
         yield { path: p.dest, data: r ? r.bytes : createReadStream(abs, { highWaterMark: 1 << 20 }) }
       }
     }
-    cache?.rememberMany(refreshed)
   } finally {
-    await pool.close()
+    await pool?.close()
   }
 }
