@@ -163,6 +163,43 @@ describe('varve CLI: git and lakectl habits (issue 10)', () => {
     expect(ndjson(await ok('status', 'side', '--json')).map((c) => [c.type, c.path])).toEqual([['added', 'wip.txt']])
   })
 
+  it('status: a one-line summary, and --stat one line per folder (issue 24)', async () => {
+    await ok('branch', 'create', 'summary', '--from', ids.c3!)
+    await file('sum/x.bin', 'x'.repeat(1000))
+    await file('sum/y.bin', 'y'.repeat(2000))
+    await ok('put', 'sum/', 'summary:data/')
+    await ok('put', 'sum/x.bin', 'summary:other.txt')
+    await ok('rm', 'summary:train/day=10/a.parquet')
+    const lines = (await ok('status', 'summary')).trim().split('\n')
+    expect(lines.slice(0, 2)).toEqual([`On branch summary at ${ids.c3!.slice(0, 12)}`, '4 changes: 2 added, 1 changed, 1 removed (3.9 KiB staged)'])
+    expect(lines.slice(2).map((l) => l.split(/\s+/))).toEqual([['added', 'data/x.bin'], ['added', 'data/y.bin'], ['changed', 'other.txt'], ['removed', 'train/day=10/a.parquet']])
+    const stat = (await ok('status', 'summary', '--stat')).trim().split('\n')
+    expect(stat[1]).toBe(lines[1])
+    expect(stat.slice(2).map((l) => l.split(/\s+/))).toEqual([['data/', '+2', '~0', '-0', '2.9', 'KiB'], ['/', '+0', '~1', '-0', '1000', 'B'], ['train/day=10/', '+0', '~0', '-1', '0', 'B']])
+    await ok('commit', 'summary', '-m', 'summary')
+    expect((await ok('status', 'summary')).trim().split('\n')[1]).toBe('nothing to commit')
+  })
+
+  it('name@{N} names where a branch was N moves ago, in every command that takes a revision (issue 24)', async () => {
+    // main moved: create, c1, c2, merge, c3 (newest first in its ref log)
+    const show = async (rev: string) => (JSON.parse(await ok('show', rev, '--json')) as { id: string }).id
+    expect(await show('main@{0}')).toBe(ids.c3)
+    expect(await show('main@{1}')).toBe(ids.merge)
+    expect(await show('main@{1}~1')).toBe(ids.c2)
+    expect(await ok('cat', 'main@{3}:other.txt')).toBe('v1')
+    const tooFar = await run('show', 'main@{9}')
+    expect([tooFar.code, tooFar.stderr]).toEqual([1, expect.stringContaining('the ref log of main has 5 moves')])
+    const bad = await run('show', 'main@{yesterday}')
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining('only name@{N}')])
+  })
+
+  it('a put to a tag says it is a tag (issue 24)', async () => {
+    await ok('tag', 'create', 'v-habits', ids.c3!)
+    const r = await run('put', path.join(t.dir, 'other.txt'), 'v-habits:x.txt')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('v-habits is a tag, and tags never move')
+  })
+
   it('merging from a source with uncommitted changes warns that they are not merged', async () => {
     await ok('branch', 'create', 'target', '--from', ids.c1!)
     const r = await run('merge', 'side', 'target')

@@ -25,7 +25,8 @@ const bigintSafe = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toStri
 export function printTable(rows: string[][], options: { header?: string[] } = {}): void {
   const all = options.header ? [options.header, ...rows] : rows
   if (!all.length) return
-  const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => visibleLength(r[i] ?? ''))))
+  // (a loop, not Math.max(...rows): a spread of 200k arguments overflows the stack)
+  const widths = all[0]!.map((_, i) => all.reduce((w, r) => Math.max(w, visibleLength(r[i] ?? '')), 0))
   const c = colors()
   all.forEach((r, idx) => {
     const line = r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  ')

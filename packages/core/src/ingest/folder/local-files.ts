@@ -2,6 +2,15 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { comparePaths } from '../../util/paths.js'
 
+/** A FileList as plain buffers (ends, size, mtime, ctime, inode columns of Float64). */
+export interface FileListParts {
+  readonly names: ArrayBuffer
+  readonly columns: ArrayBuffer[]
+  readonly totalBytes: number
+  readonly notFollowed: number
+  readonly notFollowedExamples: readonly string[]
+}
+
 /** A regular file found under a folder, with the stat fields the checksum cache compares. */
 export interface LocalFile {
   /** Path relative to the folder, with '/' separators. */
@@ -66,6 +75,35 @@ export class FileList {
     this.#ino[i] = st.ino
     this.#count++
     this.totalBytes += st.size
+  }
+
+  /** The list as plain buffers, to hand from a worker thread (`transfer` them) to `FileList.from`. */
+  toParts(): FileListParts {
+    const n = this.#count
+    return {
+      names: this.#names.buffer.slice(this.#names.byteOffset, this.#names.byteOffset + this.#namesBytes) as ArrayBuffer,
+      columns: [this.#ends, this.#size, this.#mtime, this.#ctime, this.#ino].map((a) => a.slice(0, n).buffer),
+      totalBytes: this.totalBytes,
+      notFollowed: this.notFollowed,
+      notFollowedExamples: this.notFollowedExamples,
+    }
+  }
+
+  static from(parts: FileListParts): FileList {
+    const list = new FileList()
+    list.#names = Buffer.from(parts.names)
+    list.#namesBytes = parts.names.byteLength
+    const column = (i: number) => new Float64Array(parts.columns[i]!)
+    list.#ends = column(0)
+    list.#size = column(1)
+    list.#mtime = column(2)
+    list.#ctime = column(3)
+    list.#ino = column(4)
+    list.#count = list.#ends.length
+    list.totalBytes = parts.totalBytes
+    list.notFollowed = parts.notFollowed
+    list.notFollowedExamples.push(...parts.notFollowedExamples)
+    return list
   }
 
   rel(i: number): string {

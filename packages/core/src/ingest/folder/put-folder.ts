@@ -7,7 +7,8 @@ import { comparePaths, validateNewPath } from '../../util/paths.js'
 import { PACKED_OBJECT_LIMIT, type PutManyItem, type PutManyOptions, type PutManySummary } from '../put-many.js'
 import { FolderIndex, type Known } from './folder-index.js'
 import { FileReaderPool } from './file-reader.js'
-import { walkFolder, type FileList, type LocalFile } from './local-files.js'
+import type { FileList, LocalFile } from './local-files.js'
+import { walkOffThread } from './walk-off-thread.js'
 
 export interface PutFolderOptions {
   /** Files read at once (default 16, at most 256). */
@@ -41,9 +42,12 @@ export interface PutFolderSummary {
   readonly notFollowedExamples: readonly string[]
 }
 
+/** A listed item of the branch, as putFolder reads it. */
+type Listed = { type: 'object' | 'prefix'; path: string; address?: string; size?: number }
+
 /** What putFolder needs of the repository: the branch's listing and putMany. */
 export interface FolderTarget {
-  list(branch: string, options: { prefix: string }): AsyncIterable<{ type: 'object' | 'prefix'; path: string; address?: string; size?: number }>
+  list(branch: string, options: { prefix: string }): AsyncIterable<Listed>
   putMany(branch: string, items: AsyncIterable<PutManyItem>, options: PutManyOptions): Promise<PutManySummary>
 }
 
@@ -69,8 +73,17 @@ export async function putFolder(target: FolderTarget, branch: string, dir: strin
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256)
     throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `concurrency must be a whole number from 1 to 256, not ${JSON.stringify(options.concurrency)}`)
   const root = path.resolve(dir)
-  const files = walkFolder(root, { followSymlinks: options.followSymlinks === true })
-  checkDestinations(files, root, prefix)
+  // The folder is walked in a thread of its own while this one reads the branch's listing.
+  const walking = walkOffThread(root, { followSymlinks: options.followSymlinks === true })
+  const listing = prefetch(target.list(branch, { prefix }), walking, PREFETCH)
+  let files: FileList
+  try {
+    files = await walking
+    checkDestinations(files, root, prefix)
+  } catch (err) {
+    await listing.return()
+    throw err
+  }
   options.onWalked?.({ files: files.count, bytes: files.totalBytes })
   const index = options.checksumCache === false ? undefined : new FolderIndex(root, options.checksumCache)
   // What is known of each file after this put (its address), by walk position: written as the new index.
@@ -83,7 +96,7 @@ export async function putFolder(target: FolderTarget, branch: string, dir: strin
   }
   try {
     const inFlight = new Map<string, Pending>()
-    const pending = planUploads(target, branch, root, prefix, files, index, skip)
+    const pending = planUploads(listing, root, prefix, files, index, skip)
     const result = await target.putMany(branch, readItems(pending, jobs, inFlight, options.onFile, skip), {
       concurrency: jobs,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -153,15 +166,13 @@ function checkDestinations(files: FileList, root: string, prefix: string): void 
  * branch has is skipped without being read.
  */
 async function* planUploads(
-  target: FolderTarget,
-  branch: string,
+  listing: AsyncIterator<Listed>,
   root: string,
   prefix: string,
   files: FileList,
   index: FolderIndex | undefined,
   onSkip: (p: { i: number; file: LocalFile }, sha256: string, trusted?: boolean) => void,
 ): AsyncGenerator<Pending> {
-  const listing = target.list(branch, { prefix })[Symbol.asyncIterator]()
   const known = index?.reader()
   const base = root.endsWith(path.sep) ? root : root + path.sep
   try {
@@ -182,6 +193,46 @@ async function* planUploads(
     }
   } finally {
     await listing.return?.()
+  }
+}
+
+/** Listed entries read ahead while the folder is walked (each ~200 bytes). */
+const PREFETCH = 250_000
+
+/**
+ * Reads `items` ahead into memory until `until` settles (or `cap` are held), then serves what was
+ * read before reading on: work that overlaps something the caller waits for anyway.
+ */
+function prefetch<T>(items: AsyncIterable<T>, until: Promise<unknown>, cap: number): AsyncIterator<T> & { return(): Promise<IteratorResult<T>> } {
+  const it = items[Symbol.asyncIterator]()
+  const ahead: IteratorResult<T>[] = []
+  let served = 0
+  let stop = false
+  void until.then(() => (stop = true), () => (stop = true))
+  const pump = (async () => {
+    while (!stop && ahead.length < cap) {
+      const r = await it.next()
+      ahead.push(r)
+      if (r.done) return
+    }
+  })()
+  pump.catch(() => {}) // surfaces on the next `next()`
+  return {
+    async next() {
+      await pump
+      if (served < ahead.length) {
+        const r = ahead[served++]!
+        if (served === ahead.length) ahead.length = served = 0
+        return r
+      }
+      return it.next()
+    },
+    async return() {
+      stop = true
+      await pump.catch(() => {})
+      await it.return?.()
+      return { done: true, value: undefined }
+    },
   }
 }
 
