@@ -103,7 +103,7 @@ async function round(tool, r) {
 
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load at start ${load()}`)
 process.stderr.write(`setting up ${N.toLocaleString('en')} entries in each tool...\n`)
-let t0 = performance.now()
+const t0 = performance.now()
 const importDir = writeImportSource(root, N)
 const server = await startLakeFS(bin, root)
 api = server.api

@@ -162,7 +162,7 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     const debug = await varve(['log', 'nope'], { cwd: t.dir, env: { ...backend.env(), VARVE_DEBUG: '1' } })
     expect(debug.stderr).toMatch(/\n\s+at /)
     expect((await run('--help')).stdout).toMatch(/Exit codes: 0 ok, 1 error, 2 usage, 3 merge conflict, 4 a gate refused/)
-    expect((await run('put', '--help')).stdout).toMatch(/Examples:\n  varve put part-0\.parquet exp:train\/part-0\.parquet/)
+    expect((await run('put', '--help')).stdout).toMatch(/Examples:\n {2}varve put part-0\.parquet exp:train\/part-0\.parquet/)
   }, 120_000)
 
   it('pins a ref to a lockfile and a training job reads the pinned bytes, whatever the branch does', async () => {

@@ -1,4 +1,4 @@
-import { errorKindOf, EXIT_CODES, VarveError } from '@varve/core'
+import { errorKindOf, EXIT_CODES, type VarveError } from '@varve/core'
 
 /** The CLI's contract with scripts (core's error table says which code exits how). */
 export const EXIT = EXIT_CODES

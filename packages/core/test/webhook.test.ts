@@ -3,7 +3,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { Repository, VarveError, type HookFailure } from '@varve/core'
+import { Repository, type VarveError, type HookFailure } from '@varve/core'
 import { trainPartition } from '@varve/core/testing'
 import { tempDir } from './helpers.js'
 

@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorCode } from './varve-error.js'
+import type { ErrorCodes, ErrorCode } from './varve-error.js'
 
 /** What kind of failure a code is: what a caller can do about it (SlateDB's ErrorKind, in spirit). */
 export type ErrorCategory =

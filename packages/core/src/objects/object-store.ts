@@ -12,7 +12,7 @@ import { readHead, toChunks, type DataSource } from './byte-source.js'
 import { keys } from './keys.js'
 import { StoredBlob } from './stored-blob.js'
 import { decodePackIndex, packFooterBytes, packIndexRange, type EncodedPack, type PackedObject } from './pack.js'
-import { WriteJournal, type JournalEntry } from './write-journal.js'
+import type { WriteJournal, JournalEntry } from './write-journal.js'
 
 /** Objects up to this size are hashed in memory and written once; larger ones stream through a temp key. */
 const IN_MEMORY_LIMIT = 8 * 1024 * 1024

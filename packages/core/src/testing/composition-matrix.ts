@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Repository, RepositoryOptions } from '../repository/repository.js'
-import { matrixDataset, type MatrixDataset } from './composition-dataset.js'
+import { matrixDataset, } from './composition-dataset.js'
 import { coreReadPaths } from './composition-read-paths.js'
 import { coreWritePaths } from './composition-write-paths.js'
 

@@ -39,7 +39,7 @@ export async function repositoryOf(r: S3Request): Promise<Repository> {
 /** The ref and path the request's key names (a key with no `/` names no object). */
 export async function refPathOf(r: S3Request, repo: Repository, key = r.key ?? ''): Promise<RefPath> {
   const rp = await splitKey(repo, key, r.names)
-  if (!rp || !rp.path) throw noSuchKey(key)
+  if (!rp?.path) throw noSuchKey(key)
   return rp
 }
 

@@ -41,7 +41,7 @@ export function safeGlob(glob: string): SafePattern & { readonly base: string } 
 
 /** Where the static part of a glob ends: its first special character, or an escape (the path has the escaped character, not the backslash). */
 const SPECIAL = /[*?[{}@+!(\\]/
-const escape = (c: string) => c.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')
+const escapeRegex = (c: string) => c.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')
 
 /** The folder under which every match lives (`train/day=*` -> `train/`), to list no more than needed. */
 function staticBase(glob: string): string {
@@ -59,7 +59,7 @@ function translate(g: string, from: number, to: number, depth: number): string {
     const next = g[i + 1]
     if (c === '\\') {
       if (i + 1 >= to) throw new Error('ends with a lone backslash')
-      out += escape(g[i + 1]!)
+      out += escapeRegex(g[i + 1]!)
       i += 2
     } else if (c === '*' && next === '*') {
       const segmentStart = i === from || g[i - 1] === '/'
@@ -100,7 +100,7 @@ function translate(g: string, from: number, to: number, depth: number): string {
       out += `(?:${alts.join('|')})`
       i = close + 1
     } else {
-      out += escape(c)
+      out += escapeRegex(c)
       i++
     }
   }
