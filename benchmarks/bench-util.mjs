@@ -8,4 +8,8 @@ export const arg = (name, dflt) => {
 }
 export const ms = (t0) => performance.now() - t0
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-export const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
+export const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')

@@ -27,8 +27,16 @@ checks:
 /** Bytes read by a repository, counting whole-object and range reads of data objects. */
 class ByteCounter extends CountingBlockStore {
   bytes = 0
-  async get(k) { const b = await super.get(k); if (k.startsWith('data/')) this.bytes += b?.byteLength ?? 0; return b }
-  async getRange(k, s, e) { const b = await super.getRange(k, s, e); this.bytes += b?.byteLength ?? 0; return b }
+  async get(k) {
+    const b = await super.get(k)
+    if (k.startsWith('data/')) this.bytes += b?.byteLength ?? 0
+    return b
+  }
+  async getRange(k, s, e) {
+    const b = await super.getRange(k, s, e)
+    this.bytes += b?.byteLength ?? 0
+    return b
+  }
 }
 
 async function footerCost() {
@@ -45,16 +53,20 @@ async function footerCost() {
   const c = await repo.commit('main', { message: 'files' })
   for (const r of rows) {
     let schema
-    repo.hooks.register({ id: `s${r.n}`, events: ['pre-create-tag'], run: async (ctx) => {
-      await ctx.candidate.stat(`train/${r.n}.parquet`) // warm the tree path: count only the footer read
-      blocks.bytes = 0
-      blocks.reset()
-      const t0 = performance.now()
-      schema = await ctx.readParquetSchema(`train/${r.n}.parquet`)
-      r.ms = ms(t0)
-      r.bytesRead = blocks.bytes
-      r.requests = blocks.counts.get + blocks.counts.getRange
-    } })
+    repo.hooks.register({
+      id: `s${r.n}`,
+      events: ['pre-create-tag'],
+      run: async (ctx) => {
+        await ctx.candidate.stat(`train/${r.n}.parquet`) // warm the tree path: count only the footer read
+        blocks.bytes = 0
+        blocks.reset()
+        const t0 = performance.now()
+        schema = await ctx.readParquetSchema(`train/${r.n}.parquet`)
+        r.ms = ms(t0)
+        r.bytesRead = blocks.bytes
+        r.requests = blocks.counts.get + blocks.counts.getRange
+      },
+    })
     await repo.createTag(`t${r.n}`, c.id)
     repo.hooks.unregister(`s${r.n}`)
     if (schema.columns.length !== 2) throw new Error('schema not read')
@@ -71,7 +83,11 @@ async function preMerge(withGates) {
   await repo.commit('main', { message: 'base' })
   await repo.createBranch('backfill')
   for (let i = 0; i < FILES; i += 16)
-    await Promise.all(Array.from({ length: Math.min(16, FILES - i) }, (_, k) => repo.put('backfill', `train/day=1/part-${String(i + k).padStart(4, '0')}.parquet`, trainPartition(200 + i + k))))
+    await Promise.all(
+      Array.from({ length: Math.min(16, FILES - i) }, (_, k) =>
+        repo.put('backfill', `train/day=1/part-${String(i + k).padStart(4, '0')}.parquet`, trainPartition(200 + i + k)),
+      ),
+    )
   await repo.commit('backfill', { message: 'backfill' })
   await repo.close()
   const again = await Repository.open(lake) // cold cache
@@ -93,6 +109,10 @@ console.log(`\nVarve gates benchmark (${os.cpus().length} cores, Node ${process.
 console.log('parquet-schema check, footer only:')
 console.log('  rows        file size   bytes read   share read   requests   time (ms)')
 for (const r of footer)
-  console.log(`  ${r.n.toLocaleString('en').padStart(9)}  ${(r.size / 2 ** 20).toFixed(2).padStart(8)} MiB  ${r.bytesRead.toLocaleString('en').padStart(10)}  ${((100 * r.bytesRead) / r.size).toFixed(3).padStart(9)} %  ${String(r.requests).padStart(8)}  ${r.ms.toFixed(2).padStart(10)}`)
+  console.log(
+    `  ${r.n.toLocaleString('en').padStart(9)}  ${(r.size / 2 ** 20).toFixed(2).padStart(8)} MiB  ${r.bytesRead.toLocaleString('en').padStart(10)}  ${((100 * r.bytesRead) / r.size).toFixed(3).padStart(9)} %  ${String(r.requests).padStart(8)}  ${r.ms.toFixed(2).padStart(10)}`,
+  )
 console.log(`pre-merge over ${FILES.toLocaleString('en')} changed Parquet files (parquet-schema + row-count + null-fraction + max-changed-files):`)
-console.log(`  merge without gates ${plain.total.toFixed(0)} ms; with gates ${gated.total.toFixed(0)} ms (the contract hook itself: ${gated.hooksMs} ms, ${(gated.hooksMs / FILES).toFixed(2)} ms per file)`)
+console.log(
+  `  merge without gates ${plain.total.toFixed(0)} ms; with gates ${gated.total.toFixed(0)} ms (the contract hook itself: ${gated.hooksMs} ms, ${(gated.hooksMs / FILES).toFixed(2)} ms per file)`,
+)

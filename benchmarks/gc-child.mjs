@@ -7,4 +7,11 @@ const t0 = performance.now()
 const result = what === 'verify' ? await repo.verify({ retainDays: 0 }) : await repo.gc({ retainDays: 0, graceSeconds: 0, dryRun: what === 'dry-run' })
 const ms = performance.now() - t0
 await repo.close()
-process.stdout.write(JSON.stringify({ ms, ...(what === 'verify' ? { ok: result.ok, problems: result.problems.length, commits: result.commits, nodes: result.nodes, dataObjects: result.dataObjects } : result) }))
+process.stdout.write(
+  JSON.stringify({
+    ms,
+    ...(what === 'verify'
+      ? { ok: result.ok, problems: result.problems.length, commits: result.commits, nodes: result.nodes, dataObjects: result.dataObjects }
+      : result),
+  }),
+)

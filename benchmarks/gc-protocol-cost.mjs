@@ -41,8 +41,15 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const b0 = median(results.baseline.map((r) => r.ms))
 const c0 = median(results.current.map((r) => r.ms))
 console.log(`\nGC cost of the quarantine protocol (${os.cpus().length} cores, Node ${process.version}, load ${os.loadavg()[0].toFixed(2)}, local store)`)
-console.log(`repository: ${ENTRIES.toLocaleString('en')} entries, ${LIVE.toLocaleString('en')} live data objects, ${GARBAGE.toLocaleString('en')} garbage objects; ${ROUNDS} alternating rounds`)
-console.log(`  baseline  ${(b0 / 1000).toFixed(1).padStart(6)} s  (runs: ${results.baseline.map((r) => (r.ms / 1000).toFixed(1)).join(', ')}; deleted ${results.baseline[0].deletedObjects})`)
-console.log(`  current   ${(c0 / 1000).toFixed(1).padStart(6)} s  (runs: ${results.current.map((r) => (r.ms / 1000).toFixed(1)).join(', ')}; deleted ${results.current[0].deletedObjects}, quarantined ${results.current[0].quarantinedObjects})`)
+console.log(
+  `repository: ${ENTRIES.toLocaleString('en')} entries, ${LIVE.toLocaleString('en')} live data objects, ${GARBAGE.toLocaleString('en')} garbage objects; ${ROUNDS} alternating rounds`,
+)
+console.log(
+  `  baseline  ${(b0 / 1000).toFixed(1).padStart(6)} s  (runs: ${results.baseline.map((r) => (r.ms / 1000).toFixed(1)).join(', ')}; deleted ${results.baseline[0].deletedObjects})`,
+)
+console.log(
+  `  current   ${(c0 / 1000).toFixed(1).padStart(6)} s  (runs: ${results.current.map((r) => (r.ms / 1000).toFixed(1)).join(', ')}; deleted ${results.current[0].deletedObjects}, quarantined ${results.current[0].quarantinedObjects})`,
+)
 console.log(`  current / baseline: ${(c0 / b0).toFixed(2)}x`)
-for (const r of [...results.baseline, ...results.current]) if (r.deletedObjects !== GARBAGE) throw new Error(`expected ${GARBAGE} deleted, got ${r.deletedObjects}`)
+for (const r of [...results.baseline, ...results.current])
+  if (r.deletedObjects !== GARBAGE) throw new Error(`expected ${GARBAGE} deleted, got ${r.deletedObjects}`)

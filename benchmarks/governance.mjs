@@ -34,7 +34,10 @@ let repo
 const lakefs = {
   name: 'lakeFS',
   branch: (name, from) => api('POST', '/repositories/bench/branches', { name, source: from }),
-  put: (branch, p, data) => api('POST', `/repositories/bench/branches/${branch}/objects?path=${encodeURIComponent(p)}`, typeof data === 'string' ? bytes(data) : data, { 'content-type': 'application/octet-stream' }),
+  put: (branch, p, data) =>
+    api('POST', `/repositories/bench/branches/${branch}/objects?path=${encodeURIComponent(p)}`, typeof data === 'string' ? bytes(data) : data, {
+      'content-type': 'application/octet-stream',
+    }),
   commit: (branch, message) => api('POST', `/repositories/bench/branches/${branch}/commits`, { message }),
   async requestCycle(source, dest) {
     const { id } = await api('POST', '/repositories/bench/pulls', { title: `merge ${source}`, source_branch: source, destination_branch: dest })
@@ -101,7 +104,9 @@ async function round(tool, r) {
   return { cycleMs: median(cycles), reportMs, listed, settleMs }
 }
 
-console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load at start ${load()}`)
+console.log(
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load at start ${load()}`,
+)
 process.stderr.write(`setting up ${N.toLocaleString('en')} entries in each tool...\n`)
 const t0 = performance.now()
 const importDir = writeImportSource(root, N)
@@ -119,7 +124,9 @@ try {
     for (const tool of r % 2 === 0 ? [varve, lakefs] : [lakefs, varve]) {
       const res = await round(tool, r)
       results[tool.name].push(res)
-      process.stderr.write(`  round ${r + 1} ${tool.name}: ${JSON.stringify(Object.fromEntries(Object.entries(res).map(([k, v]) => [k, +v.toFixed(1)])))} (load ${load()})\n`)
+      process.stderr.write(
+        `  round ${r + 1} ${tool.name}: ${JSON.stringify(Object.fromEntries(Object.entries(res).map(([k, v]) => [k, +v.toFixed(1)])))} (load ${load()})\n`,
+      )
     }
   await repo.close()
 
@@ -136,7 +143,9 @@ try {
     const l = med('lakeFS', k)
     console.log([label.padEnd(78), v.toFixed(1).padStart(9), l.toFixed(1).padStart(9), `${(l / v).toFixed(2)}x`.padStart(15)].join(' '))
   }
-  console.log(['  conflicting paths named in that report'.padEnd(78), String(med('Varve', 'listed')).padStart(9), String(med('lakeFS', 'listed')).padStart(9)].join(' '))
+  console.log(
+    ['  conflicting paths named in that report'.padEnd(78), String(med('Varve', 'listed')).padStart(9), String(med('lakeFS', 'listed')).padStart(9)].join(' '),
+  )
 } finally {
   server.stop()
   fs.rmSync(root, { recursive: true, force: true })

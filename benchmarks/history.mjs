@@ -115,8 +115,36 @@ try {
 }
 
 console.log(`History of a prefix (${PREFIX}) over ${COMMITS} commits of ${CHANGES} scattered changes, medians of ${rounds} alternating rounds`)
-console.log(`(${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, git ${git(dir.replace(/[^/]+$/, ''), '--version').trim().split(' ').pop()}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`)
+console.log(
+  `(${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, git ${git(dir.replace(/[^/]+$/, ''), '--version')
+    .trim()
+    .split(' ')
+    .pop()}, load ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')})`,
+)
 const f = (ms) => (ms === undefined ? '-' : ms.toFixed(1))
-console.log(['entries'.padStart(9), 'commits found'.padStart(14), 'varve log ms'.padStart(13), 'git log ms'.padStart(11), 'files blamed'.padStart(13), 'varve blame ms'.padStart(15), 'git log --name-only ms'.padStart(23)].join(' '))
+console.log(
+  [
+    'entries'.padStart(9),
+    'commits found'.padStart(14),
+    'varve log ms'.padStart(13),
+    'git log ms'.padStart(11),
+    'files blamed'.padStart(13),
+    'varve blame ms'.padStart(15),
+    'git log --name-only ms'.padStart(23),
+  ].join(' '),
+)
 for (const r of rows)
-  console.log([String(r.n).padStart(9), String(r.found).padStart(14), f(r.log).padStart(13), f(r.gitLog).padStart(11), String(r.blamed).padStart(13), f(r.blame).padStart(15), f(r.gitNames).padStart(23)].join(' '))
+  console.log(
+    [
+      String(r.n).padStart(9),
+      String(r.found).padStart(14),
+      f(r.log).padStart(13),
+      f(r.gitLog).padStart(11),
+      String(r.blamed).padStart(13),
+      f(r.blame).padStart(15),
+      f(r.gitNames).padStart(23),
+    ].join(' '),
+  )

@@ -145,7 +145,10 @@ const tools = {
       return ok
     },
     setup: (ws) => {
-      sh('git init -q && git config gc.auto 0 && git config user.email b@b && git config user.name bench && git lfs install --local >/dev/null && git lfs track "*.bin" >/dev/null && git add .gitattributes && git commit -qm attrs', ws)
+      sh(
+        'git init -q && git config gc.auto 0 && git config user.email b@b && git config user.name bench && git lfs install --local >/dev/null && git lfs track "*.bin" >/dev/null && git add .gitattributes && git commit -qm attrs',
+        ws,
+      )
     },
     add: (ws) => sum(timed('git', ['add', 'data'], ws), timed('git', ['commit', '-qm', 'add'], ws)),
     readd: (ws, changed) => {
@@ -156,9 +159,15 @@ const tools = {
 }
 
 // ---- the folder benchmark -------------------------------------------------------------------------
-const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')
 console.log(`# Ingest: ${FILES.toLocaleString('en')} files in 100 folders, 1–30 KiB incompressible; ${ROUNDS} round(s)`)
-console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load at start ${load()}`)
+console.log(
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load at start ${load()}`,
+)
 const active = TOOLS.filter((t) => tools[t]?.available())
 const results = {} // tool -> [{ add, readd, change }]
 for (let round = 1; round <= ROUNDS; round++) {
@@ -176,7 +185,9 @@ for (let round = 1; round <= ROUNDS; round++) {
     change1pct(data, FILES)
     const change = tools[t].readd(ws, true)
     ;(results[t] ??= []).push({ add, readd, change, bytes, load: loadBefore })
-    console.error(`round ${round} ${t}: add ${add.wall.toFixed(1)} s, re-add ${readd.wall.toFixed(2)} s, 1% changed ${change.wall.toFixed(2)} s (load ${loadBefore})`)
+    console.error(
+      `round ${round} ${t}: add ${add.wall.toFixed(1)} s, re-add ${readd.wall.toFixed(2)} s, 1% changed ${change.wall.toFixed(2)} s (load ${loadBefore})`,
+    )
     removeTree(ws)
   }
 }
@@ -189,8 +200,14 @@ for (const t of active) {
   const add = row(t, 'add')
   const r = results[t][0]
   table.push([
-    t, add.toFixed(1), Math.round(FILES / add).toLocaleString('en'), med(results[t].map((x) => x.add.cpu)).toFixed(1), Math.round(med(results[t].map((x) => x.add.rssMiB))),
-    row(t, 'readd').toFixed(2), row(t, 'change').toFixed(2), varveAdd ? `${(add / varveAdd).toFixed(2)}×` : '-',
+    t,
+    add.toFixed(1),
+    Math.round(FILES / add).toLocaleString('en'),
+    med(results[t].map((x) => x.add.cpu)).toFixed(1),
+    Math.round(med(results[t].map((x) => x.add.rssMiB))),
+    row(t, 'readd').toFixed(2),
+    row(t, 'change').toFixed(2),
+    varveAdd ? `${(add / varveAdd).toFixed(2)}×` : '-',
   ])
   void r
 }
@@ -244,9 +261,13 @@ if (WITH_LIB || WITH_S3) {
     fs.mkdirSync(data)
     generate(data, S3_FILES)
     const env = {
-      VARVE_REPO: 's3://ingest/cli/', VARVE_CACHE_DIR: path.join(ws, 'cache'),
-      AWS_ACCESS_KEY_ID: server.options.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: server.options.credentials.secretAccessKey,
-      VARVE_S3_ENDPOINT: server.options.endpoint, VARVE_S3_REGION: server.options.region, VARVE_S3_FORCE_PATH_STYLE: 'true',
+      VARVE_REPO: 's3://ingest/cli/',
+      VARVE_CACHE_DIR: path.join(ws, 'cache'),
+      AWS_ACCESS_KEY_ID: server.options.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.options.credentials.secretAccessKey,
+      VARVE_S3_ENDPOINT: server.options.endpoint,
+      VARVE_S3_REGION: server.options.region,
+      VARVE_S3_FORCE_PATH_STYLE: 'true',
     }
     timed('node', [varveBin, 'init'], ws, env)
     const put = timed('node', [varveBin, 'put', data, 'main:data/'], ws, env)

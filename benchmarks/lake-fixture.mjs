@@ -20,7 +20,16 @@ export async function buildLake(lake, n) {
   const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
   const b = await refs.getBranch('main')
   const parent = await objects.readCommit(b.head)
-  const c = await objects.writeCommit({ parents: [b.head], root: tree.id, rootAt: packedRootOf(tree), message: `${n} entries`, author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
+  const c = await objects.writeCommit({
+    parents: [b.head],
+    root: tree.id,
+    rootAt: packedRootOf(tree),
+    message: `${n} entries`,
+    author: 'bench',
+    metadata: {},
+    createdAt: Date.now(),
+    generation: parent.generation + 1,
+  })
   await refs.updateBranch(b, { ...b, head: c.id }, { ref: 'branch:main', old: b.head, new: c.id, operation: 'commit', author: 'bench', at: Date.now() })
   await refs.close()
 }

@@ -26,26 +26,49 @@ export async function startLakeFS(bin, root) {
   const dir = path.join(root, 'lakefs')
   fs.mkdirSync(dir, { recursive: true })
   const config = path.join(dir, 'config.yaml')
-  fs.writeFileSync(config, [
-    `listen_address: 127.0.0.1:${port}`,
-    'logging:', '  level: WARN',
-    'database:', '  type: local', '  local:', `    path: ${dir}/metadata`,
-    'blockstore:', '  type: local', '  local:', `    path: ${dir}/data`, '    import_enabled: true', `    allowed_external_prefixes: ["${root}/import"]`,
-    'auth:', '  encrypt:', '    secret_key: bench-only-secret',
-    'stats:', '  enabled: false',
-    'usage_report:', '  enabled: false',
-  ].join('\n') + '\n')
+  fs.writeFileSync(
+    config,
+    [
+      `listen_address: 127.0.0.1:${port}`,
+      'logging:',
+      '  level: WARN',
+      'database:',
+      '  type: local',
+      '  local:',
+      `    path: ${dir}/metadata`,
+      'blockstore:',
+      '  type: local',
+      '  local:',
+      `    path: ${dir}/data`,
+      '    import_enabled: true',
+      `    allowed_external_prefixes: ["${root}/import"]`,
+      'auth:',
+      '  encrypt:',
+      '    secret_key: bench-only-secret',
+      'stats:',
+      '  enabled: false',
+      'usage_report:',
+      '  enabled: false',
+    ].join('\n') + '\n',
+  )
   const child = spawn(bin, ['run', '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`lakeFS exited: ${stderr}`)
-    const ok = await fetch(`http://127.0.0.1:${port}/_health`).then((r) => r.ok, () => false)
+    const ok = await fetch(`http://127.0.0.1:${port}/_health`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) break
     if (i > 600) throw new Error('lakeFS did not start in 60 s')
     await new Promise((r) => setTimeout(r, 100))
   }
-  await fetch(`${base}/setup_lakefs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', key }) }).then(async (r) => {
+  await fetch(`${base}/setup_lakefs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', key }),
+  }).then(async (r) => {
     if (!r.ok) throw new Error(`lakeFS setup: ${r.status} ${await r.text()}`)
   })
 

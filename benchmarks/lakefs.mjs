@@ -26,7 +26,10 @@ let api
 const lakefs = {
   name: 'lakeFS',
   branch: (name, from) => api('POST', '/repositories/bench/branches', { name, source: from }),
-  put: (branch, p, data) => api('POST', `/repositories/bench/branches/${branch}/objects?path=${encodeURIComponent(p)}`, Buffer.from(data), { 'content-type': 'application/octet-stream' }),
+  put: (branch, p, data) =>
+    api('POST', `/repositories/bench/branches/${branch}/objects?path=${encodeURIComponent(p)}`, Buffer.from(data), {
+      'content-type': 'application/octet-stream',
+    }),
   commit: (branch, message) => api('POST', `/repositories/bench/branches/${branch}/commits`, { message }),
   merge: (source, dest) => api('POST', `/repositories/bench/refs/${source}/merge/${dest}`, {}),
 }
@@ -84,7 +87,9 @@ async function onlySourceMerges(setup, merger, tag) {
   return median(merges)
 }
 
-console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load at start ${load()}`)
+console.log(
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load at start ${load()}`,
+)
 process.stderr.write(`setting up ${N.toLocaleString('en')} entries in each tool...\n`)
 let t0 = performance.now()
 const importDir = writeImportSource(root, N)
@@ -108,7 +113,9 @@ try {
     for (const tool of r % 2 === 0 ? [varve, lakefs] : [lakefs, varve]) {
       const res = await round(tool, r)
       results[tool.name].push(res)
-      process.stderr.write(`  round ${r + 1} ${tool.name}: ${JSON.stringify(Object.fromEntries(Object.entries(res).map(([k, v]) => [k, +v.toFixed(1)])))} (load ${load()})\n`)
+      process.stderr.write(
+        `  round ${r + 1} ${tool.name}: ${JSON.stringify(Object.fromEntries(Object.entries(res).map(([k, v]) => [k, +v.toFixed(1)])))} (load ${load()})\n`,
+      )
     }
   }
   await varveRepo.close()
@@ -129,7 +136,14 @@ try {
     console.log([label.padEnd(72), v.toFixed(1).padStart(9), l.toFixed(1).padStart(9), `${ahead(v, l).toFixed(2)}x`.padStart(15)].join(' '))
   }
   const l = med('lakeFS', 'mergeMs')
-  console.log(['  the same merge, neither fsyncing (Varve durable: false)'.padEnd(72), noFsync.toFixed(1).padStart(9), l.toFixed(1).padStart(9), `${(l / noFsync).toFixed(2)}x`.padStart(15)].join(' '))
+  console.log(
+    [
+      '  the same merge, neither fsyncing (Varve durable: false)'.padEnd(72),
+      noFsync.toFixed(1).padStart(9),
+      l.toFixed(1).padStart(9),
+      `${(l / noFsync).toFixed(2)}x`.padStart(15),
+    ].join(' '),
+  )
 } finally {
   server.stop()
   fs.rmSync(root, { recursive: true, force: true })

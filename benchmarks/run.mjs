@@ -51,7 +51,11 @@ async function measure(n) {
   let t0 = performance.now()
   // 16 at a time, as the lakeFS comparison in issue 14 uploaded.
   for (let i = 0; i < CHANGES; i += 16)
-    await Promise.all(Array.from({ length: Math.min(16, CHANGES - i) }, (_, k) => repo.put('change', `events/date=${pad(Math.floor((mid + i + k) / 1000))}/part-${pad(mid + i + k)}.parquet`, `rewritten ${i + k}`)))
+    await Promise.all(
+      Array.from({ length: Math.min(16, CHANGES - i) }, (_, k) =>
+        repo.put('change', `events/date=${pad(Math.floor((mid + i + k) / 1000))}/part-${pad(mid + i + k)}.parquet`, `rewritten ${i + k}`),
+      ),
+    )
   row.putPerSec = CHANGES / (ms(t0) / 1000)
 
   // Commit of those 1,000 changes.
@@ -110,9 +114,13 @@ async function measure(n) {
   const root0 = (await collectLog(repo, 'main')).at(-1)
   await repo.createBranch('bulk', { from: root0 })
   t0 = performance.now()
-  await repo.putMany('bulk', (function* () {
-    for (let i = 0; i < n; i++) yield { path: `import/date=${pad(Math.floor(i / 1000))}/part-${pad(i)}.bin`, data: `bulk ${i}` }
-  })(), { concurrency: 8 })
+  await repo.putMany(
+    'bulk',
+    (function* () {
+      for (let i = 0; i < n; i++) yield { path: `import/date=${pad(Math.floor(i / 1000))}/part-${pad(i)}.bin`, data: `bulk ${i}` }
+    })(),
+    { concurrency: 8 },
+  )
   row.putManyPerSec = n / (ms(t0) / 1000)
   await repo.close()
   ;({ repo, blocks } = await openCounting(lake))
@@ -184,7 +192,11 @@ const table = [
   ['  reads (incl. range)', ...rows.map((r) => String(r.diffObjects)), f(last.diffObjects / first.diffObjects, 2) + 'x'],
   ['merge of that branch (ms)', ...rows.map((r) => f(r.mergeMs)), f(last.mergeMs / first.mergeMs, 2) + 'x'],
   ['  reads+writes (incl. range)', ...rows.map((r) => String(r.mergeObjects)), f(last.mergeObjects / first.mergeObjects, 2) + 'x'],
-  ['merge, only the source changed (ms, median of 20)', ...rows.map((r) => f(r.onlySourceMergeMs, 2)), f(last.onlySourceMergeMs / first.onlySourceMergeMs, 2) + 'x'],
+  [
+    'merge, only the source changed (ms, median of 20)',
+    ...rows.map((r) => f(r.onlySourceMergeMs, 2)),
+    f(last.onlySourceMergeMs / first.onlySourceMergeMs, 2) + 'x',
+  ],
   ['commit 1,000 scattered changes (ms)*', ...rows.map((r) => f(r.scatterCommitMs)), f(last.scatterCommitMs / first.scatterCommitMs, 2) + 'x'],
   ['  reads+writes (incl. range)*', ...rows.map((r) => String(r.scatterObjects)), f(last.scatterObjects / first.scatterObjects, 2) + 'x'],
   ['putMany of n small objects (objects/s)', ...rows.map((r) => Math.round(r.putManyPerSec).toLocaleString('en')), ''],
@@ -207,7 +219,10 @@ const targets = [
   ['diff <= 200 ms', last.diffMs <= 200],
   ['listing >= 500k entries/s', last.listPerSec >= 500_000],
   ['scattered commit of 1k changes <= 400 ms', last.scatterCommitMs <= 400],
-  [`commit of ${last.n.toLocaleString('en')} staged entries <= ${last.n >= 1_000_000 ? '10 s' : '1 s'}`, last.bulkCommitMs <= (last.n >= 1_000_000 ? 10_000 : 1_000)],
+  [
+    `commit of ${last.n.toLocaleString('en')} staged entries <= ${last.n >= 1_000_000 ? '10 s' : '1 s'}`,
+    last.bulkCommitMs <= (last.n >= 1_000_000 ? 10_000 : 1_000),
+  ],
   ['branch, commit, diff ratios within 3x', [last.branchMs / first.branchMs, last.commitMs / first.commitMs, last.diffMs / first.diffMs].every((x) => x <= 3)],
 ]
 console.log('\ntargets at the largest size: ' + targets.map(([t, ok]) => `${ok ? 'ok' : 'MISSED'}: ${t}`).join('; '))

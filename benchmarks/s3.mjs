@@ -27,13 +27,22 @@ await server.createBucket(bucket)
 function countingClient() {
   const client = createS3Client(server.options)
   const counter = { n: 0 }
-  client.middlewareStack.add((next) => async (args) => { counter.n++; return next(args) }, { step: 'finalizeRequest', name: 'countRequests' })
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      counter.n++
+      return next(args)
+    },
+    { step: 'finalizeRequest', name: 'countRequests' },
+  )
   return { client, counter }
 }
 
 async function open(prefix) {
   const { client, counter } = countingClient()
-  const repo = await Repository.open({ blocks: new S3BlockStore({ client, bucket, prefix }), refs: new S3RefStore({ client, bucket, prefix }) }, { author: 'bench' })
+  const repo = await Repository.open(
+    { blocks: new S3BlockStore({ client, bucket, prefix }), refs: new S3RefStore({ client, bucket, prefix }) },
+    { author: 'bench' },
+  )
   return { repo, counter, client }
 }
 
@@ -43,15 +52,39 @@ async function measure(n) {
   await (await Repository.init(location, { s3: server.options })).close()
   // Build main with n entries straight through the tree layer (setup, not measured).
   const setup = countingClient()
-  const objects = new ObjectStore(new S3BlockStore({ client: setup.client, bucket, prefix }), { random: { hex: (k) => Math.random().toString(16).slice(2).padEnd(2 * k, '0').slice(0, 2 * k), next: Math.random }, tree: NEW_TREE_FORMAT })
+  const objects = new ObjectStore(new S3BlockStore({ client: setup.client, bucket, prefix }), {
+    random: {
+      hex: (k) =>
+        Math.random()
+          .toString(16)
+          .slice(2)
+          .padEnd(2 * k, '0')
+          .slice(0, 2 * k),
+      next: Math.random,
+    },
+    tree: NEW_TREE_FORMAT,
+  })
   const blob = await objects.writeData(Buffer.from('x'.repeat(64)))
-  const tree = await buildTree(objects, (function* () {
-    for (let i = 0; i < n; i++) yield { path: `events/date=${pad(Math.floor(i / 1000))}/part-${pad(i)}.parquet`, address: blob.address, size: 64, lastModified: 1 }
-  })())
+  const tree = await buildTree(
+    objects,
+    (function* () {
+      for (let i = 0; i < n; i++)
+        yield { path: `events/date=${pad(Math.floor(i / 1000))}/part-${pad(i)}.parquet`, address: blob.address, size: 64, lastModified: 1 }
+    })(),
+  )
   const refs = new S3RefStore({ client: setup.client, bucket, prefix })
   const b = await refs.getBranch('main')
   const parent = await objects.readCommit(b.head)
-  const c = await objects.writeCommit({ parents: [b.head], root: tree.id, rootAt: packedRootOf(tree), message: `${n}`, author: 'bench', metadata: {}, createdAt: Date.now(), generation: parent.generation + 1 })
+  const c = await objects.writeCommit({
+    parents: [b.head],
+    root: tree.id,
+    rootAt: packedRootOf(tree),
+    message: `${n}`,
+    author: 'bench',
+    metadata: {},
+    createdAt: Date.now(),
+    generation: parent.generation + 1,
+  })
   await refs.updateBranch(b, { ...b, head: c.id }, { ref: 'branch:main', old: b.head, new: c.id, operation: 'commit', author: 'bench', at: Date.now() })
   setup.client.destroy()
 
@@ -78,7 +111,11 @@ async function measure(n) {
   for (let i = 0; i < CHANGES; i += 16) await Promise.all(puts.slice(i, i + 16).map((p, k) => repo.put('single', p, `rewritten ${i + k}`)))
   row.putPerSec = CHANGES / (ms(t0) / 1000)
   t0 = performance.now()
-  await repo.putMany('change', puts.map((p, k) => ({ path: p, data: `rewritten ${k}` })), { concurrency: 16 })
+  await repo.putMany(
+    'change',
+    puts.map((p, k) => ({ path: p, data: `rewritten ${k}` })),
+    { concurrency: 16 },
+  )
   row.putManyPerSec = CHANGES / (ms(t0) / 1000)
 
   counter.n = 0
@@ -87,7 +124,8 @@ async function measure(n) {
   row.commitMs = ms(t0)
   row.commitReq = counter.n
 
-  await repo.close(); client.destroy()
+  await repo.close()
+  client.destroy()
   ;({ repo, counter, client } = await open(prefix)) // cold cache
   counter.n = 0
   t0 = performance.now()
@@ -97,13 +135,15 @@ async function measure(n) {
   row.diffReq = counter.n
   if (d !== CHANGES) throw new Error(`diff found ${d}`)
 
-  await repo.close(); client.destroy()
+  await repo.close()
+  client.destroy()
   ;({ repo, counter, client } = await open(prefix))
   t0 = performance.now()
   let listed = 0
   for await (const _ of repo.list('main')) listed++
   row.listPerSec = listed / (ms(t0) / 1000)
-  await repo.close(); client.destroy()
+  await repo.close()
+  client.destroy()
   return row
 }
 
@@ -118,7 +158,12 @@ async function upload() {
   await fh.close()
   const client = createS3Client(server.options)
   let t0 = performance.now()
-  await new Upload({ client, params: { Bucket: bucket, Key: 'raw/upload.bin', Body: createReadStream(file, { highWaterMark: 1 << 20 }) }, partSize: 16 << 20, queueSize: 4 }).done()
+  await new Upload({
+    client,
+    params: { Bucket: bucket, Key: 'raw/upload.bin', Body: createReadStream(file, { highWaterMark: 1 << 20 }) },
+    partSize: 16 << 20,
+    queueSize: 4,
+  }).done()
   const rawMBs = uploadMiB / (ms(t0) / 1000)
   client.destroy()
   const repo = await Repository.init(`s3://${bucket}/upload/`, { s3: server.options })
@@ -161,4 +206,6 @@ console.log(`\nVarve S3 benchmark (${os.cpus().length} cores, Node ${process.ver
 console.log(line(table[0]))
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 for (const r of table.slice(1)) console.log(line(r))
-console.log(`\nupload of ${uploadMiB} MiB: raw aws-sdk multipart ${f(up.rawMBs, 0)} MiB/s; repo.put ${f(up.varveMBs, 0)} MiB/s; ratio ${f(up.varveMBs / up.rawMBs, 2)} (target >= 0.8)`)
+console.log(
+  `\nupload of ${uploadMiB} MiB: raw aws-sdk multipart ${f(up.rawMBs, 0)} MiB/s; repo.put ${f(up.varveMBs, 0)} MiB/s; ratio ${f(up.varveMBs / up.rawMBs, 2)} (target >= 0.8)`,
+)

@@ -53,40 +53,53 @@ await minio.createBucket('lake')
 await minio.createBucket('varve')
 const s3Location = 's3://varve/repo'
 const s3Env = {
-  VARVE_S3_ENDPOINT: minio.options.endpoint, VARVE_S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: minio.options.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: minio.options.credentials.secretAccessKey,
+  VARVE_S3_ENDPOINT: minio.options.endpoint,
+  VARVE_S3_FORCE_PATH_STYLE: 'true',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: minio.options.credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: minio.options.credentials.secretAccessKey,
 }
 const stops = []
 try {
   // Varve: a local repository and an S3 one, each with KEYS small entries (putMany, as `varve put` does)
   const lake = path.join(dir, 'lake')
   let s3Commit // what a training job reads: a pinned commit (no branch head or staging to look up per GET)
-  for (const [location, options] of [[lake, {}], [s3Location, { s3: minio.options }]]) {
+  for (const [location, options] of [
+    [lake, {}],
+    [s3Location, { s3: minio.options }],
+  ]) {
     const repo = await Repository.init(location, { author: 'bench', ...options })
-    await repo.putMany('main', (function* () {
-      for (let i = 0; i < KEYS; i++) yield { path: `list/k${String(i).padStart(7, '0')}`, data: `v${i}` }
-    })())
+    await repo.putMany(
+      'main',
+      (function* () {
+        for (let i = 0; i < KEYS; i++) yield { path: `list/k${String(i).padStart(7, '0')}`, data: `v${i}` }
+      })(),
+    )
     for (let i = 0; i < SMALL; i++) await repo.put('main', `small/s${i}`, Buffer.alloc(4096, i))
     if (options.s3) await repo.put('main', 'paired.bin', bigBody(BIG, 999)) // read redirected, paired with MinIO's copy
     const c = await repo.commit('main', { message: 'keys' })
     if (options.s3) s3Commit = c.id
     await repo.close()
   }
-  fs.writeFileSync(path.join(dir, 'serve.yaml'), [
-    'listen: 127.0.0.1:0',
-    'maxConnectionsPerClient: 4096',
-    'repositories:',
-    `  - { name: lake, location: ${lake} }`,
-    `  - { name: lakes3, location: "${s3Location}" }`,
-    `  - { name: lakes3r, location: "${s3Location}", reads: redirect }`,
-    'keys:',
-    `  - { accessKey: ${CREDS.accessKeyId}, secretKey: ${CREDS.secretAccessKey}, grants: [{ repositories: ["*"], branches: ["*"], actions: [read, write, commit, admin] }] }`,
-    '',
-  ].join('\n'))
+  fs.writeFileSync(
+    path.join(dir, 'serve.yaml'),
+    [
+      'listen: 127.0.0.1:0',
+      'maxConnectionsPerClient: 4096',
+      'repositories:',
+      `  - { name: lake, location: ${lake} }`,
+      `  - { name: lakes3, location: "${s3Location}" }`,
+      `  - { name: lakes3r, location: "${s3Location}", reads: redirect }`,
+      'keys:',
+      `  - { accessKey: ${CREDS.accessKeyId}, secretKey: ${CREDS.secretAccessKey}, grants: [{ repositories: ["*"], branches: ["*"], actions: [read, write, commit, admin] }] }`,
+      '',
+    ].join('\n'),
+  )
   const varve = await spawnServe()
   stops.push(varve.stop)
   const agent = new Agent({ keepAlive: true, maxSockets: 64 })
-  const client = (endpoint, credentials) => new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestHandler: { httpAgent: agent }, maxAttempts: 3 })
+  const client = (endpoint, credentials) =>
+    new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestHandler: { httpAgent: agent }, maxAttempts: 3 })
   const target = (url, bucket, prefix, credentials) => ({ url, bucket, prefix, credentials, s3: client(url, credentials) })
   const targets = {
     varve: target(varve.url, 'lake', 'main/', CREDS),
@@ -96,10 +109,22 @@ try {
     minio: target(minio.options.endpoint, 'lake', '', minio.options.credentials),
   }
   // MinIO: the same keys and small objects (setup, not timed)
-  await mapLimit(Array.from({ length: KEYS }, (_, i) => i), 64, (i) =>
-    targets.minio.s3.send(new PutObjectCommand({ Bucket: 'lake', Key: `list/k${String(i).padStart(7, '0')}`, Body: `v${i}` })))
-  await mapLimit(Array.from({ length: SMALL }, (_, i) => i), 16, (i) => targets.minio.s3.send(new PutObjectCommand({ Bucket: 'lake', Key: `small/s${i}`, Body: Buffer.alloc(4096, i) })))
-  await new Upload({ client: targets.minio.s3, params: { Bucket: 'lake', Key: 'paired.bin', Body: bigBody(BIG, 999) }, partSize: 16 * 1024 * 1024, queueSize: 4 }).done()
+  await mapLimit(
+    Array.from({ length: KEYS }, (_, i) => i),
+    64,
+    (i) => targets.minio.s3.send(new PutObjectCommand({ Bucket: 'lake', Key: `list/k${String(i).padStart(7, '0')}`, Body: `v${i}` })),
+  )
+  await mapLimit(
+    Array.from({ length: SMALL }, (_, i) => i),
+    16,
+    (i) => targets.minio.s3.send(new PutObjectCommand({ Bucket: 'lake', Key: `small/s${i}`, Body: Buffer.alloc(4096, i) })),
+  )
+  await new Upload({
+    client: targets.minio.s3,
+    params: { Bucket: 'lake', Key: 'paired.bin', Body: bigBody(BIG, 999) },
+    partSize: 16 * 1024 * 1024,
+    queueSize: 4,
+  }).done()
   settle()
 
   const rows = ['put', 'rawPut', 'get', 'rawGet', 'small', 'list', 'rawList']
@@ -126,9 +151,14 @@ try {
       // the thin client: the SDK's stream costs the client ~1.5 s of CPU per GiB, which the servers then compete with
       // The redirected GET is paired with a direct one of MinIO's copy, back to back: this machine's
       // read speed drifts between runs (MinIO alone: 700-1,300 MiB/s), and a pair shares the moment.
-      const gets = name === 'varve-s3'
-        ? [['varve-s3', t], ['varve-s3 redirect', { ...targets['varve-s3 redirect'], key: 'main/paired.bin' }], ['minio paired', { ...targets.minio, key: 'paired.bin' }]]
-        : [[name, t]]
+      const gets =
+        name === 'varve-s3'
+          ? [
+              ['varve-s3', t],
+              ['varve-s3 redirect', { ...targets['varve-s3 redirect'], key: 'main/paired.bin' }],
+              ['minio paired', { ...targets.minio, key: 'paired.bin' }],
+            ]
+          : [[name, t]]
       for (const [label, g] of r % 2 === 0 ? gets : [...gets].reverse()) {
         t0 = performance.now()
         n = await rawGet(g, g.key ?? key)
@@ -136,18 +166,26 @@ try {
         results[label].rawGet.push(BIG / ((performance.now() - t0) / 1000))
       }
       t0 = performance.now()
-      await mapLimit(Array.from({ length: SMALL_GETS }, (_, i) => i), 32, async (i) => {
-        const out = await t.s3.send(new GetObjectCommand({ Bucket: t.bucket, Key: `${t.prefix}small/s${i % SMALL}` }))
-        await out.Body.transformToByteArray()
-      })
+      await mapLimit(
+        Array.from({ length: SMALL_GETS }, (_, i) => i),
+        32,
+        async (i) => {
+          const out = await t.s3.send(new GetObjectCommand({ Bucket: t.bucket, Key: `${t.prefix}small/s${i % SMALL}` }))
+          await out.Body.transformToByteArray()
+        },
+      )
       results[name].small.push(SMALL_GETS / ((performance.now() - t0) / 1000))
       if (name === 'varve-s3') {
         const pinned = targets['varve-s3 pinned']
         t0 = performance.now()
-        await mapLimit(Array.from({ length: SMALL_GETS }, (_, i) => i), 32, async (i) => {
-          const out = await pinned.s3.send(new GetObjectCommand({ Bucket: pinned.bucket, Key: `${pinned.prefix}small/s${i % SMALL}` }))
-          await out.Body.transformToByteArray()
-        })
+        await mapLimit(
+          Array.from({ length: SMALL_GETS }, (_, i) => i),
+          32,
+          async (i) => {
+            const out = await pinned.s3.send(new GetObjectCommand({ Bucket: pinned.bucket, Key: `${pinned.prefix}small/s${i % SMALL}` }))
+            await out.Body.transformToByteArray()
+          },
+        )
         results['varve-s3 pinned'].small.push(SMALL_GETS / ((performance.now() - t0) / 1000))
         continue
       } // listing is the gateway's work over the same tree: measured once, on the local repository
@@ -178,17 +216,34 @@ try {
   for (const name of ['varve', 'varve-s3']) line('GET 1 GiB (thin client)', name, 'rawGet', mib, '>= 0.8x')
   line('GET 1 GiB (thin client)', 'varve-s3 redirect', 'rawGet', mib, '>= 0.95x')
   const paired = results['varve-s3 redirect'].rawGet.map((x, i) => x / results['minio paired'].rawGet[i])
-  table.push(['GET 1 GiB (thin client), paired with MinIO', 'varve-s3 redirect', mib(m('varve-s3 redirect', 'rawGet')), mib(m('minio paired', 'rawGet')), median(paired), '>= 0.95x'])
+  table.push([
+    'GET 1 GiB (thin client), paired with MinIO',
+    'varve-s3 redirect',
+    mib(m('varve-s3 redirect', 'rawGet')),
+    mib(m('minio paired', 'rawGet')),
+    median(paired),
+    '>= 0.95x',
+  ])
   const rps = (x) => `${x.toFixed(0)} req/s`
   for (const name of ['varve', 'varve-s3', 'varve-s3 pinned']) line('small GETs (4 KiB, 32 in flight)', name, 'small', rps, '>= 0.7x')
   const kps = (x) => `${x.toFixed(0)} keys/s`
   line(`ListObjectsV2, ${KEYS} keys (SDK client)`, 'varve', 'list', kps, '>= 50k keys/s')
   line(`ListObjectsV2, ${KEYS} keys (thin client)`, 'varve', 'rawList', kps, '>= 50k keys/s')
-  console.log(`varve serve vs MinIO, medians of ${rounds} alternating rounds (${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; client, gateway and MinIO share the machine)`)
+  console.log(
+    `varve serve vs MinIO, medians of ${rounds} alternating rounds (${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, load ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}; client, gateway and MinIO share the machine)`,
+  )
   printTable(['operation', 'gateway', 'varve', 'MinIO', 'ratio', 'target'], table)
   const each = (name, row) => results[name][row].map((x) => (x / 1024 ** 2).toFixed(0)).join(' ')
   for (const row of ['put', 'rawPut', 'get', 'rawGet'])
-    console.log(`every round, ${row} MiB/s: ${[...Object.keys(results)].filter((n) => results[n][row].length).map((n) => `${n} ${each(n, row)}`).join(' | ')}`)
+    console.log(
+      `every round, ${row} MiB/s: ${[...Object.keys(results)]
+        .filter((n) => results[n][row].length)
+        .map((n) => `${n} ${each(n, row)}`)
+        .join(' | ')}`,
+    )
   if (hwm) console.log(`varve serve peak RSS: ${(Number(hwm) / 1024).toFixed(0)} MiB`)
 
   if (python) await pythonClients(targets, varve)
@@ -203,7 +258,9 @@ try {
 async function pythonClients(targets, varve) {
   const venv = execFileSync('bash', [path.join(here, '..', 'scripts', 'python-venv.sh')], { encoding: 'utf8' }).trim()
   const parquet = path.join(dir, 'scores.parquet')
-  execFileSync(path.join(venv, 'bin', 'python'), [path.join(here, '..', 'test', 'python', 'ids_parquet.py')], { env: { ...process.env, OUT: parquet, ROWS: '20000000' } })
+  execFileSync(path.join(venv, 'bin', 'python'), [path.join(here, '..', 'test', 'python', 'ids_parquet.py')], {
+    env: { ...process.env, OUT: parquet, ROWS: '20000000' },
+  })
   const bytes = fs.readFileSync(parquet)
   await targets.minio.s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'scores.parquet', Body: bytes }))
   await targets['varve-s3'].s3.send(new PutObjectCommand({ Bucket: 'lakes3', Key: 'main/scores.parquet', Body: bytes }))
@@ -214,22 +271,44 @@ async function pythonClients(targets, varve) {
   const sides = {
     'varve-s3 redirect': { ENDPOINT: varve.url, BUCKET: 'lakes3r', PREFIX: `${pinned}/`, KEY: CREDS.accessKeyId, SECRET: CREDS.secretAccessKey },
     'varve-s3 proxied': { ENDPOINT: varve.url, BUCKET: 'lakes3', PREFIX: `${pinned}/`, KEY: CREDS.accessKeyId, SECRET: CREDS.secretAccessKey },
-    minio: { ENDPOINT: minio.options.endpoint, BUCKET: 'lake', PREFIX: '', KEY: minio.options.credentials.accessKeyId, SECRET: minio.options.credentials.secretAccessKey },
+    minio: {
+      ENDPOINT: minio.options.endpoint,
+      BUCKET: 'lake',
+      PREFIX: '',
+      KEY: minio.options.credentials.accessKeyId,
+      SECRET: minio.options.credentials.secretAccessKey,
+    },
   }
   const times = {}
   for (let r = 0; r < rounds; r++) {
     for (const side of r % 2 === 0 ? Object.keys(sides) : Object.keys(sides).reverse()) {
-      const out = JSON.parse(execFileSync(path.join(venv, 'bin', 'python'), [path.join(here, 'serve_clients.py')], {
-        env: { ...process.env, ...sides[side], BIG: `big/object-0.bin`, PARQUET: 'scores.parquet', SIZE: String(BIG) }, encoding: 'utf8', maxBuffer: 1024 * 1024,
-      }))
+      const out = JSON.parse(
+        execFileSync(path.join(venv, 'bin', 'python'), [path.join(here, 'serve_clients.py')], {
+          env: { ...process.env, ...sides[side], BIG: `big/object-0.bin`, PARQUET: 'scores.parquet', SIZE: String(BIG) },
+          encoding: 'utf8',
+          maxBuffer: 1024 * 1024,
+        }),
+      )
       for (const [client, seconds] of Object.entries(out)) ((times[client] ??= {})[side] ??= []).push(seconds)
     }
   }
-  console.log(`\nPython clients reading a pinned commit's 1 GiB object and a ${(bytes.byteLength / 1024 ** 2).toFixed(0)} MiB Parquet file (20M rows), medians of ${rounds} rounds, seconds (load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`)
+  console.log(
+    `\nPython clients reading a pinned commit's 1 GiB object and a ${(bytes.byteLength / 1024 ** 2).toFixed(0)} MiB Parquet file (20M rows), medians of ${rounds} rounds, seconds (load ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')})`,
+  )
   const table = []
   for (const [client, bySide] of Object.entries(times)) {
     for (const side of ['varve-s3 redirect', 'varve-s3 proxied'])
-      table.push([client, side, `${median(bySide[side]).toFixed(2)} s`, `${median(bySide.minio).toFixed(2)} s`, median(bySide.minio) / median(bySide[side]), side.endsWith('redirect') ? '>= 0.95x' : '>= 0.8x'])
+      table.push([
+        client,
+        side,
+        `${median(bySide[side]).toFixed(2)} s`,
+        `${median(bySide.minio).toFixed(2)} s`,
+        median(bySide.minio) / median(bySide[side]),
+        side.endsWith('redirect') ? '>= 0.95x' : '>= 0.8x',
+      ])
   }
   printTable(['client', 'gateway', 'varve', 'MinIO', 'ratio', 'target'], table)
 }
@@ -248,30 +327,68 @@ async function scaleOut(agent) {
   const res = { one: [], three: [] }
   const lost = []
   for (let r = 0; r < rounds; r++) {
-    for (const [name, lb] of r % 2 === 0 ? [['one', one], ['three', three]] : [['three', three], ['one', one]]) {
-      const s3 = new S3Client({ endpoint: lb.url, region: 'us-east-1', forcePathStyle: true, credentials: CREDS, requestHandler: { httpAgent: agent }, maxAttempts: 1 })
-      const t0 = performance.now()
-      await mapLimit(Array.from({ length: SMALL_GETS }, (_, i) => i), 32, async (i) => {
-        const got = await (await s3.send(new GetObjectCommand({ Bucket: 'lakes3', Key: `main/small/s${i % SMALL}` }))).Body.transformToByteArray()
-        if (got.length !== 4096 || got[0] !== (i % SMALL) % 256) lost.push(`small/s${i % SMALL}`)
+    for (const [name, lb] of r % 2 === 0
+      ? [
+          ['one', one],
+          ['three', three],
+        ]
+      : [
+          ['three', three],
+          ['one', one],
+        ]) {
+      const s3 = new S3Client({
+        endpoint: lb.url,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: CREDS,
+        requestHandler: { httpAgent: agent },
+        maxAttempts: 1,
       })
+      const t0 = performance.now()
+      await mapLimit(
+        Array.from({ length: SMALL_GETS }, (_, i) => i),
+        32,
+        async (i) => {
+          const got = await (await s3.send(new GetObjectCommand({ Bucket: 'lakes3', Key: `main/small/s${i % SMALL}` }))).Body.transformToByteArray()
+          if (got.length !== 4096 || got[0] !== (i % SMALL) % 256) lost.push(`small/s${i % SMALL}`)
+        },
+      )
       res[name].push(SMALL_GETS / ((performance.now() - t0) / 1000))
       // 4 multipart uploads of 40 MiB through the balancer (parts spread over the instances), read back
-      await Promise.all([0, 1, 2, 3].map(async (u) => {
-        const key = `main/lb/${name}-${r}-${u}.bin`
-        const body = Buffer.concat([bigChunk(40 * 1024 * 1024, r * 100 + u)])
-        await new Upload({ client: s3, params: { Bucket: 'lakes3', Key: key, Body: body }, partSize: 5 * 1024 * 1024, queueSize: 4 }).done()
-        const back = await (await s3.send(new GetObjectCommand({ Bucket: 'lakes3', Key: key }))).Body.transformToByteArray()
-        if (createHash('sha256').update(back).digest('hex') !== createHash('sha256').update(body).digest('hex')) lost.push(key)
-      }))
+      await Promise.all(
+        [0, 1, 2, 3].map(async (u) => {
+          const key = `main/lb/${name}-${r}-${u}.bin`
+          const body = Buffer.concat([bigChunk(40 * 1024 * 1024, r * 100 + u)])
+          await new Upload({ client: s3, params: { Bucket: 'lakes3', Key: key, Body: body }, partSize: 5 * 1024 * 1024, queueSize: 4 }).done()
+          const back = await (await s3.send(new GetObjectCommand({ Bucket: 'lakes3', Key: key }))).Body.transformToByteArray()
+          if (createHash('sha256').update(back).digest('hex') !== createHash('sha256').update(body).digest('hex')) lost.push(key)
+        }),
+      )
     }
   }
   const cpu = instances.map((s) => cpuSeconds(s.pid).toFixed(1)).join(', ')
-  console.log(`\n3 instances over the S3 repository behind HAProxy (round robin) against 1, medians of ${rounds} rounds (load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`)
-  printTable(['operation', 'behind HAProxy', '3 instances', '1 instance', 'ratio', 'target'], [
-    ['small GETs (4 KiB, 32 in flight)', 'varve-s3', `${median(res.three).toFixed(0)} req/s`, `${median(res.one).toFixed(0)} req/s`, median(res.three) / median(res.one), '>= 1x'],
-  ])
-  console.log(`multipart uploads through the balancer read back: ${rounds * 2 * 4 - new Set(lost.filter((k) => k.includes('/lb/'))).size}/${rounds * 2 * 4} intact; small GETs with wrong bytes: ${lost.filter((k) => !k.includes('/lb/')).length}`)
+  console.log(
+    `\n3 instances over the S3 repository behind HAProxy (round robin) against 1, medians of ${rounds} rounds (load ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')})`,
+  )
+  printTable(
+    ['operation', 'behind HAProxy', '3 instances', '1 instance', 'ratio', 'target'],
+    [
+      [
+        'small GETs (4 KiB, 32 in flight)',
+        'varve-s3',
+        `${median(res.three).toFixed(0)} req/s`,
+        `${median(res.one).toFixed(0)} req/s`,
+        median(res.three) / median(res.one),
+        '>= 1x',
+      ],
+    ],
+  )
+  console.log(
+    `multipart uploads through the balancer read back: ${rounds * 2 * 4 - new Set(lost.filter((k) => k.includes('/lb/'))).size}/${rounds * 2 * 4} intact; small GETs with wrong bytes: ${lost.filter((k) => !k.includes('/lb/')).length}`,
+  )
   console.log(`instance CPU seconds (user+system) over the run: ${cpu}; ${os.cpus().length} cores`)
   if (lost.length) throw new Error(`lost or wrong: ${lost.slice(0, 5).join(', ')}`)
 }
@@ -299,22 +416,32 @@ function cpuSeconds(pid) {
 function bigChunk(size, seed) {
   const block = Buffer.alloc(Math.min(size, 1024 * 1024))
   for (let i = 0; i < block.length; i += 4) block.writeUInt32LE(((i + seed * 7919) * 2654435761) >>> 0, i)
-  return Buffer.concat(Array.from({ length: Math.ceil(size / block.length) }, (_, k) => { const b = Buffer.from(block); b.writeUInt32LE(k, 0); return b })).subarray(0, size)
+  return Buffer.concat(
+    Array.from({ length: Math.ceil(size / block.length) }, (_, k) => {
+      const b = Buffer.from(block)
+      b.writeUInt32LE(k, 0)
+      return b
+    }),
+  ).subarray(0, size)
 }
 
 function bigBody(size, seed) {
   const block = Buffer.alloc(1024 * 1024)
   for (let i = 0; i < block.length; i += 4) block.writeUInt32LE(((i + seed * 7919) * 2654435761) >>> 0, i)
-  return Readable.from((function* () {
-    for (let sent = 0; sent < size; sent += block.length) yield block.subarray(0, Math.min(block.length, size - sent))
-  })())
+  return Readable.from(
+    (function* () {
+      for (let sent = 0; sent < size; sent += block.length) yield block.subarray(0, Math.min(block.length, size - sent))
+    })(),
+  )
 }
 
 async function mapLimit(items, limit, fn) {
   let next = 0
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++])
-  }))
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++])
+    }),
+  )
 }
 
 function signerOf(t) {
@@ -325,7 +452,14 @@ function signerOf(t) {
 async function rawPut(t, key, size, seed) {
   const url = new URL(t.url)
   const p = `/${t.bucket}/${key}`
-  const signed = await signerOf(t).sign({ method: 'PUT', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: p, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(size) } })
+  const signed = await signerOf(t).sign({
+    method: 'PUT',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: p,
+    headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(size) },
+  })
   await new Promise((resolve, reject) => {
     const req = http.request({ method: 'PUT', host: url.hostname, port: url.port, path: p, headers: signed.headers }, (res) => {
       res.resume()
@@ -343,20 +477,30 @@ async function rawPut(t, key, size, seed) {
 async function rawGet(t, key) {
   const url = new URL(t.url)
   const p = `/${t.bucket}/${key}`
-  const signed = await signerOf(t).sign({ method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: p, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-varve-redirect': 'allow' } })
-  const count = (target, headers) => new Promise((resolve, reject) => {
-    http.get(target, { headers }, (res) => {
-      if (res.statusCode === 307) {
-        res.resume()
-        return resolve(count(res.headers.location, {}))
-      }
-      if (res.statusCode !== 200) return reject(new Error(`raw GET: ${res.statusCode}`))
-      let n = 0
-      res.on('data', (c) => (n += c.length))
-      res.on('end', () => resolve(n))
-      res.on('error', reject)
-    }).on('error', reject)
+  const signed = await signerOf(t).sign({
+    method: 'GET',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: p,
+    headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-varve-redirect': 'allow' },
   })
+  const count = (target, headers) =>
+    new Promise((resolve, reject) => {
+      http
+        .get(target, { headers }, (res) => {
+          if (res.statusCode === 307) {
+            res.resume()
+            return resolve(count(res.headers.location, {}))
+          }
+          if (res.statusCode !== 200) return reject(new Error(`raw GET: ${res.statusCode}`))
+          let n = 0
+          res.on('data', (c) => (n += c.length))
+          res.on('end', () => resolve(n))
+          res.on('error', reject)
+        })
+        .on('error', reject)
+    })
   return count(`${t.url}${p}`, signed.headers)
 }
 
@@ -366,7 +510,15 @@ async function rawList(t, prefix) {
   let token
   do {
     const query = { 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) }
-    const signed = await signerOf(t).sign({ method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: `/${t.bucket}`, query, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } })
+    const signed = await signerOf(t).sign({
+      method: 'GET',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: `/${t.bucket}`,
+      query,
+      headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    })
     const qs = new URLSearchParams(query).toString().replace(/\+/g, '%20')
     const res = await fetch(`${t.url}/${t.bucket}?${qs}`, { headers: Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host')) })
     const xml = await res.text()
@@ -379,12 +531,16 @@ async function rawList(t, prefix) {
 
 function spawnServe() {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve', '--config', path.join(dir, 'serve.yaml')], { env: { ...process.env, ...s3Env }, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [bin, 'serve', '--config', path.join(dir, 'serve.yaml')], {
+      env: { ...process.env, ...s3Env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     child.stdout.on('data', (d) => {
       out += d
       const m = /^listening on (\S+)\n/.exec(out)
-      if (m) resolve({ url: m[1], pid: child.pid, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) })
+      if (m)
+        resolve({ url: m[1], pid: child.pid, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) })
     })
     child.once('exit', (code) => reject(new Error(`varve serve exited with ${code}`)))
   })
@@ -393,14 +549,36 @@ function spawnServe() {
 async function startHaproxy(backends) {
   const port = await freePort()
   const file = path.join(dir, `haproxy-${port}.cfg`)
-  fs.writeFileSync(file, [
-    'global', '  maxconn 4096', 'defaults', '  mode http', '  timeout connect 5s', '  timeout client 300s', '  timeout server 300s',
-    'frontend gateway', `  bind 127.0.0.1:${port}`, '  default_backend varve',
-    'backend varve', '  balance roundrobin', '  option http-server-close', ...backends.map((b, i) => `  server s${i + 1} ${new URL(b.url).host}`), '',
-  ].join('\n'))
+  fs.writeFileSync(
+    file,
+    [
+      'global',
+      '  maxconn 4096',
+      'defaults',
+      '  mode http',
+      '  timeout connect 5s',
+      '  timeout client 300s',
+      '  timeout server 300s',
+      'frontend gateway',
+      `  bind 127.0.0.1:${port}`,
+      '  default_backend varve',
+      'backend varve',
+      '  balance roundrobin',
+      '  option http-server-close',
+      ...backends.map((b, i) => `  server s${i + 1} ${new URL(b.url).host}`),
+      '',
+    ].join('\n'),
+  )
   const child = spawn('haproxy', ['-f', file, '-db'], { stdio: 'ignore' })
   for (let i = 0; ; i++) {
-    if (await new Promise((r) => { const s = net.connect(port, '127.0.0.1'); s.once('connect', () => (s.destroy(), r(true))); s.once('error', () => r(false)) })) break
+    if (
+      await new Promise((r) => {
+        const s = net.connect(port, '127.0.0.1')
+        s.once('connect', () => (s.destroy(), r(true)))
+        s.once('error', () => r(false))
+      })
+    )
+      break
     if (child.exitCode !== null || i > 100) throw new Error('haproxy did not start')
     await new Promise((r) => setTimeout(r, 100))
   }

@@ -22,7 +22,10 @@ const repo = path.join(dir, 'repo')
 const run = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' })
 if (run(process.execPath, [bin, 'init', repo]).status !== 0) throw new Error('varve init failed')
 fs.writeFileSync(path.join(dir, 'a.csv'), 'x,y\n1,2\n')
-for (const args of [['put', path.join(dir, 'a.csv'), 'main:data/a.csv'], ['commit', 'main', '-m', 'one file']]) {
+for (const args of [
+  ['put', path.join(dir, 'a.csv'), 'main:data/a.csv'],
+  ['commit', 'main', '-m', 'one file'],
+]) {
   const r = run(process.execPath, [bin, ...args, '--repo', repo])
   if (r.status !== 0) throw new Error(`varve ${args[0]} failed: ${r.stderr}`)
 }
@@ -49,11 +52,23 @@ fs.rmSync(dir, { recursive: true, force: true })
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const floor = median(cpu.get('node -e 0'))
-console.log(`CLI start-up, ${rounds} rounds alternating (${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`)
+console.log(
+  `CLI start-up, ${rounds} rounds alternating (${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, load ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')})`,
+)
 console.log(['command'.padEnd(26), 'CPU s (median)'.padStart(15), 'over node -e 0'.padStart(15), 'target'.padStart(8)].join(' '))
 const targets = { 'varve --version': 0.15, 'varve ls main: (local)': 0.25 }
 for (const [name] of commands) {
   const m = median(cpu.get(name))
   const target = targets[name]
-  console.log([name.padEnd(26), m.toFixed(2).padStart(15), (m - floor).toFixed(2).padStart(15), (target ? `<= ${target}${m <= target ? ' ok' : ' MISSED'}` : '').padStart(8)].join(' '))
+  console.log(
+    [
+      name.padEnd(26),
+      m.toFixed(2).padStart(15),
+      (m - floor).toFixed(2).padStart(15),
+      (target ? `<= ${target}${m <= target ? ' ok' : ' MISSED'}` : '').padStart(8),
+    ].join(' '),
+  )
 }

@@ -31,7 +31,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const venv = (await run('bash', [path.join(root, 'scripts', 'python-venv.sh')], { maxBuffer: 1 << 24 })).stdout.trim()
 const python = path.join(venv, 'bin', 'python')
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-tables-bench-'))
-const machine = () => `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`
+const machine = () =>
+  `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, load ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`
 
 /** Runs each side `rounds` times, alternating who goes first; prints every round, returns the runs. */
 async function alternate(sides) {
@@ -53,7 +57,9 @@ function table(results) {
   const d = median(results.duckdb.s)
   console.log('| | Varve | DuckDB | Varve / DuckDB |\n|---|---:|---:|---:|')
   console.log(`| time | ${v.toFixed(2)} s | ${d.toFixed(2)} s | ${(v / d).toFixed(2)}× |`)
-  console.log(`| peak RSS | ${median(results.varve.rss).toFixed(0)} MiB | ${median(results.duckdb.rss).toFixed(0)} MiB | ${(median(results.varve.rss) / median(results.duckdb.rss)).toFixed(2)}× |`)
+  console.log(
+    `| peak RSS | ${median(results.varve.rss).toFixed(0)} MiB | ${median(results.duckdb.rss).toFixed(0)} MiB | ${(median(results.varve.rss) / median(results.duckdb.rss)).toFixed(2)}× |`,
+  )
 }
 
 try {
@@ -68,7 +74,11 @@ async function uniqueBench() {
   await run(python, [path.join(root, 'test', 'python', 'big_table.py')], { env: { ...process.env, OUT: file, ROWS: String(rows) } })
   const lake = path.join(dir, 'lake')
   const repo = await Repository.init(lake, { author: 'bench' })
-  await repo.put('main', '_varve/hooks/u.yaml', 'id: u\non: [pre-merge]\ntimeoutMs: 3600000\nchecks:\n  - { type: unique, files: "big/*.parquet", columns: [id, name] }\n')
+  await repo.put(
+    'main',
+    '_varve/hooks/u.yaml',
+    'id: u\non: [pre-merge]\ntimeoutMs: 3600000\nchecks:\n  - { type: unique, files: "big/*.parquet", columns: [id, name] }\n',
+  )
   await repo.commit('main', { message: 'rules' })
   await repo.createBranch('data')
   await repo.put('data', 'big/big.parquet', fs.readFileSync(file))
@@ -94,7 +104,9 @@ print(json.dumps({"s": time.time() - t0, "rssMiB": resource.getrusage(resource.R
     varve: () => run(process.execPath, ['--input-type=module', '-e', varveUnique], { cwd: root, maxBuffer: 1 << 24 }),
     duckdb: () => run(python, ['-c', duckUnique], { maxBuffer: 1 << 24 }),
   })
-  console.log(`\nunique over ${rows.toLocaleString('en')} rows (int64 + text, ${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB), medians of ${rounds} alternating rounds (${machine()})`)
+  console.log(
+    `\nunique over ${rows.toLocaleString('en')} rows (int64 + text, ${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB), medians of ${rounds} alternating rounds (${machine()})`,
+  )
   table(results)
   fs.rmSync(file)
   fs.rmSync(lake, { recursive: true, force: true })
@@ -103,7 +115,14 @@ print(json.dumps({"s": time.time() - t0, "rssMiB": resource.getrusage(resource.R
 async function diffBench() {
   const versions = path.join(dir, 'versions')
   fs.mkdirSync(versions)
-  const expected = JSON.parse((await run(python, [path.join(root, 'test', 'python', 'table_versions.py')], { env: { ...process.env, OUT: versions, ROWS: String(rows), SCHEMA_CHANGE: '0', COUNTS_ONLY: '1', ROW_GROUP: String(1024 * 1024) }, maxBuffer: 1 << 24 })).stdout)
+  const expected = JSON.parse(
+    (
+      await run(python, [path.join(root, 'test', 'python', 'table_versions.py')], {
+        env: { ...process.env, OUT: versions, ROWS: String(rows), SCHEMA_CHANGE: '0', COUNTS_ONLY: '1', ROW_GROUP: String(1024 * 1024) },
+        maxBuffer: 1 << 24,
+      })
+    ).stdout,
+  )
   const lake = path.join(dir, 'diff-lake')
   const repo = await Repository.init(lake, { author: 'bench' })
   await repo.put('main', 't/data.parquet', fs.readFileSync(path.join(versions, 'v1.parquet')))
@@ -128,11 +147,15 @@ t0 = time.time()
 gone = duckdb.sql("SELECT count(*) FROM (SELECT * FROM read_parquet('${v1}') EXCEPT ALL SELECT * FROM read_parquet('${v2}'))").fetchall()[0][0]
 came = duckdb.sql("SELECT count(*) FROM (SELECT * FROM read_parquet('${v2}') EXCEPT ALL SELECT * FROM read_parquet('${v1}'))").fetchall()[0][0]
 print(json.dumps({"s": time.time() - t0, "rssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "found": [gone, came]}))`
-  console.log(`\nrow diff: expected ${expected.removed} removed, ${expected.added} added, ${expected.changed} changed (Varve: removed, added, changed; DuckDB: old rows not in new, new rows not in old)`)
+  console.log(
+    `\nrow diff: expected ${expected.removed} removed, ${expected.added} added, ${expected.changed} changed (Varve: removed, added, changed; DuckDB: old rows not in new, new rows not in old)`,
+  )
   const results = await alternate({
     varve: () => run(process.execPath, ['--input-type=module', '-e', varveDiff], { cwd: root, maxBuffer: 1 << 24 }),
     duckdb: () => run(python, ['-c', duckDiff], { maxBuffer: 1 << 24 }),
   })
-  console.log(`\nrow diff of two versions of ${rows.toLocaleString('en')} rows (1% changed, by key id; DuckDB: EXCEPT ALL both ways), medians of ${rounds} alternating rounds (${machine()})`)
+  console.log(
+    `\nrow diff of two versions of ${rows.toLocaleString('en')} rows (1% changed, by key id; DuckDB: EXCEPT ALL both ways), medians of ${rounds} alternating rounds (${machine()})`,
+  )
   table(results)
 }

@@ -12,7 +12,11 @@ await fs.rm(location, { recursive: true, force: true })
 const toParquet = (columns) => writeParquet(WasmTable.fromIPCStream(tableToIPC(tableFromArrays(columns), 'stream')))
 const fromParquet = (bytes) => tableFromIPC(readParquet(bytes).intoIPCStream())
 const short = (id) => id.slice(0, 10)
-const collect = async (it) => { const out = []; for await (const x of it) out.push(x); return out }
+const collect = async (it) => {
+  const out = []
+  for await (const x of it) out.push(x)
+  return out
+}
 
 const repo = await Repository.init(location, { author: 'quickstart' })
 console.log(`created repository ${location} (default branch ${repo.defaultBranch})`)
@@ -46,10 +50,14 @@ try {
 }
 const request = await repo.openMergeRequest('backfill', 'main', { title: 'Backfill day 4', author: 'quickstart' })
 const view = await repo.mergeRequest(request)
-console.log(`merge request ${request}: ${view.changes.added} added, ${view.changes.removed} removed; gates ${view.gates.status}; ${view.approval.counted.length} of ${view.approval.required} approvals`)
+console.log(
+  `merge request ${request}: ${view.changes.added} added, ${view.changes.removed} removed; gates ${view.gates.status}; ${view.approval.counted.length} of ${view.approval.required} approvals`,
+)
 await repo.approve(request, { reviewer: 'reviewer', head: view.sourceHead })
 const merged = await repo.mergeMergeRequest(request, { author: 'quickstart' })
-console.log(`merged into main: ${short(merged.commit.id)} (parents ${merged.commit.parents.map(short).join(', ')}), approved by ${merged.commit.metadata['varve.merge-request.approvers'].join(', ')}`)
+console.log(
+  `merged into main: ${short(merged.commit.id)} (parents ${merged.commit.parents.map(short).join(', ')}), approved by ${merged.commit.metadata['varve.merge-request.approvers'].join(', ')}`,
+)
 
 // 4. A training job pins a commit and reads Parquet as Arrow at that commit.
 const pinned = await repo.resolve('main')

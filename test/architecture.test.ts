@@ -12,7 +12,8 @@ const PACKAGES = ['core', 's3-adapter', 'server', 'cli']
 const ABOVE_ENGINE = new Set(['repository', 'lineage', 'testing'])
 
 function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && /\.tsx?$/.test(e.name) && !e.name.endsWith('.d.ts'))
     .map((e) => path.join(e.parentPath, e.name))
 }

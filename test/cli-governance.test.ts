@@ -9,7 +9,10 @@ import { varve } from './helpers/varve-cli.js'
 // rules with patterns, dry runs and per-path resolution, with the exit codes scripts rely on.
 
 let t: Awaited<ReturnType<typeof tempDir>>
-const as = (author: string) => (...args: string[]) => varve(args, { cwd: t.dir, env: { VARVE_AUTHOR: author } })
+const as =
+  (author: string) =>
+  (...args: string[]) =>
+    varve(args, { cwd: t.dir, env: { VARVE_AUTHOR: author } })
 const ann = as('ann')
 const bob = as('bob')
 const json = (s: string) => JSON.parse(s) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -20,9 +23,17 @@ beforeAll(async () => {
   await fs.writeFile(path.join(t.dir, 'b.parquet'), trainPartition(20))
   await fs.writeFile(path.join(t.dir, 'c.parquet'), trainPartition(30))
   for (const args of [
-    ['init'], ['put', 'a.parquet', 'main:train/t.parquet'], ['put', 'a.parquet', 'main:config/c.parquet'], ['commit', 'main', '-m', 'base'],
-    ['branch', 'create', 'exp'], ['put', 'b.parquet', 'exp:train/t.parquet'], ['put', 'b.parquet', 'exp:config/c.parquet'], ['commit', 'exp', '-m', 'exp'],
-    ['put', 'c.parquet', 'main:train/t.parquet'], ['put', 'c.parquet', 'main:config/c.parquet'], ['commit', 'main', '-m', 'main'],
+    ['init'],
+    ['put', 'a.parquet', 'main:train/t.parquet'],
+    ['put', 'a.parquet', 'main:config/c.parquet'],
+    ['commit', 'main', '-m', 'base'],
+    ['branch', 'create', 'exp'],
+    ['put', 'b.parquet', 'exp:train/t.parquet'],
+    ['put', 'b.parquet', 'exp:config/c.parquet'],
+    ['commit', 'exp', '-m', 'exp'],
+    ['put', 'c.parquet', 'main:train/t.parquet'],
+    ['put', 'c.parquet', 'main:config/c.parquet'],
+    ['commit', 'main', '-m', 'main'],
   ]) {
     const r = await ann(...args)
     expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
@@ -37,7 +48,12 @@ describe('varve merge --dry-run / --resolve, varve mr, varve branch protect (iss
     expect(dry.code).toBe(3)
     const d = json(dry.stdout)
     expect(d.conflicts.map((c: { path: string }) => c.path)).toEqual(['config/c.parquet', 'train/t.parquet'])
-    expect(d.conflicts[1]).toMatchObject({ source: 'changed', dest: 'changed', rows: { base: 10, source: 20, dest: 30 }, sourceEntry: { size: expect.any(Number) } })
+    expect(d.conflicts[1]).toMatchObject({
+      source: 'changed',
+      dest: 'changed',
+      rows: { base: 10, source: 20, dest: 30 },
+      sourceEntry: { size: expect.any(Number) },
+    })
     const text = await ann('merge', 'exp', 'main', '--dry-run')
     expect(text.code).toBe(3)
     expect(text.stdout).toMatch(/train\/t\.parquet +changed: .*20 rows.* +changed: .*30 rows/)
@@ -48,7 +64,10 @@ describe('varve merge --dry-run / --resolve, varve mr, varve branch protect (iss
     expect(half.stderr).toContain("--resolve 'config/c.parquet=source'") // the hint names a real path
     const ok = await ann('merge', 'exp', 'main', '--resolve', 'train/**=source', '--resolve', 'config/*=dest', '--json')
     expect(ok.code, ok.stderr).toBe(0)
-    expect(json(ok.stdout).commit.metadata['varve.merge.resolve']).toEqual([{ paths: 'train/**', take: 'source' }, { paths: 'config/*', take: 'dest' }])
+    expect(json(ok.stdout).commit.metadata['varve.merge.resolve']).toEqual([
+      { paths: 'train/**', take: 'source' },
+      { paths: 'config/*', take: 'dest' },
+    ])
     const bad = await ann('merge', 'exp', 'main', '--resolve', 'train/**=theirs')
     expect(bad.code).toBe(2)
   })
@@ -59,10 +78,16 @@ describe('varve merge --dry-run / --resolve, varve mr, varve branch protect (iss
     r = await ann('branch', 'protect', 'release/*', '--required-approvals', '2')
     expect(r.code, r.stderr).toBe(0)
     const list = json((await ann('branch', 'protect', '--list', '--json')).stdout)
-    expect(list.rules.map((x: { pattern: string; requiredApprovals: number }) => [x.pattern, x.requiredApprovals])).toEqual([['main', 1], ['release/*', 2]])
+    expect(list.rules.map((x: { pattern: string; requiredApprovals: number }) => [x.pattern, x.requiredApprovals])).toEqual([
+      ['main', 1],
+      ['release/*', 2],
+    ])
     expect((await ann('branch', 'protect', '--list')).stdout).toContain('release/*')
     await ann('branch', 'create', 'release/1')
-    const branches = (await ann('branch', 'list', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; protected: boolean })
+    const branches = (await ann('branch', 'list', '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; protected: boolean })
     expect(branches.filter((b) => b.protected).map((b) => b.name)).toEqual(['main', 'release/1'])
     await ann('branch', 'create', 'feature', '--from', 'main')
     await ann('put', 'a.parquet', 'feature:train/new.parquet')
@@ -96,7 +121,10 @@ describe('varve merge --dry-run / --resolve, varve mr, varve branch protect (iss
     const again = await ann('mr', 'merge', String(id), '--json')
     expect(again.code).toBe(1)
     expect(json(again.stderr).error.code).toBe('MERGE_REQUEST_NOT_OPEN')
-    const all = (await ann('mr', 'list', '--state', 'all', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; state: string })
+    const all = (await ann('mr', 'list', '--state', 'all', '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number; state: string })
     expect(all.map((x) => [x.id, x.state])).toEqual([[id, 'merged']])
     const history = json((await ann('mr', 'show', String(id), '--json')).stdout).history.map((e: { operation: string }) => e.operation)
     expect(history).toEqual(['mr-merge', 'mr-merging', 'mr-approve', 'mr-comment', 'mr-open'])

@@ -120,7 +120,12 @@ describe('varve CLI: git and lakectl habits (issue 10)', () => {
       'train/day=1/b.parquet': ids.merge,
       'train/day=10/a.parquet': ids.c2,
     })
-    expect(lines[0]).toMatchObject({ author: 'engineer', message: expect.any(String), address: expect.stringMatching(/^[0-9a-f]{64}$/), size: expect.any(Number) })
+    expect(lines[0]).toMatchObject({
+      author: 'engineer',
+      message: expect.any(String),
+      address: expect.stringMatching(/^[0-9a-f]{64}$/),
+      size: expect.any(Number),
+    })
     const human = await ok('blame', 'main:train/day=10')
     expect(human).toMatch(new RegExp(`^${ids.c2!.slice(0, 12)}  \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ  engineer  train/day=10/a.parquet\\n$`))
     expect((await ok('blame', 'side')).split('\n').filter(Boolean)).toHaveLength(4) // a bare ref: the whole tree
@@ -146,7 +151,10 @@ describe('varve CLI: git and lakectl habits (issue 10)', () => {
     expect(showMain).toMatchObject({ dirty: false, default: true, protected: true, protection: { directCommits: false }, staged: { total: 0 } })
     expect(await ok('branch', 'show', 'side')).toContain('1 uncommitted (1 added, 0 changed, 0 removed)')
     const listed = ndjson(await ok('branch', 'list', '--json'))
-    expect(listed.map((b) => [b.name, b.dirty, b.protected])).toEqual([['main', false, true], ['side', true, false]])
+    expect(listed.map((b) => [b.name, b.dirty, b.protected])).toEqual([
+      ['main', false, true],
+      ['side', true, false],
+    ])
     await ok('branch', 'unprotect', 'main')
 
     expect((await ok('ls', 'main')).trim().split('\n')).toEqual(['other.txt', 'train/'])
@@ -172,10 +180,19 @@ describe('varve CLI: git and lakectl habits (issue 10)', () => {
     await ok('rm', 'summary:train/day=10/a.parquet')
     const lines = (await ok('status', 'summary')).trim().split('\n')
     expect(lines.slice(0, 2)).toEqual([`On branch summary at ${ids.c3!.slice(0, 12)}`, '4 changes: 2 added, 1 changed, 1 removed (3.9 KiB staged)'])
-    expect(lines.slice(2).map((l) => l.split(/\s+/))).toEqual([['added', 'data/x.bin'], ['added', 'data/y.bin'], ['changed', 'other.txt'], ['removed', 'train/day=10/a.parquet']])
+    expect(lines.slice(2).map((l) => l.split(/\s+/))).toEqual([
+      ['added', 'data/x.bin'],
+      ['added', 'data/y.bin'],
+      ['changed', 'other.txt'],
+      ['removed', 'train/day=10/a.parquet'],
+    ])
     const stat = (await ok('status', 'summary', '--stat')).trim().split('\n')
     expect(stat[1]).toBe(lines[1])
-    expect(stat.slice(2).map((l) => l.split(/\s+/))).toEqual([['data/', '+2', '~0', '-0', '2.9', 'KiB'], ['/', '+0', '~1', '-0', '1000', 'B'], ['train/day=10/', '+0', '~0', '-1', '0', 'B']])
+    expect(stat.slice(2).map((l) => l.split(/\s+/))).toEqual([
+      ['data/', '+2', '~0', '-0', '2.9', 'KiB'],
+      ['/', '+0', '~1', '-0', '1000', 'B'],
+      ['train/day=10/', '+0', '~0', '-1', '0', 'B'],
+    ])
     await ok('commit', 'summary', '-m', 'summary')
     expect((await ok('status', 'summary')).trim().split('\n')[1]).toBe('nothing to commit')
   })
@@ -265,7 +282,8 @@ describe('varve CLI: JSON for scripts (issue 10)', () => {
     expect(out.conflicts[0].sourceEntry.address).not.toBe(out.conflicts[0].destEntry.address) // both sides, as issue 13 asks
     const e = errorOf(r)
     expect(e).toMatchObject({ code: 'MERGE_CONFLICT', details: { branch: 'main', source: 'exp', conflicts: [{ path: 'a.txt' }] } })
-    const hint = "run: varve merge exp main --dry-run to see both sides of each path, then settle them per path (--resolve 'a.txt=source' or =dest) or all at once (--strategy source-wins or dest-wins)"
+    const hint =
+      "run: varve merge exp main --dry-run to see both sides of each path, then settle them per path (--resolve 'a.txt=source' or =dest) or all at once (--strategy source-wins or dest-wins)"
     expect(e.hint).toBe(hint)
     const human = await run('merge', 'exp', 'main')
     expect(human.stderr).toContain(`; ${hint}`)
@@ -283,7 +301,12 @@ describe('varve CLI: JSON for scripts (issue 10)', () => {
     const r = await run('merge', 'feed', 'main', '--json')
     expect(r.code).toBe(4)
     const out = JSON.parse(r.stdout)
-    expect(out).toMatchObject({ merged: false, source: 'feed', destination: 'main', gate: { event: 'pre-merge', failures: [{ hookId: 'need-ok', file: 'new/OK' }] } })
+    expect(out).toMatchObject({
+      merged: false,
+      source: 'feed',
+      destination: 'main',
+      gate: { event: 'pre-merge', failures: [{ hookId: 'need-ok', file: 'new/OK' }] },
+    })
     expect(errorOf(r)).toMatchObject({ code: 'HOOK_FAILED', details: { source: 'feed', branch: 'main' } })
   })
 
@@ -340,14 +363,20 @@ describe('varve completion (issue 10)', () => {
     await fs.writeFile(path.join(t.dir, 'bin', 'varve'), `#!/bin/sh\nexec "${process.execPath}" "${VARVE_BIN}" "$@"\n`, { mode: 0o755 })
     env = { ...process.env, PATH: `${path.join(t.dir, 'bin')}:${process.env.PATH}`, VARVE_REPO: '' }
     for (const args of [['init'], ['branch', 'create', 'backfill'], ['tag', 'create', 'tag-1', 'main']]) await varve(args, { cwd: t.dir })
-    for (const shell of ['bash', 'zsh', 'fish']) await fs.writeFile(path.join(t.dir, `varve.${shell}`), (await varve(['completion', shell], { cwd: t.dir })).stdout)
+    for (const shell of ['bash', 'zsh', 'fish'])
+      await fs.writeFile(path.join(t.dir, `varve.${shell}`), (await varve(['completion', shell], { cwd: t.dir })).stdout)
   }, 60_000)
   afterAll(async () => t?.cleanup())
   const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: t.dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 
   it('bash completes verbs, flags, and branch and tag names (as name: where an address is wanted)', () => {
     const probe = (words: string[]) =>
-      sh('bash', ['-c', `source varve.bash; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}; _varve; printf '%s\\n' "\${COMPREPLY[@]}"`]).trim().split('\n')
+      sh('bash', [
+        '-c',
+        `source varve.bash; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}; _varve; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ])
+        .trim()
+        .split('\n')
     expect(probe(['varve', 'bla'])).toEqual(['blame'])
     expect(probe(['varve', 'log', '--gr'])).toEqual(['--graph'])
     expect(probe(['varve', 'merge', 'back'])).toEqual(['backfill'])
@@ -357,7 +386,10 @@ describe('varve completion (issue 10)', () => {
 
   it.runIf(hasShell('zsh') || !!process.env.CI)('zsh completes verbs and names (compsys stubbed: compadd prints what it is offered)', () => {
     const probe = (words: string[]) =>
-      sh('zsh', ['-c', `compdef() {}; _files() {}; compadd() { local -a a; while [[ $1 == -* ]]; do [[ $1 == -- ]] && { shift; break }; [[ $1 == -S ]] && shift; shift; done; print -l -- "$@" }; source ./varve.zsh; words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; PREFIX='${words.at(-1)}'; _varve`])
+      sh('zsh', [
+        '-c',
+        `compdef() {}; _files() {}; compadd() { local -a a; while [[ $1 == -* ]]; do [[ $1 == -- ]] && { shift; break }; [[ $1 == -S ]] && shift; shift; done; print -l -- "$@" }; source ./varve.zsh; words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; PREFIX='${words.at(-1)}'; _varve`,
+      ])
         .trim()
         .split('\n')
         .filter((w) => w.startsWith(words.at(-1)!))
@@ -368,7 +400,11 @@ describe('varve completion (issue 10)', () => {
   })
 
   it.runIf(hasShell('fish') || !!process.env.CI)('fish completes verbs, flags and names', () => {
-    const probe = (line: string) => sh('fish', ['-c', `source varve.fish; complete -C '${line}'`]).trim().split('\n').map((l) => l.split('\t')[0])
+    const probe = (line: string) =>
+      sh('fish', ['-c', `source varve.fish; complete -C '${line}'`])
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t')[0])
     expect(probe('varve bla')).toEqual(['blame'])
     expect(probe('varve log --gr')).toEqual(['--graph'])
     expect(probe('varve merge back')).toContain('backfill')

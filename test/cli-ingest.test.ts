@@ -31,7 +31,11 @@ describe('varve put of a folder, spawned', () => {
   it('Ctrl-C stages what was read and prints a summary (exit 130); running it again continues', async () => {
     const dir = await folder('data', 8000, 24 * 1024) // ~190 MiB: about a dozen packs
     const packs = path.join(t.dir, 'lake', 'blocks', 'packs')
-    const child = spawn(process.execPath, [VARVE_BIN, 'put', dir, 'main:data/'], { cwd: t.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [VARVE_BIN, 'put', dir, 'main:data/'], {
+      cwd: t.dir,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     child.stdout.on('data', (d) => (stdout += d))
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)))
@@ -104,7 +108,9 @@ describe('varve put of a folder, spawned', () => {
     await fs.symlink(path.join(t.dir, 'nowhere'), path.join(dir, 'broken'))
     const plain = await run('put', dir, 'main:plain/')
     expect(plain.code, plain.stderr).toBe(0)
-    expect(plain.stdout).toMatch(/Staged 1 file .*; 4 symbolic links or special files not stored \(broken, link-to-dir, link-to-file\.txt, \.\.\.; --follow-symlinks stores what links point to\)/)
+    expect(plain.stdout).toMatch(
+      /Staged 1 file .*; 4 symbolic links or special files not stored \(broken, link-to-dir, link-to-file\.txt, \.\.\.; --follow-symlinks stores what links point to\)/,
+    )
     const followed = await run('put', dir, 'main:followed/', '--follow-symlinks', '--json')
     expect(followed.code, followed.stderr).toBe(0)
     expect(JSON.parse(followed.stdout)).toMatchObject({ uploaded: 3, symlinksNotFollowed: 2 }) // the broken link and the loop back

@@ -70,7 +70,7 @@ describe('CLI start-up (issue 10)', () => {
 })
 
 describe('library start-up (issue 10)', () => {
-  it('@varve/s3-adapter keeps the AWS SDK\'s Node-22 notice out of a program\'s output', async () => {
+  it("@varve/s3-adapter keeps the AWS SDK's Node-22 notice out of a program's output", async () => {
     const script = `const m = await import('@varve/s3-adapter'); const { ListBucketsCommand } = await import('@aws-sdk/client-s3')
       const c = m.createS3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 })
       await c.send(new ListBucketsCommand({})).catch(() => {}); console.log('sent')`

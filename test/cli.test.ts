@@ -42,7 +42,8 @@ let testPrefix = ''
 
 describe.each(backends)('varve CLI, end to end: $name', (backend) => {
   let t: Awaited<ReturnType<typeof tempDir>>
-  const run = (...args: string[]) => varve(args, { cwd: t.dir, env: { VARVE_AUTHOR: 'engineer', VARVE_CACHE_DIR: path.join(t.dir, '.cache'), ...backend.env() } })
+  const run = (...args: string[]) =>
+    varve(args, { cwd: t.dir, env: { VARVE_AUTHOR: 'engineer', VARVE_CACHE_DIR: path.join(t.dir, '.cache'), ...backend.env() } })
   const ok = async (...args: string[]) => {
     const r = await run(...args)
     expect(r.stderr, `varve ${args.join(' ')}`).toBe('')
@@ -60,7 +61,7 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
   })
   afterAll(async () => t?.cleanup())
 
-  it('a data engineer\'s session: init, put a folder, branch, change, status, commit, diff, conflict (exit 3), resolve, merge, revert, log --json', async () => {
+  it("a data engineer's session: init, put a folder, branch, change, status, commit, diff, conflict (exit 3), resolve, merge, revert, log --json", async () => {
     expect(await ok('init')).toMatch(/Initialized an empty Varve repository/)
     const put = await run('put', 'data', 'main:train/')
     expect(put).toMatchObject({ code: 0, stderr: '' }) // no progress bar when stderr is not a terminal
@@ -73,7 +74,10 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     await ok('put', 'labels-v2.csv', 'exp:train/labels.csv')
     await ok('rm', 'exp:train/day=2/part-0.parquet')
     expect(await ok('status', 'exp')).toMatch(/removed\s+train\/day=2\/part-0\.parquet\nchanged\s+train\/labels\.csv/)
-    expect(ndjson(await ok('status', 'exp', '--json')).map((c) => [c.type, c.path])).toEqual([['removed', 'train/day=2/part-0.parquet'], ['changed', 'train/labels.csv']])
+    expect(ndjson(await ok('status', 'exp', '--json')).map((c) => [c.type, c.path])).toEqual([
+      ['removed', 'train/day=2/part-0.parquet'],
+      ['changed', 'train/labels.csv'],
+    ])
     await ok('commit', 'exp', '-m', 'relabel, drop day 2')
     expect(await ok('diff', 'main', 'exp')).toBe('- removed train/day=2/part-0.parquet\n~ changed train/labels.csv\n')
     expect(JSON.parse(await ok('diff', 'main', 'exp', '--stat', '--json'))).toMatchObject({ added: 0, changed: 1, removed: 1 })
@@ -86,7 +90,9 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     const conflict = await run('merge', 'exp', 'main')
     expect(conflict.code).toBe(3)
     expect(conflict.stdout).toBe('')
-    expect(conflict.stderr).toMatch(/^error\[MERGE_CONFLICT\]: merge into main: 1 path conflict \(train\/labels\.csv\); run: varve merge exp main --dry-run to see both sides of each path, then settle them per path \(--resolve 'train\/labels\.csv=source' or =dest\) or all at once \(--strategy source-wins or dest-wins\)/)
+    expect(conflict.stderr).toMatch(
+      /^error\[MERGE_CONFLICT\]: merge into main: 1 path conflict \(train\/labels\.csv\); run: varve merge exp main --dry-run to see both sides of each path, then settle them per path \(--resolve 'train\/labels\.csv=source' or =dest\) or all at once \(--strategy source-wins or dest-wins\)/,
+    )
     expect(conflict.stderr.trim().split('\n')).toHaveLength(1)
     // resolve: take exp's side of that path, as the hint says
     const merged = JSON.parse(await ok('merge', 'exp', 'main', '--resolve', 'train/labels.csv=source', '--json'))
@@ -102,19 +108,29 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     const oneline = await ok('log', 'main', '--oneline', '-n', '2')
     expect(oneline.split('\n')[0]).toMatch(/^[0-9a-f]{12} merge Merge undo into main$/)
     expect(ndjson(await ok('ls', 'main:', '--json')).map((i) => `${i.type}:${i.path}`)).toEqual(['prefix:train/'])
-    expect(ndjson(await ok('ls', '-r', 'main:train/', '--json')).map((i) => i.path)).toEqual(['train/day=1/part-0.parquet', 'train/day=2/part-0.parquet', 'train/labels.csv'])
+    expect(ndjson(await ok('ls', '-r', 'main:train/', '--json')).map((i) => i.path)).toEqual([
+      'train/day=1/part-0.parquet',
+      'train/day=2/part-0.parquet',
+      'train/labels.csv',
+    ])
     await ok('get', 'main:train/', 'out/')
     expect(await fs.readFile(path.join(t.dir, 'out/labels.csv'), 'utf8')).toBe('id,label\n1,c\n')
     expect((await fs.readFile(path.join(t.dir, 'out/day=1/part-0.parquet'))).equals(Buffer.from(trainPartition(100)))).toBe(true)
     const show = JSON.parse(await ok('show', merged.commit.id, '--json'))
-    expect(show.changes).toEqual([{ path: 'train/day=2/part-0.parquet', type: 'removed' }, { path: 'train/labels.csv', type: 'changed' }])
+    expect(show.changes).toEqual([
+      { path: 'train/day=2/part-0.parquet', type: 'removed' },
+      { path: 'train/labels.csv', type: 'changed' },
+    ])
     expect(ndjson(await ok('branch', 'list', '--json')).map((b) => b.name)).toEqual(['exp', 'hotfix', 'main', 'undo'])
     await ok('tag', 'create', 'v1', 'main')
     expect(ndjson(await ok('tag', 'list', '--json'))[0]).toMatchObject({ name: 'v1' })
   }, 180_000)
 
   it('gates: hooks list, check and a refused merge (exit 4), runs --json', async () => {
-    await fs.writeFile(path.join(t.dir, 'contract.yaml'), 'id: train\non: [pre-merge]\nbranches: [main]\nchecks:\n  - type: parquet-schema\n    files: "train/**/*.parquet"\n    columns: { score: { type: double } }\n')
+    await fs.writeFile(
+      path.join(t.dir, 'contract.yaml'),
+      'id: train\non: [pre-merge]\nbranches: [main]\nchecks:\n  - type: parquet-schema\n    files: "train/**/*.parquet"\n    columns: { score: { type: double } }\n',
+    )
     await ok('branch', 'create', 'rules')
     await ok('put', 'contract.yaml', 'rules:_varve/hooks/train.yaml')
     await ok('commit', 'rules', '-m', 'contract')
@@ -126,7 +142,9 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     await ok('commit', 'bad', '-m', 'bad scores')
     const check = await run('hooks', 'check', 'bad', 'main')
     expect(check.code).toBe(4)
-    expect(check.stderr).toMatch(/^error\[HOOK_FAILED\]: pre-merge on main blocked: train: train\/day=9\/part-0\.parquet: column score has type string, expected double; run: varve hooks runs main/)
+    expect(check.stderr).toMatch(
+      /^error\[HOOK_FAILED\]: pre-merge on main blocked: train: train\/day=9\/part-0\.parquet: column score has type string, expected double; run: varve hooks runs main/,
+    )
     const refused = await run('merge', 'bad', 'main')
     expect(refused.code).toBe(4)
     const runs = ndjson(await ok('hooks', 'runs', 'main', '--json'))
@@ -179,7 +197,9 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
     expect(ndjson(await ok('pin', 'list', '--json'))).toEqual([expect.objectContaining({ name: 'train-data', commit: pin.commit, ref: 'main' })])
     // the pin keeps its bytes through the most aggressive gc (issue 9.2)
     await ok('gc', '--retain-days', '0', '--grace-seconds', '0')
-    const s3opts = backend.name.startsWith('s3') ? { s3: { endpoint: s3.options.endpoint, region: s3.options.region, credentials: s3.options.credentials, forcePathStyle: true } } : {}
+    const s3opts = backend.name.startsWith('s3')
+      ? { s3: { endpoint: s3.options.endpoint, region: s3.options.region, credentials: s3.options.credentials, forcePathStyle: true } }
+      : {}
     if (backend.name.startsWith('s3')) await import('@varve/s3-adapter')
     const ds = await openPinned(path.join(t.dir, 'varve.lock'), 'train-data', s3opts)
     expect(ds.commit).toBe(pin.commit)
@@ -211,8 +231,11 @@ describe.each(backends)('varve CLI, end to end: $name', (backend) => {
   }, 120_000)
 
   it('hooks validate checks local rules files; branch unprotect is the documented way out (issue 9.9)', async () => {
-    await fs.writeFile(path.join(t.dir, 'good.yaml'), "id: g\non: [pre-merge]\nchecks:\n  - { type: max-changed-files, max: 10 }\n")
-    await fs.writeFile(path.join(t.dir, 'bad.yaml'), "id: b\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: '*.parquet'\n    columns: { t: { type: timestmp } }\n")
+    await fs.writeFile(path.join(t.dir, 'good.yaml'), 'id: g\non: [pre-merge]\nchecks:\n  - { type: max-changed-files, max: 10 }\n')
+    await fs.writeFile(
+      path.join(t.dir, 'bad.yaml'),
+      "id: b\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: '*.parquet'\n    columns: { t: { type: timestmp } }\n",
+    )
     expect(await ok('hooks', 'validate', 'good.yaml')).toMatch(/^ok good\.yaml: contract g, 1 check on pre-merge\n$/)
     const r = await run('hooks', 'validate', 'good.yaml', 'bad.yaml')
     expect(r.code).toBe(1)
@@ -299,7 +322,11 @@ describe('varve completion', () => {
       const script = (await varve(['completion', 'bash'], { cwd: t.dir })).stdout
       await fs.writeFile(path.join(t.dir, 'varve.bash'), script)
       const probe = (words: string[], cword: number) =>
-        execFileSync('bash', ['-c', `source varve.bash; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${cword}; _varve; echo "\${COMPREPLY[*]}"`], { cwd: t.dir, encoding: 'utf8' }).trim()
+        execFileSync(
+          'bash',
+          ['-c', `source varve.bash; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${cword}; _varve; echo "\${COMPREPLY[*]}"`],
+          { cwd: t.dir, encoding: 'utf8' },
+        ).trim()
       expect(probe(['varve', 'br'], 1)).toBe('branch')
       expect(probe(['varve', 'branch', 'pr'], 2)).toBe('protect')
       expect(probe(['varve', 'merge', 'a', 'b', '--str'], 4)).toBe('--strategy')

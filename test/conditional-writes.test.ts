@@ -14,7 +14,9 @@ async function race(location: string, s3: string, processes: number, rounds: num
   await init.close()
   const startAt = String(Date.now() + 1500)
   const outs = await Promise.all(
-    Array.from({ length: processes }, (_, id) => runNode(path.join(workers, 'conditional-worker.mjs'), [location, s3, String(id), String(rounds), 'table', startAt], { timeoutMs: 300_000 })),
+    Array.from({ length: processes }, (_, id) =>
+      runNode(path.join(workers, 'conditional-worker.mjs'), [location, s3, String(id), String(rounds), 'table', startAt], { timeoutMs: 300_000 }),
+    ),
   )
   const results = outs.map((o) => JSON.parse(o) as { id: number; won: number[] })
   const winners = new Map<number, number[]>()

@@ -16,10 +16,14 @@ it('4 delta-rs writers append to one table on one branch at once: every acknowle
   const repo = await Repository.init(location, { author: 'setup' })
   await repo.createBranch('exp')
   await fs.mkdir(path.join(t.dir, 'uploads'))
-  const server = await startServer(validateServeConfig({
-    listen: '127.0.0.1:0', repositories: [{ name: 'lake', location }], uploadDir: path.join(t.dir, 'uploads'),
-    keys: [{ accessKey: 'delta', secretKey: 'delta-secret', grants: [{ actions: ['read', 'write', 'commit'] }] }],
-  }))
+  const server = await startServer(
+    validateServeConfig({
+      listen: '127.0.0.1:0',
+      repositories: [{ name: 'lake', location }],
+      uploadDir: path.join(t.dir, 'uploads'),
+      keys: [{ accessKey: 'delta', secretKey: 'delta-secret', grants: [{ actions: ['read', 'write', 'commit'] }] }],
+    }),
+  )
   const env = { ENDPOINT: server.url, KEY: 'delta', SECRET: 'delta-secret', TABLE: 's3://lake/exp/events' }
   try {
     // the table exists before the race (the first commit creates it)

@@ -114,56 +114,66 @@ const progress = (label: string) => (runs: number, steps: number) => {
 }
 
 describe('garbage collection against a writer reusing its content: every interleaving', () => {
-  it.each(['put', 'copy'] as const)('local store: no ordering loses the acknowledged %s', async (mode) => {
-    const localStores = (dir: string) => ({
-      open: () => ({ blocks: new LocalBlockStore(path.join(dir, 'blocks'), { durable: false }), refs: new SqliteRefStore(path.join(dir, 'refs.sqlite3')) }),
-      age: async (_repo: Repository, address: string) => {
-        const old = new Date(Date.now() - 3 * HOUR)
-        await fs.utimes(path.join(dir, 'blocks', keys.data(address)), old, old)
-      },
-    })
-    const template = await tempDir('gc-interleave-template')
-    const garbageCommit = await seedGarbage(localStores(template.dir))
-    acknowledged = 0
-    const r = await exploreInterleavings(async (gate) => {
-      const t = await tempDir('gc-interleave')
-      await fs.cp(template.dir, t.dir, { recursive: true, preserveTimestamps: true })
-      const stores: Stores = { ...localStores(t.dir), gcClock: { now: () => Date.now() }, cleanup: t.cleanup }
-      return scenario(gate, stores, garbageCommit, false, mode)
-    }, { onRun: progress(`local ${mode}`), ...(maxRuns ? { maxRuns } : {}) }).finally(template.cleanup)
-    console.log(`gc interleavings (local, ${mode}): ${r.runs} orderings, up to ${r.longest} steps, ${acknowledged} acknowledged`)
-    expect(r.runs).toBeGreaterThan(maxRuns ? 0 : 100)
-    expect(acknowledged).toBeGreaterThan(mode === 'put' ? r.runs - 1 : 0)
-  }, 1_800_000)
+  it.each(['put', 'copy'] as const)(
+    'local store: no ordering loses the acknowledged %s',
+    async (mode) => {
+      const localStores = (dir: string) => ({
+        open: () => ({ blocks: new LocalBlockStore(path.join(dir, 'blocks'), { durable: false }), refs: new SqliteRefStore(path.join(dir, 'refs.sqlite3')) }),
+        age: async (_repo: Repository, address: string) => {
+          const old = new Date(Date.now() - 3 * HOUR)
+          await fs.utimes(path.join(dir, 'blocks', keys.data(address)), old, old)
+        },
+      })
+      const template = await tempDir('gc-interleave-template')
+      const garbageCommit = await seedGarbage(localStores(template.dir))
+      acknowledged = 0
+      const r = await exploreInterleavings(
+        async (gate) => {
+          const t = await tempDir('gc-interleave')
+          await fs.cp(template.dir, t.dir, { recursive: true, preserveTimestamps: true })
+          const stores: Stores = { ...localStores(t.dir), gcClock: { now: () => Date.now() }, cleanup: t.cleanup }
+          return scenario(gate, stores, garbageCommit, false, mode)
+        },
+        { onRun: progress(`local ${mode}`), ...(maxRuns ? { maxRuns } : {}) },
+      ).finally(template.cleanup)
+      console.log(`gc interleavings (local, ${mode}): ${r.runs} orderings, up to ${r.longest} steps, ${acknowledged} acknowledged`)
+      expect(r.runs).toBeGreaterThan(maxRuns ? 0 : 100)
+      expect(acknowledged).toBeGreaterThan(mode === 'put' ? r.runs - 1 : 0)
+    },
+    1_800_000,
+  )
 
   describe('MinIO', () => {
     const s3 = useTestS3()
 
     it('S3 store: no ordering loses the acknowledged put', async () => {
-      const r = await exploreInterleavings(async (gate) => {
-        const prefix = s3.freshPrefix()
-        const clients: { close(): Promise<void> }[] = []
-        const stores: Stores = {
-          open: () => {
-            const blocks = new S3BlockStore({ ...s3.server().options, bucket: s3.bucket, prefix })
-            const refs = new S3RefStore({ ...s3.server().options, bucket: s3.bucket, prefix })
-            clients.push(blocks, refs)
-            return { blocks, refs }
-          },
-          age: async () => {}, // S3 sets LastModified itself: the collector's clock runs 3 hours ahead instead
-          gcClock: { now: () => Date.now() + 3 * HOUR },
-          cleanup: async () => {
-            // Empty the prefix: MinIO lists more slowly as a bucket fills with thousands of runs.
-            const all = new S3BlockStore({ ...s3.server().options, bucket: s3.bucket, prefix })
-            const keys: string[] = []
-            for await (const o of all.list('')) keys.push(o.key)
-            await all.deleteMany(keys)
-            await all.close()
-            await Promise.all(clients.map((c) => c.close().catch(() => {})))
-          },
-        }
-        return scenario(gate, stores, undefined, true)
-      }, { onRun: progress('MinIO'), ...(maxRuns ? { maxRuns } : {}) })
+      const r = await exploreInterleavings(
+        async (gate) => {
+          const prefix = s3.freshPrefix()
+          const clients: { close(): Promise<void> }[] = []
+          const stores: Stores = {
+            open: () => {
+              const blocks = new S3BlockStore({ ...s3.server().options, bucket: s3.bucket, prefix })
+              const refs = new S3RefStore({ ...s3.server().options, bucket: s3.bucket, prefix })
+              clients.push(blocks, refs)
+              return { blocks, refs }
+            },
+            age: async () => {}, // S3 sets LastModified itself: the collector's clock runs 3 hours ahead instead
+            gcClock: { now: () => Date.now() + 3 * HOUR },
+            cleanup: async () => {
+              // Empty the prefix: MinIO lists more slowly as a bucket fills with thousands of runs.
+              const all = new S3BlockStore({ ...s3.server().options, bucket: s3.bucket, prefix })
+              const keys: string[] = []
+              for await (const o of all.list('')) keys.push(o.key)
+              await all.deleteMany(keys)
+              await all.close()
+              await Promise.all(clients.map((c) => c.close().catch(() => {})))
+            },
+          }
+          return scenario(gate, stores, undefined, true)
+        },
+        { onRun: progress('MinIO'), ...(maxRuns ? { maxRuns } : {}) },
+      )
       console.log(`gc interleavings (MinIO): ${r.runs} orderings, up to ${r.longest} steps`)
       expect(r.runs).toBeGreaterThan(maxRuns ? 0 : 30)
     }, 3_600_000)

@@ -44,9 +44,7 @@ async function race(location: string, files: number, options: { s3?: unknown; ag
     await sweepStarted
     // The same contents again, under new paths, 16 at a time, committed every 512.
     for (let i = 0; i < files; i += 16) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(16, files - i) }, (_, j) => repo.put('main', `new/${i + j}`, contentOf(i + j))),
-      )
+      const batch = await Promise.all(Array.from({ length: Math.min(16, files - i) }, (_, j) => repo.put('main', `new/${i + j}`, contentOf(i + j))))
       acknowledged.push(...batch)
       if ((i / 16) % 32 === 31) await repo.commit('main', { message: `new up to ${i}` })
     }

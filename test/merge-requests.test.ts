@@ -23,10 +23,20 @@ afterAll(async () => {
   await local?.cleanup()
 })
 
-interface Store { name: string; location: () => string; options: () => RepositoryOptions; workerArg: () => string }
+interface Store {
+  name: string
+  location: () => string
+  options: () => RepositoryOptions
+  workerArg: () => string
+}
 const stores: Store[] = [
   { name: 'local', location: () => path.join(local.dir, randomBytes(5).toString('hex')), options: () => ({}), workerArg: () => '-' },
-  { name: 'MinIO', location: () => `s3://${bucket}/${randomBytes(5).toString('hex')}`, options: () => ({ s3: s3.options }), workerArg: () => JSON.stringify(s3.options) },
+  {
+    name: 'MinIO',
+    location: () => `s3://${bucket}/${randomBytes(5).toString('hex')}`,
+    options: () => ({ s3: s3.options }),
+    workerArg: () => JSON.stringify(s3.options),
+  },
 ]
 
 const CONTRACT = `id: no-csv
@@ -92,7 +102,10 @@ describe.each(stores)('merge requests ($name)', (store) => {
     view = await repo.mergeRequest(id)
     expect(view.approvals.map((a) => a.reviewer)).toEqual(['bob'])
     expect(view.mergeable).toBe(true)
-    expect(view.comments.map((c) => [c.id, c.author, c.path ?? null])).toEqual([[1, 'bob', 'train/b.txt'], [2, 'ann', null]])
+    expect(view.comments.map((c) => [c.id, c.author, c.path ?? null])).toEqual([
+      [1, 'bob', 'train/b.txt'],
+      [2, 'ann', null],
+    ])
 
     const r = await repo.mergeMergeRequest(id, { author: 'ann' })
     expect(r.upToDate).toBe(false)
@@ -107,11 +120,20 @@ describe.each(stores)('merge requests ($name)', (store) => {
       expect((await failure(attempt())).code).toBe('MERGE_REQUEST_NOT_OPEN')
     const log = await collect(repo.mergeRequestLog(id))
     expect(log.map((e) => [e.operation, e.author])).toEqual([
-      ['mr-merge', 'ann'], ['mr-merging', 'ann'], ['mr-approve', 'bob'], ['mr-approve', 'Bob'], ['mr-comment', 'ann'], ['mr-comment', 'bob'], ['mr-open', 'ann'],
+      ['mr-merge', 'ann'],
+      ['mr-merging', 'ann'],
+      ['mr-approve', 'bob'],
+      ['mr-approve', 'Bob'],
+      ['mr-comment', 'ann'],
+      ['mr-comment', 'bob'],
+      ['mr-open', 'ann'],
     ])
     expect(log[0]!.new).toBe(r.commit.id)
     expect((await collect(repo.mergeRequests({ state: 'open' }))).map((m) => m.id)).toEqual([2])
-    expect((await collect(repo.mergeRequests())).map((m) => [m.id, m.state])).toEqual([[1, 'merged'], [2, 'open']])
+    expect((await collect(repo.mergeRequests())).map((m) => [m.id, m.state])).toEqual([
+      [1, 'merged'],
+      [2, 'open'],
+    ])
     const closed = await repo.closeMergeRequest(2, { author: 'ann' })
     expect(closed).toMatchObject({ state: 'closed', closed: { by: 'ann' } })
     expect((await failure(repo.mergeRequest(99))).code).toBe('NOT_FOUND')
@@ -125,7 +147,11 @@ describe.each(stores)('merge requests ($name)', (store) => {
     // the record (rewritten on every change) stays under 1 MiB: 16 comments of 64 KiB fill it
     const long = 'x'.repeat(64 * 1024)
     let refused: VarveError | undefined
-    for (let i = 0; i < 20 && !refused; i++) refused = await repo.comment(2, { text: long }).then(() => undefined, (e: VarveError) => e)
+    for (let i = 0; i < 20 && !refused; i++)
+      refused = await repo.comment(2, { text: long }).then(
+        () => undefined,
+        (e: VarveError) => e,
+      )
     expect(refused?.code).toBe('INVALID_ARGUMENT')
     expect((await repo.mergeRequest(2, { standing: false })).comments.length).toBe(15)
     await repo.close()
@@ -206,7 +232,13 @@ describe.each(stores)('merge requests ($name)', (store) => {
     await repo.merge('fix', 'main') // main has no rules
     await repo.protectBranch('release/1', { requiredApprovals: 1, dismissStaleApprovals: true })
     expect(await repo.branchProtection('release/1')).toEqual({
-      directCommits: false, deletion: false, reset: false, requiredApprovals: 2, dismissStaleApprovals: true, requireMergeRequest: true, signedApprovals: false,
+      directCommits: false,
+      deletion: false,
+      reset: false,
+      requiredApprovals: 2,
+      dismissStaleApprovals: true,
+      requireMergeRequest: true,
+      signedApprovals: false,
     })
     expect(await repo.branchProtection('release/x/y')).toBeUndefined() // * stays within a segment
     expect((await collect(repo.protectedBranches())).map((p) => p.branch)).toEqual(['release/1', 'release/*'])
@@ -237,7 +269,9 @@ describe.each(stores)('merge requests ($name)', (store) => {
     expect(dry.dryRun).toBe(true)
     expect(dry.commit.id).toBe(head)
     expect(dry.conflicts!.map((c) => [c.path, c.source, c.dest])).toEqual([
-      ['config/c.yaml', 'changed', 'changed'], ['docs/readme', 'changed', 'removed'], ['train/t.parquet', 'changed', 'changed'],
+      ['config/c.yaml', 'changed', 'changed'],
+      ['docs/readme', 'changed', 'removed'],
+      ['train/t.parquet', 'changed', 'changed'],
     ])
     const t = dry.conflicts![2]!
     expect(t.rows).toEqual({ base: 10, source: 20, dest: 30 })
@@ -254,9 +288,16 @@ describe.each(stores)('merge requests ($name)', (store) => {
     expect(left.code).toBe('MERGE_CONFLICT')
     expect((left.details.conflicts as { path: string }[]).map((c) => c.path)).toEqual(['config/c.yaml', 'docs/readme'])
     const merged = await repo.merge('exp', 'main', {
-      resolve: [{ paths: 'train/**', take: 'source' }, { paths: ['config/*'], take: 'dest' }], strategy: 'source-wins',
+      resolve: [
+        { paths: 'train/**', take: 'source' },
+        { paths: ['config/*'], take: 'dest' },
+      ],
+      strategy: 'source-wins',
     })
-    expect(merged.commit.metadata['varve.merge.resolve']).toEqual([{ paths: 'train/**', take: 'source' }, { paths: ['config/*'], take: 'dest' }])
+    expect(merged.commit.metadata['varve.merge.resolve']).toEqual([
+      { paths: 'train/**', take: 'source' },
+      { paths: ['config/*'], take: 'dest' },
+    ])
     expect((await repo.stat('main', 'train/t.parquet')).address).toBe((await repo.stat('exp', 'train/t.parquet')).address)
     expect(Buffer.from(await repo.get('main', 'config/c.yaml')).toString()).toBe('v: main')
     expect(Buffer.from(await repo.get('main', 'docs/readme')).toString()).toBe('r exp')
@@ -277,7 +318,10 @@ describe.each(stores)('merge requests ($name)', (store) => {
     await repo.put('main', 'b', '3')
     await repo.commit('main', { message: 'three' })
     const dry = await repo.revert('main', c2.id, { dryRun: true })
-    expect(dry.conflicts!.map((c) => [c.path, c.sourceEntry!.size, c.destEntry!.size])).toEqual([['a', 1, 1], ['b', 1, 1]])
+    expect(dry.conflicts!.map((c) => [c.path, c.sourceEntry!.size, c.destEntry!.size])).toEqual([
+      ['a', 1, 1],
+      ['b', 1, 1],
+    ])
     const err = await failure(repo.revert('main', c2.id))
     expect((err.details.conflicts as { path: string }[]).map((c) => c.path)).toEqual(['a', 'b'])
     await repo.revert('main', c2.id, { resolve: [{ paths: 'a', take: 'source' }], strategy: 'dest-wins' })
@@ -297,7 +341,9 @@ describe.each(stores)('merge requests ($name)', (store) => {
     const { repo, location } = await setup({ requiredApprovals: 4 })
     const id = await repo.openMergeRequest('feature', 'main', { title: 'race', author: 'ann' })
     const run = (action: string, who: string, at: number) =>
-      runNode(path.join(workers, 'merge-request-worker.mjs'), [location, store.workerArg(), action, String(id), who, String(at)]).then((o) => JSON.parse(o) as { result: string; commit?: string })
+      runNode(path.join(workers, 'merge-request-worker.mjs'), [location, store.workerArg(), action, String(id), who, String(at)]).then(
+        (o) => JSON.parse(o) as { result: string; commit?: string },
+      )
     let at = Date.now() + 1500
     const approvals = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((who) => run('approve', who, at)))
     expect(approvals.map((a) => a.result)).toEqual(['ok', 'ok', 'ok', 'ok'])
@@ -318,7 +364,9 @@ describe.each(stores)('merge requests ($name)', (store) => {
   it('processes race: merge against close ends in one coherent state; an approval racing a source commit is stale or current, never wrong', async () => {
     const { repo, location } = await setup({ requiredApprovals: 1, dismissStaleApprovals: true })
     const run = (id: number, action: string, who: string, at: number) =>
-      runNode(path.join(workers, 'merge-request-worker.mjs'), [location, store.workerArg(), action, String(id), who, String(at)]).then((o) => JSON.parse(o) as { result: string })
+      runNode(path.join(workers, 'merge-request-worker.mjs'), [location, store.workerArg(), action, String(id), who, String(at)]).then(
+        (o) => JSON.parse(o) as { result: string },
+      )
     for (let round = 0; round < 2; round++) {
       const id = await repo.openMergeRequest('feature', 'main', { title: `race ${round}`, author: 'ann' })
       const at = Date.now() + 1500

@@ -24,7 +24,9 @@ describe('several machines on one s3:// repository (MinIO)', () => {
     await (await Repository.init(location, { s3: server.options })).close()
     const startAt = String(Date.now() + 2000)
     const outs = await Promise.all(
-      Array.from({ length: 6 }, (_, id) => runNode(path.join(workers, 'merge-worker.mjs'), [location, s3json(), String(id), '20', startAt], { timeoutMs: 600_000 })),
+      Array.from({ length: 6 }, (_, id) =>
+        runNode(path.join(workers, 'merge-worker.mjs'), [location, s3json(), String(id), '20', startAt], { timeoutMs: 600_000 }),
+      ),
     )
     const reported = outs.flatMap((o) => (JSON.parse(o) as { merges: string[] }).merges)
     expect(new Set(reported).size).toBe(120)

@@ -14,7 +14,13 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const PACKAGES = ['core', 's3-adapter', 'server', 'cli']
 const rootManifest = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
 // The SQLite driver compiles from source where its prebuilt download is unreachable (see ../shared/README.md).
-const npmEnv = { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir ?? '/usr', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' }
+const npmEnv = {
+  ...process.env,
+  npm_config_nodedir: process.env.npm_config_nodedir ?? '/usr',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+}
 
 const ESM_PROGRAM = `
 import { Repository, VarveError } from '@varve/core'
@@ -88,7 +94,10 @@ describe('the packages, packed and installed with plain npm (issue 10)', () => {
       tarballs.push(path.join(packs, info!.filename))
       const files = info!.files.map((f) => f.path)
       expect(files, p).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']))
-      expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.endsWith('.tsbuildinfo')), p).toEqual([])
+      expect(
+        files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.endsWith('.tsbuildinfo')),
+        p,
+      ).toEqual([])
     }
     app = path.join(t.dir, 'app')
     await fs.mkdir(app)
@@ -146,8 +155,15 @@ describe('the packages, packed and installed with plain npm (issue 10)', () => {
       path.join(app, 'tsconfig.json'),
       JSON.stringify({
         compilerOptions: {
-          target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, exactOptionalPropertyTypes: true,
-          noUncheckedIndexedAccess: true, types: ['node'], outDir: 'out', skipLibCheck: false,
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noUncheckedIndexedAccess: true,
+          types: ['node'],
+          outDir: 'out',
+          skipLibCheck: false,
         },
         files: ['program.ts'],
       }),

@@ -59,7 +59,13 @@ describe('checks over a 10M-row file, in bounded memory', () => {
     // two versions of another 10M-row table for the row diff (1% changed, 0.7% removed, 0.5% added)
     const versions = path.join(dir, 'versions')
     await fs.mkdir(versions)
-    versionsExpected = (await runPython(await pythonVenv(), 'table_versions.py', { OUT: versions, ROWS: '10000000', SCHEMA_CHANGE: '0', COUNTS_ONLY: '1', ROW_GROUP: String(1024 * 1024) })) as unknown as typeof versionsExpected
+    versionsExpected = (await runPython(await pythonVenv(), 'table_versions.py', {
+      OUT: versions,
+      ROWS: '10000000',
+      SCHEMA_CHANGE: '0',
+      COUNTS_ONLY: '1',
+      ROW_GROUP: String(1024 * 1024),
+    })) as unknown as typeof versionsExpected
     await repo.put('main', 't/data.parquet', await fs.readFile(path.join(versions, 'v1.parquet')))
     await repo.commit('main', { message: 'v1' })
     await repo.put('main', 't/data.parquet', await fs.readFile(path.join(versions, 'v2.parquet')))
@@ -72,15 +78,21 @@ describe('checks over a 10M-row file, in bounded memory', () => {
     if (dir) await fs.rm(dir, { recursive: true, force: true })
   })
 
-  it('unique finds the one duplicate among 10M values and no other, in bounded memory', async () => {
-    const { failures, maxRssKiB } = (await child(CHECK)) as { failures: { file: string; reason: string }[]; maxRssKiB: number }
-    expect(big.rows).toBe(10_000_000)
-    expect(failures.map((f) => `${f.file}: ${f.reason}`)).toEqual([`big/big.parquet: column id has duplicate value ${big.duplicate}`])
-    expect(maxRssKiB / 1024).toBeLessThanOrEqual(280)
-  }, 30 * 60_000)
+  it(
+    'unique finds the one duplicate among 10M values and no other, in bounded memory',
+    async () => {
+      const { failures, maxRssKiB } = (await child(CHECK)) as { failures: { file: string; reason: string }[]; maxRssKiB: number }
+      expect(big.rows).toBe(10_000_000)
+      expect(failures.map((f) => `${f.file}: ${f.reason}`)).toEqual([`big/big.parquet: column id has duplicate value ${big.duplicate}`])
+      expect(maxRssKiB / 1024).toBeLessThanOrEqual(280)
+    },
+    30 * 60_000,
+  )
 
-  it('readDataset streams the 10M rows in batches, in bounded memory', async () => {
-    const out = await child(`
+  it(
+    'readDataset streams the 10M rows in batches, in bounded memory',
+    async () => {
+      const out = await child(`
       import { Repository } from '@varve/core'
       const repo = await Repository.open(process.env.LAKE)
       let rows = 0, batches = 0, max = 0, sum = 0n
@@ -90,25 +102,31 @@ describe('checks over a 10M-row file, in bounded memory', () => {
       }
       await repo.close()
       console.log(JSON.stringify({ rows, batches, max, sum: String(sum), maxRssKiB: process.resourceUsage().maxRSS }))`)
-    expect(out.rows).toBe(10_000_000)
-    expect(out.max).toBeLessThanOrEqual(65_536)
-    // ids are 7i+3 shuffled, one of them replaced by the duplicate: the sum is off by a multiple of 7
-    const n = 10_000_000n
-    const all = (7n * (n * (n - 1n))) / 2n + 3n * n
-    expect((all - BigInt(out.sum)) % 7n).toBe(0n)
-    expect(out.maxRssKiB / 1024).toBeLessThanOrEqual(320)
-  }, 30 * 60_000)
+      expect(out.rows).toBe(10_000_000)
+      expect(out.max).toBeLessThanOrEqual(65_536)
+      // ids are 7i+3 shuffled, one of them replaced by the duplicate: the sum is off by a multiple of 7
+      const n = 10_000_000n
+      const all = (7n * (n * (n - 1n))) / 2n + 3n * n
+      expect((all - BigInt(out.sum)) % 7n).toBe(0n)
+      expect(out.maxRssKiB / 1024).toBeLessThanOrEqual(320)
+    },
+    30 * 60_000,
+  )
 
-  it('diffTable of two 10M-row versions: exact counts, in bounded memory (within 512 MiB)', async () => {
-    const out = await child(`
+  it(
+    'diffTable of two 10M-row versions: exact counts, in bounded memory (within 512 MiB)',
+    async () => {
+      const out = await child(`
       import { Repository } from '@varve/core'
       const repo = await Repository.open(process.env.LAKE)
       let summary
       for await (const r of repo.diffTable('main~1', 'main', 't/data.parquet', { key: ['id'] })) if (r.type === 'summary') summary = r
       await repo.close()
       console.log(JSON.stringify({ summary, maxRssKiB: process.resourceUsage().maxRSS }))`)
-    const { removed, added, changed, unchanged } = out.summary
-    expect({ removed, added, changed, unchanged }).toEqual(versionsExpected)
-    expect(out.maxRssKiB / 1024).toBeLessThanOrEqual(512)
-  }, 30 * 60_000)
+      const { removed, added, changed, unchanged } = out.summary
+      expect({ removed, added, changed, unchanged }).toEqual(versionsExpected)
+      expect(out.maxRssKiB / 1024).toBeLessThanOrEqual(512)
+    },
+    30 * 60_000,
+  )
 })

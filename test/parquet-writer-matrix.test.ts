@@ -46,7 +46,11 @@ describe('the same table from every writer', () => {
       let rows = 0
       let idSum = 0
       let names = 0
-      for await (const b of repo.readDataset('data', `w/${f}`.replace(/[^/]+$/, ''), { columns: ['id', 'name'], filter: (file) => file.path === `w/${f}`, batchSize: 7000 })) {
+      for await (const b of repo.readDataset('data', `w/${f}`.replace(/[^/]+$/, ''), {
+        columns: ['id', 'name'],
+        filter: (file) => file.path === `w/${f}`,
+        batchSize: 7000,
+      })) {
         rows += b.numRows
         for (const v of b.getChild('id')!) idSum += Number(v)
         names += b.numRows - b.getChild('name')!.nullCount
@@ -74,7 +78,13 @@ describe('the same table from every writer', () => {
       const records: TableDiffRecord[] = []
       for await (const r of repo.diffTable('a', 'b', 'cmp.parquet', { key: ['id'] })) records.push(r)
       const summary = records.at(-1) as Extract<TableDiffRecord, { type: 'summary' }>
-      expect({ f, changed: summary.changed, added: summary.added, removed: summary.removed, unchanged: summary.unchanged }).toEqual({ f, changed: 0, added: 0, removed: 0, unchanged: written.rows })
+      expect({ f, changed: summary.changed, added: summary.added, removed: summary.removed, unchanged: summary.unchanged }).toEqual({
+        f,
+        changed: 0,
+        added: 0,
+        removed: 0,
+        unchanged: written.rows,
+      })
     }
   })
 })

@@ -135,7 +135,14 @@ describe('contracts over files pyarrow wrote', () => {
     await repo.commit('v2', { message: 'v2' })
     const stats = []
     for await (const st of repo.tableChangeStats('v1', 'v2', { prefix: 't/' })) stats.push(st)
-    expect(stats.map((st) => st.path)).toEqual(['t/broken.parquet', 't/gone.parquet', 't/grows.parquet', 't/new.parquet', 't/reshaped.parquet', 't/retyped.parquet'])
+    expect(stats.map((st) => st.path)).toEqual([
+      't/broken.parquet',
+      't/gone.parquet',
+      't/grows.parquet',
+      't/new.parquet',
+      't/reshaped.parquet',
+      't/retyped.parquet',
+    ])
     const by = Object.fromEntries(stats.map((st) => [st.path, st]))
     expect(by['t/broken.parquet']!.invalid).toMatch(/not a valid Parquet file/)
     expect(by['t/gone.parquet']).toMatchObject({ type: 'removed', rows: { before: 4 } })
@@ -155,7 +162,9 @@ describe('contracts over files pyarrow wrote', () => {
     expect(out.stdout).toContain('  t/grows.parquet  rows 0 → 4 (+4)')
     expect(out.stdout).toContain('  t/retyped.parquet  2 rows  ~ts timestamp[ns] → timestamp[ns, tz=UTC]')
     expect(out.stdout).toContain('  t/gone.parquet  4 rows removed')
-    const json = JSON.parse((await varve(['diff', 'v1', 'v2', '--stat', '--json', '--prefix', 't/'], { cwd: dir, env: { VARVE_REPO: path.join(dir, 'lake') } })).stdout)
+    const json = JSON.parse(
+      (await varve(['diff', 'v1', 'v2', '--stat', '--json', '--prefix', 't/'], { cwd: dir, env: { VARVE_REPO: path.join(dir, 'lake') } })).stdout,
+    )
     expect(json.tables).toHaveLength(6)
   })
 

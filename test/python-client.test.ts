@@ -15,7 +15,21 @@ it('clients/python: pytest against a real varve serve (pandas, pyarrow, DuckDB, 
   const python = path.join(venv, 'bin', 'python')
   // Installed as a user installs it (not editable: the venv is shared by checkouts), built by the
   // venv's own setuptools and wheel (nothing downloaded), again on every run (this checkout's code).
-  await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--no-build-isolation', '--force-reinstall', path.join(ROOT, 'clients', 'python')], { timeout: 300_000 })
+  await run(
+    python,
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-deps',
+      '--no-build-isolation',
+      '--force-reinstall',
+      path.join(ROOT, 'clients', 'python'),
+    ],
+    { timeout: 300_000 },
+  )
   const r = await run(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', path.join(ROOT, 'clients', 'python', 'tests')], {
     cwd: path.join(ROOT, 'clients', 'python'),
     env: { ...process.env, VARVE_BIN, NODE: process.execPath },

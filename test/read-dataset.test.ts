@@ -40,7 +40,10 @@ describe('readDataset over a dataset pyarrow wrote', () => {
   const groupsOf = (batches: RecordBatch[]) => {
     const g = new Map<string, [string, string, string, number, number]>()
     for (const b of batches) {
-      const split = b.getChild('split')!, year = b.getChild('year')!, region = b.getChild('region')!, x = b.getChild('x')!
+      const split = b.getChild('split')!,
+        year = b.getChild('year')!,
+        region = b.getChild('region')!,
+        x = b.getChild('x')!
       for (let i = 0; i < b.numRows; i++) {
         const k = `${split.get(i)}|${year.get(i)}|${region.get(i)}`
         const row = g.get(k) ?? [split.get(i), year.get(i), region.get(i), 0, 0]
@@ -89,7 +92,11 @@ describe('readDataset over a dataset pyarrow wrote', () => {
   })
 
   it('refuses what it cannot do with a typed error: unknown column, bad batch size, a broken file', async () => {
-    const code = (p: AsyncIterable<RecordBatch>) => collect(p).then(() => 'none', (e: unknown) => (e instanceof VarveError ? e.code : String(e)))
+    const code = (p: AsyncIterable<RecordBatch>) =>
+      collect(p).then(
+        () => 'none',
+        (e: unknown) => (e instanceof VarveError ? e.code : String(e)),
+      )
     expect(await code(repo.readDataset('main', 'ds/', { columns: ['nope'] }))).toBe('INVALID_ARGUMENT')
     expect(await code(repo.readDataset('main', 'ds/', { batchSize: 0 }))).toBe('INVALID_ARGUMENT')
     await repo.put('main', 'ds/split=train/year=2023/region=x/broken.parquet', 'PAR1 not really PAR1')

@@ -18,7 +18,10 @@ const fast = () => ({ ...server.options, maxAttempts: 2 }) // fail fast while th
 const freshPrefix = () => `${randomBytes(5).toString('hex')}/`
 
 async function codeOf(p: Promise<unknown>): Promise<VarveError> {
-  const e = await p.then(() => undefined, (err) => err)
+  const e = await p.then(
+    () => undefined,
+    (err) => err,
+  )
   if (!(e instanceof VarveError)) throw new Error(`expected a VarveError, got ${e}`)
   return e
 }
@@ -107,7 +110,8 @@ describe.skipIf(process.env.VARVE_TEST_S3_ENDPOINT)('S3 faults (MinIO killed and
     const staged = await collect(repo.uncommitted('main'))
     expect(staged.length % 8192, 'whole batches only').toBe(0)
     expect(staged.length).toBeLessThan(items.length)
-    for (const c of [staged[0], staged[staged.length - 1]]) if (c) expect(Buffer.from(await repo.get('main', c.path)).toString()).toBe(items[Number(c.path.slice(-6))]!.data)
+    for (const c of [staged[0], staged[staged.length - 1]])
+      if (c) expect(Buffer.from(await repo.get('main', c.path)).toString()).toBe(items[Number(c.path.slice(-6))]!.data)
     const again = await repo.putMany('main', items, { concurrency: 8 })
     expect(again.files).toBe(items.length)
     const c = await repo.commit('main', { message: 'after restart' })
@@ -162,7 +166,7 @@ describe('S3 bad input', () => {
     expect((await codeOf(Repository.open('s3://Bad_Bucket/x', { s3: server.options }))).code).toBe('INVALID_ARGUMENT')
   })
 
-  it('objects deleted behind Varve\'s back read as NOT_FOUND naming the object', async () => {
+  it("objects deleted behind Varve's back read as NOT_FOUND naming the object", async () => {
     const prefix = freshPrefix()
     const repo = await Repository.init(`s3://${bucket}/${prefix}`, { s3: server.options })
     for (let i = 0; i < 5; i++) await repo.put('main', `f${i}`, `v${i}`)

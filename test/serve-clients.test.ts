@@ -14,8 +14,12 @@ describe('varve serve with the clients users have (issue 12)', () => {
   let server: ServeProcess
   let venv: string
   const keys = {
-    ADMIN_KEY: 'admin-key', ADMIN_SECRET: 'admin-secret-0123456789', READER_KEY: 'reader-key', READER_SECRET: 'reader-secret-0123456789',
-    REVIEWER_KEY: 'reviewer-key', REVIEWER_SECRET: 'reviewer-secret-0123456789',
+    ADMIN_KEY: 'admin-key',
+    ADMIN_SECRET: 'admin-secret-0123456789',
+    READER_KEY: 'reader-key',
+    READER_SECRET: 'reader-secret-0123456789',
+    REVIEWER_KEY: 'reviewer-key',
+    REVIEWER_SECRET: 'reviewer-secret-0123456789',
   }
   const env = () => ({ ENDPOINT: server.url, BUCKET: 'lake', WORK: t.dir, ...keys })
   const cli = async (...args: string[]) => {
@@ -56,31 +60,51 @@ describe('varve serve with the clients users have (issue 12)', () => {
     await t?.cleanup()
   })
 
-  it('boto3: list, get with ranges, put, multipart (100 MiB), delete, copy, presigned GET; wrong secret; read-only key', async () => {
-    const seen = await runPython(venv, 'boto3_client.py', env())
-    expect(seen).toMatchObject({ buckets: ['lake'], multipart: 100 * 1024 * 1024, keys: ['main/raw/big.bin', 'main/raw/small.bin'] })
-    // what boto3 wrote is staged on main, as repo.put stages it
-    const staged = ndjson(await cli('status', 'main', '--json')).map((c) => [c.type, c.path])
-    expect(staged).toEqual([['added', 'raw/big.bin'], ['added', 'raw/small.bin']])
-  }, 10 * 60_000)
+  it(
+    'boto3: list, get with ranges, put, multipart (100 MiB), delete, copy, presigned GET; wrong secret; read-only key',
+    async () => {
+      const seen = await runPython(venv, 'boto3_client.py', env())
+      expect(seen).toMatchObject({ buckets: ['lake'], multipart: 100 * 1024 * 1024, keys: ['main/raw/big.bin', 'main/raw/small.bin'] })
+      // what boto3 wrote is staged on main, as repo.put stages it
+      const staged = ndjson(await cli('status', 'main', '--json')).map((c) => [c.type, c.path])
+      expect(staged).toEqual([
+        ['added', 'raw/big.bin'],
+        ['added', 'raw/small.bin'],
+      ])
+    },
+    10 * 60_000,
+  )
 
-  it('pyarrow, DuckDB, pandas + s3fs and the AWS CLI read a pinned commit and write a branch', async () => {
-    const seen = await runPython(venv, 'dataset_clients.py', env())
-    expect(seen).toMatchObject({ pyarrow_rows: 3000, duckdb: [3000, 3], pandas_rows: 3000, aws_cli: true })
-    const log = ndjson(await cli('log', 'features', '--json', '-n', '2')).map((c) => c.message)
-    expect(log).toEqual(['derived scores from pandas', 'train data from pyarrow'])
-    expect(await cli('ls', 'features:cli/')).toContain('cli/copy.parquet')
-    expect((await cli('show', String(seen.commit), '--json')).length).toBeGreaterThan(0)
-  }, 10 * 60_000)
+  it(
+    'pyarrow, DuckDB, pandas + s3fs and the AWS CLI read a pinned commit and write a branch',
+    async () => {
+      const seen = await runPython(venv, 'dataset_clients.py', env())
+      expect(seen).toMatchObject({ pyarrow_rows: 3000, duckdb: [3000, 3], pandas_rows: 3000, aws_cli: true })
+      const log = ndjson(await cli('log', 'features', '--json', '-n', '2')).map((c) => c.message)
+      expect(log).toEqual(['derived scores from pandas', 'train data from pyarrow'])
+      expect(await cli('ls', 'features:cli/')).toContain('cli/copy.parquet')
+      expect((await cli('show', String(seen.commit), '--json')).length).toBeGreaterThan(0)
+    },
+    10 * 60_000,
+  )
 
-  it('a review bot in Python (boto3 + urllib): a plain merge is refused, the reviewer key approves, the request merges', async () => {
-    await cli('branch', 'create', 'reviewed')
-    await cli('branch', 'protect', 'reviewed', '--required-approvals', '1', '--dismiss-stale-approvals')
-    const seen = await runPython(venv, 'merge_request_client.py', env())
-    expect(seen).toEqual({
-      refused: 'APPROVAL_REQUIRED', gates: 'passed', approvers: ['reviewer-key'], request: 1, state: 'merged',
-      history: ['mr-comment', 'mr-approve', 'mr-open'], merged_bytes: 'id,label\n1,cat\n',
-    })
-    expect(await cli('cat', 'reviewed:labels/fix.csv')).toBe('id,label\n1,cat\n')
-  }, 5 * 60_000)
+  it(
+    'a review bot in Python (boto3 + urllib): a plain merge is refused, the reviewer key approves, the request merges',
+    async () => {
+      await cli('branch', 'create', 'reviewed')
+      await cli('branch', 'protect', 'reviewed', '--required-approvals', '1', '--dismiss-stale-approvals')
+      const seen = await runPython(venv, 'merge_request_client.py', env())
+      expect(seen).toEqual({
+        refused: 'APPROVAL_REQUIRED',
+        gates: 'passed',
+        approvers: ['reviewer-key'],
+        request: 1,
+        state: 'merged',
+        history: ['mr-comment', 'mr-approve', 'mr-open'],
+        merged_bytes: 'id,label\n1,cat\n',
+      })
+      expect(await cli('cat', 'reviewed:labels/fix.csv')).toBe('id,label\n1,cat\n')
+    },
+    5 * 60_000,
+  )
 })

@@ -50,7 +50,13 @@ beforeAll(async () => {
   const o = s3.options
   server = await spawnServe(['--config', 'serve.yaml'], {
     cwd: t.dir,
-    env: { VARVE_S3_ENDPOINT: o.endpoint, VARVE_S3_FORCE_PATH_STYLE: String(o.forcePathStyle), AWS_REGION: o.region, AWS_ACCESS_KEY_ID: o.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey },
+    env: {
+      VARVE_S3_ENDPOINT: o.endpoint,
+      VARVE_S3_FORCE_PATH_STYLE: String(o.forcePathStyle),
+      AWS_REGION: o.region,
+      AWS_ACCESS_KEY_ID: o.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey,
+    },
   })
 }, 25 * 60_000)
 
@@ -61,10 +67,28 @@ afterAll(async () => {
 })
 
 /** A GET signed with SigV4 (as an SDK signs it), not following redirects. */
-async function signedGet(key: string, access: string, secret: string, extra: Record<string, string> = { 'user-agent': 'aws-sdk-cpp/1.11.900 ua/2.1 api/S3' }): Promise<Response> {
+async function signedGet(
+  key: string,
+  access: string,
+  secret: string,
+  extra: Record<string, string> = { 'user-agent': 'aws-sdk-cpp/1.11.900 ua/2.1 api/S3' },
+): Promise<Response> {
   const url = new URL(`${server.url}/lake/${key}`)
-  const signer = new SignatureV4({ credentials: { accessKeyId: access, secretAccessKey: secret }, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
-  const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extra } })
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: access, secretAccessKey: secret },
+    region: 'us-east-1',
+    service: 's3',
+    sha256: Hash.bind(null, 'sha256'),
+    uriEscapePath: false,
+  })
+  const signed = await signer.sign({
+    method: 'GET',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: url.pathname,
+    headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extra },
+  })
   return fetch(url, { headers: Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host')), redirect: 'manual' })
 }
 
@@ -79,7 +103,12 @@ it('a large GET answers 307 to a presigned URL of the stored object; small ones 
   // clients that do not follow redirects (boto3, s3fs, the AWS CLI) and unknown ones are proxied; a client may opt in
   // the user agents pyarrow and polars send (recorded from the venv's versions) are redirected
   expect((await signedGet(`${commit}/big.bin`, keys.ADMIN_KEY, keys.ADMIN_SECRET, { 'user-agent': 'polars/0.55.1' })).status).toBe(307)
-  for (const ua of ['Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 os/linux Botocore/1.35.0', 'aws-sdk-js/3.1169.0', 'duckdb/v1.5.5(linux_amd64) python/3.11 d8cdaa33fd', ''])
+  for (const ua of [
+    'Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 os/linux Botocore/1.35.0',
+    'aws-sdk-js/3.1169.0',
+    'duckdb/v1.5.5(linux_amd64) python/3.11 d8cdaa33fd',
+    '',
+  ])
     expect((await signedGet(`${commit}/big.bin`, keys.ADMIN_KEY, keys.ADMIN_SECRET, { 'user-agent': ua })).status).toBe(200)
   expect((await signedGet(`${commit}/big.bin`, keys.ADMIN_KEY, keys.ADMIN_SECRET, { 'x-varve-redirect': 'allow' })).status).toBe(307)
   const small = await signedGet(`${commit}/small.txt`, keys.ADMIN_KEY, keys.ADMIN_SECRET)
@@ -93,15 +122,27 @@ it('a large GET answers 307 to a presigned URL of the stored object; small ones 
 
 it('pyarrow and polars follow the redirects; boto3, s3fs and DuckDB are proxied: each reads exactly the pinned commit', async () => {
   const seen = await runPython(venv, 'redirect_clients.py', {
-    ENDPOINT: server.url, BUCKET: 'lake', COMMIT: commit, ROWS: String(ROWS), BIN_SHA256: createHash('sha256').update(big).digest('hex'), ...keys,
+    ENDPOINT: server.url,
+    BUCKET: 'lake',
+    COMMIT: commit,
+    ROWS: String(ROWS),
+    BIN_SHA256: createHash('sha256').update(big).digest('hex'),
+    ...keys,
   })
   expect(seen).toMatchObject({ boto3: big.byteLength, pyarrow: ROWS, duckdb: ROWS, polars: ROWS, s3fs: true })
 }, 600_000)
 
 it('the config refuses reads other than proxy and redirect, and redirect on a local folder (nothing to presign)', () => {
   const base = { keys: [], listen: '127.0.0.1:0' }
-  expect(() => validateServeConfig({ ...base, repositories: [{ name: 'lake', location: './lake', reads: 'redirect' }] })).toThrow(/redirect needs a store that hands out URLs/)
+  expect(() => validateServeConfig({ ...base, repositories: [{ name: 'lake', location: './lake', reads: 'redirect' }] })).toThrow(
+    /redirect needs a store that hands out URLs/,
+  )
   expect(() => validateServeConfig({ ...base, repositories: [{ name: 'lake', location: 's3://b/p', reads: 'teleport' }] })).toThrow(/proxy or redirect/)
-  expect(validateServeConfig({ ...base, repositories: [{ name: 'lake', location: 's3://b/p', reads: 'redirect' }] }).repositories[0]).toMatchObject({ reads: 'redirect' })
-  expect(validateServeConfig({ ...base, repositories: [{ name: 'lake', location: 's3://b/p' }] })).toMatchObject({ redirectSeconds: 300, redirectMinBytes: 1024 * 1024 })
+  expect(validateServeConfig({ ...base, repositories: [{ name: 'lake', location: 's3://b/p', reads: 'redirect' }] }).repositories[0]).toMatchObject({
+    reads: 'redirect',
+  })
+  expect(validateServeConfig({ ...base, repositories: [{ name: 'lake', location: 's3://b/p' }] })).toMatchObject({
+    redirectSeconds: 300,
+    redirectMinBytes: 1024 * 1024,
+  })
 })

@@ -19,7 +19,10 @@ if (!hasSshKeygen) console.warn('signed-approvals: ssh-keygen is not installed (
 let t: Awaited<ReturnType<typeof tempDir>>
 let lake = ''
 const keys: Record<string, string> = {}
-const as = (author: string, env: NodeJS.ProcessEnv = {}) => (...args: string[]) => varve(args, { cwd: t.dir, env: { VARVE_AUTHOR: author, ...env } })
+const as =
+  (author: string, env: NodeJS.ProcessEnv = {}) =>
+  (...args: string[]) =>
+    varve(args, { cwd: t.dir, env: { VARVE_AUTHOR: author, ...env } })
 const json = (s: string) => JSON.parse(s) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function keygen(name: string, type: 'ed25519' | 'rsa'): Promise<void> {
@@ -36,9 +39,14 @@ beforeAll(async () => {
   await Promise.all([keygen('alice', 'ed25519'), keygen('carol', 'rsa'), keygen('bob', 'ed25519')])
   lake = path.join(t.dir, '.varve')
   const ann = as('ann')
-  await fs.writeFile(path.join(t.dir, 'allowed_signers'), `# who may approve merges into main\nalice ${await pub('alice')}\ncarol@example.com,carol ${await pub('carol')}\n`)
+  await fs.writeFile(
+    path.join(t.dir, 'allowed_signers'),
+    `# who may approve merges into main\nalice ${await pub('alice')}\ncarol@example.com,carol ${await pub('carol')}\n`,
+  )
   for (const args of [
-    ['init'], ['put', 'allowed_signers', 'main:_varve/allowed_signers'], ['commit', 'main', '-m', 'reviewers'],
+    ['init'],
+    ['put', 'allowed_signers', 'main:_varve/allowed_signers'],
+    ['commit', 'main', '-m', 'reviewers'],
     ['branch', 'protect', 'main', '--required-approvals', '1', '--signed'],
   ]) {
     const r = await ann(...args)
@@ -49,7 +57,11 @@ afterAll(async () => t?.cleanup())
 
 async function requestFrom(author: string, branch: string, file: string): Promise<number> {
   const who = as(author)
-  for (const args of [['branch', 'create', branch, '--from', 'main'], ['put', path.join(t.dir, 'allowed_signers'), `${branch}:${file}`], ['commit', branch, '-m', `${branch} by ${author}`]]) {
+  for (const args of [
+    ['branch', 'create', branch, '--from', 'main'],
+    ['put', path.join(t.dir, 'allowed_signers'), `${branch}:${file}`],
+    ['commit', branch, '-m', `${branch} by ${author}`],
+  ]) {
     const r = await who(...args)
     expect(r.code, r.stderr).toBe(0)
   }
@@ -72,7 +84,9 @@ describe.skipIf(!hasSshKeygen && !process.env.CI)('signed approvals (issue 22)',
     expect(forged.code).toBe(1)
     expect(forged.stderr).toMatch(/a key not in the allowed signers/)
     const hinted = await bob('mr', 'approve', String(id), '--author', 'alice')
-    expect(hinted.stderr).toContain(`; the reviewer signs with a key _varve/allowed_signers lists for them: varve mr approve ${id} --author alice --signing-key`)
+    expect(hinted.stderr).toContain(
+      `; the reviewer signs with a key _varve/allowed_signers lists for them: varve mr approve ${id} --author alice --signing-key`,
+    )
     // carol's key is listed, but only for carol: signing as alice with it is refused too
     const crossed = await as('carol')('mr', 'approve', String(id), '--author', 'alice', '--signing-key', keys.carol!)
     expect(crossed.stderr).toMatch(/do not list for alice/)
@@ -98,7 +112,18 @@ describe.skipIf(!hasSshKeygen && !process.env.CI)('signed approvals (issue 22)',
       const sig = path.join(t.dir, 'carol.sig')
       await fs.writeFile(sig, r1.approvals[0]!.signature!)
       const { text } = await repo.approvalSigningText(id1, 'carol') // (the source has not moved since it merged)
-      const verify = promisify(execFile)('ssh-keygen', ['-Y', 'verify', '-f', path.join(t.dir, 'allowed_signers'), '-I', 'carol', '-n', 'varve-approval', '-s', sig])
+      const verify = promisify(execFile)('ssh-keygen', [
+        '-Y',
+        'verify',
+        '-f',
+        path.join(t.dir, 'allowed_signers'),
+        '-I',
+        'carol',
+        '-n',
+        'varve-approval',
+        '-s',
+        sig,
+      ])
       ;(verify.child.stdin as NodeJS.WritableStream).end(text)
       expect((await verify).stdout).toMatch(/Good "varve-approval" signature for carol/)
 
@@ -131,7 +156,12 @@ describe.skipIf(!hasSshKeygen && !process.env.CI)('signed approvals (issue 22)',
 
     // A rogue writer builds commits on an unprotected branch and moves main's head in the ref store.
     const rogue = as('mallory')
-    for (const args of [['branch', 'create', 'rogue', '--from', 'main'], ['put', path.join(t.dir, 'allowed_signers'), 'rogue:data/rogue.txt'], ['commit', 'rogue', '-m', 'straight in']]) expect((await rogue(...args)).code).toBe(0)
+    for (const args of [
+      ['branch', 'create', 'rogue', '--from', 'main'],
+      ['put', path.join(t.dir, 'allowed_signers'), 'rogue:data/rogue.txt'],
+      ['commit', 'rogue', '-m', 'straight in'],
+    ])
+      expect((await rogue(...args)).code).toBe(0)
     const repo = await Repository.open(lake)
     const refs = new SqliteRefStore(embeddedPaths(lake).refs)
     try {

@@ -60,8 +60,19 @@ describe('diffTable over two versions pyarrow wrote', () => {
     for (const target of ['t/data.parquet', 'p/']) {
       const records = await collect(repo.diffTable('v1', 'main', target, { key: ['id'] }))
       expect(records[0]).toEqual({ type: 'schema', added: [{ name: 'extra', type: 'int32' }], removed: [], changed: [] })
-      expect(records.at(-1)).toEqual({ type: 'summary', rows: { before: 50_000, after: 50_000 - expected.removed + expected.added }, added: expected.added, removed: expected.removed, changed: expected.changed, unchanged: expected.unchanged })
-      const ids = (type: string) => records.filter((r) => r.type === type).map((r) => Number((r as { key: { id: bigint } }).key.id)).sort((a, b) => a - b)
+      expect(records.at(-1)).toEqual({
+        type: 'summary',
+        rows: { before: 50_000, after: 50_000 - expected.removed + expected.added },
+        added: expected.added,
+        removed: expected.removed,
+        changed: expected.changed,
+        unchanged: expected.unchanged,
+      })
+      const ids = (type: string) =>
+        records
+          .filter((r) => r.type === type)
+          .map((r) => Number((r as { key: { id: bigint } }).key.id))
+          .sort((a, b) => a - b)
       expect(ids('removed')).toEqual(expected.removedIds)
       expect(ids('added')).toEqual(expected.addedIds)
       const changed = records.filter((r): r is Extract<TableDiffRecord, { type: 'changed' }> => r.type === 'changed')
@@ -89,12 +100,18 @@ describe('diffTable over two versions pyarrow wrote', () => {
   it('varve diff -- <path> --rows --key: NDJSON, counts only, text, and the schema alone', async () => {
     const json = await varve(['diff', 'v1', 'main', '--', 't/data.parquet', '--rows', '--key', 'id', '--json'], { cwd: dir, env: env() })
     expect(json.code).toBe(0)
-    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    const lines = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(lines).toHaveLength(2 + expected.added + expected.removed + expected.changed)
     const removed = lines.find((l) => l.type === 'removed')
     expect(removed.key.id).toBe(expected.removedIds[0]) // integers as JSON numbers
     const stat = await varve(['diff', 'v1', 'main', '--rows', '--key', 'id', '--stat', '--', 't/'], { cwd: dir, env: env() })
-    expect(stat.stdout.trim().split('\n')).toEqual(['columns:  +extra int32', `${expected.added} added, ${expected.removed} removed, ${expected.changed} changed, ${expected.unchanged} unchanged rows (50000 → ${50_000 - expected.removed + expected.added})`])
+    expect(stat.stdout.trim().split('\n')).toEqual([
+      'columns:  +extra int32',
+      `${expected.added} added, ${expected.removed} removed, ${expected.changed} changed, ${expected.unchanged} unchanged rows (50000 → ${50_000 - expected.removed + expected.added})`,
+    ])
     const text = await varve(['diff', 'v1', 'main', '--', 't/data.parquet', '--rows', '--key', 'id', '--columns', 'score'], { cwd: dir, env: env() })
     expect(text.stdout).toContain(`- id=${expected.removedIds[1]} score=${expected.removedIds[1]! * 0.25}`)
     expect(text.stdout).toMatch(/~ id=\d+ {2}score: [\d.]+ → [\d.]+/)

@@ -33,7 +33,11 @@ afterAll(async () => new Promise((resolve) => receiver.close(resolve)))
 async function lakeWithGate(dir: string): Promise<string> {
   const location = path.join(dir, 'lake')
   const repo = await Repository.init(location, { author: 'platform' })
-  await repo.put('main', '_varve/hooks/gate.yaml', `id: desk\non: [pre-merge]\nbranches: [main]\nchecks:\n  - { type: webhook, url: "${hookUrl}", secretEnv: DESK_SECRET }\n`)
+  await repo.put(
+    'main',
+    '_varve/hooks/gate.yaml',
+    `id: desk\non: [pre-merge]\nbranches: [main]\nchecks:\n  - { type: webhook, url: "${hookUrl}", secretEnv: DESK_SECRET }\n`,
+  )
   await repo.commit('main', { message: 'gate' })
   await repo.createBranch('exp')
   for (let i = 0; i < 3; i++) await repo.put('exp', `data/${i}.csv`, `${i}\n`)
@@ -75,8 +79,11 @@ describe('webhook checks in every client (issue 22)', () => {
     const key = { accessKey: 'etl', secretKey: 'etl-secret' }
     const server = await startServer(
       validateServeConfig({
-        listen: '127.0.0.1:0', repositories: [{ name: 'lake', location }], uploadDir: path.join(t.dir, 'uploads'),
-        keys: [{ ...key, grants: [{ actions: ['read', 'write', 'commit'] }] }], webhookAllowHosts: [new URL(hookUrl).host],
+        listen: '127.0.0.1:0',
+        repositories: [{ name: 'lake', location }],
+        uploadDir: path.join(t.dir, 'uploads'),
+        keys: [{ ...key, grants: [{ actions: ['read', 'write', 'commit'] }] }],
+        webhookAllowHosts: [new URL(hookUrl).host],
       }),
       { repositoryOptions: { webhooks: { env: { DESK_SECRET: 's3cret' } } } },
     )
@@ -84,7 +91,11 @@ describe('webhook checks in every client (issue 22)', () => {
     try {
       payloads.length = 0
       answer = 204
-      const res = await fetch(`${server.url}/api/v1/repositories/lake/merges`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ source: 'exp', dest: 'main' }) })
+      const res = await fetch(`${server.url}/api/v1/repositories/lake/merges`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ source: 'exp', dest: 'main' }),
+      })
       expect(res.status, await res.clone().text()).toBe(200)
       expect(payloads).toHaveLength(1)
       const p = payloads[0] as { repository: string; changes: { url: string } }

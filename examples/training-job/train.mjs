@@ -38,4 +38,6 @@ await ds.close()
 // 3. "Train" and record lineage with the result.
 const model = { meanScore: rows ? sum / rows : null, rows, data: { repo: pin.repo, ref: pin.ref, commit: pin.commit }, code: pin.code }
 await fs.writeFile(out, JSON.stringify(model, null, 2) + '\n')
-console.log(`trained on ${rows} rows at data commit ${pin.commit.slice(0, 12)}${pin.code?.commit ? ` with code ${pin.code.commit.slice(0, 12)}` : ''}: mean score ${model.meanScore?.toFixed(4)}`)
+console.log(
+  `trained on ${rows} rows at data commit ${pin.commit.slice(0, 12)}${pin.code?.commit ? ` with code ${pin.code.commit.slice(0, 12)}` : ''}: mean score ${model.meanScore?.toFixed(4)}`,
+)

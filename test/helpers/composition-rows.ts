@@ -3,8 +3,15 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
-  PutObjectCommand, S3Client, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import type { Repository } from '@varve/core'
 import { expectBytes, sha256, type CompositionFixture, type MatrixCell, type ReadPath, type WritePath } from '@varve/core/testing'
@@ -26,8 +33,7 @@ interface Services {
 }
 
 const services = (c: MatrixCell) => c.services as unknown as Services
-const s3Of = (c: MatrixCell) =>
-  new S3Client({ endpoint: services(c).gateway.url, region: 'us-east-1', forcePathStyle: true, credentials: KEY, maxAttempts: 1 })
+const s3Of = (c: MatrixCell) => new S3Client({ endpoint: services(c).gateway.url, region: 'us-east-1', forcePathStyle: true, credentials: KEY, maxAttempts: 1 })
 const cli = async (c: MatrixCell, args: string[]) => {
   const r = await varve(['--repo', c.location, ...args], { cwd: c.tmp, env: services(c).cliEnv, timeoutMs: 120_000 })
   if (r.code !== 0) throw new Error(`varve ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
@@ -86,7 +92,14 @@ export const cliAndGatewayWrites: WritePath[] = [
       for (const f of c.dataset.files) {
         const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path) }))
         const part = await s3.send(new UploadPartCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path), UploadId, PartNumber: 1, Body: f.bytes }))
-        await s3.send(new CompleteMultipartUploadCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path), UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }))
+        await s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: REPO_NAME,
+            Key: keyOf(c, f.path),
+            UploadId,
+            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+          }),
+        )
       }
       s3.destroy()
       await commitThroughApi(c, 'matrix: multipart')
@@ -97,11 +110,16 @@ export const cliAndGatewayWrites: WritePath[] = [
     async write(c) {
       const side = `${c.branch}-src`
       await c.repo.createBranch(side, { from: c.base })
-      await c.repo.putMany(side, c.dataset.files.map((f) => ({ path: f.path, data: f.bytes })))
+      await c.repo.putMany(
+        side,
+        c.dataset.files.map((f) => ({ path: f.path, data: f.bytes })),
+      )
       await c.repo.commit(side, { message: 'copy source' })
       const s3 = s3Of(c)
       for (const f of c.dataset.files)
-        await s3.send(new CopyObjectCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path), CopySource: encodeURI(`${REPO_NAME}/${side}/${f.path}`).replace(/\+/g, '%2B') }))
+        await s3.send(
+          new CopyObjectCommand({ Bucket: REPO_NAME, Key: keyOf(c, f.path), CopySource: encodeURI(`${REPO_NAME}/${side}/${f.path}`).replace(/\+/g, '%2B') }),
+        )
       s3.destroy()
       await commitThroughApi(c, 'matrix: CopyObject')
     },
@@ -154,7 +172,12 @@ export const cliAndGatewayReads: ReadPath[] = [
     name: 'varve diff --rows on a folder',
     async read(c) {
       const out = ndjson((await cli(c, ['diff', c.base, c.ref, '--rows', '--key', 'id', '--json', '--', c.dataset.table])).stdout)
-      expect(out.filter((r) => r.type === 'added').map((r) => Number((r.after as Record<string, unknown>).id)).sort((a, b) => a - b)).toEqual(c.dataset.rows.map((r) => r.id).sort((a, b) => a - b))
+      expect(
+        out
+          .filter((r) => r.type === 'added')
+          .map((r) => Number((r.after as Record<string, unknown>).id))
+          .sort((a, b) => a - b),
+      ).toEqual(c.dataset.rows.map((r) => r.id).sort((a, b) => a - b))
     },
   },
   {
@@ -189,7 +212,9 @@ export const cliAndGatewayReads: ReadPath[] = [
         const keys: [string, number, string][] = []
         let token: string | undefined
         do {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket: REPO_NAME, Prefix: `${c.ref}/${c.dataset.prefix}`, MaxKeys: 2, ContinuationToken: token }))
+          const page = await s3.send(
+            new ListObjectsV2Command({ Bucket: REPO_NAME, Prefix: `${c.ref}/${c.dataset.prefix}`, MaxKeys: 2, ContinuationToken: token }),
+          )
           for (const o of page.Contents ?? []) keys.push([o.Key!, o.Size!, o.ETag!])
           token = page.NextContinuationToken
         } while (token)
@@ -202,7 +227,13 @@ export const cliAndGatewayReads: ReadPath[] = [
 ]
 
 /** The fixture: the repository, with a gateway serving it and the CLI's environment for its store. */
-export async function withGateway(repo: Repository, location: string, options: Record<string, unknown>, cliEnv: NodeJS.ProcessEnv, cleanupStore: () => Promise<void>): Promise<CompositionFixture> {
+export async function withGateway(
+  repo: Repository,
+  location: string,
+  options: Record<string, unknown>,
+  cliEnv: NodeJS.ProcessEnv,
+  cleanupStore: () => Promise<void>,
+): Promise<CompositionFixture> {
   const uploads = await fs.mkdtemp(path.join(os.tmpdir(), 'varve-matrix-uploads-'))
   const gateway = await startServer(
     validateServeConfig({
@@ -214,7 +245,10 @@ export async function withGateway(repo: Repository, location: string, options: R
     { repositoryOptions: options },
   )
   return {
-    repo, location, options, services: { gateway, cliEnv } satisfies Services,
+    repo,
+    location,
+    options,
+    services: { gateway, cliEnv } satisfies Services,
     async cleanup() {
       await gateway.close()
       await repo.close()
@@ -223,6 +257,5 @@ export async function withGateway(repo: Repository, location: string, options: R
     },
   }
 }
-
 
 export const cliAndGatewayRows = { writePaths: cliAndGatewayWrites, readPaths: cliAndGatewayReads }

@@ -14,7 +14,11 @@ export interface ServeProcess {
 }
 
 export async function spawnServe(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [VARVE_BIN, 'serve', ...args], { cwd: options.cwd, env: { ...process.env, VARVE_REPO: '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [VARVE_BIN, 'serve', ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, VARVE_REPO: '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d))
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))

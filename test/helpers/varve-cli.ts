@@ -30,4 +30,9 @@ export function varve(args: string[], options: { cwd: string; env?: NodeJS.Proce
   })
 }
 
-export const ndjson = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+export const ndjson = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)

@@ -17,7 +17,10 @@ for (let i = 0; ; i++) {
       if (random.next() < 0.5) {
         // The batch path (packs, one staging write per batch): a kill can land in the middle of it.
         const files = 5 + Math.floor(random.next() * 60)
-        const items = Array.from({ length: files }, (_, f) => ({ path: `batch/${seedText}/${i}/${f}.bin`, data: `seed ${seedText} op ${i} batch file ${f} ${random.hex(4)}`.repeat(1 + f * 20) }))
+        const items = Array.from({ length: files }, (_, f) => ({
+          path: `batch/${seedText}/${i}/${f}.bin`,
+          data: `seed ${seedText} op ${i} batch file ${f} ${random.hex(4)}`.repeat(1 + f * 20),
+        }))
         if (random.next() < 0.2) items.push({ path: `batch/${seedText}/${i}/large.bin`, data: Buffer.alloc(1100 * 1024, i % 251) }) // stored on its own
         await repo.putMany(branch, items, { concurrency: 4 })
       } else {

@@ -18,7 +18,9 @@ const HINTS: Record<string, (e: VarveError) => string | undefined> = {
   },
   HOOK_FAILED: (e) => {
     const { branch, source } = detailsOf(e)
-    return branch ? `run: varve hooks runs ${branch} to see every check${source ? `, fix ${source} and: varve hooks check ${source} ${branch}` : ''}` : 'run: varve hooks runs'
+    return branch
+      ? `run: varve hooks runs ${branch} to see every check${source ? `, fix ${source} and: varve hooks check ${source} ${branch}` : ''}`
+      : 'run: varve hooks runs'
   },
   DIRTY_BRANCH: (e) => {
     const b = detailsOf(e).branch
@@ -37,7 +39,8 @@ const HINTS: Record<string, (e: VarveError) => string | undefined> = {
   PERMISSION_DENIED: (e) => {
     const { reason, id } = detailsOf(e)
     const reviewer = (e.details as { reviewer?: string }).reviewer
-    if (reason === 'self-approval') return `a reviewer other than ${reviewer ?? 'its author'} approves it, acting as themselves: varve mr approve ${id} --author their-name (or with VARVE_AUTHOR set)`
+    if (reason === 'self-approval')
+      return `a reviewer other than ${reviewer ?? 'its author'} approves it, acting as themselves: varve mr approve ${id} --author their-name (or with VARVE_AUTHOR set)`
     // (the reviewer's own key: another's is refused the same way, so the hint names no other person's)
     if (reason === 'signature')
       return `the reviewer signs with a key _varve/allowed_signers lists for them: varve mr approve ${id}${reviewer ? ` --author ${reviewer}` : ''} --signing-key ~/.ssh/id_ed25519 (or set VARVE_SIGNING_KEY)`
@@ -47,7 +50,9 @@ const HINTS: Record<string, (e: VarveError) => string | undefined> = {
     const { branch, request } = detailsOf(e)
     if (request !== undefined) return `run: varve mr show ${request} to see who approved what; a reviewer runs: varve mr approve ${request}`
     const source = detailsOf(e).source
-    return branch && source ? `open a merge request: varve mr open ${source} ${branch} -t "Merge ${source}", get it approved (varve mr approve), then merge it (varve mr merge)` : 'merges into this branch go through merge requests: varve mr open --help'
+    return branch && source
+      ? `open a merge request: varve mr open ${source} ${branch} -t "Merge ${source}", get it approved (varve mr approve), then merge it (varve mr merge)`
+      : 'merges into this branch go through merge requests: varve mr open --help'
   },
   MERGE_REQUEST_NOT_OPEN: (e) => (detailsOf(e).id !== undefined ? `run: varve mr show ${detailsOf(e).id}` : undefined),
 }

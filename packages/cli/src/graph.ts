@@ -53,7 +53,9 @@ export class HistoryGraph {
       if (moving.includes(i)) cells[2 * i - 1] = mark
       else if (this.#lanes[i] !== undefined) cells[2 * i] = '|'
     }
-    return Array.from(cells, (c) => c ?? ' ').join('').trimEnd()
+    return Array.from(cells, (c) => c ?? ' ')
+      .join('')
+      .trimEnd()
   }
 
   #trim(): void {

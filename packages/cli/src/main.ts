@@ -55,19 +55,40 @@ export function buildProgram(options: { json?: boolean } = {}): { program: Comma
       },
     })
   else program.showHelpAfterError('(run varve --help, or varve <command> --help)')
-  program
-    .addHelpText(
-      'after',
-      '\nAddresses are ref:path, e.g. main:train/part-0.parquet, v1:, exp~2:data/\n' +
-        'Exit codes: 0 ok, 1 error, 2 usage, 3 merge conflict, 4 a gate refused (or approvals missing)\n\n' +
-        'A session:\n  varve init\n  varve branch create backfill\n  varve put ./day=4/ backfill:train/day=4/\n' +
-        '  varve status backfill\n  varve commit backfill -m "day 4"\n  varve diff main backfill\n  varve merge backfill main\n' +
-        '  varve log main --oneline\n  varve revert main <commit>',
-    )
+  program.addHelpText(
+    'after',
+    '\nAddresses are ref:path, e.g. main:train/part-0.parquet, v1:, exp~2:data/\n' +
+      'Exit codes: 0 ok, 1 error, 2 usage, 3 merge conflict, 4 a gate refused (or approvals missing)\n\n' +
+      'A session:\n  varve init\n  varve branch create backfill\n  varve put ./day=4/ backfill:train/day=4/\n' +
+      '  varve status backfill\n  varve commit backfill -m "day 4"\n  varve diff main backfill\n  varve merge backfill main\n' +
+      '  varve log main --oneline\n  varve revert main <commit>',
+  )
   const cli = new Cli(program)
   for (const register of [
-    registerInit, registerBranch, registerTag, registerPut, registerGet, registerCat, registerLs, registerStat, registerRm, registerStatus,
-    registerCommit, registerLog, registerBlame, registerReflog, registerShow, registerDiff, registerMerge, registerMergeRequests, registerRollback, registerHooks, registerPin, registerServe, registerMaintenance, registerCompletion,
+    registerInit,
+    registerBranch,
+    registerTag,
+    registerPut,
+    registerGet,
+    registerCat,
+    registerLs,
+    registerStat,
+    registerRm,
+    registerStatus,
+    registerCommit,
+    registerLog,
+    registerBlame,
+    registerReflog,
+    registerShow,
+    registerDiff,
+    registerMerge,
+    registerMergeRequests,
+    registerRollback,
+    registerHooks,
+    registerPin,
+    registerServe,
+    registerMaintenance,
+    registerCompletion,
   ])
     register(cli)
   return { program, cli }

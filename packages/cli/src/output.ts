@@ -50,4 +50,8 @@ export function formatBytes(n: number): string {
   return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`
 }
 
-export const formatTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+export const formatTime = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')

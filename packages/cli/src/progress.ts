@@ -32,7 +32,14 @@ export function startProgress(label: string, totalFiles: number, totalBytes: num
       files++
       bytes += n
       const secs = Math.max(0.001, (Date.now() - started) / 1000)
-      bar.update(Math.min(bytes, Math.max(1, totalBytes)), { files, totalFiles, fileRate: Math.round(files / secs), bytes: formatBytes(bytes), totalBytes: formatBytes(totalBytes), rate: formatBytes(bytes / secs) })
+      bar.update(Math.min(bytes, Math.max(1, totalBytes)), {
+        files,
+        totalFiles,
+        fileRate: Math.round(files / secs),
+        bytes: formatBytes(bytes),
+        totalBytes: formatBytes(totalBytes),
+        rate: formatBytes(bytes / secs),
+      })
     },
     stop() {
       bar.stop()

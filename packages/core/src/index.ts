@@ -44,7 +44,16 @@ export type { LogOptions } from './commits/history.js'
 export type { BlameLine } from './commits/path-history.js'
 export type { DiffEntry, ChangeType } from './tree/tree-diff.js'
 export type { DataSource } from './objects/byte-source.js'
-export type { BlockStore, ByteSource, NativeMultipart, ObjectInfo, PutOptions as BlockPutOptions, RenameOptions, StoredPart, StreamOptions as BlockStreamOptions } from './stores/block-store.js'
+export type {
+  BlockStore,
+  ByteSource,
+  NativeMultipart,
+  ObjectInfo,
+  PutOptions as BlockPutOptions,
+  RenameOptions,
+  StoredPart,
+  StreamOptions as BlockStreamOptions,
+} from './stores/block-store.js'
 export type {
   RefStore,
   BranchRecord,

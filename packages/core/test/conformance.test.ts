@@ -13,7 +13,13 @@ blockStoreConformance('LocalBlockStore (directory)', async () => {
 refStoreConformance('SqliteRefStore (one file, WAL)', async () => {
   const t = await tempDir('refs')
   const store = new SqliteRefStore(path.join(t.dir, 'refs.sqlite3'))
-  return { store, cleanup: async () => { await store.close(); await t.cleanup() } }
+  return {
+    store,
+    cleanup: async () => {
+      await store.close()
+      await t.cleanup()
+    },
+  }
 })
 
 // The wrappers tests build on must pass every argument through (a dropped ref-log entry would go unseen).
@@ -21,7 +27,13 @@ refStoreConformance('ForwardingRefStore and PausingRefStore over SqliteRefStore'
   const t = await tempDir('refs-wrapped')
   const inner = new SqliteRefStore(path.join(t.dir, 'refs.sqlite3'))
   const store = new PausingRefStore(new ForwardingRefStore(inner), new StepGate(), 'test', () => false)
-  return { store, cleanup: async () => { await inner.close(); await t.cleanup() } }
+  return {
+    store,
+    cleanup: async () => {
+      await inner.close()
+      await t.cleanup()
+    },
+  }
 })
 
 repositoryBehaviour('embedded folder (LocalBlockStore + SqliteRefStore)', async () => {

@@ -1,11 +1,24 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ForwardingBlockStore, LocalBlockStore, Repository, SqliteRefStore, VarveError, type BlockStore, type BranchRecord, type BranchState, type RefLogEntry } from '@varve/core'
+import {
+  ForwardingBlockStore,
+  LocalBlockStore,
+  Repository,
+  SqliteRefStore,
+  VarveError,
+  type BlockStore,
+  type BranchRecord,
+  type BranchState,
+  type RefLogEntry,
+} from '@varve/core'
 import { tempDir } from './helpers.js'
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  return p.then(() => undefined, (e) => (e instanceof VarveError ? e.code : `not a VarveError: ${e}`))
+  return p.then(
+    () => undefined,
+    (e) => (e instanceof VarveError ? e.code : `not a VarveError: ${e}`),
+  )
 }
 
 describe('error codes that need a special setup', () => {

@@ -79,7 +79,26 @@ describe('fuzz', () => {
   it('rules files: any text is a valid contract or INVALID_CONFIG with a line, never a crash', async () => {
     const yamlish = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 200 }),
-      fc.array(fc.constantFrom('id: x\n', 'on: [pre-merge]\n', 'checks:\n', '  - type: row-count\n', '    files: "**"\n', '    min: 1\n', '  - {type: unique}\n', 'branches: [main\n', '  : :\n', '- a\n', '    columns: 3\n', 'timeoutMs: -1\n', '&a [*a]\n'), { maxLength: 12 }).map((l) => l.join('')),
+      fc
+        .array(
+          fc.constantFrom(
+            'id: x\n',
+            'on: [pre-merge]\n',
+            'checks:\n',
+            '  - type: row-count\n',
+            '    files: "**"\n',
+            '    min: 1\n',
+            '  - {type: unique}\n',
+            'branches: [main\n',
+            '  : :\n',
+            '- a\n',
+            '    columns: 3\n',
+            'timeoutMs: -1\n',
+            '&a [*a]\n',
+          ),
+          { maxLength: 12 },
+        )
+        .map((l) => l.join('')),
     )
     await fc.assert(
       fc.property(yamlish, (text) => {
@@ -101,7 +120,9 @@ describe('hostile signatures and allowed-signers files (issue 22)', () => {
     const { parseAllowedSigners, parseSshSignature } = await import('@varve/core')
     const armored = fc.oneof(
       anyString,
-      fc.uint8Array({ maxLength: 600 }).map((b) => `-----BEGIN SSH SIGNATURE-----\n${Buffer.concat([Buffer.from('SSHSIG'), Buffer.from(b)]).toString('base64')}\n-----END SSH SIGNATURE-----`),
+      fc
+        .uint8Array({ maxLength: 600 })
+        .map((b) => `-----BEGIN SSH SIGNATURE-----\n${Buffer.concat([Buffer.from('SSHSIG'), Buffer.from(b)]).toString('base64')}\n-----END SSH SIGNATURE-----`),
       // plausible headers with absurd lengths
       fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => {
         const x = Buffer.alloc(14)

@@ -32,7 +32,10 @@ afterEach(async () => {
 })
 
 async function failureOf(p: Promise<unknown>): Promise<VarveError> {
-  const e = await p.then(() => undefined, (err) => err)
+  const e = await p.then(
+    () => undefined,
+    (err) => err,
+  )
   if (!(e instanceof VarveError)) throw new Error(`expected a VarveError, got ${e}`)
   return e
 }
@@ -73,11 +76,15 @@ describe('declarative contracts', () => {
     await withRules(['train-contract.yaml', CONTRACT])
     await repo.createBranch('b')
     await repo.put('b', 'train/x/a.parquet', parquetFile([{ name: 'id', type: 'int64', values: [1, 2] }]))
-    await repo.put('b', 'train/x/b.parquet', parquetFile([
-      { name: 'id', type: 'int64', values: [1, null], nullable: true },
-      { name: 'score', type: 'double', values: [1, 2] },
-      { name: 'extra', type: 'string', values: ['a', 'b'] },
-    ]))
+    await repo.put(
+      'b',
+      'train/x/b.parquet',
+      parquetFile([
+        { name: 'id', type: 'int64', values: [1, null], nullable: true },
+        { name: 'score', type: 'double', values: [1, 2] },
+        { name: 'extra', type: 'string', values: ['a', 'b'] },
+      ]),
+    )
     await repo.put('b', 'notes/readme.parquet', 'not checked: outside the glob')
     await repo.commit('b', { message: 'bad files' })
     const reasons = failures(await failureOf(repo.merge('b', 'main'))).map((f) => `${f.file}: ${f.reason}`)
@@ -120,7 +127,12 @@ checks:
     expect(failures(err).find((f) => f.file === 'train/x/broken.parquet')!.reason).toMatch(/train\/x\/broken\.parquet is not a valid Parquet file/)
     const runs = await collect(repo.hookRuns({ branch: 'main' }))
     expect(runs[0]!.status).toBe('failed') // judged, not an error of the contract
-    expect(runs[0]!.failures.filter((f) => f.code === 'INVALID_PARQUET').map((f) => f.file).sort()).toEqual(['train/x/broken.parquet', 'train/x/cut.parquet'])
+    expect(
+      runs[0]!.failures
+        .filter((f) => f.code === 'INVALID_PARQUET')
+        .map((f) => f.file)
+        .sort(),
+    ).toEqual(['train/x/broken.parquet', 'train/x/cut.parquet'])
   })
 
   it('row-count, null-fraction, unique and file-size: failures and passes', async () => {
@@ -138,7 +150,10 @@ checks:
       await repo.createBranch(name)
       await repo.put(name, `t/${name}.parquet`, bytes)
       await repo.commit(name, { message: name })
-      return repo.merge(name, 'main').then(() => [] as string[], (e: VarveError) => failures(e).map((f) => f.reason))
+      return repo.merge(name, 'main').then(
+        () => [] as string[],
+        (e: VarveError) => failures(e).map((f) => f.reason),
+      )
     }
     expect(await attempt('few', trainPartition(5))).toEqual(['has 5 rows, fewer than min 10'])
     expect(await attempt('nulls', trainPartition(100, { nullScores: 20 }))).toEqual(['column score is 20.00% null (20 of 100), more than 10.00%'])
@@ -194,13 +209,17 @@ checks:
     await repo.createBranch('b', { from: clean })
     await repo.put('b', 'x', 'x')
     await repo.commit('b', { message: 'x' })
-    await repo.put('main', '_varve/hooks/typo.yaml', `id: typo
+    await repo.put(
+      'main',
+      '_varve/hooks/typo.yaml',
+      `id: typo
 on: [pre-merge]
 checks:
   - type: row-count
     files: "**"
     mn: 1
-`)
+`,
+    )
     // Refused where it is added (issue 9.9), though it governs only pre-merge: it can never brick main.
     const err = await failureOf(repo.commit('main', { message: 'typo' }))
     expect(err.code).toBe('INVALID_CONFIG')
@@ -213,10 +232,22 @@ checks:
       ['id: x\non: [pre-merge\n', /typo\.yaml:\d+: /],
       ['id: x\non: [pre-merge]\nchecks:\n  - type: path-pattern\n    forbid: ["(unclosed"]\n', /typo\.yaml:5: forbid\[0\] is not a valid regular expression/],
       // type names: misspelt, a unit that does not exist, a decimal without its scale, an unclosed list
-      ['id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      t: { type: timestmp }\n', /typo\.yaml:7: column t: unknown type "timestmp" \(types: int8, /],
-      ['id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      t: { type: "timestamp[xs]" }\n', /typo\.yaml:7: column t: unknown unit "xs" \(s, ms, us, ns\)/],
-      ['id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      d: { type: "decimal128(10)" }\n', /typo\.yaml:7: column d: expected "," at 14/],
-      ['id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      l: { type: "list<int32" }\n', /typo\.yaml:7: column l: expected ">"/],
+      [
+        'id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      t: { type: timestmp }\n',
+        /typo\.yaml:7: column t: unknown type "timestmp" \(types: int8, /,
+      ],
+      [
+        'id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      t: { type: "timestamp[xs]" }\n',
+        /typo\.yaml:7: column t: unknown unit "xs" \(s, ms, us, ns\)/,
+      ],
+      [
+        'id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      d: { type: "decimal128(10)" }\n',
+        /typo\.yaml:7: column d: expected "," at 14/,
+      ],
+      [
+        'id: x\non: [pre-merge]\nchecks:\n  - type: parquet-schema\n    files: "**"\n    columns:\n      l: { type: "list<int32" }\n',
+        /typo\.yaml:7: column l: expected ">"/,
+      ],
     ] as const) {
       await repo.reset('main', clean, { discardChanges: true })
       await repo.put('main', '_varve/hooks/typo.yaml', text)
@@ -278,35 +309,69 @@ describe('hooks in code', () => {
         const schema = await ctx.readParquetSchema('train/b.parquet')
         const table = await ctx.readTable('train/b.parquet')
         seen.push({
-          event: ctx.event, branch: ctx.branch, source: ctx.source, diff: diff.map((d) => `${d.type} ${d.path}`),
-          columns: schema.columns.map((c) => `${c.name}:${c.type}`), rows: table.numRows,
-          baseHasB: await ctx.base!.stat('train/b.parquet').then(() => true, () => false),
+          event: ctx.event,
+          branch: ctx.branch,
+          source: ctx.source,
+          diff: diff.map((d) => `${d.type} ${d.path}`),
+          columns: schema.columns.map((c) => `${c.name}:${c.type}`),
+          rows: table.numRows,
+          baseHasB: await ctx.base!.stat('train/b.parquet').then(
+            () => true,
+            () => false,
+          ),
           candidateFiles: (await collect(ctx.candidate.list())).length,
         })
         return { ok: true }
       },
     })
     await repo.merge('b', 'main')
-    expect(seen).toEqual([{
-      event: 'pre-merge', branch: 'main', source: 'b', diff: ['added train/b.parquet'],
-      columns: ['id:int64', 'score:double'], rows: 20, baseHasB: false, candidateFiles: 2,
-    }])
+    expect(seen).toEqual([
+      {
+        event: 'pre-merge',
+        branch: 'main',
+        source: 'b',
+        diff: ['added train/b.parquet'],
+        columns: ['id:int64', 'score:double'],
+        rows: 20,
+        baseHasB: false,
+        candidateFiles: 2,
+      },
+    ])
   })
 
   it('a hook that throws and a hook that times out block the operation; both runs are recorded', async () => {
-    repo.hooks.register({ id: 'thrower', events: ['pre-commit'], run: () => { throw new Error('boom') } })
+    repo.hooks.register({
+      id: 'thrower',
+      events: ['pre-commit'],
+      run: () => {
+        throw new Error('boom')
+      },
+    })
     let aborted = false
     repo.hooks.register({
-      id: 'sleeper', events: ['pre-commit'], timeoutMs: 100,
-      run: (ctx) => new Promise((resolve) => {
-        ctx.signal.addEventListener('abort', () => { aborted = true; resolve({ ok: true }) })
-      }),
+      id: 'sleeper',
+      events: ['pre-commit'],
+      timeoutMs: 100,
+      run: (ctx) =>
+        new Promise((resolve) => {
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true
+            resolve({ ok: true })
+          })
+        }),
     })
     await repo.put('main', 'x', 'x')
     const head = await repo.resolve('main')
     const err = await failureOf(repo.commit('main', { message: 'x' }))
     expect(err.code).toBe('HOOK_FAILED')
-    expect(failures(err).map((f) => [f.hookId, f.reason]).sort()).toEqual([['sleeper', 'timeout: timed out after 100 ms'], ['thrower', 'error: threw: boom']])
+    expect(
+      failures(err)
+        .map((f) => [f.hookId, f.reason])
+        .sort(),
+    ).toEqual([
+      ['sleeper', 'timeout: timed out after 100 ms'],
+      ['thrower', 'error: threw: boom'],
+    ])
     expect(aborted).toBe(true)
     expect(await repo.resolve('main')).toBe(head)
     expect(await collect(repo.uncommitted('main'))).toHaveLength(1) // the change is still staged
@@ -331,7 +396,8 @@ describe('hooks in code', () => {
 
   it('gates branch creation, deletion, tags and resets', async () => {
     repo.hooks.register({
-      id: 'naming', events: ['pre-create-branch', 'pre-create-tag'],
+      id: 'naming',
+      events: ['pre-create-branch', 'pre-create-tag'],
       run: (ctx) => (/^(feature|fix)\/|^v\d/.test(ctx.branch) ? { ok: true } : { ok: false, message: `${ctx.branch} breaks the naming rule` }),
     })
     repo.hooks.register({ id: 'keep', events: ['pre-delete-branch', 'pre-reset'], branches: ['feature/keep'], run: () => ({ ok: false, message: 'no' }) })
@@ -357,11 +423,26 @@ describe('protected branches', () => {
     await repo.put('main', 'a', '1')
     const c = await repo.commit('main', { message: 'a' })
     await repo.createBranch('dev')
-    const all = { directCommits: false, deletion: false, reset: false, requiredApprovals: 0, dismissStaleApprovals: false, requireMergeRequest: false, signedApprovals: false }
+    const all = {
+      directCommits: false,
+      deletion: false,
+      reset: false,
+      requiredApprovals: 0,
+      dismissStaleApprovals: false,
+      requireMergeRequest: false,
+      signedApprovals: false,
+    }
     expect(await repo.protectBranch('main')).toEqual(all)
     expect(await collect(repo.protectedBranches())).toEqual([{ branch: 'main', rules: all }])
     // one at a time: a rejection created before it is awaited is an unhandled one
-    for (const attempt of [() => repo.put('main', 'b', '2'), () => repo.delete('main', 'a'), () => repo.commit('main', { message: 'x', allowEmpty: true }), () => repo.revert('main', c.id), () => repo.cherryPick('main', c.id), () => repo.reset('main', 'main~1')])
+    for (const attempt of [
+      () => repo.put('main', 'b', '2'),
+      () => repo.delete('main', 'a'),
+      () => repo.commit('main', { message: 'x', allowEmpty: true }),
+      () => repo.revert('main', c.id),
+      () => repo.cherryPick('main', c.id),
+      () => repo.reset('main', 'main~1'),
+    ])
       expect((await failureOf(attempt())).code).toBe('PROTECTED_BRANCH')
     expect((await failureOf(repo.protectBranch('nope'))).code).toBe('NOT_FOUND')
     await repo.put('dev', 'b', '2')
@@ -370,7 +451,12 @@ describe('protected branches', () => {
     await repo.merge('dev', 'main')
     expect(Buffer.from(await repo.get('main', 'b')).toString()).toBe('2')
     await repo.protectBranch('dev', { directCommits: true, deletion: false })
-    repo.hooks.register({ id: 'no-csv', events: ['pre-commit'], branches: ['dev'], run: async (ctx) => ({ ok: !(await collect(ctx.diff())).some((d) => d.path.endsWith('.csv')) }) })
+    repo.hooks.register({
+      id: 'no-csv',
+      events: ['pre-commit'],
+      branches: ['dev'],
+      run: async (ctx) => ({ ok: !(await collect(ctx.diff())).some((d) => d.path.endsWith('.csv')) }),
+    })
     await repo.put('dev', 'c.csv', 'x')
     expect((await failureOf(repo.commit('dev', { message: 'csv' }))).code).toBe('HOOK_FAILED') // a pre-commit hook on a protected branch
     expect((await failureOf(repo.deleteBranch('dev'))).code).toBe('PROTECTED_BRANCH')
@@ -406,11 +492,15 @@ describe('footer-only schema reads', () => {
     await r.put('main', 'train/big.parquet', file)
     await r.commit('main', { message: 'big' })
     let schemaCols: string[] = []
-    r.hooks.register({ id: 'schema', events: ['pre-commit'], run: async (ctx) => {
-      bytesRead = 0
-      schemaCols = (await ctx.readParquetSchema('train/big.parquet')).columns.map((c) => c.name)
-      return { ok: true }
-    } })
+    r.hooks.register({
+      id: 'schema',
+      events: ['pre-commit'],
+      run: async (ctx) => {
+        bytesRead = 0
+        schemaCols = (await ctx.readParquetSchema('train/big.parquet')).columns.map((c) => c.name)
+        return { ok: true }
+      },
+    })
     await r.commit('main', { message: 'x', allowEmpty: true })
     expect(schemaCols).toEqual(['id', 'score'])
     expect(file.byteLength).toBeGreaterThan(2_000_000)

@@ -140,7 +140,9 @@ describe('garbage collection', () => {
         await repo.delete('main', `f/${i}`).catch(() => {}) // churn: make garbage while GC runs
         await repo.put('main', `f/${i}`, `payload ${i % 7}`)
       }
-      await repo.commit('main', { message: 'last' }).catch((e) => { if (!VarveError.is(e, 'NOTHING_TO_COMMIT')) throw e })
+      await repo.commit('main', { message: 'last' }).catch((e) => {
+        if (!VarveError.is(e, 'NOTHING_TO_COMMIT')) throw e
+      })
       stop = true
       expect(await collector).toBeGreaterThan(0)
       for (const p of written) expect(Buffer.from(await repo.get('main', p)).toString()).toMatch(/^payload \d$/)
@@ -172,7 +174,9 @@ describe('garbage collection', () => {
           const repo = await Repository.init(lake, { clock, durable: false })
           try {
             for (const o of ops) {
-              const ignore = (e: unknown) => { if (!(e instanceof VarveError)) throw e }
+              const ignore = (e: unknown) => {
+                if (!(e instanceof VarveError)) throw e
+              }
               if (o.op === 'put') await repo.put(o.b, o.p, `v${o.v}`).catch(ignore)
               else if (o.op === 'commit') await repo.commit(o.b, { message: 'm' }).catch(ignore)
               else if (o.op === 'age') clock.advance(o.days * DAY)
@@ -264,7 +268,9 @@ describe('verify and corruption', () => {
         ].sort(),
       )
       expect(full.problems.find((p) => p.objectType === 'tree')).toMatchObject({ object: leafId, commit: c2.id })
-      expect(summary(quick)).toEqual([`corrupt commit ${c.id.slice(0, 8)} `, `missing data ${gone.address.slice(0, 8)} gone.bin`, `corrupt tree ${leafId.slice(0, 8)} `].sort())
+      expect(summary(quick)).toEqual(
+        [`corrupt commit ${c.id.slice(0, 8)} `, `missing data ${gone.address.slice(0, 8)} gone.bin`, `corrupt tree ${leafId.slice(0, 8)} `].sort(),
+      )
       const withCommit = full.problems.find((p) => p.objectType === 'data' && p.kind === 'missing')!
       expect(withCommit.commit).toBe(c2.id)
       await fresh.close()

@@ -19,7 +19,10 @@ describe('storage format (golden hashes)', () => {
     })
     expect(Buffer.from(bytes).toString()).toBe(
       '{"author":"etl-bot","createdAt":1700000000000,"generation":2,"message":"add part 0","metadata":{"a":{"b":"x","y":[true,null]},"z":1},"parents":["' +
-        'a'.repeat(64) + '"],"root":"' + 'b'.repeat(64) + '","t":"varve/commit:v1"}',
+        'a'.repeat(64) +
+        '"],"root":"' +
+        'b'.repeat(64) +
+        '","t":"varve/commit:v1"}',
     )
     expect(commit.id).toBe(sha(bytes))
     expect(commit.id).toMatchInlineSnapshot(`"92ae4ba08e808bdf7a7fefd1dd431b8ea1b10e2202e167a4afd671ab0bd11f6a"`)
@@ -40,8 +43,14 @@ describe('storage format (golden hashes)', () => {
 
   it('format 2: a commit locating its packed root, and the child locations stored after an inner node', () => {
     const { commit, bytes } = makeCommit({
-      parents: [], root: 'b'.repeat(64), rootAt: { pack: 'c'.repeat(64), offset: 10, size: 20 },
-      message: 'm', author: 'a', metadata: {}, createdAt: 1, generation: 1,
+      parents: [],
+      root: 'b'.repeat(64),
+      rootAt: { pack: 'c'.repeat(64), offset: 10, size: 20 },
+      message: 'm',
+      author: 'a',
+      metadata: {},
+      createdAt: 1,
+      generation: 1,
     })
     expect(Buffer.from(bytes).toString()).toBe(
       `{"author":"a","createdAt":1,"generation":1,"message":"m","metadata":{},"parents":[],"root":"${'b'.repeat(64)}","rootAt":["${'c'.repeat(64)}",10,20],"t":"varve/commit:v1"}`,
@@ -64,8 +73,17 @@ describe('storage format (golden hashes)', () => {
     expect(locations).toBe(`{"t":"varve/node-locations:v1","k":["${'d'.repeat(64)}"],"c":[[-1,0,5],null,[0,7,9]]}`)
     expect([LEAF_BITS, COMPACT_LEAF_BITS, INNER_BITS]).toEqual([8, 6, 6])
     // A format-2 leaf with packed entries names each pack once.
-    const packed = (pack: string | undefined, offset: number, path: string) => ({ path, address: 'a'.repeat(64), size: 1, lastModified: 2, ...(pack ? { pack, offset } : {}) })
-    const leaf = encodeTreeNode({ kind: 'leaf', entries: [packed('c'.repeat(64), 0, 'x'), packed(undefined, 0, 'y'), packed('c'.repeat(64), 9, 'z'), packed('d'.repeat(64), 4, 'zz')] }, { packTable: true })
+    const packed = (pack: string | undefined, offset: number, path: string) => ({
+      path,
+      address: 'a'.repeat(64),
+      size: 1,
+      lastModified: 2,
+      ...(pack ? { pack, offset } : {}),
+    })
+    const leaf = encodeTreeNode(
+      { kind: 'leaf', entries: [packed('c'.repeat(64), 0, 'x'), packed(undefined, 0, 'y'), packed('c'.repeat(64), 9, 'z'), packed('d'.repeat(64), 4, 'zz')] },
+      { packTable: true },
+    )
     expect(Buffer.from(leaf).toString()).toBe(
       `{"t":"varve/leaf:v3","p":["x","y","z","zz"],"a":["${'a'.repeat(64)}","${'a'.repeat(64)}","${'a'.repeat(64)}","${'a'.repeat(64)}"],"s":[1,1,1,1],"m":[2,2,2,2],"K":["${'c'.repeat(64)}","${'d'.repeat(64)}"],"k":[0,null,0,1],"o":[0,null,9,4]}`,
     )

@@ -30,7 +30,12 @@ describe('HashPartitions', () => {
           expect((await fs.readdir(dir)).length).toBeGreaterThan(0) // spilled
         }
         const repeated = [...parts.repeated()].map(([lo, hi]) => `${lo}:${hi}`).sort()
-        expect(repeated).toEqual([...added].filter(([, c]) => c > 1).map(([k]) => k).sort())
+        expect(repeated).toEqual(
+          [...added]
+            .filter(([, c]) => c > 1)
+            .map(([k]) => k)
+            .sort(),
+        )
         parts.close()
         expect(await fs.readdir(dir)).toEqual([]) // each partition's file is removed once read
       }
@@ -60,7 +65,16 @@ describe('ValueHasher', () => {
     const h = hashes(makeVector(big).data[0]!)
     expect(new Set(h).size).toBe(big.length)
     // nulls get no hash
-    const withNull = hashes(makeData({ type: new Utf8(), length: 2, nullCount: 1, nullBitmap: new Uint8Array([1]), valueOffsets: new Int32Array([0, 1, 1]), data: new Uint8Array([120]) }))
+    const withNull = hashes(
+      makeData({
+        type: new Utf8(),
+        length: 2,
+        nullCount: 1,
+        nullBitmap: new Uint8Array([1]),
+        valueOffsets: new Int32Array([0, 1, 1]),
+        data: new Uint8Array([120]),
+      }),
+    )
     expect(Object.keys(withNull)).toEqual(['0'])
   })
 })

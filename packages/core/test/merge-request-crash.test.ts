@@ -1,6 +1,16 @@
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ForwardingRefStore, LocalBlockStore, Repository, SqliteRefStore, VarveError, type BranchRecord, type BranchState, type RefLogEntry, type StagedChange } from '../src/index.js'
+import {
+  ForwardingRefStore,
+  LocalBlockStore,
+  Repository,
+  SqliteRefStore,
+  VarveError,
+  type BranchRecord,
+  type BranchState,
+  type RefLogEntry,
+  type StagedChange,
+} from '../src/index.js'
 import { collect, tempDir } from './helpers.js'
 
 // A process merging a request dies at every write to the ref store, before or after the write
@@ -13,7 +23,11 @@ class Crash extends Error {}
 class CrashingRefStore extends ForwardingRefStore {
   writes = 0
   dead = false
-  constructor(inner: SqliteRefStore, private readonly at: number, private readonly after: boolean) {
+  constructor(
+    inner: SqliteRefStore,
+    private readonly at: number,
+    private readonly after: boolean,
+  ) {
     super(inner)
   }
   async #write<T>(op: () => Promise<T>): Promise<T> {
@@ -80,7 +94,10 @@ describe('a merge of a request survives a crash at every ref-store write', () =>
         const id = await lakeWithApprovedRequest(dir)
         const refs = new CrashingRefStore(new SqliteRefStore(path.join(dir, 'refs.sqlite3')), at, after)
         const dying = await Repository.open({ blocks: new LocalBlockStore(path.join(dir, 'blocks')), refs })
-        const err = await dying.mergeMergeRequest(id).then(() => undefined, (e: unknown) => e)
+        const err = await dying.mergeMergeRequest(id).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
         expect(err, `write ${at} ${after ? 'after' : 'before'}`).toBeDefined()
         expect(VarveError.is(err) ? err.code : 'crash').not.toBe('APPROVAL_REQUIRED')
         await (refs.inner as SqliteRefStore).close()
@@ -90,10 +107,18 @@ describe('a merge of a request survives a crash at every ref-store write', () =>
         if (left.merging && left.state === 'open') {
           // A claim left by the dead process: nothing may change the request under it but a merge.
           for (const attempt of [() => repo.unapprove(id, { reviewer: 'bob' }), () => repo.closeMergeRequest(id)])
-            expect(await attempt().then(() => 'ok', (e: unknown) => (VarveError.is(e) ? e.code : 'crash'))).toBe('CONFLICT')
+            expect(
+              await attempt().then(
+                () => 'ok',
+                (e: unknown) => (VarveError.is(e) ? e.code : 'crash'),
+              ),
+            ).toBe('CONFLICT')
           claimsSeen++
         }
-        const again = await repo.mergeMergeRequest(id).then((r) => r.commit.id, (e: unknown) => (VarveError.is(e, 'MERGE_REQUEST_NOT_OPEN') ? 'already' : Promise.reject(e)))
+        const again = await repo.mergeMergeRequest(id).then(
+          (r) => r.commit.id,
+          (e: unknown) => (VarveError.is(e, 'MERGE_REQUEST_NOT_OPEN') ? 'already' : Promise.reject(e)),
+        )
         const view = await repo.mergeRequest(id)
         expect(view.state, `write ${at} ${after ? 'after' : 'before'}`).toBe('merged')
         expect(view.merging).toBeUndefined()

@@ -11,8 +11,16 @@ import { collect, tempDir } from './helpers.js'
  * choice), so every listing and every byte must agree.
  */
 type Files = Map<string, string>
-interface ModelCommit { files: Files; parents: string[]; generation: number; createdAt: number }
-interface ModelBranch { head: string; staged: Map<string, string | null> }
+interface ModelCommit {
+  files: Files
+  parents: string[]
+  generation: number
+  createdAt: number
+}
+interface ModelBranch {
+  head: string
+  staged: Map<string, string | null>
+}
 
 const branchNames = ['main', 'b1', 'b2']
 const pathNames = ['a', 'b', 'd/x', 'd/y', 'e/f/g']
@@ -26,11 +34,27 @@ type Op =
   | { op: 'reset'; branch: string; back: number }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('put' as const), branch: fc.constantFrom(...branchNames), path: fc.constantFrom(...pathNames), value: fc.constantFrom('1', '2', '3') }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('put' as const),
+      branch: fc.constantFrom(...branchNames),
+      path: fc.constantFrom(...pathNames),
+      value: fc.constantFrom('1', '2', '3'),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), branch: fc.constantFrom(...branchNames), path: fc.constantFrom(...pathNames) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('commit' as const), branch: fc.constantFrom(...branchNames) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('branch' as const), branch: fc.constantFrom('b1', 'b2'), from: fc.constantFrom(...branchNames) }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('merge' as const), source: fc.constantFrom(...branchNames), dest: fc.constantFrom(...branchNames), strategy: fc.constantFrom('fail' as const, 'source-wins' as const, 'dest-wins' as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('merge' as const),
+      source: fc.constantFrom(...branchNames),
+      dest: fc.constantFrom(...branchNames),
+      strategy: fc.constantFrom('fail' as const, 'source-wins' as const, 'dest-wins' as const),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reset' as const), branch: fc.constantFrom(...branchNames), back: fc.integer({ min: 0, max: 2 }) }) },
 )
 
@@ -41,7 +65,9 @@ class Model {
   view(name: string): Files {
     const b = this.branches.get(name)!
     const out = new Map(this.commits.get(b.head)!.files)
-    for (const [p, v] of b.staged) if (v === null) out.delete(p); else out.set(p, v)
+    for (const [p, v] of b.staged)
+      if (v === null) out.delete(p)
+      else out.set(p, v)
     return out
   }
 
@@ -100,7 +126,10 @@ describe('engine agrees with an in-memory model', () => {
 })
 
 async function expectCode(p: Promise<unknown>, code: string, what: unknown) {
-  const err = await p.then(() => undefined, (e) => e)
+  const err = await p.then(
+    () => undefined,
+    (e) => e,
+  )
   expect(VarveError.is(err, code), `${JSON.stringify(what)} should fail with ${code}, got ${err}`).toBe(true)
 }
 
@@ -168,7 +197,10 @@ async function step(repo: Repository, m: Model, o: Op): Promise<void> {
         if (v !== undefined) result.set(p, v)
       }
       if (conflicts.length) {
-        const err = await call().then(() => undefined, (e) => e as VarveError)
+        const err = await call().then(
+          () => undefined,
+          (e) => e as VarveError,
+        )
         expect(err?.code).toBe('MERGE_CONFLICT')
         expect((err!.details.conflicts as { path: string }[]).map((c) => c.path).sort()).toEqual(conflicts.sort())
         return

@@ -2,7 +2,19 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { LocalBlockStore, Repository, SqliteRefStore, VarveError, systemRandom, type Entry } from '@varve/core'
-import { buildTree, commitRoot, COMPACT_LEAF_BITS, decodeTreeNode, isBoundary, keys, NEW_TREE_FORMAT, ObjectStore, packedRootOf, scanEntries, type ChildRef } from '@varve/core/internal'
+import {
+  buildTree,
+  commitRoot,
+  COMPACT_LEAF_BITS,
+  decodeTreeNode,
+  isBoundary,
+  keys,
+  NEW_TREE_FORMAT,
+  ObjectStore,
+  packedRootOf,
+  scanEntries,
+  type ChildRef,
+} from '@varve/core/internal'
 import { collect, tempDir } from './helpers.js'
 
 // Repository format 2 (docs/decisions/0008-node-packs.md): tree nodes in packs, 64-entry leaves.
@@ -124,7 +136,7 @@ describe('node packs (format 2)', () => {
     })
   }, 120_000)
 
-  it('a long-lived reader never follows a cached copy of a node into another copy\'s collected packs', async () => {
+  it("a long-lived reader never follows a cached copy of a node into another copy's collected packs", async () => {
     // The process reads tree a (caching its inner nodes), a is dropped and collected elsewhere, then
     // the process reads tree b, which holds nodes of the same ids stored in b's own packs.
     await inLake(async (lake) => {
@@ -159,15 +171,52 @@ describe('node packs (format 2)', () => {
       `{"t":"varve/node-locations:v1","k":["${'a'.repeat(64)}"],"c":[[3,0,1],null]}`,
       `{"t":"other","k":[],"c":[null,null]}`,
     ]
-    for (const b of bad) expect(codeOf((() => { try { decodeTreeNode(inner, 'x', at(b), undefined) } catch (e) { return e } })())).toBe('CORRUPT_OBJECT')
+    for (const b of bad)
+      expect(
+        codeOf(
+          (() => {
+            try {
+              decodeTreeNode(inner, 'x', at(b), undefined)
+            } catch (e) {
+              return e
+            }
+          })(),
+        ),
+      ).toBe('CORRUPT_OBJECT')
     // A v3 leaf's pack table is checked like any location: a bad id or index is CORRUPT_OBJECT.
-    const v3 = (table: string, k: string) => Buffer.from(`{"t":"varve/leaf:v3","p":["a"],"a":["${'a'.repeat(64)}"],"s":[1],"m":[1],"K":${table},"k":${k},"o":[0]}`)
+    const v3 = (table: string, k: string) =>
+      Buffer.from(`{"t":"varve/leaf:v3","p":["a"],"a":["${'a'.repeat(64)}"],"s":[1],"m":[1],"K":${table},"k":${k},"o":[0]}`)
     expect((decodeTreeNode(v3(`["${'c'.repeat(64)}"]`, '[0]'), 'x') as { entries: { pack?: string }[] }).entries[0]!.pack).toBe('c'.repeat(64))
-    for (const [table, k] of [['["../x"]', '[0]'], [`["${'c'.repeat(64)}"]`, '[1]'], ['{}', '[0]'], [`["${'c'.repeat(64)}"]`, '["c"]']])
-      expect(codeOf((() => { try { decodeTreeNode(v3(table!, k!), 'x') } catch (e) { return e } })())).toBe('CORRUPT_OBJECT')
+    for (const [table, k] of [
+      ['["../x"]', '[0]'],
+      [`["${'c'.repeat(64)}"]`, '[1]'],
+      ['{}', '[0]'],
+      [`["${'c'.repeat(64)}"]`, '["c"]'],
+    ])
+      expect(
+        codeOf(
+          (() => {
+            try {
+              decodeTreeNode(v3(table!, k!), 'x')
+            } catch (e) {
+              return e
+            }
+          })(),
+        ),
+      ).toBe('CORRUPT_OBJECT')
     // A leaf never carries locations.
     const leaf = Buffer.from(`{"t":"varve/leaf:v1","p":[],"a":[],"s":[],"m":[]}`)
-    expect(codeOf((() => { try { decodeTreeNode(leaf, 'x', at('{}')) } catch (e) { return e } })())).toBe('CORRUPT_OBJECT')
+    expect(
+      codeOf(
+        (() => {
+          try {
+            decodeTreeNode(leaf, 'x', at('{}'))
+          } catch (e) {
+            return e
+          }
+        })(),
+      ),
+    ).toBe('CORRUPT_OBJECT')
   })
 
   it('a commit whose root pack is gone reads as NOT_FOUND naming the pack and the node', async () => {
@@ -241,20 +290,43 @@ async function twinTrees(lake: string, aBranch: string, bBranch: string) {
   await (await Repository.init(lake, { durable: false })).close()
   const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks'), { durable: false }), { random: systemRandom, tree: NEW_TREE_FORMAT })
   const blob = await objects.writeData(Buffer.from('shared bytes'))
-  const paths = Array.from({ length: 150_000 }, (_, i) => `partition=${String(i % 97).padStart(3, '0')}/some/longer/path/segment/file-${String(i).padStart(7, '0')}.parquet`).sort()
+  const paths = Array.from(
+    { length: 150_000 },
+    (_, i) => `partition=${String(i % 97).padStart(3, '0')}/some/longer/path/segment/file-${String(i).padStart(7, '0')}.parquet`,
+  ).sort()
   const entries = (first: string[]) => [...first, ...paths].map((p): Entry => ({ path: p, address: blob.address, size: blob.size, lastModified: 1 }))
   const a = await buildTree(objects, entries([]))
   const lead: string[] = []
   for (let i = 0; !isBoundary(1, lead.at(-1) ?? '', COMPACT_LEAF_BITS); i++) lead.push(`a/${String(i).padStart(6, '0')}`)
   const b = await buildTree(objects, entries(lead))
-  expect(await fs.readdir(path.join(lake, 'blocks', 'packs'), { recursive: true }).then((xs) => xs.filter((x) => x.length > 3).length)).toBeGreaterThanOrEqual(4)
+  expect(await fs.readdir(path.join(lake, 'blocks', 'packs'), { recursive: true }).then((xs) => xs.filter((x) => x.length > 3).length)).toBeGreaterThanOrEqual(
+    4,
+  )
   const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
   const main = (await refs.getBranch('main'))!
   const commit = async (root: typeof a, message: string) =>
-    (await objects.writeCommit({ parents: [main.head], root: root.id, rootAt: packedRootOf(root)!, message, author: 't', metadata: {}, createdAt: Date.now(), generation: 2 })).id
+    (
+      await objects.writeCommit({
+        parents: [main.head],
+        root: root.id,
+        rootAt: packedRootOf(root)!,
+        message,
+        author: 't',
+        metadata: {},
+        createdAt: Date.now(),
+        generation: 2,
+      })
+    ).id
   const heads = { [aBranch]: await commit(a, 'a'), [bBranch]: await commit(b, 'b') }
   for (const [name, head] of Object.entries(heads)) {
-    const log = { ref: `branch:${name}`, old: name === 'main' ? main.head : null, new: head, operation: name === 'main' ? 'commit' : 'create', author: 't', at: Date.now() } as const
+    const log = {
+      ref: `branch:${name}`,
+      old: name === 'main' ? main.head : null,
+      new: head,
+      operation: name === 'main' ? 'commit' : 'create',
+      author: 't',
+      at: Date.now(),
+    } as const
     if (name === 'main') await refs.updateBranch(main, { ...main, head }, log)
     else await refs.createBranch({ name, head, stagingToken: `${name}-token`, sealedTokens: [] }, log)
   }

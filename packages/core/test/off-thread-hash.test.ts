@@ -89,8 +89,11 @@ describe('OffThreadSha256', () => {
       console.log(hex)
     `
     const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, ['--input-type=module', '-e', program], { cwd: path.dirname(new URL(import.meta.url).pathname), timeout: 60_000 }, (_e, stdout, stderr) =>
-        resolve({ code: child.exitCode, stdout, stderr }),
+      const child = execFile(
+        process.execPath,
+        ['--input-type=module', '-e', program],
+        { cwd: path.dirname(new URL(import.meta.url).pathname), timeout: 60_000 },
+        (_e, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
       )
     })
     expect(out.stderr).toBe('')
@@ -124,7 +127,17 @@ describe('local files', () => {
       const file = path.join(t.dir, 'upload-data')
       await fs.writeFile(file, Buffer.concat([bytes, Buffer.from('trailing bytes no range names')]))
       const ino = (await fs.stat(file)).ino
-      const entry = await repo.put('main', 'adopted.bin', localFiles([{ file, start: 0, end: MiB }, { file, start: MiB, end: 4 * MiB }], { adopt: true }))
+      const entry = await repo.put(
+        'main',
+        'adopted.bin',
+        localFiles(
+          [
+            { file, start: 0, end: MiB },
+            { file, start: MiB, end: 4 * MiB },
+          ],
+          { adopt: true },
+        ),
+      )
       expect(entry.address).toBe(sha(bytes))
       const stored = path.join(lake, 'blocks', 'data', entry.address.slice(0, 2), entry.address.slice(2, 4), entry.address)
       expect((await fs.stat(stored)).ino).toBe(ino)
@@ -145,7 +158,18 @@ describe('local files', () => {
       // ranges out of order cannot be adopted: the prefix read so far is copied, then the rest
       const other = randomBytes(3 * MiB)
       await fs.writeFile(file, other)
-      const swapped = await repo.put('main', 'swapped.bin', localFiles([{ file, start: 0, end: MiB }, { file, start: 2 * MiB, end: 3 * MiB }, { file, start: MiB, end: 2 * MiB }], { adopt: true }))
+      const swapped = await repo.put(
+        'main',
+        'swapped.bin',
+        localFiles(
+          [
+            { file, start: 0, end: MiB },
+            { file, start: 2 * MiB, end: 3 * MiB },
+            { file, start: MiB, end: 2 * MiB },
+          ],
+          { adopt: true },
+        ),
+      )
       const expected = Buffer.concat([other.subarray(0, MiB), other.subarray(2 * MiB), other.subarray(MiB, 2 * MiB)])
       expect(swapped.address).toBe(sha(expected))
       expect(Buffer.from(await repo.get('main', 'swapped.bin')).equals(expected)).toBe(true)

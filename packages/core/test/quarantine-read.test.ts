@@ -11,7 +11,10 @@ import { tempDir } from './helpers.js'
 /** A store that, the first time the quarantined copy of `key` is looked at, restores it just before. */
 class RestoresUnderTheReader extends ForwardingBlockStore {
   restored = false
-  constructor(inner: LocalBlockStore, private readonly key: string) {
+  constructor(
+    inner: LocalBlockStore,
+    private readonly key: string,
+  ) {
     super(inner)
   }
   override async head(key: string) {
@@ -37,7 +40,10 @@ describe('reads racing a restore from quarantine', () => {
         const entry = await repo.stat('main', 'f.bin')
         await repo.close()
         // quarantine it in an epoch the state says is pending, as a collection would have
-        const key = entry.pack !== undefined ? `packs/${entry.pack.slice(0, 2)}/${entry.pack}` : `data/${entry.address.slice(0, 2)}/${entry.address.slice(2, 4)}/${entry.address}`
+        const key =
+          entry.pack !== undefined
+            ? `packs/${entry.pack.slice(0, 2)}/${entry.pack}`
+            : `data/${entry.address.slice(0, 2)}/${entry.address.slice(2, 4)}/${entry.address}`
         expect(entry.pack !== undefined).toBe(kind === 'a packed one')
         const inner = new LocalBlockStore(path.join(lake, 'blocks'))
         const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))

@@ -26,7 +26,13 @@ const tree = fc.record(Object.fromEntries(PATHS.map((p) => [p, version])) as Rec
 const rule = fc.record({ paths: fc.constantFrom(...Object.keys(GLOBS)), take: fc.constantFrom<'source' | 'dest'>('source', 'dest') })
 const strategy = fc.constantFrom<MergeStrategy>('fail', 'source-wins', 'dest-wins')
 
-function expected(base: Tree, source: Tree, dest: Tree, rules: { paths: string; take: 'source' | 'dest' }[], strategy: MergeStrategy): { tree: Tree } | { conflicts: string[] } {
+function expected(
+  base: Tree,
+  source: Tree,
+  dest: Tree,
+  rules: { paths: string; take: 'source' | 'dest' }[],
+  strategy: MergeStrategy,
+): { tree: Tree } | { conflicts: string[] } {
   const out: Tree = {}
   const conflicts: string[] = []
   for (const p of PATHS) {
@@ -72,14 +78,18 @@ describe('per-path conflict resolution', () => {
           const dry = await repo.merge('src', 'main', { dryRun: true, resolve: rules, strategy: strat })
           if ('conflicts' in want) {
             expect(dry.conflicts!.map((c) => c.path).sort()).toEqual([...want.conflicts].sort())
-            const err = await repo.merge('src', 'main', { resolve: rules, strategy: strat }).then(() => undefined, (e: unknown) => e)
+            const err = await repo.merge('src', 'main', { resolve: rules, strategy: strat }).then(
+              () => undefined,
+              (e: unknown) => e,
+            )
             expect(VarveError.is(err, 'MERGE_CONFLICT')).toBe(true)
             return
           }
           expect(dry.conflicts ?? []).toEqual([])
           const r = await repo.merge('src', 'main', { resolve: rules, strategy: strat })
           const got: Tree = {}
-          for (const item of await collect(repo.list(r.commit.id))) if (item.type === 'object') got[item.path] = Buffer.from(await repo.get(r.commit.id, item.path)).toString()
+          for (const item of await collect(repo.list(r.commit.id)))
+            if (item.type === 'object') got[item.path] = Buffer.from(await repo.get(r.commit.id, item.path)).toString()
           expect(got).toEqual(Object.fromEntries(Object.entries(want.tree).filter(([, v]) => v !== undefined)))
         } finally {
           await repo.close()
@@ -92,7 +102,7 @@ describe('per-path conflict resolution', () => {
   it('escapes, quotes and brackets in paths; too many globs are refused before any is compiled', async () => {
     const repo = await Repository.init(path.join(t.dir, 'escapes'), { durable: false })
     try {
-      const odd = ["dirx/file1", "it's [x]*.txt"]
+      const odd = ['dirx/file1', "it's [x]*.txt"]
       for (const p of odd) await repo.put('main', p, 'base')
       await repo.commit('main', { message: 'base' })
       await repo.createBranch('src')
@@ -101,11 +111,23 @@ describe('per-path conflict resolution', () => {
       for (const p of odd) await repo.put('main', p, 'dest')
       await repo.commit('main', { message: 'dest' })
       // `\\x` is an escaped ordinary character: the rule still applies under `dirx/`
-      const r = await repo.merge('src', 'main', { dryRun: true, resolve: [{ paths: 'dir\\x/file*', take: 'source' }, { paths: "it's \\[x\\]\\*.txt", take: 'dest' }] })
+      const r = await repo.merge('src', 'main', {
+        dryRun: true,
+        resolve: [
+          { paths: 'dir\\x/file*', take: 'source' },
+          { paths: "it's \\[x\\]\\*.txt", take: 'dest' },
+        ],
+      })
       expect(r.conflicts).toEqual([])
-      expect(r.resolved!.map((c) => [c.path, c.took])).toEqual([['dirx/file1', 'source'], ["it's [x]*.txt", 'dest']])
+      expect(r.resolved!.map((c) => [c.path, c.took])).toEqual([
+        ['dirx/file1', 'source'],
+        ["it's [x]*.txt", 'dest'],
+      ])
       const many = Array.from({ length: 33 }, (_, i) => ({ paths: `g${i}/**`, take: 'source' as const }))
-      const err = await repo.merge('src', 'main', { dryRun: true, resolve: many }).then(() => undefined, (e: unknown) => e)
+      const err = await repo.merge('src', 'main', { dryRun: true, resolve: many }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(VarveError.is(err, 'INVALID_ARGUMENT')).toBe(true)
     } finally {
       await repo.close()

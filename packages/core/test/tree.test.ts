@@ -1,7 +1,22 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { LocalBlockStore, systemRandom, type Entry } from '@varve/core'
-import { FORMAT_1_TREES, NEW_TREE_FORMAT, ObjectStore, applyChanges, buildTree, countEntries, diffTrees, emptyTree, getEntry, scanEntries, treeId, type TreeChange, type TreeFormat, type TreeRef } from '@varve/core/internal'
+import {
+  FORMAT_1_TREES,
+  NEW_TREE_FORMAT,
+  ObjectStore,
+  applyChanges,
+  buildTree,
+  countEntries,
+  diffTrees,
+  emptyTree,
+  getEntry,
+  scanEntries,
+  treeId,
+  type TreeChange,
+  type TreeFormat,
+  type TreeRef,
+} from '@varve/core/internal'
 import { collect, tempDir } from './helpers.js'
 
 const entry = (path: string, v = 0): Entry => ({ path, address: String(v).padStart(64, '0'), size: v, lastModified: 0 })
@@ -71,9 +86,7 @@ describe.each([
     await withObjects(format, async (store) => {
       const entries = Array.from({ length: 100_000 }, (_, i) => entry(`data/part-${String(i).padStart(7, '0')}.parquet`))
       const base = await buildTree(store, entries)
-      const { root, tree, stats } = await applyChanges(store, base, [
-        { path: 'data/part-0050000.parquet', entry: entry('data/part-0050000.parquet', 7) },
-      ])
+      const { root, tree, stats } = await applyChanges(store, base, [{ path: 'data/part-0050000.parquet', entry: entry('data/part-0050000.parquet', 7) }])
       expect(root).not.toBe(base.id)
       // one leaf and its ancestors (plus at most a couple of neighbours where boundaries shift)
       expect(stats.nodesWritten).toBeLessThanOrEqual(6)
@@ -89,11 +102,17 @@ describe.each([
 
   it('a diff cut to a prefix never reads the changed nodes outside it', async () => {
     await withObjects(format, async (store) => {
-      const entries = Array.from({ length: 100_000 }, (_, i) => entry(`data/day=${String(i % 100).padStart(3, '0')}/part-${String(i).padStart(7, '0')}.parquet`)).sort(byPath)
+      const entries = Array.from({ length: 100_000 }, (_, i) =>
+        entry(`data/day=${String(i % 100).padStart(3, '0')}/part-${String(i).padStart(7, '0')}.parquet`),
+      ).sort(byPath)
       const base = await buildTree(store, entries)
       // 500 changes all over the tree, none under day=042/
       const changes = Array.from({ length: 500 }, (_, k) => entries[k * 200 + 7]!).filter((e) => !e.path.startsWith('data/day=042/'))
-      const { tree } = await applyChanges(store, base, changes.map((e) => ({ path: e.path, entry: { ...e, size: 9, address: '9'.repeat(64) } })))
+      const { tree } = await applyChanges(
+        store,
+        base,
+        changes.map((e) => ({ path: e.path, entry: { ...e, size: 9, address: '9'.repeat(64) } })),
+      )
       const full = { nodesRead: 0 }
       expect(await collect(diffTrees(store, base, tree, full))).toHaveLength(changes.length)
       const cut = { nodesRead: 0 }
@@ -135,7 +154,13 @@ describe.each([
       const a = await buildTree(store, entries)
       let root: TreeRef = await emptyTree(store)
       for (let i = 0; i < entries.length; i += 700)
-        root = (await applyChanges(store, root, entries.slice(i, i + 700).map((e) => ({ path: e.path, entry: e })))).tree
+        root = (
+          await applyChanges(
+            store,
+            root,
+            entries.slice(i, i + 700).map((e) => ({ path: e.path, entry: e })),
+          )
+        ).tree
       expect(treeId(root)).toBe(a.id)
     })
   })

@@ -32,7 +32,10 @@ async function lakeWithOneCommittedObject(dir: string): Promise<string> {
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(() => undefined, (err: unknown) => err)
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  )
   if (!(e instanceof VarveError)) throw new Error(`expected a VarveError, got ${String(e)}`)
   return e.code
 }
@@ -84,10 +87,10 @@ describe('a lost or foreign ref store never lets gc wipe a repository (issue 9.3
 describe('paths with control characters (issue 9.10)', () => {
   it('refuses newline, CR, ESC, other C0/C1 controls and DEL as INVALID_PATH, and writes nothing', async () => {
     await inLake(async (repo) => {
-    for (const bad of ['a\nb', 'a\rb', 'x/\u001b[31mred', 'tab\there', 'del\u007f', 'c1\u0085', 'c1\u009b'])
-      expect(await codeOf(repo.put('main', bad, 'x'))).toBe('INVALID_PATH')
-    expect(await collect(repo.uncommitted('main'))).toEqual([])
-    await repo.put('main', 'ok/ünïcode ✓', 'x') // printable Unicode stays fine
+      for (const bad of ['a\nb', 'a\rb', 'x/\u001b[31mred', 'tab\there', 'del\u007f', 'c1\u0085', 'c1\u009b'])
+        expect(await codeOf(repo.put('main', bad, 'x'))).toBe('INVALID_PATH')
+      expect(await collect(repo.uncommitted('main'))).toEqual([])
+      await repo.put('main', 'ok/ünïcode ✓', 'x') // printable Unicode stays fine
     })
   })
 })
@@ -95,22 +98,31 @@ describe('paths with control characters (issue 9.10)', () => {
 describe('tree entries with invalid paths written by older versions (issue 9.10)', () => {
   it('verify --full reports them and merge refuses to copy them', async () => {
     await inLake(async (repo, lake) => {
-    const e = await repo.put('main', 'good', 'bytes')
-    await repo.commit('main', { message: 'good' })
-    await repo.createBranch('legacy')
-    // What an older Varve accepted: a path with a newline, committed on legacy
-    const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks')), { random: systemRandom, tree: NEW_TREE_FORMAT })
-    const head = await repo.getCommit('legacy')
-    const { root, tree } = await applyChanges(objects, commitRoot(head), [{ path: 'bad\nname', entry: { ...e, path: 'bad\nname' } }])
-    const c = await objects.writeCommit({ parents: [head.id], root, rootAt: packedRootOf(tree)!, message: 'old', author: 'old', metadata: {}, createdAt: Date.now(), generation: head.generation + 1 })
-    const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
-    const b = (await refs.getBranch('legacy'))!
-    await refs.updateBranch(b, { name: b.name, head: c.id, stagingToken: b.stagingToken, sealedTokens: [] })
-    await refs.close()
-    const v = await repo.verify({ full: true })
-    expect(v.problems).toEqual([expect.objectContaining({ kind: 'invalid-path', path: 'bad\nname', commit: c.id })])
-    expect(await codeOf(repo.merge('legacy', 'main'))).toBe('INVALID_PATH')
-    expect(await repo.resolve('main')).toBe(head.id)
+      const e = await repo.put('main', 'good', 'bytes')
+      await repo.commit('main', { message: 'good' })
+      await repo.createBranch('legacy')
+      // What an older Varve accepted: a path with a newline, committed on legacy
+      const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks')), { random: systemRandom, tree: NEW_TREE_FORMAT })
+      const head = await repo.getCommit('legacy')
+      const { root, tree } = await applyChanges(objects, commitRoot(head), [{ path: 'bad\nname', entry: { ...e, path: 'bad\nname' } }])
+      const c = await objects.writeCommit({
+        parents: [head.id],
+        root,
+        rootAt: packedRootOf(tree)!,
+        message: 'old',
+        author: 'old',
+        metadata: {},
+        createdAt: Date.now(),
+        generation: head.generation + 1,
+      })
+      const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
+      const b = (await refs.getBranch('legacy'))!
+      await refs.updateBranch(b, { name: b.name, head: c.id, stagingToken: b.stagingToken, sealedTokens: [] })
+      await refs.close()
+      const v = await repo.verify({ full: true })
+      expect(v.problems).toEqual([expect.objectContaining({ kind: 'invalid-path', path: 'bad\nname', commit: c.id })])
+      expect(await codeOf(repo.merge('legacy', 'main'))).toBe('INVALID_PATH')
+      expect(await repo.resolve('main')).toBe(head.id)
     })
   })
 })
@@ -118,47 +130,47 @@ describe('tree entries with invalid paths written by older versions (issue 9.10)
 describe('verify and gc agree; gc collects detached staging and temp leftovers (issue 9.11)', () => {
   it('after gc collects old data, plain verify is ok and counts it as collected; a real loss is still a problem', async () => {
     await inLake(async (repo, lake) => {
-    await repo.put('main', 'a', 'version 1')
-    await repo.put('main', 'shared', 'kept by the head too')
-    await repo.commit('main', { message: 'v1' })
-    await repo.put('main', 'a', 'version 2')
-    await repo.commit('main', { message: 'v2' })
-    const r = await repo.gc({ retainDays: 0, graceSeconds: 0 })
-    expect(r.deletedObjects).toBeGreaterThan(0)
-    const v = await repo.verify()
-    expect(v.problems).toEqual([])
-    expect(v.ok).toBe(true)
-    expect(v.collectedDataObjects).toBe(1)
-    // Damage what the head needs: that is a problem, not "collected"
-    const head = await repo.stat('main', 'shared')
-    const { keys } = await import('@varve/core/internal')
-    await fs.rm(path.join(lake, 'blocks', keys.data(head.address)))
-    const broken = await repo.verify()
-    expect(broken.ok).toBe(false)
-    expect(broken.problems).toEqual([expect.objectContaining({ kind: 'missing', object: head.address })])
+      await repo.put('main', 'a', 'version 1')
+      await repo.put('main', 'shared', 'kept by the head too')
+      await repo.commit('main', { message: 'v1' })
+      await repo.put('main', 'a', 'version 2')
+      await repo.commit('main', { message: 'v2' })
+      const r = await repo.gc({ retainDays: 0, graceSeconds: 0 })
+      expect(r.deletedObjects).toBeGreaterThan(0)
+      const v = await repo.verify()
+      expect(v.problems).toEqual([])
+      expect(v.ok).toBe(true)
+      expect(v.collectedDataObjects).toBe(1)
+      // Damage what the head needs: that is a problem, not "collected"
+      const head = await repo.stat('main', 'shared')
+      const { keys } = await import('@varve/core/internal')
+      await fs.rm(path.join(lake, 'blocks', keys.data(head.address)))
+      const broken = await repo.verify()
+      expect(broken.ok).toBe(false)
+      expect(broken.problems).toEqual([expect.objectContaining({ kind: 'missing', object: head.address })])
     })
   })
 
   it('drops staging no branch refers to and old temp files, keeps a live branch staging', async () => {
     await inLake(async (repo, lake) => {
-    await repo.put('main', 'staged', 'still staged on main')
-    const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
-    const old = `st-${(Date.now() - 7_200_000).toString(36)}-deadbeef00`
-    await refs.putStaged(old, [{ path: 'x', entry: null }]) // a token a crash detached from its branch
-    const young = `st-${Date.now().toString(36)}-cafe000000`
-    await refs.putStaged(young, [{ path: 'y', entry: null }]) // may belong to a branch being created: kept
-    const tmpDir = path.join(lake, 'blocks', '.tmp')
-    await fs.mkdir(tmpDir, { recursive: true })
-    await fs.writeFile(path.join(tmpDir, 'crashed-upload'), 'partial')
-    const hourAgo = new Date(Date.now() - 7_200_000)
-    await fs.utimes(path.join(tmpDir, 'crashed-upload'), hourAgo, hourAgo)
-    const r = await repo.gc()
-    expect(r.droppedStagingTokens).toBe(1)
-    expect(r.removedTempFiles).toBe(1)
-    expect(await collect(refs.listStagingTokens())).not.toContain(old)
-    expect(await collect(refs.listStagingTokens())).toContain(young)
-    expect((await collect(repo.uncommitted('main'))).map((c) => c.path)).toEqual(['staged'])
-    await refs.close()
+      await repo.put('main', 'staged', 'still staged on main')
+      const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))
+      const old = `st-${(Date.now() - 7_200_000).toString(36)}-deadbeef00`
+      await refs.putStaged(old, [{ path: 'x', entry: null }]) // a token a crash detached from its branch
+      const young = `st-${Date.now().toString(36)}-cafe000000`
+      await refs.putStaged(young, [{ path: 'y', entry: null }]) // may belong to a branch being created: kept
+      const tmpDir = path.join(lake, 'blocks', '.tmp')
+      await fs.mkdir(tmpDir, { recursive: true })
+      await fs.writeFile(path.join(tmpDir, 'crashed-upload'), 'partial')
+      const hourAgo = new Date(Date.now() - 7_200_000)
+      await fs.utimes(path.join(tmpDir, 'crashed-upload'), hourAgo, hourAgo)
+      const r = await repo.gc()
+      expect(r.droppedStagingTokens).toBe(1)
+      expect(r.removedTempFiles).toBe(1)
+      expect(await collect(refs.listStagingTokens())).not.toContain(old)
+      expect(await collect(refs.listStagingTokens())).toContain(young)
+      expect((await collect(repo.uncommitted('main'))).map((c) => c.path)).toEqual(['staged'])
+      await refs.close()
     })
   })
 })
@@ -183,43 +195,69 @@ describe('rules files cannot hang a gate or brick a branch (issues 9.8, 9.9, 9.1
       }
       return 'ok'
     }
-    expect(codeOfSync(() => parseContract('_varve/hooks/big.yaml', '# comment\n'.repeat(2_000_000)))).toMatch(/^INVALID_CONFIG _varve\/hooks\/big\.yaml:1: a rules file is limited/)
-    expect(codeOfSync(() => parseContract('_varve/hooks/x.yaml', contract("  - type: path-pattern\n    allow: ['(?=a)a']\n")))).toMatch(/^INVALID_CONFIG _varve\/hooks\/x\.yaml:6: .*RE2/)
-    expect(codeOfSync(() => parseContract('_varve/hooks/x.yaml', contract("  - type: file-size\n    files: '!(x)'\n    max: 1\n")))).toMatch(/^INVALID_CONFIG _varve\/hooks\/x\.yaml:5: .*not supported/)
-    expect(codeOfSync(() => parseContract('_varve/hooks/x.yaml', contract("  - type: parquet-schema\n    files: '*.parquet'\n    columns: { t: { type: timestmp } }\n")))).toMatch(/^INVALID_CONFIG _varve\/hooks\/x\.yaml:7: column t: unknown type "timestmp"/)
-    expect(codeOfSync(() => parseContract('_varve/hooks/x.yaml', contract("  - type: parquet-schema\n    files: '*.parquet'\n    columns: { n: { type: int65 } }\n")))).toMatch(/unknown type "int65"/)
+    expect(codeOfSync(() => parseContract('_varve/hooks/big.yaml', '# comment\n'.repeat(2_000_000)))).toMatch(
+      /^INVALID_CONFIG _varve\/hooks\/big\.yaml:1: a rules file is limited/,
+    )
+    expect(codeOfSync(() => parseContract('_varve/hooks/x.yaml', contract("  - type: path-pattern\n    allow: ['(?=a)a']\n")))).toMatch(
+      /^INVALID_CONFIG _varve\/hooks\/x\.yaml:6: .*RE2/,
+    )
+    expect(codeOfSync(() => parseContract('_varve/hooks/x.yaml', contract("  - type: file-size\n    files: '!(x)'\n    max: 1\n")))).toMatch(
+      /^INVALID_CONFIG _varve\/hooks\/x\.yaml:5: .*not supported/,
+    )
+    expect(
+      codeOfSync(() =>
+        parseContract('_varve/hooks/x.yaml', contract("  - type: parquet-schema\n    files: '*.parquet'\n    columns: { t: { type: timestmp } }\n")),
+      ),
+    ).toMatch(/^INVALID_CONFIG _varve\/hooks\/x\.yaml:7: column t: unknown type "timestmp"/)
+    expect(
+      codeOfSync(() =>
+        parseContract('_varve/hooks/x.yaml', contract("  - type: parquet-schema\n    files: '*.parquet'\n    columns: { n: { type: int65 } }\n")),
+      ),
+    ).toMatch(/unknown type "int65"/)
     // timeoutMs is clamped to a sane range
     expect(parseContract('_varve/hooks/t.yaml', contract("  - type: no-delete\n    files: 'a/**'\n", 'timeoutMs: 99999999999\n')).timeoutMs).toBe(600_000)
     expect(parseContract('_varve/hooks/t.yaml', contract("  - type: no-delete\n    files: 'a/**'\n", 'timeoutMs: 0\n')).timeoutMs).toBe(100)
     // The YAML parser's resource limits are bad config, not a retryable failure
-    const bomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill('*' + String.fromCharCode(97 + i)).join(', ')}]`).join('\n')}\n`
+    const bomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from(
+      { length: 9 },
+      (_, i) =>
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+          .fill('*' + String.fromCharCode(97 + i))
+          .join(', ')}]`,
+    ).join('\n')}\n`
     expect(codeOfSync(() => parseContract('_varve/hooks/bomb.yaml', bomb))).toMatch(/^INVALID_CONFIG _varve\/hooks\/bomb\.yaml:1:/)
   })
 
   it('a change that adds or modifies an invalid rules file is refused, so protected main can never be bricked', async () => {
     await inLake(async (repo) => {
-    await repo.put('main', '_varve/hooks/ok.yaml', contract("  - type: no-delete\n    files: 'train/**'\n"))
-    await repo.commit('main', { message: 'rules' })
-    await repo.protectBranch('main')
-    const good = await repo.resolve('main')
-    const broken: [string, RegExp][] = [
-      ['id: x\non: [pre-merge\n', /_varve\/hooks\/bad\.yaml:\d+:/], // YAML syntax
-      [contract('  - type: row-cnt\n'), /_varve\/hooks\/bad\.yaml:5: unknown check type "row-cnt"/],
-      [contract("  - type: parquet-schema\n    files: '*.parquet'\n    columns: { ts: { type: timestmp } }\n"), /unknown type "timestmp"/],
-      // governs another event only: still validated when it lands
-      ["id: y\non: [pre-create-tag]\nchecks:\n  - type: parquet-schema\n    files: '*.parquet'\n    columns: { a: { type: int65 } }\n", /unknown type "int65"/],
-    ]
-    for (const [text, message] of broken) {
-      await repo.createBranch('edit', { from: 'main' })
-      await repo.put('edit', '_varve/hooks/bad.yaml', text)
-      const e = await repo.commit('edit', { message: 'bad rules' }).then(() => undefined, (err: unknown) => err as VarveError)
-      expect(e?.code).toBe('INVALID_CONFIG')
-      expect(e?.message).toMatch(message)
-      await repo.reset('edit', 'main', { discardChanges: true })
-      await repo.deleteBranch('edit')
-    }
-    expect(await repo.resolve('main')).toBe(good)
-    await repo.createBranch('still-works', { from: 'main' }) // main is not bricked
+      await repo.put('main', '_varve/hooks/ok.yaml', contract("  - type: no-delete\n    files: 'train/**'\n"))
+      await repo.commit('main', { message: 'rules' })
+      await repo.protectBranch('main')
+      const good = await repo.resolve('main')
+      const broken: [string, RegExp][] = [
+        ['id: x\non: [pre-merge\n', /_varve\/hooks\/bad\.yaml:\d+:/], // YAML syntax
+        [contract('  - type: row-cnt\n'), /_varve\/hooks\/bad\.yaml:5: unknown check type "row-cnt"/],
+        [contract("  - type: parquet-schema\n    files: '*.parquet'\n    columns: { ts: { type: timestmp } }\n"), /unknown type "timestmp"/],
+        // governs another event only: still validated when it lands
+        [
+          "id: y\non: [pre-create-tag]\nchecks:\n  - type: parquet-schema\n    files: '*.parquet'\n    columns: { a: { type: int65 } }\n",
+          /unknown type "int65"/,
+        ],
+      ]
+      for (const [text, message] of broken) {
+        await repo.createBranch('edit', { from: 'main' })
+        await repo.put('edit', '_varve/hooks/bad.yaml', text)
+        const e = await repo.commit('edit', { message: 'bad rules' }).then(
+          () => undefined,
+          (err: unknown) => err as VarveError,
+        )
+        expect(e?.code).toBe('INVALID_CONFIG')
+        expect(e?.message).toMatch(message)
+        await repo.reset('edit', 'main', { discardChanges: true })
+        await repo.deleteBranch('edit')
+      }
+      expect(await repo.resolve('main')).toBe(good)
+      await repo.createBranch('still-works', { from: 'main' }) // main is not bricked
     })
   })
 })
@@ -237,15 +275,22 @@ describe('a contract timeout really stops Parquet decoding (issue 9.8)', () => {
     const batch = new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: rows, nullCount: 0, children: [child] }))
     const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(new Table(new Schema(fields), batch), 'stream')))
     await inLake(async (repo) => {
-    await repo.put('main', '_varve/hooks/u.yaml', "id: u\non: [pre-commit]\ntimeoutMs: 100\nchecks:\n  - type: unique\n    files: 'big/*.parquet'\n    column: id\n")
-    await repo.commit('main', { message: 'rules' })
-    await repo.put('main', 'big/ids.parquet', bytes)
-    const e = await repo.commit('main', { message: 'big' }).then(() => undefined, (err: unknown) => err as VarveError)
-    expect(e?.code).toBe('HOOK_FAILED')
-    expect(e?.message).toMatch(/timeout: timed out after 100 ms/)
-    // the decoder was terminated, not left running in the background
-    for (let i = 0; i < 100 && liveColumnScans() > 0; i++) await new Promise((r) => setTimeout(r, 20))
-    expect(liveColumnScans()).toBe(0)
+      await repo.put(
+        'main',
+        '_varve/hooks/u.yaml',
+        "id: u\non: [pre-commit]\ntimeoutMs: 100\nchecks:\n  - type: unique\n    files: 'big/*.parquet'\n    column: id\n",
+      )
+      await repo.commit('main', { message: 'rules' })
+      await repo.put('main', 'big/ids.parquet', bytes)
+      const e = await repo.commit('main', { message: 'big' }).then(
+        () => undefined,
+        (err: unknown) => err as VarveError,
+      )
+      expect(e?.code).toBe('HOOK_FAILED')
+      expect(e?.message).toMatch(/timeout: timed out after 100 ms/)
+      // the decoder was terminated, not left running in the background
+      for (let i = 0; i < 100 && liveColumnScans() > 0; i++) await new Promise((r) => setTimeout(r, 20))
+      expect(liveColumnScans()).toBe(0)
     })
   }, 120_000)
 })
@@ -276,7 +321,9 @@ describe('globs compiled to RE2 keep their meaning (issue 9.8)', () => {
       ['a\\*b', 'axb', false],
     ]
     for (const [glob, path, expected] of cases) expect(await matches(glob, path), `${glob} ~ ${path}`).toBe(expected)
-    expect(() => parseContract('_varve/hooks/g.yaml', "id: g\non: [pre-merge]\nbranches: ['!main']\nchecks:\n  - { type: max-changed-files, max: 1 }\n")).toThrow(/branches\[0\] is not a valid glob: negated globs/)
+    expect(() =>
+      parseContract('_varve/hooks/g.yaml', "id: g\non: [pre-merge]\nbranches: ['!main']\nchecks:\n  - { type: max-changed-files, max: 1 }\n"),
+    ).toThrow(/branches\[0\] is not a valid glob: negated globs/)
   })
 })
 

@@ -31,7 +31,8 @@ beforeAll(async () => {
       received.push({ method: req.method!, url: req.url!, headers: req.headers, body })
       const route = req.url!.split('?')[0]
       if (route === '/ok') return res.writeHead(204).end()
-      if (route === '/refuse') return res.writeHead(422, { 'Content-Type': 'application/json' }).end(JSON.stringify({ message: 'ticket DATA-42 is not approved' }))
+      if (route === '/refuse')
+        return res.writeHead(422, { 'Content-Type': 'application/json' }).end(JSON.stringify({ message: 'ticket DATA-42 is not approved' }))
       if (route === '/error') return res.writeHead(500).end('internal trouble\nat line 2')
       if (route === '/hang') return // never answers (the socket is closed in afterAll)
       if (route === '/redirect') return res.writeHead(302, { Location: `${base}/ok` }).end()
@@ -68,7 +69,11 @@ let repo: Repository
 beforeEach(async () => {
   received = []
   t = await tempDir('webhook')
-  repo = await Repository.init(path.join(t.dir, 'lake'), { author: 'platform', durable: false, webhooks: { env: { HOOK_SECRET: SECRET, HOOK_TOKEN: 'Bearer t0ken' } } })
+  repo = await Repository.init(path.join(t.dir, 'lake'), {
+    author: 'platform',
+    durable: false,
+    webhooks: { env: { HOOK_SECRET: SECRET, HOOK_TOKEN: 'Bearer t0ken' } },
+  })
 })
 afterEach(async () => {
   await repo.close()
@@ -91,7 +96,10 @@ async function mergeThrough(check: string, reopen?: Parameters<typeof Repository
     r = repo = await Repository.open(path.join(t.dir, 'lake'), reopen)
   }
   const head = await r.resolve('main')
-  const err = await r.merge('exp', 'main').then(() => undefined, (e: unknown) => e as VarveError)
+  const err = await r.merge('exp', 'main').then(
+    () => undefined,
+    (e: unknown) => e as VarveError,
+  )
   if (err) expect(await r.resolve('main')).toBe(head) // a refusal moves nothing
   return err
 }
@@ -99,7 +107,9 @@ const reasons = (e: VarveError) => (e.details.failures as HookFailure[]).map((f)
 
 describe('webhook checks (issue 22)', () => {
   it('a 2xx passes; the receiver gets the signed payload: event, repository, branch, source, heads, changed paths', async () => {
-    const err = await mergeThrough(`{ type: webhook, url: "${base}/ok", secretEnv: HOOK_SECRET, headers: { X-Team: data }, headersFromEnv: { Authorization: HOOK_TOKEN } }`)
+    const err = await mergeThrough(
+      `{ type: webhook, url: "${base}/ok", secretEnv: HOOK_SECRET, headers: { X-Team: data }, headersFromEnv: { Authorization: HOOK_TOKEN } }`,
+    )
     expect(err).toBeUndefined()
     expect(received).toHaveLength(1)
     const r = received[0]!
@@ -114,9 +124,21 @@ describe('webhook checks (issue 22)', () => {
     const log = []
     for await (const c of repo.log('main', { limit: 2 })) log.push(c)
     expect(p).toMatchObject({
-      event: 'pre-merge', repository: path.join(t.dir, 'lake'), branch: 'main', source: 'exp',
+      event: 'pre-merge',
+      repository: path.join(t.dir, 'lake'),
+      branch: 'main',
+      source: 'exp',
       heads: { base: log[0]!.parents[0], candidate: log[0]!.id },
-      changes: { added: 2, removed: 0, changed: 0, truncated: false, paths: [{ path: 'train/day=1/_SUCCESS', type: 'added', size: 0 }, { path: 'train/day=1/part-0.parquet', type: 'added' }] },
+      changes: {
+        added: 2,
+        removed: 0,
+        changed: 0,
+        truncated: false,
+        paths: [
+          { path: 'train/day=1/_SUCCESS', type: 'added', size: 0 },
+          { path: 'train/day=1/part-0.parquet', type: 'added' },
+        ],
+      },
     })
     expect(p.dryRun).toBe(false)
     expect(log[0]!.parents).toHaveLength(2) // and the merge happened
@@ -134,7 +156,10 @@ describe('webhook checks (issue 22)', () => {
     // a 500 with a plain-text body: its text, on one line
     await repo.put('main', '_varve/hooks/gate.yaml', contract(`{ type: webhook, url: "${base}/error" }`))
     await repo.commit('main', { message: 'the 500 gate' })
-    const e500 = await repo.merge('exp', 'main').then(() => undefined, (e: unknown) => e as VarveError)
+    const e500 = await repo.merge('exp', 'main').then(
+      () => undefined,
+      (e: unknown) => e as VarveError,
+    )
     expect(reasons(e500!)).toContain('answered 500: internal trouble at line 2')
   })
 
@@ -156,7 +181,10 @@ describe('webhook checks (issue 22)', () => {
     await repo.reset('main', 'main~1')
     await repo.put('main', '_varve/hooks/gate.yaml', contract(`{ type: webhook, url: "${base}/huge-error", timeoutMs: 60000 }`))
     await repo.commit('main', { message: 'the other gate' })
-    const err = await repo.merge('exp', 'main').then(() => undefined, (e: unknown) => e as VarveError)
+    const err = await repo.merge('exp', 'main').then(
+      () => undefined,
+      (e: unknown) => e as VarveError,
+    )
     expect(reasons(err!)).toMatch(/answered 503: x{500}\.\.\./)
   })
 
@@ -183,7 +211,10 @@ describe('webhook checks (issue 22)', () => {
     repo = await Repository.open(path.join(t.dir, 'lake'), { webhooks: { allowHosts: [new URL(base).host], env: {} } })
     await repo.put('main', '_varve/hooks/gate.yaml', contract(`{ type: webhook, url: "${base}/ok", secretEnv: HOOK_SECRET }`))
     await repo.commit('main', { message: 'signed gate' })
-    const unsigned = await repo.merge('exp', 'main').then(() => undefined, (e: unknown) => e as VarveError)
+    const unsigned = await repo.merge('exp', 'main').then(
+      () => undefined,
+      (e: unknown) => e as VarveError,
+    )
     expect(unsigned?.code, String(unsigned)).toBe('HOOK_FAILED')
     expect(reasons(unsigned!)).toContain('environment variable HOOK_SECRET (the signing secret) is not set; nothing was sent')
     expect(received).toHaveLength(0)
@@ -201,10 +232,16 @@ describe('webhook checks (issue 22)', () => {
       [`{ type: webhook, url: "${base}/ok", secretEnv: "A B" }`, /not an environment variable name/],
     ] as const) {
       await repo.put('exp', '_varve/hooks/bad.yaml', contract(check))
-      const err = await repo.commit('exp', { message: 'bad rules' }).then(() => undefined, (e: unknown) => e as VarveError)
+      const err = await repo.commit('exp', { message: 'bad rules' }).then(
+        () => undefined,
+        (e: unknown) => e as VarveError,
+      )
       // the commit itself is not gated on exp; the rules are validated when they would land on main
       if (!err) {
-        const m = await repo.merge('exp', 'main').then(() => undefined, (e: unknown) => e as VarveError)
+        const m = await repo.merge('exp', 'main').then(
+          () => undefined,
+          (e: unknown) => e as VarveError,
+        )
         expect(m?.code, check).toBe('INVALID_CONFIG')
         expect(m!.message, check).toMatch(message)
         expect(m!.message).toMatch(/_varve\/hooks\/bad\.yaml:5:/)

@@ -141,9 +141,17 @@ export class S3BlockStore implements BlockStore {
   async deleteMany(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000).map((k) => ({ Key: this.#key(k) }))
-      const r = await this.#call('delete', keys[i]!, () => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } })))
+      const r = await this.#call('delete', keys[i]!, () =>
+        this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } })),
+      )
       const failed = r.Errors?.[0]
-      if (failed) throw s3Error(Object.assign(new Error(failed.Message ?? 'delete failed'), { name: failed.Code ?? 'DeleteFailed' }), 'delete', this.bucket, failed.Key ?? '')
+      if (failed)
+        throw s3Error(
+          Object.assign(new Error(failed.Message ?? 'delete failed'), { name: failed.Code ?? 'DeleteFailed' }),
+          'delete',
+          this.bucket,
+          failed.Key ?? '',
+        )
     }
   }
 
@@ -152,7 +160,13 @@ export class S3BlockStore implements BlockStore {
     const source = `${this.bucket}/${encodeURIComponent(this.#key(key)).replace(/%2F/g, '/')}`
     try {
       await this.client.send(
-        new CopyObjectCommand({ Bucket: this.bucket, Key: this.#key(key), CopySource: source, MetadataDirective: 'REPLACE', Metadata: { 'varve-touched': String(Date.now()) } }),
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: this.#key(key),
+          CopySource: source,
+          MetadataDirective: 'REPLACE',
+          Metadata: { 'varve-touched': String(Date.now()) },
+        }),
       )
       return true
     } catch (err) {
@@ -167,8 +181,7 @@ export class S3BlockStore implements BlockStore {
       const page = await this.#call('list', prefix, () =>
         this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.#key(prefix), ContinuationToken: token })),
       )
-      for (const o of page.Contents ?? [])
-        yield { key: o.Key!.slice(this.prefix.length), size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 }
+      for (const o of page.Contents ?? []) yield { key: o.Key!.slice(this.prefix.length), size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 }
       token = page.IsTruncated ? page.NextContinuationToken : undefined
     } while (token)
   }
@@ -176,7 +189,8 @@ export class S3BlockStore implements BlockStore {
   /** Server-side copy (multipart above 5 GiB), then delete: S3 has no rename. */
   async rename(from: string, to: string, options: RenameOptions = {}): Promise<void> {
     const size = options.size ?? (await this.head(from))?.size
-    if (size === undefined) throw s3Error(Object.assign(new Error('source of rename is missing'), { name: 'NoSuchKey' }), 'rename', this.bucket, this.#key(from))
+    if (size === undefined)
+      throw s3Error(Object.assign(new Error('source of rename is missing'), { name: 'NoSuchKey' }), 'rename', this.bucket, this.#key(from))
     const source = `${this.bucket}/${encodeURIComponent(this.#key(from)).replace(/%2F/g, '/')}`
     if (size <= MAX_SINGLE_COPY)
       await this.#call('copy', to, () => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.#key(to), CopySource: source })))
@@ -235,9 +249,12 @@ export class S3BlockStore implements BlockStore {
         })
       }
       try {
-        const r = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId, PartNumber: n, Body, ContentLength: size }), {
-          abortSignal: abort.signal,
-        })
+        const r = await this.client.send(
+          new UploadPartCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId, PartNumber: n, Body, ContentLength: size }),
+          {
+            abortSignal: abort.signal,
+          },
+        )
         return r.ETag!.replace(/"/g, '')
       } catch (err) {
         if (failure !== undefined) throw failure
@@ -249,7 +266,9 @@ export class S3BlockStore implements BlockStore {
       let marker: string | undefined
       try {
         for (;;) {
-          const r = await this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId, ...(marker ? { PartNumberMarker: marker } : {}) }))
+          const r = await this.client.send(
+            new ListPartsCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId, ...(marker ? { PartNumberMarker: marker } : {}) }),
+          )
           for (const p of r.Parts ?? [])
             parts.push({ n: p.PartNumber!, etag: p.ETag!.replace(/"/g, ''), size: p.Size ?? 0, lastModified: p.LastModified?.getTime() ?? 0 })
           if (!r.IsTruncated || !r.NextPartNumberMarker) return parts
@@ -263,7 +282,12 @@ export class S3BlockStore implements BlockStore {
     complete: async (key, UploadId, parts) => {
       await this.#call('upload', key, () =>
         this.client.send(
-          new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId, MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: `"${p.etag}"` })) } }),
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: this.#key(key),
+            UploadId,
+            MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: `"${p.etag}"` })) },
+          }),
         ),
       )
     },

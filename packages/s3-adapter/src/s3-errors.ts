@@ -33,7 +33,10 @@ export function s3Error(err: unknown, operation: string, bucket: string, key: st
   if (name === 'NoSuchBucket')
     return new VarveError(ErrorCodes.NOT_FOUND, `S3 bucket ${bucket} does not exist (NoSuchBucket, ${operation} ${where})`, { cause: err, details })
   if (PERMISSION.has(name) || status(err) === 403)
-    return new VarveError('PERMISSION_DENIED', `S3 refused ${operation} ${where}: ${name} (check the credentials and the bucket policy)`, { cause: err, details })
+    return new VarveError('PERMISSION_DENIED', `S3 refused ${operation} ${where}: ${name} (check the credentials and the bucket policy)`, {
+      cause: err,
+      details,
+    })
   const netCode = (err as { code?: string }).code
   const msg = (err as AwsError)?.message ?? String(err)
   return new VarveError(ErrorCodes.UNAVAILABLE, `S3 ${operation} ${where} failed: ${name}${netCode && netCode !== name ? ` (${netCode})` : ''}: ${msg}`, {

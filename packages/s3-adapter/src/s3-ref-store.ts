@@ -109,7 +109,12 @@ export class S3RefStore implements RefStore {
       let page
       try {
         page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, ...(startAfter && !token ? { StartAfter: startAfter } : {}) }),
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            ...(startAfter && !token ? { StartAfter: startAfter } : {}),
+          }),
         )
       } catch (err) {
         throw s3Error(err, 'list', this.bucket, prefix)
@@ -254,9 +259,13 @@ export class S3RefStore implements RefStore {
   #checkStagingKey(token: string, path: string): void {
     const key = this.#stagingPrefix(token) + path
     if (Buffer.byteLength(key) > MAX_KEY_BYTES)
-      throw new VarveError(ErrorCodes.INVALID_PATH, `path ${JSON.stringify(path.slice(0, 60))}... is too long for S3 (keys are limited to ${MAX_KEY_BYTES} bytes)`, {
-        details: { path },
-      })
+      throw new VarveError(
+        ErrorCodes.INVALID_PATH,
+        `path ${JSON.stringify(path.slice(0, 60))}... is too long for S3 (keys are limited to ${MAX_KEY_BYTES} bytes)`,
+        {
+          details: { path },
+        },
+      )
   }
 
   /** Keys of a token's staging in one listing: batches, and per-path objects of earlier versions. */
@@ -330,7 +339,9 @@ export class S3RefStore implements RefStore {
     for (const k of batches) this.#batches.delete(k)
     for (let i = 0; i < all.length; i += 1000) {
       try {
-        await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }))
+        await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }),
+        )
       } catch (err) {
         throw s3Error(err, 'delete', this.bucket, this.#stagingPrefix(token))
       }

@@ -17,10 +17,14 @@ async function fresh(): Promise<{ location: string; a: Repository; b: Repository
   return { location, a: await open(location), b: await open(location), c: await open(location) }
 }
 
-const code = async (p: Promise<unknown>) => p.then(() => 'ok', (e) => (e instanceof VarveError ? e.code : String(e)))
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e) => (e instanceof VarveError ? e.code : String(e)),
+  )
 
 describe('repo.uploads on S3: one upload, many processes (issue 23)', () => {
-  it('parts sent to three repositories in any order complete on a fourth; the address is the content\'s', async () => {
+  it("parts sent to three repositories in any order complete on a fourth; the address is the content's", async () => {
     const { location, a, b, c } = await fresh()
     expect(a.uploads.supported).toBe(true)
     const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(123_456)]
@@ -32,8 +36,17 @@ describe('repo.uploads on S3: one upload, many processes (issue 23)', () => {
     await Promise.all([3, 1, 0, 2].map(async (i) => (etags[i] = (await by[i]!.uploads.uploadPart(u.id, i + 1, parts[i]!, parts[i]!.byteLength)).etag)))
     expect((await b.uploads.parts(u.id)).map((p) => p.n)).toEqual([1, 2, 3, 4])
     const d = await open(location)
-    const entry = await d.uploads.complete(u.id, etags.map((etag, i) => ({ n: i + 1, etag: `"${etag}"` })))
-    expect(entry).toMatchObject({ path: 'big/one.bin', size: whole.byteLength, address: sha(whole), contentType: 'application/x-test', metadata: { origin: 'test' } })
+    const entry = await d.uploads.complete(
+      u.id,
+      etags.map((etag, i) => ({ n: i + 1, etag: `"${etag}"` })),
+    )
+    expect(entry).toMatchObject({
+      path: 'big/one.bin',
+      size: whole.byteLength,
+      address: sha(whole),
+      contentType: 'application/x-test',
+      metadata: { origin: 'test' },
+    })
     expect(sha(await a.get('main', 'big/one.bin'))).toBe(sha(whole))
     await expect(code(d.uploads.get(u.id))).resolves.toBe('NOT_FOUND')
     for (const r of [a, b, c, d]) await r.close()
@@ -58,7 +71,10 @@ describe('repo.uploads on S3: one upload, many processes (issue 23)', () => {
       for (let i = 0; i < b.byteLength; i += 256 * 1024) yield b.subarray(i, i + 256 * 1024)
     }
     await Promise.all([2, 0, 5, 1, 4, 3].map(async (i) => (etags[i] = (await a.uploads.uploadPart(u.id, i + 1, stream(parts[i]!), parts[i]!.byteLength)).etag)))
-    const entry = await a.uploads.complete(u.id, etags.map((etag, i) => ({ n: i + 1, etag })))
+    const entry = await a.uploads.complete(
+      u.id,
+      etags.map((etag, i) => ({ n: i + 1, etag })),
+    )
     expect(entry.address).toBe(sha(Buffer.concat(parts)))
     expect(streamed.filter((k) => k.startsWith('blobs/'))).toEqual([]) // the assembled object was not read back
     expect(sha(await b.get('main', 'in-order.bin'))).toBe(entry.address)
@@ -74,8 +90,18 @@ describe('repo.uploads on S3: one upload, many processes (issue 23)', () => {
     const e1 = (await a.uploads.uploadPart(u.id, 1, first, first.byteLength)).etag
     const e2 = (await a.uploads.uploadPart(u.id, 2, last, last.byteLength)).etag
     const e1b = (await b.uploads.uploadPart(u.id, 1, again, again.byteLength)).etag
-    await expect(code(a.uploads.complete(u.id, [{ n: 1, etag: e1 }, { n: 2, etag: e2 }]))).resolves.toBe('INVALID_ARGUMENT')
-    const entry = await a.uploads.complete(u.id, [{ n: 1, etag: e1b }, { n: 2, etag: e2 }])
+    await expect(
+      code(
+        a.uploads.complete(u.id, [
+          { n: 1, etag: e1 },
+          { n: 2, etag: e2 },
+        ]),
+      ),
+    ).resolves.toBe('INVALID_ARGUMENT')
+    const entry = await a.uploads.complete(u.id, [
+      { n: 1, etag: e1b },
+      { n: 2, etag: e2 },
+    ])
     expect(entry.address).toBe(sha(Buffer.concat([again, last])))
     for (const r of [a, b, c]) await r.close()
   })
@@ -86,8 +112,18 @@ describe('repo.uploads on S3: one upload, many processes (issue 23)', () => {
     const small = randomBytes(1000)
     const e1 = (await a.uploads.uploadPart(u.id, 1, small, small.byteLength)).etag
     const e2 = (await a.uploads.uploadPart(u.id, 2, small, small.byteLength)).etag
-    await expect(a.uploads.complete(u.id, [{ n: 2, etag: e2 }, { n: 1, etag: e1 }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { reason: 'order' } })
-    await expect(a.uploads.complete(u.id, [{ n: 1, etag: e1 }, { n: 2, etag: e2 }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { reason: 'too-small' } })
+    await expect(
+      a.uploads.complete(u.id, [
+        { n: 2, etag: e2 },
+        { n: 1, etag: e1 },
+      ]),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { reason: 'order' } })
+    await expect(
+      a.uploads.complete(u.id, [
+        { n: 1, etag: e1 },
+        { n: 2, etag: e2 },
+      ]),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { reason: 'too-small' } })
     async function* body(n: number) {
       yield Buffer.alloc(n, 7)
     }

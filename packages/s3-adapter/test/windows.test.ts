@@ -26,7 +26,10 @@ describe('S3 request windows settle every request when one fails', () => {
     const prefix = s3.freshPrefix()
     const setup = new S3RefStore({ ...s3.server().options, bucket: s3.bucket, prefix })
     for (let i = 0; i < 70; i++)
-      await setup.createBranch({ name: `b${String(i).padStart(2, '0')}`, head: 'c', stagingToken: `t${i}`, sealedTokens: [] }, { ref: `branch:b${i}`, old: null, new: 'c', operation: 'create', author: 't', at: 1 })
+      await setup.createBranch(
+        { name: `b${String(i).padStart(2, '0')}`, head: 'c', stagingToken: `t${i}`, sealedTokens: [] },
+        { ref: `branch:b${i}`, old: null, new: 'c', operation: 'create', author: 't', at: 1 },
+      )
     const changes = Array.from({ length: 80 }, (_, i) => ({ path: `p/${i}`, entry: { path: `p/${i}`, address: 'a'.repeat(64), size: 1, lastModified: 1 } }))
     await setup.putStaged('t0', changes)
     await setup.close()
@@ -39,12 +42,19 @@ describe('S3 request windows settle every request when one fails', () => {
         const { client } = failingNth(n)
         const refs = new S3RefStore({ bucket: s3.bucket, prefix, client })
         const attempts: Promise<unknown>[] = [
-          (async () => { for await (const _ of refs.listBranches()) { /* drain */ } })(),
+          (async () => {
+            for await (const _ of refs.listBranches()) {
+              /* drain */
+            }
+          })(),
           refs.putStaged('t1', changes),
-          (async () => { for await (const _ of refs.listStaged('t0')) { /* drain */ } })(),
+          (async () => {
+            for await (const _ of refs.listStaged('t0')) {
+              /* drain */
+            }
+          })(),
         ]
-        for (const r of await Promise.allSettled(attempts))
-          if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(VarveError) // the injected failure, typed
+        for (const r of await Promise.allSettled(attempts)) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(VarveError) // the injected failure, typed
         // a consumer that stops early leaves nothing running either
         for await (const _ of refs.listBranches()) break
         client.destroy()

@@ -23,15 +23,11 @@ const matches = (pattern: string, value: string) => {
  */
 export function allowed(who: Principal, action: Action, repository: string, ref?: string): boolean {
   return who.grants.some(
-    (g) =>
-      g.actions.includes(action) &&
-      g.repositories.some((p) => matches(p, repository)) &&
-      (ref === undefined || g.branches.some((p) => matches(p, ref))),
+    (g) => g.actions.includes(action) && g.repositories.some((p) => matches(p, repository)) && (ref === undefined || g.branches.some((p) => matches(p, ref))),
   )
 }
 
 /** Whether the principal may see the repository at all (ListBuckets shows only those). */
-export const seesRepository = (who: Principal, repository: string) =>
-  who.grants.some((g) => g.repositories.some((p) => matches(p, repository)))
+export const seesRepository = (who: Principal, repository: string) => who.grants.some((g) => g.repositories.some((p) => matches(p, repository)))
 
 export const principalOf = (key: AccessKey): Principal => ({ accessKey: key.accessKey, grants: key.grants })

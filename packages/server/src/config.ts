@@ -82,8 +82,7 @@ export const DEFAULT_LISTEN = '127.0.0.1:9010'
 /** A location in an object store (`s3://…`), not a local folder. */
 export const isStoreUrl = (location: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(location)
 
-const invalid = (file: string, message: string) =>
-  new VarveError('INVALID_CONFIG', `${file}: ${message}`, { details: { file } })
+const invalid = (file: string, message: string) => new VarveError('INVALID_CONFIG', `${file}: ${message}`, { details: { file } })
 
 /** Reads a serve config (YAML or JSON); relative repository folders are relative to the file. */
 export async function loadServeConfig(file: string): Promise<ServeConfig> {
@@ -120,7 +119,8 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
     list(v, where).map((g, i) => {
       const o = obj(g, `${where}[${i}]`)
       const actions = list(o.actions, `${where}[${i}].actions`).map((a, j) => {
-        if (!ACTIONS.includes(a as Action)) throw invalid(file, `${where}[${i}].actions[${j}]: unknown action ${JSON.stringify(a)} (read, write, commit, approve or admin)`)
+        if (!ACTIONS.includes(a as Action))
+          throw invalid(file, `${where}[${i}].actions[${j}]: unknown action ${JSON.stringify(a)} (read, write, commit, approve or admin)`)
         return a as Action
       })
       return {
@@ -137,7 +137,8 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
       throw invalid(file, `repositories[${i}].name ${JSON.stringify(name)} is not a valid bucket name (3-63 of a-z, 0-9, '.', '-')`)
     const location = str(o.location, `repositories[${i}].location`)
     const reads = (o.reads === undefined ? undefined : str(o.reads, `repositories[${i}].reads`)) as ServedRepository['reads'] | undefined
-    if (reads !== undefined && reads !== 'proxy' && reads !== 'redirect') throw invalid(file, `repositories[${i}].reads is proxy or redirect, not ${JSON.stringify(reads)}`)
+    if (reads !== undefined && reads !== 'proxy' && reads !== 'redirect')
+      throw invalid(file, `repositories[${i}].reads is proxy or redirect, not ${JSON.stringify(reads)}`)
     if (reads === 'redirect' && !isStoreUrl(location))
       throw invalid(file, `repositories[${i}].reads: redirect needs a store that hands out URLs (s3://), not a local folder`)
     return { name, location: /^s3:\/\//i.test(location) ? location : path.resolve(baseDir, location), ...(reads ? { reads } : {}) }
@@ -150,7 +151,11 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
   }
   const keys = list(c.keys ?? [], 'keys').map((k, i) => {
     const o = obj(k, `keys[${i}]`)
-    return { accessKey: str(o.accessKey, `keys[${i}].accessKey`), secretKey: str(o.secretKey, `keys[${i}].secretKey`), grants: grants(o.grants ?? [], `keys[${i}].grants`) }
+    return {
+      accessKey: str(o.accessKey, `keys[${i}].accessKey`),
+      secretKey: str(o.secretKey, `keys[${i}].secretKey`),
+      grants: grants(o.grants ?? [], `keys[${i}].grants`),
+    }
   })
   const seen = new Set<string>()
   for (const k of keys) {
@@ -182,7 +187,8 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
 
 function positive(v: unknown, name: string, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new VarveError('INVALID_CONFIG', `${name} must be a number from ${min} to ${max}`, { details: { field: name } })
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+    throw new VarveError('INVALID_CONFIG', `${name} must be a number from ${min} to ${max}`, { details: { field: name } })
   return v
 }
 
@@ -201,6 +207,7 @@ function httpUrl(text: string, file: string): string {
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen)
   const port = m ? Number(m[3]) : NaN
-  if (!m || port > 65535) throw new VarveError('INVALID_ARGUMENT', `listen address ${JSON.stringify(listen)} must be host:port, e.g. 127.0.0.1:9010`, { details: { usage: true } })
+  if (!m || port > 65535)
+    throw new VarveError('INVALID_ARGUMENT', `listen address ${JSON.stringify(listen)} must be host:port, e.g. 127.0.0.1:9010`, { details: { usage: true } })
   return { host: m[1] ?? m[2]!, port }
 }

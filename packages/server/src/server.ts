@@ -45,9 +45,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const uploads = new Map<string, Assembly>()
   // Abandoned multipart uploads are removed at start and then every quarter of their lifetime (at most hourly).
   let expiring: Promise<unknown> = expireAllUploads(cfg, uploads, repos).catch(() => [])
-  const expiry = setInterval(() => {
-    expiring = expiring.then(() => expireAllUploads(cfg, uploads, repos)).catch(() => [])
-  }, Math.min(3600_000, Math.max(100, (cfg.uploadLifetimeHours * 3600_000) / 4)))
+  const expiry = setInterval(
+    () => {
+      expiring = expiring.then(() => expireAllUploads(cfg, uploads, repos)).catch(() => [])
+    },
+    Math.min(3600_000, Math.max(100, (cfg.uploadLifetimeHours * 3600_000) / 4)),
+  )
   expiry.unref()
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {

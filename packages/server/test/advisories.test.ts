@@ -1,7 +1,17 @@
 import fs from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
-import { AbortMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, UploadPartCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  UploadPartCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3'
 import { Repository } from '@varve/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { validateServeConfig } from '../src/config.js'
@@ -41,14 +51,24 @@ describe('the advisory checklist (issue 23)', () => {
       await repo.commit('team/x', { message: 'team' })
       await repo.close()
     }
-    server = await startServer(validateServeConfig({
-      listen: '127.0.0.1:0', uploadDir: path.join(t.dir, 'uploads'),
-      repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }, { name: 'lake1', location: path.join(t.dir, 'lake1') }],
-      keys: [
-        { accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] },
-        { accessKey: TEAM.accessKeyId, secretKey: TEAM.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write'] }] },
-      ],
-    }))
+    server = await startServer(
+      validateServeConfig({
+        listen: '127.0.0.1:0',
+        uploadDir: path.join(t.dir, 'uploads'),
+        repositories: [
+          { name: 'lake', location: path.join(t.dir, 'lake') },
+          { name: 'lake1', location: path.join(t.dir, 'lake1') },
+        ],
+        keys: [
+          { accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] },
+          {
+            accessKey: TEAM.accessKeyId,
+            secretKey: TEAM.secretAccessKey,
+            grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write'] }],
+          },
+        ],
+      }),
+    )
   })
   afterAll(async () => {
     await server?.close()
@@ -77,8 +97,18 @@ describe('the advisory checklist (issue 23)', () => {
 
   it('CopyObject from a source outside the read grants is refused, however the source is spelled (GHSA-fvv5, GHSA-m836, SeaweedFS CVE-2026-55874)', async () => {
     const s3 = client()
-    for (const source of ['lake/main/secret/a.txt', 'lake/team/x/../../main/secret/a.txt', 'lake/team/x/%2e%2e/%2e%2e/main/secret/a.txt', 'lake/team/x//..//..//main/secret/a.txt', 'lake1/team/x/ok.txt', 'lake/main%2Fsecret/a.txt']) {
-      const err = await s3.send(new CopyObjectCommand({ Bucket: 'lake', Key: 'team/x/copied.txt', CopySource: source })).then(() => undefined, (e: unknown) => e as { name: string })
+    for (const source of [
+      'lake/main/secret/a.txt',
+      'lake/team/x/../../main/secret/a.txt',
+      'lake/team/x/%2e%2e/%2e%2e/main/secret/a.txt',
+      'lake/team/x//..//..//main/secret/a.txt',
+      'lake1/team/x/ok.txt',
+      'lake/main%2Fsecret/a.txt',
+    ]) {
+      const err = await s3.send(new CopyObjectCommand({ Bucket: 'lake', Key: 'team/x/copied.txt', CopySource: source })).then(
+        () => undefined,
+        (e: unknown) => e as { name: string },
+      )
       expect(['AccessDenied', 'InvalidArgument', 'NotImplemented', 'NoSuchKey', 'NoSuchBucket'], source).toContain(err?.name)
     }
     await expect(client(ADMIN).send(new GetObjectCommand({ Bucket: 'lake', Key: 'team/x/copied.txt' }))).rejects.toMatchObject({ name: 'NoSuchKey' })
@@ -88,14 +118,22 @@ describe('the advisory checklist (issue 23)', () => {
   it('paths are never resolved across refs: .., %2e%2e, //, backslashes and NUL in the URL (SeaweedFS CVE-2026-54917)', async () => {
     const s3 = client()
     for (const p of [
-      '/lake/team/x/../../main/secret/a.txt', '/lake/team/x/%2e%2e/%2e%2e/main/secret/a.txt', '/lake/team/x/..%2f..%2fmain/secret/a.txt',
-      '/lake/team/x//../main/secret/a.txt', '/lake/team/x\\..\\..\\main/secret/a.txt', '/lake/team/x/%00/../main/secret/a.txt', '/lake/main/secret/a.txt',
+      '/lake/team/x/../../main/secret/a.txt',
+      '/lake/team/x/%2e%2e/%2e%2e/main/secret/a.txt',
+      '/lake/team/x/..%2f..%2fmain/secret/a.txt',
+      '/lake/team/x//../main/secret/a.txt',
+      '/lake/team/x\\..\\..\\main/secret/a.txt',
+      '/lake/team/x/%00/../main/secret/a.txt',
+      '/lake/main/secret/a.txt',
     ]) {
       // anonymous, then signed as the team key through the SDK's own escaping of the same key
       const anon = await raw('GET', p)
       expect(anon.body, p).not.toContain('main of lake')
       const key = decodeURIComponent(p.slice('/lake/'.length).replace(/%00/g, ''))
-      const signed = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: key })).then(async (o) => o.Body!.transformToString(), (e: unknown) => (e as { name: string }).name)
+      const signed = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: key })).then(
+        async (o) => o.Body!.transformToString(),
+        (e: unknown) => (e as { name: string }).name,
+      )
       expect(signed, p).not.toBe('main of lake')
     }
     s3.destroy()
@@ -106,7 +144,18 @@ describe('the advisory checklist (issue 23)', () => {
     const { Hash } = await import('@smithy/hash-node')
     const sign = async (service: string, region: string, at: Date) => {
       const signer = new SignatureV4({ credentials: TEAM, region, service, sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
-      const s = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: '/lake/team/x/ok.txt', query: {}, headers: { host: `127.0.0.1:${server.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }, { signingDate: at })
+      const s = await signer.sign(
+        {
+          method: 'GET',
+          protocol: 'http:',
+          hostname: '127.0.0.1',
+          port: server.port,
+          path: '/lake/team/x/ok.txt',
+          query: {},
+          headers: { host: `127.0.0.1:${server.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+        },
+        { signingDate: at },
+      )
       return raw('GET', '/lake/team/x/ok.txt', Object.fromEntries(Object.entries(s.headers).filter(([k]) => k !== 'host')) as Record<string, string>)
     }
     expect((await sign('s3', 'us-east-1', new Date())).status).toBe(200)
@@ -114,18 +163,39 @@ describe('the advisory checklist (issue 23)', () => {
     expect((await sign('s3', 'ap-south-1', new Date())).body).toContain('AuthorizationHeaderMalformed')
     expect((await sign('s3', 'us-east-1', new Date(Date.now() - 16 * 60_000))).body).toContain('RequestTimeTooSkewed')
     const signer = new SignatureV4({ credentials: TEAM, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
-    const pre = await signer.presign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: '/lake/team/x/ok.txt', query: {}, headers: { host: `127.0.0.1:${server.port}` } }, { expiresIn: 1, signingDate: new Date(Date.now() - 5000) })
+    const pre = await signer.presign(
+      {
+        method: 'GET',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: server.port,
+        path: '/lake/team/x/ok.txt',
+        query: {},
+        headers: { host: `127.0.0.1:${server.port}` },
+      },
+      { expiresIn: 1, signingDate: new Date(Date.now() - 5000) },
+    )
     const q = new URLSearchParams(pre.query as Record<string, string>).toString()
     expect((await raw('GET', `/lake/team/x/ok.txt?${q}`)).body).toContain('Request has expired')
   })
 
   it('one key holds a bounded number of multipart uploads in progress (lakeFS CVE-2025-27100)', async () => {
     const t2 = await tempDir('advisories-uploads')
-    const small = await startServer(validateServeConfig({
-      listen: '127.0.0.1:0', uploadDir: path.join(t2.dir, 'uploads'), repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
-      keys: [{ accessKey: TEAM.accessKeyId, secretKey: TEAM.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write'] }] }],
-      maxUploadsPerKey: 5,
-    }))
+    const small = await startServer(
+      validateServeConfig({
+        listen: '127.0.0.1:0',
+        uploadDir: path.join(t2.dir, 'uploads'),
+        repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
+        keys: [
+          {
+            accessKey: TEAM.accessKeyId,
+            secretKey: TEAM.secretAccessKey,
+            grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write'] }],
+          },
+        ],
+        maxUploadsPerKey: 5,
+      }),
+    )
     const s3 = new S3Client({ endpoint: small.url, region: 'us-east-1', forcePathStyle: true, credentials: TEAM, maxAttempts: 1 })
     try {
       const ids: string[] = []
@@ -143,11 +213,21 @@ describe('the advisory checklist (issue 23)', () => {
 
   it('abandoned multipart uploads expire (uploadLifetimeHours), as S3 lifecycle rules abort them; an active one stays', async () => {
     const t2 = await tempDir('advisories-expiry')
-    const small = await startServer(validateServeConfig({
-      listen: '127.0.0.1:0', uploadDir: path.join(t2.dir, 'uploads'), repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
-      keys: [{ accessKey: TEAM.accessKeyId, secretKey: TEAM.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write'] }] }],
-      uploadLifetimeHours: 5 / 3600, // 5 s
-    }))
+    const small = await startServer(
+      validateServeConfig({
+        listen: '127.0.0.1:0',
+        uploadDir: path.join(t2.dir, 'uploads'),
+        repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
+        keys: [
+          {
+            accessKey: TEAM.accessKeyId,
+            secretKey: TEAM.secretAccessKey,
+            grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write'] }],
+          },
+        ],
+        uploadLifetimeHours: 5 / 3600, // 5 s
+      }),
+    )
     const s3 = new S3Client({ endpoint: small.url, region: 'us-east-1', forcePathStyle: true, credentials: TEAM, maxAttempts: 1 })
     try {
       const abandoned = (await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: 'team/x/gone.bin' }))).UploadId!
@@ -160,9 +240,10 @@ describe('the advisory checklist (issue 23)', () => {
         await s3.send(new UploadPartCommand({ Bucket: 'lake', Key: 'team/x/alive.bin', UploadId: active, PartNumber: (i % 10_000) + 1, Body: `part ${i}` }))
         await new Promise((resolve) => setTimeout(resolve, 300))
       }
-      await expect(s3.send(new UploadPartCommand({ Bucket: 'lake', Key: 'team/x/gone.bin', UploadId: abandoned, PartNumber: 2, Body: 'y' }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
+      await expect(
+        s3.send(new UploadPartCommand({ Bucket: 'lake', Key: 'team/x/gone.bin', UploadId: abandoned, PartNumber: 2, Body: 'y' })),
+      ).rejects.toMatchObject({ name: 'NoSuchUpload' })
       expect(await fs.readdir(path.join(t2.dir, 'uploads'))).toEqual([active])
-
     } finally {
       s3.destroy()
       await small.close()

@@ -5,7 +5,18 @@ import http from 'node:http'
 import net from 'node:net'
 import zlib from 'node:zlib'
 import path from 'node:path'
-import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3'
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3'
 import { Repository } from '@varve/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { validateServeConfig } from '../src/config.js'
@@ -39,8 +50,12 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
       req.on('error', reject)
       req.end(body)
     })
-  const basic = (k: { accessKeyId: string; secretAccessKey: string }) => ({ Authorization: `Basic ${Buffer.from(`${k.accessKeyId}:${k.secretAccessKey}`).toString('base64')}`, 'Content-Type': 'application/json' })
-  const api = (method: string, p: string, body?: unknown, who = ADMIN) => raw(method, `/api/v1${p}`, basic(who), body === undefined ? undefined : JSON.stringify(body))
+  const basic = (k: { accessKeyId: string; secretAccessKey: string }) => ({
+    Authorization: `Basic ${Buffer.from(`${k.accessKeyId}:${k.secretAccessKey}`).toString('base64')}`,
+    'Content-Type': 'application/json',
+  })
+  const api = (method: string, p: string, body?: unknown, who = ADMIN) =>
+    raw(method, `/api/v1${p}`, basic(who), body === undefined ? undefined : JSON.stringify(body))
 
   beforeAll(async () => {
     t = await tempDir('gateway')
@@ -57,10 +72,18 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
         keys: [
           { ...{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey }, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] },
           { accessKey: READER.accessKeyId, secretKey: READER.secretAccessKey, grants: [{ repositories: ['lake'], actions: ['read'] }] },
-          { accessKey: EXP_ONLY.accessKeyId, secretKey: EXP_ONLY.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write', 'commit'] }] },
+          {
+            accessKey: EXP_ONLY.accessKeyId,
+            secretKey: EXP_ONLY.secretAccessKey,
+            grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write', 'commit'] }],
+          },
           { accessKey: REVIEWER.accessKeyId, secretKey: REVIEWER.secretAccessKey, grants: [{ repositories: ['lake'], actions: ['read', 'approve'] }] },
           { accessKey: FLAT.accessKeyId, secretKey: FLAT.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['exp-*'], actions: ['read'] }] },
-          { accessKey: EXP_ADMIN.accessKeyId, secretKey: EXP_ADMIN.secretAccessKey, grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write', 'commit', 'admin'] }] },
+          {
+            accessKey: EXP_ADMIN.accessKeyId,
+            secretKey: EXP_ADMIN.secretAccessKey,
+            grants: [{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write', 'commit', 'admin'] }],
+          },
         ],
       }),
     )
@@ -92,7 +115,8 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     }
     const etag = (await s3.send(new HeadObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' }))).ETag!
     expect((await raw('GET', '/lake/main/train/a.csv', { ...(await signedHeaders('GET', '/lake/main/train/a.csv')), 'If-None-Match': etag })).status).toBe(304)
-    const cond = async (h: Record<string, string>) => (await raw('GET', '/lake/main/train/a.csv', { ...(await signedHeaders('GET', '/lake/main/train/a.csv')), ...h })).status
+    const cond = async (h: Record<string, string>) =>
+      (await raw('GET', '/lake/main/train/a.csv', { ...(await signedHeaders('GET', '/lake/main/train/a.csv')), ...h })).status
     expect(await cond({ 'If-Match': etag })).toBe(200)
     expect(await cond({ 'If-Match': '"0000"' })).toBe(412)
     expect(await cond({ 'If-Modified-Since': new Date(Date.now() + 3_600_000).toUTCString() })).toBe(304)
@@ -107,14 +131,22 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const upload = async (key: string, order: number[], again: number[] = []) => {
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: key, Metadata: { via: 'multipart' } }))
       const etags = new Map<number, string>()
-      const send = async (n: number, body: Buffer) => etags.set(n, (await s3.send(new UploadPartCommand({ Bucket: 'lake', Key: key, UploadId, PartNumber: n, Body: body }))).ETag!)
+      const send = async (n: number, body: Buffer) =>
+        etags.set(n, (await s3.send(new UploadPartCommand({ Bucket: 'lake', Key: key, UploadId, PartNumber: n, Body: body }))).ETag!)
       for (const n of order) await send(n, part(n))
       await new Promise((r) => setTimeout(r, 200)) // the assembly reads what it has meanwhile
       for (const n of again) await send(n, replacement(n))
       return { UploadId: UploadId!, etags }
     }
     const complete = (key: string, u: { UploadId: string; etags: Map<number, string> }, listed: number[]) =>
-      s3.send(new CompleteMultipartUploadCommand({ Bucket: 'lake', Key: key, UploadId: u.UploadId, MultipartUpload: { Parts: listed.map((n) => ({ PartNumber: n, ETag: u.etags.get(n)! })) } }))
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'lake',
+          Key: key,
+          UploadId: u.UploadId,
+          MultipartUpload: { Parts: listed.map((n) => ({ PartNumber: n, ETag: u.etags.get(n)! })) },
+        }),
+      )
     const bytesOf = async (key: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: key }))).Body!.transformToByteArray())
     const expected = (ns: number[]) => Buffer.concat(ns.map(part))
 
@@ -143,9 +175,17 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const SIZE = 5 * 1024 * 1024
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
     const start = async (key: string) => (await s3.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: key }))).UploadId!
-    const send = async (key: string, UploadId: string, n: number, body: Buffer) => (await s3.send(new UploadPartCommand({ Bucket: 'lake', Key: key, UploadId, PartNumber: n, Body: body }))).ETag!
+    const send = async (key: string, UploadId: string, n: number, body: Buffer) =>
+      (await s3.send(new UploadPartCommand({ Bucket: 'lake', Key: key, UploadId, PartNumber: n, Body: body }))).ETag!
     const complete = (key: string, UploadId: string, parts: [number, string][]) =>
-      s3.send(new CompleteMultipartUploadCommand({ Bucket: 'lake', Key: key, UploadId, MultipartUpload: { Parts: parts.map(([n, ETag]) => ({ PartNumber: n, ETag })) } }))
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'lake',
+          Key: key,
+          UploadId,
+          MultipartUpload: { Parts: parts.map(([n, ETag]) => ({ PartNumber: n, ETag })) },
+        }),
+      )
     const stored = (address: string) => path.join(t.dir, 'lake', 'blocks', 'data', address.slice(0, 2), address.slice(2, 4), address)
 
     const key = 'team/exp/mp/in-place.bin'
@@ -154,7 +194,11 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const etags = await Promise.all([3, 1, 4, 2].map(async (n) => [n, await send(key, id, n, bodies[n - 1]!)] as [number, string]))
     const data = path.join(t.dir, 'uploads', id, 'data')
     const ino = (await fsp.stat(data)).ino
-    await complete(key, id, etags.sort((a, b) => a[0] - b[0]))
+    await complete(
+      key,
+      id,
+      etags.sort((a, b) => a[0] - b[0]),
+    )
     const whole = Buffer.concat(bodies)
     const entry = await repo.stat('team/exp', 'mp/in-place.bin')
     expect(entry).toMatchObject({ address: sha(whole), size: whole.length })
@@ -168,7 +212,11 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const eShort: [number, string][] = []
     for (const n of [3, 1, 2]) eShort.push([n, await send(keyShortFirst, idShort, n, parts[n - 1]!)])
     const inoShort = (await fsp.stat(path.join(t.dir, 'uploads', idShort, 'data'))).ino
-    await complete(keyShortFirst, idShort, eShort.sort((a, b) => a[0] - b[0]))
+    await complete(
+      keyShortFirst,
+      idShort,
+      eShort.sort((a, b) => a[0] - b[0]),
+    )
     const shortEntry = await repo.stat('team/exp', 'mp/short-first.bin')
     expect(shortEntry.address).toBe(sha(Buffer.concat(parts)))
     expect((await fsp.stat(stored(shortEntry.address))).ino).toBe(inoShort)
@@ -186,13 +234,32 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const chunked = Buffer.concat([Buffer.from(`${longBody.length.toString(16)}\r\n`), longBody, Buffer.from('\r\n0\r\n\r\n')])
     const partPath = `/lake/${keyLong}`
     const signedPart = await signer.sign({
-      method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: partPath, query: { partNumber: '1', uploadId: idLong },
-      headers: { host: `127.0.0.1:${server.port}`, 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'x-amz-decoded-content-length': String(SIZE), 'content-encoding': 'aws-chunked', 'content-length': String(chunked.length) },
+      method: 'PUT',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: server.port,
+      path: partPath,
+      query: { partNumber: '1', uploadId: idLong },
+      headers: {
+        host: `127.0.0.1:${server.port}`,
+        'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+        'x-amz-decoded-content-length': String(SIZE),
+        'content-encoding': 'aws-chunked',
+        'content-length': String(chunked.length),
+      },
     })
-    const refused = await raw('PUT', `${partPath}?partNumber=1&uploadId=${idLong}`, Object.fromEntries(Object.entries(signedPart.headers).filter(([k]) => k !== 'host')), chunked)
+    const refused = await raw(
+      'PUT',
+      `${partPath}?partNumber=1&uploadId=${idLong}`,
+      Object.fromEntries(Object.entries(signedPart.headers).filter(([k]) => k !== 'host')),
+      chunked,
+    )
     expect(refused.status).toBe(400)
     const e1 = await send(keyLong, idLong, 1, p1)
-    await complete(keyLong, idLong, [[1, e1], [2, e2]])
+    await complete(keyLong, idLong, [
+      [1, e1],
+      [2, e2],
+    ])
     expect(Buffer.from(await repo.get('team/exp', 'mp/too-long.bin')).equals(Buffer.concat([p1, p2]))).toBe(true)
 
     // a part uploaded again after it landed goes to a file of its own; the object is what was listed
@@ -203,7 +270,11 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     await new Promise((r) => setTimeout(r, 200)) // the assembly reads what it has meanwhile
     const again = randomBytes(SIZE)
     e[1] = await send(key2, id2, 2, again)
-    await complete(key2, id2, [[1, e[0]!], [2, e[1]!], [3, e[2]!]])
+    await complete(key2, id2, [
+      [1, e[0]!],
+      [2, e[1]!],
+      [3, e[2]!],
+    ])
     const expected = Buffer.concat([first[0]!, again, first[2]!])
     expect((await repo.stat('team/exp', 'mp/in-place-again.bin')).address).toBe(sha(expected))
     expect(Buffer.from(await repo.get('team/exp', 'mp/in-place-again.bin')).equals(expected)).toBe(true)
@@ -220,25 +291,43 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const s3 = client()
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
     const big = randomBytes(20 * 1024 * 1024 + 3) // past the 8 MiB below which a body is put from memory
-    await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/landed/big.bin', Body: big, ContentType: 'application/x-big', Metadata: { origin: 'landed' } }))
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/landed/big.bin', Body: big, ContentType: 'application/x-big', Metadata: { origin: 'landed' } }),
+    )
     const entry = await repo.stat('team/exp', 'landed/big.bin')
     expect(entry).toMatchObject({ address: sha(big), size: big.byteLength, contentType: 'application/x-big', metadata: { origin: 'landed' } })
     expect(sha(await repo.get('team/exp', 'landed/big.bin'))).toBe(sha(big))
     // a checksum the body does not have: refused at the end of the body, nothing staged
     const other = randomBytes(9 * 1024 * 1024)
     await expect(
-      s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/landed/bad.bin', Body: other, ChecksumSHA256: createHash('sha256').update('something else').digest('base64') })),
+      s3.send(
+        new PutObjectCommand({
+          Bucket: 'lake',
+          Key: 'team/exp/landed/bad.bin',
+          Body: other,
+          ChecksumSHA256: createHash('sha256').update('something else').digest('base64'),
+        }),
+      ),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } })
     await expect(repo.stat('team/exp', 'landed/bad.bin')).rejects.toMatchObject({ code: 'NOT_FOUND' })
     // If-None-Match: * on a path that exists: 412 after the body, nothing changed
-    await expect(s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/landed/big.bin', Body: other, IfNoneMatch: '*' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } })
+    await expect(s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/landed/big.bin', Body: other, IfNoneMatch: '*' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 412 },
+    })
     expect((await repo.stat('team/exp', 'landed/big.bin')).address).toBe(sha(big))
     // a body cut off half way (the client goes away): nothing staged
     const { SignatureV4 } = await import('@smithy/signature-v4')
     const { Hash } = await import('@smithy/hash-node')
     const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
     const cutPath = '/lake/team/exp/landed/cut.bin'
-    const signed = await signer.sign({ method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: cutPath, headers: { host: `127.0.0.1:${server.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(other.length) } })
+    const signed = await signer.sign({
+      method: 'PUT',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: server.port,
+      path: cutPath,
+      headers: { host: `127.0.0.1:${server.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(other.length) },
+    })
     await new Promise<void>((resolve) => {
       const req = http.request({ host: '127.0.0.1', port: server.port, path: cutPath, method: 'PUT', headers: signed.headers })
       req.on('error', () => resolve())
@@ -258,14 +347,18 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     await expect(exp.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' }))).rejects.toMatchObject({ name: 'AccessDenied' })
     const admin = client()
     await expect(admin.send(new PutObjectCommand({ Bucket: 'lake', Key: 'v1/x', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' })
-    await expect(admin.send(new PutObjectCommand({ Bucket: 'lake', Key: `${await repo.resolve('main')}/x`, Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' })
+    await expect(admin.send(new PutObjectCommand({ Bucket: 'lake', Key: `${await repo.resolve('main')}/x`, Body: 'x' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+    })
     await repo.protectBranch('main')
     try {
       await expect(admin.send(new PutObjectCommand({ Bucket: 'lake', Key: 'main/x', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' })
     } finally {
       await repo.unprotectBranch('main')
     }
-    await expect(client({ accessKeyId: 'nobody', secretAccessKey: 'x' }).send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' }))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' })
+    await expect(
+      client({ accessKeyId: 'nobody', secretAccessKey: 'x' }).send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' })),
+    ).rejects.toMatchObject({ name: 'InvalidAccessKeyId' })
     expect((await raw('GET', '/lake/main/train/a.csv')).body).toContain('<Code>AccessDenied</Code>') // anonymous: not configured
   })
 
@@ -341,7 +434,11 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(JSON.parse(conflict.body).error).toMatchObject({ code: 'MERGE_CONFLICT', details: { conflicts: [{ path: 'train/a.csv' }], source: 'feature' } })
     const merged = await api('POST', '/repositories/lake/merges', { source: 'feature', dest: 'main', strategy: 'source-wins' })
     expect(JSON.parse(merged.body)).toMatchObject({ merged: true, commit: { parents: [expect.any(String), expect.any(String)] } })
-    await repo.put('main', '_varve/hooks/ok.yaml', 'id: need-ok\non: [pre-merge]\nbranches: [main]\nchecks:\n  - { type: required-files, files: "gated/**", require: OK }\n')
+    await repo.put(
+      'main',
+      '_varve/hooks/ok.yaml',
+      'id: need-ok\non: [pre-merge]\nbranches: [main]\nchecks:\n  - { type: required-files, files: "gated/**", require: OK }\n',
+    )
     await repo.commit('main', { message: 'rules' })
     await repo.createBranch('gated-src')
     await repo.put('gated-src', 'gated/x.txt', 'x')
@@ -407,8 +504,16 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(m.commit.metadata).toMatchObject({ 'varve.merge-request': mr.id, 'varve.merge-request.approvers': ['reviewer'] })
     const shown = JSON.parse((await api('GET', `/repositories/lake/merge-requests/${mr.id}`, undefined, READER)).body)
     expect(shown.state).toBe('merged')
-    expect(shown.history.map((e: { operation: string; author: string }) => `${e.operation}:${e.author}`)).toEqual(['mr-merge:admin', 'mr-merging:admin', 'mr-comment:reviewer', 'mr-approve:reviewer', 'mr-open:admin'])
-    expect(JSON.parse((await api('GET', '/repositories/lake/merge-requests?state=merged')).body).mergeRequests.map((r: { id: number }) => r.id)).toEqual([mr.id])
+    expect(shown.history.map((e: { operation: string; author: string }) => `${e.operation}:${e.author}`)).toEqual([
+      'mr-merge:admin',
+      'mr-merging:admin',
+      'mr-comment:reviewer',
+      'mr-approve:reviewer',
+      'mr-open:admin',
+    ])
+    expect(JSON.parse((await api('GET', '/repositories/lake/merge-requests?state=merged')).body).mergeRequests.map((r: { id: number }) => r.id)).toEqual([
+      mr.id,
+    ])
     expect((await api('POST', `/repositories/lake/merge-requests/${mr.id}/close`, {})).status).toBe(409)
     // A protected branch's reset is for admins: commit is not enough.
     await repo.protectBranch('team/exp', { reset: true, directCommits: true })
@@ -432,7 +537,12 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     expect(moves[0]).toMatchObject({ operation: 'commit', author: 'exp-writer', new: c.id })
     // A client cannot write what Varve records itself (forged approvals in history)
     await repo.put('team/who', 'who/forged.txt', 'f')
-    const forged = await api('POST', '/repositories/lake/branches/team/who/commits', { message: 'x', metadata: { 'varve.merge-request.approvers': ['alice'] } }, EXP_ONLY)
+    const forged = await api(
+      'POST',
+      '/repositories/lake/branches/team/who/commits',
+      { message: 'x', metadata: { 'varve.merge-request.approvers': ['alice'] } },
+      EXP_ONLY,
+    )
     expect(forged.status).toBe(400)
     expect(JSON.parse(forged.body).error.message).toContain('reserved')
     await repo.delete('team/who', 'who/forged.txt')
@@ -474,26 +584,43 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
   it('objects a browser would run are served inert: nosniff, a sandbox CSP, HTML and SVG as downloads (issue 23: N6)', async () => {
     const s3 = client()
     await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/x.html', Body: '<script>alert(1)</script>', ContentType: 'text/html' }))
-    await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/x.svg', Body: '<svg onload="alert(1)"/>', ContentType: 'image/svg+xml; charset=utf-8' }))
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/x.svg', Body: '<svg onload="alert(1)"/>', ContentType: 'image/svg+xml; charset=utf-8' }),
+    )
     await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/exp/x.csv', Body: 'a,b\n', ContentType: 'text/csv' }))
-    for (const [key, attachment] of [['x.html', true], ['x.svg', true], ['x.csv', false]] as const) {
+    for (const [key, attachment] of [
+      ['x.html', true],
+      ['x.svg', true],
+      ['x.csv', false],
+    ] as const) {
       const o = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: `team/exp/${key}` }))
       expect(o.ContentDisposition, key).toBe(attachment ? 'attachment' : undefined)
       const head = await s3.send(new HeadObjectCommand({ Bucket: 'lake', Key: `team/exp/${key}` }))
       expect(head.ContentDisposition, key).toBe(attachment ? 'attachment' : undefined)
     }
     // A client asking for text/html inline still gets the sandbox: no script runs on this origin.
-    const inline = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: 'team/exp/x.csv', ResponseContentType: 'text/html', ResponseContentDisposition: 'inline' }))
+    const inline = await s3.send(
+      new GetObjectCommand({ Bucket: 'lake', Key: 'team/exp/x.csv', ResponseContentType: 'text/html', ResponseContentDisposition: 'inline' }),
+    )
     expect(inline.ContentType).toBe('text/html')
     expect(inline.ContentDisposition).toBe('inline')
     const probe = await new Promise<http.IncomingHttpHeaders>((resolve, reject) => {
       // The SDK does not surface these headers: a signed V2 URL read with plain HTTP shows them.
       const expires = Math.floor(Date.now() / 1000) + 600
       const sig = createHmac('sha1', ADMIN.secretAccessKey).update(`GET\n\n\n${expires}\n/lake/team/exp/x.html`).digest('base64')
-      http.get({ host: '127.0.0.1', port: server.port, path: `/lake/team/exp/x.html?AWSAccessKeyId=${ADMIN.accessKeyId}&Expires=${expires}&Signature=${encodeURIComponent(sig)}` }, (res) => {
-        res.resume()
-        resolve(res.headers)
-      }).on('error', reject)
+      http
+        .get(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            path: `/lake/team/exp/x.html?AWSAccessKeyId=${ADMIN.accessKeyId}&Expires=${expires}&Signature=${encodeURIComponent(sig)}`,
+          },
+          (res) => {
+            res.resume()
+            resolve(res.headers)
+          },
+        )
+        .on('error', reject)
     })
     expect(probe['x-content-type-options']).toBe('nosniff')
     expect(probe['content-security-policy']).toBe("default-src 'none'; sandbox")
@@ -507,7 +634,12 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
     const put = async (p: string, body: Buffer, claimed: string) => {
       const signed = await signer.sign({
-        method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: p, query: {},
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: server.port,
+        path: p,
+        query: {},
         headers: { host: `127.0.0.1:${server.port}`, 'x-amz-content-sha256': claimed, 'content-length': String(body.length) },
       })
       return raw('PUT', p, Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host')), body)
@@ -536,43 +668,87 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const { SignatureV4 } = await import('@smithy/signature-v4')
     const { Hash } = await import('@smithy/hash-node')
     const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
-    const crc32 = (b: Buffer) => { const x = Buffer.alloc(4); x.writeUInt32BE(zlib.crc32(b)); return x.toString('base64') }
+    const crc32 = (b: Buffer) => {
+      const x = Buffer.alloc(4)
+      x.writeUInt32BE(zlib.crc32(b))
+      return x.toString('base64')
+    }
     const send = async (p: string, raw_: Buffer, headers: Record<string, string>) => {
-      const signed = await signer.sign({ method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: p, query: {}, headers: { host: `127.0.0.1:${server.port}`, 'content-length': String(raw_.length), ...headers } })
+      const signed = await signer.sign({
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: server.port,
+        path: p,
+        query: {},
+        headers: { host: `127.0.0.1:${server.port}`, 'content-length': String(raw_.length), ...headers },
+      })
       return raw('PUT', p, Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host')), raw_)
     }
-    const trailed = (data: Buffer, value: string) => Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from(`\r\n0\r\nx-amz-checksum-crc32:${value}\r\n\r\n`)])
-    const trailerHeaders = { 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(body.length), 'x-amz-trailer': 'x-amz-checksum-crc32' }
+    const trailed = (data: Buffer, value: string) =>
+      Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from(`\r\n0\r\nx-amz-checksum-crc32:${value}\r\n\r\n`)])
+    const trailerHeaders = {
+      'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+      'content-encoding': 'aws-chunked',
+      'x-amz-decoded-content-length': String(body.length),
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+    }
     const bad = await send('/lake/team/exp/n9/trailer.bin', trailed(body, crc32(Buffer.from('other'))), trailerHeaders)
     expect(bad.status, bad.body).toBe(400)
     expect(bad.body).toContain('<Code>BadDigest</Code>')
     await expect(repo.stat('team/exp', 'n9/trailer.bin')).rejects.toMatchObject({ code: 'NOT_FOUND' })
     expect((await send('/lake/team/exp/n9/trailer.bin', trailed(body, crc32(body)), trailerHeaders)).status).toBe(200)
-    const missing = await send('/lake/team/exp/n9/no-trailer.bin', Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]), trailerHeaders)
+    const missing = await send(
+      '/lake/team/exp/n9/no-trailer.bin',
+      Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]),
+      trailerHeaders,
+    )
     expect(missing.body).toContain('<Code>InvalidRequest</Code>')
-    const header = await send('/lake/team/exp/n9/header.bin', body, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-checksum-sha256': createHash('sha256').update('other').digest('base64') })
+    const header = await send('/lake/team/exp/n9/header.bin', body, {
+      'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+      'x-amz-checksum-sha256': createHash('sha256').update('other').digest('base64'),
+    })
     expect(header.body).toContain('<Code>BadDigest</Code>')
-    expect((await send('/lake/team/exp/n9/header.bin', body, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-checksum-sha256': createHash('sha256').update(body).digest('base64') })).status).toBe(200)
+    expect(
+      (
+        await send('/lake/team/exp/n9/header.bin', body, {
+          'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+          'x-amz-checksum-sha256': createHash('sha256').update(body).digest('base64'),
+        })
+      ).status,
+    ).toBe(200)
     const unknown = await send('/lake/team/exp/n9/md5.bin', body, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-checksum-md7': 'abc' })
     expect(unknown.body).toContain('<Code>InvalidRequest</Code>')
   })
 
   it('conditional PutObject (If-None-Match: *, If-Match) is atomic across two gateway instances over one repository (issue 23)', async () => {
-    const second = await startServer(validateServeConfig({
-      listen: '127.0.0.1:0', repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }], uploadDir: path.join(t.dir, 'uploads-2'),
-      keys: [{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] }],
-    }))
+    const second = await startServer(
+      validateServeConfig({
+        listen: '127.0.0.1:0',
+        repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
+        uploadDir: path.join(t.dir, 'uploads-2'),
+        keys: [{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] }],
+      }),
+    )
     const clients = [client(), new S3Client({ endpoint: second.url, region: 'us-east-1', forcePathStyle: true, credentials: ADMIN, maxAttempts: 1 })]
     try {
       const key = 'team/exp/_delta_log/00000000000000000007.json'
-      const tries = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => clients[i % 2]!.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: `{"writer":${i}}`, IfNoneMatch: '*' }))))
+      const tries = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          clients[i % 2]!.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: `{"writer":${i}}`, IfNoneMatch: '*' })),
+        ),
+      )
       const won = tries.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ ETag?: string }>[]
       expect(won).toHaveLength(1)
       for (const r of tries) if (r.status === 'rejected') expect((r.reason as { name: string }).name).toBe('PreconditionFailed')
       const etag = won[0]!.value.ETag!
-      const updates = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => clients[i % 2]!.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: `{"update":${i}}`, IfMatch: etag }))))
+      const updates = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => clients[i % 2]!.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: `{"update":${i}}`, IfMatch: etag }))),
+      )
       expect(updates.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
-      await expect(clients[1]!.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: 'x', IfMatch: etag }))).rejects.toMatchObject({ name: 'PreconditionFailed' })
+      await expect(clients[1]!.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: 'x', IfMatch: etag }))).rejects.toMatchObject({
+        name: 'PreconditionFailed',
+      })
     } finally {
       for (const c of clients) c.destroy()
       await second.close()
@@ -581,7 +757,10 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
 
   it('a SigV4 scope naming another region is refused, naming the right one (issue 23: N10)', async () => {
     const wrong = client(ADMIN, { region: 'eu-west-3' })
-    const err = await wrong.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' })).then(() => undefined, (e: unknown) => e as { name: string; message: string; Region?: string })
+    const err = await wrong.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/train/a.csv' })).then(
+      () => undefined,
+      (e: unknown) => e as { name: string; message: string; Region?: string },
+    )
     expect(err?.name).toBe('AuthorizationHeaderMalformed')
     expect(err?.message).toContain("the region 'eu-west-3' is wrong; expecting 'us-east-1'")
     wrong.destroy()
@@ -606,31 +785,41 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
 
   it('idle connections, stalled uploads and silent clients are closed; one client holds a bounded number of connections (issue 23: N7)', async () => {
     const t2 = await tempDir('gateway-timeouts')
-    const small = await startServer(validateServeConfig({
-      listen: '127.0.0.1:0', repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }], uploadDir: path.join(t2.dir, 'uploads'),
-      keys: [{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] }],
-      idleTimeoutSeconds: 1, headersTimeoutSeconds: 1, maxConnectionsPerClient: 12,
-    }))
-    const open = (first?: string) => new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect(small.port, '127.0.0.1', () => {
-        if (first) s.write(first)
-        resolve(s)
+    const small = await startServer(
+      validateServeConfig({
+        listen: '127.0.0.1:0',
+        repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
+        uploadDir: path.join(t2.dir, 'uploads'),
+        keys: [{ accessKey: ADMIN.accessKeyId, secretKey: ADMIN.secretAccessKey, grants: [{ actions: ['read', 'write', 'commit', 'admin'] }] }],
+        idleTimeoutSeconds: 1,
+        headersTimeoutSeconds: 1,
+        maxConnectionsPerClient: 12,
+      }),
+    )
+    const open = (first?: string) =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect(small.port, '127.0.0.1', () => {
+          if (first) s.write(first)
+          resolve(s)
+        })
+        s.resume() // read whatever the server answers, so its close is seen
+        s.on('error', reject)
       })
-      s.resume() // read whatever the server answers, so its close is seen
-      s.on('error', reject)
-    })
-    const closedWithin = (s: net.Socket, ms: number) => new Promise<boolean>((resolve) => {
-      if (s.destroyed || s.readableEnded) return resolve(true)
-      const timer = setTimeout(() => resolve(false), ms)
-      s.once('close', () => {
-        clearTimeout(timer)
-        resolve(true)
+    const closedWithin = (s: net.Socket, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        if (s.destroyed || s.readableEnded) return resolve(true)
+        const timer = setTimeout(() => resolve(false), ms)
+        s.once('close', () => {
+          clearTimeout(timer)
+          resolve(true)
+        })
       })
-    })
     try {
       // 10 connections that never say anything, and 1 upload that stalls after 10 of 1,000 bytes
       const silent = await Promise.all(Array.from({ length: 10 }, () => open()))
-      const stalled = await open(`PUT /lake/team/exp/stalled.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${Buffer.from('admin:admin-secret').toString('base64')}\r\nContent-Length: 1000\r\n\r\n0123456789`)
+      const stalled = await open(
+        `PUT /lake/team/exp/stalled.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${Buffer.from('admin:admin-secret').toString('base64')}\r\nContent-Length: 1000\r\n\r\n0123456789`,
+      )
       // generous: a busy machine may be slow to run the timers, but they must run
       const closed = await Promise.all([...silent, stalled].map((s) => closedWithin(s, 30_000)))
       expect(closed.filter(Boolean)).toHaveLength(11)
@@ -641,7 +830,9 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
       for (const s of many) s?.destroy()
       // and once they are gone, requests are served again
       await new Promise((resolve) => setTimeout(resolve, 200))
-      const res = await fetch(`${small.url}/api/v1/repositories`, { headers: { Authorization: `Basic ${Buffer.from('admin:admin-secret').toString('base64')}` } })
+      const res = await fetch(`${small.url}/api/v1/repositories`, {
+        headers: { Authorization: `Basic ${Buffer.from('admin:admin-secret').toString('base64')}` },
+      })
       expect(res.status).toBe(200)
     } finally {
       await small.close()
@@ -653,7 +844,11 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const bad = await raw('GET', '/lake/main/train/a.csv', { Authorization: 'AWS4-HMAC-SHA256 Credential=garbage', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' })
     expect(bad.status).toBe(400)
     expect(bad.body).toContain('<Code>InvalidArgument</Code>')
-    const expired = await raw('GET', '/lake/main/train/a.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=admin%2F20200101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20200101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=' + '0'.repeat(64))
+    const expired = await raw(
+      'GET',
+      '/lake/main/train/a.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=admin%2F20200101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20200101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=' +
+        '0'.repeat(64),
+    )
     expect(expired.status).toBe(403)
     expect(expired.body).toContain('Request has expired')
     for (const key of ['main/../etc/passwd', 'main/a%00b', 'main/%0a', 'nosuchref/train/a.csv', 'main']) {
@@ -670,7 +865,11 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const headers = await signedHeaders('PUT', p, { 'Content-Length': '10000000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' })
     await new Promise<void>((resolve) => {
       const sock = net.connect(server.port, '127.0.0.1', () => {
-        sock.write(`PUT ${p} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`)
+        sock.write(
+          `PUT ${p} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n${Object.entries(headers)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('\r\n')}\r\n\r\n`,
+        )
         sock.write(Buffer.alloc(1_000_000, 1), () => setTimeout(() => (sock.destroy(), resolve()), 200))
       })
     })
@@ -683,13 +882,20 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
 
     // a refused 64 MiB upload is answered without reading its body, and the connection closes
     const refusedPath = '/lake/v1/refused.bin'
-    const refused = await raw('PUT', refusedPath, await signedHeaders('PUT', refusedPath, { 'Content-Length': String(64 * 1024 * 1024) }), Buffer.alloc(64 * 1024 * 1024)).catch((e: Error) => ({ status: -1, body: e.message, headers: {} }))
+    const refused = await raw(
+      'PUT',
+      refusedPath,
+      await signedHeaders('PUT', refusedPath, { 'Content-Length': String(64 * 1024 * 1024) }),
+      Buffer.alloc(64 * 1024 * 1024),
+    ).catch((e: Error) => ({ status: -1, body: e.message, headers: {} }))
     expect([403, -1]).toContain(refused.status) // -1: the client saw the close before it finished sending
     if (refused.status === 403) expect(refused.headers.connection).toBe('close')
 
     // many requests at once: all answered, the server still serves
     const s3 = client(ADMIN, { requestHandler: { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 200 }) } })
-    const results = await Promise.allSettled(Array.from({ length: 1000 }, () => s3.send(new GetObjectCommand({ Bucket: 'lake', Key: 'v1/train/a.csv' })).then((r) => r.Body!.transformToString())))
+    const results = await Promise.allSettled(
+      Array.from({ length: 1000 }, () => s3.send(new GetObjectCommand({ Bucket: 'lake', Key: 'v1/train/a.csv' })).then((r) => r.Body!.transformToString())),
+    )
     expect(results.filter((r) => r.status === 'fulfilled' && r.value === 'id\n1\n').length).toBe(1000)
   })
 
@@ -699,7 +905,15 @@ describe('varve serve: the S3 API and the JSON API (issue 12)', () => {
     const { Hash } = await import('@smithy/hash-node')
     const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
     const host = `127.0.0.1:${server.port}`
-    const signed = await signer.sign({ method, protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: p, query: {}, headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extra } })
+    const signed = await signer.sign({
+      method,
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: server.port,
+      path: p,
+      query: {},
+      headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extra },
+    })
     return Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host'))
   }
 })
@@ -722,7 +936,25 @@ describe('varve serve: an s3:// repository, TLS, virtual-host style, anonymous g
       await repo.close()
       // a self-signed certificate, as a user's own would be
       const { execFileSync } = await import('node:child_process')
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(t.dir, 'key.pem'), '-out', path.join(t.dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' })
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          path.join(t.dir, 'key.pem'),
+          '-out',
+          path.join(t.dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+        ],
+        { stdio: 'ignore' },
+      )
       const server = await startServer(
         validateServeConfig({
           listen: '127.0.0.1:0',
@@ -737,16 +969,25 @@ describe('varve serve: an s3:// repository, TLS, virtual-host style, anonymous g
         expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
         const https = await import('node:https')
         const agent = new https.Agent({ rejectUnauthorized: false })
-        const client = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: ADMIN, maxAttempts: 1, requestHandler: { httpsAgent: agent } })
+        const client = new S3Client({
+          endpoint: server.url,
+          region: 'us-east-1',
+          forcePathStyle: true,
+          credentials: ADMIN,
+          maxAttempts: 1,
+          requestHandler: { httpsAgent: agent },
+        })
         await client.send(new PutObjectCommand({ Bucket: 'lake', Key: 'main/d/y.txt', Body: 'put over tls' }))
         expect(await (await client.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/d/x.txt' }))).Body!.transformToString()).toBe('in s3')
         const get = (p: string, host: string) =>
           new Promise<{ status: number; body: string }>((resolve, reject) => {
-            https.get({ host: '127.0.0.1', port: server.port, path: p, headers: { host }, agent }, (res) => {
-              let b = ''
-              res.on('data', (d) => (b += d))
-              res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }))
-            }).on('error', reject)
+            https
+              .get({ host: '127.0.0.1', port: server.port, path: p, headers: { host }, agent }, (res) => {
+                let b = ''
+                res.on('data', (d) => (b += d))
+                res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }))
+              })
+              .on('error', reject)
           })
         // anonymous: the tag is granted, main is not; virtual-host style names the bucket in the Host
         expect(await get('/v1/d/x.txt', `lake.s3.example:${server.port}`)).toEqual({ status: 200, body: 'in s3' })

@@ -21,7 +21,7 @@ function request(method: string, headers: Record<string, string>): IncomingMessa
 
 const credential = 'Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request'
 
-describe('SigV4 against AWS\'s published examples', () => {
+describe("SigV4 against AWS's published examples", () => {
   it('GET with a range (virtual-host style)', async () => {
     const req = request('GET', {
       Host: 'examplebucket.s3.amazonaws.com',

@@ -10,7 +10,7 @@ export function registerBlame(cli: Cli): void {
     .addHelpText(
       'after',
       '\nLines stream as each file is settled, newest commits first; pipe to sort for path order.\n\n' +
-        'Examples:\n  varve blame main:train/\n  varve blame v1:train/day=1 --json | jq -r \'[.commit, .path] | @tsv\'',
+        "Examples:\n  varve blame main:train/\n  varve blame v1:train/day=1 --json | jq -r '[.commit, .path] | @tsv'",
     )
     .action(async (address: string, opts: JsonOption) => {
       const parsed = parseAddress(address, 'address', { bareRef: true })
@@ -20,7 +20,15 @@ export function registerBlame(cli: Cli): void {
       for await (const line of repo.blame(parsed.ref, prefix)) {
         const { commit, entry } = line
         if (opts.json)
-          printNdjson({ path: line.path, commit: commit.id, author: commit.author, createdAt: commit.createdAt, message: commit.message, address: entry.address, size: entry.size })
+          printNdjson({
+            path: line.path,
+            commit: commit.id,
+            author: commit.author,
+            createdAt: commit.createdAt,
+            message: commit.message,
+            address: entry.address,
+            size: entry.size,
+          })
         else print(`${c.yellow(shortId(commit.id))}  ${formatTime(commit.createdAt)}  ${commit.author}  ${line.path}`)
       }
     })

@@ -3,7 +3,9 @@ import type { Cli, JsonOption } from '../cli.js'
 import { colors, formatTime, print, printJson, printNdjson, printTable, shortId } from '../output.js'
 
 export function registerBranch(cli: Cli): void {
-  const branch = cli.program.command('branch').description('create, list, delete and protect branches')
+  const branch = cli.program
+    .command('branch')
+    .description('create, list, delete and protect branches')
     .addHelpText('after', '\nExamples:\n  varve branch create backfill --from main\n  varve branch list\n  varve branch show backfill')
   branch
     .command('create <name>')
@@ -21,7 +23,7 @@ export function registerBranch(cli: Cli): void {
     .command('list')
     .description('list branches: head, protection, uncommitted changes')
     .option('--json', 'NDJSON, one branch per line: name, head, dirty, protected, message')
-    .addHelpText('after', '\nExamples:\n  varve branch list\n  varve branch list --json | jq -r \'select(.dirty) | .name\'')
+    .addHelpText('after', "\nExamples:\n  varve branch list\n  varve branch list --json | jq -r 'select(.dirty) | .name'")
     .action(async (opts: JsonOption) => {
       const repo = await cli.repo()
       const protectedNames = new Set<string>()
@@ -60,9 +62,14 @@ export function registerBranch(cli: Cli): void {
       if (b.dirty) for await (const ch of repo.uncommitted(name)) staged[ch.type]++
       const total = staged.added + staged.changed + staged.removed
       const doc = {
-        name, head: b.head, dirty: b.dirty, default: name === repo.defaultBranch,
-        protected: protection !== undefined, ...(protection ? { protection } : {}),
-        staged: { ...staged, total }, commit: { message: head.message, author: head.author, createdAt: head.createdAt },
+        name,
+        head: b.head,
+        dirty: b.dirty,
+        default: name === repo.defaultBranch,
+        protected: protection !== undefined,
+        ...(protection ? { protection } : {}),
+        staged: { ...staged, total },
+        commit: { message: head.message, author: head.author, createdAt: head.createdAt },
       }
       if (opts.json) return printJson(doc)
       const c = colors()
@@ -92,7 +99,10 @@ export function registerBranch(cli: Cli): void {
     .option('--signed', 'approvals count only when signed by an SSH key _varve/allowed_signers on the branch lists for the reviewer')
     .option('--list', 'list every rule (branch names and patterns)')
     .option('--json', 'print the rules as JSON')
-    .addHelpText('after', "\nExamples:\n  varve branch protect main\n  varve branch protect main --required-approvals 1 --dismiss-stale-approvals\n  varve branch protect 'release/*' --required-approvals 2\n  varve branch protect main --required-approvals 1 --signed   (reviewers sign: varve mr approve --signing-key)\n  varve branch protect staging --allow-commits\n  varve branch protect --list\n\nSetting rules again replaces them. A branch under several rules gets the strictest of each.")
+    .addHelpText(
+      'after',
+      "\nExamples:\n  varve branch protect main\n  varve branch protect main --required-approvals 1 --dismiss-stale-approvals\n  varve branch protect 'release/*' --required-approvals 2\n  varve branch protect main --required-approvals 1 --signed   (reviewers sign: varve mr approve --signing-key)\n  varve branch protect staging --allow-commits\n  varve branch protect --list\n\nSetting rules again replaces them. A branch under several rules gets the strictest of each.",
+    )
     .action(async (name: string | undefined, opts: ProtectFlags & JsonOption) => {
       const repo = await cli.repo()
       if (opts.list) {
@@ -100,15 +110,24 @@ export function registerBranch(cli: Cli): void {
         for await (const p of repo.protectedBranches()) all.push(p)
         if (opts.json) return printJson({ rules: all.map((p) => ({ pattern: p.branch, ...p.rules })) })
         if (!all.length) return print('No branch is protected')
-        return printTable(all.map((p) => [p.branch, describeRules(p.rules)]), { header: ['branch or pattern', 'rules'] })
+        return printTable(
+          all.map((p) => [p.branch, describeRules(p.rules)]),
+          { header: ['branch or pattern', 'rules'] },
+        )
       }
       if (!name) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'branch protect needs a branch name or pattern (or --list)', { details: { usage: true } })
       const approvals = opts.requiredApprovals === undefined ? 0 : Number(opts.requiredApprovals)
       if (!Number.isInteger(approvals) || approvals < 0)
-        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `--required-approvals takes a whole number, not ${JSON.stringify(opts.requiredApprovals)}`, { details: { usage: true } })
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `--required-approvals takes a whole number, not ${JSON.stringify(opts.requiredApprovals)}`, {
+          details: { usage: true },
+        })
       const rules = await repo.protectBranch(name, {
-        directCommits: !!opts.allowCommits, deletion: !!opts.allowDelete, reset: !!opts.allowReset,
-        requiredApprovals: approvals, dismissStaleApprovals: !!opts.dismissStaleApprovals, requireMergeRequest: !!opts.requireMergeRequest,
+        directCommits: !!opts.allowCommits,
+        deletion: !!opts.allowDelete,
+        reset: !!opts.allowReset,
+        requiredApprovals: approvals,
+        dismissStaleApprovals: !!opts.dismissStaleApprovals,
+        requireMergeRequest: !!opts.requireMergeRequest,
         signedApprovals: !!opts.signed,
       })
       if (opts.json) return printJson({ pattern: name, ...rules })
@@ -137,8 +156,15 @@ interface ProtectFlags {
 
 /** `direct commits refused, deletion refused, reset allowed, merges need 2 approvals (stale ones dismissed)`. */
 export function describeRules(r: BranchProtection): string {
-  const parts = [`direct commits ${r.directCommits ? 'allowed' : 'refused'}`, `deletion ${r.deletion ? 'allowed' : 'refused'}`, `reset ${r.reset ? 'allowed' : 'refused'}`]
-  if (r.requiredApprovals > 0) parts.push(`merges need a merge request with ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}${r.signedApprovals ? ', signed' : ''}${r.dismissStaleApprovals ? ' (new commits void them)' : ''}`)
+  const parts = [
+    `direct commits ${r.directCommits ? 'allowed' : 'refused'}`,
+    `deletion ${r.deletion ? 'allowed' : 'refused'}`,
+    `reset ${r.reset ? 'allowed' : 'refused'}`,
+  ]
+  if (r.requiredApprovals > 0)
+    parts.push(
+      `merges need a merge request with ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}${r.signedApprovals ? ', signed' : ''}${r.dismissStaleApprovals ? ' (new commits void them)' : ''}`,
+    )
   else if (r.requireMergeRequest) parts.push('merges need a merge request')
   return parts.join(', ')
 }

@@ -23,6 +23,8 @@ export function registerCommit(cli: Cli): void {
       if (code) metadata.code = { ...code }
       const c = await repo.commit(branch, { message: opts.message, metadata: metadata as never, ...(opts.allowEmpty ? { allowEmpty: true } : {}) })
       if (opts.json) return printJson(c)
-      print(`[${colors().bold(branch)} ${shortId(c.id)}] ${c.message}${code?.commit ? ` (code ${code.commit.slice(0, 10)}${code.dirty ? ', dirty' : ''})` : ''}`)
+      print(
+        `[${colors().bold(branch)} ${shortId(c.id)}] ${c.message}${code?.commit ? ` (code ${code.commit.slice(0, 10)}${code.dirty ? ', dirty' : ''})` : ''}`,
+      )
     })
 }

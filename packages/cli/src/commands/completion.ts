@@ -29,17 +29,15 @@ export function registerCompletion(cli: Cli): void {
       print(SCRIPTS[shell as Shell](describe(cli.program)))
     })
   // Hidden: what the scripts call on TAB. Quiet and exit 0 outside a repository.
-  cli.program
-    .command('__refs', { hidden: true })
-    .action(async () => {
-      try {
-        const repo = await cli.repo()
-        for await (const b of repo.branches()) print(b.name)
-        for await (const t of repo.tags()) print(t.name)
-      } catch {
-        /* no repository here: nothing to offer */
-      }
-    })
+  cli.program.command('__refs', { hidden: true }).action(async () => {
+    try {
+      const repo = await cli.repo()
+      for await (const b of repo.branches()) print(b.name)
+      for await (const t of repo.tags()) print(t.name)
+    } catch {
+      /* no repository here: nothing to offer */
+    }
+  })
 }
 
 interface Described {

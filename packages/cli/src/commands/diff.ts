@@ -18,12 +18,15 @@ const FLAGS = new Set(['--rows', '--stat', '--json', '--schema'])
 export function registerDiff(cli: Cli): void {
   cli.program
     .command('diff <left> <right> [path...]')
-    .description('differences between two refs\' commits; with --rows, the rows of a Parquet table that changed')
+    .description("differences between two refs' commits; with --rows, the rows of a Parquet table that changed")
     .option('--stat', 'counts and bytes, and per Parquet file its rows and column changes (from the footers); with --rows: row counts only')
     .option('--prefix <prefix>', 'only paths under a prefix (the same as a path after --)')
     .option('--json', 'NDJSON, one change per line (with --stat: one document)')
     .option('--rows', 'row-level diff of the Parquet file or folder (all its files as one table) given as path, matched by --key')
-    .option('--key <columns>', 'the column(s) that identify a row, for --rows (comma-separated or repeated)', (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)])
+    .option('--key <columns>', 'the column(s) that identify a row, for --rows (comma-separated or repeated)', (v: string, prev: string[] = []) => [
+      ...prev,
+      ...v.split(',').filter(Boolean),
+    ])
     .option('--columns <columns>', 'with --rows: the columns each row shows (comma-separated; default all)')
     .option('--schema', 'per Parquet file, only its column changes (from the footers)')
     .addHelpText(
@@ -43,7 +46,8 @@ export function registerDiff(cli: Cli): void {
         } else if (a.startsWith('--key=')) opts.key = [...(opts.key ?? []), ...a.slice(6).split(',').filter(Boolean)]
         else paths.push(a)
       }
-      if (paths.length > 1 || (paths.length && opts.prefix !== undefined)) throw new VarveError('INVALID_ARGUMENT', 'give one path (after --) or --prefix, not several')
+      if (paths.length > 1 || (paths.length && opts.prefix !== undefined))
+        throw new VarveError('INVALID_ARGUMENT', 'give one path (after --) or --prefix, not several')
       const path = paths[0] ?? opts.prefix
       if (opts.rows) return rowDiff(cli, left, right, path, opts)
       if (opts.schema) return schemaDiff(cli, left, right, path, opts)
@@ -72,12 +76,22 @@ async function fileDiff(cli: Cli, left: string, right: string, prefix: string | 
   for (const t of tables) {
     const { before, after } = t.rows
     const rows =
-      before === undefined ? `${after ?? '?'} rows` : after === undefined ? `${before} rows removed` : before === after ? `${after} rows` : `rows ${before} → ${after} (${after > before ? '+' : ''}${after - before})`
+      before === undefined
+        ? `${after ?? '?'} rows`
+        : after === undefined
+          ? `${before} rows removed`
+          : before === after
+            ? `${after} rows`
+            : `rows ${before} → ${after} (${after > before ? '+' : ''}${after - before})`
     print(`  ${t.path}  ${rows}${columnChanges(t.columns)}${t.invalid ? `  ${c.red(`not valid Parquet: ${t.invalid}`)}` : ''}`)
   }
 }
 
-type Columns = { added: readonly { name: string; type: string }[]; removed: readonly { name: string; type: string }[]; changed: readonly { name: string; before: string; after: string }[] }
+type Columns = {
+  added: readonly { name: string; type: string }[]
+  removed: readonly { name: string; type: string }[]
+  changed: readonly { name: string; before: string; after: string }[]
+}
 
 function columnChanges(cols: Columns): string {
   const c = colors()
@@ -100,7 +114,8 @@ async function schemaDiff(cli: Cli, left: string, right: string, prefix: string 
 }
 
 async function rowDiff(cli: Cli, left: string, right: string, path: string | undefined, opts: DiffOptions): Promise<void> {
-  if (path === undefined) throw new VarveError('INVALID_ARGUMENT', 'diff --rows needs a Parquet file or folder: varve diff <left> <right> -- <path> --rows --key <column>')
+  if (path === undefined)
+    throw new VarveError('INVALID_ARGUMENT', 'diff --rows needs a Parquet file or folder: varve diff <left> <right> -- <path> --rows --key <column>')
   if (!opts.key?.length) throw new VarveError('INVALID_ARGUMENT', 'diff --rows needs --key <column>: the column(s) that identify a row')
   const repo = await cli.repo()
   const c = colors()
@@ -126,4 +141,7 @@ async function rowDiff(cli: Cli, left: string, right: string, path: string | und
 const jsonValues = (_k: string, v: unknown) =>
   typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v
 const value = (v: unknown): string => JSON.stringify(v, jsonValues) ?? 'null'
-const show = (row: TableRow): string => Object.entries(row).map(([k, v]) => `${k}=${value(v)}`).join(' ')
+const show = (row: TableRow): string =>
+  Object.entries(row)
+    .map(([k, v]) => `${k}=${value(v)}`)
+    .join(' ')

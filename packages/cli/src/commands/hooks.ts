@@ -4,7 +4,9 @@ import type { Cli, JsonOption } from '../cli.js'
 import { colors, formatTime, print, printJson, printNdjson, printTable, shortId } from '../output.js'
 
 export function registerHooks(cli: Cli): void {
-  const hooks = cli.program.command('hooks').description('quality gates: the contracts on a branch, their runs, and checks without merging')
+  const hooks = cli.program
+    .command('hooks')
+    .description('quality gates: the contracts on a branch, their runs, and checks without merging')
     .addHelpText('after', '\nExamples:\n  varve hooks list main\n  varve hooks check backfill main\n  varve hooks runs main -n 20')
   hooks
     .command('list [ref]')

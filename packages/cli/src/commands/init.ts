@@ -21,6 +21,9 @@ export function registerInit(cli: Cli): void {
       const ignored = local ? ignoreInGit(where) : undefined
       if (opts.json) return printJson({ location: shown, defaultBranch: repo.defaultBranch, head, ...(ignored ? { gitignore: ignored } : {}) })
       print(`Initialized an empty Varve repository in ${colors().bold(shown)} (branch ${repo.defaultBranch})`)
-      if (ignored) print(`Added ${ignored.line} to ${path.relative(process.cwd(), ignored.file) || ignored.file}: this folder is in a git working tree, and the data belongs in Varve, not git`)
+      if (ignored)
+        print(
+          `Added ${ignored.line} to ${path.relative(process.cwd(), ignored.file) || ignored.file}: this folder is in a git working tree, and the data belongs in Varve, not git`,
+        )
     })
 }

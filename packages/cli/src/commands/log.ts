@@ -35,7 +35,11 @@ export function registerLog(cli: Cli): void {
       // A path's history follows the branch's own line by default, as `git log --first-parent -- path`.
       const firstParent = opts.firstParent || (path !== undefined && !opts.fullHistory)
       const graph = opts.graph && !opts.json ? new HistoryGraph() : undefined
-      const commits = repo.log(ref, { ...(limit ? { limit } : {}), ...(firstParent ? { firstParent: true } : {}), ...(path !== undefined ? { prefix: path } : {}) })
+      const commits = repo.log(ref, {
+        ...(limit ? { limit } : {}),
+        ...(firstParent ? { firstParent: true } : {}),
+        ...(path !== undefined ? { prefix: path } : {}),
+      })
       for await (const c of commits) {
         if (opts.json) printNdjson(c)
         else if (graph) {

@@ -16,18 +16,28 @@ export function registerMaintenance(cli: Cli): void {
         retainDays: Number(opts.retainDays),
         graceSeconds: Number(opts.graceSeconds),
         ...(opts.dryRun ? { dryRun: true } : {}),
-        ...(progress ? { onProgress: (p) => process.stderr.write(`\r${p.phase}: ${p.scanned} scanned, ${p.deleted} ${opts.dryRun ? 'to delete' : 'deleted'}   `) } : {}),
+        ...(progress
+          ? { onProgress: (p) => process.stderr.write(`\r${p.phase}: ${p.scanned} scanned, ${p.deleted} ${opts.dryRun ? 'to delete' : 'deleted'}   `) }
+          : {}),
       })
       if (progress) process.stderr.write('\n')
       if (opts.json) return printJson(r)
-      print(`${opts.dryRun ? 'Would delete' : 'Deleted'} ${r.deletedObjects} of ${r.scannedObjects} objects (${formatBytes(r.deletedBytes)}); ${r.liveDataObjects} data objects and ${r.retainedCommits} commits' data retained, in ${r.durationMs} ms`)
+      print(
+        `${opts.dryRun ? 'Would delete' : 'Deleted'} ${r.deletedObjects} of ${r.scannedObjects} objects (${formatBytes(r.deletedBytes)}); ${r.liveDataObjects} data objects and ${r.retainedCommits} commits' data retained, in ${r.durationMs} ms`,
+      )
       if (r.restoredObjects) print(`Moved back ${r.restoredObjects} quarantined object${r.restoredObjects === 1 ? '' : 's'} that something refers to again`)
-      if (r.droppedStagingTokens || r.removedTempFiles) print(`Dropped ${r.droppedStagingTokens} detached staging area${r.droppedStagingTokens === 1 ? '' : 's'} and ${r.removedTempFiles} temporary file${r.removedTempFiles === 1 ? '' : 's'} left by crashes`)
+      if (r.droppedStagingTokens || r.removedTempFiles)
+        print(
+          `Dropped ${r.droppedStagingTokens} detached staging area${r.droppedStagingTokens === 1 ? '' : 's'} and ${r.removedTempFiles} temporary file${r.removedTempFiles === 1 ? '' : 's'} left by crashes`,
+        )
     })
   cli.program
     .command('verify')
     .description('check that everything reachable exists and decodes (--full: re-hash every data object)')
-    .addHelpText('after', '\nExamples:\n  varve verify\n  varve verify --full --json\n  varve verify --approvals main   (every merge into main carried the approvals its rules required)\n\n--approvals walks the history of protected branches (one, or all) and lists each commit that landed\nwithout the reviewed, approved (and, where required, signed) merge request the rules then in force\nrequired. It detects a writer that bypassed Varve (refs written straight into the bucket); it cannot\nprevent one.')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  varve verify\n  varve verify --full --json\n  varve verify --approvals main   (every merge into main carried the approvals its rules required)\n\n--approvals walks the history of protected branches (one, or all) and lists each commit that landed\nwithout the reviewed, approved (and, where required, signed) merge request the rules then in force\nrequired. It detects a writer that bypassed Varve (refs written straight into the bucket); it cannot\nprevent one.',
+    )
     .option('--full', 'read and re-hash all data')
     .option('--retain-days <days>', 'check data of commits younger than this, besides heads and tags (default: all history)')
     .option('--approvals [branch]', 'audit merges into protected branches (one, or all) against the approvals their rules required')
@@ -38,9 +48,14 @@ export function registerMaintenance(cli: Cli): void {
         if (opts.json) printJson(audit)
         else {
           const c = colors()
-          for (const p of audit.problems) print(`${c.red('unapproved')} ${p.branch} ${p.commit.slice(0, 12)} by ${p.author}: ${p.reason} ("${p.message.split('\n')[0]}")`)
+          for (const p of audit.problems)
+            print(`${c.red('unapproved')} ${p.branch} ${p.commit.slice(0, 12)} by ${p.author}: ${p.reason} ("${p.message.split('\n')[0]}")`)
           const checked = audit.branches.map((b) => `${b.branch} (${b.checked} merge${b.checked === 1 ? '' : 's'} checked)`).join(', ') || 'no protected branch'
-          print(audit.ok ? c.green(`ok: ${checked}`) : c.red(`${audit.problems.length} commit${audit.problems.length === 1 ? '' : 's'} without the approvals their rules required; ${checked}`))
+          print(
+            audit.ok
+              ? c.green(`ok: ${checked}`)
+              : c.red(`${audit.problems.length} commit${audit.problems.length === 1 ? '' : 's'} without the approvals their rules required; ${checked}`),
+          )
         }
         if (!audit.ok) process.exitCode = 1
         return
@@ -49,15 +64,28 @@ export function registerMaintenance(cli: Cli): void {
       const r = await (await cli.repo()).verify({
         ...(opts.full ? { full: true } : {}),
         ...(opts.retainDays !== undefined ? { retainDays: Number(opts.retainDays) } : {}),
-        ...(progress ? { onProgress: (p) => process.stderr.write(`\rverify: ${p.commits} commits, ${p.nodes} tree nodes, ${p.dataObjects} data objects, ${p.problems} problems   `) } : {}),
+        ...(progress
+          ? {
+              onProgress: (p) =>
+                process.stderr.write(`\rverify: ${p.commits} commits, ${p.nodes} tree nodes, ${p.dataObjects} data objects, ${p.problems} problems   `),
+            }
+          : {}),
       })
       if (progress) process.stderr.write('\n')
       if (opts.json) printJson(r)
       else {
         const c = colors()
-        for (const p of r.problems) print(`${c.red(p.kind)} ${p.objectType} ${p.object}${p.path ? ` (${p.path})` : ''}${p.commit ? ` in commit ${p.commit.slice(0, 12)}` : ''}`)
-        print(r.ok ? c.green(`ok: ${r.commits} commits, ${r.nodes} tree nodes, ${r.dataObjects} data objects`) : c.red(`${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`))
-        if (r.collectedDataObjects) print(`${r.collectedDataObjects} data object${r.collectedDataObjects === 1 ? '' : 's'} of commits outside the retention were collected by gc (not a problem; tag or pin what must stay readable)`)
+        for (const p of r.problems)
+          print(`${c.red(p.kind)} ${p.objectType} ${p.object}${p.path ? ` (${p.path})` : ''}${p.commit ? ` in commit ${p.commit.slice(0, 12)}` : ''}`)
+        print(
+          r.ok
+            ? c.green(`ok: ${r.commits} commits, ${r.nodes} tree nodes, ${r.dataObjects} data objects`)
+            : c.red(`${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`),
+        )
+        if (r.collectedDataObjects)
+          print(
+            `${r.collectedDataObjects} data object${r.collectedDataObjects === 1 ? '' : 's'} of commits outside the retention were collected by gc (not a problem; tag or pin what must stay readable)`,
+          )
       }
       if (!r.ok) process.exitCode = 1
     })

@@ -11,7 +11,10 @@ export function registerMerge(cli: Cli): void {
   addConflictOptions(cmd)
     .option('-m, --message <message>', 'the merge commit message')
     .option('--json', 'print the result as JSON (on a conflict: the conflicting paths; on a refused gate: the failures)')
-    .addHelpText('after', '\nExamples:\n  varve merge backfill main\n  varve merge exp main --dry-run\n  varve merge exp main --resolve \'train/**=source\' --resolve \'config/*=dest\'\n  varve merge exp main --strategy source-wins\n\nOnly committed changes merge: a source branch\'s uncommitted changes stay on it (a warning says so).\nA branch that requires approvals takes merges through merge requests: varve mr open <source> <branch> -t <title>.')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  varve merge backfill main\n  varve merge exp main --dry-run\n  varve merge exp main --resolve 'train/**=source' --resolve 'config/*=dest'\n  varve merge exp main --strategy source-wins\n\nOnly committed changes merge: a source branch's uncommitted changes stay on it (a warning says so).\nA branch that requires approvals takes merges through merge requests: varve mr open <source> <branch> -t <title>.",
+    )
     .action(async (source: string, dest: string, opts: ConflictFlags & { message?: string } & JsonOption) => {
       const settle = conflictOptions(opts)
       const repo = await cli.repo()
@@ -19,7 +22,8 @@ export function registerMerge(cli: Cli): void {
       if (await hasUncommitted(repo, source))
         warnings.push(`${source} has uncommitted changes; they are not merged (commit them first: varve commit ${source} -m <message>)`)
       if (!opts.json) for (const w of warnings) process.stderr.write(`${colors().yellow('warning')}: ${w}\n`)
-      if (opts.dryRun) return printDryRun(await repo.merge(source, dest, { ...settle, dryRun: true }), { operation: 'merge', source, destination: dest, json: !!opts.json })
+      if (opts.dryRun)
+        return printDryRun(await repo.merge(source, dest, { ...settle, dryRun: true }), { operation: 'merge', source, destination: dest, json: !!opts.json })
       let r
       try {
         r = await repo.merge(source, dest, { ...settle, ...(opts.message ? { message: opts.message } : {}) })

@@ -8,14 +8,20 @@ export function registerMergeRequests(cli: Cli): void {
   const mr = cli.program
     .command('mr')
     .description('merge requests: open, review (comments, approvals), merge through the gates')
-    .addHelpText('after', "\nExamples:\n  varve mr open backfill main -t 'Backfill day 4'\n  varve mr show 1\n  VARVE_AUTHOR=bob varve mr approve 1\n  varve mr merge 1\n\nActs as $VARVE_AUTHOR (or --author, else the OS user). The author of a request cannot approve it.")
+    .addHelpText(
+      'after',
+      "\nExamples:\n  varve mr open backfill main -t 'Backfill day 4'\n  varve mr show 1\n  VARVE_AUTHOR=bob varve mr approve 1\n  varve mr merge 1\n\nActs as $VARVE_AUTHOR (or --author, else the OS user). The author of a request cannot approve it.",
+    )
 
   mr.command('open <source> <dest>')
     .description('open a request to merge branch <source> into branch <dest>')
     .requiredOption('-t, --title <title>', 'what the change is')
     .option('-d, --description <text>', 'more about it')
     .option('--json', 'print the request as JSON ({ "id", ... })')
-    .addHelpText('after', "\nExamples:\n  varve mr open backfill main -t 'Backfill day 4'\n  varve mr open exp main -t 'New features' -d 'adds 3 columns' --json | jq .id")
+    .addHelpText(
+      'after',
+      "\nExamples:\n  varve mr open backfill main -t 'Backfill day 4'\n  varve mr open exp main -t 'New features' -d 'adds 3 columns' --json | jq .id",
+    )
     .action(async (source: string, dest: string, opts: { title: string; description?: string } & JsonOption) => {
       const repo = await cli.repo()
       const id = await repo.openMergeRequest(source, dest, { title: opts.title, ...(opts.description !== undefined ? { description: opts.description } : {}) })
@@ -37,7 +43,16 @@ export function registerMergeRequests(cli: Cli): void {
       const rows: string[][] = []
       for await (const r of repo.mergeRequests(opts.state === 'all' ? {} : { state: opts.state as MergeRequestState })) {
         if (opts.json) printNdjson(r)
-        else rows.push([`${r.id}`, r.state, `${r.source} -> ${r.dest}`, r.title, r.author, `${r.approvals.length} approval${r.approvals.length === 1 ? '' : 's'}`, formatTime(r.updatedAt)])
+        else
+          rows.push([
+            `${r.id}`,
+            r.state,
+            `${r.source} -> ${r.dest}`,
+            r.title,
+            r.author,
+            `${r.approvals.length} approval${r.approvals.length === 1 ? '' : 's'}`,
+            formatTime(r.updatedAt),
+          ])
       }
       if (opts.json) return
       if (!rows.length) return print(`No ${opts.state === 'all' ? '' : `${opts.state} `}merge requests`)
@@ -56,7 +71,9 @@ export function registerMergeRequests(cli: Cli): void {
       if (opts.json) return printJson({ ...r, history })
       const c = colors()
       print(`merge request ${c.bold(String(r.id))}: ${r.title}`)
-      print(`state      ${r.state === 'open' ? c.green('open') : r.state}${r.merged ? ` as ${shortId(r.merged.commit)} by ${r.merged.by}` : ''}${r.closed ? ` by ${r.closed.by}` : ''}`)
+      print(
+        `state      ${r.state === 'open' ? c.green('open') : r.state}${r.merged ? ` as ${shortId(r.merged.commit)} by ${r.merged.by}` : ''}${r.closed ? ` by ${r.closed.by}` : ''}`,
+      )
       print(`branches   ${r.source} (${r.sourceHead ? shortId(r.sourceHead) : 'deleted'}) into ${r.dest} (${r.destHead ? shortId(r.destHead) : 'deleted'})`)
       print(`author     ${r.author}, ${formatTime(r.createdAt)}`)
       if (r.description) print(`\n${r.description.replace(/^/gm, '    ')}\n`)
@@ -74,7 +91,10 @@ export function registerMergeRequests(cli: Cli): void {
     .option('--head <commit>', 'the source commit you reviewed: refused if the source has moved since')
     .option('--signing-key <file>', 'sign the approval with this SSH key (a private key, or a public key held by ssh-agent); default $VARVE_SIGNING_KEY')
     .option('--json', 'print the request as JSON')
-    .addHelpText('after', '\nExamples:\n  varve mr approve 1 --author bob\n  varve mr approve 1 --head 3d49d868c40a   (only if the source is still at the commit you reviewed)\n  VARVE_AUTHOR=bob varve mr approve 1\n  varve mr approve 1 --author bob --signing-key ~/.ssh/id_ed25519   (branches protected with --signed)\n\nA signed approval counts where _varve/allowed_signers on the destination (git\'s allowed-signers\nformat) lists the key for the reviewer. Signing runs ssh-keygen -Y sign (OpenSSH 8.2 or later).')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  varve mr approve 1 --author bob\n  varve mr approve 1 --head 3d49d868c40a   (only if the source is still at the commit you reviewed)\n  VARVE_AUTHOR=bob varve mr approve 1\n  varve mr approve 1 --author bob --signing-key ~/.ssh/id_ed25519   (branches protected with --signed)\n\nA signed approval counts where _varve/allowed_signers on the destination (git's allowed-signers\nformat) lists the key for the reviewer. Signing runs ssh-keygen -Y sign (OpenSSH 8.2 or later).",
+    )
     .action(async (id: string, opts: { head?: string; signingKey?: string } & JsonOption) => {
       const repo = await cli.repo()
       const keyFile = opts.signingKey ?? (process.env.VARVE_SIGNING_KEY || undefined)
@@ -83,7 +103,9 @@ export function registerMergeRequests(cli: Cli): void {
         : await repo.approve(idOf(id), opts.head ? { head: opts.head } : {})
       if (opts.json) return printJson(r)
       const a = r.approvals.at(-1)!
-      print(`${a.reviewer} approved merge request ${r.id} at ${shortId(a.sourceHead)}${a.signature ? ', signed' : ''} (${r.approvals.length} approval${r.approvals.length === 1 ? '' : 's'})`)
+      print(
+        `${a.reviewer} approved merge request ${r.id} at ${shortId(a.sourceHead)}${a.signature ? ', signed' : ''} (${r.approvals.length} approval${r.approvals.length === 1 ? '' : 's'})`,
+      )
     })
 
   mr.command('unapprove <id>')
@@ -121,23 +143,31 @@ export function registerMergeRequests(cli: Cli): void {
     })
 
   addConflictOptions(
-    mr.command('merge <id>').description('merge an approved request through the destination\'s gates (exit 3 on conflict, 4 when a gate refuses or approvals are missing)'),
+    mr
+      .command('merge <id>')
+      .description("merge an approved request through the destination's gates (exit 3 on conflict, 4 when a gate refuses or approvals are missing)"),
     { dryRun: false },
   )
     .option('-m, --message <message>', 'the merge commit message')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', "\nExamples:\n  varve mr merge 1\n  varve mr merge 1 --resolve 'train/**=source' --resolve 'config/*=dest'\n\nTo see what a merge would do first: varve mr show <id>.")
+    .addHelpText(
+      'after',
+      "\nExamples:\n  varve mr merge 1\n  varve mr merge 1 --resolve 'train/**=source' --resolve 'config/*=dest'\n\nTo see what a merge would do first: varve mr show <id>.",
+    )
     .action(async (id: string, opts: ConflictFlags & { message?: string } & JsonOption) => {
       const settle = conflictOptions(opts)
       const r = await (await cli.repo()).mergeMergeRequest(idOf(id), { ...settle, ...(opts.message ? { message: opts.message } : {}) })
       if (opts.json) return printJson(r)
-      print(`Merged merge request ${r.request.id} (${r.request.source} into ${colors().bold(r.request.dest)}): ${shortId(r.commit.id)}${r.request.merged?.approvers.length ? `, approved by ${r.request.merged.approvers.join(', ')}` : ''}`)
+      print(
+        `Merged merge request ${r.request.id} (${r.request.source} into ${colors().bold(r.request.dest)}): ${shortId(r.commit.id)}${r.request.merged?.approvers.length ? `, approved by ${r.request.merged.approvers.join(', ')}` : ''}`,
+      )
     })
 }
 
 const idOf = (s: string): number => {
   const n = Number(s.replace(/^[#!]/, ''))
-  if (!Number.isSafeInteger(n) || n < 1) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a merge request id is a number, not ${JSON.stringify(s)}`, { details: { usage: true } })
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a merge request id is a number, not ${JSON.stringify(s)}`, { details: { usage: true } })
   return n
 }
 
@@ -151,7 +181,9 @@ function printStanding(r: MergeRequestView | MergeRequestRecord): void {
   if (conflicts.length) {
     print(`conflicts  ${c.red(String(conflicts.length))}`)
     for (const x of conflicts)
-      print(`  ${x.path}  source ${x.source}${x.sourceEntry ? ` (${formatBytes(x.sourceEntry.size)}${x.rows?.source !== undefined ? `, ${x.rows.source} rows` : ''})` : ''}, dest ${x.dest}${x.destEntry ? ` (${formatBytes(x.destEntry.size)}${x.rows?.dest !== undefined ? `, ${x.rows.dest} rows` : ''})` : ''}`)
+      print(
+        `  ${x.path}  source ${x.source}${x.sourceEntry ? ` (${formatBytes(x.sourceEntry.size)}${x.rows?.source !== undefined ? `, ${x.rows.source} rows` : ''})` : ''}, dest ${x.dest}${x.destEntry ? ` (${formatBytes(x.destEntry.size)}${x.rows?.dest !== undefined ? `, ${x.rows.dest} rows` : ''})` : ''}`,
+      )
   } else print('conflicts  none')
   const g = v.gates
   if (g?.status === 'passed') print(`gates      ${c.green('passed')} (${(g.runs ?? []).map((x) => x.hookId).join(', ') || 'no gates on this branch'})`)
@@ -160,7 +192,9 @@ function printStanding(r: MergeRequestView | MergeRequestRecord): void {
     for (const f of g.failures ?? []) print(`  ${f.hookId}: ${f.file ? `${f.file}: ` : ''}${f.reason}`)
   } else if (g) print(`gates      not run: ${g.reason}`)
   const a = v.approval
-  print(`approvals  ${a.counted.length} of ${a.required} required${a.counted.length ? ` (${a.counted.join(', ')})` : ''}${a.stale.length ? `; approved an older head: ${a.stale.join(', ')}` : ''}`)
+  print(
+    `approvals  ${a.counted.length} of ${a.required} required${a.counted.length ? ` (${a.counted.join(', ')})` : ''}${a.stale.length ? `; approved an older head: ${a.stale.join(', ')}` : ''}`,
+  )
   // Under signed approvals: each approval that does not count, and why (unsigned, an unknown key, ...)
   for (const x of a.rejected ?? []) print(`           not counted: ${x.reviewer} (${x.reason})`)
   print(v.mergeable ? c.green('mergeable: yes') : `mergeable: no (${(v.blockers ?? []).join('; ')})`)

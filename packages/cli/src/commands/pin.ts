@@ -13,11 +13,16 @@ export function registerPin(cli: Cli): void {
     .option('--name <name>', "the pin's name (in the repository and in the lockfile)", 'default')
     .option('--lock <file>', 'the lockfile', 'varve.lock')
     .option('--json', 'print the pin as JSON')
-    .addHelpText('after', "\nThen, in a training job:\n  const ds = await openPinned('varve.lock', 'train-data')   // from @varve/core\n\nExample:\n  varve pin main --name train-data")
+    .addHelpText(
+      'after',
+      "\nThen, in a training job:\n  const ds = await openPinned('varve.lock', 'train-data')   // from @varve/core\n\nExample:\n  varve pin main --name train-data",
+    )
     .action(async (ref: string, opts: { name: string; lock: string } & JsonOption) => {
       const p = await pinDataset(await cli.repo(), ref, { name: opts.name, lock: opts.lock })
       if (opts.json) return printJson(p)
-      print(`Pinned ${colors().bold(opts.name)} = ${ref} at ${shortId(p.commit)} in ${opts.lock}${p.code?.commit ? ` (code ${p.code.commit.slice(0, 10)}${p.code.dirty ? ', dirty' : ''})` : ''}`)
+      print(
+        `Pinned ${colors().bold(opts.name)} = ${ref} at ${shortId(p.commit)} in ${opts.lock}${p.code?.commit ? ` (code ${p.code.commit.slice(0, 10)}${p.code.dirty ? ', dirty' : ''})` : ''}`,
+      )
     })
   pin
     .command('list')

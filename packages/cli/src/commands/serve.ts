@@ -9,7 +9,7 @@ export function registerServe(cli: Cli): void {
     .command('serve [location]')
     .description('serve repositories over an S3-compatible API and an HTTP JSON API (/api/v1), with access keys')
     .option('--config <file>', 'a YAML or JSON config: repositories, listen address, keys and their grants')
-    .option('--name <bucket>', 'with a location: the bucket name (default: the folder or prefix\'s last segment)')
+    .option('--name <bucket>', "with a location: the bucket name (default: the folder or prefix's last segment)")
     .option('--listen <host:port>', 'where to listen (default 127.0.0.1:9010; port 0 picks a free one)')
     .addHelpText(
       'after',
@@ -25,11 +25,14 @@ export function registerServe(cli: Cli): void {
         config = await server.loadServeConfig(opts.config)
         if (opts.listen) config = { ...config, listen: opts.listen }
       } else {
-        if (!location) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'varve serve needs a repository location or --config <file>', { details: { usage: true } })
+        if (!location)
+          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'varve serve needs a repository location or --config <file>', { details: { usage: true } })
         const accessKey = process.env.VARVE_SERVE_ACCESS_KEY
         const secretKey = process.env.VARVE_SERVE_SECRET_KEY
         if (!accessKey || !secretKey)
-          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'set VARVE_SERVE_ACCESS_KEY and VARVE_SERVE_SECRET_KEY (the admin key), or use --config', { details: { usage: true } })
+          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'set VARVE_SERVE_ACCESS_KEY and VARVE_SERVE_SECRET_KEY (the admin key), or use --config', {
+            details: { usage: true },
+          })
         const name = opts.name ?? bucketNameOf(location)
         config = server.validateServeConfig(
           {
@@ -60,6 +63,10 @@ export function registerServe(cli: Cli): void {
 function bucketNameOf(location: string): string {
   const trimmed = location.replace(/\/+$/, '')
   const last = /^s3:\/\//i.test(trimmed) ? trimmed.split('/').pop()! : path.basename(path.resolve(trimmed))
-  const name = last.toLowerCase().replace(/^\./, '').replace(/[^a-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '')
+  const name = last
+    .toLowerCase()
+    .replace(/^\./, '')
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
   return name.length >= 3 ? name.slice(0, 63) : `${name}-repo`.replace(/^-/, 'varve-')
 }

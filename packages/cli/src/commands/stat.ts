@@ -5,7 +5,7 @@ import { formatBytes, formatTime, print, printJson } from '../output.js'
 export function registerStat(cli: Cli): void {
   cli.program
     .command('stat <address>')
-    .description('one file\'s entry: size, content address, time, content type, metadata (on a branch, including uncommitted changes)')
+    .description("one file's entry: size, content address, time, content type, metadata (on a branch, including uncommitted changes)")
     .option('--json', 'print the entry as JSON')
     .addHelpText('after', '\nExamples:\n  varve stat main:train/part-0.parquet\n  varve stat v1:train/part-0.parquet --json | jq -r .address')
     .action(async (address: string, opts: JsonOption) => {

@@ -2,7 +2,9 @@ import type { Cli, JsonOption } from '../cli.js'
 import { print, printJson, printNdjson, printTable, shortId, formatTime } from '../output.js'
 
 export function registerTag(cli: Cli): void {
-  const tag = cli.program.command('tag').description('create, list and delete tags (tags never move)')
+  const tag = cli.program
+    .command('tag')
+    .description('create, list and delete tags (tags never move)')
     .addHelpText('after', '\nExamples:\n  varve tag create train-2026-11 main\n  varve tag list')
   tag
     .command('create <name> <ref>')

@@ -24,7 +24,10 @@ export interface ErrorKind {
 export const EXIT_CODES = { ok: 0, error: 1, usage: 2, mergeConflict: 3, hookFailed: 4 } as const
 
 const kind = (category: ErrorCategory, http: number, s3code: string, s3status: number, exit: number = EXIT_CODES.error): ErrorKind => ({
-  category, http, s3: { code: s3code, status: s3status }, exit,
+  category,
+  http,
+  s3: { code: s3code, status: s3status },
+  exit,
 })
 const NOT_FOUND = kind('not-found', 404, 'NoSuchKey', 404)
 const INVALID = kind('invalid-input', 400, 'InvalidArgument', 400)

@@ -63,8 +63,6 @@ export class VarveError extends Error {
   }
 }
 
-export const notFound = (what: string, details: Record<string, unknown> = {}) =>
-  new VarveError(ErrorCodes.NOT_FOUND, `${what} not found`, { details })
+export const notFound = (what: string, details: Record<string, unknown> = {}) => new VarveError(ErrorCodes.NOT_FOUND, `${what} not found`, { details })
 
-export const invalidArgument = (message: string, details: Record<string, unknown> = {}) =>
-  new VarveError(ErrorCodes.INVALID_ARGUMENT, message, { details })
+export const invalidArgument = (message: string, details: Record<string, unknown> = {}) => new VarveError(ErrorCodes.INVALID_ARGUMENT, message, { details })

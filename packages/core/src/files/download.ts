@@ -51,7 +51,12 @@ export interface DownloadOptions {
  * Downloads every file under `prefix` into `dir` (paths relative to the prefix), each verified before
  * it takes its name. After a failure no new download starts; those in flight finish, then it is raised.
  */
-export async function downloadPrefix(source: DownloadSource, prefix: string, dir: string, options: DownloadOptions = {}): Promise<{ files: number; bytes: number }> {
+export async function downloadPrefix(
+  source: DownloadSource,
+  prefix: string,
+  dir: string,
+  options: DownloadOptions = {},
+): Promise<{ files: number; bytes: number }> {
   const items: { path: string; size: number }[] = []
   for await (const i of source.list({ prefix })) if (i.type === 'object') items.push({ path: i.path, size: i.size ?? 0 })
   // Every target is validated before anything is written.

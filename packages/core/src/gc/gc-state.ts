@@ -41,7 +41,10 @@ export function parseGcState(raw: string): GcState {
     const v = JSON.parse(raw) as Partial<GcState>
     if (typeof v.epoch === 'number' && typeof v.quarantining === 'boolean' && Array.isArray(v.completed) && Array.isArray(v.pending))
       return {
-        epoch: v.epoch, quarantining: v.quarantining, completed: v.completed, pending: v.pending,
+        epoch: v.epoch,
+        quarantining: v.quarantining,
+        completed: v.completed,
+        pending: v.pending,
         ...(typeof v.collectedBefore === 'number' ? { collectedBefore: v.collectedBefore } : {}),
       }
   } catch {

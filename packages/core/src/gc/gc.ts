@@ -184,9 +184,7 @@ async function openEpoch(ctx: RepoContext): Promise<number> {
 }
 
 async function closeEpoch(ctx: RepoContext, epoch: number): Promise<void> {
-  await updateGcState(ctx.refs, (s) =>
-    s.epoch === epoch && s.quarantining ? { ...s, quarantining: false, completed: [...s.completed, epoch] } : undefined,
-  )
+  await updateGcState(ctx.refs, (s) => (s.epoch === epoch && s.quarantining ? { ...s, quarantining: false, completed: [...s.completed, epoch] } : undefined))
 }
 
 /** Drops purged epochs from the state: closed ones that were processed, and unclosed ones found empty. */
@@ -239,9 +237,10 @@ async function purgeQuarantine(
         counts.scanned++
         const original = info.key.slice(base.length)
         if (!deletable || (await isLive(ctx, marked, original, liveBlobs, info.key))) {
-          if (!options.dryRun) await ctx.blocks.rename(info.key, original, { size: info.size }).catch(async (err) => {
-            if (await ctx.blocks.head(info.key)) throw err // else a writer restored it first
-          })
+          if (!options.dryRun)
+            await ctx.blocks.rename(info.key, original, { size: info.size }).catch(async (err) => {
+              if (await ctx.blocks.head(info.key)) throw err // else a writer restored it first
+            })
           counts.restored++
         } else {
           doomed.push(info)

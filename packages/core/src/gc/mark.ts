@@ -58,8 +58,7 @@ export async function markReachable(refs: RefStore, objects: ObjectStore, option
     let b: BranchRecord | undefined = first
     for (let round = 0; b && round < 100; round++) {
       keep(b.head)
-      for (const token of [b.stagingToken, ...b.sealedTokens])
-        for await (const change of refs.listStaged(token)) if (change.entry) markData(change.entry)
+      for (const token of [b.stagingToken, ...b.sealedTokens]) for await (const change of refs.listStaged(token)) if (change.entry) markData(change.entry)
       const again: BranchRecord | undefined = await refs.getBranch(b.name)
       if (!again || again.version === b.version) return
       b = again
@@ -73,10 +72,11 @@ export async function markReachable(refs: RefStore, objects: ObjectStore, option
   for await (const ref of refs.listRefLogRefs())
     for await (const r of refs.listRefLog(ref)) {
       if (r.at < logSince) break
-      for (const id of [r.old, r.new]) if (id && (await objects.hasCommit(id))) {
-        starts.push(id)
-        retainData.add(id)
-      }
+      for (const id of [r.old, r.new])
+        if (id && (await objects.hasCommit(id))) {
+          starts.push(id)
+          retainData.add(id)
+        }
     }
 
   let retainedCommits = 0

@@ -94,7 +94,14 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
       if (collectable) return
       collectedAddresses.delete(address)
       collected--
-      report({ kind: 'missing', objectType: 'data', object: address, path, ...(commit ? { commit } : {}), message: `data object ${address} (${path}) is missing` })
+      report({
+        kind: 'missing',
+        objectType: 'data',
+        object: address,
+        path,
+        ...(commit ? { commit } : {}),
+        message: `data object ${address} (${path}) is missing`,
+      })
       return
     }
     if (!dataChecked.add(address)) return
@@ -102,7 +109,10 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
       if (options.full && e.pack !== undefined) await checkPackIndex(e.pack, path)
       if (options.full) await ctx.objects.readData({ ...e, path })
       else if (!(await dataStored(e)))
-        throw new VarveError('NOT_FOUND', e.pack === undefined ? `data object ${address} (${path}) is missing` : `pack ${e.pack} holding ${address} (${path}) is missing`)
+        throw new VarveError(
+          'NOT_FOUND',
+          e.pack === undefined ? `data object ${address} (${path}) is missing` : `pack ${e.pack} holding ${address} (${path}) is missing`,
+        )
     } catch (err) {
       const kind = classify(err)
       if (!kind) throw err
@@ -152,8 +162,7 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
   for await (const b of ctx.refs.listBranches()) {
     starts.push(b.head)
     heads.add(b.head)
-    for (const token of [b.stagingToken, ...b.sealedTokens])
-      for await (const c of ctx.refs.listStaged(token)) if (c.entry) await checkData(c.entry, c.path)
+    for (const token of [b.stagingToken, ...b.sealedTokens]) for await (const c of ctx.refs.listStaged(token)) if (c.entry) await checkData(c.entry, c.path)
   }
   for await (const t of ctx.refs.listTags()) {
     starts.push(t.commit)

@@ -90,7 +90,9 @@ export async function getProtection(refs: RefStore, branch: string): Promise<Bra
   const [own, patterns] = await Promise.all([refs.getSetting(key(branch)), readPatterns(refs)])
   const all = [
     ...(own === undefined ? [] : [parseRules(own)]),
-    ...Object.entries(patterns.rules).filter(([p]) => patternMatches(p, branch)).map(([, r]) => r),
+    ...Object.entries(patterns.rules)
+      .filter(([p]) => patternMatches(p, branch))
+      .map(([, r]) => r),
   ]
   return combineRules(all)
 }
@@ -151,7 +153,15 @@ async function recordProtection(refs: RefStore, pattern: string, rules: BranchPr
   for (let attempt = 0; attempt < 50; attempt++) {
     const cur = await refs.getSetting(HISTORY)
     const next = String((cur === undefined ? 0 : Number(cur) || 0) + 1)
-    const entry = { ref: settingLogRef(HISTORY), old: null, new: null, operation: rules === null ? 'unprotect' : 'protect', author: who.author, at: who.at, message: JSON.stringify({ pattern, rules }) }
+    const entry = {
+      ref: settingLogRef(HISTORY),
+      old: null,
+      new: null,
+      operation: rules === null ? 'unprotect' : 'protect',
+      author: who.author,
+      at: who.at,
+      message: JSON.stringify({ pattern, rules }),
+    }
     if (await refs.compareAndSetSetting(HISTORY, cur, next, entry)) return
   }
   throw new VarveError(ErrorCodes.CONFLICT, `recording the protection of ${pattern} kept racing with other changes`, { details: { pattern } })

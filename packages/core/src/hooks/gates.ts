@@ -148,8 +148,17 @@ export class Gates {
       clearTimeout(timer)
     }
     return {
-      runId, event: req.event, branch: req.branch, candidate: req.candidate, hookId: hook.id, origin: hook.origin,
-      status, message, failures, durationMs: Math.round(performance.now() - t0), startedAt,
+      runId,
+      event: req.event,
+      branch: req.branch,
+      candidate: req.candidate,
+      hookId: hook.id,
+      origin: hook.origin,
+      status,
+      message,
+      failures,
+      durationMs: Math.round(performance.now() - t0),
+      startedAt,
     }
   }
 
@@ -188,14 +197,22 @@ export class Gates {
     const written = changes.filter((d) => d.right).map((d) => d.right!)
     return {
       gate: {
-        event: req.event, branch: req.branch, candidate: req.candidate, ...(req.dryRun ? { dryRun: true } : {}),
-        ...(req.source !== undefined ? { source: req.source } : {}), ...(req.base !== undefined ? { base: req.base } : {}),
+        event: req.event,
+        branch: req.branch,
+        candidate: req.candidate,
+        ...(req.dryRun ? { dryRun: true } : {}),
+        ...(req.source !== undefined ? { source: req.source } : {}),
+        ...(req.base !== undefined ? { base: req.base } : {}),
       },
       ...(this.deps.webhooks ? { webhooks: this.deps.webhooks } : {}),
       changes,
       written,
       listCandidate: (prefix) => onlyEntries(r.candidate.list({ prefix })),
-      hasInCandidate: (path) => r.candidate.stat(path).then(() => true, (e) => (VarveError.is(e, 'NOT_FOUND') ? false : Promise.reject(e))),
+      hasInCandidate: (path) =>
+        r.candidate.stat(path).then(
+          () => true,
+          (e) => (VarveError.is(e, 'NOT_FOUND') ? false : Promise.reject(e)),
+        ),
       footer: r.footer,
       table: r.table,
       scanColumns: (entry, columns, o) => r.scanColumns(entry, columns, o),
@@ -228,7 +245,11 @@ function contractHook(c: Contract, env: () => Promise<CheckEnv>): Runnable {
       const findings = (await Promise.all(c.checks.map((check) => runIsolatingBrokenFiles(check, e, broken)))).flat()
       // A file that is not Parquet is a failure of that file; the other files' findings stand.
       for (const [file, err] of broken) findings.push({ file, reason: err.message, code: err.code })
-      return { ok: findings.length === 0, failures: findings, message: findings.length ? `${findings.length} problem${findings.length === 1 ? '' : 's'}` : 'ok' }
+      return {
+        ok: findings.length === 0,
+        failures: findings,
+        message: findings.length ? `${findings.length} problem${findings.length === 1 ? '' : 's'}` : 'ok',
+      }
     },
   }
 }
@@ -248,15 +269,18 @@ async function runIsolatingBrokenFiles(check: CompiledCheck, env: CheckEnv, brok
       changes: env.changes.filter((d) => !(d.right && skip(d.right.path))),
       writtenFooters: async (matches) => {
         const out: { entry: Entry; footer: FooterRead }[] = []
-        const read = await mapLimit(env.written.filter((x) => matches(x.path) && !skip(x.path)), FOOTER_READS, (entry) =>
-          env.footer(entry).then(
-            (footer) => ({ entry, footer }),
-            (err) => {
-              if (!isBrokenFile(err, entry.path)) throw err
-              broken.set(entry.path, err as VarveError)
-              return undefined
-            },
-          ),
+        const read = await mapLimit(
+          env.written.filter((x) => matches(x.path) && !skip(x.path)),
+          FOOTER_READS,
+          (entry) =>
+            env.footer(entry).then(
+              (footer) => ({ entry, footer }),
+              (err) => {
+                if (!isBrokenFile(err, entry.path)) throw err
+                broken.set(entry.path, err as VarveError)
+                return undefined
+              },
+            ),
         )
         for (const r of read) if (r) out.push(r)
         return out
@@ -303,7 +327,10 @@ function hookFailed(req: GateRequest, failed: HookRun[]): VarveError {
       ? r.failures.map((f) => ({ hookId: r.hookId, ...(f.file ? { file: f.file } : {}), reason: f.reason, ...(f.code ? { code: f.code } : {}) }))
       : [{ hookId: r.hookId, reason: r.status === 'failed' ? r.message : `${r.status}: ${r.message}` }],
   )
-  const shown = failures.slice(0, 3).map((f) => `${f.hookId}: ${f.file ? `${f.file}: ` : ''}${f.reason}`).join('; ')
+  const shown = failures
+    .slice(0, 3)
+    .map((f) => `${f.hookId}: ${f.file ? `${f.file}: ` : ''}${f.reason}`)
+    .join('; ')
   const more = failures.length > 3 ? ` (and ${failures.length - 3} more)` : ''
   return new VarveError('HOOK_FAILED', `${req.event} on ${req.branch} blocked: ${shown}${more}`, {
     details: { event: req.event, branch: req.branch, ...(req.source !== undefined ? { source: req.source } : {}), runId: failed[0]!.runId, failures },

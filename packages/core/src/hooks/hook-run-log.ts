@@ -12,7 +12,9 @@ const branchDir = (branch: string) => `${PREFIX}${Buffer.from(branch).toString('
 export async function recordHookRuns(blocks: BlockStore, runs: readonly HookRun[]): Promise<void> {
   await Promise.all(
     runs.map((r, i) =>
-      blocks.put(`${branchDir(r.branch)}${String(TIME_SPACE - r.startedAt).padStart(14, '0')}-${r.runId}-${i}`, Buffer.from(JSON.stringify(r)), { ifAbsent: true }),
+      blocks.put(`${branchDir(r.branch)}${String(TIME_SPACE - r.startedAt).padStart(14, '0')}-${r.runId}-${i}`, Buffer.from(JSON.stringify(r)), {
+        ifAbsent: true,
+      }),
     ),
   )
 }

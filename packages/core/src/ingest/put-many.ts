@@ -48,9 +48,7 @@ export interface PutManySummary {
   readonly interrupted: boolean
 }
 
-type Prepared =
-  | { readonly kind: 'small'; readonly entry: Entry; readonly bytes: Uint8Array }
-  | { readonly kind: 'large'; readonly entry: Entry }
+type Prepared = { readonly kind: 'small'; readonly entry: Entry; readonly bytes: Uint8Array } | { readonly kind: 'large'; readonly entry: Entry }
 
 /** One staging transaction's worth: a pack being filled and the entries that go with it. */
 class Batch {
@@ -113,9 +111,11 @@ export async function putMany(
       await options.onStaged?.(entries)
     })()
     staged = done
-    const tracked = done.catch((err) => {
-      failure ??= err
-    }).finally(() => writing.delete(tracked))
+    const tracked = done
+      .catch((err) => {
+        failure ??= err
+      })
+      .finally(() => writing.delete(tracked))
     writing.add(tracked)
   }
 
@@ -197,10 +197,14 @@ async function prepare(ctx: RepoContext, item: PutManyItem): Promise<Prepared> {
     if (err instanceof VarveError && err.details?.path !== undefined) throw err
     const e = err as { code?: string; message?: string }
     const code = err instanceof VarveError ? err.code : ErrorCodes.UNAVAILABLE
-    throw new VarveError(code, `cannot read ${path}${typeof e?.code === 'string' && !(err instanceof VarveError) ? ` (${e.code})` : ''}: ${e?.message ?? String(err)}`, {
-      cause: err,
-      details: { path },
-    })
+    throw new VarveError(
+      code,
+      `cannot read ${path}${typeof e?.code === 'string' && !(err instanceof VarveError) ? ` (${e.code})` : ''}: ${e?.message ?? String(err)}`,
+      {
+        cause: err,
+        details: { path },
+      },
+    )
   }
 }
 

@@ -68,12 +68,16 @@ export async function pinDataset(
 ): Promise<Pin> {
   const lockPath = path.resolve(options.lock ?? 'varve.lock')
   const name = options.name ?? 'default'
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `pin name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-'`)
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `pin name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-'`)
   // The pin in the ref store comes first: a lockfile never names a commit that gc may take.
   const { commit } = await repo.pin(name, ref)
   const location = isUrl(repo.location) ? repo.location : path.relative(path.dirname(lockPath), path.resolve(repo.location)) || '.'
   const pin: Pin = {
-    name, repo: location, ref, commit,
+    name,
+    repo: location,
+    ref,
+    commit,
     pinnedAt: (options.clock?.() ?? new Date()).toISOString(),
     code: (await readCodeLineage(options.codeDir ?? process.cwd())) ?? null,
     repoPin: name,
@@ -88,7 +92,10 @@ export async function pinDataset(
  * happened to the branch since; if the commit no longer exists, opening fails with NOT_FOUND.
  */
 export class PinnedDataset {
-  private constructor(readonly pin: Pin, readonly repository: Repository) {}
+  private constructor(
+    readonly pin: Pin,
+    readonly repository: Repository,
+  ) {}
 
   static async open(lockFile: string, name: string, options: RepositoryOptions = {}): Promise<PinnedDataset> {
     const lockPath = path.resolve(lockFile)
@@ -101,7 +108,10 @@ export class PinnedDataset {
     } catch (err) {
       await repo.close()
       if (VarveError.is(err, ErrorCodes.NOT_FOUND))
-        throw new VarveError(ErrorCodes.NOT_FOUND, `pinned commit ${pin.commit} of ${name} no longer exists in ${pin.repo}`, { details: { name, commit: pin.commit }, cause: err })
+        throw new VarveError(ErrorCodes.NOT_FOUND, `pinned commit ${pin.commit} of ${name} no longer exists in ${pin.repo}`, {
+          details: { name, commit: pin.commit },
+          cause: err,
+        })
       throw err
     }
     return new PinnedDataset(pin, repo)

@@ -86,7 +86,12 @@ export class MergeRequestStore {
     const at = this.deps.clock.now()
     const record: MergeRequestRecord = { ...fields, id, state: 'open', createdAt: at, updatedAt: at, approvals: [], comments: [] }
     // The id is ours alone: only a crash between the two swaps skips a number.
-    const ok = await refs.compareAndSetSetting(requestKey(id), undefined, JSON.stringify(record), this.#log(id, 'mr-open', fields.author, null, fields.openedAt, `${fields.source} -> ${fields.dest}: ${fields.title}`))
+    const ok = await refs.compareAndSetSetting(
+      requestKey(id),
+      undefined,
+      JSON.stringify(record),
+      this.#log(id, 'mr-open', fields.author, null, fields.openedAt, `${fields.source} -> ${fields.dest}: ${fields.title}`),
+    )
     if (!ok) throw new VarveError(ErrorCodes.CONFLICT, `merge request id ${id} is taken (the id counter was reset?)`, { details: { id } })
     return record
   }
@@ -102,14 +107,21 @@ export class MergeRequestStore {
   async update(
     id: number,
     who: string,
-    change: (r: MergeRequestRecord) => { record: MergeRequestRecord; operation: string; old?: string | null; new?: string | null; message?: string } | 'unchanged',
+    change: (
+      r: MergeRequestRecord,
+    ) => { record: MergeRequestRecord; operation: string; old?: string | null; new?: string | null; message?: string } | 'unchanged',
   ): Promise<MergeRequestRecord> {
     return retryOnLostRace(`merge request ${id}`, this.deps.retry, this.deps.random, async () => {
       const { raw, record } = await this.#read(id)
       const next = change(record)
       if (next === 'unchanged') return record
       const updated = { ...next.record, updatedAt: this.deps.clock.now() }
-      const ok = await this.deps.refs.compareAndSetSetting(requestKey(id), raw, JSON.stringify(updated), this.#log(id, next.operation, who, next.old ?? null, next.new ?? null, next.message))
+      const ok = await this.deps.refs.compareAndSetSetting(
+        requestKey(id),
+        raw,
+        JSON.stringify(updated),
+        this.#log(id, next.operation, who, next.old ?? null, next.new ?? null, next.message),
+      )
       return ok ? updated : LOST_RACE
     })
   }
@@ -124,7 +136,8 @@ export class MergeRequestStore {
   }
 
   async #read(id: number): Promise<{ raw: string; record: MergeRequestRecord }> {
-    if (!Number.isSafeInteger(id) || id < 1) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a merge request id is a positive integer, not ${JSON.stringify(id)}`, { details: { id } })
+    if (!Number.isSafeInteger(id) || id < 1)
+      throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a merge request id is a positive integer, not ${JSON.stringify(id)}`, { details: { id } })
     const raw = await this.deps.refs.getSetting(requestKey(id))
     if (raw === undefined) throw new VarveError(ErrorCodes.NOT_FOUND, `merge request ${id} not found`, { details: { id } })
     return { raw, record: parse(raw, requestKey(id)) }

@@ -83,7 +83,8 @@ export interface ParsedSignature {
 
 /** Parses an armored SSHSIG signature; INVALID_ARGUMENT when it is not one. */
 export function parseSshSignature(armored: string): ParsedSignature {
-  const bad = (why: string) => new VarveError(ErrorCodes.INVALID_ARGUMENT, `not an SSH signature (${why}): sign with ssh-keygen -Y sign`, { details: { reason: 'signature' } })
+  const bad = (why: string) =>
+    new VarveError(ErrorCodes.INVALID_ARGUMENT, `not an SSH signature (${why}): sign with ssh-keygen -Y sign`, { details: { reason: 'signature' } })
   if (typeof armored !== 'string' || armored.length > MAX_SIGNATURE_CHARS) throw bad('expected the armored text of ssh-keygen -Y sign')
   const m = /-----BEGIN SSH SIGNATURE-----([\sA-Za-z0-9+/=]+)-----END SSH SIGNATURE-----/.exec(armored)
   if (!m) throw bad('no BEGIN/END SSH SIGNATURE block')
@@ -179,7 +180,14 @@ export function parseAllowedSigners(text: string): AllowedSigner[] {
       return
     }
     if ((validAfter !== undefined && Number.isNaN(validAfter)) || (validBefore !== undefined && Number.isNaN(validBefore))) return
-    out.push({ principals, publicKey, line: i + 1, ...(namespaces ? { namespaces } : {}), ...(validAfter !== undefined ? { validAfter } : {}), ...(validBefore !== undefined ? { validBefore } : {}) })
+    out.push({
+      principals,
+      publicKey,
+      line: i + 1,
+      ...(namespaces ? { namespaces } : {}),
+      ...(validAfter !== undefined ? { validAfter } : {}),
+      ...(validBefore !== undefined ? { validBefore } : {}),
+    })
   })
   return out
 }
@@ -277,9 +285,15 @@ export function checkSignature(
   if (!candidates.length) return { ok: false, reason: `signed by ${fingerprint}, a key not in the allowed signers` }
   const forName = candidates.filter((s) => principalMatches(s.principals, principal))
   if (!forName.length) return { ok: false, reason: `signed by ${fingerprint}, which the allowed signers do not list for ${principal}` }
-  const usable = forName.filter((s) => (!s.namespaces || s.namespaces.includes(APPROVAL_NAMESPACE)) && (s.validAfter === undefined || at >= s.validAfter) && (s.validBefore === undefined || at < s.validBefore))
+  const usable = forName.filter(
+    (s) =>
+      (!s.namespaces || s.namespaces.includes(APPROVAL_NAMESPACE)) &&
+      (s.validAfter === undefined || at >= s.validAfter) &&
+      (s.validBefore === undefined || at < s.validBefore),
+  )
   if (!usable.length) return { ok: false, reason: `the key ${fingerprint} of ${principal} is not valid for approvals at that time or namespace` }
-  if (!verifySshSignature(parsed, message, APPROVAL_NAMESPACE)) return { ok: false, reason: `the signature by ${fingerprint} does not match this approval (another request, head or reviewer)` }
+  if (!verifySshSignature(parsed, message, APPROVAL_NAMESPACE))
+    return { ok: false, reason: `the signature by ${fingerprint} does not match this approval (another request, head or reviewer)` }
   return { ok: true, fingerprint }
 }
 
@@ -295,11 +309,20 @@ export function signWithSshKeygen(message: string, keyFile: string, namespace = 
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (err += d))
     child.on('error', (e) =>
-      reject(new VarveError(ErrorCodes.INVALID_ARGUMENT, `cannot run ssh-keygen to sign (${(e as Error).message}): install OpenSSH 8.2 or later`, { details: { reason: 'signing' } })),
+      reject(
+        new VarveError(ErrorCodes.INVALID_ARGUMENT, `cannot run ssh-keygen to sign (${(e as Error).message}): install OpenSSH 8.2 or later`, {
+          details: { reason: 'signing' },
+        }),
+      ),
     )
     child.on('close', (code) => {
       if (code === 0 && out.includes('BEGIN SSH SIGNATURE')) resolve(out)
-      else reject(new VarveError(ErrorCodes.INVALID_ARGUMENT, `ssh-keygen could not sign with ${keyFile}: ${err.trim().split('\n')[0] || `exit ${code}`}`, { details: { reason: 'signing', key: keyFile } }))
+      else
+        reject(
+          new VarveError(ErrorCodes.INVALID_ARGUMENT, `ssh-keygen could not sign with ${keyFile}: ${err.trim().split('\n')[0] || `exit ${code}`}`, {
+            details: { reason: 'signing', key: keyFile },
+          }),
+        )
     })
     child.stdin.end(message)
   })

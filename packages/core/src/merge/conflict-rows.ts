@@ -32,7 +32,10 @@ export function conflictRowCounter(objects: ObjectStore): <C extends Conflict>(c
   return (conflicts) => withRows(conflicts, rowsOf)
 }
 
-async function withRows<C extends Conflict>(conflicts: readonly C[], rowsOf: (e: Entry | undefined) => Promise<number | undefined>): Promise<(C & { rows?: ConflictRows })[]> {
+async function withRows<C extends Conflict>(
+  conflicts: readonly C[],
+  rowsOf: (e: Entry | undefined) => Promise<number | undefined>,
+): Promise<(C & { rows?: ConflictRows })[]> {
   const out: (C & { rows?: ConflictRows })[] = []
   for await (const c of mapInOrder(conflicts, FOOTERS_AT_ONCE, async (c) => {
     if (!isParquetPath(c.path)) return c

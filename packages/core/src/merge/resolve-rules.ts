@@ -29,7 +29,10 @@ export function compileResolve(rules: unknown): CompiledResolve | undefined {
   const bad = (message: string, details: Record<string, unknown> = {}) => new VarveError(ErrorCodes.INVALID_ARGUMENT, `resolve: ${message}`, { details })
   if (!Array.isArray(rules)) throw bad('must be a list of { paths, take }')
   if (rules.length > MAX_RULES) throw bad(`at most ${MAX_RULES} rules`)
-  const globCount = rules.reduce((n: number, r: unknown) => n + (Array.isArray((r as { paths?: unknown })?.paths) ? ((r as { paths: unknown[] }).paths.length) : 1), 0)
+  const globCount = rules.reduce(
+    (n: number, r: unknown) => n + (Array.isArray((r as { paths?: unknown })?.paths) ? (r as { paths: unknown[] }).paths.length : 1),
+    0,
+  )
   if (globCount > MAX_GLOBS) throw bad(`at most ${MAX_GLOBS} globs in all (each conflicting path is matched against them)`)
   const compiled = rules.map((r: unknown, i) => {
     if (!r || typeof r !== 'object') throw bad(`rule ${i + 1} must be { paths, take }`, { rule: i })

@@ -58,8 +58,12 @@ export async function threeWayChanges(
       const ruled = resolve?.sideFor(tc.path)
       const side = ruled ?? (strategy === 'source-wins' ? 'source' : strategy === 'dest-wins' ? 'dest' : undefined)
       const conflict: Conflict = {
-        path: tc.path, source: tc.type, dest: oc.type,
-        ...(tc.left ? { base: tc.left } : {}), ...(tc.right ? { sourceEntry: tc.right } : {}), ...(oc.right ? { destEntry: oc.right } : {}),
+        path: tc.path,
+        source: tc.type,
+        dest: oc.type,
+        ...(tc.left ? { base: tc.left } : {}),
+        ...(tc.right ? { sourceEntry: tc.right } : {}),
+        ...(oc.right ? { destEntry: oc.right } : {}),
       }
       if (side === 'source') changes.push({ path: tc.path, entry: tc.right ?? null })
       if (side) {

@@ -39,7 +39,6 @@ export function commitRoot(c: Pick<Commit, 'root' | 'rootAt'>): TreeRef {
   return at === undefined ? c.root : { id: c.root, lastKey: '', count: -1, at: { pack: { id: at.pack }, offset: at.offset, size: at.size } }
 }
 
-
 const COMMIT_TAG = 'varve/commit:v1'
 
 export function encodeCommit(fields: CommitFields): Uint8Array {
@@ -81,7 +80,16 @@ export function decodeCommit(bytes: Uint8Array, id: string): Commit {
   let rootAt: PackedRoot | undefined
   if (raw.rootAt !== undefined) {
     const at = raw.rootAt
-    if (!Array.isArray(at) || at.length !== 3 || typeof at[0] !== 'string' || !isObjectId(at[0]) || !Number.isSafeInteger(at[1]) || !Number.isSafeInteger(at[2]) || at[1] < 0 || at[2] < 0)
+    if (
+      !Array.isArray(at) ||
+      at.length !== 3 ||
+      typeof at[0] !== 'string' ||
+      !isObjectId(at[0]) ||
+      !Number.isSafeInteger(at[1]) ||
+      !Number.isSafeInteger(at[2]) ||
+      at[1] < 0 ||
+      at[2] < 0
+    )
       throw new VarveError(ErrorCodes.CORRUPT_OBJECT, `commit ${id} is corrupt: a malformed root location`, { details: { object: id } })
     rootAt = { pack: at[0], offset: at[1], size: at[2] }
   }

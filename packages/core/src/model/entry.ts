@@ -25,30 +25,22 @@ const MAX_METADATA_BYTES = 16 * 1024
 
 export function validateMetadata(metadata: unknown): Record<string, string> | undefined {
   if (metadata === undefined || metadata === null) return undefined
-  if (typeof metadata !== 'object' || Array.isArray(metadata))
-    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'metadata must be an object of string values')
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'metadata must be an object of string values')
   const out: Record<string, string> = {}
   let bytes = 0
   for (const key of Object.keys(metadata).sort()) {
     const value = (metadata as Record<string, unknown>)[key]
-    if (typeof value !== 'string')
-      throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `metadata value for ${JSON.stringify(key)} must be a string`)
+    if (typeof value !== 'string') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `metadata value for ${JSON.stringify(key)} must be a string`)
     bytes += key.length + value.length
     out[key] = value
   }
-  if (bytes > MAX_METADATA_BYTES)
-    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `metadata is larger than ${MAX_METADATA_BYTES} bytes`)
+  if (bytes > MAX_METADATA_BYTES) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `metadata is larger than ${MAX_METADATA_BYTES} bytes`)
   return Object.keys(out).length ? out : undefined
 }
 
 /** Two entries describe the same file content, whatever their timestamps. */
 export function sameContent(a: Entry, b: Entry): boolean {
-  return (
-    a.address === b.address &&
-    a.size === b.size &&
-    (a.contentType ?? null) === (b.contentType ?? null) &&
-    sameMetadata(a.metadata, b.metadata)
-  )
+  return a.address === b.address && a.size === b.size && (a.contentType ?? null) === (b.contentType ?? null) && sameMetadata(a.metadata, b.metadata)
 }
 
 function sameMetadata(a?: Readonly<Record<string, string>>, b?: Readonly<Record<string, string>>): boolean {

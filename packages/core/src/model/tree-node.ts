@@ -120,7 +120,7 @@ function encodeLeaf(es: readonly Entry[], packTable: boolean): string {
   let json = `{"t":"${tag}","p":${JSON.stringify(p)},"a":${JSON.stringify(a)},"s":${numbers(s)},"m":${numbers(m)}`
   if (types) json += `,"c":${JSON.stringify(es.map((e) => e.contentType ?? null))}`
   if (metadata) json += `,"x":${JSON.stringify(es.map((e) => e.metadata ?? null))}` // keys already sorted by validateMetadata
-  const offsets = () => JSON.stringify(es.map((e) => (e.pack !== undefined ? e.offset ?? 0 : null)))
+  const offsets = () => JSON.stringify(es.map((e) => (e.pack !== undefined ? (e.offset ?? 0) : null)))
   if (packed && packTable) {
     const table: string[] = []
     const index = new Map<string, number>()
@@ -202,7 +202,13 @@ function placeChildren(children: readonly ChildRef[], bytes: Uint8Array, id: str
     throw corrupt(id, 'child locations are not valid JSON', cause)
   }
   const { k, c } = raw
-  if (raw.t !== LOCATIONS_TAG || !Array.isArray(k) || !Array.isArray(c) || c.length !== children.length || !k.every((p) => typeof p === 'string' && isObjectId(p)))
+  if (
+    raw.t !== LOCATIONS_TAG ||
+    !Array.isArray(k) ||
+    !Array.isArray(c) ||
+    c.length !== children.length ||
+    !k.every((p) => typeof p === 'string' && isObjectId(p))
+  )
     throw corrupt(id, 'child locations do not match its children')
   const slots = k.map((p: string): PackSlot => ({ id: p }))
   const own: PackSlot | undefined = inPack === undefined ? undefined : { id: inPack }
@@ -224,7 +230,13 @@ function decodeContent(bytes: Uint8Array, id: string): TreeNode {
   } catch (cause) {
     throw corrupt(id, 'not valid JSON', cause)
   }
-  if ((raw.t === LEAF_TAG || raw.t === PACKED_LEAF_TAG || raw.t === PACK_TABLE_LEAF_TAG) && Array.isArray(raw.p) && Array.isArray(raw.a) && Array.isArray(raw.s) && Array.isArray(raw.m)) {
+  if (
+    (raw.t === LEAF_TAG || raw.t === PACKED_LEAF_TAG || raw.t === PACK_TABLE_LEAF_TAG) &&
+    Array.isArray(raw.p) &&
+    Array.isArray(raw.a) &&
+    Array.isArray(raw.s) &&
+    Array.isArray(raw.m)
+  ) {
     const { p, a, s, m, c, x, k, o, K } = raw as unknown as EncodedLeaf
     const table = raw.t === PACK_TABLE_LEAF_TAG ? K : undefined
     if (raw.t === PACK_TABLE_LEAF_TAG && (!Array.isArray(table) || !Array.isArray(k) || !table.every((id) => typeof id === 'string' && isObjectId(id))))

@@ -6,10 +6,8 @@ export type DataSource = Uint8Array | string | AsyncIterable<Uint8Array> | Reada
 export function toChunks(source: DataSource): Uint8Array | AsyncIterable<Uint8Array> {
   if (typeof source === 'string') return Buffer.from(source, 'utf8')
   if (source instanceof Uint8Array) return source
-  if (source && typeof (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function')
-    return source as AsyncIterable<Uint8Array>
-  if (source && typeof (source as ReadableStream<Uint8Array>).getReader === 'function')
-    return readWebStream(source as ReadableStream<Uint8Array>)
+  if (source && typeof (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') return source as AsyncIterable<Uint8Array>
+  if (source && typeof (source as ReadableStream<Uint8Array>).getReader === 'function') return readWebStream(source as ReadableStream<Uint8Array>)
   throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'data must be bytes, a string, a stream or an async iterable of bytes')
 }
 
@@ -37,8 +35,7 @@ export async function readHead(
   while (headBytes < limit) {
     const { done, value } = await it.next()
     if (done) return { head, headBytes, rest: null }
-    if (!(value instanceof Uint8Array))
-      throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'stream chunks must be bytes (Uint8Array/Buffer)')
+    if (!(value instanceof Uint8Array)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'stream chunks must be bytes (Uint8Array/Buffer)')
     head.push(value)
     headBytes += value.byteLength
   }

@@ -4,7 +4,16 @@ import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { decodeCommit, makeCommit, type Commit, type CommitFields } from '../model/commit.js'
 import type { DataRef } from '../model/entry.js'
 import { sha256Hex } from '../model/hash.js'
-import { decodeTreeNode, encodeNodeLocations, encodeTreeNode, splitStoredNode, storedBackToBack, storedNodeBytes, type ChildRef, type TreeNode } from '../model/tree-node.js'
+import {
+  decodeTreeNode,
+  encodeNodeLocations,
+  encodeTreeNode,
+  splitStoredNode,
+  storedBackToBack,
+  storedNodeBytes,
+  type ChildRef,
+  type TreeNode,
+} from '../model/tree-node.js'
 import type { BlockStore, StreamOptions } from '../stores/block-store.js'
 import type { RandomSource } from '../util/clock.js'
 import { LruCache } from '../util/lru-cache.js'
@@ -105,8 +114,7 @@ export class ObjectStore {
       for (;;) {
         const { done, value } = await rest.next()
         if (done) return
-        if (!(value instanceof Uint8Array))
-          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'stream chunks must be bytes (Uint8Array/Buffer)')
+        if (!(value instanceof Uint8Array)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'stream chunks must be bytes (Uint8Array/Buffer)')
         await hash.update(value)
         size += value.byteLength
         yield value
@@ -180,7 +188,10 @@ export class ObjectStore {
       }
       existing = await this.#storedKeyOf(address)
     }
-    if (!existing) throw new VarveError(ErrorCodes.UNAVAILABLE, `object ${address} kept vanishing while it was stored; repeat the operation`, { details: { object: address } })
+    if (!existing)
+      throw new VarveError(ErrorCodes.UNAVAILABLE, `object ${address} kept vanishing while it was stored; repeat the operation`, {
+        details: { object: address },
+      })
     if (!journal) {
       await this.blocks.delete(landing).catch(() => {})
       return { address, size }
@@ -206,9 +217,14 @@ export class ObjectStore {
       return
     }
     let stored = await this.#storedKeyOf(ref.address)
-    if (!stored && ((await this.#restoreFromQuarantine(keys.data(ref.address))) || (this.blocks.renameCopies && (await this.#restoreFromQuarantine(keys.dataPointer(ref.address))))))
+    if (
+      !stored &&
+      ((await this.#restoreFromQuarantine(keys.data(ref.address))) ||
+        (this.blocks.renameCopies && (await this.#restoreFromQuarantine(keys.dataPointer(ref.address)))))
+    )
       stored = await this.#storedKeyOf(ref.address)
-    if (stored && stored.key !== keys.data(ref.address) && !(await this.blocks.head(stored.key)) && !(await this.#restoreFromQuarantine(stored.key))) stored = undefined
+    if (stored && stored.key !== keys.data(ref.address) && !(await this.blocks.head(stored.key)) && !(await this.#restoreFromQuarantine(stored.key)))
+      stored = undefined
     if (!stored) throw missing('data object', ref.address, ref.path)
     if (stored.pointer) this.#record({ key: keys.dataPointer(ref.address), bytes: stored.pointer })
     this.#record({ key: stored.key })
@@ -433,7 +449,8 @@ export class ObjectStore {
    */
   async readDataStream(ref: DataRef, options: StreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const { address, path } = ref
-    const stream = ref.pack !== undefined ? [await this.#readPacked(ref, 0, ref.size)] : await this.#readFrom(address, path, (key) => this.blocks.getStream(key, options))
+    const stream =
+      ref.pack !== undefined ? [await this.#readPacked(ref, 0, ref.size)] : await this.#readFrom(address, path, (key) => this.blocks.getStream(key, options))
     return (async function* verified() {
       const hash = new OffThreadSha256()
       const chunks = Array.isArray(stream) ? stream.values() : stream[Symbol.asyncIterator]()
@@ -622,9 +639,7 @@ function missing(kind: string, id: string, path?: string, what = '', more: Recor
 }
 
 function corrupt(kind: string, id: string, path?: string) {
-  return new VarveError(
-    ErrorCodes.CORRUPT_OBJECT,
-    `${kind} ${id}${path ? ` (${path})` : ''} is corrupt: its bytes no longer hash to its address`,
-    { details: { object: id, ...(path ? { path } : {}) } },
-  )
+  return new VarveError(ErrorCodes.CORRUPT_OBJECT, `${kind} ${id}${path ? ` (${path})` : ''} is corrupt: its bytes no longer hash to its address`, {
+    details: { object: id, ...(path ? { path } : {}) },
+  })
 }

@@ -82,7 +82,8 @@ export class PackBuilder {
   add(address: string, bytes: Uint8Array, trailer?: string): number {
     const known = this.#byAddress.get(address)
     if (known && known.size === bytes.byteLength && known.trailer === trailer) return known.offset
-    const o: PackedObject = trailer === undefined ? { address, offset: this.#bytes, size: bytes.byteLength } : { address, offset: this.#bytes, size: bytes.byteLength, trailer }
+    const o: PackedObject =
+      trailer === undefined ? { address, offset: this.#bytes, size: bytes.byteLength } : { address, offset: this.#bytes, size: bytes.byteLength, trailer }
     const need = this.#bytes + bytes.byteLength
     if (!this.#buffer || need > this.#buffer.length) {
       // First `firstBytes` (a data pack: a full pack; only touched pages cost memory), then growing 4x up to
@@ -101,7 +102,10 @@ export class PackBuilder {
 
   encode(): EncodedPack {
     const t = this.kind === 'nodes' ? NODE_INDEX_TAG : INDEX_TAG
-    const index = Buffer.from(JSON.stringify({ t, o: this.#objects.map((o) => (o.trailer === undefined ? [o.address, o.offset, o.size] : [o.address, o.offset, o.size, o.trailer])) }), 'utf8')
+    const index = Buffer.from(
+      JSON.stringify({ t, o: this.#objects.map((o) => (o.trailer === undefined ? [o.address, o.offset, o.size] : [o.address, o.offset, o.size, o.trailer])) }),
+      'utf8',
+    )
     const footer = Buffer.alloc(FOOTER_BYTES)
     footer.writeBigUInt64LE(BigInt(index.byteLength), 0)
     footer.write(PACK_MAGIC, 8, 'latin1')

@@ -43,7 +43,12 @@ export const liveColumnScans = () => live
  * data, so only a thread that can be terminated lets a gate's timeout really stop it: `signal`
  * aborting terminates the worker at once and rejects with the signal's reason.
  */
-export async function scanColumns(source: RangeSource, filePath: string, columns: readonly string[], options: { duplicates: boolean; signal?: AbortSignal }): Promise<Record<string, ColumnScan>> {
+export async function scanColumns(
+  source: RangeSource,
+  filePath: string,
+  columns: readonly string[],
+  options: { duplicates: boolean; signal?: AbortSignal },
+): Promise<Record<string, ColumnScan>> {
   const { signal } = options
   if (signal?.aborted) throw signal.reason
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'varve-scan-'))
@@ -54,7 +59,14 @@ export async function scanColumns(source: RangeSource, filePath: string, columns
   }
 }
 
-function runWorker(source: RangeSource, filePath: string, columns: readonly string[], duplicates: boolean, dir: string, signal: AbortSignal | undefined): Promise<Record<string, ColumnScan>> {
+function runWorker(
+  source: RangeSource,
+  filePath: string,
+  columns: readonly string[],
+  duplicates: boolean,
+  dir: string,
+  signal: AbortSignal | undefined,
+): Promise<Record<string, ColumnScan>> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./column-scan-worker.js', import.meta.url), { execArgv: workerExecArgv() })
     live++
@@ -90,11 +102,17 @@ function runWorker(source: RangeSource, filePath: string, columns: readonly stri
       } else if (m.type === 'done') {
         finish(() => resolve(m.result))
       } else {
-        finish(() => reject(new VarveError(m.code === 'INVALID_PARQUET' || !m.code ? 'INVALID_PARQUET' : 'UNAVAILABLE', m.message, { details: { path: filePath } })))
+        finish(() =>
+          reject(new VarveError(m.code === 'INVALID_PARQUET' || !m.code ? 'INVALID_PARQUET' : 'UNAVAILABLE', m.message, { details: { path: filePath } })),
+        )
       }
     })
-    worker.once('error', (err) => finish(() => reject(new VarveError('INVALID_PARQUET', `${filePath} could not be decoded: ${err.message}`, { cause: err, details: { path: filePath } }))))
-    worker.once('exit', (code) => finish(() => reject(new VarveError('UNAVAILABLE', `the Parquet decoder of ${filePath} stopped (exit ${code})`, { details: { path: filePath } }))))
+    worker.once('error', (err) =>
+      finish(() => reject(new VarveError('INVALID_PARQUET', `${filePath} could not be decoded: ${err.message}`, { cause: err, details: { path: filePath } }))),
+    )
+    worker.once('exit', (code) =>
+      finish(() => reject(new VarveError('UNAVAILABLE', `the Parquet decoder of ${filePath} stopped (exit ${code})`, { details: { path: filePath } }))),
+    )
     post({ type: 'scan', size: source.size, path: filePath, columns: [...columns], duplicates, dir })
   })
 }

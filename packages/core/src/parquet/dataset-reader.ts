@@ -13,7 +13,9 @@ export type PartitionValues = Record<string, string | null>
  * Which files to read, by their partition values: `{ split: 'train', year: ['2024', '2025'] }` keeps
  * files whose every named partition has one of the values, or a function of the file.
  */
-export type DatasetFilter = Readonly<Record<string, string | null | readonly (string | null)[]>> | ((file: { readonly path: string; readonly partition: PartitionValues }) => boolean)
+export type DatasetFilter =
+  | Readonly<Record<string, string | null | readonly (string | null)[]>>
+  | ((file: { readonly path: string; readonly partition: PartitionValues }) => boolean)
 
 export interface ReadDatasetOptions {
   /** Columns to read, of the files or partition keys, in this order (all when absent). */
@@ -33,9 +35,15 @@ const HIVE_DEFAULT = '__HIVE_DEFAULT_PARTITION__'
  * such as Spark's _SUCCESS, are skipped), with Hive partition columns. Files are read by ranges, one
  * row group's requested columns at a time, so memory holds a few batches whatever the dataset's size.
  */
-export async function* readDatasetBatches(objects: ObjectStore, files: AsyncIterable<Entry>, prefix: string, options: ReadDatasetOptions = {}): AsyncGenerator<RecordBatch> {
+export async function* readDatasetBatches(
+  objects: ObjectStore,
+  files: AsyncIterable<Entry>,
+  prefix: string,
+  options: ReadDatasetOptions = {},
+): AsyncGenerator<RecordBatch> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_ROWS
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `batchSize must be a positive integer, not ${String(options.batchSize)}`)
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `batchSize must be a positive integer, not ${String(options.batchSize)}`)
   if (options.columns !== undefined && (!Array.isArray(options.columns) || options.columns.some((c) => typeof c !== 'string')))
     throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'columns must be a list of column names')
   const hive = (options.partitioning ?? 'hive') === 'hive'
@@ -52,7 +60,9 @@ export async function* readDatasetBatches(objects: ObjectStore, files: AsyncIter
       const wanted = options.columns ?? [...inFile, ...keys]
       for (const c of wanted)
         if (!inFile.includes(c) && !keys.includes(c))
-          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `column ${c} is neither in ${entry.path} nor a partition key of it`, { details: { path: entry.path, column: c } })
+          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `column ${c} is neither in ${entry.path} nor a partition key of it`, {
+            details: { path: entry.path, column: c },
+          })
       const fileColumns = wanted.filter((c) => inFile.includes(c))
       if (fileColumns.length === 0) {
         // only partition columns: the rows are counted from the footer
@@ -70,7 +80,10 @@ export async function* readDatasetBatches(objects: ObjectStore, files: AsyncIter
 
 export function isDataFile(path: string, prefix: string): boolean {
   if (!/\.parquet$/i.test(path)) return false
-  return !path.slice(prefix.length).split('/').some((s) => (s.startsWith('_') && !s.includes('=')) || s.startsWith('.'))
+  return !path
+    .slice(prefix.length)
+    .split('/')
+    .some((s) => (s.startsWith('_') && !s.includes('=')) || s.startsWith('.'))
 }
 
 /** `key=value` folders between the prefix and the file name, values URL-decoded as Hive writes them. */
@@ -97,7 +110,8 @@ function decode(s: string): string {
 function fileFilter(filter: DatasetFilter | undefined): (file: { path: string; partition: PartitionValues }) => boolean {
   if (filter === undefined) return () => true
   if (typeof filter === 'function') return filter
-  if (typeof filter !== 'object' || filter === null) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'filter must be an object of partition values or a function')
+  if (typeof filter !== 'object' || filter === null)
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'filter must be an object of partition values or a function')
   const wanted = Object.entries(filter).map(([k, v]) => [k, new Set<string | null>(Array.isArray(v) ? v : [v as string | null])] as const)
   return ({ partition }) => wanted.every(([k, values]) => k in partition && values.has(partition[k]!))
 }
@@ -130,7 +144,15 @@ function partitionBatch(arrow: Arrow, wanted: readonly string[], partition: Part
 
 /** A string column of `rows` times the same value (or nulls). */
 function constantStrings(arrow: Arrow, value: string | null, rows: number) {
-  if (value === null) return arrow.makeData({ type: new arrow.Utf8(), length: rows, nullCount: rows, nullBitmap: new Uint8Array(Math.ceil(rows / 8)), valueOffsets: new Int32Array(rows + 1), data: new Uint8Array(0) })
+  if (value === null)
+    return arrow.makeData({
+      type: new arrow.Utf8(),
+      length: rows,
+      nullCount: rows,
+      nullBitmap: new Uint8Array(Math.ceil(rows / 8)),
+      valueOffsets: new Int32Array(rows + 1),
+      data: new Uint8Array(0),
+    })
   const bytes = Buffer.from(value)
   const offsets = new Int32Array(rows + 1)
   for (let i = 0; i <= rows; i++) offsets[i] = i * bytes.length

@@ -55,7 +55,13 @@ export async function withIntervals(table: Table, bytes: Uint8Array): Promise<Ta
   const names = intervalColumns(metadata).filter((n) => table.schema.fields.some((f) => f.name === n))
   for (const name of names) {
     let values: (Uint8Array | null | undefined)[] = []
-    await parquetRead({ file: buffer, metadata: rawIntervalMetadata(metadata), columns: [name], utf8: false, onComplete: (rows) => (values = rows.map((r) => r[0] as Uint8Array | null)) })
+    await parquetRead({
+      file: buffer,
+      metadata: rawIntervalMetadata(metadata),
+      columns: [name],
+      utf8: false,
+      onComplete: (rows) => (values = rows.map((r) => r[0] as Uint8Array | null)),
+    })
     table = await replaceColumn(table, name, await intervalVector(values))
   }
   return table
@@ -63,4 +69,3 @@ export async function withIntervals(table: Table, bytes: Uint8Array): Promise<Ta
 
 const notParquet = (path: string, cause: unknown) =>
   new VarveError('INVALID_PARQUET', `${path} is not a valid Parquet file: ${(cause as Error)?.message ?? cause}`, { cause, details: { path } })
-

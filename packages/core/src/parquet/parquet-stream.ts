@@ -80,7 +80,11 @@ export class ParquetStream {
       const fixed = intervals.length ? await this.#intervals(intervals, starts[g]!, rows) : undefined
       let stream: ReadableStream
       try {
-        stream = await this.file.stream({ rowGroups: [g], batchSize: options.batchSize ?? DEFAULT_BATCH_ROWS, ...(options.columns ? { columns: [...options.columns] } : {}) })
+        stream = await this.file.stream({
+          rowGroups: [g],
+          batchSize: options.batchSize ?? DEFAULT_BATCH_ROWS,
+          ...(options.columns ? { columns: [...options.columns] } : {}),
+        })
       } catch (cause) {
         throw notParquet(this.path, cause)
       }
@@ -113,7 +117,12 @@ export class ParquetStream {
     for (const name of names) {
       let values: (Uint8Array | null | undefined)[] = []
       await parquetRead({
-        file: asyncBufferOf(this.source), metadata: rawIntervalMetadata(this.metadata), columns: [name], rowStart, rowEnd: rowStart + rows, utf8: false,
+        file: asyncBufferOf(this.source),
+        metadata: rawIntervalMetadata(this.metadata),
+        columns: [name],
+        rowStart,
+        rowEnd: rowStart + rows,
+        utf8: false,
         onComplete: (r) => (values = r.map((x) => x[0] as Uint8Array | null)),
       })
       out.set(name, await intervalVector(values))
@@ -128,9 +137,12 @@ export class ParquetStream {
 
 async function withColumns(table: Table, columns: Map<string, Vector>, offset: number): Promise<Table> {
   const { replaceColumn } = await import('./parquet-intervals.js')
-  for (const [name, column] of columns) if (table.schema.fields.some((f) => f.name === name)) table = await replaceColumn(table, name, column.slice(offset, offset + table.numRows))
+  for (const [name, column] of columns)
+    if (table.schema.fields.some((f) => f.name === name)) table = await replaceColumn(table, name, column.slice(offset, offset + table.numRows))
   return table
 }
 
 export const notParquet = (path: string, cause: unknown) =>
-  cause instanceof VarveError ? cause : new VarveError('INVALID_PARQUET', `${path} is not a valid Parquet file: ${(cause as Error)?.message ?? cause}`, { cause, details: { path } })
+  cause instanceof VarveError
+    ? cause
+    : new VarveError('INVALID_PARQUET', `${path} is not a valid Parquet file: ${(cause as Error)?.message ?? cause}`, { cause, details: { path } })

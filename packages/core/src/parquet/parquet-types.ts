@@ -25,17 +25,54 @@ export interface ParquetField {
 }
 
 const ALIASES: Record<string, string> = {
-  utf8: 'string', large_string: 'string', large_utf8: 'string', str: 'string', text: 'string',
-  large_binary: 'binary', bytes: 'binary',
-  float64: 'double', float32: 'float', halffloat: 'float16', bool: 'boolean',
-  int: 'int32', long: 'int64',
-  date32: 'date', date64: 'date', time32: 'time', time64: 'time',
-  decimal128: 'decimal', decimal256: 'decimal', large_list: 'list',
+  utf8: 'string',
+  large_string: 'string',
+  large_utf8: 'string',
+  str: 'string',
+  text: 'string',
+  large_binary: 'binary',
+  bytes: 'binary',
+  float64: 'double',
+  float32: 'float',
+  halffloat: 'float16',
+  bool: 'boolean',
+  int: 'int32',
+  long: 'int64',
+  date32: 'date',
+  date64: 'date',
+  time32: 'time',
+  time64: 'time',
+  decimal128: 'decimal',
+  decimal256: 'decimal',
+  large_list: 'list',
 }
 
 const COARSE = new Set([
-  'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float16', 'float', 'double', 'boolean',
-  'string', 'binary', 'fixed_size_binary', 'date', 'time', 'timestamp', 'decimal', 'interval', 'uuid', 'null', 'list', 'map', 'struct',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'uint64',
+  'float16',
+  'float',
+  'double',
+  'boolean',
+  'string',
+  'binary',
+  'fixed_size_binary',
+  'date',
+  'time',
+  'timestamp',
+  'decimal',
+  'interval',
+  'uuid',
+  'null',
+  'list',
+  'map',
+  'struct',
 ])
 
 /** Every coarse type name (after aliases). */
@@ -188,7 +225,8 @@ export function typeOfElement(els: readonly SchemaElement[], i: number): { type:
   if (lt === 'LIST' || ct === 'LIST') {
     const rep = els[i + 1]!
     let element: ParquetField
-    if (!rep.num_children) element = { name: 'element', type: leafType(rep), nullable: false } // two-level: the repeated leaf is the element
+    if (!rep.num_children)
+      element = { name: 'element', type: leafType(rep), nullable: false } // two-level: the repeated leaf is the element
     else if (rep.num_children === 1 && rep.name !== 'array' && rep.name !== `${el.name}_tuple`) {
       // three-level: list (repeated group) > element
       const inner = typeOfElement(els, i + 2)
@@ -201,7 +239,13 @@ export function typeOfElement(els: readonly SchemaElement[], i: number): { type:
     const key = kv[0]
     const value = kv[1]
     return {
-      type: { name: 'map', children: [{ name: 'key', type: key?.type ?? { name: 'null' }, nullable: false }, { name: 'value', type: value?.type ?? { name: 'null' }, nullable: value?.nullable ?? true }] },
+      type: {
+        name: 'map',
+        children: [
+          { name: 'key', type: key?.type ?? { name: 'null' }, nullable: false },
+          { name: 'value', type: value?.type ?? { name: 'null' }, nullable: value?.nullable ?? true },
+        ],
+      },
       next,
     }
   }
@@ -263,32 +307,55 @@ function leafType(el: SchemaElement): ParquetType {
     case 'ENUM':
     case 'JSON':
       return { name: 'string' }
-    case 'INT_8': return { name: 'int8' }
-    case 'INT_16': return { name: 'int16' }
-    case 'INT_32': return { name: 'int32' }
-    case 'INT_64': return { name: 'int64' }
-    case 'UINT_8': return { name: 'uint8' }
-    case 'UINT_16': return { name: 'uint16' }
-    case 'UINT_32': return { name: 'uint32' }
-    case 'UINT_64': return { name: 'uint64' }
-    case 'DATE': return { name: 'date' }
+    case 'INT_8':
+      return { name: 'int8' }
+    case 'INT_16':
+      return { name: 'int16' }
+    case 'INT_32':
+      return { name: 'int32' }
+    case 'INT_64':
+      return { name: 'int64' }
+    case 'UINT_8':
+      return { name: 'uint8' }
+    case 'UINT_16':
+      return { name: 'uint16' }
+    case 'UINT_32':
+      return { name: 'uint32' }
+    case 'UINT_64':
+      return { name: 'uint64' }
+    case 'DATE':
+      return { name: 'date' }
     // legacy timestamps are instants (adjusted to UTC); legacy times are local
-    case 'TIMESTAMP_MILLIS': return { name: 'timestamp', unit: 'ms', tz: 'UTC' }
-    case 'TIMESTAMP_MICROS': return { name: 'timestamp', unit: 'us', tz: 'UTC' }
-    case 'TIME_MILLIS': return { name: 'time', unit: 'ms' }
-    case 'TIME_MICROS': return { name: 'time', unit: 'us' }
-    case 'DECIMAL': return { name: 'decimal', precision: Number(el.precision), scale: Number(el.scale ?? 0) }
-    case 'INTERVAL': return { name: 'interval' }
+    case 'TIMESTAMP_MILLIS':
+      return { name: 'timestamp', unit: 'ms', tz: 'UTC' }
+    case 'TIMESTAMP_MICROS':
+      return { name: 'timestamp', unit: 'us', tz: 'UTC' }
+    case 'TIME_MILLIS':
+      return { name: 'time', unit: 'ms' }
+    case 'TIME_MICROS':
+      return { name: 'time', unit: 'us' }
+    case 'DECIMAL':
+      return { name: 'decimal', precision: Number(el.precision), scale: Number(el.scale ?? 0) }
+    case 'INTERVAL':
+      return { name: 'interval' }
   }
   switch (el.type) {
-    case 'BOOLEAN': return { name: 'boolean' }
-    case 'INT32': return { name: 'int32' }
-    case 'INT64': return { name: 'int64' }
-    case 'INT96': return { name: 'timestamp', unit: 'ns' } // Impala/Spark's legacy timestamps
-    case 'FLOAT': return { name: 'float' }
-    case 'DOUBLE': return { name: 'double' }
-    case 'FIXED_LEN_BYTE_ARRAY': return { name: 'fixed_size_binary', byteWidth: Number(el.type_length) }
-    default: return { name: 'binary' }
+    case 'BOOLEAN':
+      return { name: 'boolean' }
+    case 'INT32':
+      return { name: 'int32' }
+    case 'INT64':
+      return { name: 'int64' }
+    case 'INT96':
+      return { name: 'timestamp', unit: 'ns' } // Impala/Spark's legacy timestamps
+    case 'FLOAT':
+      return { name: 'float' }
+    case 'DOUBLE':
+      return { name: 'double' }
+    case 'FIXED_LEN_BYTE_ARRAY':
+      return { name: 'fixed_size_binary', byteWidth: Number(el.type_length) }
+    default:
+      return { name: 'binary' }
   }
 }
 

@@ -34,7 +34,14 @@ export type TableDiffRecord =
   | { readonly type: 'removed'; readonly key: TableRow; readonly before: TableRow }
   | { readonly type: 'added'; readonly key: TableRow; readonly after: TableRow }
   | { readonly type: 'changed'; readonly key: TableRow; readonly columns: readonly string[]; readonly before: TableRow; readonly after: TableRow }
-  | { readonly type: 'summary'; readonly rows: { readonly before: number; readonly after: number }; readonly added: number; readonly removed: number; readonly changed: number; readonly unchanged: number }
+  | {
+      readonly type: 'summary'
+      readonly rows: { readonly before: number; readonly after: number }
+      readonly added: number
+      readonly removed: number
+      readonly changed: number
+      readonly unchanged: number
+    }
 
 /** Rows per partition of the key hashes: one partition of each side is in memory at a time, small enough for its table to stay in cache. */
 const PARTITION_ROWS = 256 * 1024
@@ -59,7 +66,11 @@ class Side {
   readonly columns = new Map<string, string>()
   rows = 0
 
-  private constructor(readonly name: string, readonly files: readonly Entry[], private readonly objects: ObjectStore) {}
+  private constructor(
+    readonly name: string,
+    readonly files: readonly Entry[],
+    private readonly objects: ObjectStore,
+  ) {}
 
   static async open(name: string, files: readonly Entry[], objects: ObjectStore): Promise<Side> {
     const side = new Side(name, files, objects)
@@ -91,7 +102,11 @@ class Side {
       try {
         const names = topLevelNames(file.metadata)
         const present = columns.filter((c) => names.includes(c))
-        if (present.length !== columns.length) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `${this.files[f]!.path} has no column ${columns.find((c) => !present.includes(c))} (the other files of ${this.name} have it)`)
+        if (present.length !== columns.length)
+          throw new VarveError(
+            ErrorCodes.INVALID_ARGUMENT,
+            `${this.files[f]!.path} has no column ${columns.find((c) => !present.includes(c))} (the other files of ${this.name} have it)`,
+          )
         for await (const b of file.batches({ columns })) yield { start: base + b.firstRow, table: b.table }
         base += file.numRows
       } finally {
@@ -101,7 +116,11 @@ class Side {
   }
 
   /** The rows at `positions` (ascending), reading only the row groups that hold them. */
-  async *rowsAt(positions: Float64Array, shown: readonly string[], compared: readonly string[]): AsyncGenerator<{ pos: number; row: TableRow; keys: string[] }> {
+  async *rowsAt(
+    positions: Float64Array,
+    shown: readonly string[],
+    compared: readonly string[],
+  ): AsyncGenerator<{ pos: number; row: TableRow; keys: string[] }> {
     let i = 0
     let open: { f: number; file: ParquetStream } | undefined
     try {
@@ -130,7 +149,6 @@ class Side {
       open?.file.close()
     }
   }
-
 }
 
 /** The exact keys (valueKey) of row `i`'s values in `columns`. */
@@ -165,7 +183,10 @@ function plain(v: unknown): unknown {
 }
 
 class NotUnique extends Error {
-  constructor(readonly side: Side, readonly positions: [number, number]) {
+  constructor(
+    readonly side: Side,
+    readonly positions: [number, number],
+  ) {
     super('repeated key hash')
   }
 }
@@ -177,7 +198,12 @@ class NotUnique extends Error {
  * and only then are the rows that differ read again to be shown. Memory holds one partition of
  * each side plus 8 to 16 bytes per differing row.
  */
-export async function* diffTables(objects: ObjectStore, before: readonly Entry[], after: readonly Entry[], options: DiffTableOptions): AsyncGenerator<TableDiffRecord> {
+export async function* diffTables(
+  objects: ObjectStore,
+  before: readonly Entry[],
+  after: readonly Entry[],
+  options: DiffTableOptions,
+): AsyncGenerator<TableDiffRecord> {
   const key = options.key
   if (!Array.isArray(key) || key.length === 0 || key.some((k) => typeof k !== 'string' || !k))
     throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'diffTable needs key: the column(s) that identify a row')
@@ -186,9 +212,14 @@ export async function* diffTables(objects: ObjectStore, before: readonly Entry[]
   const schema = schemaChange(a, b)
   for (const side of [a, b])
     for (const k of key)
-      if (side.files.length && !side.columns.has(k)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `key column ${k} is not in ${side.name}`, { details: { column: k } })
+      if (side.files.length && !side.columns.has(k))
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `key column ${k} is not in ${side.name}`, { details: { column: k } })
   const keyChanged = schema.changed.find((c) => key.includes(c.name))
-  if (keyChanged) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `key column ${keyChanged.name} changed type (${keyChanged.before} → ${keyChanged.after}); rows cannot be matched by it`)
+  if (keyChanged)
+    throw new VarveError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `key column ${keyChanged.name} changed type (${keyChanged.before} → ${keyChanged.after}); rows cannot be matched by it`,
+    )
   // compared: the key, then every column both sides have with the same type
   const compared = [...key, ...[...a.columns.keys()].filter((c) => !key.includes(c) && b.columns.get(c) === a.columns.get(c))]
   const shownOf = (side: Side) => [...key, ...(options.columns ?? [...side.columns.keys()]).filter((c) => !key.includes(c) && side.columns.has(c))]
@@ -199,7 +230,14 @@ export async function* diffTables(objects: ObjectStore, before: readonly Entry[]
     try {
       const matched = await match(a, b, key, compared, dir)
       yield* emit(a, b, matched, shownOf(a), shownOf(b), key, compared)
-      yield { type: 'summary', rows: { before: a.rows, after: b.rows }, added: matched.added.length, removed: matched.removed.length, changed: matched.changed.length, unchanged: matched.unchanged }
+      yield {
+        type: 'summary',
+        rows: { before: a.rows, after: b.rows },
+        added: matched.added.length,
+        removed: matched.removed.length,
+        changed: matched.changed.length,
+        unchanged: matched.unchanged,
+      }
       return
     } catch (err) {
       if (!(err instanceof NotUnique)) throw err
@@ -208,7 +246,11 @@ export async function* diffTables(objects: ObjectStore, before: readonly Entry[]
       const rows = []
       for await (const r of err.side.rowsAt(Float64Array.from([p, q].sort((x, y) => x - y)), key, key)) rows.push(r)
       if ((rows.length === 2 && rows[0]!.keys.join('\u0001') === rows[1]!.keys.join('\u0001')) || attempt >= 3)
-        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `the key (${key.join(', ')}) is not unique in ${err.side.name}: ${JSON.stringify(rows[0]?.row ?? {}, jsonSafe)} is at rows ${p} and ${q}`, { details: { key: [...key], rows: [p, q] } })
+        throw new VarveError(
+          ErrorCodes.INVALID_ARGUMENT,
+          `the key (${key.join(', ')}) is not unique in ${err.side.name}: ${JSON.stringify(rows[0]?.row ?? {}, jsonSafe)} is at rows ${p} and ${q}`,
+          { details: { key: [...key], rows: [p, q] } },
+        )
     } finally {
       await fs.rm(dir, { recursive: true, force: true })
     }
@@ -389,7 +431,15 @@ function lookup(slots: Int32Array, records: Uint32Array, lo: number, hi: number)
   }
 }
 
-async function* emit(a: Side, b: Side, m: Matched, shownA: readonly string[], shownB: readonly string[], key: readonly string[], compared: readonly string[]): AsyncGenerator<TableDiffRecord> {
+async function* emit(
+  a: Side,
+  b: Side,
+  m: Matched,
+  shownA: readonly string[],
+  shownB: readonly string[],
+  key: readonly string[],
+  compared: readonly string[],
+): AsyncGenerator<TableDiffRecord> {
   const keyOf = (row: TableRow) => Object.fromEntries(key.map((k) => [k, row[k]]))
   for await (const r of a.rowsAt(m.removed, shownA, key)) yield { type: 'removed', key: keyOf(r.row), before: r.row }
   for await (const r of b.rowsAt(m.added, shownB, key)) yield { type: 'added', key: keyOf(r.row), after: r.row }

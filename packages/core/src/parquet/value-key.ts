@@ -13,7 +13,7 @@ export function valueKey(data: Data, i: number): string | undefined {
   switch (data.type.typeId) {
     case Type.Bool: {
       const at = data.offset + i
-      return (data.values as Uint8Array)[at >> 3]! & (1 << at % 8) ? 't' : 'f'
+      return (data.values as Uint8Array)[at >> 3]! & (1 << (at % 8)) ? 't' : 'f'
     }
     case Type.Int:
     case Type.Float:

@@ -73,8 +73,7 @@ async function resolveBase(ctx: RepoContext, base: string, revision: string, not
       if (found.length > 10) break
     }
     if (found.length === 1) return found[0]!
-    if (found.length > 1)
-      throw new VarveError(ErrorCodes.AMBIGUOUS_REF, `commit prefix ${base} is ambiguous`, { details: { ref: base, candidates: found } })
+    if (found.length > 1) throw new VarveError(ErrorCodes.AMBIGUOUS_REF, `commit prefix ${base} is ambiguous`, { details: { ref: base, candidates: found } })
   }
   throw new VarveError(ErrorCodes.NOT_FOUND, `no branch, tag or commit named ${JSON.stringify(base)}`, { details: { ref: revision } })
 }

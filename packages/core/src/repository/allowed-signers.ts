@@ -57,7 +57,13 @@ export async function checkApprovalSignatures(
   const out = new Map<string, { signature: string | undefined; ok: boolean; reason?: string }>()
   for (const a of approvals) {
     const c = signers.length
-      ? checkSignature(signers, a.reviewer, a.signature, approvalSigningText({ repository, request: r.id, source: r.source, sourceHead: a.sourceHead, dest: r.dest, reviewer: a.reviewer }), a.at)
+      ? checkSignature(
+          signers,
+          a.reviewer,
+          a.signature,
+          approvalSigningText({ repository, request: r.id, source: r.source, sourceHead: a.sourceHead, dest: r.dest, reviewer: a.reviewer }),
+          a.at,
+        )
       : { ok: false as const, reason: `no allowed signers: commit ${ALLOWED_SIGNERS_PATH} on ${r.dest}` }
     out.set(a.reviewer, { signature: a.signature, ok: c.ok, ...(c.ok ? {} : { reason: c.reason }) })
   }

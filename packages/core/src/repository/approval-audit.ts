@@ -45,7 +45,8 @@ export async function auditApprovals(ctx: RepoContext, options: ApprovalAuditOpt
   const branches: string[] = []
   if (options.branch !== undefined) {
     validateRefName(options.branch)
-    if (!(await ctx.refs.getBranch(options.branch))) throw new VarveError(ErrorCodes.NOT_FOUND, `branch ${options.branch} not found`, { details: { branch: options.branch } })
+    if (!(await ctx.refs.getBranch(options.branch)))
+      throw new VarveError(ErrorCodes.NOT_FOUND, `branch ${options.branch} not found`, { details: { branch: options.branch } })
     branches.push(options.branch)
   } else {
     for await (const b of ctx.refs.listBranches()) {
@@ -92,7 +93,8 @@ export async function auditApprovals(ctx: RepoContext, options: ApprovalAuditOpt
 }
 
 async function whyNotApproved(ctx: RepoContext, requests: MergeRequestStore, branch: string, c: Commit, rules: BranchProtection): Promise<string | undefined> {
-  if (c.parents.length !== 2) return `not a merge (${c.parents.length} parent${c.parents.length === 1 ? '' : 's'}): it landed on ${branch} while its rules required merge requests`
+  if (c.parents.length !== 2)
+    return `not a merge (${c.parents.length} parent${c.parents.length === 1 ? '' : 's'}): it landed on ${branch} while its rules required merge requests`
   const id = c.metadata[REQUEST_METADATA]
   if (typeof id !== 'number') return 'a merge that names no merge request'
   let r: MergeRequestRecord
@@ -103,8 +105,10 @@ async function whyNotApproved(ctx: RepoContext, requests: MergeRequestStore, bra
     throw err
   }
   if (r.dest !== branch) return `names merge request ${id}, which is into ${r.dest}`
-  if (r.state !== 'merged' || r.merged?.commit !== c.id) return `names merge request ${id}, which was not merged as this commit (it is ${r.state}${r.merged ? `, merged as ${r.merged.commit.slice(0, 12)}` : ''})`
-  if (c.parents[1] !== r.merged.sourceHead) return `merged ${c.parents[1]!.slice(0, 12)}, not the source head the request's approvals were counted for (${r.merged.sourceHead.slice(0, 12)})`
+  if (r.state !== 'merged' || r.merged?.commit !== c.id)
+    return `names merge request ${id}, which was not merged as this commit (it is ${r.state}${r.merged ? `, merged as ${r.merged.commit.slice(0, 12)}` : ''})`
+  if (c.parents[1] !== r.merged.sourceHead)
+    return `merged ${c.parents[1]!.slice(0, 12)}, not the source head the request's approvals were counted for (${r.merged.sourceHead.slice(0, 12)})`
   // The keys the branch had when the merge landed: those on its first parent.
   const signatures = rules.signedApprovals ? await checkApprovalSignatures(ctx, r, r.approvals, c.parents[0]!) : undefined
   const status = approvalStatus(r, rules, r.merged.sourceHead, signatures)

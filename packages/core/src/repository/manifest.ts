@@ -65,8 +65,7 @@ export async function checkRefStoreBinding(refs: RefStore, m: Manifest, location
 
 export async function readManifest(blocks: BlockStore, location: string): Promise<Manifest> {
   const bytes = await blocks.get(keys.manifest)
-  if (!bytes)
-    throw new VarveError(ErrorCodes.NOT_A_REPOSITORY, `${location} is not a Varve repository (no ${keys.manifest})`, { details: { location } })
+  if (!bytes) throw new VarveError(ErrorCodes.NOT_A_REPOSITORY, `${location} is not a Varve repository (no ${keys.manifest})`, { details: { location } })
   let m: Manifest
   try {
     m = JSON.parse(Buffer.from(bytes).toString('utf8')) as Manifest

@@ -40,14 +40,26 @@ export interface MergeRequestView extends MergeRequestRecord {
   readonly sourceHead: string | null
   readonly destHead: string | null
   /** Open requests: what the source changed since the merge base, counted by kind, with the first paths. */
-  readonly changes?: { readonly added: number; readonly removed: number; readonly changed: number; readonly paths: readonly DiffEntry[]; readonly truncated: boolean }
+  readonly changes?: {
+    readonly added: number
+    readonly removed: number
+    readonly changed: number
+    readonly paths: readonly DiffEntry[]
+    readonly truncated: boolean
+  }
   /** Open requests: the paths that conflict now, with both sides' entries (and Parquet row counts). */
   readonly conflicts?: readonly (Conflict & { rows?: ConflictRows })[]
   /**
    * Open requests: the destination's pre-merge gates run on the merge as it would be now (a dry
    * run: nothing moves). `not-run` when there are conflicts, nothing to merge, or a branch is gone.
    */
-  readonly gates?: { readonly status: 'passed' | 'failed' | 'not-run'; readonly reason?: string; readonly runs?: readonly HookRun[]; readonly runId?: string; readonly failures?: readonly HookFailure[] }
+  readonly gates?: {
+    readonly status: 'passed' | 'failed' | 'not-run'
+    readonly reason?: string
+    readonly runs?: readonly HookRun[]
+    readonly runId?: string
+    readonly failures?: readonly HookFailure[]
+  }
   readonly approval?: ApprovalStatus
   /** Open requests: whether `mergeMergeRequest` would go through now, and if not, why not. */
   readonly mergeable?: boolean

@@ -20,9 +20,24 @@ export type { ApprovalStatus, MergeMergeRequestOptions, MergeRequestMergeResult,
 
 /** How the Repository merges for a request (its gates, fence and retries), without the approval rule. */
 export interface RequestMerger {
-  merge(sourceCommit: string, sourceLabel: string, dest: string, options: {
-    author: string; strategy?: MergeStrategy; resolve?: readonly ResolveRule[]; message: string; metadata: Record<string, string | number | string[]>; dryRun?: boolean
-  }): Promise<{ readonly commit: Commit; readonly upToDate: boolean; readonly conflicts?: readonly (Conflict & { rows?: ConflictRows })[]; readonly gateRuns?: readonly HookRun[] }>
+  merge(
+    sourceCommit: string,
+    sourceLabel: string,
+    dest: string,
+    options: {
+      author: string
+      strategy?: MergeStrategy
+      resolve?: readonly ResolveRule[]
+      message: string
+      metadata: Record<string, string | number | string[]>
+      dryRun?: boolean
+    },
+  ): Promise<{
+    readonly commit: Commit
+    readonly upToDate: boolean
+    readonly conflicts?: readonly (Conflict & { rows?: ConflictRows })[]
+    readonly gateRuns?: readonly HookRun[]
+  }>
   diff(from: string, to: string): AsyncIterable<DiffEntry>
   commitsOf(branch: string, limit: number): AsyncIterable<Commit>
 }
@@ -41,7 +56,8 @@ export const APPROVERS_METADATA = 'varve.merge-request.approvers'
 
 const text = (v: unknown, what: string, max: number, optional = false): string => {
   if (v === undefined && optional) return ''
-  if (typeof v !== 'string' || (!optional && !v.trim())) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a non-empty string`, { details: { field: what } })
+  if (typeof v !== 'string' || (!optional && !v.trim()))
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a non-empty string`, { details: { field: what } })
   if (v.length > max) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `${what} is longer than ${max} characters`, { details: { field: what } })
   return v
 }
@@ -61,7 +77,12 @@ const identityKey = (name: string) => name.normalize('NFKC').trim().toLowerCase(
 export const samePerson = (a: string, b: string): boolean => identityKey(a) === identityKey(b)
 
 /** Counts approvals for `sourceHead` under `rules`; the author's own never counts. */
-export function approvalStatus(r: MergeRequestRecord, rules: BranchProtection | undefined, sourceHead: string | null, signatures?: SignatureChecks): ApprovalStatus {
+export function approvalStatus(
+  r: MergeRequestRecord,
+  rules: BranchProtection | undefined,
+  sourceHead: string | null,
+  signatures?: SignatureChecks,
+): ApprovalStatus {
   const required = rules?.requiredApprovals ?? 0
   const counted: string[] = []
   const stale: string[] = []
@@ -74,7 +95,7 @@ export function approvalStatus(r: MergeRequestRecord, rules: BranchProtection | 
       const check = signatures?.get(a.reviewer)
       // (a check made for another signature, e.g. before the reviewer approved again, does not count)
       if (!check || check.signature !== a.signature || !check.ok) {
-        rejected.push({ reviewer: a.reviewer, reason: check && check.signature === a.signature ? check.reason ?? 'not verified' : 'not verified' })
+        rejected.push({ reviewer: a.reviewer, reason: check && check.signature === a.signature ? (check.reason ?? 'not verified') : 'not verified' })
         continue
       }
     }
@@ -87,28 +108,41 @@ export function approvalStatus(r: MergeRequestRecord, rules: BranchProtection | 
 
 export function approvalRequired(dest: string, status: ApprovalStatus, about: { request?: number; source?: string } = {}): VarveError {
   const { request, source } = about
-  const how = request === undefined
-    ? `merges into ${dest} go through a merge request${status.required ? ` with ${status.required} approval${status.required === 1 ? '' : 's'}` : ''}`
-    : `merge request ${request} into ${dest} has ${status.counted.length} of ${status.required} required approval${status.required === 1 ? '' : 's'}${status.stale.length ? ` (${status.stale.join(', ')} approved an older source head)` : ''}`
+  const how =
+    request === undefined
+      ? `merges into ${dest} go through a merge request${status.required ? ` with ${status.required} approval${status.required === 1 ? '' : 's'}` : ''}`
+      : `merge request ${request} into ${dest} has ${status.counted.length} of ${status.required} required approval${status.required === 1 ? '' : 's'}${status.stale.length ? ` (${status.stale.join(', ')} approved an older source head)` : ''}`
   const rejected = status.rejected?.length ? `; not counted: ${status.rejected.map((x) => `${x.reviewer} (${x.reason})`).join(', ')}` : ''
   return new VarveError(ErrorCodes.APPROVAL_REQUIRED, how + rejected, {
     details: {
-      branch: dest, required: status.required, approvals: status.counted, stale: status.stale,
-      ...(status.rejected ? { rejected: status.rejected } : {}), ...(request !== undefined ? { request } : {}), ...(source !== undefined ? { source } : {}),
+      branch: dest,
+      required: status.required,
+      approvals: status.counted,
+      stale: status.stale,
+      ...(status.rejected ? { rejected: status.rejected } : {}),
+      ...(request !== undefined ? { request } : {}),
+      ...(source !== undefined ? { source } : {}),
     },
   })
 }
 
 const notOpen = (r: MergeRequestRecord, wanted: string) =>
-  new VarveError(ErrorCodes.MERGE_REQUEST_NOT_OPEN, `merge request ${r.id} is ${r.state}${r.merged ? ` (as ${r.merged.commit.slice(0, 12)})` : ''}: cannot ${wanted}`, {
-    details: { id: r.id, state: r.state, ...(r.merged ? { commit: r.merged.commit } : {}) },
-  })
+  new VarveError(
+    ErrorCodes.MERGE_REQUEST_NOT_OPEN,
+    `merge request ${r.id} is ${r.state}${r.merged ? ` (as ${r.merged.commit.slice(0, 12)})` : ''}: cannot ${wanted}`,
+    {
+      details: { id: r.id, state: r.state, ...(r.merged ? { commit: r.merged.commit } : {}) },
+    },
+  )
 
 /** Merge requests: reviews and approvals in the ref store, merged through the destination's gates. */
 export class MergeRequests {
   readonly #store: MergeRequestStore
 
-  constructor(private readonly ctx: RepoContext, private readonly merger: RequestMerger) {
+  constructor(
+    private readonly ctx: RepoContext,
+    private readonly merger: RequestMerger,
+  ) {
     this.#store = new MergeRequestStore(ctx)
   }
 
@@ -118,7 +152,8 @@ export class MergeRequests {
     if (!options || typeof options !== 'object') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a merge request needs { title }')
     const title = text(options.title, 'title', MAX_TITLE)
     // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f]/.test(title)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a title is one line, without control characters', { details: { field: 'title' } })
+    if (/[\x00-\x1f\x7f]/.test(title))
+      throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a title is one line, without control characters', { details: { field: 'title' } })
     const description = text(options.description, 'description', MAX_TEXT, true)
     const author = person(options.author, 'author', this.ctx.defaultAuthor)
     if (source === dest) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a merge request merges one branch into another, not ${source} into itself`)
@@ -143,7 +178,12 @@ export class MergeRequests {
     const [sourceHead, destHead] = await Promise.all([this.#headOrNull(r.source), this.#headOrNull(r.dest)])
     if (r.state !== 'open' || options.standing === false) return { ...r, sourceHead, destHead }
     const rules = await getProtection(this.ctx.refs, r.dest)
-    const approval = approvalStatus(r, rules, sourceHead, rules?.signedApprovals && destHead ? await checkApprovalSignatures(this.ctx, r, r.approvals, destHead) : undefined)
+    const approval = approvalStatus(
+      r,
+      rules,
+      sourceHead,
+      rules?.signedApprovals && destHead ? await checkApprovalSignatures(this.ctx, r, r.approvals, destHead) : undefined,
+    )
     const blockers: string[] = []
     if (!approval.satisfied) blockers.push(`${approval.counted.length} of ${approval.required} required approvals`)
     if (sourceHead === null || destHead === null) {
@@ -177,27 +217,47 @@ export class MergeRequests {
     if (r0.state !== 'open') throw notOpen(r0, 'approve it')
     const head = await this.#branchHead(r0.source)
     if (options.head !== undefined && options.head !== head && !(options.head.length >= 7 && head.startsWith(options.head)))
-      throw new VarveError(ErrorCodes.CONFLICT, `${r0.source} moved to ${head.slice(0, 12)} since ${String(options.head).slice(0, 12)}: review the new head, then approve it`, {
-        details: { id, source: r0.source, head, expected: options.head },
-      })
+      throw new VarveError(
+        ErrorCodes.CONFLICT,
+        `${r0.source} moved to ${head.slice(0, 12)} since ${String(options.head).slice(0, 12)}: review the new head, then approve it`,
+        {
+          details: { id, source: r0.source, head, expected: options.head },
+        },
+      )
     if (samePerson(reviewer, r0.author))
-      throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${reviewer} opened merge request ${id} and cannot approve it`, { details: { id, reviewer, reason: 'self-approval' } })
+      throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${reviewer} opened merge request ${id} and cannot approve it`, {
+        details: { id, reviewer, reason: 'self-approval' },
+      })
     const signature = options.signature
     const rules = await getProtection(this.ctx.refs, r0.dest)
     if (signature !== undefined || rules?.signedApprovals) {
       // Checked now, so a reviewer learns at once; checked again when the request merges.
-      const checks = await checkApprovalSignatures(this.ctx, r0, [{ reviewer, sourceHead: head, at: this.ctx.clock.now(), ...(signature !== undefined ? { signature } : {}) }], await this.#branchHead(r0.dest))
+      const checks = await checkApprovalSignatures(
+        this.ctx,
+        r0,
+        [{ reviewer, sourceHead: head, at: this.ctx.clock.now(), ...(signature !== undefined ? { signature } : {}) }],
+        await this.#branchHead(r0.dest),
+      )
       const check = checks.get(reviewer)!
       if (!check.ok)
-        throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${r0.dest} requires approvals signed by a key _varve/allowed_signers lists for the reviewer; ${reviewer}'s ${signature === undefined ? 'approval is not signed' : `signature does not hold: ${check.reason}`}`, {
-          details: { id, reviewer, reason: 'signature', why: check.reason },
-        })
+        throw new VarveError(
+          ErrorCodes.PERMISSION_DENIED,
+          `${r0.dest} requires approvals signed by a key _varve/allowed_signers lists for the reviewer; ${reviewer}'s ${signature === undefined ? 'approval is not signed' : `signature does not hold: ${check.reason}`}`,
+          {
+            details: { id, reviewer, reason: 'signature', why: check.reason },
+          },
+        )
     }
     return this.#store.update(id, reviewer, (r) => {
       if (r.state !== 'open') throw notOpen(r, 'approve it')
       if (samePerson(reviewer, r.author))
-        throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${reviewer} opened merge request ${id} and cannot approve it`, { details: { id, reviewer, reason: 'self-approval' } })
-      const approvals = [...r.approvals.filter((a) => !samePerson(a.reviewer, reviewer)), { reviewer, at: this.ctx.clock.now(), sourceHead: head, ...(signature !== undefined ? { signature } : {}) }]
+        throw new VarveError(ErrorCodes.PERMISSION_DENIED, `${reviewer} opened merge request ${id} and cannot approve it`, {
+          details: { id, reviewer, reason: 'self-approval' },
+        })
+      const approvals = [
+        ...r.approvals.filter((a) => !samePerson(a.reviewer, reviewer)),
+        { reviewer, at: this.ctx.clock.now(), sourceHead: head, ...(signature !== undefined ? { signature } : {}) },
+      ]
       return { record: { ...r, approvals }, operation: 'mr-approve', new: head, message: `approved ${r.source} at ${head.slice(0, 12)}` }
     })
   }
@@ -207,7 +267,11 @@ export class MergeRequests {
     return this.#store.update(id, reviewer, (r) => {
       if (r.state !== 'open') throw notOpen(r, 'withdraw an approval')
       if (r.merging)
-        throw new VarveError(ErrorCodes.CONFLICT, `merge request ${id} is being merged (by ${r.merging.by}) with the approvals it had: too late to withdraw one`, { details: { id, merging: r.merging } })
+        throw new VarveError(
+          ErrorCodes.CONFLICT,
+          `merge request ${id} is being merged (by ${r.merging.by}) with the approvals it had: too late to withdraw one`,
+          { details: { id, merging: r.merging } },
+        )
       if (!r.approvals.some((a) => samePerson(a.reviewer, reviewer)))
         throw new VarveError(ErrorCodes.NOT_FOUND, `${reviewer} has not approved merge request ${id}`, { details: { id, reviewer } })
       return { record: { ...r, approvals: r.approvals.filter((a) => !samePerson(a.reviewer, reviewer)) }, operation: 'mr-unapprove' }
@@ -224,11 +288,21 @@ export class MergeRequests {
       // Closed and merged requests take comments too: a review can go on after the fact.
       if (r.comments.length >= MAX_COMMENTS)
         throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `merge request ${id} has ${MAX_COMMENTS} comments, the most one holds`, { details: { id } })
-      const c: MergeRequestComment = { id: (r.comments.at(-1)?.id ?? 0) + 1, author, text: body, ...(path !== undefined ? { path } : {}), at: this.ctx.clock.now() }
+      const c: MergeRequestComment = {
+        id: (r.comments.at(-1)?.id ?? 0) + 1,
+        author,
+        text: body,
+        ...(path !== undefined ? { path } : {}),
+        at: this.ctx.clock.now(),
+      }
       const record = { ...r, comments: [...r.comments, c] }
       // Every change rewrites the whole record (one S3 object): its size is what each approval costs.
       if (Buffer.byteLength(JSON.stringify(record)) > MAX_RECORD_BYTES)
-        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `merge request ${id} would grow past ${MAX_RECORD_BYTES / 1024} KiB of review: continue in a new request`, { details: { id } })
+        throw new VarveError(
+          ErrorCodes.INVALID_ARGUMENT,
+          `merge request ${id} would grow past ${MAX_RECORD_BYTES / 1024} KiB of review: continue in a new request`,
+          { details: { id } },
+        )
       added = c
       return { record, operation: 'mr-comment', message: path ? `on ${path}` : 'comment' }
     })
@@ -240,9 +314,13 @@ export class MergeRequests {
     return this.#store.update(id, by, (r) => {
       if (r.state !== 'open') throw notOpen(r, 'close it')
       if (r.merging)
-        throw new VarveError(ErrorCodes.CONFLICT, `merge request ${id} is being merged (by ${r.merging.by}); if that process died, run the merge again to finish it`, {
-          details: { id, merging: r.merging },
-        })
+        throw new VarveError(
+          ErrorCodes.CONFLICT,
+          `merge request ${id} is being merged (by ${r.merging.by}); if that process died, run the merge again to finish it`,
+          {
+            details: { id, merging: r.merging },
+          },
+        )
       return { record: { ...r, state: 'closed', closed: { by, at: this.ctx.clock.now() } }, operation: 'mr-close' }
     })
   }
@@ -273,13 +351,16 @@ export class MergeRequests {
       await this.#release(id, by, claim.sourceHead, err)
       throw err
     }
-    const commit = result.upToDate ? await this.#mergeCommitOf(r) ?? result.commit : result.commit
+    const commit = result.upToDate ? ((await this.#mergeCommitOf(r)) ?? result.commit) : result.commit
     const done = await this.#store.update(id, by, (cur) => {
       if (cur.state === 'merged') return 'unchanged' // another process finished the same merge
       const { merging: _claim, ...rest } = cur
       return {
         record: { ...rest, state: 'merged', merged: { commit: commit.id, by, at: this.ctx.clock.now(), sourceHead: claim.sourceHead, approvers } },
-        operation: 'mr-merge', old: claim.sourceHead, new: commit.id, message: `merged into ${r.dest}`,
+        operation: 'mr-merge',
+        old: claim.sourceHead,
+        new: commit.id,
+        message: `merged into ${r.dest}`,
       }
     })
     const mergedAs = done.merged?.commit === commit.id ? commit : await this.ctx.objects.readCommit(done.merged!.commit)
@@ -295,7 +376,11 @@ export class MergeRequests {
     // Signatures are checked against the allowed signers on the destination as it is now, before the
     // claim (an approval added meanwhile has no check and does not count).
     const signatures = rules?.signedApprovals ? await checkApprovalSignatures(this.ctx, r, r.approvals, await this.#branchHead(r.dest)) : undefined
-    const joined = (cur: MergeRequestRecord, head: string) => ({ sourceHead: head, approvers: approvalStatus(cur, rules, head, signatures).counted, record: cur })
+    const joined = (cur: MergeRequestRecord, head: string) => ({
+      sourceHead: head,
+      approvers: approvalStatus(cur, rules, head, signatures).counted,
+      record: cur,
+    })
     if (r.merging) return joined(r, r.merging.sourceHead)
     const sourceHead = await this.#branchHead(r.source)
     let claim: { sourceHead: string; approvers: readonly string[]; record: MergeRequestRecord } | undefined
@@ -308,18 +393,25 @@ export class MergeRequests {
       const status = approvalStatus(cur, rules, sourceHead, signatures)
       if (!status.satisfied) throw approvalRequired(cur.dest, status, { request: cur.id })
       claim = { sourceHead, approvers: status.counted, record: cur }
-      return { record: { ...cur, merging: { by, at: this.ctx.clock.now(), sourceHead } }, operation: 'mr-merging', new: sourceHead, message: `merging ${sourceHead.slice(0, 12)} into ${cur.dest}` }
+      return {
+        record: { ...cur, merging: { by, at: this.ctx.clock.now(), sourceHead } },
+        operation: 'mr-merging',
+        new: sourceHead,
+        message: `merging ${sourceHead.slice(0, 12)} into ${cur.dest}`,
+      }
     })
     return { ...claim!, record }
   }
 
   async #release(id: number, by: string, sourceHead: string, err: unknown): Promise<void> {
     const code = VarveError.is(err) ? err.code : 'ERROR'
-    await this.#store.update(id, by, (cur) => {
-      if (cur.state !== 'open' || cur.merging?.sourceHead !== sourceHead) return 'unchanged'
-      const { merging: _m, ...rest } = cur
-      return { record: rest, operation: 'mr-merge-failed', message: code }
-    }).catch(() => {}) // the merge's own error is what the caller needs; a left claim is finished by the next merge
+    await this.#store
+      .update(id, by, (cur) => {
+        if (cur.state !== 'open' || cur.merging?.sourceHead !== sourceHead) return 'unchanged'
+        const { merging: _m, ...rest } = cur
+        return { record: rest, operation: 'mr-merge-failed', message: code }
+      })
+      .catch(() => {}) // the merge's own error is what the caller needs; a left claim is finished by the next merge
   }
 
   /** The destination commit that merged the request (found by the request it names), after another process made it. */
@@ -343,7 +435,10 @@ export class MergeRequests {
   async signingText(id: number, reviewer: string): Promise<{ text: string; sourceHead: string }> {
     const r = await this.#store.get(id)
     const sourceHead = await this.#branchHead(r.source)
-    return { text: approvalSigningText({ repository: await repositoryIdOf(this.ctx), request: id, source: r.source, sourceHead, dest: r.dest, reviewer }), sourceHead }
+    return {
+      text: approvalSigningText({ repository: await repositoryIdOf(this.ctx), request: id, source: r.source, sourceHead, dest: r.dest, reviewer }),
+      sourceHead,
+    }
   }
 
   /** Signs the approval with an SSH key through `ssh-keygen -Y sign` and approves with it. */

@@ -11,13 +11,12 @@ import { guard, guardIterable } from './guard.js'
 import type { MergeRequests } from './merge-requests.js'
 import { branches, history, lifecycle, merging, pins, protection, reads, tables, writes } from './operations/index.js'
 import type { Opened } from './operations/lifecycle.js'
-import type {
-  ApplyCommitOptions, ApprovalAudit, ApprovalAuditOptions, BlameLine, BranchInfo, BranchProtection, Commit, CommitOptions, DataSource, DiffEntry,
-  DiffTableOptions, Entry, GcOptions, GcResult, HookRun, ListItem, ListOptions, LogOptions, MergeMergeRequestOptions, MergeOptions, MergeRequestComment,
-  MergeRequestMergeResult, MergeRequestRecord, MergeRequestState, MergeRequestView, MergeResult, OpenMergeRequestOptions, PinRecord, PutFolderOptions,
-  PutFolderSummary, PutManyItem, PutManyOptions, PutManySummary, PutOptions, ReadDatasetOptions, RefLogRecord, RepositoryLocation, RepositoryOptions,
-  TableChangeStat, TableDiffRecord, TagRecord, UncommittedChange, VerifyOptions, VerifyResult,
-} from './types.js'
+import type { ApplyCommitOptions, ApprovalAudit, ApprovalAuditOptions, BlameLine, BranchInfo, BranchProtection, Commit, CommitOptions } from './types.js'
+import type { DataSource, DiffEntry, DiffTableOptions, Entry, GcOptions, GcResult, HookRun, ListItem, ListOptions, LogOptions } from './types.js'
+import type { MergeMergeRequestOptions, MergeOptions, MergeRequestComment, MergeRequestMergeResult, MergeRequestRecord, MergeRequestState } from './types.js'
+import type { MergeRequestView, MergeResult, OpenMergeRequestOptions, PinRecord, PutFolderOptions, PutFolderSummary, PutManyItem } from './types.js'
+import type { PutManyOptions, PutManySummary, PutOptions, ReadDatasetOptions, RefLogRecord, RepositoryLocation, RepositoryOptions } from './types.js'
+import type { TableChangeStat, TableDiffRecord, TagRecord, UncommittedChange, VerifyOptions, VerifyResult } from './types.js'
 
 export type * from './types.js'
 

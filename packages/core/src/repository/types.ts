@@ -121,7 +121,15 @@ export interface AuthorOptions {
 }
 
 export type { Conflict, MergeStrategy, ResolvedConflict, ResolveRule, ConflictRows }
-export type { MergeRequestComment, MergeRequestRecord, MergeRequestState, MergeMergeRequestOptions, MergeRequestMergeResult, MergeRequestView, OpenMergeRequestOptions }
+export type {
+  MergeRequestComment,
+  MergeRequestRecord,
+  MergeRequestState,
+  MergeMergeRequestOptions,
+  MergeRequestMergeResult,
+  MergeRequestView,
+  OpenMergeRequestOptions,
+}
 
 // Types of the facade's signatures that live with the engine, gathered so the facade imports one module.
 export type { CommitOptions } from '../commits/commit-staged.js'

@@ -44,11 +44,7 @@ export async function getStagedChange(ctx: RepoContext, b: BranchRecord, path: s
 }
 
 /** Staged changes of several tokens merged into one stream in path order; the newest token wins a path. */
-export async function* mergedStaged(
-  ctx: RepoContext,
-  tokens: readonly string[],
-  options: ListStagedOptions = {},
-): AsyncGenerator<StagedChange> {
+export async function* mergedStaged(ctx: RepoContext, tokens: readonly string[], options: ListStagedOptions = {}): AsyncGenerator<StagedChange> {
   const iters = tokens.map((t) => ctx.refs.listStaged(t, options)[Symbol.asyncIterator]())
   const heads = await Promise.all(iters.map((it) => it.next()))
   for (;;) {
@@ -88,12 +84,7 @@ export interface ScanOptions {
  * Entries of a tree, with a branch's staged changes laid over it when `tokens` is non-empty, in path
  * order, as batches. With nothing staged this is the tree scan itself, with no per-entry merge cost.
  */
-export async function* scanView(
-  ctx: RepoContext,
-  root: TreeRef,
-  tokens: readonly string[],
-  options: ScanOptions,
-): AsyncGenerator<readonly Entry[]> {
+export async function* scanView(ctx: RepoContext, root: TreeRef, tokens: readonly string[], options: ScanOptions): AsyncGenerator<readonly Entry[]> {
   const stagedOptions: ListStagedOptions = {
     ...(options.prefix ? { prefix: options.prefix } : {}),
     ...(options.from ? { after: options.exclusive ? options.from : beforeKey(options.from) } : {}),

@@ -52,7 +52,9 @@ export async function stageConditionally(ctx: RepoContext, branch: string, entry
   })
   await stageChanges(ctx, branch, [{ path: entry.path, entry }])
   // Staged: the branch now shows it, the announcement can go (if this fails, the TTL takes it).
-  await changePending(ctx, branch, async (pending) => (pending.some((p) => p.id === mine.id) ? pending.filter((p) => p.id !== mine.id) : 'unchanged')).catch(() => undefined)
+  await changePending(ctx, branch, async (pending) => (pending.some((p) => p.id === mine.id) ? pending.filter((p) => p.id !== mine.id) : 'unchanged')).catch(
+    () => undefined,
+  )
 }
 
 /**
@@ -60,7 +62,11 @@ export async function stageConditionally(ctx: RepoContext, branch: string, entry
  * writer moved them first; `change` may refuse (throw), ask for a retry (LOST_RACE) or change nothing.
  * Every swap raises `seq` (see State).
  */
-async function changePending(ctx: RepoContext, branch: string, change: (pending: readonly Pending[]) => Promise<readonly Pending[] | 'unchanged' | typeof LOST_RACE>): Promise<void> {
+async function changePending(
+  ctx: RepoContext,
+  branch: string,
+  change: (pending: readonly Pending[]) => Promise<readonly Pending[] | 'unchanged' | typeof LOST_RACE>,
+): Promise<void> {
   const key = settingOf(branch)
   await retryOnLostRace(`conditional put on ${branch}`, ctx.retry, ctx.random, async () => {
     const raw = await ctx.refs.getSetting(key)
@@ -81,8 +87,10 @@ function check(condition: PutCondition, current: string | undefined, branch: str
     if (current !== undefined) fail('already exists (ifNoneMatch: *)')
     return
   }
-  if (typeof condition.ifMatch !== 'string' || !condition.ifMatch) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'ifMatch takes the address (ETag) the path must hold')
-  if (current !== condition.ifMatch.replace(/^"|"$/g, '')) fail(current === undefined ? 'does not exist (ifMatch)' : `holds ${current.slice(0, 12)}, not ${condition.ifMatch.slice(0, 12)} (ifMatch)`)
+  if (typeof condition.ifMatch !== 'string' || !condition.ifMatch)
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'ifMatch takes the address (ETag) the path must hold')
+  if (current !== condition.ifMatch.replace(/^"|"$/g, ''))
+    fail(current === undefined ? 'does not exist (ifMatch)' : `holds ${current.slice(0, 12)}, not ${condition.ifMatch.slice(0, 12)} (ifMatch)`)
 }
 
 /**
@@ -100,10 +108,11 @@ function parse(raw: string | undefined): State {
   try {
     const v = JSON.parse(raw) as { seq?: unknown; pending?: unknown }
     const seq = typeof v.seq === 'number' && Number.isSafeInteger(v.seq) ? v.seq : 0
-    const pending = Array.isArray(v.pending) ? (v.pending as Pending[]).filter((p) => p && typeof p.path === 'string' && typeof p.address === 'string' && typeof p.at === 'number') : []
+    const pending = Array.isArray(v.pending)
+      ? (v.pending as Pending[]).filter((p) => p && typeof p.path === 'string' && typeof p.address === 'string' && typeof p.at === 'number')
+      : []
     return { seq, pending }
   } catch {
     return { seq: 0, pending: [] }
   }
 }
-

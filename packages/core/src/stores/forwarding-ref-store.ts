@@ -1,6 +1,4 @@
-import type {
-  BranchRecord, BranchState, ListStagedOptions, RefLogEntry, RefLogRecord, RefStore, StagedChange, TagRecord,
-} from './ref-store.js'
+import type { BranchRecord, BranchState, ListStagedOptions, RefLogEntry, RefLogRecord, RefStore, StagedChange, TagRecord } from './ref-store.js'
 
 /**
  * Passes every call to another RefStore. Extend it to wrap a store with a cross-cutting concern

@@ -70,7 +70,9 @@ export class LocalFiles implements AsyncIterable<Uint8Array> {
       fd = await openFd(target, 'wx')
     }
     try {
-      const items = (Symbol.asyncIterator in this.files ? this.files[Symbol.asyncIterator]() : this.files[Symbol.iterator]()) as AsyncIterator<string | FileRange> | Iterator<string | FileRange>
+      const items = (Symbol.asyncIterator in this.files ? this.files[Symbol.asyncIterator]() : this.files[Symbol.iterator]()) as
+        | AsyncIterator<string | FileRange>
+        | Iterator<string | FileRange>
       let next = await items.next()
       while (!next.done) {
         const range = rangeOf(next.value)
@@ -143,4 +145,5 @@ const closeFd = (fd: number) => new Promise<void>((resolve) => fs.close(fd, () =
 const rangeOf = (item: string | FileRange): FileRange => (typeof item === 'string' ? { file: item } : item)
 
 /** Content that is the concatenation of these local files (or ranges of them), read only when stored. */
-export const localFiles = (files: AsyncIterable<string | FileRange> | Iterable<string | FileRange>, options: LocalFilesOptions = {}): LocalFiles => new LocalFiles(files, options)
+export const localFiles = (files: AsyncIterable<string | FileRange> | Iterable<string | FileRange>, options: LocalFilesOptions = {}): LocalFiles =>
+  new LocalFiles(files, options)

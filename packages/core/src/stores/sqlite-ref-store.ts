@@ -4,16 +4,7 @@ import { checkSettingLog } from './setting-log.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { Entry } from '../model/entry.js'
 import { prefixUpperBound } from '../util/paths.js'
-import type {
-  BranchRecord,
-  BranchState,
-  ListStagedOptions,
-  RefLogEntry,
-  RefLogRecord,
-  RefStore,
-  StagedChange,
-  TagRecord,
-} from './ref-store.js'
+import type { BranchRecord, BranchState, ListStagedOptions, RefLogEntry, RefLogRecord, RefStore, StagedChange, TagRecord } from './ref-store.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS branches (
@@ -32,7 +23,13 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) 
 
 const PAGE = 1000
 
-interface BranchRow { name: string; head: string; staging_token: string; sealed: string; version: number }
+interface BranchRow {
+  name: string
+  head: string
+  staging_token: string
+  sealed: string
+  version: number
+}
 
 export interface SqliteRefStoreOptions {
   /** 'normal' (default) survives any process crash; 'full' also survives power loss, at one fsync per write. */
@@ -55,9 +52,13 @@ export class SqliteRefStore implements RefStore {
   constructor(file: string, options: SqliteRefStoreOptions = {}) {
     this.file = file
     if (options.mustExist && !fs.existsSync(file))
-      throw new VarveError(ErrorCodes.NOT_A_REPOSITORY, `the ref store ${file} is missing: the repository's branches, tags and staging are gone (restore it from a backup; never run gc without it)`, {
-        details: { refStore: file },
-      })
+      throw new VarveError(
+        ErrorCodes.NOT_A_REPOSITORY,
+        `the ref store ${file} is missing: the repository's branches, tags and staging are gone (restore it from a backup; never run gc without it)`,
+        {
+          details: { refStore: file },
+        },
+      )
     try {
       this.#db = new Database(file, options.mustExist ? { fileMustExist: true } : {})
       this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 30_000}`)
@@ -85,15 +86,21 @@ export class SqliteRefStore implements RefStore {
     } catch (cause) {
       if (cause instanceof VarveError) throw cause
       const code = (cause as { code?: string }).code
-      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')
-        throw new VarveError(ErrorCodes.UNAVAILABLE, `ref store ${this.file} is busy`, { cause })
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new VarveError(ErrorCodes.UNAVAILABLE, `ref store ${this.file} is busy`, { cause })
       throw cause
     }
   }
 
   #log(log: RefLogEntry): void {
-    this.#sql('INSERT INTO reflog (ref, old, new, operation, author, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(log.ref, log.old, log.new, log.operation, log.author, log.message ?? null, log.at)
+    this.#sql('INSERT INTO reflog (ref, old, new, operation, author, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      log.ref,
+      log.old,
+      log.new,
+      log.operation,
+      log.author,
+      log.message ?? null,
+      log.at,
+    )
   }
 
   async getBranch(name: string): Promise<BranchRecord | undefined> {
@@ -105,38 +112,50 @@ export class SqliteRefStore implements RefStore {
 
   async createBranch(state: BranchState, log: RefLogEntry): Promise<void> {
     this.#run(() =>
-      this.#db.transaction(() => {
-        const r = this.#sql('INSERT OR IGNORE INTO branches (name, head, staging_token, sealed, version) VALUES (?, ?, ?, ?, 1)')
-          .run(state.name, state.head, state.stagingToken, JSON.stringify(state.sealedTokens))
-        if (r.changes === 0)
-          throw new VarveError(ErrorCodes.BRANCH_EXISTS, `branch ${state.name} already exists`, { details: { branch: state.name } })
-        this.#log(log)
-      }).immediate(),
+      this.#db
+        .transaction(() => {
+          const r = this.#sql('INSERT OR IGNORE INTO branches (name, head, staging_token, sealed, version) VALUES (?, ?, ?, ?, 1)').run(
+            state.name,
+            state.head,
+            state.stagingToken,
+            JSON.stringify(state.sealedTokens),
+          )
+          if (r.changes === 0) throw new VarveError(ErrorCodes.BRANCH_EXISTS, `branch ${state.name} already exists`, { details: { branch: state.name } })
+          this.#log(log)
+        })
+        .immediate(),
     )
   }
 
   async updateBranch(expected: BranchRecord, next: BranchState, log?: RefLogEntry): Promise<boolean> {
     return this.#run(() =>
-      this.#db.transaction(() => {
-        const r = this.#sql(
-            'UPDATE branches SET head = ?, staging_token = ?, sealed = ?, version = version + 1 WHERE name = ? AND version = ?',
+      this.#db
+        .transaction(() => {
+          const r = this.#sql('UPDATE branches SET head = ?, staging_token = ?, sealed = ?, version = version + 1 WHERE name = ? AND version = ?').run(
+            next.head,
+            next.stagingToken,
+            JSON.stringify(next.sealedTokens),
+            expected.name,
+            Number(expected.version),
           )
-          .run(next.head, next.stagingToken, JSON.stringify(next.sealedTokens), expected.name, Number(expected.version))
-        if (r.changes === 0) return false
-        if (log) this.#log(log)
-        return true
-      }).immediate(),
+          if (r.changes === 0) return false
+          if (log) this.#log(log)
+          return true
+        })
+        .immediate(),
     )
   }
 
   async deleteBranch(expected: BranchRecord, log: RefLogEntry): Promise<boolean> {
     return this.#run(() =>
-      this.#db.transaction(() => {
-        const r = this.#sql('DELETE FROM branches WHERE name = ? AND version = ?').run(expected.name, Number(expected.version))
-        if (r.changes === 0) return false
-        this.#log(log)
-        return true
-      }).immediate(),
+      this.#db
+        .transaction(() => {
+          const r = this.#sql('DELETE FROM branches WHERE name = ? AND version = ?').run(expected.name, Number(expected.version))
+          if (r.changes === 0) return false
+          this.#log(log)
+          return true
+        })
+        .immediate(),
     )
   }
 
@@ -164,23 +183,26 @@ export class SqliteRefStore implements RefStore {
 
   async createTag(tag: TagRecord, log: RefLogEntry): Promise<void> {
     this.#run(() =>
-      this.#db.transaction(() => {
-        const r = this.#sql('INSERT OR IGNORE INTO tags (name, commit_id, created_at) VALUES (?, ?, ?)')
-          .run(tag.name, tag.commit, tag.createdAt)
-        if (r.changes === 0) throw new VarveError(ErrorCodes.TAG_EXISTS, `tag ${tag.name} already exists`, { details: { tag: tag.name } })
-        this.#log(log)
-      }).immediate(),
+      this.#db
+        .transaction(() => {
+          const r = this.#sql('INSERT OR IGNORE INTO tags (name, commit_id, created_at) VALUES (?, ?, ?)').run(tag.name, tag.commit, tag.createdAt)
+          if (r.changes === 0) throw new VarveError(ErrorCodes.TAG_EXISTS, `tag ${tag.name} already exists`, { details: { tag: tag.name } })
+          this.#log(log)
+        })
+        .immediate(),
     )
   }
 
   async deleteTag(name: string, log: RefLogEntry): Promise<boolean> {
     return this.#run(() =>
-      this.#db.transaction(() => {
-        const r = this.#sql('DELETE FROM tags WHERE name = ?').run(name)
-        if (r.changes === 0) return false
-        this.#log(log)
-        return true
-      }).immediate(),
+      this.#db
+        .transaction(() => {
+          const r = this.#sql('DELETE FROM tags WHERE name = ?').run(name)
+          if (r.changes === 0) return false
+          this.#log(log)
+          return true
+        })
+        .immediate(),
     )
   }
 
@@ -191,9 +213,11 @@ export class SqliteRefStore implements RefStore {
   async putStaged(token: string, changes: readonly StagedChange[]): Promise<void> {
     this.#run(() => {
       const stmt = this.#sql('INSERT OR REPLACE INTO staging (token, path, entry) VALUES (?, ?, ?)')
-      this.#db.transaction(() => {
-        for (const c of changes) stmt.run(token, c.path, c.entry === null ? null : JSON.stringify(c.entry))
-      }).immediate()
+      this.#db
+        .transaction(() => {
+          for (const c of changes) stmt.run(token, c.path, c.entry === null ? null : JSON.stringify(c.entry))
+        })
+        .immediate()
     })
   }
 
@@ -257,19 +281,25 @@ export class SqliteRefStore implements RefStore {
   async compareAndSetSetting(key: string, expected: string | undefined, next: string, log?: RefLogEntry): Promise<boolean> {
     if (log) checkSettingLog(key, log)
     return this.#run(() =>
-      this.#db.transaction(() => {
-        const cur = (this.#sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value
-        if (cur !== expected) return false
-        this.#sql('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, next)
-        if (log) this.#log(log)
-        return true
-      }).immediate(),
+      this.#db
+        .transaction(() => {
+          const cur = (this.#sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value
+          if (cur !== expected) return false
+          this.#sql('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, next)
+          if (log) this.#log(log)
+          return true
+        })
+        .immediate(),
     )
   }
 
   async *listSettings(prefix: string): AsyncIterable<{ key: string; value: string }> {
     const rows = this.#run(
-      () => this.#sql('SELECT key, value FROM settings WHERE key >= ? AND key < ? ORDER BY key').all(prefix, prefixUpperBound(prefix)) as { key: string; value: string }[],
+      () =>
+        this.#sql('SELECT key, value FROM settings WHERE key >= ? AND key < ? ORDER BY key').all(prefix, prefixUpperBound(prefix)) as {
+          key: string
+          value: string
+        }[],
     )
     yield* rows
   }
@@ -284,10 +314,7 @@ export class SqliteRefStore implements RefStore {
     let left = options.limit ?? Infinity
     while (left > 0) {
       const n = Math.min(PAGE, left)
-      const rows = this.#run(
-        () =>
-          this.#sql('SELECT * FROM reflog WHERE ref = ? AND seq < ? ORDER BY seq DESC LIMIT ?').all(ref, before, n) as RefLogRow[],
-      )
+      const rows = this.#run(() => this.#sql('SELECT * FROM reflog WHERE ref = ? AND seq < ? ORDER BY seq DESC LIMIT ?').all(ref, before, n) as RefLogRow[])
       for (const row of rows) yield toRefLog(row)
       left -= rows.length
       if (rows.length < n) return
@@ -302,9 +329,25 @@ export class SqliteRefStore implements RefStore {
   }
 }
 
-interface TagRow { name: string; commit_id: string; created_at: number }
-interface StagingRow { path: string; entry: string | null }
-interface RefLogRow { seq: number; ref: string; old: string | null; new: string | null; operation: string; author: string; message: string | null; at: number }
+interface TagRow {
+  name: string
+  commit_id: string
+  created_at: number
+}
+interface StagingRow {
+  path: string
+  entry: string | null
+}
+interface RefLogRow {
+  seq: number
+  ref: string
+  old: string | null
+  new: string | null
+  operation: string
+  author: string
+  message: string | null
+  at: number
+}
 
 const toBranch = (row: BranchRow): BranchRecord => ({
   name: row.name,
@@ -320,7 +363,13 @@ const toStaged = (row: StagingRow): StagedChange => ({
 })
 const toRefLog = (row: RefLogRow): RefLogRecord => {
   const rec: { -readonly [K in keyof RefLogRecord]: RefLogRecord[K] } = {
-    seq: row.seq, ref: row.ref, old: row.old, new: row.new, operation: row.operation, author: row.author, at: row.at,
+    seq: row.seq,
+    ref: row.ref,
+    old: row.old,
+    new: row.new,
+    operation: row.operation,
+    author: row.author,
+    at: row.at,
   }
   if (row.message !== null) rec.message = row.message
   return rec

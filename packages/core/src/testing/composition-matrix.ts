@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Repository, RepositoryOptions } from '../repository/repository.js'
-import { matrixDataset, } from './composition-dataset.js'
+import { matrixDataset } from './composition-dataset.js'
 import { coreReadPaths } from './composition-read-paths.js'
 import { coreWritePaths } from './composition-write-paths.js'
 
@@ -42,10 +42,7 @@ export interface CompositionMatrixOptions {
  * keeping it, collects with retention 0 and reads everything again.
  */
 export function compositionMatrix(name: string, make: () => Promise<CompositionFixture>, options: CompositionMatrixOptions = {}): void {
-  const writes = [
-    ...coreWritePaths.filter((w) => !options.coreWritePaths || options.coreWritePaths.includes(w.name)),
-    ...(options.writePaths ?? []),
-  ]
+  const writes = [...coreWritePaths.filter((w) => !options.coreWritePaths || options.coreWritePaths.includes(w.name)), ...(options.writePaths ?? [])]
   // gc keeping it stays last: it must see every other read path's reads still work after a collection.
   const core = [...coreReadPaths]
   const gc = core.pop()!
@@ -69,7 +66,14 @@ export function compositionMatrix(name: string, make: () => Promise<CompositionF
           const { head: base } = await f.repo.createBranch(branch, { from: f.repo.defaultBranch })
           const tmp = await fs.mkdtemp(path.join(os.tmpdir(), `varve-matrix-${row}-`))
           const c: MatrixCell = {
-            repo: f.repo, location: f.location, options: f.options, services: f.services ?? {}, branch, base, tmp, dataset: matrixDataset(row + 1),
+            repo: f.repo,
+            location: f.location,
+            options: f.options,
+            services: f.services ?? {},
+            branch,
+            base,
+            tmp,
+            dataset: matrixDataset(row + 1),
           }
           await w.write(c)
           const state = await f.repo.getBranch(branch)

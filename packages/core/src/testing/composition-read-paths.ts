@@ -17,7 +17,9 @@ export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).
 /** Expects `got` to hold exactly the bytes of `file` (compared by hash and size: readable on failure). */
 export function expectBytes(file: MatrixFile, got: Uint8Array, how: string): void {
   expect({ path: file.path, size: got.byteLength, sha256: sha256(got) }, `${how} of ${file.path}`).toEqual({
-    path: file.path, size: file.bytes.byteLength, sha256: sha256(file.bytes),
+    path: file.path,
+    size: file.bytes.byteLength,
+    sha256: sha256(file.bytes),
   })
 }
 
@@ -74,7 +76,11 @@ export const coreReadPaths: readonly ReadPath[] = [
       for (const f of c.dataset.files) {
         const entry = await c.repo.stat(c.ref, f.path)
         const n = f.bytes.byteLength
-        for (const [start, end] of [[0, n], [Math.floor(n / 3), Math.floor((2 * n) / 3) + 1], [Math.max(0, n - 7), n]] as const) {
+        for (const [start, end] of [
+          [0, n],
+          [Math.floor(n / 3), Math.floor((2 * n) / 3) + 1],
+          [Math.max(0, n - 7), n],
+        ] as const) {
           const got = await concat(c.repo.readEntry(entry, { start, end }))
           expect(sha256(got), `bytes [${start}, ${end}) of ${f.path}`).toBe(sha256(f.bytes.subarray(start, end)))
         }
@@ -105,11 +111,15 @@ export const coreReadPaths: readonly ReadPath[] = [
           expect(await c.repo.stat(ref, e.path), `stat of ${e.path} at ${ref}`).toEqual(entry)
         }
         const top = await collect(c.repo.list(ref, { prefix: d.prefix, delimiter: '/' }))
-        const expectedTop = [...new Set(d.files.map((f) => {
-          const rest = f.path.slice(d.prefix.length)
-          const cut = rest.indexOf('/')
-          return cut < 0 ? f.path : d.prefix + rest.slice(0, cut + 1)
-        }))]
+        const expectedTop = [
+          ...new Set(
+            d.files.map((f) => {
+              const rest = f.path.slice(d.prefix.length)
+              const cut = rest.indexOf('/')
+              return cut < 0 ? f.path : d.prefix + rest.slice(0, cut + 1)
+            }),
+          ),
+        ]
         expect(top.map((i) => i.path).sort()).toEqual(expectedTop.sort())
       }
     },
@@ -174,26 +184,35 @@ export const coreReadPaths: readonly ReadPath[] = [
       const gate = `${c.branch}-gate`
       const files = `${c.dataset.table}**/*.parquet`
       const contract = (id: string, checks: string) => `id: ${id}\non: [pre-merge]\nbranches: [${JSON.stringify(gate)}]\nchecks:\n${checks}`
-      const passing = contract('matrix-pass', [
-        `  - { type: parquet-schema, files: "${files}", columns: { id: { type: int64, nullable: false }, score: { type: double } }, allowExtraColumns: false }`,
-        `  - { type: row-count, files: "${files}", min: 40, max: 40, totalMin: ${c.dataset.rows.length}, totalMax: ${c.dataset.rows.length} }`,
-        `  - { type: null-fraction, files: "${files}", columns: { score: 0.05 } }`,
-        `  - { type: unique, files: "${files}", column: id }`,
-      ].join('\n') + '\n')
+      const passing = contract(
+        'matrix-pass',
+        [
+          `  - { type: parquet-schema, files: "${files}", columns: { id: { type: int64, nullable: false }, score: { type: double } }, allowExtraColumns: false }`,
+          `  - { type: row-count, files: "${files}", min: 40, max: 40, totalMin: ${c.dataset.rows.length}, totalMax: ${c.dataset.rows.length} }`,
+          `  - { type: null-fraction, files: "${files}", columns: { score: 0.05 } }`,
+          `  - { type: unique, files: "${files}", column: id }`,
+        ].join('\n') + '\n',
+      )
       await c.repo.createBranch(gate, { from: c.base })
       await c.repo.put(gate, '_varve/hooks/matrix-pass.yaml', passing)
       await c.repo.commit(gate, { message: 'the contract' })
       const ok = await c.repo.merge(c.ref, gate, { dryRun: true })
       expect(ok.gateRuns?.map((r) => [r.hookId, r.status, r.message])).toEqual([['matrix-pass', 'passed', 'ok']])
       // Checks that must fail on these rows prove the data was read, not skipped.
-      const failing = contract('matrix-fail', [
-        `  - { type: row-count, files: "${files}", totalMax: ${c.dataset.rows.length - 1} }`,
-        `  - { type: null-fraction, files: "${files}", columns: { score: 0 } }`,
-        `  - { type: unique, files: "${files}", column: score }`,
-      ].join('\n') + '\n')
+      const failing = contract(
+        'matrix-fail',
+        [
+          `  - { type: row-count, files: "${files}", totalMax: ${c.dataset.rows.length - 1} }`,
+          `  - { type: null-fraction, files: "${files}", columns: { score: 0 } }`,
+          `  - { type: unique, files: "${files}", column: score }`,
+        ].join('\n') + '\n',
+      )
       await c.repo.put(gate, '_varve/hooks/matrix-pass.yaml', failing)
       await c.repo.commit(gate, { message: 'a contract these rows fail' })
-      const err = await c.repo.merge(c.ref, gate, { dryRun: true }).then(() => undefined, (e: unknown) => e)
+      const err = await c.repo.merge(c.ref, gate, { dryRun: true }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(VarveError.is(err, 'HOOK_FAILED'), `the failing contract passed: ${String(err)}`).toBe(true)
       const reasons = ((err as VarveError).details.failures as { reason: string; file?: string }[]).map((f) => f.reason).join('\n')
       expect(reasons).toMatch(/row/i)
@@ -244,4 +263,3 @@ function addedRows(records: readonly TableDiffRecord[]): Record<string, unknown>
     .map((r) => ({ id: Number(r.after.id), score: r.after.score ?? null }))
     .sort((a, b) => (a.id as number) - (b.id as number))
 }
-

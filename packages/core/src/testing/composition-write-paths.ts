@@ -4,7 +4,10 @@ import type { MatrixCell, WritePath } from './composition-types.js'
 
 /** The library's bulk path: small files packed many to an object, large ones loose. */
 async function putManyAll(repo: Repository, branch: string, d: MatrixDataset): Promise<void> {
-  const summary = await repo.putMany(branch, d.files.map((f) => ({ path: f.path, data: f.bytes })))
+  const summary = await repo.putMany(
+    branch,
+    d.files.map((f) => ({ path: f.path, data: f.bytes })),
+  )
   if (!summary.packs) throw new Error(`putMany wrote no pack for ${d.files.length} files: the matrix would not cover packed data`)
 }
 

@@ -8,7 +8,14 @@ export { repositoryBehaviour, type RepositoryFixture } from './repository-suite.
 export { parquetFile, trainPartition, type ColumnSpec } from './parquet-fixtures.js'
 export { exploreInterleavings, StepGate, PausingBlockStore, PausingRefStore } from './interleavings.js'
 export type { InterleavingRun, ExploreResult, StepFilter } from './interleavings.js'
-export { compositionMatrix, type CompositionFixture, type CompositionMatrixOptions, type MatrixCell, type ReadPath, type WritePath } from './composition-matrix.js'
+export {
+  compositionMatrix,
+  type CompositionFixture,
+  type CompositionMatrixOptions,
+  type MatrixCell,
+  type ReadPath,
+  type WritePath,
+} from './composition-matrix.js'
 export { matrixDataset, MATRIX_PREFIX, type MatrixDataset, type MatrixFile, type MatrixRow } from './composition-dataset.js'
 export { coreReadPaths, expectBytes, rowsOf, sha256 } from './composition-read-paths.js'
 export { coreWritePaths } from './composition-write-paths.js'

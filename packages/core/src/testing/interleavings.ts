@@ -62,7 +62,12 @@ export type StepFilter = (call: string, arg: string) => boolean
 
 /** A block store that stops before each call `filter` selects, until the explorer lets it go. */
 export class PausingBlockStore extends ForwardingBlockStore {
-  constructor(inner: BlockStore, private readonly gate: StepGate, private readonly actor: string, private readonly filter: StepFilter) {
+  constructor(
+    inner: BlockStore,
+    private readonly gate: StepGate,
+    private readonly actor: string,
+    private readonly filter: StepFilter,
+  ) {
     super(inner)
   }
   async #step(call: string, arg: string): Promise<void> {
@@ -100,7 +105,12 @@ export class PausingBlockStore extends ForwardingBlockStore {
 
 /** A ref store that stops before each call `filter` selects, until the explorer lets it go. */
 export class PausingRefStore extends ForwardingRefStore {
-  constructor(inner: RefStore, private readonly gate: StepGate, private readonly actor: string, private readonly filter: StepFilter) {
+  constructor(
+    inner: RefStore,
+    private readonly gate: StepGate,
+    private readonly actor: string,
+    private readonly filter: StepFilter,
+  ) {
     super(inner)
   }
   async #step(call: string, arg: string): Promise<void> {

@@ -146,7 +146,12 @@ function readTouched(store: ObjectStore, children: readonly ChildRef[], cursor: 
     const run = touched.slice(k, end)
     const nodes = store.readAdjacentNodes(run.map((i) => children[i]!))
     nodes.catch(() => {}) // awaited (and its error raised) by the walk, or not needed
-    run.forEach((i, n) => reads.set(i, nodes.then((all) => all[n]!)))
+    run.forEach((i, n) =>
+      reads.set(
+        i,
+        nodes.then((all) => all[n]!),
+      ),
+    )
     k = end
   }
   for (const read of reads.values()) read.catch(() => {})

@@ -100,15 +100,13 @@ const isPast = (ref: ChildRef, prefix: string) => ref.count !== -1 && !ref.lastK
 
 async function children(store: ObjectStore, refs: readonly ChildRef[], counters: DiffCounters): Promise<ChildRef[]> {
   const out: ChildRef[] = []
-  for (const node of await Promise.all(refs.map((r) => read(store, r, counters))))
-    if (node.kind === 'inner') out.push(...node.children)
+  for (const node of await Promise.all(refs.map((r) => read(store, r, counters)))) if (node.kind === 'inner') out.push(...node.children)
   return out
 }
 
 async function entriesOf(store: ObjectStore, refs: readonly ChildRef[], counters: DiffCounters): Promise<Entry[]> {
   const out: Entry[] = []
-  for (const node of await Promise.all(refs.map((r) => read(store, r, counters))))
-    if (node.kind === 'leaf') out.push(...node.entries)
+  for (const node of await Promise.all(refs.map((r) => read(store, r, counters)))) if (node.kind === 'leaf') out.push(...node.entries)
   return out
 }
 
@@ -163,7 +161,15 @@ async function* diffRuns(
     if (ta.length === 1 && tb.length === 1 && ta[0]!.id === tb[0]!.id) continue
     if (!ta.length && !tb.length) continue
     if (lvl === 0) yield* diffEntries(await entriesOf(store, ta, counters), await entriesOf(store, tb, counters))
-    else yield* diffRuns(store, within(await children(store, ta, counters), prefix), within(await children(store, tb, counters), prefix), lvl - 1, counters, prefix)
+    else
+      yield* diffRuns(
+        store,
+        within(await children(store, ta, counters), prefix),
+        within(await children(store, tb, counters), prefix),
+        lvl - 1,
+        counters,
+        prefix,
+      )
   }
 }
 

@@ -33,12 +33,7 @@ export async function countEntries(store: ObjectStore, root: TreeRef): Promise<n
  * Streams entries in path order as batches (slices of leaves), starting at the first path >= `from`
  * (or > `from` when `exclusive`). Batches keep per-entry overhead low for million-entry listings.
  */
-export async function* scanEntries(
-  store: ObjectStore,
-  root: TreeRef,
-  from = '',
-  exclusive = false,
-): AsyncGenerator<readonly Entry[]> {
+export async function* scanEntries(store: ObjectStore, root: TreeRef, from = '', exclusive = false): AsyncGenerator<readonly Entry[]> {
   yield* scanNode(store, root, from, exclusive)
 }
 

@@ -86,7 +86,10 @@ export class PartHasher {
     this.#dead = true
     for (const w of this.#waiting.values()) this.#release(w.size)
     this.#waiting.clear()
-    void this.#chain.then(() => this.#hash.abandon(), () => this.#hash.abandon())
+    void this.#chain.then(
+      () => this.#hash.abandon(),
+      () => this.#hash.abandon(),
+    )
   }
 
   idle(now: number): boolean {

@@ -49,7 +49,8 @@ const MAX_PART = 5 * 1024 ** 3
 const UNSIZED_PART_LIMIT = 64 * 1024 * 1024
 
 const recordKey = (id: string) => `uploads/${id}.json`
-const noSuchUpload = (id: string) => new VarveError(ErrorCodes.NOT_FOUND, `no multipart upload ${id} (it may have been completed, aborted or expired)`, { details: { upload: id } })
+const noSuchUpload = (id: string) =>
+  new VarveError(ErrorCodes.NOT_FOUND, `no multipart upload ${id} (it may have been completed, aborted or expired)`, { details: { upload: id } })
 
 /**
  * Multipart uploads whose parts live in the repository's store, in the store's own multipart upload
@@ -68,7 +69,7 @@ export class Uploads {
 
   #native(): NativeMultipart {
     const m = this.ctx.blocks.multipart
-    if (!m) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'this repository\'s store has no multipart uploads of its own (S3 has): upload with put')
+    if (!m) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, "this repository's store has no multipart uploads of its own (S3 has): upload with put")
     return m
   }
 
@@ -79,7 +80,13 @@ export class Uploads {
     const blob = keys.blob(`${this.ctx.clock.now()}-${this.ctx.random.hex(12)}`)
     const storeUpload = await native.create(blob)
     const record: StoredRecord = {
-      t: RECORD_TAG, id, branch, path, initiated: this.ctx.clock.now(), blob, storeUpload,
+      t: RECORD_TAG,
+      id,
+      branch,
+      path,
+      initiated: this.ctx.clock.now(),
+      blob,
+      storeUpload,
       ...(options.owner !== undefined ? { owner: options.owner } : {}),
       ...(options.metadata ? { metadata: options.metadata } : {}),
       ...(options.contentType ? { contentType: options.contentType } : {}),
@@ -107,7 +114,8 @@ export class Uploads {
    */
   async uploadPart(id: string, n: number, data: AsyncIterable<Uint8Array> | Uint8Array, size?: number): Promise<{ etag: string; size: number }> {
     if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a part number is an integer from 1 to 10000')
-    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0 || size > MAX_PART)) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a part holds at most ${MAX_PART} bytes`)
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0 || size > MAX_PART))
+      throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a part holds at most ${MAX_PART} bytes`)
     const record = await this.#record(id)
     const native = this.#native()
     if (size === undefined) {
@@ -115,7 +123,8 @@ export class Uploads {
       let read = 0
       for await (const c of data instanceof Uint8Array ? [data] : data) {
         read += c.byteLength
-        if (read > UNSIZED_PART_LIMIT) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a part of unknown length may hold at most ${UNSIZED_PART_LIMIT} bytes: send its length`)
+        if (read > UNSIZED_PART_LIMIT)
+          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a part of unknown length may hold at most ${UNSIZED_PART_LIMIT} bytes: send its length`)
         held.push(c)
       }
       data = Buffer.concat(held)
@@ -147,7 +156,7 @@ export class Uploads {
     let h = this.#hashers.get(id)
     if (!h || h.dead) {
       const now = Date.now()
-      for (const [k, other] of this.#hashers) if (other.dead || other.idle(now)) (other.drop(), this.#hashers.delete(k))
+      for (const [k, other] of this.#hashers) if (other.dead || other.idle(now)) other.drop(), this.#hashers.delete(k)
       this.#hashers.set(id, (h = new PartHasher()))
     }
     return h
@@ -171,7 +180,8 @@ export class Uploads {
     const native = this.#native()
     if (!parts.length) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a multipart upload completes with at least one part')
     for (let i = 1; i < parts.length; i++)
-      if (parts[i]!.n <= parts[i - 1]!.n) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'the parts of a multipart upload are listed in ascending order', { details: { reason: 'order' } })
+      if (parts[i]!.n <= parts[i - 1]!.n)
+        throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'the parts of a multipart upload are listed in ascending order', { details: { reason: 'order' } })
     const stored = await native.listParts(record.blob, record.storeUpload)
     let known: { sha256: string; size: number } | undefined
     if (stored) {
@@ -179,9 +189,13 @@ export class Uploads {
       parts.forEach((p, i) => {
         const s = byNumber.get(p.n)
         if (!s || s.etag !== p.etag.replace(/"/g, ''))
-          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `part ${p.n} was not uploaded, or its ETag does not match`, { details: { reason: 'part', part: p.n } })
+          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `part ${p.n} was not uploaded, or its ETag does not match`, {
+            details: { reason: 'part', part: p.n },
+          })
         if (i < parts.length - 1 && s.size < MIN_PART)
-          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `part ${p.n} holds ${s.size} bytes: every part but the last holds at least 5 MiB`, { details: { reason: 'too-small', part: p.n } })
+          throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `part ${p.n} holds ${s.size} bytes: every part but the last holds at least 5 MiB`, {
+            details: { reason: 'too-small', part: p.n },
+          })
       })
       const listed = parts.map((p) => ({ n: p.n, etag: p.etag.replace(/"/g, '') }))
       known = (await this.#hashers.get(id)?.result(listed)) ?? undefined

@@ -18,7 +18,7 @@ function canonicalize(value: unknown, depth: number): JsonValue {
     return value
   }
   if (Array.isArray(value)) return value.map((v) => canonicalize(v, depth + 1))
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+  if ((typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) || Object.getPrototypeOf(value) === null) {
     const out: Record<string, JsonValue> = {}
     for (const key of Object.keys(value as object).sort()) {
       const v = (value as Record<string, unknown>)[key]

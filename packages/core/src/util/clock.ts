@@ -32,7 +32,10 @@ export function seededRandom(seed: number): RandomSource {
     next,
     hex: (n) => {
       let out = ''
-      for (let i = 0; i < n; i++) out += Math.floor(next() * 256).toString(16).padStart(2, '0')
+      for (let i = 0; i < n; i++)
+        out += Math.floor(next() * 256)
+          .toString(16)
+          .padStart(2, '0')
       return out
     },
   }

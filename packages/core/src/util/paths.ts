@@ -38,9 +38,13 @@ export function validatePath(path: unknown, what = 'path'): string {
 export function validateNewPath(path: unknown, what = 'path'): string {
   const p = validatePath(path, what)
   if (p.normalize('NFC') !== p)
-    throw new VarveError(ErrorCodes.INVALID_PATH, `invalid ${what} ${JSON.stringify(p)}: not in Unicode NFC (a look-alike of ${JSON.stringify(p.normalize('NFC'))}); write it as path.normalize('NFC')`, {
-      details: { path: p, reason: 'not NFC', nfc: p.normalize('NFC') },
-    })
+    throw new VarveError(
+      ErrorCodes.INVALID_PATH,
+      `invalid ${what} ${JSON.stringify(p)}: not in Unicode NFC (a look-alike of ${JSON.stringify(p.normalize('NFC'))}); write it as path.normalize('NFC')`,
+      {
+        details: { path: p, reason: 'not NFC', nfc: p.normalize('NFC') },
+      },
+    )
   return p
 }
 

@@ -116,7 +116,11 @@ async function startMinioBinary(binary: string): Promise<Omit<TestS3, 'createBuc
     })
     child.stdout?.on('data', (d) => (log = (log + d).slice(-4000)))
     child.stderr?.on('data', (d) => (log = (log + d).slice(-4000)))
-    await waitReady(endpoint, () => child?.exitCode ?? null, () => log)
+    await waitReady(
+      endpoint,
+      () => child?.exitCode ?? null,
+      () => log,
+    )
   }
   await launch()
   const killNow = async () => {
@@ -142,7 +146,10 @@ async function waitReady(endpoint: string, exitCode: () => number | null, log: (
   const deadline = Date.now() + 60_000
   while (Date.now() < deadline) {
     if (exitCode() !== null) throw new Error(`minio exited with ${exitCode()}: ${log()}`)
-    const ok = await fetch(`${endpoint}/minio/health/live`).then((r) => r.ok, () => false)
+    const ok = await fetch(`${endpoint}/minio/health/live`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) return
     await new Promise((r) => setTimeout(r, 100))
   }

@@ -2,14 +2,34 @@
 
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } })
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
-const ok = (schema: unknown, status = '200') => ({ [status]: { description: 'OK', ...json(schema) }, default: { description: 'An error', ...json(ref('Error')) } })
+const ok = (schema: unknown, status = '200') => ({
+  [status]: { description: 'OK', ...json(schema) },
+  default: { description: 'An error', ...json(ref('Error')) },
+})
 const repoParam = { name: 'repo', in: 'path', required: true, schema: { type: 'string' } }
-const branchParam = { name: 'branch', in: 'path', required: true, schema: { type: 'string' }, description: 'a branch name (URL-encode a `/` in it or not: both work)' }
+const branchParam = {
+  name: 'branch',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'a branch name (URL-encode a `/` in it or not: both work)',
+}
 const mrParam = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }
-const resolveRules = { type: 'array', description: 'per-path conflict rules, first match wins', items: { type: 'object', properties: { paths: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, take: { type: 'string', enum: ['source', 'dest'] } }, required: ['paths', 'take'] } }
+const resolveRules = {
+  type: 'array',
+  description: 'per-path conflict rules, first match wins',
+  items: {
+    type: 'object',
+    properties: { paths: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, take: { type: 'string', enum: ['source', 'dest'] } },
+    required: ['paths', 'take'],
+  },
+}
 const body = (properties: Record<string, unknown>, required: string[]) => ({ required: true, ...json({ type: 'object', properties, required }) })
 const limit = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } }
-const authorField = { type: 'string', description: 'kept as the commit author (default: the access key); the access key is always the committer and the ref log actor' }
+const authorField = {
+  type: 'string',
+  description: 'kept as the commit author (default: the access key); the access key is always the committer and the ref log actor',
+}
 
 export const OPENAPI = {
   openapi: '3.0.3',
@@ -23,28 +43,76 @@ export const OPENAPI = {
   },
   servers: [{ url: '/api/v1' }],
   components: {
-    securitySchemes: { basic: { type: 'http', scheme: 'basic' }, sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS4-HMAC-SHA256' } },
+    securitySchemes: {
+      basic: { type: 'http', scheme: 'basic' },
+      sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS4-HMAC-SHA256' },
+    },
     schemas: {
-      Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } }, required: ['code', 'message'] } } },
-      Branch: { type: 'object', properties: { name: { type: 'string' }, head: { type: 'string' }, dirty: { type: 'boolean' }, protected: { type: 'boolean' } }, required: ['name', 'head'] },
+      Error: {
+        type: 'object',
+        properties: {
+          error: {
+            type: 'object',
+            properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
+            required: ['code', 'message'],
+          },
+        },
+      },
+      Branch: {
+        type: 'object',
+        properties: { name: { type: 'string' }, head: { type: 'string' }, dirty: { type: 'boolean' }, protected: { type: 'boolean' } },
+        required: ['name', 'head'],
+      },
       Commit: {
         type: 'object',
-        properties: { id: { type: 'string' }, parents: { type: 'array', items: { type: 'string' } }, root: { type: 'string' }, message: { type: 'string' }, author: { type: 'string' }, committer: { type: 'string', description: 'who made the commit when not the author: through varve serve, the access key' }, metadata: { type: 'object' }, createdAt: { type: 'integer' }, generation: { type: 'integer' } },
+        properties: {
+          id: { type: 'string' },
+          parents: { type: 'array', items: { type: 'string' } },
+          root: { type: 'string' },
+          message: { type: 'string' },
+          author: { type: 'string' },
+          committer: { type: 'string', description: 'who made the commit when not the author: through varve serve, the access key' },
+          metadata: { type: 'object' },
+          createdAt: { type: 'integer' },
+          generation: { type: 'integer' },
+        },
         required: ['id', 'parents', 'message', 'author', 'createdAt'],
       },
-      Change: { type: 'object', properties: { path: { type: 'string' }, type: { type: 'string', enum: ['added', 'removed', 'changed'] } }, required: ['path', 'type'] },
+      Change: {
+        type: 'object',
+        properties: { path: { type: 'string' }, type: { type: 'string', enum: ['added', 'removed', 'changed'] } },
+        required: ['path', 'type'],
+      },
       Tag: { type: 'object', properties: { name: { type: 'string' }, commit: { type: 'string' }, createdAt: { type: 'integer' } } },
-      Pin: { type: 'object', properties: { name: { type: 'string' }, commit: { type: 'string' }, ref: { type: 'string' }, createdAt: { type: 'integer' }, author: { type: 'string' } } },
+      Pin: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          commit: { type: 'string' },
+          ref: { type: 'string' },
+          createdAt: { type: 'integer' },
+          author: { type: 'string' },
+        },
+      },
       MergeResult: { type: 'object', properties: { merged: { type: 'boolean' }, upToDate: { type: 'boolean' }, commit: ref('Commit') } },
     },
   },
   security: [{ basic: [] }, { sigv4: [] }],
   paths: {
-    '/repositories': { get: { summary: 'The repositories this key can see', responses: ok({ type: 'object', properties: { repositories: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } } } }) } },
+    '/repositories': {
+      get: {
+        summary: 'The repositories this key can see',
+        responses: ok({ type: 'object', properties: { repositories: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } } } }),
+      },
+    },
     '/repositories/{repo}/branches': {
       parameters: [repoParam],
       get: { summary: 'List branches', responses: ok({ type: 'object', properties: { branches: { type: 'array', items: ref('Branch') } } }) },
-      post: { summary: 'Create a branch (O(1))', requestBody: body({ name: { type: 'string' }, from: { type: 'string' } }, ['name']), responses: ok(ref('Branch'), '201') },
+      post: {
+        summary: 'Create a branch (O(1))',
+        requestBody: body({ name: { type: 'string' }, from: { type: 'string' } }, ['name']),
+        responses: ok(ref('Branch'), '201'),
+      },
     },
     '/repositories/{repo}/branches/{branch}': {
       parameters: [repoParam, branchParam],
@@ -61,28 +129,61 @@ export const OPENAPI = {
     },
     '/repositories/{repo}/branches/{branch}/changes': {
       parameters: [repoParam, branchParam, { name: 'prefix', in: 'query', schema: { type: 'string' } }, limit],
-      get: { summary: 'Uncommitted changes of the branch', responses: ok({ type: 'object', properties: { changes: { type: 'array', items: ref('Change') }, truncated: { type: 'boolean' } } }) },
+      get: {
+        summary: 'Uncommitted changes of the branch',
+        responses: ok({ type: 'object', properties: { changes: { type: 'array', items: ref('Change') }, truncated: { type: 'boolean' } } }),
+      },
     },
     '/repositories/{repo}/branches/{branch}/reverts': {
       parameters: [repoParam, branchParam],
-      post: { summary: 'A new commit undoing a commit', requestBody: body({ commit: { type: 'string' }, parent: { type: 'integer' }, author: authorField }, ['commit']), responses: ok(ref('Commit'), '201') },
+      post: {
+        summary: 'A new commit undoing a commit',
+        requestBody: body({ commit: { type: 'string' }, parent: { type: 'integer' }, author: authorField }, ['commit']),
+        responses: ok(ref('Commit'), '201'),
+      },
     },
     '/repositories/{repo}/branches/{branch}/reset': {
       parameters: [repoParam, branchParam],
-      post: { summary: 'Move the branch to a revision (rollback)', requestBody: body({ to: { type: 'string' }, discardChanges: { type: 'boolean' } }, ['to']), responses: ok(ref('Branch')) },
+      post: {
+        summary: 'Move the branch to a revision (rollback)',
+        requestBody: body({ to: { type: 'string' }, discardChanges: { type: 'boolean' } }, ['to']),
+        responses: ok(ref('Branch')),
+      },
     },
     '/repositories/{repo}/merges': {
       parameters: [repoParam],
       post: {
         summary: 'Three-way merge through the pre-merge gates: 409 MERGE_CONFLICT (details.conflicts), 422 HOOK_FAILED (details.failures)',
-        requestBody: body({ source: { type: 'string' }, dest: { type: 'string' }, strategy: { type: 'string', enum: ['fail', 'source-wins', 'dest-wins'] }, message: { type: 'string' }, author: authorField, dryRun: { type: 'boolean' }, resolve: resolveRules }, ['source', 'dest']),
+        requestBody: body(
+          {
+            source: { type: 'string' },
+            dest: { type: 'string' },
+            strategy: { type: 'string', enum: ['fail', 'source-wins', 'dest-wins'] },
+            message: { type: 'string' },
+            author: authorField,
+            dryRun: { type: 'boolean' },
+            resolve: resolveRules,
+          },
+          ['source', 'dest'],
+        ),
         responses: ok(ref('MergeResult')),
       },
     },
     '/repositories/{repo}/merge-requests': {
       parameters: [repoParam, { name: 'state', in: 'query', schema: { type: 'string', enum: ['open', 'merged', 'closed', 'all'] } }],
-      get: { summary: 'Merge requests in id order (all, or one state)', responses: ok({ type: 'object', properties: { mergeRequests: { type: 'array', items: { type: 'object' } } } }) },
-      post: { summary: 'Open a merge request (the author is the access key)', requestBody: body({ source: { type: 'string' }, dest: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' } }, ['source', 'dest', 'title']), responses: ok({ type: 'object' }, '201') },
+      get: {
+        summary: 'Merge requests in id order (all, or one state)',
+        responses: ok({ type: 'object', properties: { mergeRequests: { type: 'array', items: { type: 'object' } } } }),
+      },
+      post: {
+        summary: 'Open a merge request (the author is the access key)',
+        requestBody: body({ source: { type: 'string' }, dest: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' } }, [
+          'source',
+          'dest',
+          'title',
+        ]),
+        responses: ok({ type: 'object' }, '201'),
+      },
     },
     '/repositories/{repo}/merge-requests/{id}': {
       parameters: [repoParam, mrParam],
@@ -90,18 +191,41 @@ export const OPENAPI = {
     },
     '/repositories/{repo}/merge-requests/{id}/approvals': {
       parameters: [repoParam, mrParam],
-      post: { summary: 'Approve as the access key (action approve on the destination); head: only if the source is still there', requestBody: body({ head: { type: 'string' }, signature: { type: 'string', description: 'an SSH signature (ssh-keygen -Y sign -n varve-approval) of the signing text, where the destination requires signed approvals' } }, []), responses: ok({ type: 'object' }, '201') },
-      delete: { summary: 'Withdraw the access key\'s approval', responses: ok({ type: 'object' }) },
+      post: {
+        summary: 'Approve as the access key (action approve on the destination); head: only if the source is still there',
+        requestBody: body(
+          {
+            head: { type: 'string' },
+            signature: {
+              type: 'string',
+              description: 'an SSH signature (ssh-keygen -Y sign -n varve-approval) of the signing text, where the destination requires signed approvals',
+            },
+          },
+          [],
+        ),
+        responses: ok({ type: 'object' }, '201'),
+      },
+      delete: { summary: "Withdraw the access key's approval", responses: ok({ type: 'object' }) },
     },
     '/repositories/{repo}/merge-requests/{id}/signing-text': {
       parameters: [repoParam, mrParam],
-      get: { summary: 'What the access key signs to approve the request at its source head now', responses: ok({ type: 'object', properties: { text: { type: 'string' }, sourceHead: { type: 'string' } } }) },
+      get: {
+        summary: 'What the access key signs to approve the request at its source head now',
+        responses: ok({ type: 'object', properties: { text: { type: 'string' }, sourceHead: { type: 'string' } } }),
+      },
     },
     '/repositories/{repo}/merge-requests/{id}/comments': {
       parameters: [repoParam, mrParam],
-      post: { summary: 'Comment, on the request or one path', requestBody: body({ text: { type: 'string' }, path: { type: 'string' } }, ['text']), responses: ok({ type: 'object' }, '201') },
+      post: {
+        summary: 'Comment, on the request or one path',
+        requestBody: body({ text: { type: 'string' }, path: { type: 'string' } }, ['text']),
+        responses: ok({ type: 'object' }, '201'),
+      },
     },
-    '/repositories/{repo}/merge-requests/{id}/close': { parameters: [repoParam, mrParam], post: { summary: 'Close without merging (its author, or commit on the destination)', responses: ok({ type: 'object' }) } },
+    '/repositories/{repo}/merge-requests/{id}/close': {
+      parameters: [repoParam, mrParam],
+      post: { summary: 'Close without merging (its author, or commit on the destination)', responses: ok({ type: 'object' }) },
+    },
     '/repositories/{repo}/merge-requests/{id}/merge': {
       parameters: [repoParam, mrParam],
       post: {
@@ -112,19 +236,68 @@ export const OPENAPI = {
     },
     '/repositories/{repo}/hooks/check': {
       parameters: [repoParam],
-      post: { summary: 'Run the pre-merge gates of a merge without merging', requestBody: body({ source: { type: 'string' }, dest: { type: 'string' } }, ['source', 'dest']), responses: ok({ type: 'object', properties: { ok: { type: 'boolean' }, failures: { type: 'array', items: { type: 'object' } } } }) },
+      post: {
+        summary: 'Run the pre-merge gates of a merge without merging',
+        requestBody: body({ source: { type: 'string' }, dest: { type: 'string' } }, ['source', 'dest']),
+        responses: ok({ type: 'object', properties: { ok: { type: 'boolean' }, failures: { type: 'array', items: { type: 'object' } } } }),
+      },
     },
     '/repositories/{repo}/diff': {
-      parameters: [repoParam, { name: 'left', in: 'query', required: true, schema: { type: 'string' } }, { name: 'right', in: 'query', required: true, schema: { type: 'string' } }, { name: 'prefix', in: 'query', schema: { type: 'string' } }, { name: 'after', in: 'query', schema: { type: 'string' }, description: 'the next page: the `next` of the previous one' }, limit],
-      get: { summary: 'Differences between two revisions, a page at a time', responses: ok({ type: 'object', properties: { changes: { type: 'array', items: ref('Change') }, truncated: { type: 'boolean' }, next: { type: 'string', description: 'when truncated: pass as `after` for the next page' } } }) },
+      parameters: [
+        repoParam,
+        { name: 'left', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'right', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'prefix', in: 'query', schema: { type: 'string' } },
+        { name: 'after', in: 'query', schema: { type: 'string' }, description: 'the next page: the `next` of the previous one' },
+        limit,
+      ],
+      get: {
+        summary: 'Differences between two revisions, a page at a time',
+        responses: ok({
+          type: 'object',
+          properties: {
+            changes: { type: 'array', items: ref('Change') },
+            truncated: { type: 'boolean' },
+            next: { type: 'string', description: 'when truncated: pass as `after` for the next page' },
+          },
+        }),
+      },
     },
     '/repositories/{repo}/diff/rows': {
-      parameters: [repoParam, { name: 'left', in: 'query', required: true, schema: { type: 'string' } }, { name: 'right', in: 'query', required: true, schema: { type: 'string' } }, { name: 'path', in: 'query', required: true, schema: { type: 'string' }, description: 'a Parquet file, or a folder ending in / read as one table' }, { name: 'key', in: 'query', required: true, schema: { type: 'string' }, description: 'key columns, comma separated' }, { name: 'columns', in: 'query', schema: { type: 'string' } }, limit],
-      get: { summary: 'Rows added, removed and changed between two versions of a table, matched by key', responses: ok({ type: 'object', properties: { schema: { type: 'object' }, rows: { type: 'array', items: { type: 'object' } }, summary: { type: 'object' }, truncated: { type: 'boolean' } } }) },
+      parameters: [
+        repoParam,
+        { name: 'left', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'right', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'path', in: 'query', required: true, schema: { type: 'string' }, description: 'a Parquet file, or a folder ending in / read as one table' },
+        { name: 'key', in: 'query', required: true, schema: { type: 'string' }, description: 'key columns, comma separated' },
+        { name: 'columns', in: 'query', schema: { type: 'string' } },
+        limit,
+      ],
+      get: {
+        summary: 'Rows added, removed and changed between two versions of a table, matched by key',
+        responses: ok({
+          type: 'object',
+          properties: {
+            schema: { type: 'object' },
+            rows: { type: 'array', items: { type: 'object' } },
+            summary: { type: 'object' },
+            truncated: { type: 'boolean' },
+          },
+        }),
+      },
     },
     '/repositories/{repo}/log': {
-      parameters: [repoParam, { name: 'ref', in: 'query', required: true, schema: { type: 'string' } }, { name: 'prefix', in: 'query', schema: { type: 'string' } }, { name: 'firstParent', in: 'query', schema: { type: 'boolean' } }, limit],
-      get: { summary: 'Commits reachable from a revision, newest first (with prefix: those that changed it)', responses: ok({ type: 'object', properties: { commits: { type: 'array', items: ref('Commit') }, truncated: { type: 'boolean' } } }) },
+      parameters: [
+        repoParam,
+        { name: 'ref', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'prefix', in: 'query', schema: { type: 'string' } },
+        { name: 'firstParent', in: 'query', schema: { type: 'boolean' } },
+        limit,
+      ],
+      get: {
+        summary: 'Commits reachable from a revision, newest first (with prefix: those that changed it)',
+        responses: ok({ type: 'object', properties: { commits: { type: 'array', items: ref('Commit') }, truncated: { type: 'boolean' } } }),
+      },
     },
     '/repositories/{repo}/commits/{rev}': {
       parameters: [repoParam, { name: 'rev', in: 'path', required: true, schema: { type: 'string' } }],
@@ -133,14 +306,28 @@ export const OPENAPI = {
     '/repositories/{repo}/tags': {
       parameters: [repoParam],
       get: { summary: 'List tags', responses: ok({ type: 'object', properties: { tags: { type: 'array', items: ref('Tag') } } }) },
-      post: { summary: 'Tag a revision (admin)', requestBody: body({ name: { type: 'string' }, ref: { type: 'string' } }, ['name', 'ref']), responses: ok(ref('Tag'), '201') },
+      post: {
+        summary: 'Tag a revision (admin)',
+        requestBody: body({ name: { type: 'string' }, ref: { type: 'string' } }, ['name', 'ref']),
+        responses: ok(ref('Tag'), '201'),
+      },
     },
-    '/repositories/{repo}/tags/{tag}': { parameters: [repoParam, { name: 'tag', in: 'path', required: true, schema: { type: 'string' } }], delete: { summary: 'Delete a tag (admin)', responses: ok({ type: 'object' }) } },
+    '/repositories/{repo}/tags/{tag}': {
+      parameters: [repoParam, { name: 'tag', in: 'path', required: true, schema: { type: 'string' } }],
+      delete: { summary: 'Delete a tag (admin)', responses: ok({ type: 'object' }) },
+    },
     '/repositories/{repo}/pins': {
       parameters: [repoParam],
       get: { summary: 'List pins', responses: ok({ type: 'object', properties: { pins: { type: 'array', items: ref('Pin') } } }) },
-      post: { summary: 'Pin the commit a ref names now: gc keeps it (admin)', requestBody: body({ name: { type: 'string' }, ref: { type: 'string' } }, ['name', 'ref']), responses: ok(ref('Pin'), '201') },
+      post: {
+        summary: 'Pin the commit a ref names now: gc keeps it (admin)',
+        requestBody: body({ name: { type: 'string' }, ref: { type: 'string' } }, ['name', 'ref']),
+        responses: ok(ref('Pin'), '201'),
+      },
     },
-    '/repositories/{repo}/pins/{name}': { parameters: [repoParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }], delete: { summary: 'Remove a pin (admin)', responses: ok({ type: 'object' }) } },
+    '/repositories/{repo}/pins/{name}': {
+      parameters: [repoParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      delete: { summary: 'Remove a pin (admin)', responses: ok({ type: 'object' }) },
+    },
   },
 } as const

@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { comparePaths, errorKindOf, VarveError, type DiffEntry, type MergeRequestState, type MergeStrategy, type Repository, type ResolveRule } from '@varve/core'
+import {
+  comparePaths,
+  errorKindOf,
+  VarveError,
+  type DiffEntry,
+  type MergeRequestState,
+  type MergeStrategy,
+  type Repository,
+  type ResolveRule,
+} from '@varve/core'
 import { allowed, seesRepository, type Principal } from '../access.js'
 import type { Action } from '../config.js'
 import type { Repositories } from '../repositories.js'
@@ -22,14 +31,25 @@ export interface ApiRequest {
 }
 
 class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message)
   }
 }
 
 type Params = Record<string, string>
 type Handler = (a: ApiRequest, p: Params) => Promise<unknown>
-interface Route { method: string; pattern: RegExp; keys: string[]; handler: Handler; status?: number }
+interface Route {
+  method: string
+  pattern: RegExp
+  keys: string[]
+  handler: Handler
+  status?: number
+}
 
 const routes: Route[] = []
 function route(method: string, template: string, handler: Handler, status = 200): void {
@@ -121,29 +141,45 @@ route('GET', '/repositories/{repo}/branches', async (a, p) => {
   for await (const b of repo.branches()) if (allowed(a.who, 'read', p.repo!, b.name)) out.push(b)
   return { branches: out }
 })
-route('POST', '/repositories/{repo}/branches', async (a, p) => {
-  const body = await jsonBody(a)
-  const name = str(body.name, 'name')!
-  need(a, 'write', p.repo!, name)
-  const repo = await repoOf(a, p.repo!)
-  // The new branch reads what it starts from (the default branch when the body names none).
-  const from = str(body.from, 'from', true) ?? repo.defaultBranch
-  need(a, 'read', p.repo!, from)
-  return repo.createBranch(name, { from, author: actor(a) })
-}, 201)
-route('POST', '/repositories/{repo}/branches/{branch*}/commits', async (a, p) => {
-  need(a, 'commit', p.repo!, p.branch!)
-  const body = await jsonBody(a)
-  const metadata = body.metadata
-  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)))
-    throw new ApiError(400, 'INVALID_ARGUMENT', 'metadata must be an object')
-  // `varve.*` keys are what Varve itself records (the request a merge closes, its approvers, ...):
-  // a client writing them could make history show approvals that never happened.
-  const reserved = metadata ? Object.keys(metadata).filter((k) => k.toLowerCase().startsWith('varve.')) : []
-  if (reserved.length) throw new ApiError(400, 'INVALID_ARGUMENT', `metadata keys starting with varve. are reserved (${reserved.slice(0, 3).join(', ')})`, { keys: reserved })
-  const repo = await repoOf(a, p.repo!)
-  return repo.commit(p.branch!, { message: str(body.message, 'message')!, ...authorship(a, body), ...(metadata ? { metadata: metadata as Record<string, never> } : {}), ...(body.allowEmpty === true ? { allowEmpty: true } : {}) })
-}, 201)
+route(
+  'POST',
+  '/repositories/{repo}/branches',
+  async (a, p) => {
+    const body = await jsonBody(a)
+    const name = str(body.name, 'name')!
+    need(a, 'write', p.repo!, name)
+    const repo = await repoOf(a, p.repo!)
+    // The new branch reads what it starts from (the default branch when the body names none).
+    const from = str(body.from, 'from', true) ?? repo.defaultBranch
+    need(a, 'read', p.repo!, from)
+    return repo.createBranch(name, { from, author: actor(a) })
+  },
+  201,
+)
+route(
+  'POST',
+  '/repositories/{repo}/branches/{branch*}/commits',
+  async (a, p) => {
+    need(a, 'commit', p.repo!, p.branch!)
+    const body = await jsonBody(a)
+    const metadata = body.metadata
+    if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)))
+      throw new ApiError(400, 'INVALID_ARGUMENT', 'metadata must be an object')
+    // `varve.*` keys are what Varve itself records (the request a merge closes, its approvers, ...):
+    // a client writing them could make history show approvals that never happened.
+    const reserved = metadata ? Object.keys(metadata).filter((k) => k.toLowerCase().startsWith('varve.')) : []
+    if (reserved.length)
+      throw new ApiError(400, 'INVALID_ARGUMENT', `metadata keys starting with varve. are reserved (${reserved.slice(0, 3).join(', ')})`, { keys: reserved })
+    const repo = await repoOf(a, p.repo!)
+    return repo.commit(p.branch!, {
+      message: str(body.message, 'message')!,
+      ...authorship(a, body),
+      ...(metadata ? { metadata: metadata as Record<string, never> } : {}),
+      ...(body.allowEmpty === true ? { allowEmpty: true } : {}),
+    })
+  },
+  201,
+)
 route('GET', '/repositories/{repo}/branches/{branch*}/changes', async (a, p) => {
   need(a, 'read', p.repo!, p.branch!)
   const repo = await repoOf(a, p.repo!)
@@ -151,17 +187,23 @@ route('GET', '/repositories/{repo}/branches/{branch*}/changes', async (a, p) => 
   const { items, truncated } = await take(repo.uncommitted(p.branch!, prefix ? { prefix } : {}), limitOf(a.query, 1000, 10_000))
   return { changes: items, truncated }
 })
-route('POST', '/repositories/{repo}/branches/{branch*}/reverts', async (a, p) => {
-  need(a, 'commit', p.repo!, p.branch!)
-  const body = await jsonBody(a)
-  const parent = body.parent
-  if (parent !== undefined && (typeof parent !== 'number' || !Number.isInteger(parent))) throw new ApiError(400, 'INVALID_ARGUMENT', 'parent must be an integer')
-  // A revert brings the reverted commit's parent's content onto the branch: the key must be able to read that commit.
-  const commit = str(body.commit, 'commit')!
-  const repo = await repoOf(a, p.repo!)
-  await needRead(a, repo, p.repo!, commit, p.branch!)
-  return repo.revert(p.branch!, commit, { ...authorship(a, body), ...(parent !== undefined ? { parent: parent as number } : {}) })
-}, 201)
+route(
+  'POST',
+  '/repositories/{repo}/branches/{branch*}/reverts',
+  async (a, p) => {
+    need(a, 'commit', p.repo!, p.branch!)
+    const body = await jsonBody(a)
+    const parent = body.parent
+    if (parent !== undefined && (typeof parent !== 'number' || !Number.isInteger(parent)))
+      throw new ApiError(400, 'INVALID_ARGUMENT', 'parent must be an integer')
+    // A revert brings the reverted commit's parent's content onto the branch: the key must be able to read that commit.
+    const commit = str(body.commit, 'commit')!
+    const repo = await repoOf(a, p.repo!)
+    await needRead(a, repo, p.repo!, commit, p.branch!)
+    return repo.revert(p.branch!, commit, { ...authorship(a, body), ...(parent !== undefined ? { parent: parent as number } : {}) })
+  },
+  201,
+)
 route('POST', '/repositories/{repo}/branches/{branch*}/reset', async (a, p) => {
   const repo = await repoOf(a, p.repo!)
   // A rollback of a protected branch rewrites what everyone reads: admins only.
@@ -201,7 +243,10 @@ route('POST', '/repositories/{repo}/merges', async (a, p) => {
   const repo = await repoOf(a, p.repo!)
   const message = str(body.message, 'message', true)
   const r = await repo.merge(source, dest, {
-    ...authorship(a, body), ...(strategy ? { strategy } : {}), ...(message ? { message } : {}), ...(body.dryRun === true ? { dryRun: true } : {}),
+    ...authorship(a, body),
+    ...(strategy ? { strategy } : {}),
+    ...(message ? { message } : {}),
+    ...(body.dryRun === true ? { dryRun: true } : {}),
     ...(body.resolve !== undefined ? { resolve: body.resolve as ResolveRule[] } : {}),
   })
   return { merged: !r.upToDate && body.dryRun !== true, ...r }
@@ -233,30 +278,42 @@ route('GET', '/repositories/{repo}/merge-requests', async (a, p) => {
     if (allowed(a.who, 'read', p.repo!, r.dest) && allowed(a.who, 'read', p.repo!, r.source)) out.push(r)
   return { mergeRequests: out }
 })
-route('POST', '/repositories/{repo}/merge-requests', async (a, p) => {
-  const body = await jsonBody(a)
-  const { source, dest } = mergeSides(a, p.repo!, body, 'read')
-  const repo = await repoOf(a, p.repo!)
-  const id = await repo.openMergeRequest(source, dest, {
-    title: str(body.title, 'title')!, author: actor(a), ...(body.description !== undefined ? { description: String(body.description) } : {}),
-  })
-  return repo.mergeRequest(id)
-}, 201)
+route(
+  'POST',
+  '/repositories/{repo}/merge-requests',
+  async (a, p) => {
+    const body = await jsonBody(a)
+    const { source, dest } = mergeSides(a, p.repo!, body, 'read')
+    const repo = await repoOf(a, p.repo!)
+    const id = await repo.openMergeRequest(source, dest, {
+      title: str(body.title, 'title')!,
+      author: actor(a),
+      ...(body.description !== undefined ? { description: String(body.description) } : {}),
+    })
+    return repo.mergeRequest(id)
+  },
+  201,
+)
 route('GET', '/repositories/{repo}/merge-requests/{id}', async (a, p) => {
   const { repo, id, r } = await requestFor(a, p, 'read')
   const history = []
   for await (const e of repo.mergeRequestLog(id)) history.push(e)
   return { ...r, history }
 })
-route('POST', '/repositories/{repo}/merge-requests/{id}/approvals', async (a, p) => {
-  const { repo, id } = await requestFor(a, p, 'approve')
-  if (!a.who.accessKey) throw new ApiError(403, 'PERMISSION_DENIED', 'approvals need an access key: anonymous requests cannot approve')
-  const body = await jsonBody(a)
-  const head = str(body.head, 'head', true)
-  // Signed approvals: the reviewer (the access key's name) signs GET .../signing-text with their SSH key.
-  const signature = str(body.signature, 'signature', true)
-  return repo.approve(id, { reviewer: a.who.accessKey, ...(head ? { head } : {}), ...(signature ? { signature } : {}) })
-}, 201)
+route(
+  'POST',
+  '/repositories/{repo}/merge-requests/{id}/approvals',
+  async (a, p) => {
+    const { repo, id } = await requestFor(a, p, 'approve')
+    if (!a.who.accessKey) throw new ApiError(403, 'PERMISSION_DENIED', 'approvals need an access key: anonymous requests cannot approve')
+    const body = await jsonBody(a)
+    const head = str(body.head, 'head', true)
+    // Signed approvals: the reviewer (the access key's name) signs GET .../signing-text with their SSH key.
+    const signature = str(body.signature, 'signature', true)
+    return repo.approve(id, { reviewer: a.who.accessKey, ...(head ? { head } : {}), ...(signature ? { signature } : {}) })
+  },
+  201,
+)
 route('GET', '/repositories/{repo}/merge-requests/{id}/signing-text', async (a, p) => {
   const { repo, id } = await requestFor(a, p, 'approve')
   return repo.approvalSigningText(id, actor(a))
@@ -265,12 +322,17 @@ route('DELETE', '/repositories/{repo}/merge-requests/{id}/approvals', async (a, 
   const { repo, id } = await requestFor(a, p, 'approve')
   return repo.unapprove(id, { reviewer: actor(a) })
 })
-route('POST', '/repositories/{repo}/merge-requests/{id}/comments', async (a, p) => {
-  const { repo, id } = await requestFor(a, p, 'read')
-  const body = await jsonBody(a)
-  const path = str(body.path, 'path', true)
-  return repo.comment(id, { author: actor(a), text: str(body.text, 'text')!, ...(path ? { path } : {}) })
-}, 201)
+route(
+  'POST',
+  '/repositories/{repo}/merge-requests/{id}/comments',
+  async (a, p) => {
+    const { repo, id } = await requestFor(a, p, 'read')
+    const body = await jsonBody(a)
+    const path = str(body.path, 'path', true)
+    return repo.comment(id, { author: actor(a), text: str(body.text, 'text')!, ...(path ? { path } : {}) })
+  },
+  201,
+)
 route('POST', '/repositories/{repo}/merge-requests/{id}/close', async (a, p) => {
   const { repo, id, r } = await requestFor(a, p, 'read')
   // Its author may withdraw a request; anyone else needs to be able to merge into the destination.
@@ -283,7 +345,9 @@ route('POST', '/repositories/{repo}/merge-requests/{id}/merge', async (a, p) => 
   const strategy = str(body.strategy, 'strategy', true) as MergeStrategy | undefined
   const message = str(body.message, 'message', true)
   return repo.mergeMergeRequest(id, {
-    author: actor(a), ...(strategy ? { strategy } : {}), ...(message ? { message } : {}),
+    author: actor(a),
+    ...(strategy ? { strategy } : {}),
+    ...(message ? { message } : {}),
     ...(body.resolve !== undefined ? { resolve: body.resolve as ResolveRule[] } : {}),
   })
 })
@@ -320,8 +384,15 @@ route('GET', '/repositories/{repo}/diff/rows', async (a, p) => {
   const left = str(a.query.get('left') ?? undefined, 'left')!
   const right = str(a.query.get('right') ?? undefined, 'right')!
   const file = str(a.query.get('path') ?? undefined, 'path')!
-  const key = str(a.query.get('key') ?? undefined, 'key')!.split(',').map((k) => k.trim()).filter(Boolean)
-  const columns = a.query.get('columns')?.split(',').map((k) => k.trim()).filter(Boolean)
+  const key = str(a.query.get('key') ?? undefined, 'key')!
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)
+  const columns = a.query
+    .get('columns')
+    ?.split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)
   need(a, 'read', p.repo!, left)
   need(a, 'read', p.repo!, right)
   const repo = await repoOf(a, p.repo!)
@@ -345,7 +416,10 @@ route('GET', '/repositories/{repo}/log', async (a, p) => {
   const repo = await repoOf(a, p.repo!)
   const prefix = a.query.get('prefix') ?? undefined
   const limit = limitOf(a.query, 100, 10_000)
-  const { items, truncated } = await take(repo.log(ref, { limit: limit + 1, ...(prefix !== undefined ? { prefix } : {}), ...(a.query.get('firstParent') === 'true' ? { firstParent: true } : {}) }), limit)
+  const { items, truncated } = await take(
+    repo.log(ref, { limit: limit + 1, ...(prefix !== undefined ? { prefix } : {}), ...(a.query.get('firstParent') === 'true' ? { firstParent: true } : {}) }),
+    limit,
+  )
   return { commits: items, truncated }
 })
 route('GET', '/repositories/{repo}/commits/{rev*}', async (a, p) => {
@@ -359,14 +433,19 @@ route('GET', '/repositories/{repo}/tags', async (a, p) => {
   for await (const t of (await repoOf(a, p.repo!)).tags()) if (allowed(a.who, 'read', p.repo!, t.name)) out.push(t)
   return { tags: out }
 })
-route('POST', '/repositories/{repo}/tags', async (a, p) => {
-  const body = await jsonBody(a)
-  const name = str(body.name, 'name')!
-  const ref = str(body.ref, 'ref')!
-  need(a, 'admin', p.repo!, name)
-  need(a, 'read', p.repo!, ref)
-  return (await repoOf(a, p.repo!)).createTag(name, ref, { author: actor(a) })
-}, 201)
+route(
+  'POST',
+  '/repositories/{repo}/tags',
+  async (a, p) => {
+    const body = await jsonBody(a)
+    const name = str(body.name, 'name')!
+    const ref = str(body.ref, 'ref')!
+    need(a, 'admin', p.repo!, name)
+    need(a, 'read', p.repo!, ref)
+    return (await repoOf(a, p.repo!)).createTag(name, ref, { author: actor(a) })
+  },
+  201,
+)
 route('DELETE', '/repositories/{repo}/tags/{tag*}', async (a, p) => {
   need(a, 'admin', p.repo!, p.tag!)
   await (await repoOf(a, p.repo!)).deleteTag(p.tag!, { author: actor(a) })
@@ -380,18 +459,23 @@ route('GET', '/repositories/{repo}/pins', async (a, p) => {
   for await (const pin of (await repoOf(a, p.repo!)).pins()) if (allowed(a.who, 'read', p.repo!, pin.ref)) out.push(pin)
   return { pins: out }
 })
-route('POST', '/repositories/{repo}/pins', async (a, p) => {
-  const body = await jsonBody(a)
-  const ref = str(body.ref, 'ref')!
-  need(a, 'read', p.repo!, ref)
-  need(a, 'admin', p.repo!, ref)
-  const repo = await repoOf(a, p.repo!)
-  const name = str(body.name, 'name')!
-  // Re-pinning a name moves it: the key must also have admin on what it pinned before.
-  const old = await repo.getPin(name).catch((err: unknown) => (VarveError.is(err, 'NOT_FOUND') ? undefined : Promise.reject(err)))
-  if (old) need(a, 'admin', p.repo!, old.ref)
-  return repo.pin(name, ref, { author: actor(a) })
-}, 201)
+route(
+  'POST',
+  '/repositories/{repo}/pins',
+  async (a, p) => {
+    const body = await jsonBody(a)
+    const ref = str(body.ref, 'ref')!
+    need(a, 'read', p.repo!, ref)
+    need(a, 'admin', p.repo!, ref)
+    const repo = await repoOf(a, p.repo!)
+    const name = str(body.name, 'name')!
+    // Re-pinning a name moves it: the key must also have admin on what it pinned before.
+    const old = await repo.getPin(name).catch((err: unknown) => (VarveError.is(err, 'NOT_FOUND') ? undefined : Promise.reject(err)))
+    if (old) need(a, 'admin', p.repo!, old.ref)
+    return repo.pin(name, ref, { author: actor(a) })
+  },
+  201,
+)
 route('DELETE', '/repositories/{repo}/pins/{name}', async (a, p) => {
   need(a, 'admin', p.repo!)
   const repo = await repoOf(a, p.repo!)
@@ -403,7 +487,6 @@ route('DELETE', '/repositories/{repo}/pins/{name}', async (a, p) => {
   return { deleted: p.name }
 })
 
-
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = Buffer.from(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) })
@@ -414,7 +497,8 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 export async function handleApi(a: ApiRequest): Promise<void> {
   if (a.path === '/openapi.json' && a.req.method === 'GET') return sendJson(a.res, 200, OPENAPI)
   try {
-    if (!a.path.startsWith('/v1/')) throw new ApiError(404, 'NOT_FOUND', `no API at /api${a.path} (the API is under /api/v1; its description is /api/openapi.json)`)
+    if (!a.path.startsWith('/v1/'))
+      throw new ApiError(404, 'NOT_FOUND', `no API at /api${a.path} (the API is under /api/v1; its description is /api/openapi.json)`)
     const rest = a.path.slice(3)
     let decoded: string
     try {

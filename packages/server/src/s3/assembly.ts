@@ -57,7 +57,11 @@ export class Assembly {
   #cancelled = false
   readonly done: Promise<Entry>
 
-  constructor(repo: Repository, readonly meta: UploadMeta, readonly dir: string) {
+  constructor(
+    repo: Repository,
+    readonly meta: UploadMeta,
+    readonly dir: string,
+  ) {
     this.done = repo.put(meta.ref, meta.path, localFiles(this.#feed(), { adopt: true }), putOptions(meta))
     this.done.catch(() => {}) // awaited by Complete; a cancelled feed's failure is expected
   }
@@ -134,5 +138,7 @@ export class Assembly {
   }
 }
 
-export const putOptions = (meta: UploadMeta) => ({ ...(meta.metadata ? { metadata: meta.metadata } : {}), ...(meta.contentType ? { contentType: meta.contentType } : {}) })
-
+export const putOptions = (meta: UploadMeta) => ({
+  ...(meta.metadata ? { metadata: meta.metadata } : {}),
+  ...(meta.contentType ? { contentType: meta.contentType } : {}),
+})

@@ -35,7 +35,8 @@ export function checksumClaim(req: IncomingMessage): ChecksumClaim | undefined {
   for (const [name, value] of Object.entries(req.headers)) {
     if (!name.startsWith(HEADER) || name === 'x-amz-checksum-type' || name === 'x-amz-checksum-algorithm') continue
     const algorithm = name.slice(HEADER.length)
-    if (!ALGORITHMS[algorithm]) throw new S3Error('InvalidRequest', 400, `Unsupported checksum ${name.slice(0, 80)} (crc32, crc32c, crc64nvme, sha1 and sha256 are)`)
+    if (!ALGORITHMS[algorithm])
+      throw new S3Error('InvalidRequest', 400, `Unsupported checksum ${name.slice(0, 80)} (crc32, crc32c, crc64nvme, sha1 and sha256 are)`)
     return { algorithm, value: String(value) }
   }
   const trailer = req.headers['x-amz-trailer']
@@ -43,7 +44,8 @@ export function checksumClaim(req: IncomingMessage): ChecksumClaim | undefined {
     const name = trailer.split(',')[0]!.trim().toLowerCase()
     if (!name.startsWith(HEADER)) throw new S3Error('InvalidRequest', 400, `Unsupported trailer ${name.slice(0, 80)}`)
     const algorithm = name.slice(HEADER.length)
-    if (!ALGORITHMS[algorithm]) throw new S3Error('InvalidRequest', 400, `Unsupported checksum ${name.slice(0, 80)} (crc32, crc32c, crc64nvme, sha1 and sha256 are)`)
+    if (!ALGORITHMS[algorithm])
+      throw new S3Error('InvalidRequest', 400, `Unsupported checksum ${name.slice(0, 80)} (crc32, crc32c, crc64nvme, sha1 and sha256 are)`)
     return { algorithm }
   }
   return undefined
@@ -55,7 +57,10 @@ export function checksumClaim(req: IncomingMessage): ChecksumClaim | undefined {
  */
 export class ChecksumCheck extends Transform {
   readonly #sum: Checksum
-  constructor(private readonly claim: ChecksumClaim, private readonly trailers: () => Record<string, string>) {
+  constructor(
+    private readonly claim: ChecksumClaim,
+    private readonly trailers: () => Record<string, string>,
+  ) {
     super()
     this.#sum = ALGORITHMS[claim.algorithm]!()
   }

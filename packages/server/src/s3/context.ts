@@ -48,7 +48,8 @@ export async function mustBeBranch(repo: Repository, ref: string): Promise<void>
   try {
     await repo.getBranch(ref)
   } catch (err) {
-    if (VarveError.is(err, 'NOT_FOUND') || VarveError.is(err, 'INVALID_REF')) throw accessDenied(`${ref} is not a branch: writes go to a branch (tags and commits never change)`)
+    if (VarveError.is(err, 'NOT_FOUND') || VarveError.is(err, 'INVALID_REF'))
+      throw accessDenied(`${ref} is not a branch: writes go to a branch (tags and commits never change)`)
     throw err
   }
 }

@@ -33,7 +33,8 @@ export async function dispatchS3(r: S3Request): Promise<void> {
     if (m === 'GET' && q.has('versioning')) return sendXml(r.res, 200, s3Xml('VersioningConfiguration', {}))
     if (m === 'GET') return listObjects(r, q.get('list-type') === '2')
     if (m === 'POST' && q.has('delete')) return deleteObjects(r)
-    if (m === 'PUT') throw new S3Error('BucketAlreadyOwnedByYou', 409, 'A repository is a bucket: create repositories with varve init and name them in the serve config')
+    if (m === 'PUT')
+      throw new S3Error('BucketAlreadyOwnedByYou', 409, 'A repository is a bucket: create repositories with varve init and name them in the serve config')
     throw new S3Error('NotImplemented', 501, `${m} on a bucket with ${[...q.keys()].join(', ') || 'no sub-resource'} is not implemented`)
   }
   const uploadId = q.get('uploadId')
@@ -48,10 +49,15 @@ export async function dispatchS3(r: S3Request): Promise<void> {
 function listBuckets(r: S3Request): void {
   const visible = r.repos.names.filter((n) => seesRepository(r.who, n))
   if (r.who.accessKey === null && !visible.length) throw accessDenied()
-  sendXml(r.res, 200, s3Xml('ListAllMyBucketsResult', {
-    Owner: { ID: r.who.accessKey ?? 'anonymous', DisplayName: r.who.accessKey ?? 'anonymous' },
-    Buckets: { Bucket: visible.map((n) => ({ Name: n, CreationDate: BUCKET_CREATED })) },
-  }), { 'x-amz-request-id': r.requestId })
+  sendXml(
+    r.res,
+    200,
+    s3Xml('ListAllMyBucketsResult', {
+      Owner: { ID: r.who.accessKey ?? 'anonymous', DisplayName: r.who.accessKey ?? 'anonymous' },
+      Buckets: { Bucket: visible.map((n) => ({ Name: n, CreationDate: BUCKET_CREATED })) },
+    }),
+    { 'x-amz-request-id': r.requestId },
+  )
 }
 
 /** ListObjectsV2 (list-type=2) and ListObjects (v1). */
@@ -77,32 +83,59 @@ async function listObjects(r: S3Request, v2: boolean): Promise<void> {
   if (!allowed(r.who, 'read', r.bucket!)) throw accessDenied()
   let page
   try {
-    page = await listKeys(repo, r.names, { prefix, delimiter, after, maxKeys: Math.min(maxKeys, 1000), canRead: (ref) => allowed(r.who, 'read', r.bucket!, ref) })
+    page = await listKeys(repo, r.names, {
+      prefix,
+      delimiter,
+      after,
+      maxKeys: Math.min(maxKeys, 1000),
+      canRead: (ref) => allowed(r.who, 'read', r.bucket!, ref),
+    })
   } catch (err) {
     if (VarveError.is(err, 'PERMISSION_DENIED')) throw accessDenied()
     throw err
   }
   const enc = (s: string) => (urlEncoded ? encodeURIComponent(s).replace(/%2F/g, '/') : s)
   const contents = page.objects.map((o) => ({
-    Key: enc(o.key), LastModified: new Date(o.entry.lastModified).toISOString(), ETag: etagOf(o.entry.address), Size: o.entry.size, StorageClass: 'STANDARD',
+    Key: enc(o.key),
+    LastModified: new Date(o.entry.lastModified).toISOString(),
+    ETag: etagOf(o.entry.address),
+    Size: o.entry.size,
+    StorageClass: 'STANDARD',
   }))
   const prefixes = page.prefixes.map((p) => ({ Prefix: enc(p) }))
   const common = {
-    Name: r.bucket, Prefix: enc(prefix), ...(delimiter ? { Delimiter: enc(delimiter) } : {}), MaxKeys: maxKeys,
-    ...(urlEncoded ? { EncodingType: 'url' } : {}), IsTruncated: page.truncated,
-    Contents: contents, CommonPrefixes: prefixes,
+    Name: r.bucket,
+    Prefix: enc(prefix),
+    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+    MaxKeys: maxKeys,
+    ...(urlEncoded ? { EncodingType: 'url' } : {}),
+    IsTruncated: page.truncated,
+    Contents: contents,
+    CommonPrefixes: prefixes,
   }
   if (v2) {
     const startAfter = q.get('start-after')
-    return sendXml(r.res, 200, s3Xml('ListBucketResult', {
-      ...common, KeyCount: contents.length + prefixes.length,
-      ...(token !== null ? { ContinuationToken: token } : {}), ...(startAfter !== null ? { StartAfter: enc(startAfter) } : {}),
-      ...(page.truncated && page.last ? { NextContinuationToken: Buffer.from(page.last).toString('base64url') } : {}),
-    }), { 'x-amz-request-id': r.requestId })
+    return sendXml(
+      r.res,
+      200,
+      s3Xml('ListBucketResult', {
+        ...common,
+        KeyCount: contents.length + prefixes.length,
+        ...(token !== null ? { ContinuationToken: token } : {}),
+        ...(startAfter !== null ? { StartAfter: enc(startAfter) } : {}),
+        ...(page.truncated && page.last ? { NextContinuationToken: Buffer.from(page.last).toString('base64url') } : {}),
+      }),
+      { 'x-amz-request-id': r.requestId },
+    )
   }
-  sendXml(r.res, 200, s3Xml('ListBucketResult', {
-    ...common, Marker: enc(after),
-    ...(page.truncated && page.last ? { NextMarker: enc(page.last) } : {}),
-  }), { 'x-amz-request-id': r.requestId })
+  sendXml(
+    r.res,
+    200,
+    s3Xml('ListBucketResult', {
+      ...common,
+      Marker: enc(after),
+      ...(page.truncated && page.last ? { NextMarker: enc(page.last) } : {}),
+    }),
+    { 'x-amz-request-id': r.requestId },
+  )
 }
-

@@ -68,7 +68,15 @@ export async function listKeys(repo: Repository, names: RefNames, req: ListReque
   }
 }
 
-async function listRef(repo: Repository, ref: string, pathPrefix: string, delimiter: string, after: string, want: number, out: { key: string; entry?: Entry }[]): Promise<void> {
+async function listRef(
+  repo: Repository,
+  ref: string,
+  pathPrefix: string,
+  delimiter: string,
+  after: string,
+  want: number,
+  out: { key: string; entry?: Entry }[],
+): Promise<void> {
   const base = `${ref}/`
   let pathAfter: string | undefined
   if (after) {

@@ -54,15 +54,25 @@ export async function createLocalUpload(r: S3Request, repo: Repository): Promise
   let open = 0
   for (const a of r.uploads.values()) if (a.meta.accessKey === r.who.accessKey) open++
   if (open >= r.config.maxUploadsPerKey)
-    throw new S3Error('InvalidRequest', 400, `${r.who.accessKey ?? 'anonymous'} has ${open} multipart uploads in progress, the most one key may: complete or abort some first`)
+    throw new S3Error(
+      'InvalidRequest',
+      400,
+      `${r.who.accessKey ?? 'anonymous'} has ${open} multipart uploads in progress, the most one key may: complete or abort some first`,
+    )
   const uploadId = randomBytes(16).toString('hex')
   const dir = uploadDir(r, uploadId)
   await fsp.mkdir(dir, { recursive: true })
   const metadata = metadataFromHeaders(r.req)
   const contentType = r.req.headers['content-type']
   const meta: UploadMeta = {
-    bucket: r.bucket!, key: r.key!, ref, path: p, accessKey: r.who.accessKey, initiated: Date.now(),
-    ...(metadata ? { metadata } : {}), ...(contentType ? { contentType } : {}),
+    bucket: r.bucket!,
+    key: r.key!,
+    ref,
+    path: p,
+    accessKey: r.who.accessKey,
+    initiated: Date.now(),
+    ...(metadata ? { metadata } : {}),
+    ...(contentType ? { contentType } : {}),
   }
   await fsp.writeFile(dataFile(dir), new Uint8Array(0))
   await fsp.writeFile(path.join(dir, 'upload.json'), JSON.stringify(meta))
@@ -81,7 +91,10 @@ export async function uploadLocalPart(r: S3Request, uploadId: string, n: number)
   let stored = false
   try {
     const body = objectBody(r.req, r.verified)
-    const out = offset !== undefined ? fs.createWriteStream(dataFile(dir), { flags: 'r+', start: offset, highWaterMark: 1024 * 1024 }) : fs.createWriteStream(path.join(dir, own), { flags: 'wx', highWaterMark: 1024 * 1024 })
+    const out =
+      offset !== undefined
+        ? fs.createWriteStream(dataFile(dir), { flags: 'r+', start: offset, highWaterMark: 1024 * 1024 })
+        : fs.createWriteStream(path.join(dir, own), { flags: 'wx', highWaterMark: 1024 * 1024 })
     // A part in place may not write past its size: the next part's place follows (a body longer
     // than its headers say is refused before the byte that would cross it is written).
     if (offset !== undefined) await pipeline(body, atMost(declared!), out)
@@ -147,10 +160,19 @@ export async function listLocalParts(r: S3Request, uploadId: string): Promise<vo
   const { dir, meta } = await loadUpload(r, uploadId)
   need(r, 'write', meta.ref)
   const parts = await partsOf(dir)
-  sendXml(r.res, 200, s3Xml('ListPartsResult', {
-    Bucket: r.bucket, Key: r.key, UploadId: uploadId, MaxParts: 10000, IsTruncated: false,
-    Part: parts.map((p) => ({ PartNumber: p.n, ETag: etagOf(p.etag), Size: p.size, LastModified: new Date(p.modified).toISOString() })),
-  }), { 'x-amz-request-id': r.requestId })
+  sendXml(
+    r.res,
+    200,
+    s3Xml('ListPartsResult', {
+      Bucket: r.bucket,
+      Key: r.key,
+      UploadId: uploadId,
+      MaxParts: 10000,
+      IsTruncated: false,
+      Part: parts.map((p) => ({ PartNumber: p.n, ETag: etagOf(p.etag), Size: p.size, LastModified: new Date(p.modified).toISOString() })),
+    }),
+    { 'x-amz-request-id': r.requestId },
+  )
 }
 
 export async function completeLocalUpload(r: S3Request, repo: Repository, uploadId: string): Promise<void> {
@@ -171,10 +193,23 @@ export async function completeLocalUpload(r: S3Request, repo: Repository, upload
     assembly?.cancel()
     await assembly?.done.catch(() => {})
     await mustBeBranch(repo, meta.ref)
-    entry = await repo.put(meta.ref, meta.path, localFiles(asked.map((p) => rangeOfPart(dir, have.get(p.n)!)), { adopt: true }), putOptions(meta))
+    entry = await repo.put(
+      meta.ref,
+      meta.path,
+      localFiles(
+        asked.map((p) => rangeOfPart(dir, have.get(p.n)!)),
+        { adopt: true },
+      ),
+      putOptions(meta),
+    )
   }
   await fsp.rm(dir, { recursive: true, force: true })
-  sendXml(r.res, 200, s3Xml('CompleteMultipartUploadResult', { Location: `/${r.bucket}/${r.key}`, Bucket: r.bucket, Key: r.key, ETag: etagOf(entry.address) }), { 'x-amz-request-id': r.requestId })
+  sendXml(
+    r.res,
+    200,
+    s3Xml('CompleteMultipartUploadResult', { Location: `/${r.bucket}/${r.key}`, Bucket: r.bucket, Key: r.key, ETag: etagOf(entry.address) }),
+    { 'x-amz-request-id': r.requestId },
+  )
 }
 
 export async function abortLocalUpload(r: S3Request, uploadId: string): Promise<void> {

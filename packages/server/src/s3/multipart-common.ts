@@ -3,7 +3,11 @@ import { S3Error } from '../errors.js'
 import type { S3Request } from './context.js'
 
 export const noSuchUpload = () =>
-  new S3Error('NoSuchUpload', 404, 'The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.')
+  new S3Error(
+    'NoSuchUpload',
+    404,
+    'The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+  )
 
 /** The part's size as its headers give it before the body, if they do. */
 export function declaredSize(r: S3Request): number | undefined {
@@ -13,7 +17,6 @@ export function declaredSize(r: S3Request): number | undefined {
   const size = v === undefined ? NaN : Number(v)
   return Number.isSafeInteger(size) && size >= 0 ? size : undefined
 }
-
 
 /** The parts a CompleteMultipartUpload body lists: number and ETag (quotes removed), in the given order. */
 export function parseCompleteBody(body: string): { n: number; etag: string }[] {

@@ -15,7 +15,8 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
 export async function uploadPart(r: S3Request, uploadId: string, partNumber: string): Promise<void> {
   const n = Number(partNumber)
   if (!Number.isInteger(n) || n < 1 || n > 10_000) throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive')
-  if (r.req.headers['x-amz-copy-source'] !== undefined) throw new S3Error('NotImplemented', 501, 'UploadPartCopy is not supported: use CopyObject (it copies nothing) or upload the part')
+  if (r.req.headers['x-amz-copy-source'] !== undefined)
+    throw new S3Error('NotImplemented', 501, 'UploadPartCopy is not supported: use CopyObject (it copies nothing) or upload the part')
   const repo = await repositoryOf(r)
   return repo.uploads.supported ? uploadStorePart(r, repo, uploadId, n) : uploadLocalPart(r, uploadId, n)
 }

@@ -21,7 +21,8 @@ const SMALL_BODY = 1024 * 1024
 const isoDate = (ms: number) => new Date(ms).toISOString()
 
 /** Types a browser renders actively (scripts run in them): downloaded, never shown inline, unless asked for. */
-const ACTIVE_TYPES = /^\s*(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|[^;]*javascript|[^;]*ecmascript|application\/pdf|text\/xsl)\b/i
+const ACTIVE_TYPES =
+  /^\s*(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|[^;]*javascript|[^;]*ecmascript|application\/pdf|text\/xsl)\b/i
 
 /**
  * Objects are data anyone with write access chose, served on the API's origin (and, one day, a web
@@ -56,7 +57,13 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     'x-amz-request-id': r.requestId,
     ...metadataHeaders(entry.metadata),
   }
-  for (const [q, h] of [['response-content-disposition', 'Content-Disposition'], ['response-cache-control', 'Cache-Control'], ['response-content-encoding', 'Content-Encoding'], ['response-content-language', 'Content-Language'], ['response-expires', 'Expires']] as const) {
+  for (const [q, h] of [
+    ['response-content-disposition', 'Content-Disposition'],
+    ['response-cache-control', 'Cache-Control'],
+    ['response-content-encoding', 'Content-Encoding'],
+    ['response-content-language', 'Content-Language'],
+    ['response-expires', 'Expires'],
+  ] as const) {
     const v = r.query.get(q)
     if (v !== null) headers[h] = v
   }
@@ -206,8 +213,10 @@ export async function putObject(r: S3Request): Promise<void> {
   const metadata = metadataFromHeaders(r.req)
   const contentType = r.req.headers['content-type']
   const options = {
-    ...(metadata ? { metadata } : {}), ...(contentType ? { contentType } : {}),
-    ...(ifNoneMatch === '*' ? { ifNoneMatch: '*' as const } : {}), ...(ifMatch !== undefined ? { ifMatch: String(ifMatch) } : {}),
+    ...(metadata ? { metadata } : {}),
+    ...(contentType ? { contentType } : {}),
+    ...(ifNoneMatch === '*' ? { ifNoneMatch: '*' as const } : {}),
+    ...(ifMatch !== undefined ? { ifMatch: String(ifMatch) } : {}),
   }
   const size = declaredSize(r)
   const landing = size !== undefined && size >= LANDED_PUT && localUploadRoot(r)
@@ -263,10 +272,12 @@ async function putLanded(r: S3Request, repo: Repository, ref: string, path: stri
     await putting.catch(() => {})
     throw err
   } finally {
-    void putting.finally(async () => {
-      await landing.settled()
-      await rm(dir, { recursive: true, force: true })
-    }).catch(() => {})
+    void putting
+      .finally(async () => {
+        await landing.settled()
+        await rm(dir, { recursive: true, force: true })
+      })
+      .catch(() => {})
   }
   return putting
 }
@@ -290,7 +301,9 @@ async function copyObject(r: S3Request): Promise<void> {
   } catch (err) {
     throw VarveError.is(err, 'NOT_FOUND') ? noSuchKey(source.key) : err
   }
-  sendXml(r.res, 200, s3Xml('CopyObjectResult', { ETag: etagOf(entry.address), LastModified: isoDate(entry.lastModified) }), { 'x-amz-request-id': r.requestId })
+  sendXml(r.res, 200, s3Xml('CopyObjectResult', { ETag: etagOf(entry.address), LastModified: isoDate(entry.lastModified) }), {
+    'x-amz-request-id': r.requestId,
+  })
 }
 
 function decodeCopySource(header: string): { bucket: string; key: string } {
@@ -352,4 +365,3 @@ export async function deleteObjects(r: S3Request): Promise<void> {
   const quiet = String(del.Quiet ?? '').toLowerCase() === 'true'
   sendXml(r.res, 200, s3Xml('DeleteResult', { ...(quiet ? {} : { Deleted: deleted }), Error: errors }), { 'x-amz-request-id': r.requestId })
 }
-

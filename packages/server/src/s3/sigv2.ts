@@ -9,9 +9,28 @@ import { sameSignature } from './sigv4.js'
 // requests signed in headers must use Signature Version 4.
 
 const SUBRESOURCES = new Set([
-  'acl', 'delete', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy', 'requestPayment', 'response-cache-control',
-  'response-content-disposition', 'response-content-encoding', 'response-content-language', 'response-content-type', 'response-expires',
-  'torrent', 'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website',
+  'acl',
+  'delete',
+  'lifecycle',
+  'location',
+  'logging',
+  'notification',
+  'partNumber',
+  'policy',
+  'requestPayment',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'response-content-language',
+  'response-content-type',
+  'response-expires',
+  'torrent',
+  'uploadId',
+  'uploads',
+  'versionId',
+  'versioning',
+  'versions',
+  'website',
 ])
 
 const MAX_V2_LIFETIME_MS = 7 * 24 * 3600 * 1000
@@ -19,7 +38,13 @@ const MAX_V2_LIFETIME_MS = 7 * 24 * 3600 * 1000
 export const isPresignedV2 = (query: URLSearchParams) => query.has('AWSAccessKeyId') && query.has('Signature') && query.has('Expires')
 
 /** Verifies a V2 presigned URL; `resource` is `/bucket/key` as the client addressed it (URL-encoded). */
-export function verifyPresignedV2(req: IncomingMessage, resource: string, query: URLSearchParams, keys: ReadonlyMap<string, AccessKey>, now = Date.now()): AccessKey {
+export function verifyPresignedV2(
+  req: IncomingMessage,
+  resource: string,
+  query: URLSearchParams,
+  keys: ReadonlyMap<string, AccessKey>,
+  now = Date.now(),
+): AccessKey {
   const key = keys.get(query.get('AWSAccessKeyId')!)
   if (!key) throw new S3Error('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.')
   const expires = Number(query.get('Expires'))
@@ -39,6 +64,10 @@ export function verifyPresignedV2(req: IncomingMessage, resource: string, query:
   const stringToSign = `${req.method}\n${header('content-md5')}\n${header('content-type')}\n${expires}\n${amz}${canonicalResource}`
   const expected = createHmac('sha1', key.secretKey).update(stringToSign, 'utf8').digest('base64')
   if (!sameSignature(expected, query.get('Signature')!))
-    throw new S3Error('SignatureDoesNotMatch', 403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.')
+    throw new S3Error(
+      'SignatureDoesNotMatch',
+      403,
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    )
   return key
 }

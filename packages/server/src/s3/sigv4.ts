@@ -69,7 +69,12 @@ export async function verifyRequest(
   if (scopeParts.length !== 5 || scopeParts[3] !== 's3' || scopeParts[4] !== 'aws4_request') throw invalidArgument('malformed credential scope')
   const [accessKey, day, region] = scopeParts as [string, string, string]
   if (expectedRegion !== undefined && region !== expectedRegion)
-    throw new S3Error('AuthorizationHeaderMalformed', 400, `The authorization header is malformed; the region '${region.slice(0, 64)}' is wrong; expecting '${expectedRegion}'`, { Region: expectedRegion })
+    throw new S3Error(
+      'AuthorizationHeaderMalformed',
+      400,
+      `The authorization header is malformed; the region '${region.slice(0, 64)}' is wrong; expecting '${expectedRegion}'`,
+      { Region: expectedRegion },
+    )
   const key = keys.get(accessKey)
   if (!key) throw new S3Error('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.')
   const signedAt = parseAmzDate(amzDate)
@@ -80,11 +85,13 @@ export async function verifyRequest(
     if (now > signedAt + expires * 1000) throw accessDenied('Request has expired')
     if (signedAt - now > MAX_SKEW_MS) throw accessDenied('Request is not valid yet')
   } else if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
-    throw new S3Error('RequestTimeTooSkewed', 403, 'The difference between the request time and the server\'s time is too large.')
+    throw new S3Error('RequestTimeTooSkewed', 403, "The difference between the request time and the server's time is too large.")
   }
   const names = signedHeaders.split(';')
   if (!names.includes('host') || names.some((n) => n !== n.toLowerCase() || !n)) throw accessDenied('SignedHeaders must include host, in lower case')
-  const payload = presigned ? (query.get('X-Amz-Content-Sha256') ?? headerValue(req, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD') : headerValue(req, 'x-amz-content-sha256')
+  const payload = presigned
+    ? (query.get('X-Amz-Content-Sha256') ?? headerValue(req, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD')
+    : headerValue(req, 'x-amz-content-sha256')
   if (!payload) throw invalidArgument('x-amz-content-sha256 is required')
   const canonical = [
     req.method ?? 'GET',
@@ -109,7 +116,13 @@ function signerFor(key: AccessKey, region: string): SignatureV4 {
   if (!byRegion) signers.set(key, (byRegion = new Map()))
   let s = byRegion.get(region)
   if (!s) {
-    s = new SignatureV4({ credentials: { accessKeyId: key.accessKey, secretAccessKey: key.secretKey }, region, service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
+    s = new SignatureV4({
+      credentials: { accessKeyId: key.accessKey, secretAccessKey: key.secretKey },
+      region,
+      service: 's3',
+      sha256: Hash.bind(null, 'sha256'),
+      uriEscapePath: false,
+    })
     byRegion.set(region, s)
   }
   return s

@@ -64,10 +64,19 @@ export async function uploadStorePart(r: S3Request, repo: Repository, uploadId: 
 export async function listStoreParts(r: S3Request, repo: Repository, uploadId: string): Promise<void> {
   await uploadOf(r, repo, uploadId)
   const parts = await repo.uploads.parts(uploadId).catch((err) => Promise.reject(asS3(err)))
-  sendXml(r.res, 200, s3Xml('ListPartsResult', {
-    Bucket: r.bucket, Key: r.key, UploadId: uploadId, MaxParts: 10000, IsTruncated: false,
-    Part: parts.map((p) => ({ PartNumber: p.n, ETag: etagOf(p.etag), Size: p.size, LastModified: new Date(p.lastModified).toISOString() })),
-  }), { 'x-amz-request-id': r.requestId })
+  sendXml(
+    r.res,
+    200,
+    s3Xml('ListPartsResult', {
+      Bucket: r.bucket,
+      Key: r.key,
+      UploadId: uploadId,
+      MaxParts: 10000,
+      IsTruncated: false,
+      Part: parts.map((p) => ({ PartNumber: p.n, ETag: etagOf(p.etag), Size: p.size, LastModified: new Date(p.lastModified).toISOString() })),
+    }),
+    { 'x-amz-request-id': r.requestId },
+  )
 }
 
 export async function completeStoreUpload(r: S3Request, repo: Repository, uploadId: string): Promise<void> {
@@ -75,7 +84,12 @@ export async function completeStoreUpload(r: S3Request, repo: Repository, upload
   const asked = parseCompleteBody(await smallBody(objectBody(r.req, r.verified, { checksumHeaders: false })))
   await mustBeBranch(repo, record.branch)
   const entry = await repo.uploads.complete(uploadId, asked).catch((err) => Promise.reject(asS3(err)))
-  sendXml(r.res, 200, s3Xml('CompleteMultipartUploadResult', { Location: `/${r.bucket}/${r.key}`, Bucket: r.bucket, Key: r.key, ETag: etagOf(entry.address) }), { 'x-amz-request-id': r.requestId })
+  sendXml(
+    r.res,
+    200,
+    s3Xml('CompleteMultipartUploadResult', { Location: `/${r.bucket}/${r.key}`, Bucket: r.bucket, Key: r.key, ETag: etagOf(entry.address) }),
+    { 'x-amz-request-id': r.requestId },
+  )
 }
 
 export async function abortStoreUpload(r: S3Request, repo: Repository, uploadId: string): Promise<void> {

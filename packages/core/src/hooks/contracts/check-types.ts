@@ -9,7 +9,14 @@ import type { WebhookSettings } from './checks/webhook-settings.js'
 /** What a check sees: the change, the candidate's files, and cached Parquet readers. */
 export interface CheckEnv {
   /** The operation being gated. */
-  readonly gate: { readonly event: HookEvent; readonly branch: string; readonly source?: string; readonly base?: string; readonly candidate: string; readonly dryRun?: boolean }
+  readonly gate: {
+    readonly event: HookEvent
+    readonly branch: string
+    readonly source?: string
+    readonly base?: string
+    readonly candidate: string
+    readonly dryRun?: boolean
+  }
   /** Where webhook checks may call, and what they say about the repository. */
   readonly webhooks?: WebhookSettings
   /** Every change from the base to the candidate, in path order. */

@@ -37,7 +37,9 @@ export function parseContract(file: string, text: string): Contract
 export function parseContract(file: string, text: string, only: { event: HookEvent; branch: string }): Contract | undefined
 export function parseContract(file: string, text: string, only?: { event: HookEvent; branch: string }): Contract | undefined {
   if (text.length > MAX_RULES_FILE_CHARS)
-    throw new VarveError('INVALID_CONFIG', `${file}:1: a rules file is limited to ${MAX_RULES_FILE_CHARS} characters (this one has ${text.length})`, { details: { file, line: 1 } })
+    throw new VarveError('INVALID_CONFIG', `${file}:1: a rules file is limited to ${MAX_RULES_FILE_CHARS} characters (this one has ${text.length})`, {
+      details: { file, line: 1 },
+    })
   try {
     return parseChecked(file, text, only)
   } catch (err) {
@@ -73,7 +75,8 @@ function parseChecked(file: string, text: string, only?: { event: HookEvent; bra
   const root = toJs(doc)
   if (!root || typeof root !== 'object' || Array.isArray(root)) throw invalid('a rules file is a mapping with id, on, branches and checks')
   const top = fieldReader(root as Record<string, unknown>, [], invalid)
-  for (const key of Object.keys(root)) if (!['id', 'on', 'branches', 'checks', 'timeoutMs', 'description'].includes(key)) throw invalid(`unknown key ${key}`, [key])
+  for (const key of Object.keys(root))
+    if (!['id', 'on', 'branches', 'checks', 'timeoutMs', 'description'].includes(key)) throw invalid(`unknown key ${key}`, [key])
   const id = top.str('id', true)!
   const on = top.strList('on', true)!
   on.forEach((e, i) => {

@@ -123,7 +123,12 @@ export async function putFolder(target: FolderTarget, branch: string, dir: strin
   } finally {
     // Also after a failure or an interruption: what was staged or found unchanged is known.
     // Unless every file was known by its stat alone: then the index already says all it would.
-    if (index && learnt.trusted < files.count) index.write(files.count, (i) => files.at(i), (i) => learnt.get(i))
+    if (index && learnt.trusted < files.count)
+      index.write(
+        files.count,
+        (i) => files.at(i),
+        (i) => learnt.get(i),
+      )
   }
 }
 
@@ -154,7 +159,8 @@ function checkDestinations(files: FileList, root: string, prefix: string): void 
     try {
       validateNewPath(prefix + rel)
     } catch (err) {
-      if (err instanceof VarveError) throw new VarveError(err.code, `${path.join(root, rel)}: ${err.message}`, { details: { ...err.details, file: path.join(root, rel) } })
+      if (err instanceof VarveError)
+        throw new VarveError(err.code, `${path.join(root, rel)}: ${err.message}`, { details: { ...err.details, file: path.join(root, rel) } })
       throw err
     }
   }
@@ -208,7 +214,10 @@ function prefetch<T>(items: AsyncIterable<T>, until: Promise<unknown>, cap: numb
   const ahead: IteratorResult<T>[] = []
   let served = 0
   let stop = false
-  void until.then(() => (stop = true), () => (stop = true))
+  void until.then(
+    () => (stop = true),
+    () => (stop = true),
+  )
   const pump = (async () => {
     while (!stop && ahead.length < cap) {
       const r = await it.next()

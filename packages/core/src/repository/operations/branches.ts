@@ -20,7 +20,15 @@ export function createBranch(ctx: RepoContext, name: string, options: { from?: s
     await ctx.gates.pre({ event: 'pre-create-branch', branch: name, candidate: head })
     await ctx.refs.createBranch(
       { name, head, stagingToken: newStagingToken(ctx), sealedTokens: [] },
-      { ref: `branch:${name}`, old: null, new: head, operation: 'create', author: options.author ?? ctx.defaultAuthor, at: ctx.clock.now(), message: `from ${from}` },
+      {
+        ref: `branch:${name}`,
+        old: null,
+        new: head,
+        operation: 'create',
+        author: options.author ?? ctx.defaultAuthor,
+        at: ctx.clock.now(),
+        message: `from ${from}`,
+      },
     )
     return { name, head }
   })
@@ -36,7 +44,12 @@ export function deleteBranch(ctx: RepoContext, name: string, options: { author?:
       const b = await mustGetBranch(ctx, name)
       await ctx.gates.pre({ event: 'pre-delete-branch', branch: name, candidate: b.head, base: b.head })
       const ok = await ctx.refs.deleteBranch(b, {
-        ref: `branch:${name}`, old: b.head, new: null, operation: 'delete', author: options.author ?? ctx.defaultAuthor, at: ctx.clock.now(),
+        ref: `branch:${name}`,
+        old: b.head,
+        new: null,
+        operation: 'delete',
+        author: options.author ?? ctx.defaultAuthor,
+        at: ctx.clock.now(),
       })
       return ok ? stagingTokens(b) : LOST_RACE
     })
@@ -65,7 +78,12 @@ export function createTag(ctx: RepoContext, name: string, revision: string, opti
     await ctx.gates.pre({ event: 'pre-create-tag', branch: name, candidate: commit })
     const tag = { name, commit, createdAt: ctx.clock.now() }
     await ctx.refs.createTag(tag, {
-      ref: `tag:${name}`, old: null, new: commit, operation: 'create', author: options.author ?? ctx.defaultAuthor, at: tag.createdAt,
+      ref: `tag:${name}`,
+      old: null,
+      new: commit,
+      operation: 'create',
+      author: options.author ?? ctx.defaultAuthor,
+      at: tag.createdAt,
     })
     return tag
   })
@@ -77,7 +95,12 @@ export function deleteTag(ctx: RepoContext, name: string, options: { author?: st
     const tag = await ctx.refs.getTag(name)
     if (!tag) throw new VarveError(ErrorCodes.NOT_FOUND, `tag ${name} not found`, { details: { tag: name } })
     await ctx.refs.deleteTag(name, {
-      ref: `tag:${name}`, old: tag.commit, new: null, operation: 'delete', author: options.author ?? ctx.defaultAuthor, at: ctx.clock.now(),
+      ref: `tag:${name}`,
+      old: tag.commit,
+      new: null,
+      operation: 'delete',
+      author: options.author ?? ctx.defaultAuthor,
+      at: ctx.clock.now(),
     })
   })
 }
@@ -103,8 +126,13 @@ export function resetBranch(ctx: RepoContext, branch: string, revision: string, 
       const fresh = dirty || (await hasStagedRows(ctx, b))
       const next = fresh ? { ...stateOf(b), head: target, stagingToken: newStagingToken(ctx), sealedTokens: [] } : { ...stateOf(b), head: target }
       const ok = await ctx.refs.updateBranch(b, next, {
-        ref: `branch:${branch}`, old: b.head, new: target, operation: 'reset', author: options.author ?? ctx.defaultAuthor,
-        at: ctx.clock.now(), message: `reset to ${revision}`,
+        ref: `branch:${branch}`,
+        old: b.head,
+        new: target,
+        operation: 'reset',
+        author: options.author ?? ctx.defaultAuthor,
+        at: ctx.clock.now(),
+        message: `reset to ${revision}`,
       })
       return ok ? (fresh ? stagingTokens(b) : []) : LOST_RACE
     })

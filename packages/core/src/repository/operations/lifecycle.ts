@@ -8,7 +8,16 @@ import { emptyTree } from '../../tree/apply-changes.js'
 import { systemClock, systemRandom } from '../../util/clock.js'
 import { validateRefName } from '../../util/ref-names.js'
 import { defaultRetryPolicy } from '../../util/retry.js'
-import { checkRefStoreBinding, FORMAT_VERSION, manifestTreeFields, NEW_TREE_FORMAT, readManifest, REPOSITORY_ID_SETTING, treeFormatOf, writeManifest } from '../manifest.js'
+import {
+  checkRefStoreBinding,
+  FORMAT_VERSION,
+  manifestTreeFields,
+  NEW_TREE_FORMAT,
+  readManifest,
+  REPOSITORY_ID_SETTING,
+  treeFormatOf,
+  writeManifest,
+} from '../manifest.js'
 import { openStores, type StoreSet } from '../open-stores.js'
 import type { RepositoryLocation, RepositoryOptions } from '../types.js'
 import { Gates } from '../../hooks/gates.js'
@@ -40,7 +49,13 @@ export async function initRepository(location: RepositoryLocation, options: Repo
   // Objects first, then the branch, then the manifest: an interrupted init can simply be run again.
   const root = await emptyTree(ctx.objects)
   const commit = await ctx.objects.writeCommit({
-    parents: [], root, message: 'Repository created', author: ctx.defaultAuthor, metadata: {}, createdAt: ctx.clock.now(), generation: 1,
+    parents: [],
+    root,
+    message: 'Repository created',
+    author: ctx.defaultAuthor,
+    metadata: {},
+    createdAt: ctx.clock.now(),
+    generation: 1,
   })
   await ctx.refs
     .createBranch(
@@ -51,7 +66,14 @@ export async function initRepository(location: RepositoryLocation, options: Repo
   // The ref store learns the id before the manifest names it: the manifest is the commit point.
   const id = (await stores.refs.getSetting(REPOSITORY_ID_SETTING)) ?? ctx.random.hex(16)
   await stores.refs.setSetting(REPOSITORY_ID_SETTING, id)
-  await writeManifest(stores.blocks, { format: 'varve', version: FORMAT_VERSION, defaultBranch, createdAt: commit.createdAt, id, ...manifestTreeFields(NEW_TREE_FORMAT) })
+  await writeManifest(stores.blocks, {
+    format: 'varve',
+    version: FORMAT_VERSION,
+    defaultBranch,
+    createdAt: commit.createdAt,
+    id,
+    ...manifestTreeFields(NEW_TREE_FORMAT),
+  })
   return { ctx, name, webhooks: webhookSettings(options, name) }
 }
 
@@ -86,7 +108,9 @@ export function wireRepository({ ctx: engine, webhooks }: Opened, registry: Hook
     commitsOf: (branch, limit) => log(ctx, branch, { firstParent: true, limit }),
   })
   const uploads = new Uploads({
-    blocks, clock, random,
+    blocks,
+    clock,
+    random,
     precheck: (branch, path, options) => precheckPut(ctx, branch, path, options),
     put: (branch, path, blob, options) => put(ctx, branch, path, blob, options),
   })
@@ -137,7 +161,14 @@ function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch
 function webhookSettings(options: RepositoryOptions, location: string): WebhookSettings {
   const given = options.webhooks ?? {}
   const fromEnv = process.env.VARVE_WEBHOOK_ALLOW_HOSTS
-  const allowHosts = given.allowHosts ?? (fromEnv ? fromEnv.split(',').map((h) => h.trim()).filter(Boolean) : undefined)
+  const allowHosts =
+    given.allowHosts ??
+    (fromEnv
+      ? fromEnv
+          .split(',')
+          .map((h) => h.trim())
+          .filter(Boolean)
+      : undefined)
   return { repository: location, ...given, ...(allowHosts ? { allowHosts } : {}) }
 }
 

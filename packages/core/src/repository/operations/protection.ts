@@ -1,7 +1,16 @@
 import { mustGetBranch } from '../../commits/commit-staged.js'
 import type { RepoContext } from '../../context/repo-context.js'
 import { VarveError, ErrorCodes } from '../../errors/varve-error.js'
-import { fullProtection, getProtection, getRule, isBranchPattern, listProtections, setProtection, validatePattern, type BranchProtection } from '../../hooks/branch-protection.js'
+import {
+  fullProtection,
+  getProtection,
+  getRule,
+  isBranchPattern,
+  listProtections,
+  setProtection,
+  validatePattern,
+  type BranchProtection,
+} from '../../hooks/branch-protection.js'
 import { guard, guardIterable } from '../guard.js'
 
 // Branch protection rules: set, remove, read one branch's combined rules, list every stored rule.

@@ -105,7 +105,11 @@ export function readEntry(ctx: RepoContext, entry: Entry, options: { start?: num
   })
 }
 
-export function presignEntry(ctx: RepoContext, entry: Entry, options: { expiresSeconds?: number }): Promise<{ url: string; range?: { start: number; end: number } } | undefined> {
+export function presignEntry(
+  ctx: RepoContext,
+  entry: Entry,
+  options: { expiresSeconds?: number },
+): Promise<{ url: string; range?: { start: number; end: number } } | undefined> {
   return guard('presignEntry', async () => {
     const presign = ctx.blocks.presignGet
     if (!presign) return undefined

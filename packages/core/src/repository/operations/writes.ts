@@ -32,7 +32,9 @@ export async function checkWritableBranch(ctx: RepoContext, branch: string): Pro
   const b = await ctx.refs.getBranch(branch) // fail before uploading gigabytes to a missing or protected branch
   if (!b) {
     const tag = await ctx.refs.getTag(branch)
-    const why = tag ? `${branch} is a tag, and tags never move: write to a branch (from the tag: varve branch create <name> --from ${branch})` : `branch ${branch} not found`
+    const why = tag
+      ? `${branch} is a tag, and tags never move: write to a branch (from the tag: varve branch create <name> --from ${branch})`
+      : `branch ${branch} not found`
     throw new VarveError(ErrorCodes.NOT_FOUND, why, { details: { branch, ...(tag ? { tag: branch } : {}) } })
   }
   await assertAllowed(ctx.refs, branch, 'directCommits')
@@ -67,7 +69,10 @@ export function put(ctx: RepoContext, branch: string, path: string, data: DataSo
     return ctx.fence.run(async (objects) => {
       const { address, size } = await objects.writeData(data)
       const entry: Entry = {
-        path, address, size, lastModified: ctx.clock.now(),
+        path,
+        address,
+        size,
+        lastModified: ctx.clock.now(),
         ...(options.contentType ? { contentType: options.contentType } : {}),
         ...(metadata ? { metadata } : {}),
       }
@@ -150,7 +155,14 @@ export function commit(ctx: RepoContext, branch: string, options: CommitOptions)
 }
 
 /** A local folder onto the branch under `path`: the branch is checked before the folder is walked. */
-export function putFolder(ctx: RepoContext, target: FolderTarget, branch: string, dir: string, path: string, options: PutFolderOptions): Promise<PutFolderSummary> {
+export function putFolder(
+  ctx: RepoContext,
+  target: FolderTarget,
+  branch: string,
+  dir: string,
+  path: string,
+  options: PutFolderOptions,
+): Promise<PutFolderSummary> {
   return guard('putFolder', async () => {
     await checkWritableBranch(ctx, branch)
     if (typeof dir !== 'string' || !dir) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'putFolder needs a local folder')

@@ -14,7 +14,16 @@ const DEFAULT_TIMEOUT_MS = 10_000
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/
 /** Headers Varve sets itself: a rules file cannot override what the receiver verifies. */
-const RESERVED = new Set(['content-type', 'content-length', 'host', 'x-varve-signature-256', 'x-varve-event', 'x-varve-delivery', 'transfer-encoding', 'connection'])
+const RESERVED = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'x-varve-signature-256',
+  'x-varve-event',
+  'x-varve-delivery',
+  'transfer-encoding',
+  'connection',
+])
 
 /**
  * `type: webhook`: the operation is sent to an HTTP endpoint as JSON (event, repository, branch,
@@ -38,11 +47,15 @@ export const webhook: CheckDefinition = {
     const method = (f.str('method') ?? 'POST').toUpperCase()
     if (method !== 'POST' && method !== 'PUT') throw f.invalid('method must be POST or PUT', 'method')
     const literal = headerMap(f.map('headers') ?? {}, (k) => f.invalid(`headers.${k}: a header name and a string value`, ['headers', k]))
-    const fromEnv = headerMap(f.map('headersFromEnv') ?? {}, (k) => f.invalid(`headersFromEnv.${k}: a header name and an environment variable name`, ['headersFromEnv', k]))
-    for (const v of Object.values(fromEnv)) if (!ENV_NAME.test(v)) throw f.invalid(`headersFromEnv: ${JSON.stringify(v)} is not an environment variable name`, 'headersFromEnv')
+    const fromEnv = headerMap(f.map('headersFromEnv') ?? {}, (k) =>
+      f.invalid(`headersFromEnv.${k}: a header name and an environment variable name`, ['headersFromEnv', k]),
+    )
+    for (const v of Object.values(fromEnv))
+      if (!ENV_NAME.test(v)) throw f.invalid(`headersFromEnv: ${JSON.stringify(v)} is not an environment variable name`, 'headersFromEnv')
     for (const v of Object.values(literal)) if (/[\r\n\0]/.test(v)) throw f.invalid('headers: a value must be one line', 'headers')
     const secretEnv = f.str('secretEnv')
-    if (secretEnv !== undefined && !ENV_NAME.test(secretEnv)) throw f.invalid(`secretEnv ${JSON.stringify(secretEnv)} is not an environment variable name`, 'secretEnv')
+    if (secretEnv !== undefined && !ENV_NAME.test(secretEnv))
+      throw f.invalid(`secretEnv ${JSON.stringify(secretEnv)} is not an environment variable name`, 'secretEnv')
     const t = f.num('timeoutMs')
     const timeoutMs = t === undefined ? DEFAULT_TIMEOUT_MS : Math.min(TIMEOUT_RANGE_MS[1], Math.max(TIMEOUT_RANGE_MS[0], t))
     return {
@@ -51,7 +64,8 @@ export const webhook: CheckDefinition = {
         const failure = (reason: string): HookFinding[] => [{ reason: `webhook ${url.origin}${url.pathname}: ${reason}` }]
         const settings = env.webhooks ?? {}
         const vars = settings.env ?? process.env
-        if (!hostAllowed(url, settings.allowHosts)) return failure(`host ${url.host} is not in the allowed webhook hosts (${(settings.allowHosts ?? []).join(', ') || 'none'}); nothing was sent`)
+        if (!hostAllowed(url, settings.allowHosts))
+          return failure(`host ${url.host} is not in the allowed webhook hosts (${(settings.allowHosts ?? []).join(', ') || 'none'}); nothing was sent`)
         const headers: Record<string, string> = { ...literal }
         for (const [name, variable] of Object.entries(fromEnv)) {
           const value = vars[variable]
@@ -122,7 +136,14 @@ function payload(env: CheckEnv, settings: WebhookSettings): Record<string, unkno
   }
 }
 
-async function send(url: URL, method: string, headers: Record<string, string>, body: string, timeoutMs: number, failure: (r: string) => HookFinding[]): Promise<HookFinding[]> {
+async function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  failure: (r: string) => HookFinding[],
+): Promise<HookFinding[]> {
   const abort = new AbortController()
   const timer = setTimeout(() => abort.abort(), timeoutMs)
   try {
@@ -140,7 +161,9 @@ async function send(url: URL, method: string, headers: Record<string, string>, b
     }
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel().catch(() => undefined)
-      return failure(`answered ${res.status} (a redirect${res.headers.get('location') ? ` to ${res.headers.get('location')!.slice(0, 200)}` : ''}); redirects are not followed`)
+      return failure(
+        `answered ${res.status} (a redirect${res.headers.get('location') ? ` to ${res.headers.get('location')!.slice(0, 200)}` : ''}); redirects are not followed`,
+      )
     }
     const text = await readSome(res, abort.signal).catch(() => '')
     return failure(`answered ${res.status}${text ? `: ${messageOf(text)}` : ''}`)
