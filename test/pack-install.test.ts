@@ -63,6 +63,15 @@ async function main(): Promise<void> {
 await main()
 `
 
+/** The README's two install blocks (bash), as written: from a checkout, and as npm packages. */
+async function readmeInstallBlocks(): Promise<string[]> {
+  const readme = await fs.readFile(path.join(ROOT, 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('### Install'))
+  const blocks = [...section.matchAll(/```bash\n([\s\S]*?)\n```/g)].slice(0, 2).map((m) => m[1]!.replace(/\\\n\s*/g, ''))
+  expect(blocks).toHaveLength(2)
+  return blocks
+}
+
 /** When the newest exact version our packages pin was published, plus a minute, as ISO time. */
 async function newestPinPublished(): Promise<string> {
   const pins = new Map<string, string>([['typescript', rootManifest.devDependencies.typescript!]])
@@ -82,17 +91,31 @@ async function newestPinPublished(): Promise<string> {
 describe('the packages, packed and installed with plain npm (issue 10)', () => {
   let t: Awaited<ReturnType<typeof tempDir>>
   let app: string
+  let home: string
   const tarballs: string[] = []
 
   beforeAll(async () => {
     t = await tempDir('pack-install')
-    const packs = path.join(t.dir, 'packs')
-    await fs.mkdir(packs)
+    home = path.join(t.dir, 'home')
+    await fs.mkdir(home)
+    const [checkout, packages] = await readmeInstallBlocks()
+    const [packLoop, projectInstall, ...userInstall] = packages!.split('\n')
+    // Every line runs as the README writes it, in bash, with HOME in the test's folder.
+    const bash = (script: string, cwd: string, inHome = home) =>
+      run('bash', ['-euo', 'pipefail', '-c', script], { cwd, env: { ...npmEnv, HOME: inHome }, timeout: 20 * 60_000, maxBuffer: 64 * 1024 * 1024 })
+    // (the two blocks are alternatives: each gets a home of its own)
+    await fs.mkdir(path.join(t.dir, 'home-checkout'))
+    await bash(checkout!, ROOT, path.join(t.dir, 'home-checkout'))
+    await fs.rm('/tmp/varve-packs', { recursive: true, force: true })
+    await bash(packLoop!, ROOT)
     for (const p of PACKAGES) {
-      const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', packs], { cwd: path.join(ROOT, 'packages', p), env: npmEnv })
-      const [info] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[]
-      tarballs.push(path.join(packs, info!.filename))
-      const files = info!.files.map((f) => f.path)
+      const tarball = path.join('/tmp/varve-packs', `varve-${p}-0.1.0.tgz`)
+      tarballs.push(tarball)
+      const { stdout } = await run('tar', ['-tzf', tarball])
+      const files = stdout
+        .trim()
+        .split('\n')
+        .map((f) => f.replace(/^package\//, ''))
       expect(files, p).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']))
       expect(
         files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.endsWith('.tsbuildinfo')),
@@ -102,25 +125,37 @@ describe('the packages, packed and installed with plain npm (issue 10)', () => {
     app = path.join(t.dir, 'app')
     await fs.mkdir(app)
     await fs.writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'varve-user', private: true, type: 'module' }))
-    const install = (extra: string[]) =>
-      run('npm', ['install', '--no-save', ...extra, ...tarballs, `typescript@${rootManifest.devDependencies.typescript}`, '@types/node@20'], {
-        cwd: app,
-        env: npmEnv,
-        timeout: 20 * 60_000,
-        maxBuffer: 64 * 1024 * 1024,
-      })
-    try {
-      await install([])
-    } catch (e) {
-      // A registry mid-release can list a package whose dependency's new version has not reached it yet
-      // (seen: ETARGET for @aws-sdk/credential-provider-login, published the same minute as its
-      // dependent). That is the registry's state, not ours: resolve again as of the day our newest
-      // pinned dependency was published, when everything it depends on had long been published.
-      if (!/ETARGET|notarget/.test(String((e as { stderr?: string }).stderr ?? e))) throw e
-      await install([`--before=${await newestPinPublished()}`])
+    // A registry mid-release can list a package whose dependency's new version has not reached it yet
+    // (seen: ETARGET for @aws-sdk/credential-provider-login, published the same minute as its
+    // dependent). That is the registry's state, not ours: the line is run again resolving as of the day
+    // our newest pinned dependency was published, when everything it depends on had long been published.
+    const asWritten = async (line: string, cwd: string) => {
+      try {
+        await bash(line, cwd)
+      } catch (e) {
+        if (!/ETARGET|notarget/.test(String((e as { stderr?: string }).stderr ?? e))) throw e
+        await bash(line.replace('npm install ', `npm install --before=${await newestPinPublished()} `), cwd)
+      }
     }
+    await Promise.all([asWritten(projectInstall!, app), asWritten(userInstall.join('\n'), t.dir)])
+    await run('npm', ['install', '--no-save', `typescript@${rootManifest.devDependencies.typescript}`, '@types/node@20'], {
+      cwd: app,
+      env: npmEnv,
+      timeout: 20 * 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    })
   }, 25 * 60_000)
   afterAll(async () => t?.cleanup())
+
+  it("the README's installs put varve on PATH: from the checkout, and from the tarballs for the user", async () => {
+    const { version } = JSON.parse(await fs.readFile(path.join(ROOT, 'packages', 'cli', 'package.json'), 'utf8'))
+    const bin = path.join(home, '.local', 'bin', 'varve')
+    expect(await fs.readlink(bin)).toBe(path.join(home, '.local', 'varve', 'node_modules', '.bin', 'varve'))
+    expect((await run(bin, ['--version'])).stdout.trim()).toBe(version)
+    const checkout = path.join(t.dir, 'home-checkout', '.local', 'bin', 'varve')
+    expect(await fs.readlink(checkout)).toBe(path.join(ROOT, 'packages', 'cli', 'dist', 'bin.js'))
+    expect((await run(checkout, ['--version'])).stdout.trim()).toBe(version)
+  }, 60_000)
 
   it('the manifests name each other by version, never by a workspace link', async () => {
     for (const p of PACKAGES) {

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one class, the RefStore contract on S3 (branches, tags, staging,
+// settings and ref logs), whose methods share the conditional-write helpers and key layout.
 import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import {
   checkSettingLog,

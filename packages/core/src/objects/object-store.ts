@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the one class through which every object is written and read (data,
+// packs, tree nodes, commits), so caching, verification and the write fence's quarantine stay in one place.
 import { isShared, OffThreadSha256 } from '../util/off-thread-sha256.js'
 import { LocalFiles } from '../stores/local-files.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'

@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: one type language, parsed from a contract's text (parseType), read from
+// a footer (typeOfElement) and compared and printed (typeMatches, formatType); split, the parser
+// and the footer reader would drift apart on what each name means.
 import type { SchemaElement } from 'hyparquet'
 
 // Column types as a contract names them, in pyarrow's spelling, and as a Parquet footer describes

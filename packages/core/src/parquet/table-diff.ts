@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one streaming algorithm (hash both sides' rows by key into spilled
+// partitions, then compare partition by partition), whose phases share the partition state.
 import { randomInt } from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'

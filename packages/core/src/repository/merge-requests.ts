@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one protocol, the merge request's life (open, approve, comment, claim,
+// merge, release), whose steps share the claim and approval checks; its types are in merge-request-types.ts.
 import { mergeBase } from '../commits/history.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { getProtection, type BranchProtection } from '../hooks/branch-protection.js'

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: a conformance suite, one `it` per behaviour every store must keep; a
+// store runs it whole.
 import { describe, expect, it } from 'vitest'
 import { VarveError } from '../errors/varve-error.js'
 import { keys } from '../objects/keys.js'

@@ -1,136 +1,31 @@
-import { createHash } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import {
-  comparePaths,
-  errorKindOf,
-  VarveError,
-  type DiffEntry,
-  type MergeRequestState,
-  type MergeStrategy,
-  type Repository,
-  type ResolveRule,
-} from '@varve/core'
-import { allowed, seesRepository, type Principal } from '../access.js'
-import type { Action } from '../config.js'
-import type { Repositories } from '../repositories.js'
+import { comparePaths, errorKindOf, VarveError, type DiffEntry } from '@varve/core'
+import { allowed, seesRepository } from '../access.js'
 import { OPENAPI } from './openapi.js'
 
 // The HTTP JSON API: what S3 cannot say (branches, commits, merges with their gate results and
 // conflicts, reverts, diffs, history, tags, pins, gate checks). JSON in, JSON out; an error is
 // `{ "error": { "code", "message", "details" } }` with the library's stable code.
 
-export interface ApiRequest {
-  readonly req: IncomingMessage
-  readonly res: ServerResponse
-  readonly path: string
-  readonly query: URLSearchParams
-  readonly who: Principal
-  readonly repos: Repositories
-  /** The SHA-256 a SigV4 signature gave for the body, when it gave one. */
-  readonly signedBody?: string
-}
+import {
+  ApiError,
+  actor,
+  authorship,
+  jsonBody,
+  limitOf,
+  mergeSides,
+  need,
+  needRead,
+  repoOf,
+  route,
+  routes,
+  sendJson,
+  str,
+  take,
+  type ApiRequest,
+} from './api-kit.js'
+import { registerMergeRoutes } from './merge-routes.js'
 
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message)
-  }
-}
-
-type Params = Record<string, string>
-type Handler = (a: ApiRequest, p: Params) => Promise<unknown>
-interface Route {
-  method: string
-  pattern: RegExp
-  keys: string[]
-  handler: Handler
-  status?: number
-}
-
-const routes: Route[] = []
-function route(method: string, template: string, handler: Handler, status = 200): void {
-  const keys: string[] = []
-  // `{ref*}` matches the rest of the path (branch names may hold `/`); `{x}` one segment.
-  const pattern = new RegExp(`^${template.replace(/\{(\w+)(\*?)\}/g, (_m, k: string, rest: string) => (keys.push(k), rest ? '(.+)' : '([^/]+)'))}$`)
-  routes.push({ method, pattern, keys, handler, status })
-}
-
-const MAX_BODY = 1024 * 1024
-
-async function jsonBody(a: ApiRequest): Promise<Record<string, unknown>> {
-  const parts: Buffer[] = []
-  let n = 0
-  for await (const chunk of a.req) {
-    n += (chunk as Buffer).length
-    if (n > MAX_BODY) throw new ApiError(413, 'INVALID_ARGUMENT', `a request body is limited to ${MAX_BODY} bytes`)
-    parts.push(chunk as Buffer)
-  }
-  const bytes = Buffer.concat(parts)
-  if (a.signedBody !== undefined && createHash('sha256').update(bytes).digest('hex') !== a.signedBody)
-    throw new ApiError(400, 'INVALID_ARGUMENT', 'the body does not match the x-amz-content-sha256 it was signed with')
-  if (!n) return {}
-  try {
-    const v = JSON.parse(bytes.toString('utf8')) as unknown
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object')
-    return v as Record<string, unknown>
-  } catch {
-    throw new ApiError(400, 'INVALID_ARGUMENT', 'the body must be a JSON object')
-  }
-}
-
-const str = (v: unknown, name: string, optional = false): string | undefined => {
-  if (v === undefined && optional) return undefined
-  if (typeof v !== 'string' || !v) throw new ApiError(400, 'INVALID_ARGUMENT', `${name} must be a non-empty string`)
-  return v
-}
-const limitOf = (q: URLSearchParams, dflt: number, max: number) => {
-  const t = q.get('limit')
-  const n = t === null ? dflt : Number(t)
-  if (!Number.isInteger(n) || n < 1) throw new ApiError(400, 'INVALID_ARGUMENT', 'limit must be a positive integer')
-  return Math.min(n, max)
-}
-
-function need(a: ApiRequest, action: Action, repo: string, ref?: string): void {
-  if (!allowed(a.who, action, repo, ref))
-    throw new ApiError(403, 'PERMISSION_DENIED', `${a.who.accessKey ?? 'anonymous'} may not ${action} ${repo}${ref ? ` ${ref}` : ''}`)
-}
-
-/**
- * `read` on a revision another route reads from (a reset's target, a reverted commit): granted by
- * name, or because it is in the history of `branch`, which the key may read (a rollback of the
- * key's own branch to one of its older commits, by id).
- */
-async function needRead(a: ApiRequest, repo: Repository, repoName: string, revision: string, branch: string): Promise<void> {
-  if (allowed(a.who, 'read', repoName, revision)) return
-  if (allowed(a.who, 'read', repoName, branch) && (await repo.isAncestor(revision, branch).catch(() => false))) return
-  need(a, 'read', repoName, revision)
-}
-
-async function repoOf(a: ApiRequest, name: string): Promise<Repository> {
-  if (!a.repos.has(name) || !seesRepository(a.who, name)) throw new ApiError(404, 'NOT_FOUND', `no repository ${name}`)
-  return a.repos.get(name)
-}
-
-async function take<T>(it: AsyncIterable<T>, limit: number): Promise<{ items: T[]; truncated: boolean }> {
-  const items: T[] = []
-  for await (const x of it) {
-    if (items.length === limit) return { items, truncated: true }
-    items.push(x)
-  }
-  return { items, truncated: false }
-}
-
-/** The acting identity: the access key. It is what the ref log records as having moved a ref. */
-const actor = (a: ApiRequest) => a.who.accessKey ?? 'anonymous'
-/**
- * Who wrote a commit and who made it, as git splits author and committer: a body's `author` is kept
- * as the author (a pipeline committing for a person), and the access key is always the committer.
- */
-const authorship = (a: ApiRequest, body: Record<string, unknown>) => ({ author: str(body.author, 'author', true) ?? actor(a), committer: actor(a) })
+export type { ApiRequest } from './api-kit.js'
 
 route('GET', '/repositories', async (a) => ({ repositories: a.repos.names.filter((n) => seesRepository(a.who, n)).map((name) => ({ name })) }))
 
@@ -227,130 +122,8 @@ route('DELETE', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
   return { deleted: p.branch }
 })
 
-/** A merge's `source` and `dest` from the body; reading the source, and `destAction` on the destination. */
-function mergeSides(a: ApiRequest, repo: string, body: Record<string, unknown>, destAction: Action): { source: string; dest: string } {
-  const source = str(body.source, 'source')!
-  const dest = str(body.dest, 'dest')!
-  need(a, 'read', repo, source)
-  need(a, destAction, repo, dest)
-  return { source, dest }
-}
+registerMergeRoutes()
 
-route('POST', '/repositories/{repo}/merges', async (a, p) => {
-  const body = await jsonBody(a)
-  const { source, dest } = mergeSides(a, p.repo!, body, 'commit')
-  const strategy = str(body.strategy, 'strategy', true) as MergeStrategy | undefined
-  const repo = await repoOf(a, p.repo!)
-  const message = str(body.message, 'message', true)
-  const r = await repo.merge(source, dest, {
-    ...authorship(a, body),
-    ...(strategy ? { strategy } : {}),
-    ...(message ? { message } : {}),
-    ...(body.dryRun === true ? { dryRun: true } : {}),
-    ...(body.resolve !== undefined ? { resolve: body.resolve as ResolveRule[] } : {}),
-  })
-  return { merged: !r.upToDate && body.dryRun !== true, ...r }
-})
-
-// ---- merge requests: the acting identity is the access key (a body cannot name another reviewer) ----
-const requestId = (p: Params) => {
-  const n = Number(p.id)
-  if (!Number.isSafeInteger(n) || n < 1) throw new ApiError(400, 'INVALID_ARGUMENT', 'a merge request id is a positive integer')
-  return n
-}
-/** The request, after checking the caller may `action` on its destination (and read its source). */
-async function requestFor(a: ApiRequest, p: Params, action: Action) {
-  need(a, 'read', p.repo!)
-  const repo = await repoOf(a, p.repo!)
-  const id = requestId(p)
-  const r = await repo.mergeRequest(id, { standing: action === 'read' && a.req.method === 'GET' })
-  need(a, 'read', p.repo!, r.source)
-  need(a, action, p.repo!, r.dest)
-  return { repo, id, r }
-}
-
-route('GET', '/repositories/{repo}/merge-requests', async (a, p) => {
-  need(a, 'read', p.repo!)
-  const state = a.query.get('state') ?? undefined
-  const repo = await repoOf(a, p.repo!)
-  const out = []
-  for await (const r of repo.mergeRequests(state && state !== 'all' ? { state: state as MergeRequestState } : {}))
-    if (allowed(a.who, 'read', p.repo!, r.dest) && allowed(a.who, 'read', p.repo!, r.source)) out.push(r)
-  return { mergeRequests: out }
-})
-route(
-  'POST',
-  '/repositories/{repo}/merge-requests',
-  async (a, p) => {
-    const body = await jsonBody(a)
-    const { source, dest } = mergeSides(a, p.repo!, body, 'read')
-    const repo = await repoOf(a, p.repo!)
-    const id = await repo.openMergeRequest(source, dest, {
-      title: str(body.title, 'title')!,
-      author: actor(a),
-      ...(body.description !== undefined ? { description: String(body.description) } : {}),
-    })
-    return repo.mergeRequest(id)
-  },
-  201,
-)
-route('GET', '/repositories/{repo}/merge-requests/{id}', async (a, p) => {
-  const { repo, id, r } = await requestFor(a, p, 'read')
-  const history = []
-  for await (const e of repo.mergeRequestLog(id)) history.push(e)
-  return { ...r, history }
-})
-route(
-  'POST',
-  '/repositories/{repo}/merge-requests/{id}/approvals',
-  async (a, p) => {
-    const { repo, id } = await requestFor(a, p, 'approve')
-    if (!a.who.accessKey) throw new ApiError(403, 'PERMISSION_DENIED', 'approvals need an access key: anonymous requests cannot approve')
-    const body = await jsonBody(a)
-    const head = str(body.head, 'head', true)
-    // Signed approvals: the reviewer (the access key's name) signs GET .../signing-text with their SSH key.
-    const signature = str(body.signature, 'signature', true)
-    return repo.approve(id, { reviewer: a.who.accessKey, ...(head ? { head } : {}), ...(signature ? { signature } : {}) })
-  },
-  201,
-)
-route('GET', '/repositories/{repo}/merge-requests/{id}/signing-text', async (a, p) => {
-  const { repo, id } = await requestFor(a, p, 'approve')
-  return repo.approvalSigningText(id, actor(a))
-})
-route('DELETE', '/repositories/{repo}/merge-requests/{id}/approvals', async (a, p) => {
-  const { repo, id } = await requestFor(a, p, 'approve')
-  return repo.unapprove(id, { reviewer: actor(a) })
-})
-route(
-  'POST',
-  '/repositories/{repo}/merge-requests/{id}/comments',
-  async (a, p) => {
-    const { repo, id } = await requestFor(a, p, 'read')
-    const body = await jsonBody(a)
-    const path = str(body.path, 'path', true)
-    return repo.comment(id, { author: actor(a), text: str(body.text, 'text')!, ...(path ? { path } : {}) })
-  },
-  201,
-)
-route('POST', '/repositories/{repo}/merge-requests/{id}/close', async (a, p) => {
-  const { repo, id, r } = await requestFor(a, p, 'read')
-  // Its author may withdraw a request; anyone else needs to be able to merge into the destination.
-  if (r.author !== actor(a)) need(a, 'commit', p.repo!, r.dest)
-  return repo.closeMergeRequest(id, { author: actor(a) })
-})
-route('POST', '/repositories/{repo}/merge-requests/{id}/merge', async (a, p) => {
-  const { repo, id } = await requestFor(a, p, 'commit')
-  const body = await jsonBody(a)
-  const strategy = str(body.strategy, 'strategy', true) as MergeStrategy | undefined
-  const message = str(body.message, 'message', true)
-  return repo.mergeMergeRequest(id, {
-    author: actor(a),
-    ...(strategy ? { strategy } : {}),
-    ...(message ? { message } : {}),
-    ...(body.resolve !== undefined ? { resolve: body.resolve as ResolveRule[] } : {}),
-  })
-})
 route('POST', '/repositories/{repo}/hooks/check', async (a, p) => {
   const { source, dest } = mergeSides(a, p.repo!, await jsonBody(a), 'read')
   const repo = await repoOf(a, p.repo!)
@@ -486,12 +259,6 @@ route('DELETE', '/repositories/{repo}/pins/{name}', async (a, p) => {
   await repo.unpin(p.name!)
   return { deleted: p.name }
 })
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = Buffer.from(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) })
-  res.end(body)
-}
 
 /** Serves `/api/...`; `path` is what follows `/api`. */
 export async function handleApi(a: ApiRequest): Promise<void> {
