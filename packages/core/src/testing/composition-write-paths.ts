@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import type { Repository } from '../repository/repository.js'
 import type { MatrixDataset } from './composition-dataset.js'
 import type { MatrixCell, WritePath } from './composition-types.js'
@@ -41,6 +43,22 @@ export const coreWritePaths: readonly WritePath[] = [
     async write(c) {
       await putManyAll(c.repo, c.branch, c.dataset)
       await c.repo.commit(c.branch, { message: 'matrix: putMany' })
+    },
+  },
+  {
+    name: 'repo.putFolder (then an unchanged re-put, known by the folder index)',
+    async write(c) {
+      const dir = path.join(c.tmp, 'put-folder')
+      for (const f of c.dataset.files) {
+        await fs.mkdir(path.dirname(path.join(dir, f.path)), { recursive: true })
+        await fs.writeFile(path.join(dir, f.path), f.bytes)
+      }
+      const checksumCache = path.join(c.tmp, 'put-folder-cache')
+      const first = await c.repo.putFolder(c.branch, dir, '', { checksumCache })
+      if (first.uploaded !== c.dataset.files.length) throw new Error(`putFolder staged ${first.uploaded} of ${c.dataset.files.length} files`)
+      await c.repo.commit(c.branch, { message: 'matrix: putFolder' })
+      const again = await c.repo.putFolder(c.branch, dir, '', { checksumCache })
+      if (again.uploaded !== 0 || again.skipped !== c.dataset.files.length) throw new Error(`an unchanged re-put staged ${again.uploaded} files`)
     },
   },
   {
