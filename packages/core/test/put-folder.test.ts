@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Repository, VarveError } from '@varve/core'
+import { Repository, type VarveError } from '@varve/core'
 import { collect, tempDir } from './helpers.js'
 
 // repo.putFolder (issue 24): the folder ingest as a library call, and its folder index (the checksum
@@ -104,9 +104,25 @@ describe('repo.putFolder', () => {
     expect(await repo.putFolder('main', dir, '', { checksumCache: false })).toMatchObject({ uploaded: 1, skipped: 2 })
   })
 
+  it('a large file (streamed, not packed) is hashed in place: unchanged is skipped, same size but other bytes is staged', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 7, 1)
+    await fs.writeFile(path.join(dir, 'big.bin'), big)
+    await repo.putFolder('main', dir, '', { checksumCache: false })
+    await repo.commit('main', { message: 'one' })
+    expect(await repo.putFolder('main', dir, '', { checksumCache: false })).toMatchObject({ uploaded: 0, skipped: 4 })
+    big[big.length - 1] = 2
+    await fs.writeFile(path.join(dir, 'big.bin'), big)
+    expect(await repo.putFolder('main', dir, '', { checksumCache: false })).toMatchObject({ uploaded: 1, skipped: 3 })
+    expect(Buffer.from(await repo.get('main', 'big.bin')).equals(big)).toBe(true)
+  })
+
   it('refuses, before reading a file: a tag, a missing branch, a missing folder, a file, a bad name, a bad concurrency', async () => {
     await repo.createTag('v1', 'main')
-    const fails = async (p: Promise<unknown>) => p.then(() => expect.fail('resolved'), (e: unknown) => e as VarveError)
+    const fails = async (p: Promise<unknown>) =>
+      p.then(
+        () => expect.fail('resolved'),
+        (e: unknown) => e as VarveError,
+      )
     expect(await fails(repo.putFolder('v1', dir))).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('v1 is a tag') })
     expect(await fails(repo.putFolder('nope', dir))).toMatchObject({ code: 'NOT_FOUND', message: 'branch nope not found' })
     expect(await fails(repo.putFolder('main', path.join(t.dir, 'missing')))).toMatchObject({ code: 'NOT_FOUND' })

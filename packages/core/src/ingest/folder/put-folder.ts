@@ -3,6 +3,7 @@ import path from 'node:path'
 import { VarveError, ErrorCodes } from '../../errors/varve-error.js'
 import type { Entry } from '../../model/entry.js'
 import { mapInOrder } from '../../util/map-in-order.js'
+import { OffThreadSha256 } from '../../util/off-thread-sha256.js'
 import { comparePaths, validateNewPath } from '../../util/paths.js'
 import { PACKED_OBJECT_LIMIT, type PutManyItem, type PutManyOptions, type PutManySummary } from '../put-many.js'
 import { FolderIndex, type Known } from './folder-index.js'
@@ -287,7 +288,9 @@ async function* readItems(
         const abs = p.abs
         if (r && 'error' in r)
           throw new VarveError(ErrorCodes.UNAVAILABLE, `cannot read ${abs} (${r.error.code}): ${r.error.message}`, { details: { path: p.dest, file: abs } })
-        if (r && 'unchanged' in r) {
+        // A large file is hashed where it lies (on the hashing thread) before it is streamed: the
+        // same size and a stat the index cannot vouch for (a racy one) is usually the same bytes.
+        if ((r && 'unchanged' in r) || (!r && p.check && (await hashLocalFile(abs)) === p.check)) {
           onSkip(p, p.check!)
           continue
         }
@@ -298,5 +301,18 @@ async function* readItems(
     }
   } finally {
     await pool?.close()
+  }
+}
+
+/** The SHA-256 of a local file, read and hashed off the main thread. */
+async function hashLocalFile(file: string): Promise<string> {
+  const h = new OffThreadSha256()
+  try {
+    await h.copyFile({ file }, null)
+    return await h.digest()
+  } catch (err) {
+    h.abandon()
+    const e = err as NodeJS.ErrnoException
+    throw new VarveError(ErrorCodes.UNAVAILABLE, `cannot read ${file} (${e.code ?? 'EIO'}): ${e.message}`, { details: { file } })
   }
 }
