@@ -1,4 +1,5 @@
 /** The port between the facade and the engine: what every operation is handed. Lower folders import this, never repository/. */
+import type { SourceResolver } from '../sources/external-source.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import type { BlockStore } from '../stores/block-store.js'
 import type { RefStore } from '../stores/ref-store.js'
@@ -21,6 +22,10 @@ export interface RepoContext {
   readonly gates: GateKeeper
   /** Writes run inside it so a concurrent garbage collection never takes what they rely on (decision 0006). */
   readonly fence: WriteFence
+  /** Opens import sources (a URL or a named source), each once (decision 0017). */
+  readonly sources: SourceResolver
+  /** Where the repository lives, as it was opened (a folder, a URL, or '(explicit stores)'). */
+  readonly location: string
 }
 
 export interface GateKeeper {

@@ -69,6 +69,9 @@ export const ERROR_KINDS: { readonly [K in keyof typeof ErrorCodes]: ErrorKind }
   HOOK_FAILED: kind('gate', 422, 'AccessDenied', 403, EXIT_CODES.hookFailed),
   INVALID_PARQUET: kind('invalid-input', 422, 'InvalidArgument', 400),
   PRECONDITION_FAILED: kind('precondition', 412, 'PreconditionFailed', 412),
+  // The source moved under an import: like a corrupt object, the bytes are not the recorded ones;
+  // re-import (or restore the source object) to fix it.
+  IMPORTED_OBJECT_CHANGED: kind('corrupt', 409, 'PreconditionFailed', 412),
   INTERNAL: kind('internal', 500, 'InternalError', 500),
 }
 

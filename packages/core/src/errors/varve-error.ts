@@ -31,6 +31,11 @@ export const ErrorCodes = {
   MERGE_REQUEST_NOT_OPEN: 'MERGE_REQUEST_NOT_OPEN',
   /** A conditional put (`ifNoneMatch: '*'`, `ifMatch`) whose condition did not hold. */
   PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  /**
+   * An imported entry's source object is no longer the one imported (its ETag or version moved): its
+   * bytes are refused, never served in place of the imported ones (docs/decisions/0017).
+   */
+  IMPORTED_OBJECT_CHANGED: 'IMPORTED_OBJECT_CHANGED',
   /** An unexpected failure (a bug): what the API and the CLI say for an error no other code names. */
   INTERNAL: 'INTERNAL',
 } as const

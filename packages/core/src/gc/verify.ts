@@ -25,7 +25,8 @@ export interface VerifyProblem {
    * 'invalid-path': a tree entry whose path Varve refuses today (control characters, written by an
    * older version or by hand): rename it (put under a valid path, delete the old one).
    */
-  readonly kind: 'missing' | 'corrupt' | 'invalid-path'
+  /** `changed`: an imported entry's source object is no longer the one imported (decision 0017). */
+  readonly kind: 'missing' | 'corrupt' | 'invalid-path' | 'changed'
   readonly objectType: 'commit' | 'tree' | 'data' | 'pack'
   readonly object: string
   readonly path?: string
@@ -59,8 +60,14 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
   const dataNodes = new AddressSet()
   const retainSince = options.retainDays === undefined ? -Infinity : ctx.clock.now() - options.retainDays * 86_400_000
   const report = (p: VerifyProblem) => problems.push(p)
-  const classify = (err: unknown): 'missing' | 'corrupt' | undefined =>
-    VarveError.is(err, 'NOT_FOUND') ? 'missing' : VarveError.is(err, 'CORRUPT_OBJECT') || VarveError.is(err, 'UNSUPPORTED_FORMAT') ? 'corrupt' : undefined
+  const classify = (err: unknown): 'missing' | 'corrupt' | 'changed' | undefined =>
+    VarveError.is(err, 'NOT_FOUND')
+      ? 'missing'
+      : VarveError.is(err, 'CORRUPT_OBJECT') || VarveError.is(err, 'UNSUPPORTED_FORMAT')
+        ? 'corrupt'
+        : VarveError.is(err, 'IMPORTED_OBJECT_CHANGED')
+          ? 'changed'
+          : undefined
   const progress = () => options.onProgress?.({ commits: commits.size, nodes: nodes.size, dataObjects: dataChecked.size, problems: problems.length })
 
   const { state: gc } = await readGcState(ctx.refs)

@@ -1,4 +1,5 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+import type { ExternalLocator } from '../sources/external-source.js'
 
 /** One file of a dataset as a commit or a staging area sees it. */
 export interface Entry {
@@ -16,10 +17,16 @@ export interface Entry {
    */
   readonly pack?: string
   readonly offset?: number
+  /**
+   * Set for an imported entry (decision 0017): its bytes are an object in a source bucket, pinned to
+   * its identity. `address` is then the SHA-256 when it was hashed on import, else an identity
+   * address (see `importedAddress`), never a key of the repository's own store.
+   */
+  readonly external?: ExternalLocator
 }
 
 /** Where an object's bytes are: its address, and for a packed object the pack and offset. */
-export type DataRef = Pick<Entry, 'address' | 'size' | 'pack' | 'offset'> & { readonly path?: string }
+export type DataRef = Pick<Entry, 'address' | 'size' | 'pack' | 'offset' | 'external'> & { readonly path?: string }
 
 const MAX_METADATA_BYTES = 16 * 1024
 
@@ -40,7 +47,20 @@ export function validateMetadata(metadata: unknown): Record<string, string> | un
 
 /** Two entries describe the same file content, whatever their timestamps. */
 export function sameContent(a: Entry, b: Entry): boolean {
-  return a.address === b.address && a.size === b.size && (a.contentType ?? null) === (b.contentType ?? null) && sameMetadata(a.metadata, b.metadata)
+  return (
+    a.address === b.address &&
+    a.size === b.size &&
+    (a.contentType ?? null) === (b.contentType ?? null) &&
+    sameMetadata(a.metadata, b.metadata) &&
+    sameLocator(a.external, b.external)
+  )
+}
+
+/** Where the bytes are read from is part of an entry: the same bytes at another source identity is a change. */
+function sameLocator(a: ExternalLocator | undefined, b: ExternalLocator | undefined): boolean {
+  if (a === b) return true
+  if (!a || !b) return false
+  return a.source === b.source && a.key === b.key && a.versionId === b.versionId && a.etag === b.etag
 }
 
 function sameMetadata(a?: Readonly<Record<string, string>>, b?: Readonly<Record<string, string>>): boolean {

@@ -1,4 +1,5 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
+import type { ExternalLocator } from '../sources/external-source.js'
 import type { Entry } from './entry.js'
 import { isObjectId } from './hash.js'
 
@@ -63,6 +64,12 @@ const PACKED_LEAF_TAG = 'varve/leaf:v2'
  * scattered commit's cost is the bytes of the leaves it rewrites.
  */
 const PACK_TABLE_LEAF_TAG = 'varve/leaf:v3'
+/**
+ * A leaf with imported entries (decision 0017): v3's columns, and each imported entry's locator in
+ * `e` (`[source index into S, key, versionId | null, etag | null]`). A reader that cannot read from
+ * sources must refuse it (UNSUPPORTED_FORMAT), never treat an imported entry as stored data.
+ */
+const EXTERNAL_LEAF_TAG = 'varve/leaf:v4'
 const INNER_TAG = 'varve/node:v1'
 const LOCATIONS_TAG = 'varve/node-locations:v1'
 /** Separates a node's content (what its id hashes) from the locations of its packed children. */
@@ -74,7 +81,7 @@ const NEWLINE = 0x0a
  * content-type and metadata columns are present only when some entry has one.
  */
 interface EncodedLeaf {
-  t: typeof LEAF_TAG | typeof PACKED_LEAF_TAG | typeof PACK_TABLE_LEAF_TAG
+  t: typeof LEAF_TAG | typeof PACKED_LEAF_TAG | typeof PACK_TABLE_LEAF_TAG | typeof EXTERNAL_LEAF_TAG
   p: string[]
   a: string[]
   s: number[]
@@ -86,6 +93,9 @@ interface EncodedLeaf {
   o?: (number | null)[]
   /** The pack ids a v3 leaf's entries use. */
   K?: string[]
+  /** v4: the sources its imported entries name, and each entry's locator (or null). */
+  S?: string[]
+  e?: ([number, string, string | null, string | null] | null)[]
 }
 
 /**
@@ -106,6 +116,7 @@ function encodeLeaf(es: readonly Entry[], packTable: boolean): string {
   let types = false
   let metadata = false
   let packed = false
+  let external = false
   for (let i = 0; i < n; i++) {
     const e = es[i]!
     p[i] = e.path
@@ -115,8 +126,10 @@ function encodeLeaf(es: readonly Entry[], packTable: boolean): string {
     if (e.contentType !== undefined) types = true
     if (e.metadata !== undefined) metadata = true
     if (e.pack !== undefined) packed = true
+    if (e.external !== undefined) external = true
   }
-  const tag = !packed ? LEAF_TAG : packTable ? PACK_TABLE_LEAF_TAG : PACKED_LEAF_TAG
+  if (external) packTable = true
+  const tag = external ? EXTERNAL_LEAF_TAG : !packed ? LEAF_TAG : packTable ? PACK_TABLE_LEAF_TAG : PACKED_LEAF_TAG
   let json = `{"t":"${tag}","p":${JSON.stringify(p)},"a":${JSON.stringify(a)},"s":${numbers(s)},"m":${numbers(m)}`
   if (types) json += `,"c":${JSON.stringify(es.map((e) => e.contentType ?? null))}`
   if (metadata) json += `,"x":${JSON.stringify(es.map((e) => e.metadata ?? null))}` // keys already sorted by validateMetadata
@@ -132,6 +145,18 @@ function encodeLeaf(es: readonly Entry[], packTable: boolean): string {
     })
     json += `,"K":${JSON.stringify(table)},"k":${JSON.stringify(k)},"o":${offsets()}`
   } else if (packed) json += `,"k":${JSON.stringify(es.map((e) => e.pack ?? null))},"o":${offsets()}`
+  if (external) {
+    const sources: string[] = []
+    const index = new Map<string, number>()
+    const e = es.map((x) => {
+      const at = x.external
+      if (at === undefined) return null
+      let i = index.get(at.source)
+      if (i === undefined) index.set(at.source, (i = sources.push(at.source) - 1))
+      return [i, at.key, at.versionId ?? null, at.etag ?? null]
+    })
+    json += `,"S":${JSON.stringify(sources)},"e":${JSON.stringify(e)}`
+  }
   return json + '}'
 }
 
@@ -231,16 +256,22 @@ function decodeContent(bytes: Uint8Array, id: string): TreeNode {
     throw corrupt(id, 'not valid JSON', cause)
   }
   if (
-    (raw.t === LEAF_TAG || raw.t === PACKED_LEAF_TAG || raw.t === PACK_TABLE_LEAF_TAG) &&
+    (raw.t === LEAF_TAG || raw.t === PACKED_LEAF_TAG || raw.t === PACK_TABLE_LEAF_TAG || raw.t === EXTERNAL_LEAF_TAG) &&
     Array.isArray(raw.p) &&
     Array.isArray(raw.a) &&
     Array.isArray(raw.s) &&
     Array.isArray(raw.m)
   ) {
-    const { p, a, s, m, c, x, k, o, K } = raw as unknown as EncodedLeaf
-    const table = raw.t === PACK_TABLE_LEAF_TAG ? K : undefined
-    if (raw.t === PACK_TABLE_LEAF_TAG && (!Array.isArray(table) || !Array.isArray(k) || !table.every((id) => typeof id === 'string' && isObjectId(id))))
+    const { p, a, s, m, c, x, k, o, K, S, e } = raw as unknown as EncodedLeaf
+    const v4 = raw.t === EXTERNAL_LEAF_TAG
+    const table = raw.t === PACK_TABLE_LEAF_TAG || v4 ? K : undefined
+    if (
+      (raw.t === PACK_TABLE_LEAF_TAG || (v4 && K !== undefined)) &&
+      (!Array.isArray(table) || !Array.isArray(k) || !table.every((id) => typeof id === 'string' && isObjectId(id)))
+    )
       throw corrupt(id, 'a malformed pack table')
+    if (v4 && (!Array.isArray(S) || !Array.isArray(e) || e.length !== p.length || !S.every((x) => typeof x === 'string' && x.length > 0)))
+      throw corrupt(id, 'a malformed source table')
     const entries: Entry[] = new Array(p.length)
     for (let i = 0; i < p.length; i++) {
       const entry: { -readonly [K in keyof Entry]: Entry[K] } = { path: p[i]!, address: a[i]!, size: s[i]!, lastModified: m[i]! }
@@ -255,6 +286,8 @@ function decodeContent(bytes: Uint8Array, id: string): TreeNode {
         } else entry.pack = ki as string
         entry.offset = o?.[i] ?? 0
       }
+      const ei = e?.[i]
+      if (ei != null) entry.external = decodeLocator(ei, S!, id, i)
       entries[i] = entry
     }
     return { kind: 'leaf', entries }
@@ -266,6 +299,16 @@ function decodeContent(bytes: Uint8Array, id: string): TreeNode {
   if (typeof raw.t === 'string' && raw.t.startsWith('varve/'))
     throw new VarveError(ErrorCodes.UNSUPPORTED_FORMAT, `tree node ${id} has format ${raw.t}, which this version cannot read`)
   throw corrupt(id, 'not a tree node')
+}
+
+function decodeLocator(raw: unknown, sources: readonly string[], id: string, i: number): ExternalLocator {
+  if (!Array.isArray(raw) || raw.length !== 4) throw corrupt(id, `entry ${i} has a malformed locator`)
+  const [si, key, versionId, etag] = raw as unknown[]
+  const source = typeof si === 'number' ? sources[si] : undefined
+  if (source === undefined || typeof key !== 'string' || (versionId !== null && typeof versionId !== 'string') || (etag !== null && typeof etag !== 'string'))
+    throw corrupt(id, `entry ${i} has a malformed locator`)
+  if (versionId === null && etag === null) throw corrupt(id, `entry ${i} has a locator with neither a version nor an ETag`)
+  return { source, key, ...(versionId !== null ? { versionId } : {}), ...(etag !== null ? { etag } : {}) }
 }
 
 function corrupt(id: string, why: string, cause?: unknown) {

@@ -24,6 +24,14 @@ import { keys } from './keys.js'
 import { StoredBlob } from './stored-blob.js'
 import { decodePackIndex, packFooterBytes, packIndexRange, type EncodedPack, type PackedObject } from './pack.js'
 import type { WriteJournal, JournalEntry } from './write-journal.js'
+import {
+  importedObjectChanged,
+  importedObjectMissing,
+  isContentAddressed,
+  type ExternalLocator,
+  type ExternalSource,
+  type SourceResolver,
+} from '../sources/external-source.js'
 
 /** Objects up to this size are hashed in memory and written once; larger ones stream through a temp key. */
 const IN_MEMORY_LIMIT = 8 * 1024 * 1024
@@ -39,6 +47,8 @@ export interface ObjectStoreOptions {
   readonly quarantineEpochs?: () => Promise<readonly number[]>
   /** How trees are shaped and stored (the repository's format); default: format 1's. */
   readonly tree?: TreeFormat
+  /** Opens the sources imported entries are read from (decision 0017); without it they are refused. */
+  readonly sources?: SourceResolver
 }
 
 /** How a repository's trees are built (docs/decisions/0008-node-packs.md). */
@@ -212,6 +222,8 @@ export class ObjectStore {
    * makes sure of it again before the operation returns (decision 0006). NOT_FOUND when it is gone.
    */
   async relyOn(ref: DataRef): Promise<void> {
+    // An imported object is someone else's: nothing of the repository's store to keep.
+    if (ref.external !== undefined) return
     if (ref.pack !== undefined) {
       const key = keys.pack(ref.pack)
       if (!(await this.blocks.head(key)) && !(await this.#restoreFromQuarantine(key))) throw missing('pack', ref.pack, ref.path)
@@ -238,6 +250,7 @@ export class ObjectStore {
    * or gone): a reader then goes through `readData*`, which also looks in the quarantine.
    */
   async locate(ref: DataRef): Promise<{ key: string; start: number; end: number } | undefined> {
+    if (ref.external !== undefined) return undefined
     if (ref.pack !== undefined) {
       const key = keys.pack(ref.pack)
       return (await this.blocks.head(key)) ? { key, start: ref.offset ?? 0, end: (ref.offset ?? 0) + ref.size } : undefined
@@ -348,6 +361,11 @@ export class ObjectStore {
   }
 
   async hasData(ref: DataRef): Promise<boolean> {
+    if (ref.external !== undefined) {
+      const state = await withPath((await this.#source(ref.external, ref.path)).check(ref.external), ref.external, ref.path)
+      if (state === 'changed') throw importedObjectChanged(ref.external, ref.path)
+      return state === 'ok'
+    }
     if (ref.pack !== undefined) return (await this.#readableKey(keys.pack(ref.pack))) !== undefined
     try {
       await this.#locate(ref.address)
@@ -392,6 +410,11 @@ export class ObjectStore {
 
   /** The whole content, verified against its address. */
   async readData(ref: DataRef): Promise<Uint8Array> {
+    if (ref.external !== undefined) {
+      const bytes = await withPath((await this.#source(ref.external, ref.path)).read(ref.external), ref.external, ref.path)
+      this.#checkImported(ref, ref.external, bytes.byteLength, isContentAddressed(ref.external, ref.address, ref.size) ? sha256Hex(bytes) : undefined)
+      return bytes
+    }
     const bytes = ref.pack !== undefined ? await this.#readPacked(ref, 0, ref.size) : await this.#readFrom(ref.address, ref.path, (key) => this.blocks.get(key))
     if (sha256Hex(bytes) !== ref.address) throw corrupt('data object', ref.address, ref.path)
     return bytes
@@ -407,6 +430,12 @@ export class ObjectStore {
    * for footer-only checks; `verify` and full reads do verify.
    */
   async readDataRange(ref: DataRef, start: number, end: number): Promise<Uint8Array> {
+    if (ref.external !== undefined) {
+      const from = Math.min(Math.max(0, start), ref.size)
+      const to = Math.min(Math.max(from, end), ref.size)
+      if (from === to) return new Uint8Array(0)
+      return withPath((await this.#source(ref.external, ref.path)).read(ref.external, { start: from, end: to }), ref.external, ref.path)
+    }
     if (ref.pack !== undefined) return this.#readPacked(ref, start, end)
     return this.#readFrom(ref.address, ref.path, (key) => this.blocks.getRange(key, start, end))
   }
@@ -451,6 +480,7 @@ export class ObjectStore {
    */
   async readDataStream(ref: DataRef, options: StreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const { address, path } = ref
+    if (ref.external !== undefined) return this.#streamImported(ref, ref.external)
     const stream =
       ref.pack !== undefined ? [await this.#readPacked(ref, 0, ref.size)] : await this.#readFrom(address, path, (key) => this.blocks.getStream(key, options))
     return (async function* verified() {
@@ -481,6 +511,43 @@ export class ObjectStore {
         }
       }
       if ((await hash.digest()) !== address) throw corrupt('data object', address, path)
+    })()
+  }
+
+  /** The source an imported entry is read from; UNSUPPORTED_FORMAT where this store reads no sources. */
+  async #source(at: ExternalLocator, path: string | undefined): Promise<ExternalSource> {
+    if (!this.options.sources)
+      throw new VarveError(ErrorCodes.UNSUPPORTED_FORMAT, `${path ?? at.key} is imported from ${at.source}, and this store reads no sources`, {
+        details: { ...(path !== undefined ? { path } : {}), source: at.source },
+      })
+    return withPath(this.options.sources(at.source), at, path)
+  }
+
+  /** The source answered the precondition; a size or hash that still differs means it did not honour it. */
+  #checkImported(ref: DataRef, at: ExternalLocator, size: number, sha256: string | undefined): void {
+    if (size !== ref.size || (sha256 !== undefined && sha256 !== ref.address)) throw importedObjectChanged(at, ref.path)
+  }
+
+  /** An imported object's bytes as they stream (checked against the size, and the hash when it has one). */
+  async #streamImported(ref: DataRef, at: ExternalLocator): Promise<AsyncIterable<Uint8Array>> {
+    const chunks = await withPath((await this.#source(at, ref.path)).stream(at), at, ref.path)
+    const hashed = isContentAddressed(at, ref.address, ref.size)
+    const check = (size: number, sha256: string | undefined) => this.#checkImported(ref, at, size, sha256)
+    return (async function* checked() {
+      const hash = hashed ? new OffThreadSha256() : undefined
+      let size = 0
+      let read = false
+      try {
+        for await (const chunk of chunks) {
+          size += chunk.byteLength
+          await hash?.update(chunk)
+          yield chunk
+        }
+        read = true
+      } finally {
+        if (!read) hash?.abandon()
+      }
+      check(size, hash ? await hash.digest() : undefined)
     })()
   }
 
@@ -644,4 +711,16 @@ function corrupt(kind: string, id: string, path?: string) {
   return new VarveError(ErrorCodes.CORRUPT_OBJECT, `${kind} ${id}${path ? ` (${path})` : ''} is corrupt: its bytes no longer hash to its address`, {
     details: { object: id, ...(path ? { path } : {}) },
   })
+}
+
+/** A source's refusal, said with the entry's path (the source knows only its key). */
+async function withPath<T>(p: Promise<T>, at: ExternalLocator, path: string | undefined): Promise<T> {
+  try {
+    return await p
+  } catch (err) {
+    if (path === undefined) throw err
+    if (VarveError.is(err, ErrorCodes.IMPORTED_OBJECT_CHANGED)) throw importedObjectChanged(at, path)
+    if (VarveError.is(err, ErrorCodes.NOT_FOUND) && (err as VarveError).details.source === at.source) throw importedObjectMissing(at, path)
+    throw err
+  }
 }

@@ -9,12 +9,13 @@ import type { Uploads } from '../uploads/uploads.js'
 import { auditApprovals } from './approval-audit.js'
 import { guard, guardIterable } from './guard.js'
 import type { MergeRequests } from './merge-requests.js'
-import { branches, history, lifecycle, merging, pins, protection, reads, tables, writes } from './operations/index.js'
+import { branches, history, imports, lifecycle, merging, pins, protection, reads, tables, writes } from './operations/index.js'
 import type { Opened } from './operations/lifecycle.js'
 import type { ApplyCommitOptions, ApprovalAudit, ApprovalAuditOptions, BlameLine, BranchInfo, BranchProtection, Commit, CommitOptions } from './types.js'
 import type { DataSource, DiffEntry, DiffTableOptions, Entry, GcOptions, GcResult, HookRun, ListItem, ListOptions, LogOptions } from './types.js'
 import type { MergeMergeRequestOptions, MergeOptions, MergeRequestComment, MergeRequestMergeResult, MergeRequestRecord, MergeRequestState } from './types.js'
 import type { MergeRequestView, MergeResult, OpenMergeRequestOptions, PinRecord, PutFolderOptions, PutFolderSummary, PutManyItem } from './types.js'
+import type { ImportOptions, ImportSummary, NamedSource } from './types.js'
 import type { PutManyOptions, PutManySummary, PutOptions, ReadDatasetOptions, RefLogRecord, RepositoryLocation, RepositoryOptions } from './types.js'
 import type { TableChangeStat, TableDiffRecord, TagRecord, UncommittedChange, VerifyOptions, VerifyResult } from './types.js'
 
@@ -118,6 +119,31 @@ export class Repository {
    */
   async putMany(branch: string, items: AsyncIterable<PutManyItem> | Iterable<PutManyItem>, options: PutManyOptions = {}): Promise<PutManySummary> {
     return writes.putManyOnBranch(this.#ctx, branch, items, options)
+  }
+
+  /**
+   * Imports a bucket's objects without copying them (`varve import`, decision 0017): each entry records where its object is and the
+   * identity it had (version, or ETag and size); every read sends that identity as a precondition, so a changed source object is
+   * IMPORTED_OBJECT_CHANGED, a deleted one NOT_FOUND, never other bytes. `mode: 'merge'` (default) adds and updates, `'replace'` also
+   * removes what the source no longer has; an unchanged object costs no write. Commits by default (NOTHING_TO_COMMIT when nothing
+   * changed; DIRTY_BRANCH over uncommitted changes); `commit: false` stages it, `dryRun` only counts.
+   */
+  async importObjects(branch: string, options: ImportOptions): Promise<ImportSummary> {
+    return imports.importObjects(this.#ctx, branch, options)
+  }
+
+  /** Records a named import source (URL, endpoint, region; never credentials: the adapter reads those from the environment). */
+  async addSource(name: string, url: string, options: Omit<NamedSource, 'name' | 'url'> = {}): Promise<NamedSource> {
+    return imports.addSource(this.#ctx, name, url, options)
+  }
+
+  async listSources(): Promise<NamedSource[]> {
+    return imports.listSources(this.#ctx)
+  }
+
+  /** Forgets a named source; what was imported from it reads again once it is added back. */
+  async removeSource(name: string): Promise<void> {
+    return imports.removeSource(this.#ctx, name)
   }
 
   /**

@@ -31,7 +31,12 @@ export interface RepositoryOptions {
    * separated, else any host), the repository's name in their payloads, a diff link, the environment.
    */
   readonly webhooks?: WebhookSettings
-  /** Adapter options, e.g. `s3: { endpoint, region, credentials, forcePathStyle }`. */
+  /**
+   * Loads the adapter for an import source's scheme the first time one is needed (e.g.
+   * `async () => { await import('@varve/s3-adapter') }`); without it, the adapter must be imported first.
+   */
+  readonly loadSourceScheme?: (scheme: string) => Promise<void>
+  /** Adapter options, e.g. `s3: { endpoint, region, credentials, forcePathStyle }`; bare `s3://` import sources use them too. */
   readonly [adapterOption: string]: unknown
 }
 
@@ -140,6 +145,9 @@ export type { VerifyOptions, VerifyResult } from '../gc/verify.js'
 export type { BranchProtection } from '../hooks/branch-protection.js'
 export type { HookRun } from '../hooks/hook-types.js'
 export type { PutFolderOptions, PutFolderSummary } from '../ingest/folder/put-folder.js'
+export type { ImportOptions, ImportSummary } from '../ingest/import-objects.js'
+export type { NamedSource } from '../sources/source-schemes.js'
+export type { ExternalLocator, ExternalSource, SourceObject, SourceListOptions } from '../sources/external-source.js'
 export type { PutManyItem, PutManyOptions, PutManySummary } from '../ingest/put-many.js'
 export type { Commit } from '../model/commit.js'
 export type { Entry } from '../model/entry.js'

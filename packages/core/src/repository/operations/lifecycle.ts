@@ -19,6 +19,7 @@ import {
   writeManifest,
 } from '../manifest.js'
 import { openStores, type StoreSet } from '../open-stores.js'
+import { cachingResolver, openSource } from '../../sources/source-schemes.js'
 import type { RepositoryLocation, RepositoryOptions } from '../types.js'
 import { Gates } from '../../hooks/gates.js'
 import type { HookRegistry } from '../../hooks/hook-registry.js'
@@ -45,7 +46,7 @@ export async function initRepository(location: RepositoryLocation, options: Repo
     await stores.refs.close?.()
     throw new VarveError(ErrorCodes.REPOSITORY_EXISTS, `${name} already holds a Varve repository`, { details: { location: name } })
   }
-  const ctx = makeContext(stores, options, defaultBranch, NEW_TREE_FORMAT)
+  const ctx = makeContext(stores, options, defaultBranch, NEW_TREE_FORMAT, describe(location))
   // Objects first, then the branch, then the manifest: an interrupted init can simply be run again.
   const root = await emptyTree(ctx.objects)
   const commit = await ctx.objects.writeCommit({
@@ -90,7 +91,7 @@ export async function openRepository(location: RepositoryLocation, options: Repo
     await stores.refs.close?.()
     throw e
   }
-  return { ctx: makeContext(stores, options, manifest.defaultBranch, tree), name, webhooks: webhookSettings(options, name) }
+  return { ctx: makeContext(stores, options, manifest.defaultBranch, tree, name), name, webhooks: webhookSettings(options, name) }
 }
 
 /**
@@ -135,11 +136,13 @@ async function resolveStores(location: RepositoryLocation, options: RepositoryOp
 
 const describe = (location: RepositoryLocation) => (typeof location === 'string' ? location : '(explicit stores)')
 
-function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch: string, tree: TreeFormat): RepoContext {
+function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch: string, tree: TreeFormat, location: string): RepoContext {
   const random = options.random ?? systemRandom
+  const sources = cachingResolver((source) => openSource(stores.refs, source, options))
   const objects: ObjectStore = new ObjectStore(stores.blocks, {
     random,
     tree,
+    sources,
     ...(options.cacheBytes ? { cacheBytes: options.cacheBytes } : {}),
     quarantineEpochs: () => fence.pendingEpochs(),
   })
@@ -155,6 +158,8 @@ function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch
     defaultBranch,
     defaultAuthor: options.author ?? safeUserName(),
     gates: noGates,
+    sources,
+    location,
   }
 }
 
