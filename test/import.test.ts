@@ -6,6 +6,8 @@ import { Repository, type VarveError } from '@varve/core'
 import { createS3Client } from '@varve/s3-adapter'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
 import { collect, tempDir } from './helpers/processes.js'
+import { varve } from './helpers/varve-cli.js'
+import { spawnServe } from './helpers/serve.js'
 
 // Issue 25: zero-copy import from a real MinIO bucket (versioned and not) into a local repository and
 // into one on the same MinIO; every read of an imported entry is pinned to the source identity.
@@ -254,6 +256,122 @@ describe('varve import into a repository on the same MinIO', () => {
       expect((await repo.get('main', 'data/part-007.bin')).byteLength).toBe(107)
     } finally {
       await repo.close()
+    }
+  })
+})
+
+describe('the CLI: varve import, varve source, and every read of what they import', () => {
+  it('imports, re-imports (nothing to commit), reads with get/cat, and refuses a changed object', async () => {
+    const t = await tempDir('import-cli')
+    try {
+      const bucket = `cli-${randomBytes(4).toString('hex')}`
+      await s3.createBucket(bucket)
+      await putObject(bucket, 'raw/a.txt', 'alpha')
+      await putObject(bucket, 'raw/sub/b.txt', 'beta')
+      const env = {
+        VARVE_S3_ENDPOINT: s3.options.endpoint,
+        VARVE_S3_FORCE_PATH_STYLE: 'true',
+        AWS_REGION: s3.options.region,
+        AWS_ACCESS_KEY_ID: s3.options.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.options.credentials.secretAccessKey,
+        VARVE_AUTHOR: 'cli-test',
+      }
+      const run = (...args: string[]) => varve(args, { cwd: t.dir, env })
+      expect((await run('init')).code).toBe(0)
+      const first = await run('import', `s3://${bucket}/raw/`, 'main:lake/', '-m', 'adopt raw')
+      expect(first.stderr).toBe('')
+      expect(first.code).toBe(0)
+      expect(first.stdout).toMatch(/^Imported into main:lake\/ as [0-9a-f]{12}: 2 added, 0 changed, 0 removed, 0 unchanged \(9 B referenced, none copied\)/)
+      const again = await run('import', `s3://${bucket}/raw/`, 'main:lake/')
+      expect(again.code).toBe(1)
+      expect(again.stderr).toContain('NOTHING_TO_COMMIT')
+      expect((await run('cat', 'main:lake/sub/b.txt')).stdout).toBe('beta')
+      const dry = await run('import', `s3://${bucket}/raw/`, 'main:lake/', '--replace', '--dry-run', '--json')
+      expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, added: 0, removed: 0, unchanged: 2 })
+      await putObject(bucket, 'raw/a.txt', 'ALPHA, rewritten')
+      const changed = await run('cat', 'main:lake/a.txt')
+      expect(changed.code).toBe(1)
+      expect(changed.stderr).toContain('IMPORTED_OBJECT_CHANGED')
+      expect(changed.stderr).toContain('lake/a.txt')
+      expect((await run('get', 'main:lake/', path.join(t.dir, 'out'))).stderr).toContain('IMPORTED_OBJECT_CHANGED')
+      const verify = await run('verify')
+      expect(verify.code).not.toBe(0)
+      expect(verify.stdout + verify.stderr).toContain('lake/a.txt')
+      expect((await run('source', 'add', 'raw', `s3://${bucket}/raw/`, '--endpoint', s3.options.endpoint, '--path-style')).code).toBe(0)
+      const named = await run('import', 'raw/sub/', 'main:named/')
+      expect(named.code).toBe(0)
+      expect((await run('cat', 'main:named/b.txt')).stdout).toBe('beta')
+      expect((await run('source', 'list')).stdout).toContain(`s3://${bucket}/raw/`)
+    } finally {
+      await t.cleanup()
+    }
+  })
+})
+
+describe('varve serve: the imports route, its grants, and the gateway reading imported objects', () => {
+  it('imports with an admin key, refuses a commit-only key, serves the bytes over S3 and refuses a changed object', async () => {
+    const t = await tempDir('import-serve')
+    const bucket = `srv-${randomBytes(4).toString('hex')}`
+    await s3.createBucket(bucket)
+    await putObject(bucket, 'raw/a.txt', 'alpha')
+    const env = {
+      AWS_REGION: s3.options.region,
+      AWS_ACCESS_KEY_ID: s3.options.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.options.credentials.secretAccessKey,
+      VARVE_S3_ENDPOINT: s3.options.endpoint,
+      VARVE_S3_FORCE_PATH_STYLE: 'true',
+    }
+    const repoDir = path.join(t.dir, 'repo')
+    expect((await varve(['init', '--repo', repoDir], { cwd: t.dir, env })).code).toBe(0)
+    const admin = { accessKey: 'AKIAADMINIMPORT00001', secretKey: 'admin-secret-for-import-tests-0001' }
+    const writer = { accessKey: 'AKIAWRITERIMPORT0001', secretKey: 'writer-secret-for-import-tests-001' }
+    const config = path.join(t.dir, 'serve.json')
+    await import('node:fs/promises').then((fs) =>
+      fs.writeFile(
+        config,
+        JSON.stringify({
+          listen: '127.0.0.1:0',
+          repositories: [{ name: 'lake', location: repoDir }],
+          keys: [
+            { ...admin, grants: [{ repositories: ['*'], branches: ['*'], actions: ['read', 'write', 'commit', 'admin'] }] },
+            { ...writer, grants: [{ repositories: ['lake'], branches: ['*'], actions: ['read', 'write', 'commit'] }] },
+          ],
+        }),
+      ),
+    )
+    const server = await spawnServe(['--config', config], { cwd: t.dir, env })
+    const api = (key: typeof admin, body: unknown) =>
+      fetch(`${server.url}/api/v1/repositories/lake/branches/main/imports`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${key.accessKey}:${key.secretKey}`).toString('base64')}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    const gateway = createS3Client({
+      endpoint: server.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: admin.accessKey, secretAccessKey: admin.secretKey },
+    })
+    try {
+      const refused = await api(writer, { source: `s3://${bucket}/raw/`, path: 'lake/' })
+      expect(refused.status).toBe(403)
+      expect((await refused.json()).error.code).toBe('PERMISSION_DENIED')
+      const done = await api(admin, { source: `s3://${bucket}/raw/`, path: 'lake/', message: 'over the API' })
+      expect(done.status).toBe(201)
+      expect(await done.json()).toMatchObject({ added: 1, commit: { message: 'over the API', author: admin.accessKey } })
+      const { GetObjectCommand } = await import('@aws-sdk/client-s3')
+      const got = await gateway.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/lake/a.txt' }))
+      expect(await got.Body!.transformToString()).toBe('alpha')
+      await putObject(bucket, 'raw/a.txt', 'changed under the import')
+      const err = await gateway.send(new GetObjectCommand({ Bucket: 'lake', Key: 'main/lake/a.txt' })).then(
+        () => expect.fail('served changed bytes'),
+        (e: { name?: string; $metadata?: { httpStatusCode?: number } }) => e,
+      )
+      expect(err.$metadata?.httpStatusCode).toBe(412)
+    } finally {
+      gateway.destroy()
+      await server.stop()
+      await t.cleanup()
     }
   })
 })

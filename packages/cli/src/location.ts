@@ -23,17 +23,22 @@ export function findLocation(opts: GlobalOptions, cwd = process.cwd()): string {
   })
 }
 
-/** Repository options from the environment: S3 settings, author. */
+/** Repository options from the environment: S3 settings (for an s3:// repository and for s3:// import sources), author. */
 export async function repositoryOptions(location: string, opts: GlobalOptions): Promise<RepositoryOptions> {
   const author = opts.author ?? process.env.VARVE_AUTHOR
-  const base: RepositoryOptions = author ? { author } : {}
-  if (!/^s3:\/\//i.test(location)) return base
-  await import('@varve/s3-adapter') // registers s3:// only when needed: the AWS SDK is slow to load
   const s3: Record<string, unknown> = {}
   if (process.env.VARVE_S3_ENDPOINT) s3.endpoint = process.env.VARVE_S3_ENDPOINT
   if (process.env.VARVE_S3_REGION ?? process.env.AWS_REGION) s3.region = process.env.VARVE_S3_REGION ?? process.env.AWS_REGION
   if (process.env.VARVE_S3_FORCE_PATH_STYLE) s3.forcePathStyle = process.env.VARVE_S3_FORCE_PATH_STYLE !== 'false'
-  return { ...base, s3 }
+  const base: RepositoryOptions = { ...(author ? { author } : {}), s3, loadSourceScheme }
+  // s3:// is registered only when needed: the AWS SDK is slow to load.
+  if (/^s3:\/\//i.test(location)) await import('@varve/s3-adapter')
+  return base
+}
+
+/** Imported entries name their source's scheme: its adapter loads the first time one is read. */
+async function loadSourceScheme(scheme: string): Promise<void> {
+  if (scheme === 's3') await import('@varve/s3-adapter')
 }
 
 export async function openRepository(opts: GlobalOptions): Promise<Repository> {

@@ -10,6 +10,7 @@ import { registerCompletion } from './commands/completion.js'
 import { registerDiff } from './commands/diff.js'
 import { registerGet } from './commands/get.js'
 import { registerHooks } from './commands/hooks.js'
+import { registerImport } from './commands/import.js'
 import { registerInit } from './commands/init.js'
 import { registerLog } from './commands/log.js'
 import { registerLs } from './commands/ls.js'
@@ -69,6 +70,7 @@ export function buildProgram(options: { json?: boolean } = {}): { program: Comma
     registerBranch,
     registerTag,
     registerPut,
+    registerImport,
     registerGet,
     registerCat,
     registerLs,

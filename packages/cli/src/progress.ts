@@ -46,3 +46,24 @@ export function startProgress(label: string, totalFiles: number, totalBytes: num
     },
   }
 }
+
+/** A one-line counter on stderr for work of unknown size (an import's listing): what is done, and its rate. */
+export function startCounter(label: string): { update(text: string, done: number): void; stop(): void } {
+  if (!process.stderr.isTTY || process.env.VARVE_NO_PROGRESS) return { update: () => {}, stop: () => {} }
+  const started = Date.now()
+  let last = 0
+  let shown = false
+  return {
+    update(text, done) {
+      const now = Date.now()
+      if (now - last < 100) return
+      last = now
+      const rate = Math.round(done / Math.max(0.001, (now - started) / 1000))
+      process.stderr.write(`\r${label}: ${text}, ${rate.toLocaleString('en-US')}/s\x1b[K`)
+      shown = true
+    },
+    stop() {
+      if (shown) process.stderr.write('\r\x1b[K')
+    },
+  }
+}

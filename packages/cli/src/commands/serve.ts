@@ -43,8 +43,9 @@ export function registerServe(cli: Cli): void {
           'the command line',
         )
       }
+      // S3 settings for s3:// repositories and for the sources imported entries are read from.
       const s3 = config.repositories.find((r) => /^s3:\/\//i.test(r.location))
-      const running = await server.startServer(config, { repositoryOptions: s3 ? await repositoryOptions(s3.location, cli.globals()) : {} })
+      const running = await server.startServer(config, { repositoryOptions: await repositoryOptions(s3?.location ?? '', cli.globals()) })
       print(`listening on ${running.url}`)
       for (const r of config.repositories) print(`  bucket ${r.name}: ${r.location}`)
       await new Promise<void>((resolve) => {

@@ -329,5 +329,38 @@ export const OPENAPI = {
       parameters: [repoParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
       delete: { summary: 'Remove a pin (admin)', responses: ok({ type: 'object' }) },
     },
+    '/repositories/{repo}/branches/{branch}/imports': {
+      parameters: [repoParam, branchParam],
+      post: {
+        summary: "Import a bucket's objects without copying them (commit and admin on the branch: the server reads the source with its own credentials)",
+        requestBody: body(
+          {
+            source: { type: 'string', description: 's3://bucket/prefix/ or a named source' },
+            path: { type: 'string' },
+            mode: { type: 'string', enum: ['merge', 'replace'] },
+            dryRun: { type: 'boolean' },
+            commit: { type: 'boolean' },
+            hash: { type: 'boolean' },
+            message: { type: 'string' },
+            author: authorField,
+          },
+          ['source'],
+        ),
+        responses: ok({ type: 'object', description: 'listed, added, changed, removed, unchanged, bytes, skipped, commit' }, '201'),
+      },
+    },
+    '/repositories/{repo}/sources': {
+      parameters: [repoParam],
+      get: { summary: 'Named import sources (admin)', responses: ok({ type: 'object' }) },
+    },
+    '/repositories/{repo}/sources/{name}': {
+      parameters: [repoParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      put: {
+        summary: 'Add or change a named source (admin; never credentials)',
+        requestBody: body({ url: { type: 'string' }, endpoint: { type: 'string' }, region: { type: 'string' }, forcePathStyle: { type: 'boolean' } }, ['url']),
+        responses: ok({ type: 'object' }),
+      },
+      delete: { summary: 'Forget a named source (admin)', responses: ok({ type: 'object' }) },
+    },
   },
 } as const

@@ -23,6 +23,7 @@ import {
   take,
   type ApiRequest,
 } from './api-kit.js'
+import { registerImportRoutes } from './import-routes.js'
 import { registerMergeRoutes } from './merge-routes.js'
 
 export type { ApiRequest } from './api-kit.js'
@@ -123,6 +124,7 @@ route('DELETE', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
 })
 
 registerMergeRoutes()
+registerImportRoutes()
 
 route('POST', '/repositories/{repo}/hooks/check', async (a, p) => {
   const { source, dest } = mergeSides(a, p.repo!, await jsonBody(a), 'read')

@@ -1,7 +1,7 @@
 import type { RepoContext } from '../../context/repo-context.js'
 import { VarveError, ErrorCodes } from '../../errors/varve-error.js'
 import { importObjects as importInto, type ImportOptions, type ImportSummary } from '../../ingest/import-objects.js'
-import { readNamedSource, SOURCE_SETTING_PREFIX, sourceScheme, validateSourceName, type NamedSource } from '../../sources/source-schemes.js'
+import { readNamedSource, SOURCE_SETTING_PREFIX, validateSourceName, type NamedSource } from '../../sources/source-schemes.js'
 import { guard } from '../guard.js'
 
 export function importObjects(ctx: RepoContext, branch: string, options: ImportOptions): Promise<ImportSummary> {
@@ -18,7 +18,7 @@ export function addSource(ctx: RepoContext, name: string, url: string, options: 
     validateSourceName(name)
     if (typeof url !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^/]+/i.test(url))
       throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a source URL is s3://bucket or s3://bucket/prefix/, not ${JSON.stringify(url)}`)
-    sourceScheme(url)
+    // The scheme's adapter is checked when the source is first opened (it may load on demand then).
     const body = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/]+)\/?/i, '')
     const normalised = url.slice(0, url.length - body.length).replace(/\/$/, '') + (body ? `/${body.replace(/\/*$/, '/')}` : '')
     for (const k of ['endpoint', 'region'] as const)
