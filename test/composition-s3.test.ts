@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { Repository } from '@varve/core'
 import { compositionMatrix, type WritePath } from '@varve/core/testing'
-import '@varve/s3-adapter'
+import { PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { createS3Client, type S3Options } from '@varve/s3-adapter'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
 import { cliAndGatewayRows, withGateway } from './helpers/composition-rows.js'
 
@@ -31,10 +32,32 @@ const storeUploads: WritePath = {
     await c.repo.commit(c.branch, { message: 'matrix: store uploads' })
   },
 }
+// Issue 25: imported without copying from another bucket of the same MinIO (versioned, so the
+// entries pin version ids); every read path then reads the source's objects through the repository.
+let sourceServer: TestS3 | undefined
+const importFromBucket = (hash: boolean): WritePath => ({
+  name: hash
+    ? 'repo.importObjects with hash (zero-copy, content-addressed, from a versioned bucket)'
+    : 'repo.importObjects (zero-copy, from a versioned bucket)',
+  async write(c) {
+    const client = createS3Client(c.options.s3 as S3Options)
+    const bucket = `matrix-src-${randomBytes(4).toString('hex')}`
+    try {
+      await sourceServer!.createBucket(bucket)
+      await client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }))
+      for (const f of c.dataset.files) await client.send(new PutObjectCommand({ Bucket: bucket, Key: `export/${f.path}`, Body: f.bytes }))
+    } finally {
+      client.destroy()
+    }
+    const r = await c.repo.importObjects(c.branch, { source: `s3://${bucket}/export/`, message: 'matrix: import', hash })
+    if (r.added !== c.dataset.files.length) throw new Error(`imported ${r.added} of ${c.dataset.files.length} files`)
+  },
+})
 compositionMatrix(
   's3:// on MinIO',
   async () => {
     const server: TestS3 = await startTestS3()
+    sourceServer = server
     const bucket = `varve-matrix-${randomBytes(4).toString('hex')}`
     await server.createBucket(bucket)
     const location = `s3://${bucket}/${randomBytes(5).toString('hex')}`
@@ -50,5 +73,5 @@ compositionMatrix(
     }
     return withGateway(repo, location, options, cliEnv, () => server.stop())
   },
-  { ...cliAndGatewayRows, writePaths: [...cliAndGatewayRows.writePaths, storeUploads] },
+  { ...cliAndGatewayRows, writePaths: [...cliAndGatewayRows.writePaths, storeUploads, importFromBucket(false), importFromBucket(true)] },
 )

@@ -8,11 +8,25 @@ import type { Entry } from '../model/entry.js'
 import { readArrowTable } from '../parquet/parquet-reader.js'
 import type { TableDiffRecord } from '../parquet/table-diff.js'
 import type { Repository } from '../repository/repository.js'
+import { importedAddress } from '../sources/external-source.js'
 import type { MatrixDataset, MatrixFile, MatrixRow } from './composition-dataset.js'
 import type { MatrixCell, ReadPath } from './composition-types.js'
 import { collect } from './suite-util.js'
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+
+/**
+ * The address a file of the dataset should have at `ref`: its SHA-256, except for an entry imported
+ * without hashing (decision 0017), whose address is its source identity's (checked to be exactly that).
+ */
+export async function expectedAddresses(repo: Repository, ref: string, files: readonly { path: string; bytes: Uint8Array }[]): Promise<string[]> {
+  const out: string[] = []
+  for (const f of files) {
+    const e = await repo.stat(ref, f.path)
+    out.push(e.external && e.address === importedAddress(e.external, e.size) ? e.address : sha256(f.bytes))
+  }
+  return out
+}
 
 /** Expects `got` to hold exactly the bytes of `file` (compared by hash and size: readable on failure). */
 export function expectBytes(file: MatrixFile, got: Uint8Array, how: string): void {
@@ -102,7 +116,8 @@ export const coreReadPaths: readonly ReadPath[] = [
       const d = c.dataset
       for (const ref of [c.ref, c.branch]) {
         const listed = await entriesUnder(c.repo, ref, d.prefix)
-        expect(listed.map((e) => [e.path, e.size, e.address])).toEqual(d.files.map((f) => [f.path, f.bytes.byteLength, sha256(f.bytes)]))
+        const addresses = await expectedAddresses(c.repo, ref, d.files)
+        expect(listed.map((e) => [e.path, e.size, e.address])).toEqual(d.files.map((f, i) => [f.path, f.bytes.byteLength, addresses[i]]))
         for (const e of listed) {
           const f = d.files.find((x) => x.path === e.path)!
           // A listed entry is what readers hand on (readDataset, diffTable, contracts): it must read as is.
@@ -231,9 +246,10 @@ export const coreReadPaths: readonly ReadPath[] = [
       expect(changed).toHaveLength(1)
       const blame = await collect(c.repo.blame(c.ref, c.dataset.prefix))
       expect(blame.map((b) => b.path)).toEqual(c.dataset.files.map((f) => f.path))
+      const addresses = await expectedAddresses(c.repo, c.ref, c.dataset.files)
       for (const b of blame) {
         expect(ids.has(b.commit.id), `blame of ${b.path} names a commit outside the history`).toBe(true)
-        expect(b.entry.address).toBe(sha256(c.dataset.files.find((f) => f.path === b.path)!.bytes))
+        expect(b.entry.address).toBe(addresses[c.dataset.files.findIndex((f) => f.path === b.path)])
       }
     },
   },

@@ -17,5 +17,5 @@ export {
   type WritePath,
 } from './composition-matrix.js'
 export { matrixDataset, MATRIX_PREFIX, type MatrixDataset, type MatrixFile, type MatrixRow } from './composition-dataset.js'
-export { coreReadPaths, expectBytes, rowsOf, sha256 } from './composition-read-paths.js'
+export { coreReadPaths, expectBytes, expectedAddresses, rowsOf, sha256 } from './composition-read-paths.js'
 export { coreWritePaths } from './composition-write-paths.js'
