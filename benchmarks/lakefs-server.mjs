@@ -19,8 +19,12 @@ export function lakefsBinary() {
   return bin
 }
 
-/** Starts lakeFS under `root` (its metadata, data and the import folder live there). */
-export async function startLakeFS(bin, root) {
+/**
+ * Starts lakeFS under `root` (its metadata, data and the import folder live there). With `s3`
+ * (`{ endpoint, region, accessKeyId, secretAccessKey }`) its block store is that S3 (a MinIO), so it
+ * can import from buckets there.
+ */
+export async function startLakeFS(bin, root, s3) {
   const port = 18000 + Math.floor(Math.random() * 1000)
   const base = `http://127.0.0.1:${port}/api/v1`
   const dir = path.join(root, 'lakefs')
@@ -37,11 +41,18 @@ export async function startLakeFS(bin, root) {
       '  local:',
       `    path: ${dir}/metadata`,
       'blockstore:',
-      '  type: local',
-      '  local:',
-      `    path: ${dir}/data`,
-      '    import_enabled: true',
-      `    allowed_external_prefixes: ["${root}/import"]`,
+      ...(s3
+        ? [
+            '  type: s3',
+            '  s3:',
+            `    endpoint: ${s3.endpoint}`,
+            '    force_path_style: true',
+            `    region: ${s3.region}`,
+            '    credentials:',
+            `      access_key_id: ${s3.accessKeyId}`,
+            `      secret_access_key: ${s3.secretAccessKey}`,
+          ]
+        : ['  type: local', '  local:', `    path: ${dir}/data`, '    import_enabled: true', `    allowed_external_prefixes: ["${root}/import"]`]),
       'auth:',
       '  encrypt:',
       '    secret_key: bench-only-secret',

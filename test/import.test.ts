@@ -375,3 +375,35 @@ describe('varve serve: the imports route, its grants, and the gateway reading im
     }
   })
 })
+
+describe("the README's 'Adopt an existing bucket' commands", () => {
+  it('run as written (the bucket and endpoint are this MinIO)', async () => {
+    const readme = await import('node:fs/promises').then((fs) => fs.readFile(path.join(import.meta.dirname, '..', 'README.md'), 'utf8'))
+    const block = /## Adopt an existing bucket[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!
+    const t = await tempDir('import-readme')
+    try {
+      await s3.createBucket('lake')
+      await putObject('lake', 'raw/events/day=1/a.json', '{"a":1}')
+      const env = {
+        AWS_REGION: s3.options.region,
+        AWS_ACCESS_KEY_ID: s3.options.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.options.credentials.secretAccessKey,
+      }
+      const lines = block.trim().split('\n')
+      expect(lines).toHaveLength(3)
+      for (const line of lines) {
+        const args = line
+          .replace('http://127.0.0.1:9000', s3.options.endpoint)
+          .match(/"[^"]*"|\S+/g)!
+          .slice(1)
+          .map((a) => a.replace(/^"|"$/g, ''))
+        const r = await varve(args, { cwd: t.dir, env })
+        expect(r.stderr, line).toBe('')
+        expect(r.code, line).toBe(0)
+      }
+      expect((await varve(['cat', 'main:events/day=1/a.json'], { cwd: t.dir, env })).stdout).toBe('{"a":1}')
+    } finally {
+      await t.cleanup()
+    }
+  })
+})

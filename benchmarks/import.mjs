@@ -1,0 +1,159 @@
+// Import (issue 25): `varve import` of n existing objects of a MinIO bucket, against a raw
+// ListObjectsV2 walk of the same prefix (the physical limit: an import must list) and, with
+// LAKEFS_BIN, lakeFS importing the same prefix into a repository on the same MinIO. One run, the
+// tools alternating who goes first each round; each measured operation in a process of its own.
+//   node benchmarks/import.mjs --objects 10000,100000 --rounds 2
+//   LAKEFS_BIN=/path/to/lakefs node benchmarks/import.mjs --objects 1000000
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { Repository } from '@varve/core'
+import '@varve/s3-adapter'
+import { createS3Client } from '@varve/s3-adapter'
+import { startTestS3 } from '@varve/s3-adapter/testing'
+import { arg, load } from './bench-util.mjs'
+import { startLakeFS } from './lakefs-server.mjs'
+
+const at = process.argv.indexOf('--objects')
+const sizes = (at > 0 ? process.argv[at + 1] : '10000,100000').split(',').map(Number)
+const rounds = Number(arg('rounds', 2))
+const here = path.dirname(new URL(import.meta.url).pathname)
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+console.log(`# Import: n objects of 64 B in MinIO (loopback), ${rounds} round(s)`)
+console.log(`machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; load at start ${load()}`)
+
+const server = await startTestS3()
+const o = server.options
+const env = {
+  ...process.env,
+  BENCH_S3: JSON.stringify(o),
+  AWS_ACCESS_KEY_ID: o.credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey,
+  AWS_REGION: o.region,
+}
+const child = (...args) =>
+  JSON.parse(
+    execFileSync(process.execPath, [path.join(here, 'import-child.mjs'), ...args], { env, encoding: 'utf8', maxBuffer: 1 << 24 })
+      .trim()
+      .split('\n')
+      .pop(),
+  )
+const lakeKey = (i) =>
+  `day=${String(Math.floor(i / 10000)).padStart(3, '0')}/hour=${String(Math.floor(i / 1000) % 10).padStart(2, '0')}/part-${String(i).padStart(8, '0')}.json`
+
+/** Fills `bucket/prefix` with n objects (setup, not measured), 64 at once. */
+async function fill(bucket, prefix, n, from = 0, body = 'x') {
+  const client = createS3Client(o)
+  let next = from
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++)
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + lakeKey(i), Body: body.repeat(64).slice(0, 64) }))
+  }
+  await Promise.all(Array.from({ length: 64 }, worker))
+  client.destroy()
+}
+
+let lakefs
+if (process.env.LAKEFS_BIN) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lakefs-'))
+  lakefs = await startLakeFS(process.env.LAKEFS_BIN, root, {
+    endpoint: o.endpoint,
+    region: o.region,
+    accessKeyId: o.credentials.accessKeyId,
+    secretAccessKey: o.credentials.secretAccessKey,
+  })
+}
+async function lakefsImport(repo, source) {
+  const t0 = performance.now()
+  const { id } = await lakefs.api('POST', `/repositories/${repo}/branches/main/import`, {
+    paths: [{ type: 'common_prefix', path: source, destination: 'data/' }],
+    commit: { message: 'import' },
+  })
+  for (;;) {
+    const s = await lakefs.api('GET', `/repositories/${repo}/branches/main/import?id=${id}`)
+    if (s.error) throw new Error(`lakeFS import: ${JSON.stringify(s.error)}`)
+    if (s.completed) return { seconds: (performance.now() - t0) / 1000, n: s.ingested_objects }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const rows = []
+for (const n of sizes) {
+  const bucket = `lake-${n}`
+  await server.createBucket(bucket)
+  const t0 = performance.now()
+  await fill(bucket, 'raw/', n)
+  console.log(`n=${n}: filled in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+  await server.createBucket('repos')
+  const results = { list: [], varve: [], lakefs: [] }
+  let lastRepo
+  for (let r = 0; r < rounds; r++) {
+    const location = `s3://repos/n${n}-r${r}/`
+    await (await Repository.init(location, { s3: o })).close()
+    const steps = [
+      ['list', () => child('list', bucket, 'raw/')],
+      ['varve', () => child('import', location, `s3://${bucket}/raw/`)],
+      ...(lakefs
+        ? [
+            [
+              'lakefs',
+              async () => {
+                const repo = `imp-${n}-${r}`
+                await lakefs.api('POST', '/repositories', { name: repo, storage_namespace: `s3://repos/lakefs-${n}-${r}/`, default_branch: 'main' })
+                return lakefsImport(repo, `s3://${bucket}/raw/`)
+              },
+            ],
+          ]
+        : []),
+    ]
+    if (r % 2) steps.reverse()
+    for (const [tool, run] of steps) {
+      const res = await run()
+      if (res.n !== n) throw new Error(`${tool} saw ${res.n} objects, not ${n}`)
+      results[tool].push(res)
+      console.log(
+        `round ${r + 1} ${tool}: ${res.seconds.toFixed(2)} s${res.writes !== undefined ? `, ${res.writes} writes, ${res.rssMiB.toFixed(0)} MiB` : ''} (load ${load()})`,
+      )
+    }
+    lastRepo = location
+  }
+  // Re-import: unchanged (nothing written), then with 1% of the objects rewritten.
+  const listAgain = child('list', bucket, 'raw/')
+  const unchanged = child('import', lastRepo, `s3://${bucket}/raw/`)
+  await fill(bucket, 'raw/', Math.ceil(n / 100), 0, 'y')
+  const onePercent = child('import', lastRepo, `s3://${bucket}/raw/`)
+  const best = (xs) => xs.reduce((m, x) => (x.seconds < m.seconds ? x : m))
+  rows.push({
+    n,
+    list: best(results.list),
+    varve: best(results.varve),
+    lakefs: results.lakefs.length ? best(results.lakefs) : undefined,
+    listAgain,
+    unchanged,
+    onePercent,
+  })
+}
+
+console.log()
+console.log(
+  '| objects | raw ListObjectsV2 (s) | varve import (s) | ÷ listing | objects/s | writes per 1,000 | peak RSS MiB | µs/object | lakeFS import (s) | lakeFS ÷ varve |',
+)
+console.log('|---|---|---|---|---|---|---|---|---|---|')
+for (const r of rows) {
+  const v = r.varve
+  console.log(
+    `| ${r.n.toLocaleString('en-US')} | ${r.list.seconds.toFixed(2)} | ${v.seconds.toFixed(2)} | ${(v.seconds / r.list.seconds).toFixed(2)}× | ${Math.round(r.n / v.seconds).toLocaleString('en-US')} | ${((v.writes / r.n) * 1000).toFixed(2)} | ${v.rssMiB.toFixed(0)} | ${((v.seconds / r.n) * 1e6).toFixed(1)} | ${r.lakefs ? r.lakefs.seconds.toFixed(2) : 'n/a'} | ${r.lakefs ? `${(r.lakefs.seconds / v.seconds).toFixed(2)}×` : 'n/a'} |`,
+  )
+}
+console.log()
+console.log('| objects | listing again (s) | re-import unchanged (s) | ÷ listing | writes | re-import, 1% rewritten (s) | changed | writes |')
+console.log('|---|---|---|---|---|---|---|---|')
+for (const r of rows)
+  console.log(
+    `| ${r.n.toLocaleString('en-US')} | ${r.listAgain.seconds.toFixed(2)} | ${r.unchanged.seconds.toFixed(2)} | ${(r.unchanged.seconds / r.listAgain.seconds).toFixed(2)}× | ${r.unchanged.writes} | ${r.onePercent.seconds.toFixed(2)} | ${r.onePercent.changed} | ${r.onePercent.writes} |`,
+  )
+console.log(`load at end ${load()}`)
+lakefs?.stop()
+await server.stop()
