@@ -407,3 +407,65 @@ describe("the README's 'Adopt an existing bucket' commands", () => {
     }
   })
 })
+
+describe('an import killed at random points (SIGKILL), then run again', () => {
+  it('ends with the tree of an uninterrupted import; verify is clean; gc deletes no source object', async () => {
+    const t = await tempDir('import-crash')
+    const bucket = `crash-${randomBytes(4).toString('hex')}`
+    await s3.createBucket(bucket)
+    const N = 3000
+    const keys = Array.from({ length: N }, (_, i) => `raw/day=${Math.floor(i / 500)}/part-${String(i).padStart(5, '0')}.json`)
+    for (let i = 0; i < N; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => putObject(bucket, k, `{"k":"${k}"}`)))
+    const worker = path.join(import.meta.dirname, 'workers', 'import-worker.mjs')
+    const env = { ...process.env, TEST_S3: JSON.stringify(s3.options) }
+    const { spawn } = await import('node:child_process')
+    /** Runs the worker; kills it after `afterLines` progress lines (and a random delay) unless it finishes first. */
+    const run = (location: string, afterLines = Infinity) =>
+      new Promise<{ killed: boolean; root?: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [worker, location, `s3://${bucket}/raw/`], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+        let out = ''
+        let err = ''
+        let armed = false
+        child.stdout.on('data', (d) => {
+          out += d
+          if (!armed && out.split('\n').filter((l) => l.startsWith('LISTED')).length >= afterLines) {
+            armed = true
+            setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 40))
+          }
+        })
+        child.stderr.on('data', (d) => (err += d))
+        child.on('exit', (code, signal) => {
+          const root = /DONE (\S+)/.exec(out)?.[1]
+          if (signal === 'SIGKILL') resolve({ killed: !root, ...(root ? { root } : {}) })
+          else if (code === 0) resolve({ killed: false, root: root! })
+          else reject(new Error(`import worker failed (${code}): ${err.slice(-2000)}`))
+        })
+      })
+    try {
+      const reference = `s3://${bucket}/repo-reference`
+      await (await Repository.init(reference, { s3: s3.options })).close()
+      const expected = (await run(reference)).root!
+      const location = `s3://${bucket}/repo-crashed`
+      await (await Repository.init(location, { s3: s3.options })).close()
+      let kills = 0
+      for (let attempt = 0; attempt < 4; attempt++) if ((await run(location, 1 + (attempt % 3))).killed) kills++
+      const final = await run(location)
+      expect(final.root).toBe(expected)
+      const sourceBefore = (await listKeys(bucket)).filter((k) => k.startsWith('raw/'))
+      expect(sourceBefore).toHaveLength(N)
+      const repo = await Repository.open(location, { s3: s3.options })
+      try {
+        expect(await repo.verify()).toMatchObject({ problems: [] })
+        await repo.gc({ retainDays: 0, graceSeconds: 0 })
+        expect((await listKeys(bucket)).filter((k) => k.startsWith('raw/'))).toEqual(sourceBefore)
+        expect(await repo.verify({ full: true })).toMatchObject({ problems: [] })
+        expect((await repo.getCommit('main')).root).toBe(expected)
+      } finally {
+        await repo.close()
+      }
+      expect(kills).toBeGreaterThan(0)
+    } finally {
+      await t.cleanup()
+    }
+  }, 300_000)
+})
