@@ -43,15 +43,49 @@ const child = (...args) =>
 const lakeKey = (i) =>
   `day=${String(Math.floor(i / 10000)).padStart(3, '0')}/hour=${String(Math.floor(i / 1000) % 10).padStart(2, '0')}/part-${String(i).padStart(8, '0')}.json`
 
-/** Fills `bucket/prefix` with n objects (setup, not measured), 64 at once. */
+/** A ustar archive of `[name, bytes]` entries (names < 100 bytes), for MinIO's auto-extract. */
+function tar(entries) {
+  const blocks = []
+  for (const [name, body] of entries) {
+    const h = Buffer.alloc(512)
+    h.write(name, 0, 100, 'utf8')
+    h.write('0000644\0', 100)
+    h.write('0000000\0', 108)
+    h.write('0000000\0', 116)
+    h.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124)
+    h.write('14000000000\0', 136)
+    h.write('        ', 148)
+    h.write('0', 156)
+    h.write('ustar\0', 257)
+    h.write('00', 263)
+    let sum = 0
+    for (const b of h) sum += b
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148)
+    blocks.push(h, body, Buffer.alloc((512 - (body.length % 512)) % 512))
+  }
+  blocks.push(Buffer.alloc(1024))
+  return Buffer.concat(blocks)
+}
+
+/**
+ * Fills `bucket/prefix` with objects `from`..`n` (setup, not measured): 10,000 at a time as one tar
+ * that MinIO extracts into objects (its snowball auto-extract), two archives at once.
+ */
 async function fill(bucket, prefix, n, from = 0, body = 'x') {
   const client = createS3Client(o)
-  let next = from
+  const bytes = Buffer.from(body.repeat(64).slice(0, 64))
+  const starts = []
+  for (let i = from; i < n; i += 10_000) starts.push(i)
   const worker = async () => {
-    for (let i = next++; i < n; i = next++)
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + lakeKey(i), Body: body.repeat(64).slice(0, 64) }))
+    for (let s = starts.shift(); s !== undefined; s = starts.shift()) {
+      const entries = []
+      for (let i = s; i < Math.min(n, s + 10_000); i++) entries.push([prefix + lakeKey(i), bytes])
+      await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `${prefix}batch-${s}.tar`, Body: tar(entries), Metadata: { 'snowball-auto-extract': 'true' } }),
+      )
+    }
   }
-  await Promise.all(Array.from({ length: 64 }, worker))
+  await Promise.all([worker(), worker()])
   client.destroy()
 }
 

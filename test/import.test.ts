@@ -469,3 +469,24 @@ describe('an import killed at random points (SIGKILL), then run again', () => {
     }
   }, 300_000)
 })
+
+describe('S3Source.list: many listers at once, the order of one walk', () => {
+  it('gives exactly the keys and order of a sequential ListObjectsV2 walk', async () => {
+    const { S3Source } = await import('@varve/s3-adapter')
+    const bucket = `order-${randomBytes(4).toString('hex')}`
+    await s3.createBucket(bucket)
+    const odd = ['a.txt', 'a/b', 'a0', 'a/c/d', 'a-b', 'a/', 'b', 'é/x', '😀', '\uE000/x', 'z z/ä', 'deep/1/2/3/4/5.txt', 'x']
+    const many = Array.from({ length: 2600 }, (_, i) => `big/${String(i % 7)}/f-${i}`)
+    const flat = Array.from({ length: 1200 }, (_, i) => `flat-${String(i).padStart(5, '0')}`)
+    const keys = [...odd, ...many, ...flat].map((k) => `p/${k}`)
+    for (let i = 0; i < keys.length; i += 100) await Promise.all(keys.slice(i, i + 100).map((k) => putObject(bucket, k, 'x')))
+    const sequential = (await listKeys(bucket)).map((k) => k.slice(0, k.lastIndexOf(':')))
+    const source = new S3Source(`s3://${bucket}`, `s3://${bucket}/`, bucket, client)
+    const parallel: string[] = []
+    for await (const page of source.list('p/')) for (const o of page) parallel.push(o.key)
+    expect(parallel).toEqual(sequential)
+    expect(parallel).toHaveLength(keys.length)
+    // A listing stopped early stops its listers.
+    for await (const page of source.list('p/')) if (page.length) break
+  })
+})

@@ -8,6 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { importedObjectChanged, importedObjectMissing, type ExternalLocator, type ExternalSource, type SourceListOptions, type SourceObject } from '@varve/core'
+import { listInParallel } from './s3-parallel-list.js'
 import { isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
 
 /** ETags as S3 sends them are quoted; entries keep them bare. */
@@ -43,6 +44,12 @@ export class S3Source implements ExternalSource {
   async *list(prefix: string, options: SourceListOptions = {}): AsyncIterable<readonly SourceObject[]> {
     if (await this.versioned()) {
       yield* this.#listVersions(prefix, options)
+      return
+    }
+    // A whole prefix (the import's case) is listed by many listers at once; a resumed listing, which
+    // starts after a key, walks on from there.
+    if (!options.startAfter) {
+      yield* listInParallel(this.client, this.bucket, prefix, options.signal)
       return
     }
     let token: string | undefined

@@ -1,0 +1,172 @@
+import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3'
+import { comparePaths, type SourceObject } from '@varve/core'
+import { s3Error } from './s3-errors.js'
+
+/** Prefixes listed at once once the listing has fanned out. */
+const LISTERS = 16
+/** Pages each lister reads ahead of the consumer (1,000 keys each). */
+const AHEAD = 4
+/** A level with more keys than this is listed as it is found, not fanned out further. */
+const FAN_OUT_PAGES = 5
+
+const bare = (etag: string | undefined) => (etag ?? '').replace(/^W\//, '').replace(/^"|"$/g, '')
+const toObject = (o: NonNullable<ListObjectsV2CommandOutput['Contents']>[number]): SourceObject => ({
+  key: o.Key!,
+  size: o.Size ?? 0,
+  etag: bare(o.ETag),
+  lastModified: o.LastModified ? o.LastModified.getTime() : 0,
+})
+
+type Unit = { readonly object: SourceObject } | { readonly prefix: string }
+
+/**
+ * Lists every key under `prefix` in key order, many prefixes at once: the first levels are listed
+ * with the `/` delimiter, then each folder found is walked by a lister of its own (up to 16 at
+ * once, each a few pages ahead), and the folders are read back in order. Keys directly under a
+ * folder and the folders themselves interleave as S3 orders them, so the output is the same as one
+ * sequential ListObjectsV2 walk.
+ */
+export async function* listInParallel(client: S3Client, bucket: string, prefix: string, signal?: AbortSignal): AsyncGenerator<SourceObject[]> {
+  const page = (p: string, token: string | undefined, delimiter: boolean) =>
+    client
+      .send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: p,
+          MaxKeys: 1000,
+          ...(delimiter ? { Delimiter: '/' } : {}),
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      )
+      .catch((err) => Promise.reject(s3Error(err, 'ListObjectsV2', bucket, p)))
+
+  /** One level with the delimiter, or undefined when it holds too many keys to be worth fanning out. */
+  const level = async (p: string): Promise<Unit[] | undefined> => {
+    const objects: SourceObject[] = []
+    const prefixes: string[] = []
+    let token: string | undefined
+    for (let pages = 0; ; pages++) {
+      if (pages >= FAN_OUT_PAGES) return undefined
+      const r = await page(p, token, true)
+      for (const o of r.Contents ?? []) objects.push(toObject(o))
+      for (const c of r.CommonPrefixes ?? []) prefixes.push(c.Prefix!)
+      if (!r.IsTruncated) break
+      token = r.NextContinuationToken
+    }
+    const units: Unit[] = [...objects.map((object) => ({ object })), ...prefixes.map((prefix) => ({ prefix }))]
+    return units.sort((a, b) => comparePaths('object' in a ? a.object.key : a.prefix, 'object' in b ? b.object.key : b.prefix))
+  }
+
+  // Fan out until there are enough folders to list at once (or the levels are too wide).
+  let units: Unit[] = [{ prefix }]
+  for (let depth = 0; depth < 3; depth++) {
+    const folders = units.filter((u) => 'prefix' in u).length
+    if (folders >= LISTERS) break
+    const next: Unit[] = []
+    let grew = false
+    for (const u of units) {
+      if (!('prefix' in u)) {
+        next.push(u)
+        continue
+      }
+      const below = await level(u.prefix)
+      if (below === undefined) next.push(u)
+      else {
+        next.push(...below)
+        grew = true
+      }
+    }
+    units = next
+    if (!grew) break
+  }
+
+  const listers = new Map<number, PrefixLister>()
+  let started = 0
+  const startMore = (from: number) => {
+    for (; started < units.length && listers.size < LISTERS; started++) {
+      const u = units[started]!
+      if (started < from || !('prefix' in u)) continue
+      listers.set(started, new PrefixLister(u.prefix, (t) => page(u.prefix, t, false)))
+    }
+  }
+  try {
+    let batch: SourceObject[] = []
+    for (let i = 0; i < units.length; i++) {
+      startMore(i)
+      const u = units[i]!
+      if ('object' in u) {
+        batch.push(u.object)
+        continue
+      }
+      if (batch.length) {
+        yield batch
+        batch = []
+      }
+      const lister = listers.get(i) ?? new PrefixLister(u.prefix, (t) => page(u.prefix, t, false))
+      listers.delete(i)
+      try {
+        for await (const p of lister.pages()) yield p
+      } finally {
+        lister.stop()
+      }
+    }
+    if (batch.length) yield batch
+  } finally {
+    for (const l of listers.values()) l.stop()
+  }
+}
+
+/** Lists one prefix page by page, up to AHEAD pages ahead of whoever reads it. */
+class PrefixLister {
+  readonly #ready: (SourceObject[] | Error | null)[] = []
+  #wake: (() => void) | undefined
+  #resume: (() => void) | undefined
+  #stopped = false
+
+  constructor(
+    readonly prefix: string,
+    fetch: (token: string | undefined) => Promise<ListObjectsV2CommandOutput>,
+  ) {
+    void this.#run(fetch)
+  }
+
+  async #run(fetch: (token: string | undefined) => Promise<ListObjectsV2CommandOutput>): Promise<void> {
+    let token: string | undefined
+    try {
+      do {
+        while (this.#ready.length >= AHEAD && !this.#stopped) await new Promise<void>((r) => (this.#resume = r))
+        if (this.#stopped) return
+        const r = await fetch(token)
+        this.#push((r.Contents ?? []).map(toObject))
+        token = r.IsTruncated ? r.NextContinuationToken : undefined
+      } while (token)
+      this.#push(null)
+    } catch (err) {
+      this.#push(err as Error)
+    }
+  }
+
+  #push(item: SourceObject[] | Error | null): void {
+    this.#ready.push(item)
+    this.#wake?.()
+    this.#wake = undefined
+  }
+
+  async *pages(): AsyncGenerator<SourceObject[]> {
+    for (;;) {
+      while (!this.#ready.length) await new Promise<void>((r) => (this.#wake = r))
+      const item = this.#ready.shift()!
+      this.#resume?.()
+      this.#resume = undefined
+      if (item === null) return
+      if (item instanceof Error) throw item
+      if (item.length) yield item
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#resume?.()
+  }
+}
