@@ -211,6 +211,23 @@ for (const versioned of [false, true]) {
       }
     })
 
+    it('runs the pre-commit gates on the import commit: a refusal moves nothing; the gate reads the imported bytes', async () => {
+      let seen = ''
+      repo.hooks.register({
+        id: 'no-notes',
+        events: ['pre-commit'],
+        run: async (ctx) => {
+          seen = text(await ctx.candidate.get('lake/notes.txt'))
+          return { ok: false, message: 'notes are not data' }
+        },
+      })
+      const head = await repo.resolve('main')
+      const err = await fails(repo.importObjects('main', { source: `s3://${bucket}/raw/`, path: 'lake/' }))
+      expect(err.code).toBe('HOOK_FAILED')
+      expect(seen).toBe('notes v1')
+      expect(await repo.resolve('main')).toBe(head)
+    })
+
     it('a named source keeps its endpoint in the repository (never credentials); entries name it', async () => {
       const src = await repo.addSource('raw', `s3://${bucket}/raw`, { endpoint: s3.options.endpoint, region: 'us-east-1', forcePathStyle: true })
       expect(src).toEqual({ name: 'raw', url: `s3://${bucket}/raw/`, endpoint: s3.options.endpoint, region: 'us-east-1', forcePathStyle: true })
