@@ -373,6 +373,19 @@ describe('varve serve: the imports route, its grants, and the gateway reading im
       const refused = await api(writer, { source: `s3://${bucket}/raw/`, path: 'lake/' })
       expect(refused.status).toBe(403)
       expect((await refused.json()).error.code).toBe('PERMISSION_DENIED')
+      // Named sources say where the server reads from: admin only, to list and to change.
+      const basic = (key: typeof admin) => `Basic ${Buffer.from(`${key.accessKey}:${key.secretKey}`).toString('base64')}`
+      expect((await fetch(`${server.url}/api/v1/repositories/lake/sources`, { headers: { authorization: basic(writer) } })).status).toBe(403)
+      const put = (key: typeof admin) =>
+        fetch(`${server.url}/api/v1/repositories/lake/sources/raw`, {
+          method: 'PUT',
+          headers: { authorization: basic(key), 'content-type': 'application/json' },
+          body: JSON.stringify({ url: `s3://${bucket}/raw/`, endpoint: s3.options.endpoint, forcePathStyle: true }),
+        })
+      expect((await put(writer)).status).toBe(403)
+      expect((await put(admin)).status).toBe(200)
+      const listed = await fetch(`${server.url}/api/v1/repositories/lake/sources`, { headers: { authorization: basic(admin) } })
+      expect(await listed.json()).toMatchObject({ sources: [{ name: 'raw', url: `s3://${bucket}/raw/` }] })
       const done = await api(admin, { source: `s3://${bucket}/raw/`, path: 'lake/', message: 'over the API' })
       expect(done.status).toBe(201)
       expect(await done.json()).toMatchObject({ added: 1, commit: { message: 'over the API', author: admin.accessKey } })
