@@ -447,11 +447,12 @@ describe('an import killed at random points (SIGKILL), then run again', () => {
     const keys = Array.from({ length: N }, (_, i) => `raw/day=${Math.floor(i / 500)}/part-${String(i).padStart(5, '0')}.json`)
     for (let i = 0; i < N; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => putObject(bucket, k, `{"k":"${k}"}`)))
     const worker = path.join(import.meta.dirname, 'workers', 'import-worker.mjs')
-    const env = { ...process.env, TEST_S3: JSON.stringify(s3.options) }
+    // A checkpoint every 500 objects (a page is 1,000): a killed run leaves one, and the next continues from it.
+    const env = { ...process.env, TEST_S3: JSON.stringify(s3.options), CHECKPOINT_EVERY: '500' }
     const { spawn } = await import('node:child_process')
     /** Runs the worker; kills it after `afterLines` progress lines (and a random delay) unless it finishes first. */
     const run = (location: string, afterLines = Infinity) =>
-      new Promise<{ killed: boolean; root?: string }>((resolve, reject) => {
+      new Promise<{ killed: boolean; root?: string; resumed?: boolean }>((resolve, reject) => {
         const child = spawn(process.execPath, [worker, location, `s3://${bucket}/raw/`], { env, stdio: ['ignore', 'pipe', 'pipe'] })
         let out = ''
         let err = ''
@@ -466,8 +467,9 @@ describe('an import killed at random points (SIGKILL), then run again', () => {
         child.stderr.on('data', (d) => (err += d))
         child.on('exit', (code, signal) => {
           const root = /DONE (\S+)/.exec(out)?.[1]
-          if (signal === 'SIGKILL') resolve({ killed: !root, ...(root ? { root } : {}) })
-          else if (code === 0) resolve({ killed: false, root: root! })
+          const resumed = out.includes('RESUMED ')
+          if (signal === 'SIGKILL') resolve({ killed: !root, resumed, ...(root ? { root } : {}) })
+          else if (code === 0) resolve({ killed: false, root: root!, resumed })
           else reject(new Error(`import worker failed (${code}): ${err.slice(-2000)}`))
         })
       })
@@ -478,9 +480,17 @@ describe('an import killed at random points (SIGKILL), then run again', () => {
       const location = `s3://${bucket}/repo-crashed`
       await (await Repository.init(location, { s3: s3.options })).close()
       let kills = 0
-      for (let attempt = 0; attempt < 4; attempt++) if ((await run(location, 1 + (attempt % 3))).killed) kills++
+      let resumes = 0
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const r = await run(location, 1 + (attempt % 3))
+        if (r.killed) kills++
+        if (r.resumed) resumes++
+      }
       const final = await run(location)
+      if (final.resumed) resumes++
       expect(final.root).toBe(expected)
+      // Killed after at least one page, runs again continue from a checkpoint (not from the start).
+      expect(resumes).toBeGreaterThan(0)
       const sourceBefore = (await listKeys(bucket)).filter((k) => k.startsWith('raw/'))
       expect(sourceBefore).toHaveLength(N)
       const repo = await Repository.open(location, { s3: s3.options })

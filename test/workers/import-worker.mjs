@@ -11,8 +11,10 @@ try {
     source,
     path: 'data/',
     message: 'import',
+    checkpointEvery: Number(process.env.CHECKPOINT_EVERY ?? 100000),
     onProgress: ({ listed }) => process.stdout.write(`LISTED ${listed}\n`),
   })
+  if (r.resumedAfter) process.stdout.write(`RESUMED ${r.resumedAfter}\n`)
   process.stdout.write(`DONE ${r.commit.root}\n`)
 } catch (err) {
   if (err.code !== 'NOTHING_TO_COMMIT') throw err

@@ -97,6 +97,11 @@ export async function* listInParallel(client: S3Client, bucket: string, prefix: 
       const u = units[i]!
       if ('object' in u) {
         batch.push(u.object)
+        // Pages of at most 1,000, as S3 gives them: a consumer checkpoints and reports by page.
+        if (batch.length >= 1000) {
+          yield batch
+          batch = []
+        }
         continue
       }
       if (batch.length) {

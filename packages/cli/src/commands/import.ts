@@ -28,7 +28,8 @@ export function registerImport(cli: Cli): void {
         "or a named source (varve source add). Each entry records the object's version (versioned buckets) or its\n" +
         'ETag, and every read asks for exactly that: an object changed after the import is refused with\n' +
         'IMPORTED_OBJECT_CHANGED, a deleted one with NOT_FOUND, never read as other bytes. Running the same\n' +
-        'import again writes only what changed. s3://bucket/a/b (no trailing slash) imports exactly the object a/b.\n\n' +
+        'import again writes only what changed. s3://bucket/a/b (no trailing slash) imports exactly the object a/b.\n' +
+        'Ctrl-C (or a crash) keeps what was built up to the last checkpoint: run the same command again to continue.\n\n' +
         'Examples:\n  varve import s3://lake/raw/events/ main:events/ -m "adopt events"\n' +
         '  varve source add raw s3://lake/raw/ --endpoint http://minio:9000 --path-style\n  varve import raw/events/ main:events/ --replace',
     )
@@ -53,6 +54,12 @@ export function registerImport(cli: Cli): void {
           onProgress: ({ listed, changed }) =>
             counter.update(`${listed.toLocaleString('en-US')} objects listed, ${changed.toLocaleString('en-US')} to write`, listed),
         })
+      } catch (err) {
+        if (!abort.signal.aborted) throw err
+        counter.stop()
+        process.stderr.write(`${(err as Error).message}\n`)
+        process.exitCode = 130
+        return
       } finally {
         process.off('SIGINT', onSigint)
         counter.stop()
@@ -110,5 +117,6 @@ function describe(s: ImportSummary, branch: string, path: string): string {
     : ''
   if (s.dryRun) return `Dry run into ${where}: ${counts}; ${rate}${skipped}`
   if (s.staged) return `Staged on ${where}: ${counts}; ${rate}${skipped}`
-  return `Imported into ${where} as ${s.commit!.id.slice(0, 12)}: ${counts}; ${rate}${skipped}`
+  const resumed = s.resumedAfter !== undefined ? `; continued an interrupted import after ${s.resumedAfter}` : ''
+  return `Imported into ${where} as ${s.commit!.id.slice(0, 12)}: ${counts}; ${rate}${skipped}${resumed}`
 }

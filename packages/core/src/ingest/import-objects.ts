@@ -1,7 +1,7 @@
 import { actorOf, authorship, mustGetBranch, stateOf } from '../commits/commit-staged.js'
 import type { RepoContext } from '../context/repo-context.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
-import { commitRoot, type Commit } from '../model/commit.js'
+import { commitRoot, type Commit, type PackedRoot } from '../model/commit.js'
 import type { Entry } from '../model/entry.js'
 import { packedRootOf, type TreeRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
@@ -40,6 +40,8 @@ export interface ImportOptions {
   /** Read each new or changed object once to record its SHA-256 too (content verification on reads). */
   readonly hash?: boolean
   readonly signal?: AbortSignal
+  /** Listed objects between checkpoints (default 100,000): an interrupted import run again continues from the last one. */
+  readonly checkpointEvery?: number
   /** Called after each listed page. */
   readonly onProgress?: (p: { readonly listed: number; readonly changed: number }) => void
 }
@@ -61,6 +63,8 @@ export interface ImportSummary {
   readonly staged?: boolean
   readonly dryRun: boolean
   readonly seconds: number
+  /** Set when this run continued an interrupted import of the same source: the last key that one had settled. */
+  readonly resumedAfter?: string
 }
 
 interface Plan {
@@ -75,6 +79,20 @@ interface Plan {
 
 /** Imports a source's objects into a branch without copying them (decision 0017). */
 export async function importObjects(ctx: RepoContext, branch: string, options: ImportOptions): Promise<ImportSummary> {
+  const progress = { listed: 0 }
+  try {
+    return await importWith(ctx, branch, options, progress)
+  } catch (err) {
+    if (!options.signal?.aborted || VarveError.is(err, ErrorCodes.NOTHING_TO_COMMIT)) throw err
+    throw new VarveError(
+      ErrorCodes.UNAVAILABLE,
+      `import into ${branch} interrupted after ${progress.listed} objects listed; run it again to continue from its last checkpoint`,
+      { details: { branch, interrupted: true, listed: progress.listed }, cause: err },
+    )
+  }
+}
+
+async function importWith(ctx: RepoContext, branch: string, options: ImportOptions, progress: { listed: number }): Promise<ImportSummary> {
   const started = performance.now()
   const mode = options.mode ?? 'merge'
   if (mode !== 'merge' && mode !== 'replace') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `mode is merge or replace, not ${JSON.stringify(mode)}`)
@@ -83,7 +101,8 @@ export async function importObjects(ctx: RepoContext, branch: string, options: I
   await mustGetBranch(ctx, branch)
   const plan = await planImport(ctx, options)
   const stats = new ImportStats()
-  const changesOf = (root: TreeRef, objects: ObjectStore) => importChanges(objects, root, plan, mode, options, stats)
+  Object.defineProperty(progress, 'listed', { get: () => stats.listed })
+  const changesOf = (root: TreeRef, objects: ObjectStore, after?: string) => importChanges(objects, root, plan, mode, options, stats, after)
   const done = (extra: Partial<ImportSummary> = {}): ImportSummary => ({ ...stats.summary(), dryRun, seconds: (performance.now() - started) / 1000, ...extra })
 
   if (dryRun || !commit) {
@@ -91,7 +110,7 @@ export async function importObjects(ctx: RepoContext, branch: string, options: I
     const root = commitRoot(await ctx.objects.readCommit(b.head))
     let batch: StagedChange[] = []
     for await (const c of changesOf(root, ctx.objects)) {
-      if (dryRun) continue
+      if (dryRun || isPageEnd(c)) continue
       batch.push(c)
       if (batch.length >= 10_000) {
         await stageChanges(ctx, branch, batch)
@@ -102,6 +121,7 @@ export async function importObjects(ctx: RepoContext, branch: string, options: I
     return done(dryRun ? {} : { staged: true })
   }
 
+  let resumedAfter: string | undefined
   // Inside the write fence: the nodes and the commit it writes survive a concurrent GC (decision 0006).
   const made = await ctx.fence.run((objects) =>
     retryOnLostRace(`import into ${branch}`, ctx.retry, ctx.random, async () => {
@@ -113,9 +133,11 @@ export async function importObjects(ctx: RepoContext, branch: string, options: I
           details: { branch },
         })
       const head = await objects.readCommit(b.head)
-      const { root, tree } = await applyChanges(objects, commitRoot(head), changesOf(commitRoot(head), objects))
-      if (root === head.root) return undefined
-      const rootAt = packedRootOf(tree)
+      const { root, rootAt } = await applyInChunks(fenced, branch, head, options, plan, mode, stats, changesOf, (after) => (resumedAfter = after))
+      if (root === head.root) {
+        await dropCheckpoint(ctx, branch)
+        return undefined
+      }
       const made = await objects.writeCommit({
         parents: [b.head],
         root,
@@ -134,6 +156,7 @@ export async function importObjects(ctx: RepoContext, branch: string, options: I
         { ref: `branch:${branch}`, old: b.head, new: made.id, operation: 'import', author: actorOf(made), message: made.message, at: made.createdAt },
       )
       if (!moved) return LOST_RACE
+      await dropCheckpoint(ctx, branch)
       await ctx.gates.post({ event: 'post-commit', ...gate })
       return made
     }),
@@ -142,7 +165,113 @@ export async function importObjects(ctx: RepoContext, branch: string, options: I
     throw new VarveError(ErrorCodes.NOTHING_TO_COMMIT, `nothing to commit on ${branch}: ${options.source} holds what the branch has`, {
       details: { branch, ...done() },
     })
-  return done({ commit: made })
+  return done({ commit: made, ...(resumedAfter !== undefined ? { resumedAfter } : {}) })
+}
+
+/** Listed objects between checkpoints: an interrupted import continues from the last one. */
+const CHECKPOINT_EVERY = 100_000
+const checkpointKey = (branch: string) => `import-checkpoint/${branch}`
+
+interface Checkpoint {
+  readonly source: string
+  readonly dest: string
+  readonly mode: string
+  readonly hash: boolean
+  /** The branch head the import started from. */
+  readonly head: string
+  /** The tree so far: the head's with every change up to `lastKey` applied. */
+  readonly root: string
+  readonly rootAt?: PackedRoot
+  readonly lastKey: string
+  readonly stats: ReturnType<ImportStats['summary']>
+}
+
+/**
+ * Applies the import's changes to the head's tree a slice at a time (a slice ends at a listed page
+ * after CHECKPOINT_EVERY objects), recording after each the tree so far and the last key in a
+ * checkpoint setting. Started again over the same head with the same source, destination and mode,
+ * it continues after that key on that tree: the trees are canonical, so the result is the tree an
+ * uninterrupted import builds. A checkpoint whose nodes are gone (collected) is dropped.
+ */
+async function applyInChunks(
+  ctx: RepoContext,
+  branch: string,
+  head: Commit,
+  options: ImportOptions,
+  plan: Plan,
+  mode: string,
+  stats: ImportStats,
+  changesOf: (root: TreeRef, objects: ObjectStore, after?: string) => AsyncGenerator<TreeChange | PageEnd>,
+  onResume: (after: string) => void,
+): Promise<{ root: string; rootAt?: PackedRoot }> {
+  const every = options.checkpointEvery ?? CHECKPOINT_EVERY
+  if (!Number.isSafeInteger(every) || every < 1) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'checkpointEvery must be a whole number of objects')
+  const same = { source: options.source, dest: plan.dest, mode, hash: options.hash === true, head: head.id }
+  let at: { root: string; rootAt?: PackedRoot } = { root: head.root, ...(head.rootAt ? { rootAt: head.rootAt } : {}) }
+  let after: string | undefined
+  const saved = await readCheckpoint(ctx, branch)
+  if (saved && Object.entries(same).every(([k, v]) => saved[k as keyof Checkpoint] === v)) {
+    const resumed = { root: saved.root, ...(saved.rootAt ? { rootAt: saved.rootAt } : {}) }
+    if (
+      await ctx.objects.readNode(commitRoot(resumed)).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      at = resumed
+      after = saved.lastKey
+      onResume(after)
+      Object.assign(stats, saved.stats, { skippedExamples: [...saved.stats.skippedExamples] })
+    }
+  }
+  const changes = changesOf(commitRoot(head), ctx.objects, after)
+  let finished = false
+  try {
+    while (!finished) {
+      let lastKey: string | undefined
+      const listedAtStart = stats.listed
+      // One slice of the shared change stream: up to the first page end past CHECKPOINT_EVERY objects.
+      const slice = async function* (): AsyncGenerator<TreeChange> {
+        for (;;) {
+          const r = await changes.next()
+          if (r.done) {
+            finished = true
+            return
+          }
+          if (!isPageEnd(r.value)) {
+            yield r.value
+            continue
+          }
+          lastKey = r.value.pageEnd
+          if (stats.listed - listedAtStart >= every) return
+        }
+      }
+      const { root, tree } = await applyChanges(ctx.objects, commitRoot(at), slice())
+      const rootAt = packedRootOf(tree)
+      at = { root, ...(rootAt ? { rootAt } : {}) }
+      if (!finished && lastKey !== undefined) {
+        const checkpoint: Checkpoint = { ...same, ...at, lastKey, stats: stats.summary() }
+        await ctx.refs.setSetting(checkpointKey(branch), JSON.stringify(checkpoint))
+      }
+    }
+  } finally {
+    await changes.return(undefined)
+  }
+  return at
+}
+
+async function readCheckpoint(ctx: RepoContext, branch: string): Promise<Checkpoint | undefined> {
+  const raw = await ctx.refs.getSetting(checkpointKey(branch))
+  if (raw === undefined) return undefined
+  try {
+    return JSON.parse(raw) as Checkpoint
+  } catch {
+    return undefined
+  }
+}
+
+async function dropCheckpoint(ctx: RepoContext, branch: string): Promise<void> {
+  if ((await ctx.refs.getSetting(checkpointKey(branch))) !== undefined) await ctx.refs.setSetting(checkpointKey(branch), null)
 }
 
 /** Where the objects come from and where they go; refuses a source inside the repository's own storage. */
@@ -215,11 +344,12 @@ async function* importChanges(
   mode: 'merge' | 'replace',
   options: ImportOptions,
   stats: ImportStats,
-): AsyncGenerator<TreeChange> {
-  const existing = entriesUnder(objects, root, plan.dest, plan.single !== undefined)
+  after?: string,
+): AsyncGenerator<TreeChange | PageEnd> {
+  const existing = entriesUnder(objects, root, plan.dest, plan.single !== undefined, after === undefined ? undefined : destOf(plan, after))
   let cur = await existing.next()
   try {
-    for await (const page of listedEntries(plan, options, stats)) {
+    for await (const { entries: page, lastKey } of listedEntries(plan, options, stats, after)) {
       const out: TreeChange[] = []
       for (const e of page) {
         while (!cur.done && comparePaths(cur.value.path, e.path) < 0) {
@@ -241,6 +371,13 @@ async function* importChanges(
       }
       if (options.hash && !options.dryRun) await hashEntries(plan.source, out, options.signal)
       yield* out
+      // Existing entries before the last listed key are settled too (removed or kept): a checkpoint here resumes after it.
+      while (mode === 'replace' && !cur.done && comparePaths(cur.value.path, destOf(plan, lastKey)) < 0) {
+        stats.removed++
+        yield { path: cur.value.path, entry: null }
+        cur = await existing.next()
+      }
+      yield { pageEnd: lastKey }
       options.onProgress?.({ listed: stats.listed, changed: stats.added + stats.changed + stats.removed })
     }
     for (; !cur.done; cur = await existing.next()) {
@@ -252,6 +389,15 @@ async function* importChanges(
     await existing.return(undefined)
   }
 }
+
+/** The end of a listed page: every change up to its last key has been given. */
+interface PageEnd {
+  readonly pageEnd: string
+}
+const isPageEnd = (c: TreeChange | PageEnd): c is PageEnd => 'pageEnd' in c
+
+/** Where a source key goes on the branch. */
+const destOf = (plan: Plan, key: string) => (plan.single ? plan.dest : plan.dest + key.slice(plan.keyPrefix.length))
 
 /** Objects hashed at once with `hash`. */
 const HASH_CONCURRENCY = 8
@@ -284,9 +430,9 @@ function sameImport(old: Entry, e: Entry): boolean {
   return a !== undefined && a.source === b.source && a.key === b.key && a.versionId === b.versionId && a.etag === b.etag && old.size === e.size
 }
 
-/** The branch's entries at or under `dest`, one at a time. */
-async function* entriesUnder(objects: ObjectStore, root: TreeRef, dest: string, exact: boolean): AsyncGenerator<Entry> {
-  for await (const batch of scanEntries(objects, root, dest)) {
+/** The branch's entries at or under `dest` (after `after`, when resuming), one at a time. */
+async function* entriesUnder(objects: ObjectStore, root: TreeRef, dest: string, exact: boolean, after?: string): AsyncGenerator<Entry> {
+  for await (const batch of scanEntries(objects, root, after ?? dest, after !== undefined)) {
     for (const e of batch) {
       if (exact ? e.path !== dest : !e.path.startsWith(dest)) return
       yield e
@@ -294,19 +440,23 @@ async function* entriesUnder(objects: ObjectStore, root: TreeRef, dest: string, 
   }
 }
 
-/** The source's objects as entries, a listed page at a time; keys that are not valid paths are counted and left out. */
-async function* listedEntries(plan: Plan, options: ImportOptions, stats: ImportStats): AsyncGenerator<Entry[]> {
+/** The source's objects as entries, a listed page at a time (with its last key); keys that are not valid paths are counted and left out. */
+async function* listedEntries(plan: Plan, options: ImportOptions, stats: ImportStats, after?: string): AsyncGenerator<{ entries: Entry[]; lastKey: string }> {
   const toEntry = (o: SourceObject, path: string): Entry => {
     const external: ExternalLocator = { source: plan.source.name, key: o.key, ...(o.versionId ? { versionId: o.versionId } : {}), etag: o.etag }
     return { path, address: importedAddress(external, o.size), size: o.size, lastModified: o.lastModified, external }
   }
   if (plan.single) {
     stats.listed = 1
-    yield [toEntry(plan.single, plan.dest)]
+    yield { entries: [toEntry(plan.single, plan.dest)], lastKey: plan.single.key }
     return
   }
   const cut = plan.keyPrefix.length
-  for await (const page of plan.source.list(plan.keyPrefix, options.signal ? { signal: options.signal } : {})) {
+  const listing = plan.source.list(plan.keyPrefix, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(after !== undefined ? { startAfter: after } : {}),
+  })
+  for await (const page of listing) {
     options.signal?.throwIfAborted()
     stats.listed += page.length
     const out: Entry[] = []
@@ -319,7 +469,7 @@ async function* listedEntries(plan: Plan, options: ImportOptions, stats: ImportS
       }
       out.push(toEntry(o, path))
     }
-    if (out.length) yield out
+    if (page.length) yield { entries: out, lastKey: page[page.length - 1]!.key }
   }
 }
 
