@@ -133,7 +133,12 @@ async function importWith(ctx: RepoContext, branch: string, options: ImportOptio
           details: { branch },
         })
       const head = await objects.readCommit(b.head)
-      const { root, rootAt } = await applyInChunks(fenced, branch, head, options, plan, mode, stats, changesOf, (after) => (resumedAfter = after))
+      const built = await applyInChunks(fenced, branch, head, options, plan, mode, stats, changesOf, (after) => (resumedAfter = after))
+      if (built === 'stale-checkpoint') {
+        resumedAfter = undefined
+        return LOST_RACE
+      }
+      const { root, rootAt } = built
       if (root === head.root) {
         await dropCheckpoint(ctx, branch)
         return undefined
@@ -203,7 +208,7 @@ async function applyInChunks(
   stats: ImportStats,
   changesOf: (root: TreeRef, objects: ObjectStore, after?: string) => AsyncGenerator<TreeChange | PageEnd>,
   onResume: (after: string) => void,
-): Promise<{ root: string; rootAt?: PackedRoot }> {
+): Promise<{ root: string; rootAt?: PackedRoot } | 'stale-checkpoint'> {
   const every = options.checkpointEvery ?? CHECKPOINT_EVERY
   if (!Number.isSafeInteger(every) || every < 1) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'checkpointEvery must be a whole number of objects')
   const same = { source: options.source, dest: plan.dest, mode, hash: options.hash === true, head: head.id }
@@ -226,6 +231,7 @@ async function applyInChunks(
   }
   const changes = changesOf(commitRoot(head), ctx.objects, after)
   let finished = false
+  const resumed = after !== undefined
   try {
     while (!finished) {
       let lastKey: string | undefined
@@ -254,6 +260,13 @@ async function applyInChunks(
         await ctx.refs.setSetting(checkpointKey(branch), JSON.stringify(checkpoint))
       }
     }
+  } catch (err) {
+    // The checkpoint's tree lost nodes to gc (its grace period passed): start over from the head.
+    if (resumed && VarveError.is(err, ErrorCodes.NOT_FOUND) && (err as VarveError).details.source === undefined) {
+      await dropCheckpoint(ctx, branch)
+      return 'stale-checkpoint'
+    }
+    throw err
   } finally {
     await changes.return(undefined)
   }
