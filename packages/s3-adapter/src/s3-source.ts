@@ -35,6 +35,9 @@ export class S3Source implements ExternalSource {
       .send(new GetBucketVersioningCommand({ Bucket: this.bucket }))
       .then((r) => r.Status === 'Enabled')
       .catch((err) => {
+        // A key allowed to list and read but not to ask about versioning pins ETags (If-Match), which
+        // is as safe; any other failure is reported (and asked again next time).
+        if (s3Error(err, 'GetBucketVersioning', this.bucket, '').code === 'PERMISSION_DENIED') return false
         this.#versioned = undefined
         throw s3Error(err, 'GetBucketVersioning', this.bucket, '')
       })
