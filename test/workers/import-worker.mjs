@@ -12,9 +12,8 @@ try {
     path: 'data/',
     message: 'import',
     checkpointEvery: Number(process.env.CHECKPOINT_EVERY ?? 100000),
-    onProgress: ({ listed }) => process.stdout.write(`LISTED ${listed}\n`),
+    onProgress: ({ listed, resumedAfter }) => process.stdout.write(`${resumedAfter ? `RESUMED ${resumedAfter}\n` : ''}LISTED ${listed}\n`),
   })
-  if (r.resumedAfter) process.stdout.write(`RESUMED ${r.resumedAfter}\n`)
   process.stdout.write(`DONE ${r.commit.root}\n`)
 } catch (err) {
   if (err.code !== 'NOTHING_TO_COMMIT') throw err

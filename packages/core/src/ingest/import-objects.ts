@@ -42,8 +42,8 @@ export interface ImportOptions {
   readonly signal?: AbortSignal
   /** Listed objects between checkpoints (default 100,000): an interrupted import run again continues from the last one. */
   readonly checkpointEvery?: number
-  /** Called after each listed page. */
-  readonly onProgress?: (p: { readonly listed: number; readonly changed: number }) => void
+  /** Called after each listed page (`resumedAfter`: this run continues an interrupted one, after that key). */
+  readonly onProgress?: (p: { readonly listed: number; readonly changed: number; readonly resumedAfter?: string }) => void
 }
 
 export interface ImportSummary {
@@ -391,7 +391,11 @@ async function* importChanges(
         cur = await existing.next()
       }
       yield { pageEnd: lastKey }
-      options.onProgress?.({ listed: stats.listed, changed: stats.added + stats.changed + stats.removed })
+      options.onProgress?.({
+        listed: stats.listed,
+        changed: stats.added + stats.changed + stats.removed,
+        ...(after !== undefined ? { resumedAfter: after } : {}),
+      })
     }
     for (; !cur.done; cur = await existing.next()) {
       if (mode !== 'replace') break
