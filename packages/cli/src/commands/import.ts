@@ -68,13 +68,24 @@ export function registerImport(cli: Cli): void {
       print(describe(summary, branch, path))
     })
 
-  const sources = cli.program.command('source').description('named import sources (where a bucket is; never credentials)')
+  const sources = cli.program
+    .command('source')
+    .description('named import sources (where a bucket is; never credentials)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  varve source add raw s3://lake/raw/ --endpoint http://minio:9000 --path-style\n  varve source list\n  varve import raw/events/ main:events/',
+    )
   sources
     .command('add <name> <url>')
     .description('record a named source: s3://bucket/prefix/ and how to reach it')
     .option('--endpoint <url>', 'an S3-compatible endpoint (MinIO, Ceph, R2, ...)')
     .option('--region <region>', 'the bucket region')
     .option('--path-style', 'path-style addressing (endpoint/bucket/key), as MinIO needs')
+    .addHelpText(
+      'after',
+      '\nCredentials are never stored: they come from the environment (AWS_ACCESS_KEY_ID, a profile, a role) when the source is read.\n\n' +
+        'Examples:\n  varve source add raw s3://lake/raw/ --endpoint http://minio:9000 --path-style\n  varve source add archive s3://archive-eu/ --region eu-west-1',
+    )
     .action(async (name: string, url: string, opts: { endpoint?: string; region?: string; pathStyle?: boolean }) => {
       const repo = await cli.repo()
       const s = await repo.addSource(name, url, {
@@ -88,6 +99,7 @@ export function registerImport(cli: Cli): void {
     .command('list')
     .description('list the named sources')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  varve source list\n  varve source list --json')
     .action(async (opts: JsonOption) => {
       const repo = await cli.repo()
       const all = await repo.listSources()
@@ -101,6 +113,7 @@ export function registerImport(cli: Cli): void {
   sources
     .command('rm <name>')
     .description('forget a named source (what was imported from it reads again once it is added back)')
+    .addHelpText('after', '\nExample:\n  varve source rm raw')
     .action(async (name: string) => {
       const repo = await cli.repo()
       await repo.removeSource(name)
