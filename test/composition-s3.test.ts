@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Repository } from '@varve/core'
 import { compositionMatrix, type WritePath } from '@varve/core/testing'
-import { PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { createS3Client, type S3Options } from '@varve/s3-adapter'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
 import { cliAndGatewayRows, withGateway } from './helpers/composition-rows.js'
@@ -35,10 +35,12 @@ const storeUploads: WritePath = {
 // Issue 25: imported without copying from another bucket of the same MinIO (versioned, so the
 // entries pin version ids); every read path then reads the source's objects through the repository.
 let sourceServer: TestS3 | undefined
-const importFromBucket = (hash: boolean): WritePath => ({
-  name: hash
-    ? 'repo.importObjects with hash (zero-copy, content-addressed, from a versioned bucket)'
-    : 'repo.importObjects (zero-copy, from a versioned bucket)',
+const importFromBucket = (how: 'zero-copy' | 'hash' | 'copy'): WritePath => ({
+  name: {
+    'zero-copy': 'repo.importObjects (zero-copy, from a versioned bucket)',
+    hash: 'repo.importObjects with hash (zero-copy, content-addressed, from a versioned bucket)',
+    copy: 'repo.importObjects with copy (then the source objects are deleted)',
+  }[how],
   async write(c) {
     const client = createS3Client(c.options.s3 as S3Options)
     const bucket = `matrix-src-${randomBytes(4).toString('hex')}`
@@ -49,10 +51,22 @@ const importFromBucket = (hash: boolean): WritePath => ({
     } finally {
       client.destroy()
     }
-    const r = await c.repo.importObjects(c.branch, { source: `s3://${bucket}/export/`, message: 'matrix: import', hash })
+    const r = await c.repo.importObjects(c.branch, { source: `s3://${bucket}/export/`, message: 'matrix: import', hash: how === 'hash', copy: how === 'copy' })
     if (r.added !== c.dataset.files.length) throw new Error(`imported ${r.added} of ${c.dataset.files.length} files`)
+    if (how === 'copy') await deleteEveryVersion(c.options.s3 as S3Options, bucket)
   },
 })
+/** Deletes every version of every object of a bucket: nothing of it can be read any more. */
+async function deleteEveryVersion(options: S3Options, bucket: string): Promise<void> {
+  const client = createS3Client(options)
+  try {
+    const v = await client.send(new ListObjectVersionsCommand({ Bucket: bucket }))
+    for (const o of [...(v.Versions ?? []), ...(v.DeleteMarkers ?? [])])
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key!, VersionId: o.VersionId! }))
+  } finally {
+    client.destroy()
+  }
+}
 compositionMatrix(
   's3:// on MinIO',
   async () => {
@@ -73,5 +87,8 @@ compositionMatrix(
     }
     return withGateway(repo, location, options, cliEnv, () => server.stop())
   },
-  { ...cliAndGatewayRows, writePaths: [...cliAndGatewayRows.writePaths, storeUploads, importFromBucket(false), importFromBucket(true)] },
+  {
+    ...cliAndGatewayRows,
+    writePaths: [...cliAndGatewayRows.writePaths, storeUploads, importFromBucket('zero-copy'), importFromBucket('hash'), importFromBucket('copy')],
+  },
 )

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { DeleteObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest'
@@ -170,6 +170,34 @@ for (const versioned of [false, true]) {
       expect(text(await repo.get('main', 'lake/events/day=2/part-0.json'))).toBe('{"day":2}')
     })
 
+    it('copy: the bytes land in the repository (the source may then go); a re-import copies only what changed', async () => {
+      const r = await repo.importObjects('main', { source: `s3://${bucket}/raw/`, path: 'lake/', copy: true })
+      expect(r).toMatchObject({ listed: 3, added: 3, copied: true, bytes: 26 })
+      const entry = await repo.stat('main', 'lake/notes.txt')
+      expect(entry.external).toBeUndefined()
+      expect(entry.metadata).toMatchObject({ 'imported-from': `s3://${bucket}/raw/notes.txt`, 'imported-etag': expect.any(String) })
+      if (versioned) expect(entry.metadata?.['imported-version-id']).toBeTruthy()
+      expect(entry.address).toBe(createHash('sha256').update('notes v1').digest('hex'))
+      expect((await fails(repo.importObjects('main', { source: `s3://${bucket}/raw/`, path: 'lake/', copy: true }))).code).toBe('NOTHING_TO_COMMIT')
+      await putObject(bucket, 'raw/notes.txt', 'notes v2')
+      const again = await repo.importObjects('main', { source: `s3://${bucket}/raw/`, path: 'lake/', copy: true })
+      expect(again).toMatchObject({ listed: 3, added: 0, changed: 1, unchanged: 2 })
+      for (const key of ['raw/notes.txt', 'raw/events/day=1/part-0.json', 'raw/events/day=2/part-0.json']) await deleteObject(bucket, key)
+      expect(text(await repo.get('main', 'lake/notes.txt'))).toBe('notes v2')
+      expect(text(await repo.get('main', 'lake/events/day=1/part-0.json'))).toBe('{"day":1}')
+      expect(await repo.verify({ full: true })).toMatchObject({ problems: [] })
+    })
+
+    it('prefix: a key prefix under the source, the same as naming it after the source', async () => {
+      const r = await repo.importObjects('main', { source: `s3://${bucket}/raw/`, prefix: 'events/', path: 'ev/' })
+      expect(r).toMatchObject({ listed: 2, added: 2 })
+      expect((await collect(repo.list('main', { prefix: 'ev/' }))).map((i) => i.path)).toEqual(['ev/day=1/part-0.json', 'ev/day=2/part-0.json'])
+      const one = await repo.importObjects('main', { source: `s3://${bucket}/raw/`, prefix: 'notes.txt', path: 'n.txt' })
+      expect(one).toMatchObject({ listed: 1, added: 1 })
+      const bad = await fails(repo.importObjects('main', { source: `s3://${bucket}/raw/notes.txt`, prefix: 'x/' }))
+      expect(bad.code).toBe('INVALID_ARGUMENT')
+    })
+
     it('prefix boundaries: a single object imports exactly that key; odd keys map or are skipped, never escape', async () => {
       await putObject(bucket, 'a/b', 'just b')
       await putObject(bucket, 'a/b2', 'b2')
@@ -271,6 +299,14 @@ describe('varve import into a repository on the same MinIO', () => {
       expect((await listKeys(bucket)).filter((k) => k.startsWith('lake/'))).toEqual(before)
       expect(await repo.verify({ full: true })).toMatchObject({ problems: [] })
       expect((await repo.get('main', 'data/part-007.bin')).byteLength).toBe(107)
+      // Copied bytes are the repository's own: gc right after keeps them, and they outlive the source.
+      await putObject(bucket, 'copied/a.bin', randomBytes(5000))
+      await repo.importObjects('main', { source: `s3://${bucket}/copied/`, path: 'copied/', copy: true })
+      const copied = await repo.get('main', 'copied/a.bin')
+      await repo.gc({ retainDays: 0, graceSeconds: 0 })
+      await deleteObject(bucket, 'copied/a.bin')
+      expect(Buffer.compare(await repo.get('main', 'copied/a.bin'), copied)).toBe(0)
+      expect(await repo.verify({ full: true })).toMatchObject({ problems: [] })
     } finally {
       await repo.close()
     }

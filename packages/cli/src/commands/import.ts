@@ -10,6 +10,8 @@ interface ImportFlags extends JsonOption {
   dryRun?: boolean
   commit?: boolean
   hash?: boolean
+  copy?: boolean
+  inventory?: string
 }
 
 export function registerImport(cli: Cli): void {
@@ -21,6 +23,8 @@ export function registerImport(cli: Cli): void {
     .option('--dry-run', 'count what would be added, changed and removed, and write nothing')
     .option('--no-commit', 'stage the import for a later commit (default: commit it)')
     .option('--hash', 'read each new or changed object once to record its SHA-256 too (verified reads; a read, never a copy)')
+    .option('--copy', "copy the bytes into the repository's store instead (the source may be deleted afterwards)")
+    .option('--inventory <manifest>', 'read the objects from an S3 Inventory report (its manifest.json: s3://… or a file) instead of listing them')
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
@@ -31,7 +35,9 @@ export function registerImport(cli: Cli): void {
         'import again writes only what changed. s3://bucket/a/b (no trailing slash) imports exactly the object a/b.\n' +
         'Ctrl-C (or a crash) keeps what was built up to the last checkpoint: run the same command again to continue.\n\n' +
         'Examples:\n  varve import s3://lake/raw/events/ main:events/ -m "adopt events"\n' +
-        '  varve source add raw s3://lake/raw/ --endpoint http://minio:9000 --path-style\n  varve import raw/events/ main:events/ --replace',
+        '  varve source add raw s3://lake/raw/ --endpoint http://minio:9000 --path-style\n  varve import raw/events/ main:events/ --replace\n' +
+        '  varve import s3://lake/raw/2025/ main:archive/2025/ --copy   # then the source may go\n' +
+        '  varve import s3://lake/ main:lake/ --inventory s3://inventory/lake/daily/2026-12-06T01-00Z/manifest.json',
     )
     .action(async (source: string, address: string, opts: ImportFlags) => {
       const { ref: branch, path } = parseAddress(address)
@@ -49,6 +55,8 @@ export function registerImport(cli: Cli): void {
           dryRun: opts.dryRun === true,
           commit: opts.commit !== false,
           hash: opts.hash === true,
+          copy: opts.copy === true,
+          ...(opts.inventory !== undefined ? { inventory: opts.inventory } : {}),
           signal: abort.signal,
           ...(opts.message !== undefined ? { message: opts.message } : {}),
           onProgress: ({ listed, changed }) =>
@@ -123,7 +131,7 @@ export function registerImport(cli: Cli): void {
 
 function describe(s: ImportSummary, branch: string, path: string): string {
   const where = `${branch}:${path}`
-  const counts = `${s.added} added, ${s.changed} changed, ${s.removed} removed, ${s.unchanged} unchanged (${formatBytes(s.bytes)} referenced, none copied)`
+  const counts = `${s.added} added, ${s.changed} changed, ${s.removed} removed, ${s.unchanged} unchanged (${formatBytes(s.bytes)} ${s.copied ? 'copied' : 'referenced, none copied'})`
   const rate = `${s.listed.toLocaleString('en-US')} objects listed in ${s.seconds.toFixed(1)} s, ${Math.round(s.listed / Math.max(s.seconds, 0.001)).toLocaleString('en-US')} objects/s`
   const skipped = s.skipped
     ? `; ${s.skipped} keys skipped, not valid paths (${s.skippedExamples.join(', ')}${s.skipped > s.skippedExamples.length ? ', ...' : ''})`

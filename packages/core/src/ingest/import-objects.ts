@@ -6,6 +6,8 @@ import type { Entry } from '../model/entry.js'
 import { packedRootOf, type TreeRef } from '../model/tree-node.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { destinationBucketOf, listInventory, parseInventoryManifest, type InventoryManifest } from '../sources/inventory-listing.js'
 import { importedAddress, importedObjectChanged, type ExternalLocator, type ExternalSource, type SourceObject } from '../sources/external-source.js'
 import { splitSourceSpec } from '../sources/source-schemes.js'
 import { isDirty } from '../staging/branch-view.js'
@@ -25,6 +27,11 @@ export interface ImportOptions {
    * trailing slash that names an object imports exactly that object (`a/b` never pulls `a/b2`).
    */
   readonly source: string
+  /**
+   * A key prefix under the source (`events/2026/`), appended to what `source` names: the same as
+   * writing it after the source (`raw/events/2026/`). Without a trailing slash it may name one object.
+   */
+  readonly prefix?: string
   /** Where on the branch: a folder (`data/`, or '' for the root); for a single object also a file path. */
   readonly path?: string
   /** `merge` (default): add and update, never delete; `replace`: mirror the source under `path`. */
@@ -39,6 +46,20 @@ export interface ImportOptions {
   readonly metadata?: Record<string, JsonValue>
   /** Read each new or changed object once to record its SHA-256 too (content verification on reads). */
   readonly hash?: boolean
+  /**
+   * Copy each new or changed object's bytes into the repository's store (content-addressed, as an
+   * upload) instead of recording where it is: the source may then be changed or deleted. Entries
+   * keep the source identity in their metadata (`imported-from`, `imported-etag`,
+   * `imported-version-id`), so a re-import still copies only what changed.
+   */
+  readonly copy?: boolean
+  /**
+   * Read the source's objects from an S3 Inventory report instead of listing them (the way to list
+   * 100M+ objects): its `manifest.json` as a URL (`s3://inventory-bucket/…/manifest.json`) or a local
+   * file. CSV (gzipped) and Parquet reports; the report's files are read from its destination bucket.
+   * A report is as old as its creation: an object changed since is refused on read (verify finds it).
+   */
+  readonly inventory?: string
   readonly signal?: AbortSignal
   /** Listed objects between checkpoints (default 100,000): an interrupted import run again continues from the last one. */
   readonly checkpointEvery?: number
@@ -62,6 +83,8 @@ export interface ImportSummary {
   readonly commit?: Commit
   readonly staged?: boolean
   readonly dryRun: boolean
+  /** The bytes were copied into the repository's store (`copy`). */
+  readonly copied: boolean
   readonly seconds: number
   /** Set when this run continued an interrupted import of the same source: the last key that one had settled. */
   readonly resumedAfter?: string
@@ -75,6 +98,8 @@ interface Plan {
   readonly single?: SourceObject
   /** Destination folder ('' or ending in '/'), or the file path for a single object. */
   readonly dest: string
+  /** The source's objects under a prefix, in key order, a page at a time: a LIST walk or an inventory report. */
+  readonly list: ExternalSource['list']
 }
 
 /** Imports a source's objects into a branch without copying them (decision 0017). */
@@ -103,7 +128,13 @@ async function importWith(ctx: RepoContext, branch: string, options: ImportOptio
   const stats = new ImportStats()
   Object.defineProperty(progress, 'listed', { get: () => stats.listed })
   const changesOf = (root: TreeRef, objects: ObjectStore, after?: string) => importChanges(objects, root, plan, mode, options, stats, after)
-  const done = (extra: Partial<ImportSummary> = {}): ImportSummary => ({ ...stats.summary(), dryRun, seconds: (performance.now() - started) / 1000, ...extra })
+  const done = (extra: Partial<ImportSummary> = {}): ImportSummary => ({
+    ...stats.summary(),
+    dryRun,
+    copied: options.copy === true && !dryRun,
+    seconds: (performance.now() - started) / 1000,
+    ...extra,
+  })
 
   if (dryRun || !commit) {
     const b = await mustGetBranch(ctx, branch)
@@ -147,9 +178,9 @@ async function importWith(ctx: RepoContext, branch: string, options: ImportOptio
         parents: [b.head],
         root,
         ...(rootAt ? { rootAt } : {}),
-        message: options.message ?? `Import ${options.source} into ${plan.dest || '/'}`,
+        message: options.message ?? `Import ${options.source}${options.prefix ?? ''} into ${plan.dest || '/'}`,
         ...authorship(options.author ?? ctx.defaultAuthor, options.committer),
-        metadata: { ...(options.metadata ?? {}), import: { source: options.source, mode, ...stats.counts() } },
+        metadata: { ...(options.metadata ?? {}), import: { source: options.source, mode, ...(options.copy ? { copy: true } : {}), ...stats.counts() } },
         createdAt: ctx.clock.now(),
         generation: head.generation + 1,
       })
@@ -179,9 +210,12 @@ const checkpointKey = (branch: string) => `import-checkpoint/${branch}`
 
 interface Checkpoint {
   readonly source: string
+  readonly prefix: string
+  readonly inventory: string
   readonly dest: string
   readonly mode: string
   readonly hash: boolean
+  readonly copy: boolean
   /** The branch head the import started from. */
   readonly head: string
   /** The tree so far: the head's with every change up to `lastKey` applied. */
@@ -211,7 +245,16 @@ async function applyInChunks(
 ): Promise<{ root: string; rootAt?: PackedRoot } | 'stale-checkpoint'> {
   const every = options.checkpointEvery ?? CHECKPOINT_EVERY
   if (!Number.isSafeInteger(every) || every < 1) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'checkpointEvery must be a whole number of objects')
-  const same = { source: options.source, dest: plan.dest, mode, hash: options.hash === true, head: head.id }
+  const same = {
+    source: options.source,
+    prefix: options.prefix ?? '',
+    inventory: options.inventory ?? '',
+    dest: plan.dest,
+    mode,
+    hash: options.hash === true,
+    copy: options.copy === true,
+    head: head.id,
+  }
   let at: { root: string; rootAt?: PackedRoot } = { root: head.root, ...(head.rootAt ? { rootAt: head.rootAt } : {}) }
   let after: string | undefined
   const saved = await readCheckpoint(ctx, branch)
@@ -289,7 +332,8 @@ async function dropCheckpoint(ctx: RepoContext, branch: string): Promise<void> {
 
 /** Where the objects come from and where they go; refuses a source inside the repository's own storage. */
 async function planImport(ctx: RepoContext, options: ImportOptions): Promise<Plan> {
-  const { source: name, rest } = splitSourceSpec(options.source)
+  const { source: name, rest: named } = splitSourceSpec(options.source)
+  const rest = named + subPrefix(named, options.prefix)
   const source = await ctx.sources(name)
   const base = /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/?(.*)$/is.exec(source.url)?.[1] ?? ''
   const keyPrefix = base + rest
@@ -297,16 +341,69 @@ async function planImport(ctx: RepoContext, options: ImportOptions): Promise<Pla
   refuseOwnStorage(ctx.location, source.url, keyPrefix)
   const path = options.path ?? ''
   if (typeof path !== 'string') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'path must be a string')
+  if (options.inventory !== undefined) {
+    const { manifest, files } = await openInventory(ctx, options.inventory, source)
+    const under = keyPrefix === '' || keyPrefix.endsWith('/') ? keyPrefix : `${keyPrefix}/`
+    return { source, keyPrefix: under, dest: folder(path), list: (prefix, o) => listInventory(manifest, files, prefix, o) }
+  }
+  const list: ExternalSource['list'] = (prefix, o) => source.list(prefix, o)
   // `a/b` (no trailing slash): exactly that object when there is one, else the folder `a/b/`.
   if (keyPrefix !== '' && !keyPrefix.endsWith('/')) {
     const single = await source.head(keyPrefix)
     if (single) {
       const dest = path === '' || path.endsWith('/') ? path + keyPrefix.slice(keyPrefix.lastIndexOf('/') + 1) : path
-      return { source, keyPrefix, single, dest: validatePath(dest) }
+      return { source, keyPrefix, single, dest: validatePath(dest), list }
     }
-    return { source, keyPrefix: `${keyPrefix}/`, dest: folder(path) }
+    return { source, keyPrefix: `${keyPrefix}/`, dest: folder(path), list }
   }
-  return { source, keyPrefix, dest: folder(path) }
+  return { source, keyPrefix, dest: folder(path), list }
+}
+
+/** An inventory manifest (a URL or a local file) for `source`'s bucket, and where its report files are. */
+async function openInventory(ctx: RepoContext, spec: string, source: ExternalSource): Promise<{ manifest: InventoryManifest; files: ExternalSource }> {
+  if (typeof spec !== 'string' || spec === '') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'inventory is the URL or file of a manifest.json')
+  const url = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)\/(.+)$/is.exec(spec)
+  let bytes: Uint8Array
+  let at: ExternalSource | undefined
+  if (url) {
+    at = await ctx.sources(url[1]!)
+    const o = await at.head(url[2]!)
+    if (!o) throw new VarveError(ErrorCodes.NOT_FOUND, `inventory manifest ${spec} not found`, { details: { inventory: spec } })
+    bytes = await at.read({ source: at.name, key: url[2]!, etag: o.etag, ...(o.versionId ? { versionId: o.versionId } : {}) })
+  } else if (spec.includes('://')) {
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `inventory ${spec} is not a manifest URL (s3://bucket/key/manifest.json)`, {
+      details: { inventory: spec },
+    })
+  } else {
+    bytes = await readFile(spec).catch((err: NodeJS.ErrnoException) => {
+      throw new VarveError(
+        err.code === 'ENOENT' ? ErrorCodes.NOT_FOUND : ErrorCodes.INVALID_ARGUMENT,
+        `cannot read the inventory manifest ${spec}: ${err.code ?? err.message}`,
+        {
+          details: { inventory: spec },
+        },
+      )
+    })
+  }
+  const manifest = parseInventoryManifest(bytes, spec)
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)/is.exec(source.url)
+  if (!scheme || scheme[2] !== manifest.sourceBucket)
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `the inventory ${spec} lists bucket ${manifest.sourceBucket}, not the source ${source.url}`, {
+      details: { inventory: spec, sourceBucket: manifest.sourceBucket, source: source.url },
+    })
+  const filesUrl = `${scheme[1]}://${destinationBucketOf(manifest)}`
+  const files = at && at.name === filesUrl ? at : await ctx.sources(filesUrl)
+  return { manifest, files }
+}
+
+function subPrefix(named: string, prefix: string | undefined): string {
+  if (prefix === undefined || prefix === '') return ''
+  if (typeof prefix !== 'string') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'prefix must be a string')
+  if (named !== '' && !named.endsWith('/'))
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `a prefix goes under a folder of the source: end ${named} with / or name it in prefix alone`, {
+      details: { prefix },
+    })
+  return prefix
 }
 
 function folder(path: string): string {
@@ -382,7 +479,8 @@ async function* importChanges(
           out.push({ path: e.path, entry: e })
         }
       }
-      if (options.hash && !options.dryRun) await hashEntries(plan.source, out, options.signal)
+      if (options.copy && !options.dryRun) await copyEntries(objects, plan.source, out, options.signal)
+      else if (options.hash && !options.dryRun) await hashEntries(plan.source, out, options.signal)
       yield* out
       // Existing entries before the last listed key are settled too (removed or kept): a checkpoint here resumes after it.
       while (mode === 'replace' && !cur.done && comparePaths(cur.value.path, destOf(plan, lastKey)) < 0) {
@@ -440,11 +538,37 @@ async function hashEntries(source: ExternalSource, changes: TreeChange[], signal
   for await (const _ of mapInOrder(puts, HASH_CONCURRENCY, hashOne)) void _
 }
 
-/** The same source object (identity and size): its entry stays as it is, hashed or not. */
+/**
+ * Copies each new or changed object into the store (read once by its pinned identity, written as an
+ * upload is): the entry then names its bytes by their SHA-256 and keeps where they came from in its metadata.
+ */
+async function copyEntries(objects: ObjectStore, source: ExternalSource, changes: TreeChange[], signal: AbortSignal | undefined): Promise<void> {
+  const puts = changes.map((c, i) => ({ c, i })).filter(({ c }) => c.entry !== null)
+  const copyOne = async ({ c, i }: { c: TreeChange; i: number }) => {
+    signal?.throwIfAborted()
+    const e = c.entry!
+    const x = e.external!
+    const { address, size } = await objects.writeData(await source.stream(x))
+    if (size !== e.size) throw importedObjectChanged(x, e.path)
+    const metadata = {
+      'imported-from': `${x.source}/${x.key}`,
+      ...(x.etag ? { 'imported-etag': x.etag } : {}),
+      ...(x.versionId ? { 'imported-version-id': x.versionId } : {}),
+    }
+    changes[i] = { path: c.path, entry: { path: e.path, address, size, lastModified: e.lastModified, metadata } }
+  }
+  for await (const _ of mapInOrder(puts, HASH_CONCURRENCY, copyOne)) void _
+}
+
+/** The same source object (identity and size): its entry stays as it is, hashed, copied or not. */
 function sameImport(old: Entry, e: Entry): boolean {
-  const a = old.external
   const b = e.external!
-  return a !== undefined && a.source === b.source && a.key === b.key && a.versionId === b.versionId && a.etag === b.etag && old.size === e.size
+  if (old.size !== e.size) return false
+  const a = old.external
+  if (a !== undefined) return a.source === b.source && a.key === b.key && a.versionId === b.versionId && a.etag === b.etag
+  // A copied object: its source identity is in its metadata.
+  const m = old.metadata
+  return m?.['imported-from'] === `${b.source}/${b.key}` && m['imported-etag'] === b.etag && m['imported-version-id'] === b.versionId
 }
 
 /** The branch's entries at or under `dest` (after `after`, when resuming), one at a time. */
@@ -469,7 +593,7 @@ async function* listedEntries(plan: Plan, options: ImportOptions, stats: ImportS
     return
   }
   const cut = plan.keyPrefix.length
-  const listing = plan.source.list(plan.keyPrefix, {
+  const listing = plan.list(plan.keyPrefix, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(after !== undefined ? { startAfter: after } : {}),
   })

@@ -14,10 +14,15 @@ export function registerImportRoutes(): void {
       const body = await jsonBody(a)
       const mode = str(body.mode, 'mode', true) ?? 'merge'
       if (mode !== 'merge' && mode !== 'replace') throw new ApiError(400, 'INVALID_ARGUMENT', 'mode is merge or replace')
-      for (const flag of ['dryRun', 'commit', 'hash'] as const)
+      for (const flag of ['dryRun', 'commit', 'hash', 'copy'] as const)
         if (body[flag] !== undefined && typeof body[flag] !== 'boolean') throw new ApiError(400, 'INVALID_ARGUMENT', `${flag} must be true or false`)
       const repo = await repoOf(a, p.repo!)
       const message = str(body.message, 'message', true)
+      const prefix = str(body.prefix, 'prefix', true)
+      const inventory = str(body.inventory, 'inventory', true)
+      // A manifest by URL only: a path would have the server read its own files for a client.
+      if (inventory !== undefined && !/^[a-z][a-z0-9+.-]*:\/\/[^/]+\/./i.test(inventory))
+        throw new ApiError(400, 'INVALID_ARGUMENT', 'inventory is the URL of a manifest.json (s3://bucket/key)')
       const summary = await repo.importObjects(p.branch!, {
         source: str(body.source, 'source')!,
         path: str(body.path, 'path', true) ?? '',
@@ -25,6 +30,9 @@ export function registerImportRoutes(): void {
         dryRun: body.dryRun === true,
         commit: body.commit !== false,
         hash: body.hash === true,
+        copy: body.copy === true,
+        ...(prefix !== undefined ? { prefix } : {}),
+        ...(inventory !== undefined ? { inventory } : {}),
         ...(message !== undefined ? { message } : {}),
         ...authorship(a, body),
       })
