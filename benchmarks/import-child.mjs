@@ -1,12 +1,12 @@
 // One measured operation of benchmarks/import.mjs in a process of its own (so its peak RSS is its
 // own): `list <bucket> <prefix>` walks ListObjectsV2 with the raw SDK; `import <repo-location>
-// <source-url> [message]` runs repo.importObjects, counting the requests sent to the repository's store.
+// <source-url> [message] [inventory-manifest-url]` runs repo.importObjects (from the inventory report when given), counting the requests sent to the repository's store.
 // Prints one JSON line.
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { Repository } from '@varve/core'
 import { S3BlockStore, S3RefStore, createS3Client, parseS3Url } from '@varve/s3-adapter'
 
-const [mode, a, b, message] = process.argv.slice(2)
+const [mode, a, b, message, inventory] = process.argv.slice(2)
 const s3 = JSON.parse(process.env.BENCH_S3)
 const t0 = performance.now()
 
@@ -34,7 +34,7 @@ if (mode === 'list') {
   const repo = await Repository.open({ blocks: new S3BlockStore({ client, ...where }), refs: new S3RefStore({ client, ...where }) }, { author: 'bench', s3 })
   let r
   try {
-    r = await repo.importObjects('main', { source: b, path: 'data/', ...(message ? { message } : {}) })
+    r = await repo.importObjects('main', { source: b, path: 'data/', ...(message ? { message } : {}), ...(inventory ? { inventory } : {}) })
   } catch (err) {
     if (err.code !== 'NOTHING_TO_COMMIT') throw err
     r = { listed: err.details.listed, added: 0, changed: 0, unchanged: err.details.unchanged, nothingToCommit: true }

@@ -4,11 +4,14 @@
 // tools alternating who goes first each round; each measured operation in a process of its own.
 //   node benchmarks/import.mjs --objects 10000,100000 --rounds 2
 //   LAKEFS_BIN=/path/to/lakefs node benchmarks/import.mjs --objects 1000000
+// Also timed: `import --inventory`, the same objects read from an S3 Inventory report (gzipped CSV
+// files of 100,000 rows, written from a listing as AWS writes them; setup, not measured).
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { gzipSync } from 'node:zlib'
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { Repository } from '@varve/core'
 import '@varve/s3-adapter'
 import { createS3Client } from '@varve/s3-adapter'
@@ -89,6 +92,39 @@ async function fill(bucket, prefix, n, from = 0, body = 'x') {
   client.destroy()
 }
 
+/** An S3 Inventory report of `bucket/prefix` (CSV, gzipped, 100,000 rows a file) in the bucket `inventory`; its manifest URL. */
+async function makeInventory(bucket, prefix) {
+  const client = createS3Client(o)
+  const files = []
+  let rows = []
+  const flush = async () => {
+    const key = `reports/${bucket}/data/part-${files.length}.csv.gz`
+    const body = gzipSync(rows.join('\n'))
+    await client.send(new PutObjectCommand({ Bucket: 'inventory', Key: key, Body: body }))
+    files.push({ key, size: body.length })
+    rows = []
+  }
+  let token
+  do {
+    const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }))
+    for (const x of r.Contents ?? [])
+      rows.push(`"${bucket}","${encodeURIComponent(x.Key).replace(/%2F/g, '/')}","${x.Size}","${x.LastModified.toISOString()}","${x.ETag.replace(/"/g, '')}"`)
+    if (rows.length >= 100_000) await flush()
+    token = r.IsTruncated ? r.NextContinuationToken : undefined
+  } while (token)
+  if (rows.length) await flush()
+  const manifest = {
+    sourceBucket: bucket,
+    destinationBucket: 'arn:aws:s3:::inventory',
+    fileFormat: 'CSV',
+    fileSchema: 'Bucket, Key, Size, LastModifiedDate, ETag',
+    files,
+  }
+  await client.send(new PutObjectCommand({ Bucket: 'inventory', Key: `reports/${bucket}/manifest.json`, Body: JSON.stringify(manifest) }))
+  client.destroy()
+  return `s3://inventory/reports/${bucket}/manifest.json`
+}
+
 let lakefs
 if (process.env.LAKEFS_BIN) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lakefs-'))
@@ -120,8 +156,10 @@ for (const n of sizes) {
   const t0 = performance.now()
   await fill(bucket, 'raw/', n)
   console.log(`n=${n}: filled in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
-  await server.createBucket('repos')
-  const results = { list: [], varve: [], lakefs: [] }
+  await server.createBucket('repos').catch(() => {})
+  await server.createBucket('inventory').catch(() => {})
+  const manifest = await makeInventory(bucket, 'raw/')
+  const results = { list: [], varve: [], lakefs: [], inventory: [] }
   let lastRepo
   for (let r = 0; r < rounds; r++) {
     const location = `s3://repos/n${n}-r${r}/`
@@ -129,6 +167,14 @@ for (const n of sizes) {
     const steps = [
       ['list', () => child('list', bucket, 'raw/')],
       ['varve', () => child('import', location, `s3://${bucket}/raw/`)],
+      [
+        'inventory',
+        async () => {
+          const at = `s3://repos/n${n}-r${r}-inventory/`
+          await (await Repository.init(at, { s3: o })).close()
+          return child('import', at, `s3://${bucket}/raw/`, '', manifest)
+        },
+      ],
       ...(lakefs
         ? [
             [
@@ -164,6 +210,7 @@ for (const n of sizes) {
     list: best(results.list),
     varve: best(results.varve),
     lakefs: results.lakefs.length ? best(results.lakefs) : undefined,
+    inventory: best(results.inventory),
     listAgain,
     unchanged,
     onePercent,
@@ -179,6 +226,15 @@ for (const r of rows) {
   const v = r.varve
   console.log(
     `| ${r.n.toLocaleString('en-US')} | ${r.list.seconds.toFixed(2)} | ${v.seconds.toFixed(2)} | ${(v.seconds / r.list.seconds).toFixed(2)}× | ${Math.round(r.n / v.seconds).toLocaleString('en-US')} | ${((v.writes / r.n) * 1000).toFixed(2)} | ${v.rssMiB.toFixed(0)} | ${((v.seconds / r.n) * 1e6).toFixed(1)} | ${r.lakefs ? r.lakefs.seconds.toFixed(2) : 'n/a'} | ${r.lakefs ? `${(r.lakefs.seconds / v.seconds).toFixed(2)}×` : 'n/a'} |`,
+  )
+}
+console.log()
+console.log('| objects | varve import --inventory (s) | ÷ listing | objects/s | writes per 1,000 | peak RSS MiB | µs/object |')
+console.log('|---|---|---|---|---|---|---|')
+for (const r of rows) {
+  const v = r.inventory
+  console.log(
+    `| ${r.n.toLocaleString('en-US')} | ${v.seconds.toFixed(2)} | ${(v.seconds / r.list.seconds).toFixed(2)}× | ${Math.round(r.n / v.seconds).toLocaleString('en-US')} | ${((v.writes / r.n) * 1000).toFixed(2)} | ${v.rssMiB.toFixed(0)} | ${((v.seconds / r.n) * 1e6).toFixed(1)} |`,
   )
 }
 console.log()

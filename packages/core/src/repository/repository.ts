@@ -111,22 +111,16 @@ export class Repository {
   }
 
   /**
-   * Stores and stages many items in batches: small content is packed many to a stored object and each batch is staged in one write, so a
-   * folder of 100k files is a few hundred writes, not 100k (docs/decisions/0007-packs.md). Items are read `concurrency` at a time; a
-   * later item of a path wins. A failure (INVALID_PATH, an unreadable stream, ...) names the item's path in `details.path` and stages
-   * nothing of the unfinished batch; `details.staged` counts items of whole batches staged before it. Aborting `signal` stores and stages
-   * what was read and resolves with `interrupted`.
+   * Stores and stages many items in batches, small content packed (decision 0007): 100k files are a few hundred writes. A failure names
+   * the item (`details.path`) and stages nothing of its batch; aborting `signal` stages what was read (`interrupted`).
    */
   async putMany(branch: string, items: AsyncIterable<PutManyItem> | Iterable<PutManyItem>, options: PutManyOptions = {}): Promise<PutManySummary> {
     return writes.putManyOnBranch(this.#ctx, branch, items, options)
   }
 
   /**
-   * Imports a bucket's objects without copying them (`varve import`, decision 0017): each entry records where its object is and the
-   * identity it had (version, or ETag and size); every read sends that identity as a precondition, so a changed source object is
-   * IMPORTED_OBJECT_CHANGED, a deleted one NOT_FOUND, never other bytes. `mode: 'merge'` (default) adds and updates, `'replace'` also
-   * removes what the source no longer has; an unchanged object costs no write. Commits by default (NOTHING_TO_COMMIT when nothing
-   * changed; DIRTY_BRANCH over uncommitted changes); `commit: false` stages it, `dryRun` only counts.
+   * Imports a bucket's objects without copying them, each pinned to its version or ETag, which every read sends as a precondition
+   * (`varve import`, decision 0017): a changed object is IMPORTED_OBJECT_CHANGED, never other bytes. Modes, copy, inventory: ImportOptions.
    */
   async importObjects(branch: string, options: ImportOptions): Promise<ImportSummary> {
     return imports.importObjects(this.#ctx, branch, options)
@@ -147,10 +141,8 @@ export class Repository {
   }
 
   /**
-   * Stages a local folder's files under `path` on the branch (`varve put <folder>`): one walk, one listing of the branch under `path`,
-   * and `putMany` for the files that changed. A file whose branch path already holds its content is skipped; the checksum cache (stat and
-   * address of every file put before, as git's index) skips an unchanged file without reading it. Aborting `signal` stages what was read
-   * (`interrupted`); running it again continues.
+   * Stages a local folder's files under `path` (`varve put <folder>`): one walk, one listing of the branch, `putMany` of what changed; the
+   * checksum cache (as git's index) skips an unchanged file unread. Aborting `signal` stages what was read; running it again continues.
    */
   async putFolder(branch: string, dir: string, path = '', options: PutFolderOptions = {}): Promise<PutFolderSummary> {
     return writes.putFolder(this.#ctx, { list: (b, o) => this.list(b, o), putMany: (b, items, o) => this.putMany(b, items, o) }, branch, dir, path, options)
@@ -209,29 +201,24 @@ export class Repository {
   }
 
   /**
-   * The bytes an entry (from `stat` or `list`) names, as a stream: whole (verified against its address at the end, CORRUPT_OBJECT if they
-   * no longer match) or the range [start, end) read in pieces of 8 MiB (a range cannot be hashed against the address; S3 does not verify
-   * ranges either). Reading the entry itself, not a path again, means headers and bytes describe one version.
+   * An entry's bytes as a stream: whole (verified against its address at the end: CORRUPT_OBJECT) or the range [start, end) in 8 MiB
+   * pieces (unverified, as S3's ranges). Reading the entry, not its path again, keeps headers and bytes of one version.
    */
   streamEntry(entry: Entry, range: { start?: number; end?: number } = {}): Readable {
     return reads.streamEntry(this.#ctx, entry, range)
   }
 
   /**
-   * `streamEntry` as chunks, for a consumer that writes each out before it asks for the one after next: with `reuseBuffers` a whole read
-   * goes through two reused buffers (a chunk stays valid only until the one after next is requested), so a gigabyte read allocates
-   * nothing per chunk. Do not pipe such chunks into a stream that reads ahead.
+   * `streamEntry` as chunks; with `reuseBuffers` a whole read goes through two reused buffers (a chunk is valid until the one after next
+   * is asked for), so a gigabyte read allocates nothing per chunk. Do not pipe such chunks into a stream that reads ahead.
    */
   readEntry(entry: Entry, options: { start?: number; end?: number; reuseBuffers?: boolean } = {}): AsyncIterable<Uint8Array> {
     return reads.readEntry(this.#ctx, entry, options)
   }
 
   /**
-   * A URL that reads an entry's bytes straight from the store for `expiresSeconds` (default 300), without credentials, where the store
-   * hands out URLs (S3: a presigned GET of the physical object). `range` is set when the entry is part of a larger stored object (a
-   * pack): the URL then serves exactly those bytes only to a request that sends `Range: bytes=start-(end-1)`. Undefined when the store
-   * cannot presign or the object is not at its key (read it through `readEntry` then). The bytes are not verified on the way: the reader
-   * may check them against `entry.address` (SHA-256).
+   * A credential-free URL (`expiresSeconds`, default 300) that reads an entry's bytes straight from the store (S3: a presigned GET); with
+   * `range` (the entry is part of a pack) it serves exactly those bytes to `Range: bytes=start-(end-1)`. Undefined where it cannot; unverified.
    */
   async presignEntry(entry: Entry, options: { expiresSeconds?: number } = {}): Promise<{ url: string; range?: { start: number; end: number } } | undefined> {
     return reads.presignEntry(this.#ctx, entry, options)
@@ -258,29 +245,24 @@ export class Repository {
   }
 
   /**
-   * For each Parquet file (`*.parquet`) that differs between two revisions, in path order: rows before and after and the columns added,
-   * removed or retyped, from the two footers only (a few KiB of each file, 8 files at a time). A side that is not valid Parquet is
-   * reported in `invalid`.
+   * For each Parquet file that differs between two revisions, in path order: rows before and after and the columns added, removed or
+   * retyped, from the two footers only. A side that is not valid Parquet is reported in `invalid`.
    */
   tableChangeStats(left: string, right: string, options: { prefix?: string } = {}): AsyncIterable<TableChangeStat> {
     return tables.tableChangeStats(this.#ctx, left, right, options)
   }
 
   /**
-   * Rows added, removed and changed between two versions of a table, matched by `key`: a Parquet file (`path`), or every Parquet file
-   * under a prefix (`path` ending in `/`) read as one table. Streams a `schema` record, then the rows (changed ones with the columns that
-   * changed and both versions), then a `summary`, in bounded memory (hashes spilled to disk; see table-diff.ts). A file missing on one
-   * side counts as an empty table.
+   * Rows added, removed and changed between two versions of a table (a Parquet file, or every one under a prefix ending in `/`), matched by
+   * `key`: a `schema` record, the rows, then a `summary`, in bounded memory (see table-diff.ts). A file missing on one side is empty.
    */
   diffTable(left: string, right: string, path: string, options: DiffTableOptions): AsyncIterable<TableDiffRecord> {
     return tables.diffTable(this.#ctx, left, right, path, options)
   }
 
   /**
-   * Arrow record batches of every Parquet file under `prefix` at a ref, as one dataset: Hive partition folders (`year=2024/`) become
-   * string columns, `columns` projects (file columns and partition keys), `filter` picks files by partition values, and files are read by
-   * ranges one row group at a time, so memory holds a few batches of `batchSize` rows whatever the dataset's size. The files are those
-   * the ref has when the read starts (a branch's later changes are not mixed in).
+   * Arrow record batches of every Parquet file under `prefix` at a ref, as one dataset: Hive partitions as columns, `columns` projects,
+   * `filter` picks files by partition; read by range a row group at a time (memory: a few batches), files as of the read's start.
    */
   readDataset(ref: string, prefix: string, options: ReadDatasetOptions = {}): AsyncIterable<RecordBatch> {
     return tables.readDataset(this.#ctx, ref, prefix, options)
@@ -310,18 +292,16 @@ export class Repository {
   // ---- merging and rollback ------------------------------------------------------------------------
 
   /**
-   * Three-way merge of a revision into a clean branch; a merge commit has two parents. A branch whose rules require merge requests
-   * (`requiredApprovals`, `requireMergeRequest`) refuses it with APPROVAL_REQUIRED: use `openMergeRequest` and `mergeMergeRequest` (a dry
-   * run is allowed).
+   * Three-way merge of a revision into a clean branch (a merge commit has two parents). A branch whose rules require merge requests refuses
+   * it with APPROVAL_REQUIRED (a dry run is allowed): use `openMergeRequest` and `mergeMergeRequest`.
    */
   async merge(source: string, destination: string, options: MergeOptions = {}): Promise<MergeResult> {
     return merging.merge(this.#ctx, source, destination, options)
   }
 
   /**
-   * A new commit on the branch that undoes a commit's changes (for a merge: relative to `parent`, default 1). Conflicts (the branch
-   * changed a path since) follow `resolve` and `strategy`, as in a merge: "source" is the reverted state, "dest" the branch. `dryRun`
-   * returns what would happen.
+   * A new commit on the branch undoing a commit's changes (a merge: relative to `parent`, default 1). Conflicts follow `resolve` and
+   * `strategy` as in a merge ("source" is the reverted state, "dest" the branch); `dryRun` returns what would happen.
    */
   async revert(branch: string, revision: string, options: ApplyCommitOptions & { parent?: number; dryRun?: false }): Promise<Commit>
   async revert(branch: string, revision: string, options: ApplyCommitOptions & { parent?: number; dryRun: true }): Promise<MergeResult>
@@ -354,9 +334,8 @@ export class Repository {
   }
 
   /**
-   * One request; while open, also where it stands now: the heads, the source's changes, the conflicts, the destination's pre-merge gates
-   * run on the merge as it would be (nothing moves), the approvals that count, and whether it can merge. `standing: false` skips all that
-   * (the stored request and the two heads only: no diff, no gate run).
+   * One request; while open, also where it stands: heads, changes, conflicts, the destination's pre-merge gates run on the merge as it
+   * would be (nothing moves), the approvals that count, whether it can merge. `standing: false`: the stored request and heads only.
    */
   async mergeRequest(id: number, options: { standing?: boolean } = {}): Promise<MergeRequestView> {
     return guard('mergeRequest', () => this.#requests.show(id, options))
@@ -368,10 +347,8 @@ export class Repository {
   }
 
   /**
-   * Approves a request for the source's current head (with `head`: only if that is still the head, CONFLICT otherwise). The author cannot
-   * approve their own request (PERMISSION_DENIED). Where the destination requires `signedApprovals`, `signature` is an SSH signature
-   * (`ssh-keygen -Y sign -n varve-approval`) of `approvalSigningText(id, reviewer)` by a key `_varve/allowed_signers` on the destination
-   * lists for the reviewer (PERMISSION_DENIED otherwise); `signApproval` makes one.
+   * Approves a request for the source's current head (`head`: only if still the head, else CONFLICT); never the author's own. Under
+   * `signedApprovals`, `signature` is an SSH signature of `approvalSigningText(id, reviewer)` by an allowed signer (`signApproval` makes one).
    */
   async approve(id: number, options: { reviewer?: string; head?: string; signature?: string } = {}): Promise<MergeRequestRecord> {
     return guard('approve', () => this.#requests.approve(id, options))
@@ -404,9 +381,8 @@ export class Repository {
   }
 
   /**
-   * Merges an approved request through the destination's pre-merge gates, as of the source head the approvals are checked against. The
-   * merge commit's metadata names the request (`varve.merge-request`) and its approvers (`varve.merge-request.approvers`). Of several
-   * processes merging one request at once, exactly one merge commit results.
+   * Merges an approved request through the destination's pre-merge gates; the commit's metadata names the request and its approvers.
+   * Of several processes merging one request at once, exactly one merge commit results.
    */
   async mergeMergeRequest(id: number, options: MergeMergeRequestOptions = {}): Promise<MergeRequestMergeResult> {
     return guard('mergeMergeRequest', () => this.#requests.merge(id, options))
@@ -423,9 +399,8 @@ export class Repository {
   }
 
   /**
-   * The audit of approvals: every commit on the first-parent line of protected branches that landed while the rules required merge
-   * requests, but is not the merge of a request approved as they required (and, under `signedApprovals`, signed by keys the branch's
-   * allowed signers list). A writer that bypassed the library (writing refs straight into the bucket) is detected here, not prevented.
+   * The audit of approvals: commits on protected branches' first-parent lines that landed while merge requests were required but are
+   * not the merge of one approved (and signed) as required. A writer that bypassed the library is detected here, not prevented.
    */
   async verifyApprovals(options: ApprovalAuditOptions = {}): Promise<ApprovalAudit> {
     return guard('verifyApprovals', () => auditApprovals(this.#ctx, options))
@@ -444,10 +419,8 @@ export class Repository {
   }
 
   /**
-   * Protects a branch, or every branch a pattern matches (`release/*`; `*` stays within a `/` segment, `**` crosses them): what is set to
-   * false is refused with PROTECTED_BRANCH. The default protects everything, so changes arrive by merge only, through the gates.
-   * `requiredApprovals` makes merges arrive only through merge requests with that many approvals. A branch under several rules (its own
-   * and patterns) gets the strictest of each. Setting rules again replaces them.
+   * Protects a branch or every branch a pattern matches (`release/*`; `**` crosses `/`): what is false is refused with PROTECTED_BRANCH,
+   * `requiredApprovals` makes merges go through merge requests; the strictest of all matching rules applies; setting again replaces.
    */
   async protectBranch(name: string, rules: Partial<BranchProtection> = {}, options: { author?: string } = {}): Promise<BranchProtection> {
     return protection.protectBranch(this.#ctx, name, rules, options)
