@@ -3,7 +3,7 @@ import path from 'node:path'
 import { DeleteObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest'
 import { Repository, type VarveError } from '@varve/core'
-import { createS3Client } from '@varve/s3-adapter'
+import { createS3Client, S3BlockStore, S3RefStore } from '@varve/s3-adapter'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
 import { collect, tempDir } from './helpers/processes.js'
 import { varve } from './helpers/varve-cli.js'
@@ -290,6 +290,29 @@ describe('varve import into a repository on the same MinIO', () => {
       const before = (await listKeys(bucket)).filter((k) => k.startsWith('lake/'))
       const r = await repo.importObjects('main', { source: `s3://${bucket}/lake/`, path: 'data/' })
       expect(r).toMatchObject({ listed: 30, added: 30 })
+      // An unchanged re-import sends no write to the repository's store, checkpoints included: four
+      // folders are listed as four pages, each past `checkpointEvery`.
+      for (let i = 0; i < 12; i++) await putObject(bucket, `multi/d${i % 4}/part-${i}.bin`, randomBytes(10))
+      await repo.importObjects('main', { source: `s3://${bucket}/multi/`, path: 'multi/', checkpointEvery: 2 })
+      const counting = createS3Client(s3.options)
+      const writes: string[] = []
+      counting.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (/^(Put|Copy|Delete|Upload|Create|Complete)/.test(context.commandName ?? '')) writes.push(context.commandName!)
+          return next(args)
+        },
+        { step: 'initialize', name: 'countWrites' },
+      )
+      const where = { bucket, prefix: 'repo/' }
+      const watched = await Repository.open({ blocks: new S3BlockStore({ client: counting, ...where }), refs: new S3RefStore({ client: counting, ...where }) }, { s3: s3.options })
+      try {
+        const again = await fails(watched.importObjects('main', { source: `s3://${bucket}/multi/`, path: 'multi/', checkpointEvery: 2 }))
+        expect(again.code).toBe('NOTHING_TO_COMMIT')
+        expect(writes).toEqual([])
+      } finally {
+        await watched.close()
+        counting.destroy()
+      }
       await repo.createBranch('exp', 'main')
       await repo.delete('exp', 'data/part-000.bin')
       await repo.commit('exp', { message: 'drop one' })

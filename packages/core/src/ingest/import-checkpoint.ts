@@ -101,10 +101,13 @@ export async function applyInChunks(
           if (stats.listed - listedAtStart >= every) return
         }
       }
+      const before = at.root
       const { root, tree } = await applyChanges(ctx.objects, commitRoot(at), slice())
       const rootAt = packedRootOf(tree)
       at = { root, ...(rootAt ? { rootAt } : {}) }
-      if (!finished && lastKey !== undefined) {
+      // A slice that changed nothing moves no checkpoint: an unchanged re-import writes nothing at all
+      // (run again after a crash, it re-lists from the last slice that changed something).
+      if (!finished && lastKey !== undefined && root !== before) {
         const checkpoint: Checkpoint = { ...same, ...at, lastKey, stats: stats.summary() }
         await ctx.refs.setSetting(checkpointKey(branch), JSON.stringify(checkpoint))
       }
