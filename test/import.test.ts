@@ -304,7 +304,10 @@ describe('varve import into a repository on the same MinIO', () => {
         { step: 'initialize', name: 'countWrites' },
       )
       const where = { bucket, prefix: 'repo/' }
-      const watched = await Repository.open({ blocks: new S3BlockStore({ client: counting, ...where }), refs: new S3RefStore({ client: counting, ...where }) }, { s3: s3.options })
+      const watched = await Repository.open(
+        { blocks: new S3BlockStore({ client: counting, ...where }), refs: new S3RefStore({ client: counting, ...where }) },
+        { s3: s3.options },
+      )
       try {
         const again = await fails(watched.importObjects('main', { source: `s3://${bucket}/multi/`, path: 'multi/', checkpointEvery: 2 }))
         expect(again.code).toBe('NOTHING_TO_COMMIT')
