@@ -1,6 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto'
 import path from 'node:path'
-import { DeleteObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest'
 import { Repository, type VarveError } from '@varve/core'
 import { createS3Client, S3BlockStore, S3RefStore } from '@varve/s3-adapter'
@@ -574,7 +581,7 @@ describe('an import killed at random points (SIGKILL), then run again', () => {
 })
 
 describe('S3Source.list: many listers at once, the order of one walk', () => {
-  it('gives exactly the keys and order of a sequential ListObjectsV2 walk', async () => {
+  it('gives exactly the keys and order of a sequential ListObjectsV2 walk (ListObjectVersions on a versioned bucket)', async () => {
     const { S3Source } = await import('@varve/s3-adapter')
     const bucket = `order-${randomBytes(4).toString('hex')}`
     await s3.createBucket(bucket)
@@ -591,5 +598,28 @@ describe('S3Source.list: many listers at once, the order of one walk', () => {
     expect(parallel).toHaveLength(keys.length)
     // A listing stopped early stops its listers.
     for await (const page of source.list('p/')) if (page.length) break
+
+    // Versioned: the same walk on ListObjectVersions gives each key's current version; rewritten
+    // keys have older versions, deleted ones a delete marker on top (and are not listed).
+    await client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }))
+    const rewritten = keys.filter((_, i) => i % 5 === 0)
+    for (let i = 0; i < rewritten.length; i += 100) await Promise.all(rewritten.slice(i, i + 100).map((k) => putObject(bucket, k, 'y')))
+    const deleted = keys.filter((_, i) => i % 7 === 3)
+    for (let i = 0; i < deleted.length; i += 100) await Promise.all(deleted.slice(i, i + 100).map((k) => deleteObject(bucket, k)))
+    const expected: string[] = []
+    let marker: { KeyMarker?: string; VersionIdMarker?: string } = {}
+    for (;;) {
+      const r = await client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'p/', ...marker }))
+      for (const v of r.Versions ?? []) if (v.IsLatest) expected.push(`${v.Key} ${v.VersionId === 'null' ? '' : v.VersionId}`)
+      if (!r.IsTruncated) break
+      marker = { KeyMarker: r.NextKeyMarker!, VersionIdMarker: r.NextVersionIdMarker! }
+    }
+    const versioned = new S3Source(`s3://${bucket}`, `s3://${bucket}/`, bucket, client)
+    const listed: string[] = []
+    for await (const page of versioned.list('p/')) for (const o of page) listed.push(`${o.key} ${o.versionId ?? ''}`)
+    expect(listed).toEqual(expected)
+    expect(listed).toHaveLength(keys.length - deleted.length)
+    // (MinIO keeps no versions of a folder marker such as `p/a/`.)
+    expect(listed.filter((l) => !l.endsWith(' ')).length).toBe(rewritten.filter((k) => !deleted.includes(k) && !k.endsWith('/')).length)
   })
 })

@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3'
+import { ListObjectVersionsCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3'
 import { comparePaths, type SourceObject } from '@varve/core'
 import { s3Error } from './s3-errors.js'
 
@@ -19,15 +19,31 @@ const toObject = (o: NonNullable<ListObjectsV2CommandOutput['Contents']>[number]
 
 type Unit = { readonly object: SourceObject } | { readonly prefix: string }
 
+/** Where a listing goes on from: a continuation token (ListObjectsV2) or a key and version marker (ListObjectVersions). */
+type Cursor = string | { readonly key?: string; readonly version?: string }
+/** One page of either listing, the same shape. */
+interface Page {
+  readonly objects: SourceObject[]
+  readonly prefixes: string[]
+  readonly next?: Cursor
+}
+
 /**
  * Lists every key under `prefix` in key order, many prefixes at once: the first levels are listed
  * with the `/` delimiter, then each folder found is walked by a lister of its own (up to 16 at
  * once, each a few pages ahead), and the folders are read back in order. Keys directly under a
  * folder and the folders themselves interleave as S3 orders them, so the output is the same as one
- * sequential ListObjectsV2 walk.
+ * sequential ListObjectsV2 walk. On a versioned bucket (`versioned`) the same walk runs on
+ * ListObjectVersions and gives each key's current version, with its version id.
  */
-export async function* listInParallel(client: S3Client, bucket: string, prefix: string, signal?: AbortSignal): AsyncGenerator<SourceObject[]> {
-  const page = (p: string, token: string | undefined, delimiter: boolean) =>
+export async function* listInParallel(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  signal?: AbortSignal,
+  versioned = false,
+): AsyncGenerator<SourceObject[]> {
+  const v2 = (p: string, token: string | undefined, delimiter: boolean): Promise<Page> =>
     client
       .send(
         new ListObjectsV2Command({
@@ -39,20 +55,51 @@ export async function* listInParallel(client: S3Client, bucket: string, prefix: 
         }),
         signal ? { abortSignal: signal } : {},
       )
+      .then((r) => ({
+        objects: (r.Contents ?? []).map(toObject),
+        prefixes: (r.CommonPrefixes ?? []).map((c) => c.Prefix!),
+        ...(r.IsTruncated && r.NextContinuationToken ? { next: r.NextContinuationToken } : {}),
+      }))
       .catch((err) => Promise.reject(s3Error(err, 'ListObjectsV2', bucket, p)))
+  // A versioned bucket: each key's current version (a key whose latest version is a delete marker has none).
+  const versions = (p: string, at: { key?: string; version?: string } | undefined, delimiter: boolean): Promise<Page> =>
+    client
+      .send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: p,
+          MaxKeys: 1000,
+          ...(delimiter ? { Delimiter: '/' } : {}),
+          ...(at?.key ? { KeyMarker: at.key } : {}),
+          ...(at?.version ? { VersionIdMarker: at.version } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      )
+      .then((r) => ({
+        objects: (r.Versions ?? [])
+          .filter((o) => o.IsLatest)
+          .map((o) => ({ ...toObject(o), ...(o.VersionId && o.VersionId !== 'null' ? { versionId: o.VersionId } : {}) })),
+        prefixes: (r.CommonPrefixes ?? []).map((c) => c.Prefix!),
+        ...(r.IsTruncated
+          ? { next: { ...(r.NextKeyMarker ? { key: r.NextKeyMarker } : {}), ...(r.NextVersionIdMarker ? { version: r.NextVersionIdMarker } : {}) } }
+          : {}),
+      }))
+      .catch((err) => Promise.reject(s3Error(err, 'ListObjectVersions', bucket, p)))
+  const page = (p: string, cursor: Cursor | undefined, delimiter: boolean): Promise<Page> =>
+    versioned ? versions(p, cursor as { key?: string; version?: string } | undefined, delimiter) : v2(p, cursor as string | undefined, delimiter)
 
   /** One level with the delimiter, or undefined when it holds too many keys to be worth fanning out. */
   const level = async (p: string): Promise<Unit[] | undefined> => {
     const objects: SourceObject[] = []
     const prefixes: string[] = []
-    let token: string | undefined
+    let cursor: Cursor | undefined
     for (let pages = 0; ; pages++) {
       if (pages >= FAN_OUT_PAGES) return undefined
-      const r = await page(p, token, true)
-      for (const o of r.Contents ?? []) objects.push(toObject(o))
-      for (const c of r.CommonPrefixes ?? []) prefixes.push(c.Prefix!)
-      if (!r.IsTruncated) break
-      token = r.NextContinuationToken
+      const r = await page(p, cursor, true)
+      objects.push(...r.objects)
+      prefixes.push(...r.prefixes)
+      if (r.next === undefined) break
+      cursor = r.next
     }
     const units: Unit[] = [...objects.map((object) => ({ object })), ...prefixes.map((prefix) => ({ prefix }))]
     return units.sort((a, b) => comparePaths('object' in a ? a.object.key : a.prefix, 'object' in b ? b.object.key : b.prefix))
@@ -131,21 +178,21 @@ class PrefixLister {
 
   constructor(
     readonly prefix: string,
-    fetch: (token: string | undefined) => Promise<ListObjectsV2CommandOutput>,
+    fetch: (cursor: Cursor | undefined) => Promise<Page>,
   ) {
     void this.#run(fetch)
   }
 
-  async #run(fetch: (token: string | undefined) => Promise<ListObjectsV2CommandOutput>): Promise<void> {
-    let token: string | undefined
+  async #run(fetch: (cursor: Cursor | undefined) => Promise<Page>): Promise<void> {
+    let cursor: Cursor | undefined
     try {
       do {
         while (this.#ready.length >= AHEAD && !this.#stopped) await new Promise<void>((r) => (this.#resume = r))
         if (this.#stopped) return
-        const r = await fetch(token)
-        this.#push((r.Contents ?? []).map(toObject))
-        token = r.IsTruncated ? r.NextContinuationToken : undefined
-      } while (token)
+        const r = await fetch(cursor)
+        this.#push(r.objects)
+        cursor = r.next
+      } while (cursor !== undefined)
       this.#push(null)
     } catch (err) {
       this.#push(err as Error)

@@ -45,14 +45,15 @@ export class S3Source implements ExternalSource {
   }
 
   async *list(prefix: string, options: SourceListOptions = {}): AsyncIterable<readonly SourceObject[]> {
-    if (await this.versioned()) {
-      yield* this.#listVersions(prefix, options)
-      return
-    }
+    const versioned = await this.versioned()
     // A whole prefix (the import's case) is listed by many listers at once; a resumed listing, which
     // starts after a key, walks on from there.
     if (!options.startAfter) {
-      yield* listInParallel(this.client, this.bucket, prefix, options.signal)
+      yield* listInParallel(this.client, this.bucket, prefix, options.signal, versioned)
+      return
+    }
+    if (versioned) {
+      yield* this.#listVersions(prefix, options)
       return
     }
     let token: string | undefined
