@@ -178,7 +178,7 @@ describe('varve import --inventory: the objects from an S3 Inventory report inst
     }
   })
 
-  it('refuses a report of another bucket, ORC, a missing manifest, a bad key encoding, a schema without sizes: typed, nothing written', async () => {
+  it('refuses a report of another bucket, ORC, a missing manifest, a bad key encoding, a schema without sizes, a gzip bomb, a huge manifest: typed, nothing written', async () => {
     const source = `bad-${randomBytes(4).toString('hex')}`
     const inv = `inv-${randomBytes(4).toString('hex')}`
     await s3.createBucket(source)
@@ -223,6 +223,23 @@ describe('varve import --inventory: the objects from an S3 Inventory report inst
         1,
       )
       expect((await tryWith(badSize)).code).toBe('INVALID_ARGUMENT')
+      // A gzip bomb of one endless line is refused at the first 64 KiB, not inflated into memory.
+      const bomb = gzipSync(Buffer.alloc(256 * 1024 * 1024, 'a'))
+      await put(inv, 'bomb/data/one.csv.gz', bomb)
+      const bombManifest = {
+        sourceBucket: source,
+        destinationBucket: inv,
+        fileFormat: 'CSV',
+        fileSchema: 'Bucket, Key, Size, ETag',
+        files: [{ key: 'bomb/data/one.csv.gz' }],
+      }
+      await put(inv, 'bomb/manifest.json', JSON.stringify(bombManifest))
+      const rssBefore = process.memoryUsage().rss
+      expect(await tryWith(`s3://${inv}/bomb/manifest.json`)).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('longer than') })
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(128 * 1024 * 1024)
+      // A manifest too large to be one is refused before it is read.
+      await put(inv, 'huge/manifest.json', Buffer.alloc(17 * 1024 * 1024, 32))
+      expect(await tryWith(`s3://${inv}/huge/manifest.json`)).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('larger than') })
       expect(await repo.resolve('main')).toBe(head)
       expect(await collect(repo.uncommitted('main'))).toEqual([])
     } finally {

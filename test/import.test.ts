@@ -455,6 +455,12 @@ describe('varve serve: the imports route, its grants, and the gateway reading im
       expect((await put(admin)).status).toBe(200)
       const listed = await fetch(`${server.url}/api/v1/repositories/lake/sources`, { headers: { authorization: basic(admin) } })
       expect(await listed.json()).toMatchObject({ sources: [{ name: 'raw', url: `s3://${bucket}/raw/` }] })
+      // An inventory manifest over HTTP is a URL only: a path would have the server read its own files.
+      for (const inventory of ['/etc/passwd', '../manifest.json', 'file:///etc/passwd']) {
+        const local = await api(admin, { source: `s3://${bucket}/raw/`, path: 'lake/', inventory })
+        expect(local.status).toBe(400)
+        expect((await local.json()).error.code).toBe('INVALID_ARGUMENT')
+      }
       const done = await api(admin, { source: `s3://${bucket}/raw/`, path: 'lake/', message: 'over the API' })
       expect(done.status).toBe(201)
       expect(await done.json()).toMatchObject({ added: 1, commit: { message: 'over the API', author: admin.accessKey } })

@@ -1,7 +1,7 @@
 import type { RepoContext } from '../context/repo-context.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
-import { readFile } from 'node:fs/promises'
-import { destinationBucketOf, listInventory, parseInventoryManifest, type InventoryManifest } from '../sources/inventory-listing.js'
+import { readFile, stat } from 'node:fs/promises'
+import { MAX_MANIFEST, destinationBucketOf, listInventory, parseInventoryManifest, type InventoryManifest } from '../sources/inventory-listing.js'
 import type { ExternalSource, SourceObject } from '../sources/external-source.js'
 import { splitSourceSpec } from '../sources/source-schemes.js'
 import { validatePath, validatePrefix } from '../util/paths.js'
@@ -60,21 +60,28 @@ async function openInventory(ctx: RepoContext, spec: string, source: ExternalSou
     at = await ctx.sources(url[1]!)
     const o = await at.head(url[2]!)
     if (!o) throw new VarveError(ErrorCodes.NOT_FOUND, `inventory manifest ${spec} not found`, { details: { inventory: spec } })
+    tooLarge(o.size, spec)
     bytes = await at.read({ source: at.name, key: url[2]!, etag: o.etag, ...(o.versionId ? { versionId: o.versionId } : {}) })
   } else if (spec.includes('://')) {
     throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `inventory ${spec} is not a manifest URL (s3://bucket/key/manifest.json)`, {
       details: { inventory: spec },
     })
   } else {
-    bytes = await readFile(spec).catch((err: NodeJS.ErrnoException) => {
-      throw new VarveError(
-        err.code === 'ENOENT' ? ErrorCodes.NOT_FOUND : ErrorCodes.INVALID_ARGUMENT,
-        `cannot read the inventory manifest ${spec}: ${err.code ?? err.message}`,
-        {
-          details: { inventory: spec },
-        },
-      )
-    })
+    bytes = await stat(spec)
+      .then((st) => {
+        tooLarge(st.size, spec)
+        return readFile(spec)
+      })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err instanceof VarveError) throw err
+        throw new VarveError(
+          err.code === 'ENOENT' ? ErrorCodes.NOT_FOUND : ErrorCodes.INVALID_ARGUMENT,
+          `cannot read the inventory manifest ${spec}: ${err.code ?? err.message}`,
+          {
+            details: { inventory: spec },
+          },
+        )
+      })
   }
   const manifest = parseInventoryManifest(bytes, spec)
   const scheme = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)/is.exec(source.url)
@@ -110,5 +117,13 @@ function refuseOwnStorage(location: string, sourceUrl: string, keyPrefix: string
   if (own.startsWith(keyPrefix) || keyPrefix.startsWith(own))
     throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `cannot import ${sourceUrl} ${keyPrefix}: it overlaps the repository's own storage at ${location}`, {
       details: { source: sourceUrl, prefix: keyPrefix, location },
+    })
+}
+
+/** Refused before it is read: a manifest is small (see MAX_MANIFEST). */
+function tooLarge(size: number, spec: string): void {
+  if (size > MAX_MANIFEST)
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, `${spec} is larger than ${MAX_MANIFEST} bytes: not an S3 Inventory manifest`, {
+      details: { inventory: spec },
     })
 }

@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream'
-import { createInterface } from 'node:readline'
 import { createGunzip } from 'node:zlib'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import type { JsonValue } from '../util/canonical-json.js'
@@ -23,10 +22,14 @@ export interface InventoryManifest {
   readonly creationTimestamp?: string
 }
 
+/** A manifest lists a report's files (a few KiB per thousand files). */
+export const MAX_MANIFEST = 16 * 1024 * 1024
+
 const invalid = (message: string, details: Record<string, JsonValue> = {}) => new VarveError(ErrorCodes.INVALID_ARGUMENT, message, { details })
 
 /** Parses and checks a manifest.json. */
 export function parseInventoryManifest(bytes: Uint8Array, where: string): InventoryManifest {
+  if (bytes.byteLength > MAX_MANIFEST) throw invalid(`${where} is larger than ${MAX_MANIFEST} bytes: not an S3 Inventory manifest`, { inventory: where })
   let m: Record<string, unknown>
   try {
     m = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>
@@ -132,7 +135,7 @@ async function* csvRows(fileSchema: string, files: ExternalSource, key: string):
   bytes.on('error', (err) => input.destroy(err))
   let n = 0
   try {
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    for await (const line of boundedLines(input, key)) {
       n++
       if (line === '') continue
       const f = csvFields(line)
@@ -157,6 +160,27 @@ async function* csvRows(fileSchema: string, files: ExternalSource, key: string):
     if (err instanceof VarveError) throw err
     throw invalid(`${key}: not a readable inventory file (${(err as Error).message})`, { inventory: key })
   }
+}
+
+/** A row of a report is a key (≤ 1,024 bytes) and a few fields: a longer line is not an inventory. */
+const MAX_LINE = 64 * 1024
+
+/** The lines of a stream, refusing one longer than MAX_LINE (a gzip bomb or a file that is not a report would otherwise fill memory). */
+async function* boundedLines(input: AsyncIterable<Buffer | string>, file: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8')
+  let rest = ''
+  for await (const chunk of input) {
+    rest += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })
+    let start = 0
+    for (let at = rest.indexOf('\n'); at >= 0; at = rest.indexOf('\n', start)) {
+      yield rest.slice(start, at > start && rest.charCodeAt(at - 1) === 13 ? at - 1 : at)
+      start = at + 1
+    }
+    rest = rest.slice(start)
+    if (rest.length > MAX_LINE) throw invalid(`${file}: a line longer than ${MAX_LINE} bytes; not an inventory report`, { inventory: file })
+  }
+  rest += decoder.decode()
+  if (rest !== '') yield rest
 }
 
 /** The fields of one CSV line (fields quoted or not; `""` is a quote inside a quoted field). */
