@@ -591,15 +591,47 @@ describe('S3Source.list: many listers at once, the order of one walk', () => {
     const { S3Source } = await import('@varve/s3-adapter')
     const bucket = `order-${randomBytes(4).toString('hex')}`
     await s3.createBucket(bucket)
-    const odd = ['a.txt', 'a/b', 'a0', 'a/c/d', 'a-b', 'a/', 'b', 'é/x', '😀', '\uE000/x', 'z z/ä', 'deep/1/2/3/4/5.txt', 'x']
+    const odd = [
+      'a.txt',
+      'a/b',
+      'a0',
+      'a/c/d',
+      'a-b',
+      'a/',
+      'b',
+      'é/x',
+      '😀',
+      '\uE000/x',
+      'z z/ä',
+      'deep/1/2/3/4/5.txt',
+      'x',
+      'a&b/<c>',
+      '"q"/\'s\'',
+      'amp&amp;',
+      'tab\tkey',
+    ]
     const many = Array.from({ length: 2600 }, (_, i) => `big/${String(i % 7)}/f-${i}`)
     const flat = Array.from({ length: 1200 }, (_, i) => `flat-${String(i).padStart(5, '0')}`)
     const keys = [...odd, ...many, ...flat].map((k) => `p/${k}`)
     for (let i = 0; i < keys.length; i += 100) await Promise.all(keys.slice(i, i + 100).map((k) => putObject(bucket, k, 'x')))
-    const sequential = (await listKeys(bucket)).map((k) => k.slice(0, k.lastIndexOf(':')))
+    // The SDK's own walk and parse, field by field, against the listers' (which read the XML themselves).
+    const sequentialObjects: string[] = []
+    let token: string | undefined
+    do {
+      const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'p/', ...(token ? { ContinuationToken: token } : {}) }))
+      for (const o of r.Contents ?? []) sequentialObjects.push(`${o.Key} ${o.Size} ${o.ETag?.replace(/"/g, '')} ${o.LastModified?.getTime()}`)
+      token = r.IsTruncated ? r.NextContinuationToken : undefined
+    } while (token)
+    const sequential = sequentialObjects.map((l) => l.split(' ').slice(0, -3).join(' '))
     const source = new S3Source(`s3://${bucket}`, `s3://${bucket}/`, bucket, client)
     const parallel: string[] = []
-    for await (const page of source.list('p/')) for (const o of page) parallel.push(o.key)
+    const parallelObjects: string[] = []
+    for await (const page of source.list('p/'))
+      for (const o of page) {
+        parallel.push(o.key)
+        parallelObjects.push(`${o.key} ${o.size} ${o.etag} ${o.lastModified}`)
+      }
+    expect(parallelObjects).toEqual(sequentialObjects)
     expect(parallel).toEqual(sequential)
     expect(parallel).toHaveLength(keys.length)
     // A listing stopped early stops its listers.

@@ -1,6 +1,7 @@
 import { ListObjectVersionsCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3'
 import { comparePaths, type SourceObject } from '@varve/core'
 import { s3Error } from './s3-errors.js'
+import { fastListing } from './s3-list-xml.js'
 
 /** Prefixes listed at once once the listing has fanned out. */
 const LISTERS = 16
@@ -43,48 +44,48 @@ export async function* listInParallel(
   signal?: AbortSignal,
   versioned = false,
 ): AsyncGenerator<SourceObject[]> {
-  const v2 = (p: string, token: string | undefined, delimiter: boolean): Promise<Page> =>
-    client
-      .send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: p,
-          MaxKeys: 1000,
-          ...(delimiter ? { Delimiter: '/' } : {}),
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
-        signal ? { abortSignal: signal } : {},
-      )
-      .then((r) => ({
-        objects: (r.Contents ?? []).map(toObject),
-        prefixes: (r.CommonPrefixes ?? []).map((c) => c.Prefix!),
-        ...(r.IsTruncated && r.NextContinuationToken ? { next: r.NextContinuationToken } : {}),
-      }))
-      .catch((err) => Promise.reject(s3Error(err, 'ListObjectsV2', bucket, p)))
+  const v2 = async (p: string, token: string | undefined, delimiter: boolean): Promise<Page> => {
+    const command = new ListObjectsV2Command({
+      Bucket: bucket,
+      Prefix: p,
+      MaxKeys: 1000,
+      ...(delimiter ? { Delimiter: '/' } : {}),
+      ...(token ? { ContinuationToken: token } : {}),
+    })
+    const fast = fastListing(command, false)
+    const r = await client.send(command, signal ? { abortSignal: signal } : {}).catch((err) => Promise.reject(s3Error(err, 'ListObjectsV2', bucket, p)))
+    const read = fast.page()
+    if (read) return { objects: read.objects, prefixes: read.prefixes, ...(read.truncated && read.nextToken ? { next: read.nextToken } : {}) }
+    return {
+      objects: (r.Contents ?? []).map(toObject),
+      prefixes: (r.CommonPrefixes ?? []).map((c) => c.Prefix!),
+      ...(r.IsTruncated && r.NextContinuationToken ? { next: r.NextContinuationToken } : {}),
+    }
+  }
   // A versioned bucket: each key's current version (a key whose latest version is a delete marker has none).
-  const versions = (p: string, at: { key?: string; version?: string } | undefined, delimiter: boolean): Promise<Page> =>
-    client
-      .send(
-        new ListObjectVersionsCommand({
-          Bucket: bucket,
-          Prefix: p,
-          MaxKeys: 1000,
-          ...(delimiter ? { Delimiter: '/' } : {}),
-          ...(at?.key ? { KeyMarker: at.key } : {}),
-          ...(at?.version ? { VersionIdMarker: at.version } : {}),
-        }),
-        signal ? { abortSignal: signal } : {},
-      )
-      .then((r) => ({
-        objects: (r.Versions ?? [])
-          .filter((o) => o.IsLatest)
-          .map((o) => ({ ...toObject(o), ...(o.VersionId && o.VersionId !== 'null' ? { versionId: o.VersionId } : {}) })),
-        prefixes: (r.CommonPrefixes ?? []).map((c) => c.Prefix!),
-        ...(r.IsTruncated
-          ? { next: { ...(r.NextKeyMarker ? { key: r.NextKeyMarker } : {}), ...(r.NextVersionIdMarker ? { version: r.NextVersionIdMarker } : {}) } }
-          : {}),
-      }))
-      .catch((err) => Promise.reject(s3Error(err, 'ListObjectVersions', bucket, p)))
+  const versions = async (p: string, at: { key?: string; version?: string } | undefined, delimiter: boolean): Promise<Page> => {
+    const command = new ListObjectVersionsCommand({
+      Bucket: bucket,
+      Prefix: p,
+      MaxKeys: 1000,
+      ...(delimiter ? { Delimiter: '/' } : {}),
+      ...(at?.key ? { KeyMarker: at.key } : {}),
+      ...(at?.version ? { VersionIdMarker: at.version } : {}),
+    })
+    const fast = fastListing(command, true)
+    const r = await client.send(command, signal ? { abortSignal: signal } : {}).catch((err) => Promise.reject(s3Error(err, 'ListObjectVersions', bucket, p)))
+    const read = fast.page()
+    const marker = (key: string | undefined, version: string | undefined) => ({ ...(key ? { key } : {}), ...(version ? { version } : {}) })
+    if (read)
+      return { objects: read.objects, prefixes: read.prefixes, ...(read.truncated ? { next: marker(read.nextKeyMarker, read.nextVersionIdMarker) } : {}) }
+    return {
+      objects: (r.Versions ?? [])
+        .filter((o) => o.IsLatest)
+        .map((o) => ({ ...toObject(o), ...(o.VersionId && o.VersionId !== 'null' ? { versionId: o.VersionId } : {}) })),
+      prefixes: (r.CommonPrefixes ?? []).map((c) => c.Prefix!),
+      ...(r.IsTruncated ? { next: marker(r.NextKeyMarker, r.NextVersionIdMarker) } : {}),
+    }
+  }
   const page = (p: string, cursor: Cursor | undefined, delimiter: boolean): Promise<Page> =>
     versioned ? versions(p, cursor as { key?: string; version?: string } | undefined, delimiter) : v2(p, cursor as string | undefined, delimiter)
 
