@@ -31,7 +31,7 @@ export function fastListing(command: { middlewareStack: Stack }, versions: boole
     (next: (args: unknown) => Promise<{ response: RawResponse }>) => async (args: unknown) => {
       const out = await next(args)
       const res = out.response
-      if (!res || res.statusCode !== 200 || !res.body) return out
+      if (res?.statusCode !== 200 || !res.body) return out
       const text = await readAll(res.body)
       parsed = parseListing(text, versions)
       const body = parsed ? (versions ? EMPTY_VERSIONS : EMPTY_V2) : text
