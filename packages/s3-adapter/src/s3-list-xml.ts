@@ -67,12 +67,21 @@ export function parseListing(xml: string, versions: boolean): ListingPage | unde
   const item = versions ? 'Version' : 'Contents'
   let at = 0
   let top = ''
+  // The next position of each kind of block, searched again only once passed (a kind that does not
+  // occur is searched once, not once per item: that would scan the page for each of its 1,000 items).
+  const NONE = Number.POSITIVE_INFINITY
+  const next = { contents: -1, common: -1, marker: versions ? -1 : NONE }
+  const find = (tag: string, from: number) => {
+    const i = xml.indexOf(tag, from)
+    return i < 0 ? NONE : i
+  }
   for (;;) {
-    const contents = xml.indexOf(`<${item}>`, at)
-    const common = xml.indexOf('<CommonPrefixes>', at)
-    const marker = versions ? xml.indexOf('<DeleteMarker>', at) : -1
-    const first = Math.min(...[contents, common, marker].map((i) => (i < 0 ? Number.POSITIVE_INFINITY : i)))
-    if (first === Number.POSITIVE_INFINITY) {
+    if (next.contents < at) next.contents = find(`<${item}>`, at)
+    if (next.common < at) next.common = find('<CommonPrefixes>', at)
+    if (next.marker < at) next.marker = find('<DeleteMarker>', at)
+    const { contents, common, marker } = next
+    const first = Math.min(contents, common, marker)
+    if (first === NONE) {
       top += xml.slice(at)
       break
     }
@@ -80,7 +89,7 @@ export function parseListing(xml: string, versions: boolean): ListingPage | unde
     if (first === common) {
       const end = xml.indexOf('</CommonPrefixes>', first)
       if (end < 0) return undefined
-      const p = field(xml, 'Prefix', first, end)
+      const p = field(xml.slice(first, end), 'Prefix')
       if (p === undefined) return undefined
       prefixes.push(p)
       at = end + '</CommonPrefixes>'.length
@@ -91,26 +100,28 @@ export function parseListing(xml: string, versions: boolean): ListingPage | unde
     } else {
       const end = xml.indexOf(`</${item}>`, first)
       if (end < 0) return undefined
-      const key = field(xml, 'Key', first, end)
-      const size = field(xml, 'Size', first, end)
+      // Fields are looked for in the item alone: a missing one never costs a scan of the rest of the page.
+      const block = xml.slice(first, end)
+      const key = field(block, 'Key')
+      const size = field(block, 'Size')
       if (key === undefined || size === undefined || !/^\d+$/.test(size)) return undefined
       at = end + item.length + 3
-      if (versions && field(xml, 'IsLatest', first, end) !== 'true') continue
-      const modified = field(xml, 'LastModified', first, end)
-      const version = versions ? field(xml, 'VersionId', first, end) : undefined
+      if (versions && field(block, 'IsLatest') !== 'true') continue
+      const modified = field(block, 'LastModified')
+      const version = versions ? field(block, 'VersionId') : undefined
       objects.push({
         key,
         size: Number(size),
-        etag: (field(xml, 'ETag', first, end) ?? '').replace(/^W\//, '').replace(/^"|"$/g, ''),
+        etag: (field(block, 'ETag') ?? '').replace(/^W\//, '').replace(/^"|"$/g, ''),
         lastModified: modified ? Date.parse(modified) || 0 : 0,
         ...(version && version !== 'null' ? { versionId: version } : {}),
       })
     }
   }
-  const truncated = field(top, 'IsTruncated', 0, top.length) === 'true'
-  const nextToken = field(top, 'NextContinuationToken', 0, top.length)
-  const nextKeyMarker = field(top, 'NextKeyMarker', 0, top.length)
-  const nextVersionIdMarker = field(top, 'NextVersionIdMarker', 0, top.length)
+  const truncated = field(top, 'IsTruncated') === 'true'
+  const nextToken = field(top, 'NextContinuationToken')
+  const nextKeyMarker = field(top, 'NextKeyMarker')
+  const nextVersionIdMarker = field(top, 'NextVersionIdMarker')
   return {
     objects,
     prefixes,
@@ -121,17 +132,14 @@ export function parseListing(xml: string, versions: boolean): ListingPage | unde
   }
 }
 
-/** The text of the first `<name>` element between from and to, entities decoded. */
-function field(xml: string, name: string, from: number, to: number): string | undefined {
-  const open = xml.indexOf(`<${name}>`, from)
-  if (open < 0 || open >= to) {
-    // An empty element (`<Prefix/>`) has no text.
-    const empty = xml.indexOf(`<${name}/>`, from)
-    return empty >= 0 && empty < to ? '' : undefined
-  }
+/** The text of the first `<name>` element of `xml` (an item, or the page outside its items), entities decoded. */
+function field(xml: string, name: string): string | undefined {
+  const open = xml.indexOf(`<${name}>`)
+  // An empty element (`<Prefix/>`) has no text.
+  if (open < 0) return xml.includes(`<${name}/>`) ? '' : undefined
   const start = open + name.length + 2
   const close = xml.indexOf(`</${name}>`, start)
-  if (close < 0 || close > to) return undefined
+  if (close < 0) return undefined
   const raw = xml.slice(start, close)
   return raw.includes('&') ? decodeEntities(raw) : raw
 }
