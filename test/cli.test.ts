@@ -9,7 +9,7 @@ import { openPinned } from '@varve/core'
 import { trainPartition } from '@varve/core/testing'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
 import { tempDir } from './helpers/processes.js'
-import { ndjson, varve, VARVE_BIN } from './helpers/varve-cli.js'
+import { ndjson, s3CliEnv, varve, VARVE_BIN } from './helpers/varve-cli.js'
 
 let s3: TestS3
 const bucket = `varve-cli-${randomBytes(4).toString('hex')}`
@@ -30,11 +30,7 @@ const backends: Backend[] = [
     name: 's3:// on MinIO',
     env: () => ({
       VARVE_REPO: `s3://${bucket}/${testPrefix}`,
-      VARVE_S3_ENDPOINT: s3.options.endpoint,
-      VARVE_S3_FORCE_PATH_STYLE: 'true',
-      AWS_REGION: s3.options.region,
-      AWS_ACCESS_KEY_ID: s3.options.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.options.credentials.secretAccessKey,
+      ...s3CliEnv(s3.options),
     }),
   },
 ]

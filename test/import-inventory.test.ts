@@ -16,7 +16,7 @@ import { createS3Client } from '@varve/s3-adapter'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
 import { collect, tempDir } from './helpers/processes.js'
 import { pythonVenv, runPython } from './helpers/serve.js'
-import { varve } from './helpers/varve-cli.js'
+import { s3CliEnv, varve } from './helpers/varve-cli.js'
 
 // Issue 25: `import --inventory` reads a bucket's objects from an S3 Inventory report instead of LIST.
 // MinIO makes no inventory reports, so the reports here are written as AWS documents them (a
@@ -255,13 +255,7 @@ describe('varve import --inventory: the objects from an S3 Inventory report inst
     for (const k of ['raw/a.txt', 'raw/b/c.txt']) await put(source, k, k)
     const rows = (await listing(source)).map((o) => [source, formEncode(o.key), String(o.size), o.modified, o.etag])
     const manifest = await csvInventory(source, inv, rows, 'Bucket, Key, Size, LastModifiedDate, ETag', 1)
-    const env = {
-      VARVE_S3_ENDPOINT: s3.options.endpoint,
-      VARVE_S3_FORCE_PATH_STYLE: 'true',
-      AWS_REGION: s3.options.region,
-      AWS_ACCESS_KEY_ID: s3.options.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.options.credentials.secretAccessKey,
-    }
+    const env = s3CliEnv(s3.options)
     const cwd = path.join(t.dir, source)
     await fs.mkdir(cwd)
     expect((await varve(['init'], { cwd, env })).code).toBe(0)

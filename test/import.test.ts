@@ -13,7 +13,7 @@ import { Repository, type VarveError } from '@varve/core'
 import { createS3Client, S3BlockStore, S3RefStore } from '@varve/s3-adapter'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
 import { collect, tempDir } from './helpers/processes.js'
-import { varve } from './helpers/varve-cli.js'
+import { s3CliEnv, varve } from './helpers/varve-cli.js'
 import { spawnServe } from './helpers/serve.js'
 
 // Issue 25: zero-copy import from a real MinIO bucket (versioned and not) into a local repository and
@@ -354,14 +354,7 @@ describe('the CLI: varve import, varve source, and every read of what they impor
       await s3.createBucket(bucket)
       await putObject(bucket, 'raw/a.txt', 'alpha')
       await putObject(bucket, 'raw/sub/b.txt', 'beta')
-      const env = {
-        VARVE_S3_ENDPOINT: s3.options.endpoint,
-        VARVE_S3_FORCE_PATH_STYLE: 'true',
-        AWS_REGION: s3.options.region,
-        AWS_ACCESS_KEY_ID: s3.options.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.options.credentials.secretAccessKey,
-        VARVE_AUTHOR: 'cli-test',
-      }
+      const env = { ...s3CliEnv(s3.options), VARVE_AUTHOR: 'cli-test' }
       const run = (...args: string[]) => varve(args, { cwd: t.dir, env })
       expect((await run('init')).code).toBe(0)
       const first = await run('import', `s3://${bucket}/raw/`, 'main:lake/', '-m', 'adopt raw')
@@ -400,13 +393,7 @@ describe('varve serve: the imports route, its grants, and the gateway reading im
     const bucket = `srv-${randomBytes(4).toString('hex')}`
     await s3.createBucket(bucket)
     await putObject(bucket, 'raw/a.txt', 'alpha')
-    const env = {
-      AWS_REGION: s3.options.region,
-      AWS_ACCESS_KEY_ID: s3.options.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.options.credentials.secretAccessKey,
-      VARVE_S3_ENDPOINT: s3.options.endpoint,
-      VARVE_S3_FORCE_PATH_STYLE: 'true',
-    }
+    const env = s3CliEnv(s3.options)
     const repoDir = path.join(t.dir, 'repo')
     expect((await varve(['init', '--repo', repoDir], { cwd: t.dir, env })).code).toBe(0)
     const admin = { accessKey: 'AKIAADMINIMPORT00001', secretKey: 'admin-secret-for-import-tests-0001' }

@@ -9,6 +9,7 @@ import { validateServeConfig } from '@varve/server'
 import '@varve/s3-adapter'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
 import { tempDir } from './helpers/processes.js'
+import { s3CliEnv } from './helpers/varve-cli.js'
 import { pythonVenv, runPython, spawnServe, type ServeProcess } from './helpers/serve.js'
 
 // Issue 23: `reads: redirect` on an S3 repository: large GETs answer 307 to a presigned URL of the
@@ -50,13 +51,7 @@ beforeAll(async () => {
   const o = s3.options
   server = await spawnServe(['--config', 'serve.yaml'], {
     cwd: t.dir,
-    env: {
-      VARVE_S3_ENDPOINT: o.endpoint,
-      VARVE_S3_FORCE_PATH_STYLE: String(o.forcePathStyle),
-      AWS_REGION: o.region,
-      AWS_ACCESS_KEY_ID: o.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey,
-    },
+    env: s3CliEnv(o),
   })
 }, 25 * 60_000)
 

@@ -8,6 +8,7 @@ import '@varve/s3-adapter'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
 import { startHaproxy, type Balancer } from './helpers/haproxy.js'
 import { tempDir } from './helpers/processes.js'
+import { s3CliEnv } from './helpers/varve-cli.js'
 import { pythonVenv, runPython, spawnServe, type ServeProcess } from './helpers/serve.js'
 
 // Issue 23: several `varve serve` instances over one S3 repository behind a round-robin proxy
@@ -40,13 +41,7 @@ beforeAll(async () => {
     ].join('\n'),
   )
   const o = s3.options
-  const env = {
-    VARVE_S3_ENDPOINT: o.endpoint,
-    VARVE_S3_FORCE_PATH_STYLE: String(o.forcePathStyle),
-    AWS_REGION: o.region,
-    AWS_ACCESS_KEY_ID: o.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey,
-  }
+  const env = s3CliEnv(o)
   instances = await Promise.all([1, 2, 3].map(() => spawnServe(['--config', 'serve.yaml'], { cwd: t.dir, env })))
   balancer = await startHaproxy(
     t.dir,

@@ -36,3 +36,19 @@ export const ndjson = (text: string) =>
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>)
+
+/** The environment that points the CLI (or `varve serve`) at an S3 server: endpoint, path style, region and credentials. */
+export function s3CliEnv(o: {
+  endpoint: string
+  forcePathStyle?: boolean
+  region: string
+  credentials: { accessKeyId: string; secretAccessKey: string }
+}): Record<string, string> {
+  return {
+    VARVE_S3_ENDPOINT: o.endpoint,
+    VARVE_S3_FORCE_PATH_STYLE: String(o.forcePathStyle ?? true),
+    AWS_REGION: o.region,
+    AWS_ACCESS_KEY_ID: o.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: o.credentials.secretAccessKey,
+  }
+}

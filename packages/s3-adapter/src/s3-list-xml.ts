@@ -7,6 +7,9 @@ import type { SourceObject } from '@varve/core'
 // SDK still signs, retries and turns error answers into errors) and hands the SDK an empty page;
 // a page it cannot read is given to the SDK's parser untouched.
 
+/** An ETag as an entry keeps it: S3 sends it quoted (and weak ones with `W/`). */
+export const bareEtag = (etag: string | undefined): string => (etag ?? '').replace(/^W\//, '').replace(/^"|"$/g, '')
+
 /** What one ListObjectsV2 or ListObjectVersions page says, as an import reads it. */
 export interface ListingPage {
   readonly objects: SourceObject[]
@@ -112,7 +115,7 @@ export function parseListing(xml: string, versions: boolean): ListingPage | unde
       objects.push({
         key,
         size: Number(size),
-        etag: (field(block, 'ETag') ?? '').replace(/^W\//, '').replace(/^"|"$/g, ''),
+        etag: bareEtag(field(block, 'ETag')),
         lastModified: modified ? Date.parse(modified) || 0 : 0,
         ...(version && version !== 'null' ? { versionId: version } : {}),
       })

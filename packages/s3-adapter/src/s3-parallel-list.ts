@@ -1,7 +1,7 @@
 import { ListObjectVersionsCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3'
 import { comparePaths, type SourceObject } from '@varve/core'
 import { s3Error } from './s3-errors.js'
-import { fastListing } from './s3-list-xml.js'
+import { bareEtag, fastListing } from './s3-list-xml.js'
 
 /** Prefixes listed at once once the listing has fanned out. */
 const LISTERS = 16
@@ -10,11 +10,10 @@ const AHEAD = 4
 /** A level with more keys than this is listed as it is found, not fanned out further. */
 const FAN_OUT_PAGES = 5
 
-const bare = (etag: string | undefined) => (etag ?? '').replace(/^W\//, '').replace(/^"|"$/g, '')
 const toObject = (o: NonNullable<ListObjectsV2CommandOutput['Contents']>[number]): SourceObject => ({
   key: o.Key!,
   size: o.Size ?? 0,
-  etag: bare(o.ETag),
+  etag: bareEtag(o.ETag),
   lastModified: o.LastModified ? o.LastModified.getTime() : 0,
 })
 

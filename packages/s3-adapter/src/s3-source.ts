@@ -10,9 +10,7 @@ import {
 import { importedObjectChanged, importedObjectMissing, type ExternalLocator, type ExternalSource, type SourceListOptions, type SourceObject } from '@varve/core'
 import { listInParallel } from './s3-parallel-list.js'
 import { isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
-
-/** ETags as S3 sends them are quoted; entries keep them bare. */
-const bare = (etag: string | undefined) => (etag ?? '').replace(/^W\//, '').replace(/^"|"$/g, '')
+import { bareEtag } from './s3-list-xml.js'
 
 /**
  * An S3 bucket (or a prefix of it) Varve imports from (decision 0017). A versioned bucket is listed
@@ -79,7 +77,7 @@ export class S3Source implements ExternalSource {
       const objects: SourceObject[] = (r.Contents ?? []).map((o) => ({
         key: o.Key!,
         size: o.Size ?? 0,
-        etag: bare(o.ETag),
+        etag: bareEtag(o.ETag),
         lastModified: o.LastModified ? o.LastModified.getTime() : 0,
       }))
       if (objects.length) yield objects
@@ -108,7 +106,7 @@ export class S3Source implements ExternalSource {
         .map((v) => ({
           key: v.Key!,
           size: v.Size ?? 0,
-          etag: bare(v.ETag),
+          etag: bareEtag(v.ETag),
           lastModified: v.LastModified ? v.LastModified.getTime() : 0,
           ...(v.VersionId && v.VersionId !== 'null' ? { versionId: v.VersionId } : {}),
         }))
@@ -125,7 +123,7 @@ export class S3Source implements ExternalSource {
       return {
         key,
         size: r.ContentLength ?? 0,
-        etag: bare(r.ETag),
+        etag: bareEtag(r.ETag),
         lastModified: r.LastModified ? r.LastModified.getTime() : 0,
         ...(r.VersionId && r.VersionId !== 'null' && (await this.versioned()) ? { versionId: r.VersionId } : {}),
       }
@@ -168,7 +166,7 @@ export class S3Source implements ExternalSource {
         new GetObjectCommand({ Bucket: this.bucket, Key: at.key, ...this.#pin(at), ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}) }),
       )
       // Some S3-compatible servers ignore If-Match on GET: the ETag they answer with is checked too.
-      if (!at.versionId && at.etag && r.ETag && bare(r.ETag) !== at.etag) {
+      if (!at.versionId && at.etag && r.ETag && bareEtag(r.ETag) !== at.etag) {
         await r.Body?.transformToByteArray().catch(() => {})
         throw importedObjectChanged(at, undefined)
       }
