@@ -623,6 +623,28 @@ describe('S3Source.list: many listers at once, the order of one walk', () => {
     expect(parallel).toHaveLength(keys.length)
     // A listing stopped early stops its listers.
     for await (const page of source.list('p/')) if (page.length) break
+    // A resumed listing (an import continuing from its checkpoint) starts after a key, wherever it falls.
+    const points = (order: string[]) => [
+      order[0]!,
+      order[5]!,
+      order[17]!,
+      order[order.length - 1]!,
+      'p/',
+      'p/a/',
+      'p/a/c/d0',
+      'p/big/',
+      'p/big/3/',
+      'p/big/3/f-1000', // not a key: between two
+      'p/big/6/f-1000',
+      'p/flat-00500',
+      'p/zzz',
+    ]
+    const after = (key: string, at: string) => Buffer.compare(Buffer.from(key), Buffer.from(at)) > 0
+    for (const at of points(sequential)) {
+      const resumed: string[] = []
+      for await (const page of source.list('p/', { startAfter: at })) for (const o of page) resumed.push(o.key)
+      expect(resumed, `after ${at}`).toEqual(sequential.filter((k) => after(k, at)))
+    }
 
     // Versioned: the same walk on ListObjectVersions gives each key's current version; rewritten
     // keys have older versions, deleted ones a delete marker on top (and are not listed).
@@ -644,6 +666,11 @@ describe('S3Source.list: many listers at once, the order of one walk', () => {
     for await (const page of versioned.list('p/')) for (const o of page) listed.push(`${o.key} ${o.versionId ?? ''}`)
     expect(listed).toEqual(expected)
     expect(listed).toHaveLength(keys.length - deleted.length)
+    for (const at of points(listed.map((l) => l.split(' ')[0]!))) {
+      const resumed: string[] = []
+      for await (const page of versioned.list('p/', { startAfter: at })) for (const o of page) resumed.push(`${o.key} ${o.versionId ?? ''}`)
+      expect(resumed, `after ${at}`).toEqual(expected.filter((l) => after(l.split(' ')[0]!, at)))
+    }
     // (MinIO keeps no versions of a folder marker such as `p/a/`.)
     expect(listed.filter((l) => !l.endsWith(' ')).length).toBe(rewritten.filter((k) => !deleted.includes(k) && !k.endsWith('/')).length)
   })

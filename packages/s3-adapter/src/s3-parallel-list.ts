@@ -28,6 +28,14 @@ interface Page {
   readonly next?: Cursor
 }
 
+export interface ParallelListOptions {
+  readonly signal?: AbortSignal
+  /** List ListObjectVersions (each key's current version, with its id) instead of ListObjectsV2. */
+  readonly versioned?: boolean
+  /** Only keys after this one (a resumed import): folders wholly before it are never listed. */
+  readonly startAfter?: string
+}
+
 /**
  * Lists every key under `prefix` in key order, many prefixes at once: the first levels are listed
  * with the `/` delimiter, then each folder found is walked by a lister of its own (up to 16 at
@@ -36,20 +44,28 @@ interface Page {
  * sequential ListObjectsV2 walk. On a versioned bucket (`versioned`) the same walk runs on
  * ListObjectVersions and gives each key's current version, with its version id.
  */
-export async function* listInParallel(
-  client: S3Client,
-  bucket: string,
-  prefix: string,
-  signal?: AbortSignal,
-  versioned = false,
-): AsyncGenerator<SourceObject[]> {
+export async function* listInParallel(client: S3Client, bucket: string, prefix: string, options: ParallelListOptions = {}): AsyncGenerator<SourceObject[]> {
+  const { signal, versioned = false, startAfter } = options
+  /** Where the first page of a folder starts: after `startAfter` when that key falls inside the folder. */
+  const startIn = (p: string): string | undefined => (startAfter !== undefined && startAfter.startsWith(p) ? startAfter : undefined)
+  /** Whether every key a unit stands for comes after `startAfter`'s key, or none does. */
+  const after = (u: Unit): boolean => {
+    if (startAfter === undefined) return true
+    if ('object' in u) return comparePaths(u.object.key, startAfter) > 0
+    // A folder before the key and not holding it holds only keys before it.
+    return u.prefix === '' || startAfter.startsWith(u.prefix) || comparePaths(u.prefix, startAfter) > 0
+  }
   const v2 = async (p: string, token: string | undefined, delimiter: boolean): Promise<Page> => {
+    // (A level listed with the delimiter is read whole and filtered: how a start-after key rolls up
+    // into common prefixes differs between S3 implementations.)
+    const from = token || delimiter ? undefined : startIn(p)
     const command = new ListObjectsV2Command({
       Bucket: bucket,
       Prefix: p,
       MaxKeys: 1000,
       ...(delimiter ? { Delimiter: '/' } : {}),
       ...(token ? { ContinuationToken: token } : {}),
+      ...(from !== undefined ? { StartAfter: from } : {}),
     })
     const fast = fastListing(command, false)
     const r = await client.send(command, signal ? { abortSignal: signal } : {}).catch((err) => Promise.reject(s3Error(err, 'ListObjectsV2', bucket, p)))
@@ -62,7 +78,10 @@ export async function* listInParallel(
     }
   }
   // A versioned bucket: each key's current version (a key whose latest version is a delete marker has none).
-  const versions = async (p: string, at: { key?: string; version?: string } | undefined, delimiter: boolean): Promise<Page> => {
+  const versions = async (p: string, cursor: { key?: string; version?: string } | undefined, delimiter: boolean): Promise<Page> => {
+    // A key marker without a version marker starts after every version of that key.
+    const from = cursor || delimiter ? undefined : startIn(p)
+    const at = cursor ?? (from !== undefined ? { key: from } : undefined)
     const command = new ListObjectVersionsCommand({
       Bucket: bucket,
       Prefix: p,
@@ -105,7 +124,8 @@ export async function* listInParallel(
     return units.sort((a, b) => comparePaths('object' in a ? a.object.key : a.prefix, 'object' in b ? b.object.key : b.prefix))
   }
 
-  // Fan out until there are enough folders to list at once (or the levels are too wide).
+  // Fan out until there are enough folders to list at once (or the levels are too wide). A level
+  // listed with the delimiter starts after `startAfter` too; what remains before it is dropped here.
   let units: Unit[] = [{ prefix }]
   for (let depth = 0; depth < 3; depth++) {
     const folders = units.filter((u) => 'prefix' in u).length
@@ -120,7 +140,7 @@ export async function* listInParallel(
       const below = await level(u.prefix)
       if (below === undefined) next.push(u)
       else {
-        next.push(...below)
+        next.push(...below.filter(after))
         grew = true
       }
     }

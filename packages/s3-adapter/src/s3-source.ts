@@ -1,12 +1,4 @@
-import {
-  GetBucketVersioningCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  type ListObjectsV2CommandOutput,
-  type S3Client,
-} from '@aws-sdk/client-s3'
+import { GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { importedObjectChanged, importedObjectMissing, type ExternalLocator, type ExternalSource, type SourceListOptions, type SourceObject } from '@varve/core'
 import { listInParallel } from './s3-parallel-list.js'
 import { isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
@@ -44,77 +36,11 @@ export class S3Source implements ExternalSource {
 
   async *list(prefix: string, options: SourceListOptions = {}): AsyncIterable<readonly SourceObject[]> {
     const versioned = await this.versioned()
-    // A whole prefix (the import's case) is listed by many listers at once; a resumed listing, which
-    // starts after a key, walks on from there.
-    if (!options.startAfter) {
-      yield* listInParallel(this.client, this.bucket, prefix, options.signal, versioned)
-      return
-    }
-    if (versioned) {
-      yield* this.#listVersions(prefix, options)
-      return
-    }
-    let token: string | undefined
-    // One page is read ahead while the caller works on the current one: listing is the import's limit.
-    const page = (t: string | undefined) =>
-      this.client
-        .send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            MaxKeys: 1000,
-            ...(t ? { ContinuationToken: t } : options.startAfter ? { StartAfter: options.startAfter } : {}),
-          }),
-          options.signal ? { abortSignal: options.signal } : {},
-        )
-        .catch((err) => Promise.reject(s3Error(err, 'ListObjectsV2', this.bucket, prefix)))
-    let next: Promise<ListObjectsV2CommandOutput> | undefined = page(undefined)
-    while (next) {
-      const r: ListObjectsV2CommandOutput = await next
-      token = r.IsTruncated ? r.NextContinuationToken : undefined
-      next = token ? page(token) : undefined
-      next?.catch(() => {}) // surfaces when awaited
-      const objects: SourceObject[] = (r.Contents ?? []).map((o) => ({
-        key: o.Key!,
-        size: o.Size ?? 0,
-        etag: bareEtag(o.ETag),
-        lastModified: o.LastModified ? o.LastModified.getTime() : 0,
-      }))
-      if (objects.length) yield objects
-    }
-  }
-
-  /** The current version of each key (delete markers hide a key), in key order. */
-  async *#listVersions(prefix: string, options: SourceListOptions): AsyncIterable<readonly SourceObject[]> {
-    let keyMarker: string | undefined = options.startAfter
-    let versionMarker: string | undefined
-    for (;;) {
-      const r = await this.client
-        .send(
-          new ListObjectVersionsCommand({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            MaxKeys: 1000,
-            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
-            ...(versionMarker ? { VersionIdMarker: versionMarker } : {}),
-          }),
-          options.signal ? { abortSignal: options.signal } : {},
-        )
-        .catch((err) => Promise.reject(s3Error(err, 'ListObjectVersions', this.bucket, prefix)))
-      const objects: SourceObject[] = (r.Versions ?? [])
-        .filter((v) => v.IsLatest)
-        .map((v) => ({
-          key: v.Key!,
-          size: v.Size ?? 0,
-          etag: bareEtag(v.ETag),
-          lastModified: v.LastModified ? v.LastModified.getTime() : 0,
-          ...(v.VersionId && v.VersionId !== 'null' ? { versionId: v.VersionId } : {}),
-        }))
-      if (objects.length) yield objects
-      if (!r.IsTruncated) return
-      keyMarker = r.NextKeyMarker
-      versionMarker = r.NextVersionIdMarker
-    }
+    yield* listInParallel(this.client, this.bucket, prefix, {
+      versioned,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.startAfter !== undefined ? { startAfter: options.startAfter } : {}),
+    })
   }
 
   async head(key: string): Promise<SourceObject | undefined> {
