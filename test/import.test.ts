@@ -639,11 +639,11 @@ describe('S3Source.list: many listers at once, the order of one walk', () => {
       'p/flat-00500',
       'p/zzz',
     ]
-    const after = (key: string, at: string) => Buffer.compare(Buffer.from(key), Buffer.from(at)) > 0
+    const isAfter = (key: string, at: string) => Buffer.compare(Buffer.from(key), Buffer.from(at)) > 0
     for (const at of points(sequential)) {
       const resumed: string[] = []
       for await (const page of source.list('p/', { startAfter: at })) for (const o of page) resumed.push(o.key)
-      expect(resumed, `after ${at}`).toEqual(sequential.filter((k) => after(k, at)))
+      expect(resumed, `after ${at}`).toEqual(sequential.filter((k) => isAfter(k, at)))
     }
 
     // Versioned: the same walk on ListObjectVersions gives each key's current version; rewritten
@@ -669,7 +669,7 @@ describe('S3Source.list: many listers at once, the order of one walk', () => {
     for (const at of points(listed.map((l) => l.split(' ')[0]!))) {
       const resumed: string[] = []
       for await (const page of versioned.list('p/', { startAfter: at })) for (const o of page) resumed.push(`${o.key} ${o.versionId ?? ''}`)
-      expect(resumed, `after ${at}`).toEqual(expected.filter((l) => after(l.split(' ')[0]!, at)))
+      expect(resumed, `after ${at}`).toEqual(expected.filter((l) => isAfter(l.split(' ')[0]!, at)))
     }
     // (MinIO keeps no versions of a folder marker such as `p/a/`.)
     expect(listed.filter((l) => !l.endsWith(' ')).length).toBe(rewritten.filter((k) => !deleted.includes(k) && !k.endsWith('/')).length)

@@ -47,7 +47,7 @@ export interface ParallelListOptions {
 export async function* listInParallel(client: S3Client, bucket: string, prefix: string, options: ParallelListOptions = {}): AsyncGenerator<SourceObject[]> {
   const { signal, versioned = false, startAfter } = options
   /** Where the first page of a folder starts: after `startAfter` when that key falls inside the folder. */
-  const startIn = (p: string): string | undefined => (startAfter !== undefined && startAfter.startsWith(p) ? startAfter : undefined)
+  const startIn = (p: string): string | undefined => (startAfter?.startsWith(p) ? startAfter : undefined)
   /** Whether every key a unit stands for comes after `startAfter`'s key, or none does. */
   const after = (u: Unit): boolean => {
     if (startAfter === undefined) return true
