@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 // layers above it (lineage/, testing/), and no package outside core reaching into `@varve/core/internal`.
 
 const ROOT = path.resolve(import.meta.dirname, '..')
-const PACKAGES = ['core', 's3-adapter', 'server', 'cli']
+const PACKAGES = ['core', 's3-adapter', 'server', 'web', 'cli']
 /** Core folders above the engine: the facade, and what is built on the facade. */
 const ABOVE_ENGINE = new Set(['repository', 'lineage', 'testing'])
 

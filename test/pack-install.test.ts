@@ -11,7 +11,7 @@ import { tempDir } from './helpers/processes.js'
 // (npm fetches ~130 packages and compiles the SQLite driver): its timeouts wait, they do not judge.
 const run = promisify(execFile)
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
-const PACKAGES = ['core', 's3-adapter', 'server', 'cli']
+const PACKAGES = ['core', 's3-adapter', 'server', 'web', 'cli']
 const rootManifest = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
 // The SQLite driver compiles from source where its prebuilt download is unreachable (see ../shared/README.md).
 const npmEnv = {
@@ -116,7 +116,9 @@ describe('the packages, packed and installed with plain npm (issue 10)', () => {
         .trim()
         .split('\n')
         .map((f) => f.replace(/^package\//, ''))
-      expect(files, p).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']))
+      // (the web UI's package is its built app and a module naming its folder)
+      const built = p === 'web' ? ['index.js', 'index.d.ts', 'dist/index.html', 'dist/app.js', 'dist/app.css'] : ['dist/index.js', 'dist/index.d.ts']
+      expect(files, p).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', ...built]))
       expect(
         files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.endsWith('.tsbuildinfo')),
         p,

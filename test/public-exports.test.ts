@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const LIST = path.join(ROOT, 'test', 'public-exports.json')
-const ENTRY_POINTS = ['core', 'core/testing', 's3-adapter', 's3-adapter/testing', 'server', 'cli']
+const ENTRY_POINTS = ['core', 'core/testing', 's3-adapter', 's3-adapter/testing', 'server', 'web', 'cli']
 
 function declarationsOf(entry: string): string {
   const [pkg, sub] = entry.split('/')

@@ -23,6 +23,7 @@ import { registerReflog } from './commands/reflog.js'
 import { registerRm } from './commands/rm.js'
 import { registerRollback } from './commands/rollback.js'
 import { registerServe } from './commands/serve.js'
+import { registerUi } from './commands/ui.js'
 import { registerShow } from './commands/show.js'
 import { registerStat } from './commands/stat.js'
 import { registerStatus } from './commands/status.js'
@@ -89,6 +90,7 @@ export function buildProgram(options: { json?: boolean } = {}): { program: Comma
     registerHooks,
     registerPin,
     registerServe,
+    registerUi,
     registerMaintenance,
     registerCompletion,
   ])

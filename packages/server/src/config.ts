@@ -75,6 +75,8 @@ export interface ServeConfig {
   readonly redirectSeconds: number
   /** `reads: redirect`: objects smaller than this are proxied, one round trip cheaper (default 1 MiB). */
   readonly redirectMinBytes: number
+  /** How long a web UI login lasts (default 12 hours). */
+  readonly uiSessionHours: number
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:9010'
@@ -179,6 +181,7 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
     uploadLifetimeHours: positive(c.uploadLifetimeHours, 'uploadLifetimeHours', 168, 0.0001, 100_000),
     redirectSeconds: Math.floor(positive(c.redirectSeconds, 'redirectSeconds', 300, 1, 7 * 24 * 3600)),
     redirectMinBytes: Math.floor(positive(c.redirectMinBytes, 'redirectMinBytes', 1024 * 1024, 0, Number.MAX_SAFE_INTEGER)),
+    uiSessionHours: positive(c.uiSessionHours, 'uiSessionHours', 12, 0.01, 24 * 30),
     ...(c.webhookAllowHosts !== undefined
       ? { webhookAllowHosts: list(c.webhookAllowHosts, 'webhookAllowHosts').map((h, i) => str(h, `webhookAllowHosts[${i}]`)) }
       : {}),

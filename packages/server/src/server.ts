@@ -15,18 +15,26 @@ import { expireAllUploads } from './s3/upload-expiry.js'
 import { sendS3Error } from './s3/respond.js'
 import { isPresignedV2, verifyPresignedV2 } from './s3/sigv2.js'
 import { isSigned, verifyRequest, type VerifiedRequest } from './s3/sigv4.js'
+import { uiAssetsDir } from '@varve/web'
+import { UiAssets } from './ui/assets.js'
+import { handleSessionRoute, SESSION_PATH } from './ui/session-routes.js'
+import { hasCsrfToken, sameOrigin, sessionCookie, UiSessions, type UiSession } from './ui/sessions.js'
+
+export interface StartOptions {
+  /** Repository options (e.g. `s3` settings for `s3://` locations). */
+  readonly repositoryOptions?: Record<string, unknown>
+  /** The web UI's built files, served at `/ui/` (default: those of the `@varve/web` package installed with the server). */
+  readonly uiAssetsDir?: string
+}
 
 export interface RunningServer {
   /** `http://host:port` (or https). */
   readonly url: string
   readonly port: number
+  /** A URL that logs `accessKey` in to the web UI once (what `varve ui` prints, as Jupyter does). */
+  oneTimeLoginUrl(accessKey: string): string
   /** Stops accepting, lets in-flight requests finish, closes the repositories. */
   close(): Promise<void>
-}
-
-export interface StartOptions {
-  /** Repository options (e.g. `s3` settings for `s3://` locations). */
-  readonly repositoryOptions?: Record<string, unknown>
 }
 
 /** Starts `varve serve`: the S3 API at `/`, the JSON API at `/api/v1`, on the config's listen address. */
@@ -42,6 +50,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const names = new RefNames()
   const keys = new Map<string, AccessKey>(cfg.keys.map((k) => [k.accessKey, k]))
   const anonymous: Principal = { accessKey: null, grants: cfg.anonymous }
+  const sessions = new UiSessions(cfg.uiSessionHours * 3600_000)
+  const ui = new UiAssets(options.uiAssetsDir ?? uiAssetsDir)
   const uploads = new Map<string, Assembly>()
   // Abandoned multipart uploads are removed at start and then every quarter of their lifetime (at most hourly).
   let expiring: Promise<unknown> = expireAllUploads(cfg, uploads, repos).catch(() => [])
@@ -64,20 +74,22 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
       return void res.end(req.method === 'HEAD' ? undefined : '{"status":"ok"}')
     }
+    if (rawPath === '/ui' || rawPath.startsWith('/ui/')) return serveUi(req, res, rawPath, query)
+    if (rawPath === SESSION_PATH) return handleSessionRoute(req, res, { sessions, keys, secure: !!cfg.tls })
     if (rawPath === '/api' || rawPath.startsWith('/api/')) {
       let who: Principal
       let signedBody: string | undefined
       try {
-        ;({ who, signedBody } = await apiPrincipal(req, rawPath, query, keys, anonymous, cfg.region))
+        ;({ who, signedBody } = await apiPrincipal(req, rawPath, query, keys, anonymous, cfg.region, sessions))
       } catch (err) {
         const e = err instanceof S3Error ? err : s3ErrorOf(err)
-        res.writeHead(e.status === 403 ? 401 : e.status, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Basic realm="varve"' })
+        res.writeHead(e.status === 403 ? 401 : e.status, { 'Content-Type': 'application/json', ...basicChallenge(req) })
         res.end(JSON.stringify({ error: { code: 'PERMISSION_DENIED', message: e.message, details: { s3Code: e.code } } }))
         return
       }
       // Without anonymous grants, the API answers nothing without credentials (its description aside).
       if (who.accessKey === null && !cfg.anonymous.length && rawPath !== '/api/openapi.json') {
-        res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Basic realm="varve"' })
+        res.writeHead(401, { 'Content-Type': 'application/json', ...basicChallenge(req) })
         res.end(JSON.stringify({ error: { code: 'PERMISSION_DENIED', message: 'credentials required: HTTP Basic access-key:secret, or AWS SigV4' } }))
         return
       }
@@ -103,6 +115,27 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       sendS3Error(res, s3ErrorOf(err), requestId, req.method)
       if (!unread) req.resume()
     }
+  }
+
+  /** `/ui/...`: the app's files (no credentials needed: they hold no data); `?token=` spends a one-time login. */
+  const serveUi = async (req: IncomingMessage, res: ServerResponse, rawPath: string, query: URLSearchParams) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
+      return void res.end('the web UI is read with GET')
+    }
+    if (rawPath === '/ui') {
+      res.writeHead(308, { Location: '/ui/' })
+      return void res.end()
+    }
+    const t = query.get('token')
+    if (t !== null) {
+      // The token leaves the address bar at once (a redirect), so it is not kept in history or shared by copy.
+      const accessKey = sessions.redeem(t)
+      const session = accessKey !== undefined && keys.has(accessKey) ? sessions.create(accessKey) : undefined
+      res.writeHead(303, { Location: rawPath, 'Cache-Control': 'no-store', ...(session ? { 'Set-Cookie': sessionCookie(session, !!cfg.tls) } : {}) })
+      return void res.end()
+    }
+    await ui.serve(req, res, rawPath.slice(4))
   }
 
   const { host, port } = parseListen(cfg.listen)
@@ -139,6 +172,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   return {
     url,
     port: actual,
+    oneTimeLoginUrl: (accessKey) => `${url}/ui/?token=${sessions.oneTimeToken(accessKey)}`,
     close: () =>
       (closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -186,6 +220,7 @@ async function apiPrincipal(
   keys: ReadonlyMap<string, AccessKey>,
   anonymous: Principal,
   region: string,
+  sessions: UiSessions,
 ): Promise<{ who: Principal; signedBody?: string }> {
   const auth = req.headers.authorization
   if (typeof auth === 'string' && /^Basic /i.test(auth)) {
@@ -202,5 +237,30 @@ async function apiPrincipal(
     // a signed body hash binds the body too: the API checks it when it reads the body
     return { who: principalOf(v.key), ...(/^[0-9a-f]{64}$/.test(v.payload) ? { signedBody: v.payload } : {}) }
   }
+  const session = sessions.of(req)
+  if (session) return { who: sessionPrincipal(req, session, keys) }
   return { who: anonymous }
+}
+
+/**
+ * A web UI session's key. A cookie is sent by the browser on its own, so a request that changes
+ * anything must also carry the session's CSRF token and come from this origin (decision 0018).
+ */
+function sessionPrincipal(req: IncomingMessage, session: UiSession, keys: ReadonlyMap<string, AccessKey>): Principal {
+  const key = keys.get(session.accessKey)
+  if (!key) throw accessDenied("the session's access key is no longer configured: log in again")
+  if (!sameOrigin(req)) throw accessDenied("a request with the session cookie must come from this server's own pages")
+  if (req.method !== 'GET' && req.method !== 'HEAD' && !hasCsrfToken(req, session))
+    throw accessDenied("the request lacks the session's CSRF token (x-varve-csrf)")
+  return principalOf(key)
+}
+
+/**
+ * The Basic challenge a 401 carries, except for a script's request in a browser (the web UI's
+ * fetch): there the browser would stop everything for its own password box instead of letting the
+ * app show its login page.
+ */
+function basicChallenge(req: IncomingMessage): Record<string, string> {
+  const mode = req.headers['sec-fetch-mode']
+  return mode !== undefined && mode !== 'navigate' ? {} : { 'WWW-Authenticate': 'Basic realm="varve"' }
 }

@@ -61,7 +61,7 @@ export function registerServe(cli: Cli): void {
 }
 
 /** A folder's or prefix's last segment, made a valid bucket name (`./My_Lake` → `my-lake`). */
-function bucketNameOf(location: string): string {
+export function bucketNameOf(location: string): string {
   const trimmed = location.replace(/\/+$/, '')
   const last = /^s3:\/\//i.test(trimmed) ? trimmed.split('/').pop()! : path.basename(path.resolve(trimmed))
   const name = last

@@ -33,6 +33,8 @@ export class ApiError extends Error {
 }
 
 export type Params = Record<string, string>
+/** What a handler returns when it wrote the response itself (bytes, not JSON). */
+export const SENT = Symbol('sent')
 export type Handler = (a: ApiRequest, p: Params) => Promise<unknown>
 interface Route {
   method: string

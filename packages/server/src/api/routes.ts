@@ -18,6 +18,7 @@ import {
   repoOf,
   route,
   routes,
+  SENT,
   sendJson,
   str,
   take,
@@ -25,6 +26,7 @@ import {
 } from './api-kit.js'
 import { registerImportRoutes } from './import-routes.js'
 import { registerMergeRoutes } from './merge-routes.js'
+import { registerObjectRoutes } from './object-routes.js'
 
 export type { ApiRequest } from './api-kit.js'
 
@@ -125,6 +127,7 @@ route('DELETE', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
 
 registerMergeRoutes()
 registerImportRoutes()
+registerObjectRoutes()
 
 route('POST', '/repositories/{repo}/hooks/check', async (a, p) => {
   const { source, dest } = mergeSides(a, p.repo!, await jsonBody(a), 'read')
@@ -284,11 +287,15 @@ export async function handleApi(a: ApiRequest): Promise<void> {
         continue
       }
       const params = Object.fromEntries(r.keys.map((k, i) => [k, m[i + 1]!]))
-      return sendJson(a.res, r.status ?? 200, await r.handler(a, params))
+      const value = await r.handler(a, params)
+      if (value !== SENT) sendJson(a.res, r.status ?? 200, value)
+      return
     }
     if (methodMismatch) throw new ApiError(405, 'INVALID_ARGUMENT', `${a.req.method} is not allowed on ${a.path}`)
     throw new ApiError(404, 'NOT_FOUND', `no API at /api${a.path}`)
   } catch (err) {
+    // A body already under way (an object's bytes) cannot become an error reply: the connection is cut.
+    if (a.res.headersSent) return void a.res.destroy()
     if (err instanceof ApiError) return sendJson(a.res, err.status, { error: { code: err.code, message: err.message, details: err.details } })
     if (err instanceof VarveError) return sendJson(a.res, errorKindOf(err.code).http, { error: { code: err.code, message: err.message, details: err.details } })
     return sendJson(a.res, 500, { error: { code: 'INTERNAL', message: 'internal error', details: {} } })

@@ -1,0 +1,91 @@
+import type { Entry, ListItem } from '@varve/core'
+import { inertContentHeaders, parseRange, writeOut } from '../object-bytes.js'
+import { ApiError, limitOf, need, repoOf, route, SENT, str, type ApiRequest } from './api-kit.js'
+
+// Objects over the JSON API: a listing a page at a time, an object's entry, and its bytes (for a
+// browser, which cannot sign S3 requests without holding the secret).
+
+/** An entry as the API shows it (a locator of an imported object included, never a credential). */
+const shown = (e: Entry) => ({
+  path: e.path,
+  address: e.address,
+  size: e.size,
+  lastModified: e.lastModified,
+  ...(e.contentType ? { contentType: e.contentType } : {}),
+  ...(e.metadata ? { metadata: e.metadata } : {}),
+  ...(e.pack ? { pack: e.pack, offset: e.offset } : {}),
+  ...(e.external ? { external: e.external } : {}),
+})
+
+/** Reads `ref` and `path` from the query, after checking the key may read the ref. */
+function target(a: ApiRequest, repo: string, pathOptional = false): { ref: string; path: string } {
+  const ref = str(a.query.get('ref') ?? undefined, 'ref')!
+  need(a, 'read', repo, ref)
+  const path = pathOptional ? (a.query.get('path') ?? '') : str(a.query.get('path') ?? undefined, 'path')!
+  return { ref, path }
+}
+
+/** Registers the object routes. */
+export function registerObjectRoutes(): void {
+  route('GET', '/repositories/{repo}/objects', async (a, p) => {
+    const ref = str(a.query.get('ref') ?? undefined, 'ref')!
+    need(a, 'read', p.repo!, ref)
+    const prefix = a.query.get('prefix') ?? ''
+    const after = a.query.get('after') ?? undefined
+    const delimiter = a.query.get('delimiter') ?? undefined
+    if (delimiter !== undefined && delimiter !== '/') throw new ApiError(400, 'INVALID_ARGUMENT', 'delimiter must be /')
+    const limit = limitOf(a.query, 1000, 10_000)
+    const repo = await repoOf(a, p.repo!)
+    const objects: ReturnType<typeof shown>[] = []
+    const prefixes: string[] = []
+    let last: string | undefined
+    let truncated = false
+    // One more than asked for says whether there is a next page; `next` is the last path given.
+    for await (const item of repo.list(ref, {
+      prefix,
+      ...(after ? { after } : {}),
+      ...(delimiter ? { delimiter } : {}),
+      limit: limit + 1,
+    }) as AsyncIterable<ListItem>) {
+      if (objects.length + prefixes.length === limit) {
+        truncated = true
+        break
+      }
+      if (item.type === 'prefix') prefixes.push(item.path)
+      else objects.push(shown(item))
+      last = item.path
+    }
+    return { objects, prefixes, truncated, ...(truncated && last !== undefined ? { next: last } : {}) }
+  })
+
+  route('GET', '/repositories/{repo}/objects/stat', async (a, p) => {
+    const { ref, path } = target(a, p.repo!)
+    return shown(await (await repoOf(a, p.repo!)).stat(ref, path))
+  })
+
+  // The bytes, with Range (previews read a Parquet footer, DuckDB-WASM reads by range). Never shown
+  // as a page of this origin: an attachment, sniffing off, and a sandbox policy whatever the type.
+  route('GET', '/repositories/{repo}/objects/content', async (a, p) => {
+    const { ref, path } = target(a, p.repo!)
+    const repo = await repoOf(a, p.repo!)
+    const entry = await repo.stat(ref, path)
+    const name = path.slice(path.lastIndexOf('/') + 1) || 'object'
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+      'Accept-Ranges': 'bytes',
+      ETag: `"${entry.address}"`,
+      'Cache-Control': 'private, no-cache',
+      ...inertContentHeaders('application/octet-stream', 'attachment'),
+    }
+    const range = parseRange(a.req.headers.range, entry.size)
+    if (range === 'unsatisfiable') throw new ApiError(416, 'INVALID_ARGUMENT', `the range is outside the object (${entry.size} bytes)`, { size: entry.size })
+    const [start, end] = range ?? [0, entry.size]
+    headers['Content-Length'] = String(end - start)
+    if (range) headers['Content-Range'] = `bytes ${start}-${end - 1}/${entry.size}`
+    a.res.writeHead(range ? 206 : 200, headers)
+    if (end === start) a.res.end()
+    else await writeOut(repo.readEntry(entry, { start, end, reuseBuffers: true }), a.res)
+    return SENT
+  })
+}

@@ -1,0 +1,124 @@
+import { enc, get, type Change, type Commit } from '../api.js'
+import { RepoNav } from '../components/repo-nav.js'
+import { Status } from '../components/status.js'
+import { shortId, when } from '../format.js'
+import { useLoad } from '../load.js'
+import { href } from '../router.js'
+
+/** Changes a commit page lists at most (the counts per folder cover the same page). */
+const CHANGES = 1000
+
+/** A commit: its message, who wrote and made it, its parents and metadata, and what it changed. */
+export function CommitPage({ repo, id }: { repo: string; id: string }) {
+  const [commit] = useLoad(async () => {
+    const c = await get<Commit>(`/repositories/${enc(repo)}/commits/${enc(id)}`)
+    const parent = c.parents[0]
+    const diff = parent
+      ? await get<{ changes: Change[]; truncated: boolean }>(`/repositories/${enc(repo)}/diff`, { left: parent, right: c.id, limit: String(CHANGES) })
+      : undefined
+    return { c, diff }
+  }, [repo, id])
+  return (
+    <section>
+      <RepoNav repo={repo} tab="commits" />
+      <Status loaded={commit}>
+        {({ c, diff }) => (
+          <>
+            <h2 class="commit-message">{c.message.split('\n')[0]}</h2>
+            {c.message.includes('\n') && <pre class="text">{c.message.slice(c.message.indexOf('\n') + 1).trim()}</pre>}
+            <dl class="facts">
+              <dt>Commit</dt>
+              <dd class="mono">{c.id}</dd>
+              <dt>Author</dt>
+              <dd>{c.author}</dd>
+              {c.committer && c.committer !== c.author && (
+                <>
+                  <dt>Committer</dt>
+                  <dd>{c.committer}</dd>
+                </>
+              )}
+              <dt>Date</dt>
+              <dd>{when(c.createdAt)}</dd>
+              <dt>Parents</dt>
+              <dd>
+                {c.parents.length
+                  ? c.parents.map((p) => (
+                      <a key={p} class="mono" href={href(['r', repo, 'commit', p])}>
+                        {shortId(p)}{' '}
+                      </a>
+                    ))
+                  : 'none (the first commit)'}
+              </dd>
+              {Object.entries(c.metadata ?? {}).map(([k, v]) => (
+                <>
+                  <dt key={`k-${k}`}>{k}</dt>
+                  <dd key={`v-${k}`}>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                </>
+              ))}
+            </dl>
+            <div class="actions">
+              <a class="button" href={href(['r', repo, 'tree'], { ref: c.id })}>
+                Browse files at this commit
+              </a>
+            </div>
+            {diff && <ChangeList repo={repo} refName={c.id} changes={diff.changes} truncated={diff.truncated} />}
+          </>
+        )}
+      </Status>
+    </section>
+  )
+}
+
+/** Changes with a count per top folder, then each path (linked to the object where it still exists). */
+export function ChangeList({ repo, refName, changes, truncated }: { repo: string; refName: string; changes: Change[]; truncated: boolean }) {
+  const counts = new Map<string, { added: number; changed: number; removed: number }>()
+  for (const ch of changes) {
+    const slash = ch.path.indexOf('/')
+    const top = slash < 0 ? '(top level)' : ch.path.slice(0, slash + 1)
+    const c = counts.get(top) ?? { added: 0, changed: 0, removed: 0 }
+    c[ch.type]++
+    counts.set(top, c)
+  }
+  return (
+    <>
+      <h3>
+        {changes.length}
+        {truncated ? '+' : ''} changed {changes.length === 1 ? 'path' : 'paths'}
+      </h3>
+      <table class="listing counts">
+        <thead>
+          <tr>
+            <th scope="col">Folder</th>
+            <th scope="col" class="num">
+              Added
+            </th>
+            <th scope="col" class="num">
+              Changed
+            </th>
+            <th scope="col" class="num">
+              Removed
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...counts].map(([top, c]) => (
+            <tr key={top}>
+              <td>{top}</td>
+              <td class="num added">{c.added || ''}</td>
+              <td class="num changed">{c.changed || ''}</td>
+              <td class="num removed">{c.removed || ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <ul class="changes">
+        {changes.map((ch) => (
+          <li key={ch.path}>
+            <span class={`badge ${ch.type}`}>{ch.type}</span>{' '}
+            {ch.type === 'removed' ? <span class="mono">{ch.path}</span> : <a href={href(['r', repo, 'object'], { ref: refName, path: ch.path })}>{ch.path}</a>}
+          </li>
+        ))}
+      </ul>
+    </>
+  )
+}
