@@ -39,13 +39,20 @@ export const OPENAPI = {
     description:
       'What S3 cannot say about a Varve repository: branches, commits, merges (with gate results and conflicts), reverts, diffs, history, tags, pins and gate checks. ' +
       'Objects are read and written through the S3 API of the same server (bucket = repository, key = <ref>/<path>). ' +
-      'Authenticate with AWS Signature Version 4 or HTTP Basic (access key : secret key). Errors are { "error": { "code", "message", "details" } } with Varve\'s stable codes.',
+      'Objects can also be listed and read here (a browser cannot sign S3 requests without holding a secret). ' +
+      'Authenticate with AWS Signature Version 4 or HTTP Basic (access key : secret key), or with the web UI\'s session cookie (POST /session), which needs the x-varve-csrf header on every request that changes something. Errors are { "error": { "code", "message", "details" } } with Varve\'s stable codes.',
   },
   servers: [{ url: '/api/v1' }],
   components: {
     securitySchemes: {
       basic: { type: 'http', scheme: 'basic' },
       sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS4-HMAC-SHA256' },
+      session: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'varve_session',
+        description: "the web UI's login (POST /session); a request that changes something also sends the session's csrfToken as x-varve-csrf",
+      },
     },
     schemas: {
       Error: {
@@ -94,11 +101,97 @@ export const OPENAPI = {
           author: { type: 'string' },
         },
       },
+      Entry: {
+        type: 'object',
+        properties: {
+          path: { type: 'string' },
+          address: { type: 'string', description: 'SHA-256 of the content (an identity address for an imported object not hashed)' },
+          size: { type: 'integer' },
+          lastModified: { type: 'integer' },
+          contentType: { type: 'string' },
+          metadata: { type: 'object', additionalProperties: { type: 'string' } },
+          pack: { type: 'string' },
+          offset: { type: 'integer' },
+          external: { type: 'object', description: 'an imported object: its source, key and pinned identity' },
+        },
+        required: ['path', 'address', 'size', 'lastModified'],
+      },
+      Session: {
+        type: 'object',
+        properties: {
+          accessKey: { type: 'string' },
+          grants: { type: 'array', items: { type: 'object' } },
+          csrfToken: { type: 'string' },
+          expiresAt: { type: 'string', format: 'date-time' },
+        },
+      },
       MergeResult: { type: 'object', properties: { merged: { type: 'boolean' }, upToDate: { type: 'boolean' }, commit: ref('Commit') } },
     },
   },
-  security: [{ basic: [] }, { sigv4: [] }],
+  security: [{ basic: [] }, { sigv4: [] }, { session: [] }],
   paths: {
+    '/session': {
+      post: {
+        summary: 'Log in (the web UI): access key and secret in, an HttpOnly SameSite=Strict session cookie out; JSON from this origin only',
+        security: [],
+        requestBody: body({ accessKey: { type: 'string' }, secretKey: { type: 'string' } }, ['accessKey', 'secretKey']),
+        responses: ok(ref('Session')),
+      },
+      get: { summary: 'The logged-in session (401 when none)', security: [{ session: [] }], responses: ok(ref('Session')) },
+      delete: { summary: 'Log out (needs x-varve-csrf); clears the cookie', security: [{ session: [] }], responses: ok({ type: 'object' }) },
+    },
+    '/repositories/{repo}/objects': {
+      parameters: [
+        repoParam,
+        {
+          name: 'ref',
+          in: 'query',
+          required: true,
+          schema: { type: 'string' },
+          description: 'a branch (with its uncommitted changes), tag, commit id or expression',
+        },
+        { name: 'prefix', in: 'query', schema: { type: 'string' } },
+        { name: 'delimiter', in: 'query', schema: { type: 'string', enum: ['/'] }, description: 'group paths into folders at /' },
+        { name: 'after', in: 'query', schema: { type: 'string' }, description: "the next page: the previous page's next" },
+        limit,
+      ],
+      get: {
+        summary: 'Objects (and with delimiter, folders) under a prefix at a ref, a page at a time, in path order',
+        responses: ok({
+          type: 'object',
+          properties: {
+            objects: { type: 'array', items: ref('Entry') },
+            prefixes: { type: 'array', items: { type: 'string' } },
+            truncated: { type: 'boolean' },
+            next: { type: 'string' },
+          },
+        }),
+      },
+    },
+    '/repositories/{repo}/objects/stat': {
+      parameters: [
+        repoParam,
+        { name: 'ref', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'path', in: 'query', required: true, schema: { type: 'string' } },
+      ],
+      get: { summary: "One object's entry", responses: ok(ref('Entry')) },
+    },
+    '/repositories/{repo}/objects/content': {
+      parameters: [
+        repoParam,
+        { name: 'ref', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'path', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'Range', in: 'header', schema: { type: 'string' }, description: 'bytes=a-b, bytes=a-, bytes=-n (206)' },
+      ],
+      get: {
+        summary: 'The bytes, whole or a range, always as an attachment (application/octet-stream, nosniff, a sandbox policy)',
+        responses: {
+          '200': { description: 'the bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          '206': { description: 'a range of the bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          default: { description: 'An error', ...json(ref('Error')) },
+        },
+      },
+    },
     '/repositories': {
       get: {
         summary: 'The repositories this key can see',

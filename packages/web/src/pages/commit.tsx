@@ -4,6 +4,7 @@ import { Status } from '../components/status.js'
 import { shortId, when } from '../format.js'
 import { useLoad } from '../load.js'
 import { href } from '../router.js'
+import { countByFolder } from '../change-counts.js'
 
 /** Changes a commit page lists at most (the counts per folder cover the same page). */
 const CHANGES = 1000
@@ -69,16 +70,13 @@ export function CommitPage({ repo, id }: { repo: string; id: string }) {
   )
 }
 
-/** Changes with a count per top folder, then each path (linked to the object where it still exists). */
+/**
+ * Changes with a count per folder, then each path (linked to the object where it still exists). The
+ * folders are those one level below what every change shares (`weather/day=…/` when all changes are
+ * under `weather/`), so the counts say where a change went.
+ */
 export function ChangeList({ repo, refName, changes, truncated }: { repo: string; refName: string; changes: Change[]; truncated: boolean }) {
-  const counts = new Map<string, { added: number; changed: number; removed: number }>()
-  for (const ch of changes) {
-    const slash = ch.path.indexOf('/')
-    const top = slash < 0 ? '(top level)' : ch.path.slice(0, slash + 1)
-    const c = counts.get(top) ?? { added: 0, changed: 0, removed: 0 }
-    c[ch.type]++
-    counts.set(top, c)
-  }
+  const counts = countByFolder(changes)
   return (
     <>
       <h3>

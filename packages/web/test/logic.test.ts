@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import type { Change, Session } from '../src/api.js'
+import { countByFolder } from '../src/change-counts.js'
+import { baseName, bytes } from '../src/format.js'
+import { can } from '../src/grants.js'
+
+// The web UI's logic outside the views (the views are driven in Chromium by test/web-ui.test.ts).
+
+describe('countByFolder', () => {
+  const ch = (path: string, type: Change['type'] = 'changed'): Change => ({ path, type })
+  it('counts one level below the folder every change shares', () => {
+    const counts = countByFolder([ch('weather/day=1/a.csv'), ch('weather/day=2/a.csv', 'added'), ch('weather/day=2/b.csv', 'removed')])
+    expect([...counts]).toEqual([
+      ['weather/day=1/', { added: 0, changed: 1, removed: 0 }],
+      ['weather/day=2/', { added: 1, changed: 0, removed: 1 }],
+    ])
+  })
+  it('puts files directly in the shared folder under that folder, and top-level files under "(top level)"', () => {
+    expect([...countByFolder([ch('a/x'), ch('a/b/y')]).keys()]).toEqual(['a/', 'a/b/'])
+    expect([...countByFolder([ch('x'), ch('a/y')]).keys()]).toEqual(['(top level)', 'a/'])
+    expect([...countByFolder([ch('only/one/file.txt')]).keys()]).toEqual(['only/one/'])
+    expect(countByFolder([]).size).toBe(0)
+  })
+  it('does not take a folder for shared when only a name prefix is shared', () => {
+    expect([...countByFolder([ch('data/a'), ch('data2/b')]).keys()]).toEqual(['data/', 'data2/'])
+  })
+})
+
+describe('can (which buttons a key sees)', () => {
+  const session = (grants: Session['grants']): Session => ({ accessKey: 'k', grants, csrfToken: '', expiresAt: '' })
+  it('matches repositories and refs as the server does: * within a segment, ** across', () => {
+    const s = session([{ repositories: ['lake'], branches: ['team/*'], actions: ['read', 'write'] }])
+    expect(can(s, 'write', 'lake', 'team/exp')).toBe(true)
+    expect(can(s, 'write', 'lake', 'team/exp/deeper')).toBe(false)
+    expect(can(s, 'write', 'lake', 'main')).toBe(false)
+    expect(can(s, 'admin', 'lake', 'team/exp')).toBe(false)
+    expect(can(s, 'write', 'lake')).toBe(true)
+    expect(can(s, 'read', 'other')).toBe(false)
+    expect(can(session([{ repositories: ['*'], branches: ['*'], actions: ['admin'] }]), 'admin', 'x', 'a/b/c')).toBe(true)
+    expect(can(session([{ repositories: ['l*'], branches: ['**'], actions: ['read'] }]), 'read', 'lake', 'a/b')).toBe(true)
+  })
+  it('takes a ref name literally: regex characters in a pattern are not operators', () => {
+    const s = session([{ repositories: ['lake'], branches: ['v1.0'], actions: ['read'] }])
+    expect(can(s, 'read', 'lake', 'v1.0')).toBe(true)
+    expect(can(s, 'read', 'lake', 'v1x0')).toBe(false)
+  })
+})
+
+describe('format', () => {
+  it('sizes and names', () => {
+    expect(bytes(0)).toBe('0 B')
+    expect(bytes(1536)).toBe('1.5 KiB')
+    expect(bytes(5 * 1024 ** 3)).toBe('5.0 GiB')
+    expect(bytes(300 * 1024 ** 2)).toBe('300 MiB')
+    expect(baseName('a/b/c.csv')).toBe('c.csv')
+    expect(baseName('a/b/')).toBe('b/')
+    expect(baseName('top')).toBe('top')
+  })
+})
