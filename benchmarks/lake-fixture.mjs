@@ -8,13 +8,13 @@ import { NEW_TREE_FORMAT, ObjectStore, buildTree, packedRootOf } from '@varve/co
 export const pad = (n) => String(n).padStart(8, '0')
 export const lakePath = (i) => `events/date=${pad(Math.floor(i / 1000))}/part-${pad(i)}.parquet`
 
-/** Creates the repository at `lake` (a new folder) with n entries on main; returns nothing (open it yourself). */
-export async function buildLake(lake, n) {
+/** Creates the repository at `lake` (a new folder) with n entries on main (at `pathOf(i)`); returns nothing (open it yourself). */
+export async function buildLake(lake, n, pathOf = lakePath) {
   await (await Repository.init(lake, { author: 'bench' })).close()
   const objects = new ObjectStore(new LocalBlockStore(path.join(lake, 'blocks'), { durable: false }), { random: systemRandom, tree: NEW_TREE_FORMAT })
   const blob = await objects.writeData(Buffer.from('x'.repeat(64)))
   function* entries() {
-    for (let i = 0; i < n; i++) yield { path: lakePath(i), address: blob.address, size: blob.size, lastModified: 1 }
+    for (let i = 0; i < n; i++) yield { path: pathOf(i), address: blob.address, size: blob.size, lastModified: 1 }
   }
   const tree = await buildTree(objects, entries())
   const refs = new SqliteRefStore(path.join(lake, 'refs.sqlite3'))

@@ -96,7 +96,7 @@ export async function startLakeFS(bin, root, s3) {
     const value = res.headers.get('content-type')?.includes('json') && text ? JSON.parse(text) : text
     return expect.length ? { status: res.status, body: value } : value
   }
-  return { child, api, stop: () => child.kill('SIGTERM') }
+  return { child, api, url: base, stop: () => child.kill('SIGTERM') }
 }
 
 /** n small files in the lake layout under `root/import`, for lakeFS to import (zero-copy). */

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { Repository } from '@varve/core'
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from '../packages/core/test/helpers.js'
@@ -20,6 +21,13 @@ const AXE = await fs.readFile(createRequire(import.meta.url).resolve('axe-core/a
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64')
 
 // Without Chromium (apt-get install chromium) the browser tests are skipped, except in CI, where .ci/run installs it.
+/** A Parquet file of (id int64, score double), written by parquet-wasm from an Arrow table. */
+async function parquet(ids: bigint[], scores: number[]): Promise<Uint8Array> {
+  const { tableFromArrays, tableToIPC } = await import('apache-arrow')
+  const { Table, writeParquet } = await import('parquet-wasm')
+  return writeParquet(Table.fromIPCStream(tableToIPC(tableFromArrays({ id: BigInt64Array.from(ids), score: Float64Array.from(scores) }), 'stream')))
+}
+
 describe.runIf(existsSync(CHROMIUM) || !!process.env.CI)('the web UI in Chromium (issue 26)', () => {
   let t: Awaited<ReturnType<typeof tempDir>>
   let serve: ServeProcess
@@ -53,23 +61,49 @@ describe.runIf(existsSync(CHROMIUM) || !!process.env.CI)('the web UI in Chromium
     await repo.put('main', 'docs/readme.md', '# The lake\n\nTraining data.\n')
     await repo.put('main', 'docs/evil.html', '<img src=x onerror="document.title=\'pwned\'">')
     await repo.put('main', 'images/red.png', PNG)
+    await repo.put('main', 'tables/scores.parquet', await parquet([1n, 2n], [0.5, 0.7]))
     await repo.commit('main', { message: 'first load\n\n130 parts and the docs' })
     await repo.put('main', 'data/part-0000.csv', 'id,value\n0,1\n')
+    await repo.put('main', 'tables/scores.parquet', await parquet([1n, 2n, 3n], [0.5, 0.9, 0.1]))
     await repo.commit('main', { message: 'fix part 0' })
     await repo.createBranch('exp')
     await repo.put('exp', 'data/new.csv', 'id,value\n9,9\n')
     await repo.delete('exp', 'docs/readme.md')
     await repo.createTag('v1', 'main')
     await repo.close()
+
+    // A repository with a gate (a contract that forbids .tmp files), main protected with one required
+    // approval, and two branches that change the same file (the second to merge meets a conflict).
+    const gated = await Repository.init(path.join(t.dir, 'gated'), { author: 'ana' })
+    await gated.put('main', 'docs/readme.md', 'v0\n')
+    await gated.put('main', 'data/scores.csv', 'id,score\n1,0.5\n2,0.7\n')
+    await gated.put(
+      'main',
+      '_varve/hooks/no-tmp.yaml',
+      "id: no-tmp\non: [pre-merge]\nbranches: [main]\nchecks:\n  - type: path-pattern\n    forbid: ['\\.tmp$']\n",
+    )
+    await gated.commit('main', { message: 'start' })
+    await gated.createBranch('feature')
+    await gated.put('feature', 'data/scratch.tmp', 'left behind')
+    await gated.put('feature', 'docs/readme.md', 'feature\n')
+    await gated.put('feature', 'data/scores.csv', 'id,score\n1,0.5\n2,0.9\n3,0.1\n')
+    await gated.commit('feature', { message: 'new scores' })
+    await gated.createBranch('other', { from: 'main~0' })
+    await gated.put('other', 'docs/readme.md', 'other\n')
+    await gated.commit('other', { message: 'other readme' })
+    await gated.protectBranch('main', { requiredApprovals: 1 })
+    await gated.close()
     await fs.writeFile(
       path.join(t.dir, 'serve.yaml'),
       [
         'listen: 127.0.0.1:0',
         'repositories:',
         `  - { name: lake, location: ${JSON.stringify(lake)} }`,
+        `  - { name: gated, location: ${JSON.stringify(path.join(t.dir, 'gated'))} }`,
         'keys:',
         '  - { accessKey: admin, secretKey: admin-secret-1, grants: [{ actions: [read, write, commit, approve, admin] }] }',
         '  - { accessKey: reader, secretKey: reader-secret-1, grants: [{ repositories: [lake], actions: [read] }] }',
+        '  - { accessKey: reviewer, secretKey: reviewer-secret-1, grants: [{ repositories: [gated], actions: [read, approve] }] }',
       ].join('\n'),
     )
     serve = await spawnServe(['--config', path.join(t.dir, 'serve.yaml')], { cwd: t.dir })
@@ -165,8 +199,8 @@ describe.runIf(existsSync(CHROMIUM) || !!process.env.CI)('the web UI in Chromium
     await accessible(page, 'the commit log')
     await page.locator('.log li', { hasText: 'fix part 0' }).getByRole('link').first().click()
     await page.getByRole('heading', { name: 'fix part 0' }).waitFor()
-    await expect.poll(() => page.locator('.changes li').allTextContents()).toEqual(['changed data/part-0000.csv'])
-    await expect.poll(() => page.locator('table.counts tbody tr').allTextContents()).toEqual(['data/1'])
+    await expect.poll(() => page.locator('.changes li').allTextContents()).toEqual(['changed data/part-0000.csv', 'changed tables/scores.parquet'])
+    await expect.poll(() => page.locator('table.counts tbody tr').allTextContents()).toEqual(['data/1', 'tables/1'])
     await accessible(page, 'a commit page')
     // A path's history.
     await page.goto(`${serve.url}/ui/r/lake/log?ref=main&path=docs/`)
@@ -214,6 +248,114 @@ describe.runIf(existsSync(CHROMIUM) || !!process.env.CI)('the web UI in Chromium
     const noToken = await page.evaluate(async () => (await fetch('/api/v1/repositories/lake/branches', { method: 'POST', body: '{"name":"x"}' })).status)
     expect(noToken).toBe(401)
     await context.close()
+  })
+
+  it('a merge request: a failing gate named with its file, a fix, approval by a second key (not the author), a conflict chosen per path, merged', async () => {
+    const admin = await (await browser.newContext()).newPage()
+    await login(admin, 'admin', 'admin-secret-1')
+    await admin.goto(`${serve.url}/ui/r/gated/merge-requests`)
+    await admin.getByText('No open merge requests.').waitFor()
+    await accessible(admin, 'the merge request list')
+    await admin.getByText('Open a merge request').click()
+    await admin.getByLabel('Source branch').fill('feature')
+    await admin.getByLabel('Title').fill('New scores')
+    await admin.getByRole('button', { name: 'Open merge request' }).click()
+    await admin.getByRole('heading', { name: /#1 New scores/ }).waitFor()
+    // The destination's gate ran on the merge as it would be: which rule, which file, why.
+    await admin.getByRole('heading', { name: 'Gates: failed' }).waitFor()
+    const failure = admin.locator('table.failures tbody tr')
+    await expect.poll(() => failure.locator('td').allTextContents()).toEqual(['no-tmp', 'data/scratch.tmp', expect.stringMatching(/tmp/)])
+    await accessible(admin, 'a merge request')
+    // The author cannot approve their own request: the server says so.
+    await admin.getByRole('button', { name: 'Approve' }).click()
+    await expect.poll(() => admin.getByRole('alert').textContent()).toMatch(/opened merge request 1 and cannot approve/)
+    // A comment on a path.
+    await admin.getByLabel('Comment', { exact: true }).fill('Why is there a scratch file?')
+    await admin.getByLabel('On a path (optional)').fill('data/scratch.tmp')
+    await admin.getByRole('button', { name: 'Comment', exact: true }).click()
+    await admin.locator('.comments li', { hasText: 'on data/scratch.tmp' }).waitFor()
+
+    // The fix lands on the source branch (here through the API, as a pipeline would push it).
+    const basic = { Authorization: `Basic ${Buffer.from('admin:admin-secret-1').toString('base64')}`, 'Content-Type': 'application/json' }
+    const s3 = new S3Client({
+      endpoint: serve.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'admin', secretAccessKey: 'admin-secret-1' },
+    })
+    await s3.send(new DeleteObjectCommand({ Bucket: 'gated', Key: 'feature/data/scratch.tmp' }))
+    expect(
+      (
+        await fetch(`${serve.url}/api/v1/repositories/gated/branches/feature/commits`, {
+          method: 'POST',
+          headers: basic,
+          body: '{"message":"drop the scratch file"}',
+        })
+      ).status,
+    ).toBe(201)
+    await admin.reload()
+    await admin.getByRole('heading', { name: 'Gates: passed' }).waitFor()
+
+    // A second key approves; the request becomes mergeable; the author merges.
+    const reviewer = await (await browser.newContext()).newPage()
+    await login(reviewer, 'reviewer', 'reviewer-secret-1')
+    await reviewer.goto(`${serve.url}/ui/r/gated/merge-requests/1`)
+    expect(await reviewer.getByRole('button', { name: /^Merge/ }).count()).toBe(0) // approve only: no merge button
+    await reviewer.getByRole('button', { name: 'Approve' }).click()
+    await reviewer.getByRole('button', { name: 'Withdraw my approval' }).waitFor()
+    await admin.reload()
+    await admin.getByText('Ready to merge.').waitFor()
+    await admin.getByRole('button', { name: 'Merge into main' }).click()
+    await admin.locator('.badge.state-merged').first().waitFor()
+
+    // A second request now conflicts on docs/readme.md: the reviewer approves, the author keeps the source's version.
+    await admin.goto(`${serve.url}/ui/r/gated/merge-requests`)
+    await admin.getByText('Open a merge request').click()
+    await admin.getByLabel('Source branch').fill('other')
+    await admin.getByLabel('Title').fill('Other readme')
+    await admin.getByRole('button', { name: 'Open merge request' }).click()
+    await admin.getByRole('heading', { name: 'Conflicts: choose a side for each path' }).waitFor()
+    await reviewer.goto(`${serve.url}/ui/r/gated/merge-requests/2`)
+    await reviewer.getByRole('button', { name: 'Approve' }).click()
+    await reviewer.getByRole('button', { name: 'Withdraw my approval' }).waitFor()
+    await admin.reload()
+    const merge = admin.getByRole('button', { name: 'Merge into main' })
+    expect(await merge.isDisabled()).toBe(true) // a side must be chosen first
+    await admin.locator('tr', { hasText: 'docs/readme.md' }).getByLabel('source').check()
+    await accessible(admin, 'a merge request with a conflict')
+    await merge.click()
+    await admin.locator('.badge.state-merged').first().waitFor()
+    const readme = await fetch(`${serve.url}/api/v1/repositories/gated/objects/content?ref=main&path=docs/readme.md`, { headers: basic })
+    expect(await readme.text()).toBe('other\n')
+    await admin.context().close()
+    await reviewer.context().close()
+  })
+
+  it('compares two refs: changes counted per folder, a text diff, and a row diff of a table', async () => {
+    const page = await (await browser.newContext()).newPage()
+    await login(page, 'admin', 'admin-secret-1')
+    await page.goto(`${serve.url}/ui/r/lake/compare`)
+    await page.getByLabel('From', { exact: true }).fill('main~1')
+    await page.getByLabel('To', { exact: true }).fill('main')
+    await page.getByRole('button', { name: 'Compare' }).click()
+    await expect.poll(() => page.locator('.changes li').allTextContents()).toEqual(['changed data/part-0000.csv', 'changed tables/scores.parquet'])
+    await accessible(page, 'the compare page')
+    // A text file: its lines.
+    await page.getByRole('link', { name: 'data/part-0000.csv' }).click()
+    await expect.poll(() => page.locator('pre.diff .line-added').textContent()).toBe('+ 0,1\n')
+    await expect.poll(() => page.locator('pre.diff .line-removed').textContent()).toBe('− 0,0\n')
+    // A Parquet table: its rows, by key.
+    await page.goto(`${serve.url}/ui/r/lake/compare?left=main~1&right=main&path=tables/scores.parquet`)
+    await page.getByLabel(/Key columns/).fill('id')
+    await page.getByRole('button', { name: 'Compare rows' }).click()
+    await expect.poll(() => page.locator('p.summary').textContent()).toBe('2 → 3 rows: 1 added, 0 removed, 1 changed, 1 unchanged')
+    await expect.poll(() => page.locator('table.rows tbody tr').allTextContents()).toEqual(['added3id=3 score=0.1', 'changed2score=0.7score=0.9'])
+    await accessible(page, 'a row diff')
+    // A key that is not a column is the server's typed error, shown.
+    await page.getByLabel(/Key columns/).fill('nope')
+    await page.getByRole('button', { name: 'Compare rows' }).click()
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/nope/)
+    await page.context().close()
   })
 
   it('fits a phone: at 390 px wide no page scrolls sideways', async () => {

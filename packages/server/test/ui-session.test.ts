@@ -148,6 +148,16 @@ describe('varve serve: web UI sessions, CSRF and the object routes (issue 26)', 
     }
     expect(seen).toHaveLength(25)
     expect(new Set(seen).size).toBe(25)
+    // A page that ends on a folder goes on after everything in it: each folder is listed once.
+    const items: string[] = []
+    after = undefined
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await get(`/api/v1/repositories/lake/objects?ref=main&delimiter=/&limit=1${after ? `&after=${encodeURIComponent(after)}` : ''}`)
+      items.push(...(page.prefixes as string[]), ...(page.objects as { path: string }[]).map((o) => o.path))
+      if (!page.truncated) break
+      after = page.next as string
+    }
+    expect(items).toEqual(['big.bin', 'data/', 'docs/'])
     const stat = await get('/api/v1/repositories/lake/objects/stat?ref=main&path=data/part-001.csv')
     expect(stat).toMatchObject({ path: 'data/part-001.csv', size: 5, address: expect.stringMatching(/^[0-9a-f]{64}$/) })
     expect((await raw('GET', '/api/v1/repositories/lake/objects?ref=main&delimiter=x', { Cookie: cookie })).status).toBe(400)

@@ -127,3 +127,77 @@ export interface Change {
   readonly right?: ObjectEntry
   readonly entry?: ObjectEntry
 }
+
+export interface Approval {
+  readonly reviewer: string
+  readonly at: number
+  readonly sourceHead: string
+}
+export interface Comment {
+  readonly id: number
+  readonly author: string
+  readonly text: string
+  readonly path?: string
+  readonly at: number
+}
+export interface GateFailure {
+  readonly hookId: string
+  readonly file?: string
+  readonly reason: string
+  readonly code?: string
+}
+export interface HookRun {
+  readonly runId: string
+  readonly hookId: string
+  readonly origin: string
+  readonly status: string
+  readonly message: string
+  readonly failures: readonly { readonly file?: string; readonly reason: string }[]
+  readonly durationMs: number
+}
+export interface Conflict {
+  readonly path: string
+  readonly source: Change['type']
+  readonly dest: Change['type']
+  readonly rows?: { readonly base?: number; readonly source?: number; readonly dest?: number }
+}
+export interface MergeRequest {
+  readonly id: number
+  readonly title: string
+  readonly description: string
+  readonly author: string
+  readonly source: string
+  readonly dest: string
+  readonly state: 'open' | 'merged' | 'closed'
+  readonly createdAt: number
+  readonly updatedAt: number
+  readonly approvals: readonly Approval[]
+  readonly comments: readonly Comment[]
+  readonly merged?: { readonly commit: string; readonly by: string; readonly at: number; readonly approvers: readonly string[] }
+  readonly closed?: { readonly by: string; readonly at: number }
+  readonly sourceHead?: string | null
+  readonly destHead?: string | null
+  readonly changes?: {
+    readonly added: number
+    readonly removed: number
+    readonly changed: number
+    readonly paths: readonly Change[]
+    readonly truncated: boolean
+  }
+  readonly conflicts?: readonly Conflict[]
+  readonly gates?: {
+    readonly status: 'passed' | 'failed' | 'not-run'
+    readonly reason?: string
+    readonly runs?: readonly HookRun[]
+    readonly failures?: readonly GateFailure[]
+  }
+  readonly approval?: {
+    readonly required: number
+    readonly counted: readonly string[]
+    readonly stale: readonly string[]
+    readonly satisfied: boolean
+    readonly rejected?: readonly { readonly reviewer: string; readonly reason: string }[]
+  }
+  readonly mergeable?: boolean
+  readonly blockers?: readonly string[]
+}

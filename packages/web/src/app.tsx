@@ -4,6 +4,9 @@ import { Shell } from './components/shell.js'
 import { BranchesPage } from './pages/branches.js'
 import { BrowserPage } from './pages/browser.js'
 import { CommitPage } from './pages/commit.js'
+import { ComparePage } from './pages/compare.js'
+import { MergeRequestPage } from './pages/merge-request.js'
+import { MergeRequestsPage } from './pages/merge-requests.js'
 import { LogPage } from './pages/log.js'
 import { LoginPage } from './pages/login.js'
 import { ObjectPage } from './pages/object.js'
@@ -52,6 +55,10 @@ function Page() {
         return <CommitPage repo={repo} id={parts[3] ?? ''} />
       case 'branches':
         return <BranchesPage repo={repo} />
+      case 'compare':
+        return <ComparePage repo={repo} left={query.get('left') ?? ''} right={query.get('right') ?? ''} path={path} after={query.get('after') ?? undefined} />
+      case 'merge-requests':
+        return parts[3] ? <MergeRequestPage repo={repo} id={parts[3]} /> : <MergeRequestsPage repo={repo} state={query.get('state') ?? 'open'} />
     }
   }
   return (

@@ -18,11 +18,10 @@ const shown = (e: Entry) => ({
 })
 
 /** Reads `ref` and `path` from the query, after checking the key may read the ref. */
-function target(a: ApiRequest, repo: string, pathOptional = false): { ref: string; path: string } {
+function target(a: ApiRequest, repo: string): { ref: string; path: string } {
   const ref = str(a.query.get('ref') ?? undefined, 'ref')!
   need(a, 'read', repo, ref)
-  const path = pathOptional ? (a.query.get('path') ?? '') : str(a.query.get('path') ?? undefined, 'path')!
-  return { ref, path }
+  return { ref, path: str(a.query.get('path') ?? undefined, 'path')! }
 }
 
 /** Registers the object routes. */
@@ -31,9 +30,11 @@ export function registerObjectRoutes(): void {
     const ref = str(a.query.get('ref') ?? undefined, 'ref')!
     need(a, 'read', p.repo!, ref)
     const prefix = a.query.get('prefix') ?? ''
-    const after = a.query.get('after') ?? undefined
     const delimiter = a.query.get('delimiter') ?? undefined
     if (delimiter !== undefined && delimiter !== '/') throw new ApiError(400, 'INVALID_ARGUMENT', 'delimiter must be /')
+    // A page that ended on a folder goes on after everything under it (as the S3 listing's continuation).
+    const given = a.query.get('after') ?? undefined
+    const after = given !== undefined && delimiter && given.endsWith(delimiter) ? `${given}\u{10FFFF}` : given
     const limit = limitOf(a.query, 1000, 10_000)
     const repo = await repoOf(a, p.repo!)
     const objects: ReturnType<typeof shown>[] = []

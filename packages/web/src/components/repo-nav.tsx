@@ -1,6 +1,6 @@
 import { href } from '../router.js'
 
-export type RepoTab = 'files' | 'commits' | 'branches'
+export type RepoTab = 'files' | 'commits' | 'compare' | 'merge-requests' | 'branches'
 
 /** The repository's name and its sections; the current one is marked for screen readers too. */
 export function RepoNav({ repo, tab, refName }: { repo: string; tab: RepoTab; refName?: string | undefined }) {
@@ -17,6 +17,8 @@ export function RepoNav({ repo, tab, refName }: { repo: string; tab: RepoTab; re
       <div class="tabs">
         {link('files', 'Files', ['tree'])}
         {link('commits', 'Commits', ['log'])}
+        {link('compare', 'Compare', ['compare'])}
+        {link('merge-requests', 'Merge requests', ['merge-requests'])}
         {link('branches', 'Branches and tags', ['branches'])}
       </div>
     </nav>

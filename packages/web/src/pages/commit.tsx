@@ -75,14 +75,31 @@ export function CommitPage({ repo, id }: { repo: string; id: string }) {
  * folders are those one level below what every change shares (`weather/day=…/` when all changes are
  * under `weather/`), so the counts say where a change went.
  */
-export function ChangeList({ repo, refName, changes, truncated }: { repo: string; refName: string; changes: Change[]; truncated: boolean }) {
+export function ChangeList({
+  repo,
+  refName,
+  changes,
+  truncated,
+  linkTo,
+  level = 3,
+}: {
+  repo: string
+  refName: string
+  changes: Change[]
+  truncated: boolean
+  /** Where a path links (default: the object at `refName`; a compare page links its file diff). */
+  linkTo?: (path: string) => string
+  /** The heading's level where the list sits (a page's first section: 2). */
+  level?: 2 | 3
+}) {
+  const Heading = level === 2 ? 'h2' : 'h3'
   const counts = countByFolder(changes)
   return (
     <>
-      <h3>
+      <Heading>
         {changes.length}
         {truncated ? '+' : ''} changed {changes.length === 1 ? 'path' : 'paths'}
-      </h3>
+      </Heading>
       <table class="listing counts">
         <thead>
           <tr>
@@ -113,7 +130,13 @@ export function ChangeList({ repo, refName, changes, truncated }: { repo: string
         {changes.map((ch) => (
           <li key={ch.path}>
             <span class={`badge ${ch.type}`}>{ch.type}</span>{' '}
-            {ch.type === 'removed' ? <span class="mono">{ch.path}</span> : <a href={href(['r', repo, 'object'], { ref: refName, path: ch.path })}>{ch.path}</a>}
+            {linkTo ? (
+              <a href={linkTo(ch.path)}>{ch.path}</a>
+            ) : ch.type === 'removed' ? (
+              <span class="mono">{ch.path}</span>
+            ) : (
+              <a href={href(['r', repo, 'object'], { ref: refName, path: ch.path })}>{ch.path}</a>
+            )}
           </li>
         ))}
       </ul>
