@@ -27,6 +27,11 @@ const result = await esbuild.build({
   logLevel: 'warning',
 })
 await fs.copyFile(path.join(here, 'src/index.html'), path.join(out, 'index.html'))
+// DuckDB-WASM for the table previews, shipped with the app (no CDN): its worker and the build for
+// browsers with WebAssembly exceptions (every current browser), fetched only when a preview runs.
+const duckdb = path.join(path.dirname(fileURLToPath(import.meta.resolve('@duckdb/duckdb-wasm'))))
+await fs.mkdir(path.join(out, 'duckdb'))
+for (const f of ['duckdb-browser-eh.worker.js', 'duckdb-eh.wasm']) await fs.copyFile(path.join(duckdb, f), path.join(out, 'duckdb', f))
 await fs.copyFile(path.join(here, 'src/app.css'), path.join(out, 'app.css'))
 const gzip = promisify(zlib.gzip)
 let gzipped = 0
@@ -35,8 +40,8 @@ for (const rel of await fs.readdir(out, { recursive: true })) {
   const file = path.join(out, rel)
   const packed = await gzip(await fs.readFile(file), { level: 9 })
   await fs.writeFile(`${file}.gz`, packed)
-  // Chunks loaded on demand (DuckDB-WASM, one day) are not part of the app's first load.
-  if (!rel.startsWith('chunks')) gzipped += packed.length
+  // Chunks and DuckDB, loaded when a table preview needs them, are not part of the app's first load.
+  if (!rel.startsWith('chunks') && !rel.startsWith('duckdb')) gzipped += packed.length
 }
 if (process.argv.includes('--size')) console.log(`web UI: ${(gzipped / 1024).toFixed(1)} KiB gzipped at first load`)
 void result

@@ -57,3 +57,36 @@ describe('format', () => {
     expect(baseName('top')).toBe('top')
   })
 })
+
+describe('rowsToIpc (Parquet rows into DuckDB without Arrow builders)', async () => {
+  const { tableFromIPC } = await import('apache-arrow')
+  const { rowsToIpc } = await import('../src/arrow-rows.js')
+  it('keeps each column typed: int64, double, bool, timestamps, text; nulls stay null; mixed or nested values become text', () => {
+    const t = tableFromIPC(
+      rowsToIpc(
+        ['id', 'score', 'ok', 'at', 'name', 'mixed', 'nested'],
+        [
+          { id: 1n, score: 0.5, ok: true, at: new Date(0), name: 'ä', mixed: 1, nested: { a: [1n] } },
+          { id: null, score: null, ok: false, at: null, name: null, mixed: 'x', nested: null },
+        ],
+      ),
+    )
+    expect(t.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
+      'id:Int64',
+      'score:Float64',
+      'ok:Bool',
+      'at:Timestamp<MILLISECOND>',
+      'name:Utf8',
+      'mixed:Utf8',
+      'nested:Utf8',
+    ])
+    expect(t.getChild('id')!.toArray()).toEqual(new BigInt64Array([1n, 0n]))
+    expect(t.getChild('id')!.get(1)).toBeNull()
+    expect(t.getChild('score')!.get(0)).toBe(0.5)
+    expect([t.getChild('ok')!.get(0), t.getChild('ok')!.get(1)]).toEqual([true, false])
+    expect(t.getChild('name')!.get(0)).toBe('ä')
+    expect(t.getChild('name')!.get(1)).toBeNull()
+    expect([t.getChild('mixed')!.get(0), t.getChild('mixed')!.get(1)]).toEqual(['1', 'x'])
+    expect(t.getChild('nested')!.get(0)).toBe('{"a":["1"]}')
+  })
+})

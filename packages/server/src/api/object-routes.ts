@@ -66,7 +66,7 @@ export function registerObjectRoutes(): void {
 
   // The bytes, with Range (previews read a Parquet footer, DuckDB-WASM reads by range). Never shown
   // as a page of this origin: an attachment, sniffing off, and a sandbox policy whatever the type.
-  route('GET', '/repositories/{repo}/objects/content', async (a, p) => {
+  const content = async (a: ApiRequest, p: Record<string, string>) => {
     const { ref, path } = target(a, p.repo!)
     const repo = await repoOf(a, p.repo!)
     const entry = await repo.stat(ref, path)
@@ -85,8 +85,11 @@ export function registerObjectRoutes(): void {
     headers['Content-Length'] = String(end - start)
     if (range) headers['Content-Range'] = `bytes ${start}-${end - 1}/${entry.size}`
     a.res.writeHead(range ? 206 : 200, headers)
-    if (end === start) a.res.end()
+    if (end === start || a.req.method === 'HEAD') a.res.end()
     else await writeOut(repo.readEntry(entry, { start, end, reuseBuffers: true }), a.res)
     return SENT
-  })
+  }
+  route('GET', '/repositories/{repo}/objects/content', content)
+  // (DuckDB-WASM asks for the size with a HEAD before it reads by range)
+  route('HEAD', '/repositories/{repo}/objects/content', content)
 }

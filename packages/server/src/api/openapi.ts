@@ -184,7 +184,7 @@ export const OPENAPI = {
         { name: 'Range', in: 'header', schema: { type: 'string' }, description: 'bytes=a-b, bytes=a-, bytes=-n (206)' },
       ],
       get: {
-        summary: 'The bytes, whole or a range, always as an attachment (application/octet-stream, nosniff, a sandbox policy)',
+        summary: 'The bytes, whole or a range, always as an attachment (application/octet-stream, nosniff, a sandbox policy); HEAD gives the size',
         responses: {
           '200': { description: 'the bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
           '206': { description: 'a range of the bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },

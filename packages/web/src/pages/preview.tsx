@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { readRange, type ObjectEntry } from '../api.js'
 import { bytes } from '../format.js'
 import { useLoad } from '../load.js'
+import { TablePreview } from './table-preview.js'
 
 /** A text preview reads at most this much (a range): a large file is never downloaded whole to be shown. */
 const TEXT_BYTES = 64 * 1024
@@ -18,6 +19,7 @@ const IMAGES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jp
 export function Preview({ repo, refName, entry }: { repo: string; refName: string; entry: ObjectEntry }) {
   if (entry.size === 0) return <p class="notice">An empty file.</p>
   const ext = entry.path.slice(entry.path.lastIndexOf('.') + 1).toLowerCase()
+  if (ext === 'parquet' || ext === 'csv' || ext === 'tsv') return <TablePreview repo={repo} refName={refName} entry={entry} />
   if (IMAGES[ext]) return <ImagePreview repo={repo} refName={refName} entry={entry} type={IMAGES[ext]} />
   if (TEXT.test(entry.path)) return <TextPreview repo={repo} refName={refName} entry={entry} />
   return <p class="notice">No preview for this kind of file.</p>
