@@ -61,6 +61,11 @@ describe.runIf(existsSync(CHROMIUM) || !!process.env.CI)('the web UI in Chromium
     await repo.put('main', 'docs/readme.md', '# The lake\n\nTraining data.\n')
     await repo.put('main', 'docs/evil.html', '<img src=x onerror="document.title=\'pwned\'">')
     await repo.put('main', 'images/red.png', PNG)
+    await repo.put(
+      'main',
+      'images/README.md',
+      '# Pictures\n\n<script>document.title = "pwned"</script>\n\n[a link](javascript:alert(1)) and [a good one](https://example.com/x)\n',
+    )
     await repo.put('main', 'tables/scores.parquet', await parquet([1n, 2n], [0.5, 0.7]))
     await repo.commit('main', { message: 'first load\n\n130 parts and the docs' })
     await repo.put('main', 'data/part-0000.csv', 'id,value\n0,1\n')
@@ -380,6 +385,78 @@ describe.runIf(existsSync(CHROMIUM) || !!process.env.CI)('the web UI in Chromium
     // DuckDB asked for ranges, never the whole object without one.
     expect(reads.length).toBeGreaterThan(0)
     expect(reads.filter((r) => !r?.startsWith('bytes='))).toEqual([])
+    await page.context().close()
+  })
+
+  it('history tools: revert and cherry-pick from a commit page, protection, the ref log, gate runs, search, blame, a presigned link, a README', async () => {
+    const page = await (await browser.newContext()).newPage()
+    await login(page, 'admin', 'admin-secret-1')
+    const basic = { Authorization: `Basic ${Buffer.from('admin:admin-secret-1').toString('base64')}`, 'Content-Type': 'application/json' }
+    for (const [name, from] of [
+      ['tools', 'main'],
+      ['tools2', 'main~1'],
+    ])
+      expect(
+        (await fetch(`${serve.url}/api/v1/repositories/lake/branches`, { method: 'POST', headers: basic, body: JSON.stringify({ name, from }) })).status,
+      ).toBe(201)
+    await page.goto(`${serve.url}/ui/r/lake/log?ref=main`)
+    await page.locator('.log li', { hasText: 'fix part 0' }).getByRole('link').first().click()
+    await page.getByRole('heading', { name: 'fix part 0' }).waitFor()
+    const fixUrl = page.url()
+    await page.getByLabel('On branch').fill('tools')
+    await page.getByRole('button', { name: 'Revert this commit' }).click()
+    await page.getByRole('heading', { name: /^Revert/ }).waitFor()
+    await page.goto(fixUrl)
+    await page.getByLabel('On branch').fill('tools2')
+    await page.getByRole('button', { name: 'Cherry-pick this commit' }).click()
+    await page.waitForURL((u) => u.href !== fixUrl) // a new commit, with the picked one's message
+    await page.getByRole('heading', { name: 'fix part 0' }).waitFor()
+    // Protect a pattern, see it listed, remove it.
+    await page.goto(`${serve.url}/ui/r/lake/branches`)
+    await page.getByLabel('Protect branch or pattern').fill('release-*')
+    await page.getByLabel('Approvals required').fill('2')
+    await page.getByRole('button', { name: 'Protect', exact: true }).click()
+    await expect
+      .poll(() => page.locator('tr', { hasText: 'release-*' }).locator('td').nth(1).textContent())
+      .toBe('2 approvals required, merge requests required')
+    await accessible(page, 'the branches page with protection and pins')
+    page.once('dialog', (d) => void d.accept())
+    await page.locator('tr', { hasText: 'release-*' }).getByRole('button', { name: 'Unprotect' }).click()
+    await page.getByText('No protected branches.').waitFor()
+    // The ref log of a branch.
+    await page
+      .locator('tr', { has: page.getByRole('link', { name: 'tools', exact: true }) })
+      .getByRole('link', { name: 'ref log' })
+      .click()
+    await expect
+      .poll(() => page.locator('table.listing tbody tr td:nth-child(2)').allTextContents())
+      .toEqual(['revert — Revert "fix part 0"', 'create — from main'])
+    await accessible(page, 'a ref log')
+    // Gate runs with their findings (the gated repository's refused merge earlier).
+    await page.goto(`${serve.url}/ui/r/gated/runs?branch=main`)
+    await page.locator('.findings li', { hasText: 'data/scratch.tmp' }).first().waitFor()
+    await accessible(page, 'gate runs')
+    // Search by glob.
+    await page.goto(`${serve.url}/ui/r/lake/tree?ref=main&path=data/`)
+    await page.getByRole('link', { name: 'Search paths' }).click()
+    await page.getByLabel('Paths matching').fill('part-00[0-2]?.csv')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await expect.poll(() => page.locator('.found li a').count()).toBe(30)
+    await accessible(page, 'search')
+    // Blame and a presigned link on an object page.
+    await page.goto(`${serve.url}/ui/r/lake/object?ref=main&path=data/part-0000.csv`)
+    await expect.poll(() => page.locator('.facts dd', { hasText: 'fix part 0' }).count()).toBe(1)
+    await page.getByRole('button', { name: 'Presigned link' }).click()
+    const link = await page.locator('code.link').textContent()
+    expect(await (await fetch(link!)).text()).toBe('id,value\n0,1\n')
+    // A README renders on its folder; HTML in it is text, a javascript: link goes nowhere.
+    await page.goto(`${serve.url}/ui/r/lake/tree?ref=main&path=images/`)
+    await page.locator('article.readme h1', { hasText: 'Pictures' }).waitFor()
+    expect(await page.locator('article.readme script').count()).toBe(0)
+    expect(await page.locator('article.readme').textContent()).toContain('<script>')
+    expect(await page.getByRole('link', { name: 'a link' }).getAttribute('href')).toBe('#')
+    expect(await page.getByRole('link', { name: 'a good one' }).getAttribute('href')).toBe('https://example.com/x')
+    expect(await page.title()).toBe('Varve')
     await page.context().close()
   })
 

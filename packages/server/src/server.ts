@@ -5,6 +5,7 @@ import https from 'node:https'
 import { principalOf, type Principal } from './access.js'
 import { handleApi } from './api/routes.js'
 import { parseListen, type AccessKey, type ServeConfig } from './config.js'
+import { presignGatewayGet } from './presign.js'
 import { accessDenied, invalidArgument, S3Error, s3ErrorOf } from './errors.js'
 import { Repositories } from './repositories.js'
 import { RefNames } from './s3/addressing.js'
@@ -93,7 +94,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         res.end(JSON.stringify({ error: { code: 'PERMISSION_DENIED', message: 'credentials required: HTTP Basic access-key:secret, or AWS SigV4' } }))
         return
       }
-      return handleApi({ req, res, path: rawPath.slice(4), query, who, repos, ...(signedBody ? { signedBody } : {}) })
+      const key = who.accessKey === null ? undefined : keys.get(who.accessKey)
+      const base = cfg.publicUrl ?? `${cfg.tls ? 'https' : 'http'}://${req.headers.host ?? `127.0.0.1:${(server.address() as { port: number }).port}`}`
+      const presign = key
+        ? (bucket: string, objectKey: string, expires: number) => presignGatewayGet(base, key, cfg.region, bucket, objectKey, expires)
+        : undefined
+      return handleApi({ req, res, path: rawPath.slice(4), query, who, repos, ...(signedBody ? { signedBody } : {}), ...(presign ? { presign } : {}) })
     }
     try {
       let verified: VerifiedRequest | undefined

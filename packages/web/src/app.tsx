@@ -10,7 +10,10 @@ import { MergeRequestsPage } from './pages/merge-requests.js'
 import { LogPage } from './pages/log.js'
 import { LoginPage } from './pages/login.js'
 import { ObjectPage } from './pages/object.js'
+import { RefLogPage } from './pages/reflog.js'
 import { RepositoriesPage } from './pages/repositories.js'
+import { RunsPage } from './pages/runs.js'
+import { SearchPage } from './pages/search.js'
 import { useRoute } from './router.js'
 import { SessionContext } from './session.js'
 
@@ -55,6 +58,20 @@ function Page() {
         return <CommitPage repo={repo} id={parts[3] ?? ''} />
       case 'branches':
         return <BranchesPage repo={repo} />
+      case 'reflog':
+        return <RefLogPage repo={repo} refName={ref ?? 'main'} />
+      case 'runs':
+        return <RunsPage repo={repo} branch={query.get('branch') ?? undefined} />
+      case 'search':
+        return (
+          <SearchPage
+            repo={repo}
+            refName={ref ?? 'main'}
+            prefix={query.get('prefix') ?? ''}
+            glob={query.get('glob') ?? ''}
+            after={query.get('after') ?? undefined}
+          />
+        )
       case 'compare':
         return <ComparePage repo={repo} left={query.get('left') ?? ''} right={query.get('right') ?? ''} path={path} after={query.get('after') ?? undefined} />
       case 'merge-requests':

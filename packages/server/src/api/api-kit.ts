@@ -19,6 +19,8 @@ export interface ApiRequest {
   readonly repos: Repositories
   /** The SHA-256 a SigV4 signature gave for the body, when it gave one. */
   readonly signedBody?: string
+  /** A presigned GET of the gateway's S3 API signed with the caller's own key (absent for anonymous callers). */
+  readonly presign?: (bucket: string, key: string, expiresSeconds: number) => Promise<string>
 }
 
 export class ApiError extends Error {
@@ -100,6 +102,21 @@ export function need(a: ApiRequest, action: Action, repo: string, ref?: string):
 export async function needRead(a: ApiRequest, repo: Repository, repoName: string, revision: string, branch: string): Promise<void> {
   if (allowed(a.who, 'read', repoName, revision)) return
   if (allowed(a.who, 'read', repoName, branch) && (await repo.isAncestor(revision, branch).catch(() => false))) return
+  need(a, 'read', repoName, revision)
+}
+
+/**
+ * `read` on a revision named by id (a cherry-picked commit): granted by name, or because it is in the
+ * history of some branch the key can read (at most the first 1,000 such branches are asked).
+ */
+export async function needReadSomewhere(a: ApiRequest, repo: Repository, repoName: string, revision: string): Promise<void> {
+  if (allowed(a.who, 'read', repoName, revision)) return
+  let asked = 0
+  for await (const b of repo.branches()) {
+    if (!allowed(a.who, 'read', repoName, b.name)) continue
+    if (await repo.isAncestor(revision, b.name).catch(() => false)) return
+    if (++asked >= 1000) break
+  }
   need(a, 'read', repoName, revision)
 }
 

@@ -59,6 +59,17 @@ export function registerObjectRoutes(): void {
     return { objects, prefixes, truncated, ...(truncated && last !== undefined ? { next: last } : {}) }
   })
 
+  // A link that reads the object through the gateway's S3 API for a while, signed with the caller's
+  // own key (so it carries exactly that key's grants). The path must exist at the ref now.
+  route('GET', '/repositories/{repo}/objects/presign', async (a, p) => {
+    const { ref, path } = target(a, p.repo!)
+    const expires = a.query.get('expires') === null ? 3600 : Number(a.query.get('expires'))
+    if (!Number.isInteger(expires) || expires < 1 || expires > 7 * 24 * 3600) throw new ApiError(400, 'INVALID_ARGUMENT', 'expires is 1 to 604800 seconds')
+    if (!a.presign) throw new ApiError(403, 'PERMISSION_DENIED', 'a presigned link is signed with an access key: anonymous callers have none')
+    await (await repoOf(a, p.repo!)).stat(ref, path)
+    return { url: await a.presign(p.repo!, `${ref}/${path}`, expires), expiresAt: new Date(Date.now() + expires * 1000).toISOString() }
+  })
+
   route('GET', '/repositories/{repo}/objects/stat', async (a, p) => {
     const { ref, path } = target(a, p.repo!)
     return shown(await (await repoOf(a, p.repo!)).stat(ref, path))

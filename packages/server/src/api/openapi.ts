@@ -168,6 +168,106 @@ export const OPENAPI = {
         }),
       },
     },
+    '/repositories/{repo}/objects/presign': {
+      parameters: [
+        repoParam,
+        { name: 'ref', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'path', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'expires', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 604800 }, description: 'seconds (default 3600)' },
+      ],
+      get: {
+        summary: "A presigned GET of the S3 API for one object, signed with the caller's own key (its grants, for a while)",
+        responses: ok({ type: 'object', properties: { url: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } }),
+      },
+    },
+    '/repositories/{repo}/search': {
+      parameters: [
+        repoParam,
+        { name: 'ref', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'prefix', in: 'query', schema: { type: 'string' } },
+        {
+          name: 'glob',
+          in: 'query',
+          schema: { type: 'string', maxLength: 1000 },
+          description: 'matched against the path after the prefix (`**/*.parquet`; default `**`)',
+        },
+        { name: 'after', in: 'query', schema: { type: 'string' } },
+        limit,
+      ],
+      get: {
+        summary: 'Paths at a ref that match a glob, a page at a time; at most 100,000 entries are looked at per request (`next` goes on)',
+        responses: ok({
+          type: 'object',
+          properties: {
+            paths: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, size: { type: 'integer' } } } },
+            scanned: { type: 'integer' },
+            truncated: { type: 'boolean' },
+            next: { type: 'string' },
+          },
+        }),
+      },
+    },
+    '/repositories/{repo}/branches/{branch}/cherry-picks': {
+      parameters: [repoParam, branchParam],
+      post: {
+        summary: "Apply a commit's changes onto a branch (the commit must be readable by name or through a readable branch's history)",
+        requestBody: body({ commit: { type: 'string' }, parent: { type: 'integer' }, author: authorField }, ['commit']),
+        responses: ok(ref('Commit'), '201'),
+      },
+    },
+    '/repositories/{repo}/reflog': {
+      parameters: [repoParam, { name: 'ref', in: 'query', required: true, schema: { type: 'string' } }, limit],
+      get: {
+        summary: 'Every recorded move of a branch (or tag), newest first',
+        responses: ok({ type: 'object', properties: { entries: { type: 'array', items: { type: 'object' } } } }),
+      },
+    },
+    '/repositories/{repo}/blame': {
+      parameters: [
+        repoParam,
+        { name: 'ref', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'prefix', in: 'query', schema: { type: 'string' } },
+        limit,
+      ],
+      get: {
+        summary: 'For each path under a prefix, the commit that last changed it',
+        responses: ok({ type: 'object', properties: { lines: { type: 'array', items: { type: 'object' } }, truncated: { type: 'boolean' } } }),
+      },
+    },
+    '/repositories/{repo}/hook-runs': {
+      parameters: [repoParam, { name: 'branch', in: 'query', schema: { type: 'string' } }, limit],
+      get: {
+        summary: 'Recent gate runs (of branches the key can read), with their findings',
+        responses: ok({ type: 'object', properties: { runs: { type: 'array', items: { type: 'object' } } } }),
+      },
+    },
+    '/repositories/{repo}/protections': {
+      parameters: [repoParam],
+      get: {
+        summary: 'Protected branches and patterns with their rules',
+        responses: ok({ type: 'object', properties: { protections: { type: 'array', items: { type: 'object' } } } }),
+      },
+    },
+    '/repositories/{repo}/protections/{name}': {
+      parameters: [repoParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'a branch or a pattern (release-*)' }],
+      put: {
+        summary: 'Set the rules of a branch or pattern (admin on that name)',
+        requestBody: body(
+          {
+            directCommits: { type: 'boolean' },
+            deletion: { type: 'boolean' },
+            reset: { type: 'boolean' },
+            requiredApprovals: { type: 'integer', minimum: 0, maximum: 100 },
+            dismissStaleApprovals: { type: 'boolean' },
+            requireMergeRequest: { type: 'boolean' },
+            signedApprovals: { type: 'boolean' },
+          },
+          [],
+        ),
+        responses: ok({ type: 'object' }),
+      },
+      delete: { summary: 'Remove the rules of a branch or pattern (admin on that name)', responses: ok({ type: 'object' }) },
+    },
     '/repositories/{repo}/objects/stat': {
       parameters: [
         repoParam,

@@ -26,7 +26,9 @@ import {
 } from './api-kit.js'
 import { registerImportRoutes } from './import-routes.js'
 import { registerMergeRoutes } from './merge-routes.js'
+import { registerHistoryRoutes } from './history-routes.js'
 import { registerObjectRoutes } from './object-routes.js'
+import { registerProtectionRoutes } from './protection-routes.js'
 
 export type { ApiRequest } from './api-kit.js'
 
@@ -128,6 +130,8 @@ route('DELETE', '/repositories/{repo}/branches/{branch*}', async (a, p) => {
 registerMergeRoutes()
 registerImportRoutes()
 registerObjectRoutes()
+registerHistoryRoutes()
+registerProtectionRoutes()
 
 route('POST', '/repositories/{repo}/hooks/check', async (a, p) => {
   const { source, dest } = mergeSides(a, p.repo!, await jsonBody(a), 'read')

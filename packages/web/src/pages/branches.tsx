@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks'
-import { del, enc, get, post, type Branch, type Tag } from '../api.js'
+import { del, enc, get, post, request, apiUrl, type Branch, type Tag } from '../api.js'
 import { RepoNav } from '../components/repo-nav.js'
 import { Status } from '../components/status.js'
 import { shortId, when } from '../format.js'
@@ -13,8 +13,13 @@ export function BranchesPage({ repo }: { repo: string }) {
   const session = useLoggedIn()
   const [refs, reload] = useLoad(async () => {
     const r = `/repositories/${enc(repo)}`
-    const [b, t] = await Promise.all([get<{ branches: Branch[] }>(`${r}/branches`), get<{ tags: (Tag & { createdAt: number })[] }>(`${r}/tags`)])
-    return { branches: b.branches, tags: t.tags }
+    const [b, t, pr, pins] = await Promise.all([
+      get<{ branches: Branch[] }>(`${r}/branches`),
+      get<{ tags: (Tag & { createdAt: number })[] }>(`${r}/tags`),
+      get<{ protections: Protection[] }>(`${r}/protections`),
+      get<{ pins: Pin[] }>(`${r}/pins`),
+    ])
+    return { branches: b.branches, tags: t.tags, protections: pr.protections, pins: pins.pins }
   }, [repo])
   const [error, setError] = useState<string>()
   const act = async (what: () => Promise<unknown>) => {
@@ -57,7 +62,7 @@ export function BranchesPage({ repo }: { repo: string }) {
         </form>
       )}
       <Status loaded={refs}>
-        {({ branches, tags }) => (
+        {({ branches, tags, protections, pins }) => (
           <>
             <h2>Branches</h2>
             <table class="listing">
@@ -82,6 +87,7 @@ export function BranchesPage({ repo }: { repo: string }) {
                       </a>
                     </td>
                     <td class="num">
+                      <a href={href(['r', repo, 'reflog'], { ref: b.name })}>ref log</a> · <a href={href(['r', repo, 'runs'], { branch: b.name })}>gate runs</a>{' '}
                       {can(session, 'admin', repo, b.name) && (
                         <button
                           type="button"
@@ -96,6 +102,77 @@ export function BranchesPage({ repo }: { repo: string }) {
                 ))}
               </tbody>
             </table>
+            <h2>Protection</h2>
+            {protections.length ? (
+              <table class="listing">
+                <thead>
+                  <tr>
+                    <th scope="col">Branch or pattern</th>
+                    <th scope="col">Rules</th>
+                    <th scope="col">
+                      <span class="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {protections.map((p) => (
+                    <tr key={p.branch}>
+                      <td class="mono">{p.branch}</td>
+                      <td>{describeRules(p.rules)}</td>
+                      <td class="num">
+                        {can(session, 'admin', repo, p.branch) && (
+                          <button
+                            type="button"
+                            class="danger"
+                            onClick={() =>
+                              confirm(`Remove the rules of ${p.branch}?`) && void act(() => del(`/repositories/${enc(repo)}/protections/${enc(p.branch)}`))
+                            }
+                          >
+                            Unprotect
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : (
+              <p class="notice">No protected branches.</p>
+            )}
+            {can(session, 'admin', repo) && (
+              <ProtectForm onProtect={(name, rules) => act(() => put(`/repositories/${enc(repo)}/protections/${enc(name)}`, rules))} />
+            )}
+            <h2>Pins</h2>
+            {pins.length ? (
+              <table class="listing">
+                <thead>
+                  <tr>
+                    <th scope="col">Pin</th>
+                    <th scope="col">Commit</th>
+                    <th scope="col" class="wide">
+                      Pinned from, by
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {pins.map((p) => (
+                    <tr key={p.name}>
+                      <td>{p.name}</td>
+                      <td>
+                        <a class="mono" href={href(['r', repo, 'commit', p.commit])}>
+                          {shortId(p.commit)}
+                        </a>
+                      </td>
+                      <td class="wide">
+                        {p.ref} · {p.author} · {when(p.createdAt)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : (
+              <p class="notice">No pins: no training run depends on a commit here yet.</p>
+            )}
             <h2>Tags</h2>
             {tags.length ? (
               <table class="listing">
@@ -131,5 +208,71 @@ export function BranchesPage({ repo }: { repo: string }) {
         )}
       </Status>
     </section>
+  )
+}
+
+interface Protection {
+  readonly branch: string
+  readonly rules: Record<string, boolean | number>
+}
+interface Pin {
+  readonly name: string
+  readonly commit: string
+  readonly ref: string
+  readonly author: string
+  readonly createdAt: number
+}
+
+const put = (path: string, body: unknown) => request('PUT', apiUrl(path), body)
+
+const RULE_LABELS: Record<string, string> = {
+  directCommits: 'direct commits allowed',
+  deletion: 'deletion allowed',
+  reset: 'reset allowed',
+  dismissStaleApprovals: 'stale approvals dismissed',
+  requireMergeRequest: 'merge requests required',
+  signedApprovals: 'signed approvals',
+}
+
+function describeRules(rules: Record<string, boolean | number>): string {
+  const parts = Object.entries(RULE_LABELS)
+    .filter(([k]) => rules[k] === true)
+    .map(([, label]) => label)
+  if (Number(rules.requiredApprovals) > 0) parts.unshift(`${rules.requiredApprovals} approval${rules.requiredApprovals === 1 ? '' : 's'} required`)
+  return parts.join(', ') || 'no direct commits, no deletion, no reset'
+}
+
+/** Protect a branch or a pattern (`release-*`): the rules replace any it had. */
+function ProtectForm({ onProtect }: { onProtect: (name: string, rules: Record<string, boolean | number>) => void }) {
+  return (
+    <form
+      class="inline-form"
+      aria-label="protect a branch"
+      onSubmit={(e) => {
+        e.preventDefault()
+        const form = e.target as HTMLFormElement
+        const d = new FormData(form)
+        const rules: Record<string, boolean | number> = { requiredApprovals: Number(d.get('requiredApprovals') ?? 0) }
+        for (const k of Object.keys(RULE_LABELS)) rules[k] = d.get(k) === 'on'
+        onProtect(String(d.get('name')).trim(), rules)
+        form.reset()
+      }}
+    >
+      <label>
+        Protect branch or pattern
+        <input name="name" required placeholder="main or release-*" spellcheck={false} autocomplete="off" />
+      </label>
+      <label>
+        Approvals required
+        <input name="requiredApprovals" type="number" min={0} max={100} defaultValue="0" />
+      </label>
+      {(['dismissStaleApprovals', 'requireMergeRequest', 'directCommits'] as const).map((k) => (
+        <label key={k} class="check">
+          <input type="checkbox" name={k} />
+          {RULE_LABELS[k]}
+        </label>
+      ))}
+      <button type="submit">Protect</button>
+    </form>
   )
 }

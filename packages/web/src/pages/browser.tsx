@@ -1,5 +1,5 @@
 import { useEffect } from 'preact/hooks'
-import { ApiError, enc, get, type Change, type Listing } from '../api.js'
+import { ApiError, enc, get, readRange, type Change, type Listing } from '../api.js'
 import { RefPicker } from '../components/ref-picker.js'
 import { RepoNav } from '../components/repo-nav.js'
 import { Status } from '../components/status.js'
@@ -43,6 +43,9 @@ export function BrowserPage({ repo, refName, path, after }: { repo: string; refN
         <RefPicker repo={repo} value={refName} onPick={(ref) => navigate(href(['r', repo, 'tree'], { ref, path }))} />
         <a class="button" href={href(['r', repo, 'log'], { ref: refName, path })}>
           History of this folder
+        </a>
+        <a class="button" href={href(['r', repo, 'search'], { ref: refName, prefix: path })}>
+          Search paths
         </a>
       </div>
       <Breadcrumbs repo={repo} refName={refName} path={path} />
@@ -97,6 +100,7 @@ export function BrowserPage({ repo, refName, path, after }: { repo: string; refN
               </tbody>
             </table>
             <Removed changes={changes} path={path} />
+            <Readme repo={repo} refName={refName} listing={listing} />
             <nav class="pager" aria-label="pages">
               {after !== undefined && <a href={href(['r', repo, 'tree'], { ref: refName, path })}>First page</a>}
               {listing.truncated && listing.next && <a href={href(['r', repo, 'tree'], { ref: refName, path, after: listing.next })}>Next page</a>}
@@ -152,5 +156,28 @@ export function Breadcrumbs({ repo, refName, path }: { repo: string; refName: st
         </span>
       ))}
     </nav>
+  )
+}
+
+/** README text a folder page reads at most. */
+const README_BYTES = 256 * 1024
+
+/** A folder's README.md, rendered under its listing (as code hosts do). */
+function Readme({ repo, refName, listing }: { repo: string; refName: string; listing: Listing }) {
+  const readme = listing.objects.find((o) => /(^|\/)readme\.md$/i.test(o.path))
+  const [html] = useLoad(async () => {
+    if (!readme || readme.size === 0) return undefined
+    const [{ renderMarkdown }, bytes] = await Promise.all([
+      import('../markdown.js'),
+      readRange(repo, refName, readme.path, 0, Math.min(readme.size, README_BYTES)),
+    ])
+    return renderMarkdown(new TextDecoder().decode(bytes))
+  }, [repo, refName, readme?.path, readme?.address])
+  if (!readme || html.state !== 'done' || !html.value) return null
+  return (
+    <article class="readme" aria-label={baseName(readme.path)}>
+      {/* (renderMarkdown escapes raw HTML and unsafe links; the page's policy runs no inline script) */}
+      <div dangerouslySetInnerHTML={{ __html: html.value }} />
+    </article>
   )
 }

@@ -1,9 +1,12 @@
-import { enc, get, type Change, type Commit } from '../api.js'
+import { enc, get, post, type Change, type Commit } from '../api.js'
 import { RepoNav } from '../components/repo-nav.js'
 import { Status } from '../components/status.js'
 import { shortId, when } from '../format.js'
 import { useLoad } from '../load.js'
-import { href } from '../router.js'
+import { href, navigate } from '../router.js'
+import { useState } from 'preact/hooks'
+import { can } from '../grants.js'
+import { useLoggedIn } from '../session.js'
 import { countByFolder } from '../change-counts.js'
 
 /** Changes a commit page lists at most (the counts per folder cover the same page). */
@@ -11,6 +14,7 @@ const CHANGES = 1000
 
 /** A commit: its message, who wrote and made it, its parents and metadata, and what it changed. */
 export function CommitPage({ repo, id }: { repo: string; id: string }) {
+  const session = useLoggedIn()
   const [commit] = useLoad(async () => {
     const c = await get<Commit>(`/repositories/${enc(repo)}/commits/${enc(id)}`)
     const parent = c.parents[0]
@@ -61,7 +65,11 @@ export function CommitPage({ repo, id }: { repo: string; id: string }) {
               <a class="button" href={href(['r', repo, 'tree'], { ref: c.id })}>
                 Browse files at this commit
               </a>
+              <a class="button" href={href(['r', repo, 'compare'], { left: c.parents[0], right: c.id })}>
+                Compare with its parent
+              </a>
             </div>
+            {can(session, 'commit', repo) && <ApplyCommit repo={repo} commit={c} />}
             {diff && <ChangeList repo={repo} refName={c.id} changes={diff.changes} truncated={diff.truncated} />}
           </>
         )}
@@ -141,5 +149,48 @@ export function ChangeList({
         ))}
       </ul>
     </>
+  )
+}
+
+/** Revert this commit on a branch, or cherry-pick it onto one (each a new commit there, through its gates). */
+function ApplyCommit({ repo, commit }: { repo: string; commit: Commit }) {
+  const [error, setError] = useState<string>()
+  const [busy, setBusy] = useState(false)
+  const apply = async (e: Event, kind: 'reverts' | 'cherry-picks') => {
+    e.preventDefault()
+    const branch = String(new FormData((e.target as HTMLElement).closest('form')!).get('branch') ?? '').trim()
+    if (!branch) return
+    setBusy(true)
+    setError(undefined)
+    try {
+      const made = await post<Commit>(`/repositories/${enc(repo)}/branches/${enc(branch)}/${kind}`, {
+        commit: commit.id,
+        ...(commit.parents.length > 1 ? { parent: 1 } : {}),
+      })
+      navigate(href(['r', repo, 'commit', made.id]))
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <form class="inline-form" aria-label="revert or cherry-pick" onSubmit={(e) => e.preventDefault()}>
+      <label>
+        On branch
+        <input name="branch" required spellcheck={false} autocomplete="off" placeholder="main" />
+      </label>
+      <button type="button" disabled={busy} onClick={(e) => apply(e, 'reverts')}>
+        Revert this commit
+      </button>
+      <button type="button" disabled={busy} onClick={(e) => apply(e, 'cherry-picks')}>
+        Cherry-pick this commit
+      </button>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
   )
 }
