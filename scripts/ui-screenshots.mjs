@@ -29,6 +29,36 @@ await repo.put('backfill', 'weather/day=2026-11-03/part-0.csv', rows(405, 3))
 await repo.commit('backfill', { message: 'Backfill late readings for Nov 2-3', author: 'ben' })
 await repo.put('backfill', 'weather/day=2026-11-04/part-0.csv', rows(402, 4))
 await repo.createTag('v2026.11', 'main')
+// A merged side branch (the log's graph), a table (the preview), and a review with a failing gate.
+const { tableFromArrays, tableToIPC } = await import('apache-arrow')
+const { Table, writeParquet } = await import('parquet-wasm')
+const table = (n, shift) =>
+  writeParquet(
+    Table.fromIPCStream(
+      tableToIPC(
+        tableFromArrays({
+          station: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)),
+          city: Array.from({ length: n }, (_, i) => ['Oslo', 'Lima', 'Pune', 'Kyiv'][i % 4]),
+          temperature: Float64Array.from({ length: n }, (_, i) => 12 + ((i * 7 + shift) % 19)),
+        }),
+        'stream',
+      ),
+    ),
+  )
+await repo.createBranch('stations')
+await repo.put('stations', 'stations/stations.parquet', table(40, 0))
+await repo.commit('stations', { message: 'Add the station table', author: 'ben' })
+await repo.put('main', 'weather/day=2026-11-14/part-0.csv', rows(400, 14))
+await repo.commit('main', { message: 'Load November 14', author: 'etl-bot' })
+await repo.merge('stations', 'main', { author: 'ana' })
+await repo.put('main', '_varve/hooks/no-tmp.yaml', "id: no-tmp\non: [pre-merge]\nbranches: [main]\nchecks:\n  - type: path-pattern\n    forbid: ['\\.tmp$']\n")
+await repo.commit('main', { message: 'Gate: no temporary files on main', author: 'ana' })
+await repo.createBranch('recalibrate')
+await repo.put('recalibrate', 'stations/stations.parquet', table(42, 3))
+await repo.put('recalibrate', 'stations/notes.tmp', 'scratch')
+await repo.commit('recalibrate', { message: 'Recalibrate the stations', author: 'ben' })
+await repo.protectBranch('main', { requiredApprovals: 1 })
+await repo.openMergeRequest('recalibrate', 'main', { title: 'Recalibrated station temperatures', author: 'ben', description: 'New sensors since November 10.' })
 await repo.close()
 void day
 await fs.writeFile(
@@ -63,7 +93,7 @@ try {
   await page.getByRole('link', { name: 'day=2026-11-04/' }).waitFor()
   await shot('browser')
   await page.goto(`${url}/ui/r/weather/object?ref=main&path=weather/day%3D2026-11-13/part-0.csv`)
-  await page.locator('pre.text').waitFor()
+  await page.locator('table.result-table').waitFor({ timeout: 60_000 })
   await shot('object')
   await page.goto(`${url}/ui/r/weather/log?ref=backfill`)
   await page.getByText('Backfill late readings').waitFor()
@@ -71,6 +101,20 @@ try {
   await page.getByRole('link', { name: /^[0-9a-f]{12}$/ }).first().click()
   await page.getByRole('heading', { name: 'Backfill late readings for Nov 2-3' }).waitFor()
   await shot('commit')
+  await page.goto(`${url}/ui/r/weather/log?ref=main`)
+  await page.getByText('Add the station table').waitFor()
+  await shot('graph')
+  await page.goto(`${url}/ui/r/weather/object?ref=main&path=stations/stations.parquet`)
+  await page.locator('table.result-table').waitFor({ timeout: 60_000 })
+  await shot('table-preview')
+  await page.goto(`${url}/ui/r/weather/merge-requests/1`)
+  await page.getByRole('heading', { name: 'Gates: failed' }).waitFor()
+  await shot('merge-request')
+  await page.goto(`${url}/ui/r/weather/compare?left=main&right=recalibrate&path=stations/stations.parquet`)
+  await page.getByLabel(/Key columns/).fill('station')
+  await page.getByRole('button', { name: 'Compare rows' }).click()
+  await page.locator('p.summary').waitFor()
+  await shot('row-diff')
 } finally {
   await browser.close()
   serve.kill('SIGTERM')

@@ -90,3 +90,39 @@ describe('rowsToIpc (Parquet rows into DuckDB without Arrow builders)', async ()
     expect(t.getChild('nested')!.get(0)).toBe('{"a":["1"]}')
   })
 })
+
+describe('graphRows (the commit graph)', async () => {
+  const { graphRows } = await import('../src/commit-graph.js')
+  it('a line of history stays in one lane', () => {
+    const rows = graphRows([
+      { id: 'c', parents: ['b'] },
+      { id: 'b', parents: ['a'] },
+      { id: 'a', parents: [] },
+    ])
+    expect(rows.map((r) => r.col)).toEqual([0, 0, 0])
+    expect(rows.map((r) => r.entered)).toEqual([false, true, true])
+    expect(rows[2]!.below).toEqual([])
+  })
+  it('a merge forks a lane for its second parent, and the branch point joins it back', () => {
+    // m merges x (a side branch off a) into b; both come from a.
+    const rows = graphRows([
+      { id: 'm', parents: ['b', 'x'] },
+      { id: 'b', parents: ['a'] },
+      { id: 'x', parents: ['a'] },
+      { id: 'a', parents: [] },
+    ])
+    expect(rows[0]).toMatchObject({ col: 0, forks: [1], below: ['b', 'x'] })
+    expect(rows[1]).toMatchObject({ col: 0, below: ['a', 'x'] })
+    expect(rows[2]).toMatchObject({ col: 1, below: ['a', 'a'] })
+    expect(rows[3]).toMatchObject({ col: 0, joins: [1], below: [] })
+  })
+  it('two branch heads shown together take two lanes', () => {
+    const rows = graphRows([
+      { id: 'h1', parents: ['a'] },
+      { id: 'h2', parents: ['a'] },
+      { id: 'a', parents: [] },
+    ])
+    expect(rows.map((r) => r.col)).toEqual([0, 1, 0])
+    expect(rows[2]!.joins).toEqual([1])
+  })
+})

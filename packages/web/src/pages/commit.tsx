@@ -56,8 +56,8 @@ export function CommitPage({ repo, id }: { repo: string; id: string }) {
               </dd>
               {Object.entries(c.metadata ?? {}).map(([k, v]) => (
                 <>
-                  <dt key={`k-${k}`}>{k}</dt>
-                  <dd key={`v-${k}`}>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                  <dt key={`k-${k}`}>{k === 'code' ? 'Code' : k}</dt>
+                  <dd key={`v-${k}`}>{k === 'code' && isLineage(v) ? <CodeLineage code={v} /> : typeof v === 'string' ? v : JSON.stringify(v)}</dd>
                 </>
               ))}
             </dl>
@@ -192,5 +192,24 @@ function ApplyCommit({ repo, commit }: { repo: string; commit: Commit }) {
         </p>
       )}
     </form>
+  )
+}
+
+interface Lineage {
+  readonly repo: string
+  readonly commit: string | null
+  readonly branch: string | null
+  readonly dirty: boolean
+}
+const isLineage = (v: unknown): v is Lineage => typeof v === 'object' && v !== null && typeof (v as Lineage).repo === 'string'
+
+/** The code a commit was made with (`varve commit --lineage`): its git repository, commit and branch. */
+function CodeLineage({ code }: { code: Lineage }) {
+  return (
+    <span class="lineage">
+      <span class="mono">{code.repo}</span> at <span class="mono">{code.commit ? code.commit.slice(0, 12) : '(no commit)'}</span>
+      {code.branch ? ` on ${code.branch}` : ' (detached)'}
+      {code.dirty && <span class="badge changed">uncommitted changes</span>}
+    </span>
   )
 }

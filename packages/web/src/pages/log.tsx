@@ -5,6 +5,8 @@ import { RepoNav } from '../components/repo-nav.js'
 import { Status } from '../components/status.js'
 import { shortId, when } from '../format.js'
 import { useLoad } from '../load.js'
+import { graphRows } from '../commit-graph.js'
+import { GraphCell } from '../components/graph-cell.js'
 import { href, navigate } from '../router.js'
 import { defaultRef } from './default-ref.js'
 
@@ -37,32 +39,34 @@ export function LogPage({ repo, refName, path }: { repo: string; refName: string
         )}
       </div>
       <Status loaded={log}>
-        {(l) => (
-          <>
-            <ol class="log">
-              {l.commits.map((c) => (
-                <li key={c.id}>
-                  <span class="graph" aria-hidden="true">
-                    {c.parents.length > 1 ? '◆' : '●'}
-                  </span>
-                  <a class="mono" href={href(['r', repo, 'commit', c.id])}>
-                    {shortId(c.id)}
-                  </a>
-                  <span class="message">{c.message.split('\n')[0]}</span>
-                  <span class="meta">
-                    {c.author} · {when(c.createdAt)}
-                  </span>
-                </li>
-              ))}
-            </ol>
-            {!l.commits.length && <p class="notice">No commits.</p>}
-            {l.truncated && (
-              <button type="button" onClick={() => setLimit((n) => n + PAGE)}>
-                More commits
-              </button>
-            )}
-          </>
-        )}
+        {(l) => {
+          const rows = graphRows(l.commits)
+          const width = Math.max(1, ...rows.map((r) => Math.max(r.above.length, r.below.length, r.col + 1)))
+          return (
+            <>
+              <ol class="log">
+                {l.commits.map((c, i) => (
+                  <li key={c.id}>
+                    <GraphCell row={rows[i]!} width={width} merge={c.parents.length > 1} />
+                    <a class="mono" href={href(['r', repo, 'commit', c.id])}>
+                      {shortId(c.id)}
+                    </a>
+                    <span class="message">{c.message.split('\n')[0]}</span>
+                    <span class="meta">
+                      {c.author} · {when(c.createdAt)}
+                    </span>
+                  </li>
+                ))}
+              </ol>
+              {!l.commits.length && <p class="notice">No commits.</p>}
+              {l.truncated && (
+                <button type="button" onClick={() => setLimit((n) => n + PAGE)}>
+                  More commits
+                </button>
+              )}
+            </>
+          )
+        }}
       </Status>
     </section>
   )
