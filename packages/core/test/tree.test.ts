@@ -165,3 +165,38 @@ describe.each([
     })
   })
 })
+
+describe('folder listings on a branch (issue 26: the web UI lists folders a page at a time)', () => {
+  it('with a delimiter, a branch lists exactly what its full listing groups into: staged changes under the prefix or not', async () => {
+    const { Repository } = await import('@varve/core')
+    const t = await tempDir('folder-listing')
+    try {
+      const repo = await Repository.init(t.dir, { author: 't' })
+      for (const p of ['a/1', 'a/2', 'b/x/1', 'c/1', 'c/d/1', 'e']) await repo.put('main', p, p)
+      await repo.commit('main', { message: 'one' })
+      // Staged: a new folder under b/, a delete that empties c/'s top file, a new top-level folder.
+      await repo.put('main', 'b/y/2', 'y')
+      await repo.delete('main', 'c/1')
+      await repo.put('main', 'd/1', 'd')
+      const grouped = async (prefix: string) => {
+        const out: string[] = []
+        for (const e of await collect(repo.list('main', { prefix }))) {
+          const rest = e.path.slice(prefix.length)
+          const cut = rest.indexOf('/')
+          const item = cut < 0 ? e.path : prefix + rest.slice(0, cut + 1)
+          if (out.at(-1) !== item) out.push(item)
+        }
+        return out
+      }
+      for (const prefix of ['', 'a/', 'b/', 'c/', 'c/d/', 'd/', 'z/']) {
+        const listed = (await collect(repo.list('main', { prefix, delimiter: '/' }))).map((i) => i.path)
+        expect(listed, prefix).toEqual(await grouped(prefix))
+      }
+      expect((await collect(repo.list('main', { prefix: 'b/', delimiter: '/' }))).map((i) => i.path)).toEqual(['b/x/', 'b/y/'])
+      expect((await collect(repo.list('main', { prefix: 'c/', delimiter: '/' }))).map((i) => i.path)).toEqual(['c/d/'])
+      await repo.close()
+    } finally {
+      await t.cleanup()
+    }
+  })
+})

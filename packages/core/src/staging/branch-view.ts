@@ -44,6 +44,17 @@ export async function getStagedChange(ctx: RepoContext, b: BranchRecord, path: s
 }
 
 /** Staged changes of several tokens merged into one stream in path order; the newest token wins a path. */
+/** Whether any staging area of `tokens` holds a change under `prefix` (one query per area, stopped at its first row). */
+export async function hasStagedUnder(ctx: RepoContext, tokens: readonly string[], prefix: string): Promise<boolean> {
+  for (const t of tokens) {
+    const it = ctx.refs.listStaged(t, prefix ? { prefix } : {})[Symbol.asyncIterator]()
+    const first = await it.next()
+    await it.return?.()
+    if (!first.done) return true
+  }
+  return false
+}
+
 export async function* mergedStaged(ctx: RepoContext, tokens: readonly string[], options: ListStagedOptions = {}): AsyncGenerator<StagedChange> {
   const iters = tokens.map((t) => ctx.refs.listStaged(t, options)[Symbol.asyncIterator]())
   const heads = await Promise.all(iters.map((it) => it.next()))

@@ -7,7 +7,7 @@ import type { Entry } from '../../model/entry.js'
 import { isObjectId, sha256Hex } from '../../model/hash.js'
 import type { TreeRef } from '../../model/tree-node.js'
 import { resolveRevision } from '../../refs/resolve.js'
-import { getOnBranch, scanView, stagingTokens } from '../../staging/branch-view.js'
+import { getOnBranch, hasStagedUnder, scanView, stagingTokens } from '../../staging/branch-view.js'
 import type { BranchRecord } from '../../stores/ref-store.js'
 import { getEntry } from '../../tree/tree-reader.js'
 import { comparePaths, prefixUpperBound, validatePath, validatePrefix } from '../../util/paths.js'
@@ -138,7 +138,11 @@ async function* listBatches(ctx: RepoContext, view: () => Promise<View>, options
   const delimiter = options.delimiter ?? ''
   if (typeof delimiter !== 'string') throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'delimiter must be a string')
   let left = options.limit ?? Infinity
-  const { root, tokens } = await view()
+  const { root, tokens: all } = await view()
+  // A folder listing seeks past every common prefix it gives, and each seek on a branch asks its
+  // staging areas again: when nothing is staged under the prefix (asked once, now), the committed
+  // tree alone is listed (a page of 100 folders was 100 staging queries).
+  const tokens = delimiter && all.length && !(await hasStagedUnder(ctx, all, prefix)) ? [] : all
   let from = prefix
   let exclusive = false
   if (options.after !== undefined && comparePaths(options.after, prefix) >= 0) {
