@@ -18,7 +18,7 @@ import { isPresignedV2, verifyPresignedV2 } from './s3/sigv2.js'
 import { isSigned, verifyRequest, type VerifiedRequest } from './s3/sigv4.js'
 import { uiAssetsDir } from '@varve/web'
 import { UiAssets } from './ui/assets.js'
-import { handleSessionRoute, SESSION_PATH } from './ui/session-routes.js'
+import { handleSessionRoute, LoginThrottle, SESSION_PATH } from './ui/session-routes.js'
 import { hasCsrfToken, sameOrigin, sessionCookie, UiSessions, type UiSession } from './ui/sessions.js'
 
 export interface StartOptions {
@@ -52,6 +52,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const keys = new Map<string, AccessKey>(cfg.keys.map((k) => [k.accessKey, k]))
   const anonymous: Principal = { accessKey: null, grants: cfg.anonymous }
   const sessions = new UiSessions(cfg.uiSessionHours * 3600_000)
+  const throttle = new LoginThrottle()
   const ui = new UiAssets(options.uiAssetsDir ?? uiAssetsDir)
   const uploads = new Map<string, Assembly>()
   // Abandoned multipart uploads are removed at start and then every quarter of their lifetime (at most hourly).
@@ -76,7 +77,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       return void res.end(req.method === 'HEAD' ? undefined : '{"status":"ok"}')
     }
     if (rawPath === '/ui' || rawPath.startsWith('/ui/')) return serveUi(req, res, rawPath, query)
-    if (rawPath === SESSION_PATH) return handleSessionRoute(req, res, { sessions, keys, secure: !!cfg.tls })
+    if (rawPath === SESSION_PATH) return handleSessionRoute(req, res, { sessions, keys, secure: !!cfg.tls, throttle })
     if (rawPath === '/api' || rawPath.startsWith('/api/')) {
       let who: Principal
       let signedBody: string | undefined

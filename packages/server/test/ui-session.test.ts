@@ -204,6 +204,32 @@ describe('varve serve: web UI sessions, CSRF and the object routes (issue 26)', 
     expect((await raw('GET', '/api/v1/repositories/lake/objects?ref=main')).status).toBe(401)
   })
 
+  it('an address that keeps failing to log in must wait (429, Retry-After), even with the right secret', async () => {
+    // (this test's own failures: a fresh server, so the others' do not count)
+    const other = await startServer(
+      validateServeConfig({
+        listen: '127.0.0.1:0',
+        repositories: [{ name: 'lake', location: path.join(t.dir, 'lake') }],
+        keys: [{ accessKey: 'admin', secretKey: 'admin-secret', grants: [{ actions: ['read'] }] }],
+      }),
+    )
+    try {
+      const attempt = (secretKey: string) =>
+        fetch(`${other.url}/api/v1/session`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ accessKey: 'admin', secretKey }),
+        })
+      expect((await attempt('admin-secret')).status).toBe(200)
+      for (let i = 0; i < 10; i++) expect((await attempt(`guess-${i}`)).status).toBe(401)
+      const blocked = await attempt('admin-secret')
+      expect(blocked.status).toBe(429)
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(500)
+    } finally {
+      await other.close()
+    }
+  })
+
   it('a one-time login URL logs in once, then leaves the address bar', async () => {
     const url = new URL(server.oneTimeLoginUrl('admin'))
     const first = await raw('GET', url.pathname + url.search)

@@ -7,12 +7,47 @@ import { hasCsrfToken, sameOrigin, sessionCookie, type UiSession, type UiSession
 export const SESSION_PATH = '/api/v1/session'
 
 const MAX_LOGIN_BODY = 4096
+/** Failed logins one client address may make in a window before it must wait (guessing secrets is slow). */
+const MAX_FAILURES = 10
+const FAILURE_WINDOW_MS = 10 * 60_000
+/** Addresses tracked at once; past it the oldest is forgotten. */
+const MAX_TRACKED = 10_000
+
+/** Failed logins per client address, one per server. */
+export class LoginThrottle {
+  readonly #failures = new Map<string, number[]>()
+
+  /** Seconds the address must wait before it may try again, or 0. */
+  waitSeconds(address: string, now = Date.now()): number {
+    const recent = this.#recent(address, now)
+    return recent.length >= MAX_FAILURES ? Math.ceil((recent[0]! + FAILURE_WINDOW_MS - now) / 1000) : 0
+  }
+
+  failed(address: string, now = Date.now()): void {
+    const recent = this.#recent(address, now)
+    this.#failures.delete(address)
+    while (this.#failures.size >= MAX_TRACKED) this.#failures.delete(this.#failures.keys().next().value!)
+    this.#failures.set(address, [...recent, now])
+  }
+
+  succeeded(address: string): void {
+    this.#failures.delete(address)
+  }
+
+  #recent(address: string, now: number): number[] {
+    const recent = (this.#failures.get(address) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS)
+    if (recent.length) this.#failures.set(address, recent)
+    else this.#failures.delete(address)
+    return recent
+  }
+}
 
 export interface SessionRouteContext {
   readonly sessions: UiSessions
   readonly keys: ReadonlyMap<string, AccessKey>
   /** Under TLS the cookie is `Secure`. */
   readonly secure: boolean
+  readonly throttle: LoginThrottle
 }
 
 /** What the app learns of its session: the key, its grants (to hide what it may not do), the CSRF token. */
@@ -48,6 +83,15 @@ export async function handleSessionRoute(req: IncomingMessage, res: ServerRespon
   // A login is JSON from this origin: a form on another site can send neither (no login CSRF).
   if (!/^application\/json\b/i.test(String(req.headers['content-type'] ?? '')) || !sameOrigin(req))
     return refuse(403, "a login is a JSON body sent from this server's own pages")
+  const address = req.socket.remoteAddress ?? ''
+  const wait = c.throttle.waitSeconds(address)
+  if (wait > 0) {
+    return reply(
+      429,
+      { error: { code: 'UNAVAILABLE', message: `too many failed logins from this address: try again in ${wait} s`, details: { retryAfter: wait } } },
+      { 'Retry-After': String(wait) },
+    )
+  }
   let body: { accessKey?: unknown; secretKey?: unknown }
   try {
     const parts: Buffer[] = []
@@ -63,8 +107,11 @@ export async function handleSessionRoute(req: IncomingMessage, res: ServerRespon
   }
   const key = typeof body?.accessKey === 'string' ? c.keys.get(body.accessKey) : undefined
   const secret = Buffer.from(typeof body?.secretKey === 'string' ? body.secretKey : '')
-  if (!key || secret.length !== Buffer.byteLength(key.secretKey) || !timingSafeEqual(secret, Buffer.from(key.secretKey)))
+  if (!key || secret.length !== Buffer.byteLength(key.secretKey) || !timingSafeEqual(secret, Buffer.from(key.secretKey))) {
+    c.throttle.failed(address)
     return refuse(401, 'unknown access key or wrong secret')
+  }
+  c.throttle.succeeded(address)
   const s = c.sessions.create(key.accessKey)
   return reply(200, view(s, key), { 'Set-Cookie': sessionCookie(s, c.secure) })
 }
