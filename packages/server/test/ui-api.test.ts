@@ -143,6 +143,15 @@ describe('varve serve: history, search, protection and presign routes (issue 26)
     expect((await call('GET', '/protections')).body.protections).toEqual([])
   })
 
+  it('a garbage-collection dry run for admins; a real one is not served; bad retention is typed', async () => {
+    const r = await call('POST', '/gc', { dryRun: true, retainDays: 0 })
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({ dryRun: true, retainedCommits: expect.any(Number) })
+    expect((await call('POST', '/gc', {})).status).toBe(400)
+    expect((await call('POST', '/gc', { dryRun: true, retainDays: -1 })).status).toBe(400)
+    expect((await call('POST', '/gc', { dryRun: true }, 'team')).status).toBe(403)
+  })
+
   it('a presigned link reads the object through the S3 API with the caller key, for a while', async () => {
     const r = await call('GET', '/objects/presign?ref=main&path=data/even/part-000.parquet&expires=60', undefined, 'team')
     expect(r.status).toBe(200)

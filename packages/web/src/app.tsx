@@ -7,6 +7,7 @@ import { CommitPage } from './pages/commit.js'
 import { ComparePage } from './pages/compare.js'
 import { MergeRequestPage } from './pages/merge-request.js'
 import { MergeRequestsPage } from './pages/merge-requests.js'
+import { GcPage } from './pages/gc.js'
 import { LogPage } from './pages/log.js'
 import { LoginPage } from './pages/login.js'
 import { ObjectPage } from './pages/object.js'
@@ -58,6 +59,8 @@ function Page() {
         return <CommitPage repo={repo} id={parts[3] ?? ''} />
       case 'branches':
         return <BranchesPage repo={repo} />
+      case 'gc':
+        return <GcPage repo={repo} />
       case 'reflog':
         return <RefLogPage repo={repo} refName={ref ?? 'main'} />
       case 'runs':

@@ -96,3 +96,17 @@ export function registerHistoryRoutes(): void {
     return { paths, scanned, truncated: more, ...(more && last !== undefined ? { next: last } : {}) }
   })
 }
+
+/** Registers the garbage-collection route: a dry run only (a real collection is `varve gc`, which can run long). */
+export function registerGcRoutes(): void {
+  route('POST', '/repositories/{repo}/gc', async (a, p) => {
+    need(a, 'admin', p.repo!)
+    const body = await jsonBody(a)
+    if (body.dryRun !== true) throw new ApiError(400, 'INVALID_ARGUMENT', 'only a dry run is served here ({"dryRun": true}); collect with varve gc')
+    const retainDays = body.retainDays
+    if (retainDays !== undefined && (typeof retainDays !== 'number' || !Number.isFinite(retainDays) || retainDays < 0 || retainDays > 3650))
+      throw new ApiError(400, 'INVALID_ARGUMENT', 'retainDays is a number of days from 0 to 3650')
+    const repo = await repoOf(a, p.repo!)
+    return repo.gc({ dryRun: true, ...(retainDays !== undefined ? { retainDays } : {}) })
+  })
+}

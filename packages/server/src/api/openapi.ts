@@ -241,6 +241,14 @@ export const OPENAPI = {
         responses: ok({ type: 'object', properties: { runs: { type: 'array', items: { type: 'object' } } } }),
       },
     },
+    '/repositories/{repo}/gc': {
+      parameters: [repoParam],
+      post: {
+        summary: 'What a garbage collection would remove, with a retention (a dry run; admin): collect with varve gc',
+        requestBody: body({ dryRun: { type: 'boolean', enum: [true] }, retainDays: { type: 'number', minimum: 0, maximum: 3650 } }, ['dryRun']),
+        responses: ok({ type: 'object' }),
+      },
+    },
     '/repositories/{repo}/protections': {
       parameters: [repoParam],
       get: {

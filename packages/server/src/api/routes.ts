@@ -26,7 +26,7 @@ import {
 } from './api-kit.js'
 import { registerImportRoutes } from './import-routes.js'
 import { registerMergeRoutes } from './merge-routes.js'
-import { registerHistoryRoutes } from './history-routes.js'
+import { registerGcRoutes, registerHistoryRoutes } from './history-routes.js'
 import { registerObjectRoutes } from './object-routes.js'
 import { registerProtectionRoutes } from './protection-routes.js'
 
@@ -131,6 +131,7 @@ registerMergeRoutes()
 registerImportRoutes()
 registerObjectRoutes()
 registerHistoryRoutes()
+registerGcRoutes()
 registerProtectionRoutes()
 
 route('POST', '/repositories/{repo}/hooks/check', async (a, p) => {

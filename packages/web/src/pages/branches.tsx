@@ -142,6 +142,11 @@ export function BranchesPage({ repo }: { repo: string }) {
             {can(session, 'admin', repo) && (
               <ProtectForm onProtect={(name, rules) => act(() => put(`/repositories/${enc(repo)}/protections/${enc(name)}`, rules))} />
             )}
+            {can(session, 'admin', repo) && (
+              <p>
+                <a href={href(['r', repo, 'gc'])}>Garbage collection: what a retention would remove (dry run)</a>
+              </p>
+            )}
             <h2>Pins</h2>
             {pins.length ? (
               <table class="listing">
