@@ -457,6 +457,10 @@ describe.runIf(existsSync(CHROMIUM) || !!process.env.CI)('the web UI in Chromium
     expect(await page.getByRole('link', { name: 'a link' }).getAttribute('href')).toBe('#')
     expect(await page.getByRole('link', { name: 'a good one' }).getAttribute('href')).toBe('https://example.com/x')
     expect(await page.title()).toBe('Varve')
+    // The same file on its own page renders too.
+    await page.getByRole('link', { name: 'README.md' }).click()
+    await page.locator('article.readme h1', { hasText: 'Pictures' }).waitFor()
+    expect(await page.locator('article.readme script').count()).toBe(0)
     // Garbage collection: a dry run with a retention, counted.
     await page.goto(`${serve.url}/ui/r/lake/branches`)
     await page.getByRole('link', { name: /Garbage collection/ }).click()

@@ -188,6 +188,9 @@ export function BranchesPage({ repo }: { repo: string }) {
                     <th scope="col" class="wide">
                       Created
                     </th>
+                    <th scope="col">
+                      <span class="sr-only">Actions</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -202,12 +205,48 @@ export function BranchesPage({ repo }: { repo: string }) {
                         </a>
                       </td>
                       <td class="wide">{when(t.createdAt)}</td>
+                      <td class="num">
+                        {can(session, 'admin', repo, t.name) && (
+                          <button
+                            type="button"
+                            class="danger"
+                            onClick={() => confirm(`Delete tag ${t.name}?`) && void act(() => del(`/repositories/${enc(repo)}/tags/${enc(t.name)}`))}
+                          >
+                            Delete
+                          </button>
+                        )}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
               </table>
             ) : (
               <p class="notice">No tags.</p>
+            )}
+            {can(session, 'admin', repo) && (
+              <form
+                class="inline-form"
+                aria-label="create a tag"
+                onSubmit={(e) => {
+                  e.preventDefault()
+                  const form = e.target as HTMLFormElement
+                  const d = new FormData(form)
+                  void act(async () => {
+                    await post(`/repositories/${enc(repo)}/tags`, { name: d.get('tag'), ref: d.get('at') })
+                    form.reset()
+                  })
+                }}
+              >
+                <label>
+                  New tag
+                  <input name="tag" required spellcheck={false} autocomplete="off" />
+                </label>
+                <label>
+                  at
+                  <input name="at" required placeholder="main, a commit, main~3" spellcheck={false} autocomplete="off" />
+                </label>
+                <button type="submit">Create tag</button>
+              </form>
             )}
           </>
         )}

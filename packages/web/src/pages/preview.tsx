@@ -20,6 +20,7 @@ export function Preview({ repo, refName, entry }: { repo: string; refName: strin
   if (entry.size === 0) return <p class="notice">An empty file.</p>
   const ext = entry.path.slice(entry.path.lastIndexOf('.') + 1).toLowerCase()
   if (ext === 'parquet' || ext === 'csv' || ext === 'tsv') return <TablePreview repo={repo} refName={refName} entry={entry} />
+  if (ext === 'md' || ext === 'markdown') return <MarkdownPreview repo={repo} refName={refName} entry={entry} />
   if (IMAGES[ext]) return <ImagePreview repo={repo} refName={refName} entry={entry} type={IMAGES[ext]} />
   if (TEXT.test(entry.path)) return <TextPreview repo={repo} refName={refName} entry={entry} />
   return <p class="notice">No preview for this kind of file.</p>
@@ -56,4 +57,22 @@ function ImagePreview({ repo, refName, entry, type }: { repo: string; refName: s
   if (entry.size > IMAGE_BYTES) return <p class="notice">The image is larger than {bytes(IMAGE_BYTES)}: download it to see it.</p>
   if (error) return <p class="notice error">{error}</p>
   return <figure class="preview">{url ? <img src={url} alt={entry.path} /> : <p class="notice">Loading…</p>}</figure>
+}
+
+/** Markdown rendered (raw HTML in it shown as text), from the file's first bytes. */
+function MarkdownPreview({ repo, refName, entry }: { repo: string; refName: string; entry: ObjectEntry }) {
+  const [html] = useLoad(async () => {
+    const [{ renderMarkdown }, head] = await Promise.all([
+      import('../markdown.js'),
+      readRange(repo, refName, entry.path, 0, Math.min(entry.size, TEXT_BYTES * 4)),
+    ])
+    return renderMarkdown(new TextDecoder().decode(head))
+  }, [repo, refName, entry.path, entry.address])
+  if (html.state !== 'done') return <p class="notice">{html.state === 'failed' ? html.error.message : 'Loading…'}</p>
+  return (
+    <article class="readme" aria-label={`${entry.path}, rendered`}>
+      {/* (renderMarkdown escapes raw HTML and unsafe links; the page's policy runs no inline script) */}
+      <div dangerouslySetInnerHTML={{ __html: html.value }} />
+    </article>
+  )
 }
