@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { Repository } from '@varve/core'
-import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from '../packages/core/test/helpers.js'
@@ -323,7 +323,12 @@ describe.runIf(existsSync(CHROMIUM) || !!process.env.CI)('the web UI in Chromium
     await reviewer.goto(`${serve.url}/ui/r/gated/merge-requests/2`)
     await reviewer.getByRole('button', { name: 'Approve' }).click()
     await reviewer.getByRole('button', { name: 'Withdraw my approval' }).waitFor()
+    // The source moves after the approval: the approval is marked stale (it still counts: main does not dismiss stale ones).
+    const s3b = new S3Client({ endpoint: serve.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'admin', secretAccessKey: 'admin-secret-1' } })
+    await s3b.send(new PutObjectCommand({ Bucket: 'gated', Key: 'other/docs/notes.txt', Body: 'more' }))
+    expect((await fetch(`${serve.url}/api/v1/repositories/gated/branches/other/commits`, { method: 'POST', headers: basic, body: '{"message":"notes"}' })).status).toBe(201)
     await admin.reload()
+    await admin.locator('.approvals li', { hasText: 'reviewer' }).locator('.badge.stale').waitFor()
     const merge = admin.getByRole('button', { name: 'Merge into main' })
     expect(await merge.isDisabled()).toBe(true) // a side must be chosen first
     await admin.locator('tr', { hasText: 'docs/readme.md' }).getByLabel('source').check()
