@@ -324,9 +324,16 @@ describe.runIf(existsSync(CHROMIUM) || !!process.env.CI)('the web UI in Chromium
     await reviewer.getByRole('button', { name: 'Approve' }).click()
     await reviewer.getByRole('button', { name: 'Withdraw my approval' }).waitFor()
     // The source moves after the approval: the approval is marked stale (it still counts: main does not dismiss stale ones).
-    const s3b = new S3Client({ endpoint: serve.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'admin', secretAccessKey: 'admin-secret-1' } })
+    const s3b = new S3Client({
+      endpoint: serve.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'admin', secretAccessKey: 'admin-secret-1' },
+    })
     await s3b.send(new PutObjectCommand({ Bucket: 'gated', Key: 'other/docs/notes.txt', Body: 'more' }))
-    expect((await fetch(`${serve.url}/api/v1/repositories/gated/branches/other/commits`, { method: 'POST', headers: basic, body: '{"message":"notes"}' })).status).toBe(201)
+    expect(
+      (await fetch(`${serve.url}/api/v1/repositories/gated/branches/other/commits`, { method: 'POST', headers: basic, body: '{"message":"notes"}' })).status,
+    ).toBe(201)
     await admin.reload()
     await admin.locator('.approvals li', { hasText: 'reviewer' }).locator('.badge.stale').waitFor()
     const merge = admin.getByRole('button', { name: 'Merge into main' })
@@ -361,6 +368,12 @@ describe.runIf(existsSync(CHROMIUM) || !!process.env.CI)('the web UI in Chromium
     await expect.poll(() => page.locator('p.summary').textContent()).toBe('2 → 3 rows: 1 added, 0 removed, 1 changed, 1 unchanged')
     await expect.poll(() => page.locator('table.rows tbody tr').allTextContents()).toEqual(['added3id=3 score=0.1', 'changed2score=0.7score=0.9'])
     await accessible(page, 'a row diff')
+    // Row by row, with no key: row 1 changed, row 2 added.
+    await page.getByLabel(/Key columns/).fill('')
+    await page.getByLabel('no key: row by row').check()
+    await page.getByRole('button', { name: 'Compare rows' }).click()
+    await expect.poll(() => page.locator('table.rows tbody tr').allTextContents()).toEqual(['addedrow 2id=3 score=0.1', 'changedrow 1score=0.7score=0.9'])
+    await page.getByLabel('no key: row by row').uncheck()
     // A key that is not a column is the server's typed error, shown.
     await page.getByLabel(/Key columns/).fill('nope')
     await page.getByRole('button', { name: 'Compare rows' }).click()

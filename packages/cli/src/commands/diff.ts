@@ -8,12 +8,13 @@ interface DiffOptions extends JsonOption {
   prefix?: string
   rows?: boolean
   key?: string[]
+  positional?: boolean
   columns?: string
   schema?: boolean
 }
 
 /** Flags that may also follow the path, as in `varve diff a b -- train/ --rows --key id`. */
-const FLAGS = new Set(['--rows', '--stat', '--json', '--schema'])
+const FLAGS = new Set(['--rows', '--stat', '--json', '--schema', '--positional'])
 
 export function registerDiff(cli: Cli): void {
   cli.program
@@ -27,6 +28,7 @@ export function registerDiff(cli: Cli): void {
       ...prev,
       ...v.split(',').filter(Boolean),
     ])
+    .option('--positional', 'with --rows and no --key: match row i with row i (a table with no key)')
     .option('--columns <columns>', 'with --rows: the columns each row shows (comma-separated; default all)')
     .option('--schema', 'per Parquet file, only its column changes (from the footers)')
     .addHelpText(
@@ -116,11 +118,16 @@ async function schemaDiff(cli: Cli, left: string, right: string, prefix: string 
 async function rowDiff(cli: Cli, left: string, right: string, path: string | undefined, opts: DiffOptions): Promise<void> {
   if (path === undefined)
     throw new VarveError('INVALID_ARGUMENT', 'diff --rows needs a Parquet file or folder: varve diff <left> <right> -- <path> --rows --key <column>')
-  if (!opts.key?.length) throw new VarveError('INVALID_ARGUMENT', 'diff --rows needs --key <column>: the column(s) that identify a row')
+  if (!opts.key?.length && !opts.positional)
+    throw new VarveError('INVALID_ARGUMENT', 'diff --rows needs --key <column> (the column(s) that identify a row), or --positional (row by row)')
   const repo = await cli.repo()
   const c = colors()
   const columns = opts.columns?.split(',').filter(Boolean)
-  for await (const r of repo.diffTable(left, right, path, { key: opts.key, ...(columns ? { columns } : {}) })) {
+  for await (const r of repo.diffTable(left, right, path, {
+    key: opts.key ?? [],
+    ...(opts.positional ? { positional: true } : {}),
+    ...(columns ? { columns } : {}),
+  })) {
     if (opts.stat && r.type !== 'summary' && r.type !== 'schema') continue
     if (opts.json) {
       process.stdout.write(JSON.stringify(r, jsonValues) + '\n')

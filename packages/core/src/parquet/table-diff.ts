@@ -16,8 +16,13 @@ import { ValueHasher } from './value-hash.js'
 import { valueKey } from './value-key.js'
 
 export interface DiffTableOptions {
-  /** The columns that identify a row (unique on each side). */
+  /** The columns that identify a row (unique on each side). Empty (or absent) with `positional`. */
   readonly key: readonly string[]
+  /**
+   * Match rows by position instead of by key: row i of the old version against row i of the new one
+   * (a record's `key` is then `{ row: i }`, 0-based). For tables with no key, rewritten in place.
+   */
+  readonly positional?: boolean
   /** Columns shown in each row (all when absent; the key columns always). */
   readonly columns?: readonly string[]
 }
@@ -206,9 +211,11 @@ export async function* diffTables(
   after: readonly Entry[],
   options: DiffTableOptions,
 ): AsyncGenerator<TableDiffRecord> {
-  const key = options.key
-  if (!Array.isArray(key) || key.length === 0 || key.some((k) => typeof k !== 'string' || !k))
-    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'diffTable needs key: the column(s) that identify a row')
+  const positional = options.positional === true
+  const key = positional ? (options.key ?? []) : options.key
+  if (positional && key.length) throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'diffTable takes a key or positional, not both')
+  if (!positional && (!Array.isArray(key) || key.length === 0 || key.some((k) => typeof k !== 'string' || !k)))
+    throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'diffTable needs key (the column(s) that identify a row) or positional')
   const a = await Side.open('the old version', before, objects)
   const b = await Side.open('the new version', after, objects)
   const schema = schemaChange(a, b)
@@ -230,8 +237,8 @@ export async function* diffTables(
   for (let attempt = 1; ; attempt++) {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'varve-table-diff-'))
     try {
-      const matched = await match(a, b, key, compared, dir)
-      yield* emit(a, b, matched, shownOf(a), shownOf(b), key, compared)
+      const matched = await match(a, b, key, compared, dir, positional)
+      yield* emit(a, b, matched, shownOf(a), shownOf(b), key, compared, positional)
       yield {
         type: 'summary',
         rows: { before: a.rows, after: b.rows },
@@ -301,7 +308,7 @@ class Positions {
   }
 }
 
-async function match(a: Side, b: Side, key: readonly string[], compared: readonly string[], dir: string): Promise<Matched> {
+async function match(a: Side, b: Side, key: readonly string[], compared: readonly string[], dir: string, positional: boolean): Promise<Matched> {
   const hasher = new ValueHasher(randomInt(2 ** 31), randomInt(2 ** 31))
   let partitions = 1
   while (partitions < 4096 && Math.max(a.rows, b.rows) / partitions > PARTITION_ROWS) partitions *= 2
@@ -344,8 +351,9 @@ async function match(a: Side, b: Side, key: readonly string[], compared: readonl
         }
         for (let i = 0; i < n; i++) {
           const pos = start + i
-          record[0] = keyLo[i]!
-          record[1] = keyHi[i]!
+          // By position, the key is the position itself (spread over the partitions by an odd multiplier, a bijection).
+          record[0] = positional ? pos % 0x100000000 : keyLo[i]!
+          record[1] = positional ? Math.imul(pos | 0, 0x9e3779b1) : keyHi[i]!
           record[2] = rowLo[i]!
           record[3] = rowHi[i]!
           record[4] = pos % 0x100000000
@@ -441,10 +449,11 @@ async function* emit(
   shownB: readonly string[],
   key: readonly string[],
   compared: readonly string[],
+  positional: boolean,
 ): AsyncGenerator<TableDiffRecord> {
-  const keyOf = (row: TableRow) => Object.fromEntries(key.map((k) => [k, row[k]]))
-  for await (const r of a.rowsAt(m.removed, shownA, key)) yield { type: 'removed', key: keyOf(r.row), before: r.row }
-  for await (const r of b.rowsAt(m.added, shownB, key)) yield { type: 'added', key: keyOf(r.row), after: r.row }
+  const keyOf = (row: TableRow, pos: number): TableRow => (positional ? { row: pos } : Object.fromEntries(key.map((k) => [k, row[k]])))
+  for await (const r of a.rowsAt(m.removed, shownA, key)) yield { type: 'removed', key: keyOf(r.row, r.pos), before: r.row }
+  for await (const r of b.rowsAt(m.added, shownB, key)) yield { type: 'added', key: keyOf(r.row, r.pos), after: r.row }
   for (let from = 0; from < m.changed.length; from += PAIRS_PER_PASS) {
     const to = Math.min(m.changed.length, from + PAIRS_PER_PASS)
     const old = new Map<number, { row: TableRow; keys: string[] }>()
@@ -454,12 +463,12 @@ async function* emit(
       const was = old.get(m.changed.a[k++]!)!
       if (key.some((_, c) => was.keys[c] !== r.keys[c])) {
         // two different keys whose hashes met: one row left, another came
-        yield { type: 'removed', key: keyOf(was.row), before: was.row }
-        yield { type: 'added', key: keyOf(r.row), after: r.row }
+        yield { type: 'removed', key: keyOf(was.row, m.changed.a[k - 1]!), before: was.row }
+        yield { type: 'added', key: keyOf(r.row, r.pos), after: r.row }
         continue
       }
       const columns = compared.filter((_, c) => was.keys[c] !== r.keys[c])
-      yield { type: 'changed', key: keyOf(r.row), columns, before: was.row, after: r.row }
+      yield { type: 'changed', key: keyOf(r.row, r.pos), columns, before: was.row, after: r.row }
     }
   }
 }

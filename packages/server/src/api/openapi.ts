@@ -470,12 +470,13 @@ export const OPENAPI = {
         { name: 'left', in: 'query', required: true, schema: { type: 'string' } },
         { name: 'right', in: 'query', required: true, schema: { type: 'string' } },
         { name: 'path', in: 'query', required: true, schema: { type: 'string' }, description: 'a Parquet file, or a folder ending in / read as one table' },
-        { name: 'key', in: 'query', required: true, schema: { type: 'string' }, description: 'key columns, comma separated' },
+        { name: 'key', in: 'query', schema: { type: 'string' }, description: 'key columns, comma separated (required unless positional)' },
+        { name: 'positional', in: 'query', schema: { type: 'boolean' }, description: 'match row i with row i instead (a record key is then { row: i })' },
         { name: 'columns', in: 'query', schema: { type: 'string' } },
         limit,
       ],
       get: {
-        summary: 'Rows added, removed and changed between two versions of a table, matched by key',
+        summary: 'Rows added, removed and changed between two versions of a table, matched by key or by position',
         responses: ok({
           type: 'object',
           properties: {

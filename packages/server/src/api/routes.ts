@@ -167,10 +167,14 @@ route('GET', '/repositories/{repo}/diff/rows', async (a, p) => {
   const left = str(a.query.get('left') ?? undefined, 'left')!
   const right = str(a.query.get('right') ?? undefined, 'right')!
   const file = str(a.query.get('path') ?? undefined, 'path')!
-  const key = str(a.query.get('key') ?? undefined, 'key')!
-    .split(',')
-    .map((k) => k.trim())
-    .filter(Boolean)
+  // By key (`key=id[,..]`), or by position (`positional=true`: row i against row i).
+  const positional = a.query.get('positional') === 'true'
+  const key = positional
+    ? []
+    : str(a.query.get('key') ?? undefined, 'key')!
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean)
   const columns = a.query
     .get('columns')
     ?.split(',')
@@ -185,7 +189,7 @@ route('GET', '/repositories/{repo}/diff/rows', async (a, p) => {
   let summary: unknown
   const rows: unknown[] = []
   let more = 0
-  for await (const r of repo.diffTable(left, right, file, { key, ...(columns?.length ? { columns } : {}) })) {
+  for await (const r of repo.diffTable(left, right, file, { key, ...(positional ? { positional } : {}), ...(columns?.length ? { columns } : {}) })) {
     if (r.type === 'schema') schema = r
     else if (r.type === 'summary') summary = r
     else if (rows.length < limit) rows.push(r)

@@ -152,10 +152,20 @@ interface RowDiffAnswer {
 
 /** Rows added, removed and changed between the two versions of a Parquet file (or folder of files), by key. */
 function RowDiff({ repo, left, right, path }: { repo: string; left: string; right: string; path: string }) {
+  // A key (the columns that identify a row), or '#' for row by row.
   const [key, setKey] = useState('')
   const [limit, setLimit] = useState(ROWS)
   const [answer] = useLoad(
-    () => (key ? get<RowDiffAnswer>(`/repositories/${enc(repo)}/diff/rows`, { left, right, path, key, limit: String(limit) }) : Promise.resolve(undefined)),
+    () =>
+      key
+        ? get<RowDiffAnswer>(`/repositories/${enc(repo)}/diff/rows`, {
+            left,
+            right,
+            path,
+            ...(key === '#' ? { positional: 'true' } : { key }),
+            limit: String(limit),
+          })
+        : Promise.resolve(undefined),
     [repo, left, right, path, key, limit],
   )
   const cell = (v: unknown) => (v === null || v === undefined ? '∅' : typeof v === 'object' ? JSON.stringify(v) : String(v))
@@ -166,13 +176,18 @@ function RowDiff({ repo, left, right, path }: { repo: string; left: string; righ
         aria-label="row diff key"
         onSubmit={(e) => {
           e.preventDefault()
-          setKey(String(new FormData(e.target as HTMLFormElement).get('key') ?? '').trim())
+          const d = new FormData(e.target as HTMLFormElement)
+          setKey(d.get('positional') === 'on' ? '#' : String(d.get('key') ?? '').trim())
           setLimit(ROWS)
         }}
       >
         <label>
           Key columns (comma-separated: what identifies a row)
-          <input name="key" required placeholder="id" spellcheck={false} autocomplete="off" />
+          <input name="key" placeholder="id" spellcheck={false} autocomplete="off" />
+        </label>
+        <label class="check">
+          <input type="checkbox" name="positional" />
+          no key: row by row
         </label>
         <button type="submit">Compare rows</button>
       </form>
@@ -214,7 +229,7 @@ function RowDiff({ repo, left, right, path }: { repo: string; left: string; righ
             <thead>
               <tr>
                 <th scope="col">Change</th>
-                <th scope="col">Key</th>
+                <th scope="col">{key === '#' ? 'Row' : 'Key'}</th>
                 <th scope="col">Before</th>
                 <th scope="col">After</th>
               </tr>
@@ -225,7 +240,7 @@ function RowDiff({ repo, left, right, path }: { repo: string; left: string; righ
                   <td>
                     <span class={`badge ${r.type}`}>{r.type}</span>
                   </td>
-                  <td class="mono">{Object.values(r.key).map(cell).join(', ')}</td>
+                  <td class="mono">{key === '#' ? `row ${cell(r.key.row)}` : Object.values(r.key).map(cell).join(', ')}</td>
                   <td class="mono">
                     {'before' in r
                       ? Object.entries(r.before)
