@@ -40,7 +40,7 @@ export function BrowserPage({ repo, refName, path, after }: { repo: string; refN
     <section>
       <RepoNav repo={repo} tab="files" refName={refName} />
       <div class="toolbar">
-        <RefPicker repo={repo} value={refName} onPick={(ref) => navigate(href(['r', repo, 'tree'], { ref, path }))} />
+        <RefPicker key={refName} repo={repo} value={refName} onPick={(ref) => navigate(href(['r', repo, 'tree'], { ref, path }))} />
         <a class="button" href={href(['r', repo, 'log'], { ref: refName, path })}>
           History of this folder
         </a>

@@ -31,7 +31,7 @@ export function LogPage({ repo, refName, path }: { repo: string; refName: string
     <section>
       <RepoNav repo={repo} tab="commits" refName={refName} />
       <div class="toolbar">
-        <RefPicker repo={repo} value={refName} onPick={(ref) => navigate(href(['r', repo, 'log'], { ref, path }))} />
+        <RefPicker key={refName} repo={repo} value={refName} onPick={(ref) => navigate(href(['r', repo, 'log'], { ref, path }))} />
         {path && (
           <span class="notice">
             Commits that changed <code>{path}</code> — <a href={href(['r', repo, 'log'], { ref: refName })}>all commits</a>

@@ -37,7 +37,7 @@ export function ObjectPage({ repo, refName, path }: { repo: string; refName: str
     <section>
       <RepoNav repo={repo} tab="files" refName={refName} />
       <div class="toolbar">
-        <RefPicker repo={repo} value={refName} onPick={(ref) => navigate(href(['r', repo, 'object'], { ref, path }))} />
+        <RefPicker key={refName} repo={repo} value={refName} onPick={(ref) => navigate(href(['r', repo, 'object'], { ref, path }))} />
       </div>
       <Breadcrumbs repo={repo} refName={refName} path={path} />
       <Status loaded={entry}>
