@@ -48,16 +48,21 @@ export function registerServe(cli: Cli): void {
       const running = await server.startServer(config, { repositoryOptions: await repositoryOptions(s3?.location ?? '', cli.globals()) })
       print(`listening on ${running.url}`)
       for (const r of config.repositories) print(`  bucket ${r.name}: ${r.location}`)
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGTERM', stop)
-          process.off('SIGINT', stop)
-          void running.close().then(resolve)
-        }
-        process.on('SIGTERM', stop)
-        process.on('SIGINT', stop)
-      })
+      await runUntilStopped(running)
     })
+}
+
+/** Serves until SIGTERM or SIGINT, then lets in-flight requests finish and closes (exit 0). */
+export function runUntilStopped(running: { close(): Promise<void> }): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop)
+      process.off('SIGINT', stop)
+      void running.close().then(resolve)
+    }
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
+  })
 }
 
 /** A folder's or prefix's last segment, made a valid bucket name (`./My_Lake` → `my-lake`). */

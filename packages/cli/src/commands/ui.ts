@@ -5,7 +5,7 @@ import { ErrorCodes, VarveError } from '@varve/core'
 import type { Cli } from '../cli.js'
 import { DOT_VARVE, findLocation, repositoryOptions } from '../location.js'
 import { print } from '../output.js'
-import { bucketNameOf } from './serve.js'
+import { bucketNameOf, runUntilStopped } from './serve.js'
 
 export function registerUi(cli: Cli): void {
   cli.program
@@ -41,14 +41,6 @@ export function registerUi(cli: Cli): void {
       const running = await server.startServer(config, { repositoryOptions: await repositoryOptions(where, cli.globals()) })
       print(`Varve UI: ${running.oneTimeLoginUrl(accessKey)}`)
       print(`  repository ${name}: ${where}`)
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGTERM', stop)
-          process.off('SIGINT', stop)
-          void running.close().then(resolve)
-        }
-        process.on('SIGTERM', stop)
-        process.on('SIGINT', stop)
-      })
+      await runUntilStopped(running)
     })
 }

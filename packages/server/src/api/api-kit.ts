@@ -142,6 +142,14 @@ export const actor = (a: ApiRequest) => a.who.accessKey ?? 'anonymous'
  */
 export const authorship = (a: ApiRequest, body: Record<string, unknown>) => ({ author: str(body.author, 'author', true) ?? actor(a), committer: actor(a) })
 
+/** A revert's or cherry-pick's `parent` (which parent of a merge commit to diff against), checked: `{}` when absent. */
+export function parentOption(body: Record<string, unknown>): { parent?: number } {
+  const parent = body.parent
+  if (parent === undefined) return {}
+  if (typeof parent !== 'number' || !Number.isInteger(parent)) throw new ApiError(400, 'INVALID_ARGUMENT', 'parent must be an integer')
+  return { parent }
+}
+
 /** A merge's `source` and `dest` from the body; reading the source, and `destAction` on the destination. */
 export function mergeSides(a: ApiRequest, repo: string, body: Record<string, unknown>, destAction: Action): { source: string; dest: string } {
   const source = str(body.source, 'source')!

@@ -1,7 +1,7 @@
 import picomatch from 'picomatch'
 import { comparePaths } from '@varve/core'
 import { allowed } from '../access.js'
-import { ApiError, authorship, jsonBody, limitOf, need, needReadSomewhere, repoOf, route, str, take } from './api-kit.js'
+import { ApiError, authorship, jsonBody, limitOf, need, needReadSomewhere, parentOption, repoOf, route, str, take } from './api-kit.js'
 
 // History and the ref log, blame, hook runs, cherry-picks and a path search: what the web UI's
 // commit, branch and search pages read (each checks the key's grants on every ref it touches).
@@ -16,15 +16,13 @@ export function registerHistoryRoutes(): void {
     async (a, p) => {
       need(a, 'commit', p.repo!, p.branch!)
       const body = await jsonBody(a)
-      const parent = body.parent
-      if (parent !== undefined && (typeof parent !== 'number' || !Number.isInteger(parent)))
-        throw new ApiError(400, 'INVALID_ARGUMENT', 'parent must be an integer')
+      const parent = parentOption(body)
       const commit = str(body.commit, 'commit')!
       const repo = await repoOf(a, p.repo!)
       // A cherry-pick brings the picked commit's changes: the key must be able to read it (by name, or
       // through the history of a branch it can read, as a commit page shows it).
       await needReadSomewhere(a, repo, p.repo!, commit)
-      return repo.cherryPick(p.branch!, commit, { ...authorship(a, body), ...(parent !== undefined ? { parent: parent as number } : {}) })
+      return repo.cherryPick(p.branch!, commit, { ...authorship(a, body), ...parent })
     },
     201,
   )

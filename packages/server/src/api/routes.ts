@@ -15,6 +15,7 @@ import {
   mergeSides,
   need,
   needRead,
+  parentOption,
   repoOf,
   route,
   routes,
@@ -93,14 +94,12 @@ route(
   async (a, p) => {
     need(a, 'commit', p.repo!, p.branch!)
     const body = await jsonBody(a)
-    const parent = body.parent
-    if (parent !== undefined && (typeof parent !== 'number' || !Number.isInteger(parent)))
-      throw new ApiError(400, 'INVALID_ARGUMENT', 'parent must be an integer')
+    const parent = parentOption(body)
     // A revert brings the reverted commit's parent's content onto the branch: the key must be able to read that commit.
     const commit = str(body.commit, 'commit')!
     const repo = await repoOf(a, p.repo!)
     await needRead(a, repo, p.repo!, commit, p.branch!)
-    return repo.revert(p.branch!, commit, { ...authorship(a, body), ...(parent !== undefined ? { parent: parent as number } : {}) })
+    return repo.revert(p.branch!, commit, { ...authorship(a, body), ...parent })
   },
   201,
 )

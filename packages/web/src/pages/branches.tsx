@@ -89,13 +89,11 @@ export function BranchesPage({ repo }: { repo: string }) {
                     <td class="num">
                       <a href={href(['r', repo, 'reflog'], { ref: b.name })}>ref log</a> · <a href={href(['r', repo, 'runs'], { branch: b.name })}>gate runs</a>{' '}
                       {can(session, 'admin', repo, b.name) && (
-                        <button
-                          type="button"
-                          class="danger"
-                          onClick={() => confirm(`Delete branch ${b.name}?`) && void act(() => del(`/repositories/${enc(repo)}/branches/${enc(b.name)}`))}
-                        >
-                          Delete
-                        </button>
+                        <ConfirmButton
+                          question={`Delete branch ${b.name}?`}
+                          label="Delete"
+                          onConfirm={() => act(() => del(`/repositories/${enc(repo)}/branches/${enc(b.name)}`))}
+                        />
                       )}
                     </td>
                   </tr>
@@ -121,15 +119,11 @@ export function BranchesPage({ repo }: { repo: string }) {
                       <td>{describeRules(p.rules)}</td>
                       <td class="num">
                         {can(session, 'admin', repo, p.branch) && (
-                          <button
-                            type="button"
-                            class="danger"
-                            onClick={() =>
-                              confirm(`Remove the rules of ${p.branch}?`) && void act(() => del(`/repositories/${enc(repo)}/protections/${enc(p.branch)}`))
-                            }
-                          >
-                            Unprotect
-                          </button>
+                          <ConfirmButton
+                            question={`Remove the rules of ${p.branch}?`}
+                            label="Unprotect"
+                            onConfirm={() => act(() => del(`/repositories/${enc(repo)}/protections/${enc(p.branch)}`))}
+                          />
                         )}
                       </td>
                     </tr>
@@ -207,13 +201,11 @@ export function BranchesPage({ repo }: { repo: string }) {
                       <td class="wide">{when(t.createdAt)}</td>
                       <td class="num">
                         {can(session, 'admin', repo, t.name) && (
-                          <button
-                            type="button"
-                            class="danger"
-                            onClick={() => confirm(`Delete tag ${t.name}?`) && void act(() => del(`/repositories/${enc(repo)}/tags/${enc(t.name)}`))}
-                          >
-                            Delete
-                          </button>
+                          <ConfirmButton
+                            question={`Delete tag ${t.name}?`}
+                            label="Delete"
+                            onConfirm={() => act(() => del(`/repositories/${enc(repo)}/tags/${enc(t.name)}`))}
+                          />
                         )}
                       </td>
                     </tr>
@@ -318,5 +310,14 @@ function ProtectForm({ onProtect }: { onProtect: (name: string, rules: Record<st
       ))}
       <button type="submit">Protect</button>
     </form>
+  )
+}
+
+/** A destructive button that asks first. */
+function ConfirmButton({ question, label, onConfirm }: { question: string; label: string; onConfirm: () => void }) {
+  return (
+    <button type="button" class="danger" onClick={() => confirm(question) && onConfirm()}>
+      {label}
+    </button>
   )
 }
