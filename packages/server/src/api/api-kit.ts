@@ -94,6 +94,13 @@ export function need(a: ApiRequest, action: Action, repo: string, ref?: string):
     throw new ApiError(403, 'PERMISSION_DENIED', `${a.who.accessKey ?? 'anonymous'} may not ${action} ${repo}${ref ? ` ${ref}` : ''}`)
 }
 
+/** The `ref` a read route names in its query, after checking the key may read it (every page of the web UI reads one). */
+export function readRef(a: ApiRequest, repo: string): string {
+  const ref = str(a.query.get('ref') ?? undefined, 'ref')!
+  need(a, 'read', repo, ref)
+  return ref
+}
+
 /**
  * `read` on a revision another route reads from (a reset's target, a reverted commit): granted by
  * name, or because it is in the history of `branch`, which the key may read (a rollback of the

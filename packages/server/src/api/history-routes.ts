@@ -1,7 +1,7 @@
 import picomatch from 'picomatch'
 import { comparePaths } from '@varve/core'
 import { allowed } from '../access.js'
-import { ApiError, authorship, jsonBody, limitOf, need, needReadSomewhere, parentOption, repoOf, route, str, take } from './api-kit.js'
+import { ApiError, authorship, jsonBody, limitOf, need, needReadSomewhere, parentOption, readRef, repoOf, route, str, take } from './api-kit.js'
 
 // History and the ref log, blame, hook runs, cherry-picks and a path search: what the web UI's
 // commit, branch and search pages read (each checks the key's grants on every ref it touches).
@@ -28,8 +28,7 @@ export function registerHistoryRoutes(): void {
   )
 
   route('GET', '/repositories/{repo}/reflog', async (a, p) => {
-    const ref = str(a.query.get('ref') ?? undefined, 'ref')!
-    need(a, 'read', p.repo!, ref)
+    const ref = readRef(a, p.repo!)
     const repo = await repoOf(a, p.repo!)
     const limit = limitOf(a.query, 100, 10_000)
     const { items } = await take(repo.refLog(ref, { limit }), limit)
@@ -37,8 +36,7 @@ export function registerHistoryRoutes(): void {
   })
 
   route('GET', '/repositories/{repo}/blame', async (a, p) => {
-    const ref = str(a.query.get('ref') ?? undefined, 'ref')!
-    need(a, 'read', p.repo!, ref)
+    const ref = readRef(a, p.repo!)
     const repo = await repoOf(a, p.repo!)
     const { items, truncated } = await take(repo.blame(ref, a.query.get('prefix') ?? ''), limitOf(a.query, 100, 1000))
     return { lines: items.map((l) => ({ path: l.path, commit: l.commit, size: l.entry.size, address: l.entry.address })), truncated }
@@ -60,8 +58,7 @@ export function registerHistoryRoutes(): void {
   // Paths at a ref under a prefix that match a glob (`**/*.parquet`), a page at a time. At most
   // SEARCH_SCAN entries are looked at per request; `next` goes on from the last one looked at.
   route('GET', '/repositories/{repo}/search', async (a, p) => {
-    const ref = str(a.query.get('ref') ?? undefined, 'ref')!
-    need(a, 'read', p.repo!, ref)
+    const ref = readRef(a, p.repo!)
     const prefix = a.query.get('prefix') ?? ''
     const glob = a.query.get('glob') ?? '**'
     if (glob.length > 1000) throw new ApiError(400, 'INVALID_ARGUMENT', 'a glob is at most 1,000 characters')

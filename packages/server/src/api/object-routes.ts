@@ -1,6 +1,6 @@
 import type { Entry, ListItem } from '@varve/core'
 import { inertContentHeaders, parseRange, writeOut } from '../object-bytes.js'
-import { ApiError, limitOf, need, repoOf, route, SENT, str, type ApiRequest } from './api-kit.js'
+import { ApiError, limitOf, readRef, repoOf, route, SENT, str, type ApiRequest } from './api-kit.js'
 
 // Objects over the JSON API: a listing a page at a time, an object's entry, and its bytes (for a
 // browser, which cannot sign S3 requests without holding the secret).
@@ -19,16 +19,14 @@ const shown = (e: Entry) => ({
 
 /** Reads `ref` and `path` from the query, after checking the key may read the ref. */
 function target(a: ApiRequest, repo: string): { ref: string; path: string } {
-  const ref = str(a.query.get('ref') ?? undefined, 'ref')!
-  need(a, 'read', repo, ref)
+  const ref = readRef(a, repo)
   return { ref, path: str(a.query.get('path') ?? undefined, 'path')! }
 }
 
 /** Registers the object routes. */
 export function registerObjectRoutes(): void {
   route('GET', '/repositories/{repo}/objects', async (a, p) => {
-    const ref = str(a.query.get('ref') ?? undefined, 'ref')!
-    need(a, 'read', p.repo!, ref)
+    const ref = readRef(a, p.repo!)
     const prefix = a.query.get('prefix') ?? ''
     const delimiter = a.query.get('delimiter') ?? undefined
     if (delimiter !== undefined && delimiter !== '/') throw new ApiError(400, 'INVALID_ARGUMENT', 'delimiter must be /')

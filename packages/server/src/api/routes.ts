@@ -14,6 +14,7 @@ import {
   limitOf,
   mergeSides,
   need,
+  readRef,
   needRead,
   parentOption,
   repoOf,
@@ -197,8 +198,7 @@ route('GET', '/repositories/{repo}/diff/rows', async (a, p) => {
   return { schema, rows, summary, truncated: more > 0 }
 })
 route('GET', '/repositories/{repo}/log', async (a, p) => {
-  const ref = str(a.query.get('ref') ?? undefined, 'ref')!
-  need(a, 'read', p.repo!, ref)
+  const ref = readRef(a, p.repo!)
   const repo = await repoOf(a, p.repo!)
   const prefix = a.query.get('prefix') ?? undefined
   const limit = limitOf(a.query, 100, 10_000)
