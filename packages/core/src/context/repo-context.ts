@@ -26,6 +26,8 @@ export interface RepoContext {
   readonly sources: SourceResolver
   /** Where the repository lives, as it was opened (a folder, a URL, or '(explicit stores)'). */
   readonly location: string
+  /** Releases what the context opened beyond its stores (a clone's origin), at close. */
+  readonly release?: () => Promise<void>
 }
 
 export interface GateKeeper {

@@ -72,6 +72,8 @@ export const ERROR_KINDS: { readonly [K in keyof typeof ErrorCodes]: ErrorKind }
   // The source moved under an import: like a corrupt object, the bytes are not the recorded ones;
   // re-import (or restore the source object) to fix it.
   IMPORTED_OBJECT_CHANGED: kind('corrupt', 409, 'PreconditionFailed', 412),
+  NOT_FAST_FORWARD: CONFLICT,
+  NOT_FETCHED: NOT_FOUND,
   INTERNAL: kind('internal', 500, 'InternalError', 500),
 }
 

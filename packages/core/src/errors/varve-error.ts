@@ -36,6 +36,10 @@ export const ErrorCodes = {
    * bytes are refused, never served in place of the imported ones (docs/decisions/0017).
    */
   IMPORTED_OBJECT_CHANGED: 'IMPORTED_OBJECT_CHANGED',
+  /** A push that would not fast-forward the remote branch, or whose lease no longer holds (decision 0019). */
+  NOT_FAST_FORWARD: 'NOT_FAST_FORWARD',
+  /** Data a partial clone did not fetch (outside its prefix): fetch it, or clone with --lazy (decision 0019). */
+  NOT_FETCHED: 'NOT_FETCHED',
   /** An unexpected failure (a bug): what the API and the CLI say for an error no other code names. */
   INTERNAL: 'INTERNAL',
 } as const

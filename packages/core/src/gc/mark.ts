@@ -5,6 +5,7 @@ import type { ObjectStore } from '../objects/object-store.js'
 import type { RefStore } from '../stores/ref-store.js'
 import { AddressSet } from './address-set.js'
 import { listPins } from '../refs/pins.js'
+import { listTracking } from '../remotes/remote-settings.js'
 import type { BranchRecord } from '../stores/ref-store.js'
 
 export interface MarkOptions {
@@ -67,6 +68,8 @@ export async function markReachable(refs: RefStore, objects: ObjectStore, option
   for await (const b of refs.listBranches()) await markBranch(b)
   for await (const t of refs.listTags()) keep(t.commit)
   for await (const p of listPins(refs)) keep(p.commit)
+  // Remote-tracking refs keep what was fetched, as branches do (decision 0019).
+  for (const t of await listTracking(refs)) if (await objects.hasCommit(t.commit)) keep(t.commit)
   // Ref-log entries are read last: a move that happened while the refs above were listed is here.
   const logSince = Math.min(options.retainSince, options.movesSince ?? options.retainSince)
   for await (const ref of refs.listRefLogRefs())

@@ -49,6 +49,12 @@ export interface ObjectStoreOptions {
   readonly tree?: TreeFormat
   /** Opens the sources imported entries are read from (decision 0017); without it they are refused. */
   readonly sources?: SourceResolver
+  /**
+   * Called when a data object (or its pack) is stored nowhere here: a partial or lazy clone fetches it
+   * from its origin and returns true (the read is tried again), or throws the error that explains why
+   * it is not here (decision 0019). Absent: the object is reported missing.
+   */
+  readonly fetchMissing?: (ref: DataRef) => Promise<boolean>
 }
 
 /** How a repository's trees are built (docs/decisions/0008-node-packs.md). */
@@ -376,6 +382,30 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * The stored bytes under `key` (a pack, a commit, a loose tree node), from its key or its quarantine,
+   * unchecked: a transfer copies them as they are and checks what it decodes (decision 0019).
+   */
+  async readStored(key: string): Promise<Uint8Array | undefined> {
+    return this.#getBytes(key)
+  }
+
+  /**
+   * True when `key` is stored under its own key here; journaled, so the write fence keeps it. A copy
+   * only in a quarantine counts as absent: a transfer then copies it again with what it refers to.
+   */
+  async relyOnStored(key: string): Promise<boolean> {
+    if (!(await this.blocks.head(key))) return false
+    this.#record({ key })
+    return true
+  }
+
+  /** Stores bytes copied from another repository under the same key (journaled; small ones with their bytes). */
+  async copyStored(key: string, bytes: Uint8Array): Promise<void> {
+    this.#record(bytes.byteLength <= 64 * 1024 ? { key, bytes } : { key })
+    await this.blocks.put(key, bytes, { ifAbsent: true })
+  }
+
   /** Stores a pack (decision 0007); its objects are then readable through entries that name it. */
   async writePack(pack: EncodedPack): Promise<void> {
     const key = keys.pack(pack.id)
@@ -415,7 +445,7 @@ export class ObjectStore {
       this.#checkImported(ref, ref.external, bytes.byteLength, isContentAddressed(ref.external, ref.address, ref.size) ? sha256Hex(bytes) : undefined)
       return bytes
     }
-    const bytes = ref.pack !== undefined ? await this.#readPacked(ref, 0, ref.size) : await this.#readFrom(ref.address, ref.path, (key) => this.blocks.get(key))
+    const bytes = ref.pack !== undefined ? await this.#readPacked(ref, 0, ref.size) : await this.#readFrom(ref, (key) => this.blocks.get(key))
     if (sha256Hex(bytes) !== ref.address) throw corrupt('data object', ref.address, ref.path)
     return bytes
   }
@@ -437,7 +467,7 @@ export class ObjectStore {
       return withPath((await this.#source(ref.external, ref.path)).read(ref.external, { start: from, end: to }), ref.external, ref.path)
     }
     if (ref.pack !== undefined) return this.#readPacked(ref, start, end)
-    return this.#readFrom(ref.address, ref.path, (key) => this.blocks.getRange(key, start, end))
+    return this.#readFrom(ref, (key) => this.blocks.getRange(key, start, end))
   }
 
   /** Bytes [start, end) of a packed object (clamped to it): one range read of its pack, or of its quarantine. */
@@ -445,7 +475,8 @@ export class ObjectStore {
     const base = ref.offset ?? 0
     const from = base + Math.min(Math.max(0, start), ref.size)
     const to = base + Math.min(Math.max(start, end), ref.size)
-    const bytes = await this.#readOrQuarantined(keys.pack(ref.pack!), (k) => this.blocks.getRange(k, from, to))
+    const read = () => this.#readOrQuarantined(keys.pack(ref.pack!), (k) => this.blocks.getRange(k, from, to))
+    const bytes = (await read()) ?? ((await this.options.fetchMissing?.(ref)) ? await read() : undefined)
     if (bytes === undefined) throw missing('pack', ref.pack!, ref.path)
     return bytes
   }
@@ -454,7 +485,8 @@ export class ObjectStore {
    * Bytes of `address`, in the fewest requests: its own key (or, on stores without rename, the blob
    * its pointer names, remembered once seen); only a miss there looks in garbage-collection quarantine.
    */
-  async #readFrom<T>(address: string, path: string | undefined, read: (key: string) => Promise<T | undefined>): Promise<T> {
+  async #readFrom<T>(ref: DataRef, read: (key: string) => Promise<T | undefined>): Promise<T> {
+    const { address, path } = ref
     const known = this.#blobOf.get(address)
     const first = await read(known ?? keys.data(address))
     if (first !== undefined) return first
@@ -468,9 +500,19 @@ export class ObjectStore {
         if (r !== undefined) return r
       }
     }
-    const r = await read(await this.#locate(address, path))
+    const r = await read(await this.#locateOrFetch(ref))
     if (r === undefined) throw missing('data object', address, path)
     return r
+  }
+
+  /** `#locate`, and when the object is stored nowhere here, once more after `fetchMissing` brought it. */
+  async #locateOrFetch(ref: DataRef): Promise<string> {
+    try {
+      return await this.#locate(ref.address, ref.path)
+    } catch (err) {
+      if (!VarveError.is(err, ErrorCodes.NOT_FOUND) || !this.options.fetchMissing || !(await this.options.fetchMissing(ref))) throw err
+      return this.#locate(ref.address, ref.path)
+    }
   }
 
   /**
@@ -481,8 +523,7 @@ export class ObjectStore {
   async readDataStream(ref: DataRef, options: StreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const { address, path } = ref
     if (ref.external !== undefined) return this.#streamImported(ref, ref.external)
-    const stream =
-      ref.pack !== undefined ? [await this.#readPacked(ref, 0, ref.size)] : await this.#readFrom(address, path, (key) => this.blocks.getStream(key, options))
+    const stream = ref.pack !== undefined ? [await this.#readPacked(ref, 0, ref.size)] : await this.#readFrom(ref, (key) => this.blocks.getStream(key, options))
     return (async function* verified() {
       const hash = new OffThreadSha256()
       const chunks = Array.isArray(stream) ? stream.values() : stream[Symbol.asyncIterator]()
@@ -676,7 +717,7 @@ function nodeCacheKey(id: string, node: TreeNode, pack: string, offset: number):
 const packedInnerKey = (id: string, pack: string, offset: number) => `${id}@${pack}:${offset}`
 
 /** A node as a node pack stores it: its content hashes to its id, what follows to the index's trailer hash. */
-function checkPackedNode(stored: Uint8Array, o: PackedObject, pack: string): void {
+export function checkPackedNode(stored: Uint8Array, o: PackedObject, pack: string): void {
   const { content, locations } = splitStoredNode(stored)
   const trailer = locations === undefined ? undefined : sha256Hex(stored.subarray(content.byteLength))
   if (stored.byteLength !== o.size || sha256Hex(content) !== o.address || trailer !== o.trailer)

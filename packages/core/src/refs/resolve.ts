@@ -1,6 +1,7 @@
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { isObjectId } from '../model/hash.js'
 import type { RepoContext } from '../context/repo-context.js'
+import { resolveTracking } from '../remotes/remote-settings.js'
 
 export const MIN_PREFIX = 4
 
@@ -64,6 +65,11 @@ async function resolveBase(ctx: RepoContext, base: string, revision: string, not
   if (branch) return branch.head
   const tag = await ctx.refs.getTag(base)
   if (tag) return tag.commit
+  // `origin/main`: a remote-tracking ref (decision 0019), after branches and tags, as in git.
+  if (base.includes('/')) {
+    const tracked = await resolveTracking(ctx.refs, base)
+    if (tracked) return tracked
+  }
   if (isObjectId(base)) {
     if (await ctx.objects.hasCommit(base)) return base
   } else if (/^[0-9a-f]+$/.test(base) && base.length >= MIN_PREFIX) {

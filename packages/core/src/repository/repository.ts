@@ -9,7 +9,7 @@ import type { Uploads } from '../uploads/uploads.js'
 import { auditApprovals } from './approval-audit.js'
 import { guard, guardIterable } from './guard.js'
 import type { MergeRequests } from './merge-requests.js'
-import { branches, history, imports, lifecycle, merging, pins, protection, reads, tables, writes } from './operations/index.js'
+import { branches, history, imports, lifecycle, merging, pins, protection, reads, remotes, tables, writes } from './operations/index.js'
 import type { Opened } from './operations/lifecycle.js'
 import type { ApplyCommitOptions, ApprovalAudit, ApprovalAuditOptions, BlameLine, BranchInfo, BranchProtection, Commit, CommitOptions } from './types.js'
 import type { DataSource, DiffEntry, DiffTableOptions, Entry, GcOptions, GcResult, HookRun, ListItem, ListOptions, LogOptions } from './types.js'
@@ -18,6 +18,7 @@ import type { MergeRequestView, MergeResult, OpenMergeRequestOptions, PinRecord,
 import type { ImportOptions, ImportSummary, NamedSource } from './types.js'
 import type { PutManyOptions, PutManySummary, PutOptions, ReadDatasetOptions, RefLogRecord, RepositoryLocation, RepositoryOptions } from './types.js'
 import type { TableChangeStat, TableDiffRecord, TagRecord, UncommittedChange, VerifyOptions, VerifyResult } from './types.js'
+import type { CloneOptions, FetchOptions, PullOptions, PullResult, PushOptions, RemoteConfig, SyncResult, TrackingRef } from './types.js'
 
 export type * from './types.js'
 
@@ -30,6 +31,7 @@ export type * from './types.js'
 export class Repository {
   readonly #ctx: RepoContext
   readonly #requests: MergeRequests
+  readonly #options: RepositoryOptions
   readonly location: string
   /** Hooks registered in code for this open repository (see also contracts in `_varve/hooks/`). */
   readonly hooks = new HookRegistry()
@@ -42,6 +44,7 @@ export class Repository {
   private constructor(opened: Opened) {
     ;({ ctx: this.#ctx, requests: this.#requests, uploads: this.uploads } = lifecycle.wireRepository(opened, this.hooks))
     this.location = opened.name
+    this.#options = opened.options
   }
 
   get defaultBranch(): string {
@@ -56,6 +59,14 @@ export class Repository {
   /** Opens an existing repository; NOT_A_REPOSITORY if the location holds none. */
   static async open(location: RepositoryLocation, options: RepositoryOptions = {}): Promise<Repository> {
     return new Repository(await guard('open', () => lifecycle.openRepository(location, options)))
+  }
+
+  /**
+   * Copies the repository at `location` into `dir` (decision 0019): remote `origin`, every branch as `origin/<branch>`, the default branch
+   * checked out. `prefix` fetches data only under it; `lazy` fetches none and reads it from the origin on demand. Run again, it resumes.
+   */
+  static async clone(location: string, dir: RepositoryLocation, options: RepositoryOptions & { clone?: CloneOptions } = {}): Promise<Repository> {
+    return new Repository(await remotes.clone(location, dir, options, options.clone))
   }
 
   async close(): Promise<void> {
@@ -464,5 +475,41 @@ export class Repository {
   /** Removes a pin (NOT_FOUND when there is none): its data is collected like any other from then on. */
   async unpin(name: string): Promise<void> {
     return pins.unpin(this.#ctx, name)
+  }
+
+  // ---- remotes (decision 0019) ------------------------------------------------------------------------
+
+  /** Names another repository (a folder or a `scheme://` location) as a remote; its adapter options (`s3`) travel with it. */
+  async addRemote(name: string, location: string, options: { s3?: RemoteConfig['s3'] } = {}): Promise<RemoteConfig> {
+    return remotes.addRemote(this.#ctx, name, location, options)
+  }
+
+  /** Forgets a remote and its remote-tracking refs. */
+  async removeRemote(name: string): Promise<void> {
+    return remotes.removeRemote(this.#ctx, name)
+  }
+
+  async remotes(): Promise<RemoteConfig[]> {
+    return remotes.listRemotes(this.#ctx)
+  }
+
+  /** Remote-tracking refs (`origin/main`: where the remote's branch was when last fetched or pushed); readable as revisions. */
+  async trackingRefs(remote?: string): Promise<TrackingRef[]> {
+    return remotes.trackingRefs(this.#ctx, remote)
+  }
+
+  /** Copies the remote's moved branches (and tags, pins on request) here, then moves `<remote>/<branch>`. Nothing moved: nothing copied. */
+  async fetch(remote = 'origin', options: FetchOptions = {}): Promise<SyncResult> {
+    return remotes.fetch(this.#ctx, this.#options, remote, options)
+  }
+
+  /** Sends branches to the remote; each moves by compare-and-swap, as a fast-forward unless forced (NOT_FAST_FORWARD otherwise). */
+  async push(remote = 'origin', options: PushOptions = {}): Promise<SyncResult> {
+    return remotes.push(this.#ctx, this.#options, remote, options)
+  }
+
+  /** Fetches a branch and brings the local one up to it: fast-forward, else a merge. */
+  async pull(remote = 'origin', options: PullOptions = {}): Promise<PullResult> {
+    return remotes.pull(this.#ctx, this.#options, remote, options)
   }
 }

@@ -27,6 +27,15 @@ import { Uploads } from '../../uploads/uploads.js'
 import { MergeRequests } from '../merge-requests.js'
 import { diff, log } from './history.js'
 import { mergeCommitInto } from './merging.js'
+import { CloneOrigin } from '../../remotes/clone-origin.js'
+import type { RemoteConfig } from '../../remotes/remote-settings.js'
+
+/** A remote's options: the local repository's, with the remote's own adapter settings and what `remoteOptions` adds (credentials). */
+export function remoteOptions(options: RepositoryOptions, remote: RemoteConfig): RepositoryOptions {
+  const s3 = remote.s3 ? { ...((options.s3 as object | undefined) ?? {}), ...remote.s3 } : options.s3
+  const base: RepositoryOptions = { ...options, ...(s3 ? { s3 } : {}) }
+  return { ...base, ...(options.remoteOptions ? (options.remoteOptions as (r: RemoteConfig) => RepositoryOptions)(remote) : {}) }
+}
 import { snapshotOf } from './reads.js'
 import { precheckPut, put } from './writes.js'
 
@@ -35,10 +44,20 @@ export interface Opened {
   readonly ctx: RepoContext
   readonly name: string
   readonly webhooks: WebhookSettings
+  /** The options it was opened with (remotes open theirs from them). */
+  readonly options: RepositoryOptions
 }
 
-export async function initRepository(location: RepositoryLocation, options: RepositoryOptions): Promise<Opened> {
-  const defaultBranch = validateRefName(options.defaultBranch ?? 'main')
+/**
+ * Creates a repository. `bare` (a clone, or a push to a location holding none) makes one in the given
+ * tree format with no branch and no commit yet: what arrives fills it (decision 0019).
+ */
+export async function initRepository(
+  location: RepositoryLocation,
+  options: RepositoryOptions,
+  bare?: { tree: TreeFormat; defaultBranch: string },
+): Promise<Opened> {
+  const defaultBranch = validateRefName(bare?.defaultBranch ?? options.defaultBranch ?? 'main')
   const stores = await resolveStores(location, options, true)
   const name = describe(location)
   const existing = await readManifest(stores.blocks, name).catch((e) => (VarveError.is(e, ErrorCodes.NOT_A_REPOSITORY) ? undefined : Promise.reject(e)))
@@ -46,7 +65,14 @@ export async function initRepository(location: RepositoryLocation, options: Repo
     await stores.refs.close?.()
     throw new VarveError(ErrorCodes.REPOSITORY_EXISTS, `${name} already holds a Varve repository`, { details: { location: name } })
   }
-  const ctx = makeContext(stores, options, defaultBranch, NEW_TREE_FORMAT, describe(location))
+  const tree = bare?.tree ?? NEW_TREE_FORMAT
+  const ctx = makeContext(stores, options, defaultBranch, tree, describe(location))
+  if (bare) {
+    const id = (await stores.refs.getSetting(REPOSITORY_ID_SETTING)) ?? ctx.random.hex(16)
+    await stores.refs.setSetting(REPOSITORY_ID_SETTING, id)
+    await writeManifest(stores.blocks, { format: 'varve', version: FORMAT_VERSION, defaultBranch, createdAt: ctx.clock.now(), id, ...manifestTreeFields(tree) })
+    return { ctx, name, webhooks: webhookSettings(options, name), options }
+  }
   // Objects first, then the branch, then the manifest: an interrupted init can simply be run again.
   const root = await emptyTree(ctx.objects)
   const commit = await ctx.objects.writeCommit({
@@ -75,7 +101,7 @@ export async function initRepository(location: RepositoryLocation, options: Repo
     id,
     ...manifestTreeFields(NEW_TREE_FORMAT),
   })
-  return { ctx, name, webhooks: webhookSettings(options, name) }
+  return { ctx, name, webhooks: webhookSettings(options, name), options }
 }
 
 export async function openRepository(location: RepositoryLocation, options: RepositoryOptions): Promise<Opened> {
@@ -91,7 +117,7 @@ export async function openRepository(location: RepositoryLocation, options: Repo
     await stores.refs.close?.()
     throw e
   }
-  return { ctx: makeContext(stores, options, manifest.defaultBranch, tree, name), name, webhooks: webhookSettings(options, name) }
+  return { ctx: makeContext(stores, options, manifest.defaultBranch, tree, name), name, webhooks: webhookSettings(options, name), options }
 }
 
 /**
@@ -120,6 +146,7 @@ export function wireRepository({ ctx: engine, webhooks }: Opened, registry: Hook
 
 export async function closeRepository(ctx: RepoContext): Promise<void> {
   await ctx.fence.settle()
+  await ctx.release?.()
   await ctx.refs.close?.()
   await ctx.blocks.close?.()
 }
@@ -145,9 +172,16 @@ function makeContext(stores: StoreSet, options: RepositoryOptions, defaultBranch
     sources,
     ...(options.cacheBytes ? { cacheBytes: options.cacheBytes } : {}),
     quarantineEpochs: () => fence.pendingEpochs(),
+    fetchMissing: (ref) => origin.fetch(ref, objects),
+  })
+  // A partial or lazy clone reads what it did not fetch from its origin (decision 0019); opened on the first miss.
+  const origin = new CloneOrigin(stores.refs, async (remote) => {
+    const opened = await openRepository(remote.location, remoteOptions(options, remote))
+    return { objects: opened.ctx.objects, close: () => closeRepository(opened.ctx) }
   })
   const fence = new WriteFence(stores.refs, objects, stores.blocks)
   return {
+    release: () => origin.close(),
     fence,
     blocks: stores.blocks,
     refs: stores.refs,

@@ -1,0 +1,139 @@
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Repository, VarveError } from '@varve/core'
+import { collect, tempDir } from './helpers.js'
+
+const text = (b: Uint8Array) => Buffer.from(b).toString('utf8')
+
+describe('remotes: clone, fetch, push, pull (decision 0019)', () => {
+  let t: { dir: string; cleanup: () => Promise<void> }
+  let origin: Repository
+  const open: Repository[] = []
+  const keep = <R extends Repository>(r: R) => (open.push(r), r)
+
+  beforeEach(async () => {
+    t = await tempDir('remotes')
+    origin = keep(await Repository.init(path.join(t.dir, 'origin'), { durable: false, author: 'ann' }))
+    // Two calls, two packs: a partial clone copies whole packs, so what it holds is decided per pack.
+    await origin.putMany(
+      'main',
+      Array.from({ length: 300 }, (_, i) => ({ path: `train/p${String(i).padStart(4, '0')}.txt`, data: `train row ${i}` })),
+    )
+    await origin.putMany(
+      'main',
+      Array.from({ length: 50 }, (_, i) => ({ path: `eval/e${i}.txt`, data: `eval row ${i}` })),
+    )
+    await origin.put('main', 'big.bin', Buffer.alloc(3 * 1024 * 1024, 7))
+    await origin.commit('main', { message: 'first' })
+    await origin.createBranch('dev')
+    await origin.put('dev', 'train/dev-only.txt', 'dev')
+    await origin.commit('dev', { message: 'on dev' })
+  })
+  afterEach(async () => {
+    for (const r of open.splice(0)) await r.close().catch(() => {})
+    await t.cleanup()
+  })
+
+  it('clones every branch as origin/<branch>, checks out the default one, and reads everything', async () => {
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
+    expect(await clone.resolve('main')).toBe(await origin.resolve('main'))
+    expect(await clone.resolve('origin/dev')).toBe(await origin.resolve('dev'))
+    expect(text(await clone.get('main', 'train/p0007.txt'))).toBe('train row 7')
+    expect((await clone.get('main', 'big.bin')).byteLength).toBe(3 * 1024 * 1024)
+    expect(text(await clone.get('origin/dev', 'train/dev-only.txt'))).toBe('dev')
+    expect((await clone.verify({ full: true })).ok).toBe(true)
+    expect((await clone.remotes()).map((r) => r.name)).toEqual(['origin'])
+  })
+
+  it('a fetch with nothing new copies nothing; one with a change copies only it', async () => {
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
+    const none = await clone.fetch()
+    expect(none.updates).toEqual([])
+    expect(none.transferred).toMatchObject({ commits: 0, nodes: 0, objects: 0, packs: 0, bytes: 0 })
+    await origin.put('main', 'eval/new.txt', 'new')
+    const c = await origin.commit('main', { message: 'one more' })
+    const one = await clone.fetch()
+    expect(one.updates).toEqual([{ ref: 'main', old: expect.any(String), new: c.id, status: 'fast-forward' }])
+    expect(one.transferred.commits).toBe(1)
+    expect(one.transferred.objects).toBe(1)
+    expect(text(await clone.get('origin/main', 'eval/new.txt'))).toBe('new')
+  })
+
+  it('push fast-forwards the remote branch, refuses what does not, and --force-with-lease checks the lease', async () => {
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
+    await clone.put('main', 'from-clone.txt', 'hello')
+    const mine = await clone.commit('main', { message: 'from the clone' })
+    const pushed = await clone.push('origin', { branches: ['main'] })
+    expect(pushed.updates[0]).toMatchObject({ ref: 'main', new: mine.id, status: 'fast-forward' })
+    expect(await origin.resolve('main')).toBe(mine.id)
+    expect(await clone.resolve('origin/main')).toBe(mine.id)
+    expect(text(await origin.get('main', 'from-clone.txt'))).toBe('hello')
+
+    // Someone else moves the remote branch: a push that does not contain it is refused.
+    await origin.put('main', 'theirs.txt', 'theirs')
+    const theirs = await origin.commit('main', { message: 'theirs' })
+    await clone.put('main', 'mine2.txt', 'mine')
+    await clone.commit('main', { message: 'mine' })
+    const refused = await clone.push('origin', { branches: ['main'] }).catch((e: unknown) => e)
+    expect(VarveError.is(refused, 'NOT_FAST_FORWARD')).toBe(true)
+    expect((refused as VarveError).message).toContain(theirs.id.slice(0, 12))
+    expect((refused as VarveError).message).toContain('varve pull')
+    // The lease is origin/main as last fetched: stale, so refused too.
+    expect(VarveError.is(await clone.push('origin', { branches: ['main'], forceWithLease: true }).catch((e: unknown) => e), 'NOT_FAST_FORWARD')).toBe(true)
+    // Pull merges theirs in; then the push fast-forwards.
+    const pulled = await clone.pull('origin', { branch: 'main' })
+    expect(pulled.outcome).toBe('merged')
+    expect(text(await clone.get('main', 'theirs.txt'))).toBe('theirs')
+    await clone.push('origin', { branches: ['main'] })
+    expect(await origin.resolve('main')).toBe(await clone.resolve('main'))
+    expect((await origin.verify({ full: true })).ok).toBe(true)
+  })
+
+  it('pull fast-forwards a branch that has nothing of its own', async () => {
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
+    await origin.put('main', 'later.txt', 'later')
+    const c = await origin.commit('main', { message: 'later' })
+    const r = await clone.pull()
+    expect(r).toMatchObject({ outcome: 'fast-forward', head: c.id, branch: 'main' })
+    expect((await clone.pull()).outcome).toBe('up-to-date')
+  })
+
+  it('push to a location holding no repository creates one there', async () => {
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
+    await clone.addRemote('backup', path.join(t.dir, 'backup'))
+    await clone.push('backup', { branches: ['main'], tags: true })
+    const backup = keep(await Repository.open(path.join(t.dir, 'backup')))
+    expect(await backup.resolve('main')).toBe(await origin.resolve('main'))
+    expect(text(await backup.get('main', 'eval/e3.txt'))).toBe('eval row 3')
+    expect((await backup.verify({ full: true })).ok).toBe(true)
+  })
+
+  it('a partial clone holds data under its prefix only, and refuses the rest with NOT_FETCHED', async () => {
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false, clone: { prefix: 'eval/' } }))
+    expect(text(await clone.get('main', 'eval/e1.txt'))).toBe('eval row 1')
+    const e = await clone.get('main', 'train/p0001.txt').catch((err: unknown) => err)
+    expect(VarveError.is(e, 'NOT_FETCHED')).toBe(true)
+    expect((e as VarveError).message).toContain('"eval/"')
+    expect(VarveError.is(await clone.get('main', 'big.bin').catch((err: unknown) => err), 'NOT_FETCHED')).toBe(true)
+    // Listing needs no data: the whole tree is there.
+    expect((await collect(clone.list('main', { prefix: 'train/' }))).length).toBe(300)
+  })
+
+  it('a lazy clone fetches data on first read, checks it, and keeps it', async () => {
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false, clone: { lazy: true } }))
+    expect(text(await clone.get('main', 'train/p0100.txt'))).toBe('train row 100')
+    expect((await clone.get('main', 'big.bin')).byteLength).toBe(3 * 1024 * 1024)
+    await origin.close()
+    open.splice(open.indexOf(origin), 1)
+    // Fetched once, read here from now on (the origin is closed, not gone: a second read must not need it).
+    const again = keep(await Repository.open(path.join(t.dir, 'clone')))
+    expect(text(await again.get('main', 'train/p0101.txt'))).toBe('train row 101')
+  })
+
+  it('gc keeps what remote-tracking refs reach', async () => {
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
+    await clone.gc({ retainDays: 0, graceSeconds: 0 })
+    expect(text(await clone.get('origin/dev', 'train/dev-only.txt'))).toBe('dev')
+    expect((await clone.verify()).ok).toBe(true)
+  })
+})
