@@ -18,6 +18,7 @@ import { expectBytes, expectedAddresses, sha256, type CompositionFixture, type M
 import { startServer, validateServeConfig, type RunningServer } from '@varve/server'
 import { expect } from 'vitest'
 import { ndjson, varve } from './varve-cli.js'
+import { remoteReads, remoteWrites } from './composition-remotes.js'
 
 // Issue 22: the composition matrix's rows beyond the library's: the CLI (the built binary, spawned)
 // and the gateway (in process, spoken to with the AWS SDK for JavaScript). The matrix runs on the
@@ -308,4 +309,4 @@ export async function withGateway(
   }
 }
 
-export const cliAndGatewayRows = { writePaths: cliAndGatewayWrites, readPaths: cliAndGatewayReads }
+export const cliAndGatewayRows = { writePaths: [...cliAndGatewayWrites, ...remoteWrites], readPaths: [...cliAndGatewayReads, ...remoteReads] }

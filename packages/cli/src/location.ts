@@ -30,10 +30,23 @@ export async function repositoryOptions(location: string, opts: GlobalOptions): 
   if (process.env.VARVE_S3_ENDPOINT) s3.endpoint = process.env.VARVE_S3_ENDPOINT
   if (process.env.VARVE_S3_REGION ?? process.env.AWS_REGION) s3.region = process.env.VARVE_S3_REGION ?? process.env.AWS_REGION
   if (process.env.VARVE_S3_FORCE_PATH_STYLE) s3.forcePathStyle = process.env.VARVE_S3_FORCE_PATH_STYLE !== 'false'
-  const base: RepositoryOptions = { ...(author ? { author } : {}), s3, loadSourceScheme }
+  const base: RepositoryOptions = { ...(author ? { author } : {}), s3, loadSourceScheme, remoteOptions: remoteCredentials }
   // s3:// is registered only when needed: the AWS SDK is slow to load.
   if (/^s3:\/\//i.test(location)) await import('@varve/s3-adapter')
   return base
+}
+
+/**
+ * A remote's own credentials, when it is on another account than this repository (decision 0019):
+ * `VARVE_REMOTE_<NAME>_ACCESS_KEY_ID` and `_SECRET_ACCESS_KEY` (and `_SESSION_TOKEN`); else the SDK's chain.
+ */
+function remoteCredentials(remote: { name: string; s3?: object }): RepositoryOptions {
+  const env = (k: string) => process.env[`VARVE_REMOTE_${remote.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${k}`]
+  const accessKeyId = env('ACCESS_KEY_ID')
+  const secretAccessKey = env('SECRET_ACCESS_KEY')
+  if (!accessKeyId || !secretAccessKey) return {}
+  const sessionToken = env('SESSION_TOKEN')
+  return { s3: { ...(remote.s3 ?? {}), credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } }
 }
 
 /** Imported entries name their source's scheme: its adapter loads the first time one is read. */

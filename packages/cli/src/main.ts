@@ -20,6 +20,7 @@ import { registerMergeRequests } from './commands/mr.js'
 import { registerPin } from './commands/pin.js'
 import { registerPut } from './commands/put.js'
 import { registerReflog } from './commands/reflog.js'
+import { registerRemotes } from './commands/remote.js'
 import { registerRm } from './commands/rm.js'
 import { registerRollback } from './commands/rollback.js'
 import { registerServe } from './commands/serve.js'
@@ -89,6 +90,7 @@ export function buildProgram(options: { json?: boolean } = {}): { program: Comma
     registerRollback,
     registerHooks,
     registerPin,
+    registerRemotes,
     registerServe,
     registerUi,
     registerMaintenance,

@@ -24,6 +24,20 @@ export type {
   MergeRequestView,
   OpenMergeRequestOptions,
 } from './repository/repository.js'
+export type {
+  CloneOptions,
+  CloneState,
+  FetchOptions,
+  PullOptions,
+  PullResult,
+  PushOptions,
+  RefUpdate,
+  RemoteConfig,
+  RemoteTransferOptions,
+  SyncResult,
+  TrackingRef,
+  TransferProgress,
+} from './repository/repository.js'
 export type { Approval } from './merge-requests/merge-request-store.js'
 export type { ApprovalStatus } from './repository/merge-requests.js'
 export { REQUEST_METADATA, APPROVERS_METADATA } from './repository/merge-requests.js'

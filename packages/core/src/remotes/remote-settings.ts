@@ -61,9 +61,14 @@ export async function addRemote(refs: RefStore, config: RemoteConfig): Promise<v
   validateRemoteName(config.name)
   if (typeof config.location !== 'string' || config.location.length === 0 || config.location.length > 4096)
     throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a remote location must be a non-empty string', { details: { remote: config.name } })
-  const value = JSON.stringify({ location: config.location, ...(config.s3 && Object.keys(config.s3).length ? { s3: config.s3 } : {}) })
-  if (!(await refs.compareAndSetSetting(REMOTE + config.name, undefined, value)))
+  const [key, value] = Object.entries(remoteSetting(config))[0]!
+  if (!(await refs.compareAndSetSetting(key, undefined, value)))
     throw new VarveError(ErrorCodes.BRANCH_EXISTS, `a remote named ${JSON.stringify(config.name)} exists`, { details: { remote: config.name } })
+}
+
+/** The setting that stores a remote: its key and value. */
+export function remoteSetting(config: RemoteConfig): Record<string, string> {
+  return { [REMOTE + config.name]: JSON.stringify({ location: config.location, ...(config.s3 && Object.keys(config.s3).length ? { s3: config.s3 } : {}) }) }
 }
 
 /** Removes the remote and its remote-tracking refs. */

@@ -172,7 +172,10 @@ export async function pushTo(local: RepoContext, remote: RepoContext, name: stri
     const progress = await new Transfer(local.objects, objects, { ...transfer, ...(fresh ? { fresh } : {}) }).commits(want)
     const at = remote.clock.now()
     for (const p of plans) {
+      const tracked = (await listTracking(local.refs, name)).find((t) => t.branch === p.branch)?.commit
+      const track = () => moveTracking(local.refs, name, p.branch, tracked, p.head, { author, at: local.clock.now(), operation: 'push' })
       if (p.remoteHead === p.head) {
+        if (tracked !== p.head) await track()
         updates.push({ ref: p.branch, old: p.head, new: p.head, status: 'up-to-date' })
         continue
       }
@@ -202,11 +205,7 @@ export async function pushTo(local: RepoContext, remote: RepoContext, name: stri
         )
       updates.push({ ref: p.branch, old: p.remoteHead ?? null, new: p.head, status: p.remoteHead === undefined ? 'new' : p.forced ? 'forced' : 'fast-forward' })
       if (p.remoteHead !== undefined) await remote.gates.post({ event: 'post-merge', ...gate })
-      await moveTracking(local.refs, name, p.branch, (await listTracking(local.refs, name)).find((t) => t.branch === p.branch)?.commit, p.head, {
-        author,
-        at: local.clock.now(),
-        operation: 'push',
-      })
+      await track()
     }
     for (const t of tags) {
       const theirs = await remote.refs.getTag(t.name)

@@ -40,7 +40,10 @@ export function embeddedPaths(dir: string) {
 export async function openStores(location: string, options: SchemeOpenOptions & { durable?: boolean }): Promise<StoreSet> {
   const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)
   if (m && m[1]!.toLowerCase() !== 'file') {
-    const opener = schemes.get(m[1]!.toLowerCase())
+    const scheme = m[1]!.toLowerCase()
+    // A clone's origin or a remote may be on a scheme nothing loaded yet: the loader import sources use brings it.
+    if (!schemes.has(scheme) && typeof options.loadSourceScheme === 'function') await (options.loadSourceScheme as (s: string) => Promise<void>)(scheme)
+    const opener = schemes.get(scheme)
     if (!opener)
       throw new VarveError(
         ErrorCodes.INVALID_ARGUMENT,

@@ -36,6 +36,11 @@ export interface RepositoryOptions {
    * `async () => { await import('@varve/s3-adapter') }`); without it, the adapter must be imported first.
    */
   readonly loadSourceScheme?: (scheme: string) => Promise<void>
+  /**
+   * Options a remote is opened with on top of these (decision 0019), e.g. its own credentials:
+   * `(remote) => ({ s3: { credentials } })`. A remote's stored endpoint and region apply first.
+   */
+  readonly remoteOptions?: (remote: import('../remotes/remote-settings.js').RemoteConfig) => RepositoryOptions
   /** Adapter options, e.g. `s3: { endpoint, region, credentials, forcePathStyle }`; bare `s3://` import sources use them too. */
   readonly [adapterOption: string]: unknown
 }

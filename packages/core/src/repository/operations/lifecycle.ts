@@ -34,7 +34,9 @@ import type { RemoteConfig } from '../../remotes/remote-settings.js'
 export function remoteOptions(options: RepositoryOptions, remote: RemoteConfig): RepositoryOptions {
   const s3 = remote.s3 ? { ...((options.s3 as object | undefined) ?? {}), ...remote.s3 } : options.s3
   const base: RepositoryOptions = { ...options, ...(s3 ? { s3 } : {}) }
-  return { ...base, ...(options.remoteOptions ? (options.remoteOptions as (r: RemoteConfig) => RepositoryOptions)(remote) : {}) }
+  const extra = options.remoteOptions ? options.remoteOptions(remote) : {}
+  const merged = base.s3 || extra.s3 ? { s3: { ...((base.s3 as object | undefined) ?? {}), ...((extra.s3 as object | undefined) ?? {}) } } : {}
+  return { ...base, ...extra, ...merged }
 }
 import { snapshotOf } from './reads.js'
 import { precheckPut, put } from './writes.js'
@@ -55,7 +57,7 @@ export interface Opened {
 export async function initRepository(
   location: RepositoryLocation,
   options: RepositoryOptions,
-  bare?: { tree: TreeFormat; defaultBranch: string },
+  bare?: { tree: TreeFormat; defaultBranch: string; settings?: Readonly<Record<string, string>> },
 ): Promise<Opened> {
   const defaultBranch = validateRefName(bare?.defaultBranch ?? options.defaultBranch ?? 'main')
   const stores = await resolveStores(location, options, true)
@@ -68,6 +70,8 @@ export async function initRepository(
   const tree = bare?.tree ?? NEW_TREE_FORMAT
   const ctx = makeContext(stores, options, defaultBranch, tree, describe(location))
   if (bare) {
+    // Settings first (a clone's remote and state): the manifest, written last, makes it a repository.
+    for (const [key, value] of Object.entries(bare.settings ?? {})) await stores.refs.setSetting(key, value)
     const id = (await stores.refs.getSetting(REPOSITORY_ID_SETTING)) ?? ctx.random.hex(16)
     await stores.refs.setSetting(REPOSITORY_ID_SETTING, id)
     await writeManifest(stores.blocks, { format: 'varve', version: FORMAT_VERSION, defaultBranch, createdAt: ctx.clock.now(), id, ...manifestTreeFields(tree) })

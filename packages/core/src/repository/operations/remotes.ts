@@ -7,13 +7,14 @@ import { moveHead } from '../../remotes/move-head.js'
 import {
   addRemote as storeRemote,
   getCloneState,
-  getRemote,
   getTracking,
   listRemotes as storedRemotes,
   listTracking,
   removeRemote as dropRemote,
   requireRemote,
   setCloneState,
+  remoteSetting,
+  CLONE_SETTING,
   type RemoteConfig,
   type TrackingRef,
 } from '../../remotes/remote-settings.js'
@@ -177,17 +178,20 @@ export function clone(location: string, dir: RepositoryLocation, options: Reposi
         await closeRepository(resumed.ctx)
         throw new VarveError(ErrorCodes.REPOSITORY_EXISTS, `${typeof dir === 'string' ? dir : 'the destination'} already holds a repository`, { details: {} })
       }
-      mine = resumed ?? (await initRepository(dir, options, { tree: theirs.ctx.objects.treeFormat, defaultBranch: theirs.ctx.defaultBranch }))
-      const ctx = mine.ctx
       const shapeOf = (c: { prefix?: string | undefined; lazy?: boolean | undefined }) => ({
         ...(c.prefix ? { prefix: c.prefix } : {}),
         ...(c.lazy ? { lazy: true } : {}),
       })
       const shape = shapeOf(state ?? o)
-      if (!resumed) {
-        if (!(await getRemote(ctx.refs, 'origin'))) await storeRemote(ctx.refs, config)
-        await setCloneState(ctx.refs, { origin: 'origin', ...shape, complete: false })
-      }
+      // The remote and the clone state are stored before the manifest: a clone is resumable from its first byte.
+      mine =
+        resumed ??
+        (await initRepository(dir, options, {
+          tree: theirs.ctx.objects.treeFormat,
+          defaultBranch: theirs.ctx.defaultBranch,
+          settings: { ...remoteSetting(config), [CLONE_SETTING]: JSON.stringify({ origin: 'origin', ...shape, complete: false }) },
+        }))
+      const ctx = mine.ctx
       const author = o.author ?? ctx.defaultAuthor
       await fetchFrom(ctx, theirs.ctx, 'origin', { ...transferOf(o), ...shape, fresh: !resumed, author })
       const head = await getTracking(ctx.refs, 'origin', ctx.defaultBranch)
