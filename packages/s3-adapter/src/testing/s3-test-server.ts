@@ -29,8 +29,8 @@ const PASSWORD = 'varvetest-secret'
  * PATH or in `$(go env GOPATH)/bin`, spawned on a free loopback port with a temp data dir; a Docker
  * engine, through @testcontainers/minio. Otherwise it fails saying how to get MinIO.
  */
-export async function startTestS3(): Promise<TestS3> {
-  const server = await startServer()
+export async function startTestS3(options: { credentials?: { accessKeyId: string; secretAccessKey: string } } = {}): Promise<TestS3> {
+  const server = await startServer(options.credentials)
   return {
     ...server,
     createBucket: async (name) => {
@@ -46,7 +46,8 @@ export async function startTestS3(): Promise<TestS3> {
   }
 }
 
-async function startServer(): Promise<Omit<TestS3, 'createBucket'>> {
+/** `root`: a MinIO binary's own root user (a second server with other credentials); an external endpoint or a container keep theirs. */
+async function startServer(root?: { accessKeyId: string; secretAccessKey: string }): Promise<Omit<TestS3, 'createBucket'>> {
   const env = process.env.VARVE_TEST_S3_ENDPOINT
   if (env) {
     const none = async () => {
@@ -66,7 +67,7 @@ async function startServer(): Promise<Omit<TestS3, 'createBucket'>> {
     }
   }
   const binary = findMinio()
-  if (binary) return startMinioBinary(binary)
+  if (binary) return startMinioBinary(binary, root ?? { accessKeyId: USER, secretAccessKey: PASSWORD })
   const container = await startContainer().catch((e: Error) => e)
   if (!(container instanceof Error)) return container
   throw new Error(
@@ -101,7 +102,7 @@ export async function freePort(): Promise<number> {
   })
 }
 
-async function startMinioBinary(binary: string): Promise<Omit<TestS3, 'createBucket'>> {
+async function startMinioBinary(binary: string, root: { accessKeyId: string; secretAccessKey: string }): Promise<Omit<TestS3, 'createBucket'>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-minio-'))
   const port = await freePort()
   const consolePort = await freePort()
@@ -111,7 +112,7 @@ async function startMinioBinary(binary: string): Promise<Omit<TestS3, 'createBuc
   const launch = async () => {
     log = ''
     child = spawn(binary, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
-      env: { ...process.env, MINIO_ROOT_USER: USER, MINIO_ROOT_PASSWORD: PASSWORD, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
+      env: { ...process.env, MINIO_ROOT_USER: root.accessKeyId, MINIO_ROOT_PASSWORD: root.secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     child.stdout?.on('data', (d) => (log = (log + d).slice(-4000)))
@@ -132,7 +133,7 @@ async function startMinioBinary(binary: string): Promise<Omit<TestS3, 'createBuc
   }
   return {
     kind: 'minio-binary',
-    options: { endpoint, region: 'us-east-1', credentials: { accessKeyId: USER, secretAccessKey: PASSWORD }, forcePathStyle: true },
+    options: { endpoint, region: 'us-east-1', credentials: root, forcePathStyle: true },
     kill: killNow,
     restart: launch,
     stop: async () => {
