@@ -148,10 +148,10 @@ const tools = {
       // Setup (not measured): a DVC project tracking the folder; then the push to its own prefix.
       const ws = path.join(work, `dvc-${r}`)
       fs.mkdirSync(ws)
-      fs.symlinkSync(folder, path.join(ws, 'data'))
+      spawnSync('cp', ['-al', folder, path.join(ws, 'data')]) // hard links: DVC refuses a symlinked folder
       const run = (...a) => {
         const x = spawnSync(this.bin, a, { cwd: ws, env: { ...process.env, ...s3Env }, encoding: 'utf8' })
-        if (x.status !== 0) throw new Error(`dvc ${a.join(' ')}: ${x.stderr}`)
+        if (x.status !== 0) throw new Error(`dvc ${a.join(' ')}: ${x.stderr}${x.stdout}`)
       }
       run('init', '--no-scm', '-q')
       run('add', '-q', 'data')

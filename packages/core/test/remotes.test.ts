@@ -89,6 +89,27 @@ describe('remotes: clone, fetch, push, pull (decision 0019)', () => {
     expect((await origin.verify({ full: true })).ok).toBe(true)
   })
 
+  it('push refuses a remote branch with uncommitted changes before sending anything', async () => {
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
+    await origin.put('main', 'half-done.txt', 'staged at the origin')
+    await clone.put('main', 'mine.txt', 'mine')
+    await clone.commit('main', { message: 'mine' })
+    const before = await origin.resolve('main')
+    const e = await clone.push().catch((err: unknown) => err)
+    expect(VarveError.is(e, 'DIRTY_BRANCH')).toBe(true)
+    expect(await origin.resolve('main')).toBe(before)
+  })
+
+  it('resolves remote-tracking refs with branch names holding "/", and refuses hostile remote names', async () => {
+    await origin.createBranch('feature/x')
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
+    expect(await clone.resolve('origin/feature/x')).toBe(await origin.resolve('feature/x'))
+    for (const bad of ['a/b', '', '..', 'x y', '-rf'])
+      expect(VarveError.is(await clone.addRemote(bad, path.join(t.dir, 'origin')).catch((err: unknown) => err), 'INVALID_REF')).toBe(true)
+    expect(VarveError.is(await clone.addRemote('origin', path.join(t.dir, 'x')).catch((err: unknown) => err), 'CONFLICT')).toBe(true)
+    expect(VarveError.is(await clone.fetch('nope').catch((err: unknown) => err), 'NOT_FOUND')).toBe(true)
+  })
+
   it('pull fast-forwards a branch that has nothing of its own', async () => {
     const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
     await origin.put('main', 'later.txt', 'later')

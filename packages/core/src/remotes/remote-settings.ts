@@ -63,7 +63,7 @@ export async function addRemote(refs: RefStore, config: RemoteConfig): Promise<v
     throw new VarveError(ErrorCodes.INVALID_ARGUMENT, 'a remote location must be a non-empty string', { details: { remote: config.name } })
   const [key, value] = Object.entries(remoteSetting(config))[0]!
   if (!(await refs.compareAndSetSetting(key, undefined, value)))
-    throw new VarveError(ErrorCodes.BRANCH_EXISTS, `a remote named ${JSON.stringify(config.name)} exists`, { details: { remote: config.name } })
+    throw new VarveError(ErrorCodes.CONFLICT, `a remote named ${JSON.stringify(config.name)} exists`, { details: { remote: config.name } })
 }
 
 /** The setting that stores a remote: its key and value. */

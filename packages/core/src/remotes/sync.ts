@@ -5,6 +5,7 @@ import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { assertAllowed, getProtection } from '../hooks/branch-protection.js'
 import { getPin, listPins, setPin } from '../refs/pins.js'
 import { validateRefName } from '../util/ref-names.js'
+import { isDirty } from '../staging/branch-view.js'
 import { moveHead } from './move-head.js'
 import { listTracking, moveTracking } from './remote-settings.js'
 import { Transfer, type TransferOptions, type TransferProgress } from './transfer.js'
@@ -160,6 +161,11 @@ export async function pushTo(local: RepoContext, remote: RepoContext, name: stri
           { details: { remote: name, branch: p.branch, required: rules.requiredApprovals } },
         )
       await assertAllowed(remote.refs, p.branch, p.forced ? 'reset' : 'directCommits')
+      const b = await remote.refs.getBranch(p.branch)
+      if (b && (await isDirty(remote, b)))
+        throw new VarveError(ErrorCodes.DIRTY_BRANCH, `${name}/${p.branch} has uncommitted changes: commit them there first, then pull and push`, {
+          details: { remote: name, branch: p.branch },
+        })
     }
   }
 

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { RepoContext } from '../../context/repo-context.js'
+import { newStagingToken, type RepoContext } from '../../context/repo-context.js'
 import { VarveError, ErrorCodes } from '../../errors/varve-error.js'
 import { HookRegistry } from '../../hooks/hook-registry.js'
 import { mergeBase } from '../../commits/history.js'
@@ -134,7 +134,7 @@ export function pull(ctx: RepoContext, options: RepositoryOptions, remote: strin
       const mine = await ctx.refs.getBranch(branch)
       if (!mine) {
         await ctx.refs.createBranch(
-          { name: branch, head: theirs, stagingToken: `st-${ctx.clock.now().toString(36)}-${ctx.random.hex(10)}`, sealedTokens: [] },
+          { name: branch, head: theirs, stagingToken: newStagingToken(ctx), sealedTokens: [] },
           { ref: `branch:${branch}`, old: null, new: theirs, operation: 'pull', author: o.author ?? ctx.defaultAuthor, at: ctx.clock.now() },
         )
         return { ...fetched, branch, outcome: 'fast-forward', head: theirs }
@@ -197,7 +197,7 @@ export function clone(location: string, dir: RepositoryLocation, options: Reposi
       const head = await getTracking(ctx.refs, 'origin', ctx.defaultBranch)
       if (head && !(await ctx.refs.getBranch(ctx.defaultBranch)))
         await ctx.refs.createBranch(
-          { name: ctx.defaultBranch, head, stagingToken: `st-${ctx.clock.now().toString(36)}-${ctx.random.hex(10)}`, sealedTokens: [] },
+          { name: ctx.defaultBranch, head, stagingToken: newStagingToken(ctx), sealedTokens: [] },
           { ref: `branch:${ctx.defaultBranch}`, old: null, new: head, operation: 'clone', author, at: ctx.clock.now() },
         )
       await setCloneState(ctx.refs, { origin: 'origin', ...shape, complete: true })
