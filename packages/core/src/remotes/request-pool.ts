@@ -25,3 +25,36 @@ export class RequestPool {
     }
   }
 }
+
+/**
+ * At most `budget` bytes held at once by the callers (one caller may exceed it alone, so nothing
+ * larger than the budget waits forever). Callers are served in arrival order.
+ */
+export class ByteBudget {
+  #held = 0
+  readonly #waiting: { bytes: number; go: () => void }[] = []
+
+  constructor(private readonly budget: number) {}
+
+  async run<T>(bytes: number, work: () => Promise<T>): Promise<T> {
+    // An admitted waiter's bytes are counted when it is admitted (#admit), before it resumes.
+    if (this.#waiting.length || (this.#held > 0 && this.#held + bytes > this.budget)) await new Promise<void>((go) => this.#waiting.push({ bytes, go }))
+    else this.#held += bytes
+    try {
+      return await work()
+    } finally {
+      this.#held -= bytes
+      this.#admit()
+    }
+  }
+
+  #admit(): void {
+    while (this.#waiting.length) {
+      const next = this.#waiting[0]!
+      if (this.#held > 0 && this.#held + next.bytes > this.budget) return
+      this.#waiting.shift()
+      this.#held += next.bytes
+      next.go()
+    }
+  }
+}

@@ -7,7 +7,13 @@ import { keys } from '../objects/keys.js'
 import { checkPackedNode, type ObjectStore } from '../objects/object-store.js'
 import { decodePackIndex, packFooterBytes, packIndexRange } from '../objects/pack.js'
 import { mapLimit } from '../util/map-limit.js'
-import { RequestPool } from './request-pool.js'
+import { ByteBudget, RequestPool } from './request-pool.js'
+
+/** What data in flight may hold: 8 full packs (loopback MinIO is saturated by fewer). */
+const MEMORY_BUDGET = 128 * 1024 * 1024
+const PACK_BYTES = 16 * 1024 * 1024
+/** What one loose object may hold while it is copied: whole up to 8 MiB, else an upload's parts in flight (S3: 4 × 16 MiB). */
+const HELD_BYTES = 64 * 1024 * 1024
 
 export interface TransferOptions {
   /** Data only under this prefix (a partial clone); commits and trees are always whole. */
@@ -49,6 +55,11 @@ export interface TransferProgress {
  */
 export class Transfer {
   readonly #pool: RequestPool
+  /**
+   * Bytes held between a read and its write (a data pack, up to 16 MiB, counts whole; a loose object up
+   * to the 8 MiB it is held in memory, larger ones stream): memory stays flat at any size.
+   */
+  readonly #memory = new ByteBudget(MEMORY_BUDGET)
   readonly #done = new Set<string>()
   readonly #running = new Map<string, Promise<void>>()
   readonly #progress = { commits: 0, nodes: 0, objects: 0, packs: 0, bytes: 0, present: 0 }
@@ -199,13 +210,15 @@ export class Transfer {
     const key = keys.pack(id)
     return this.#once(key, async () => {
       if (await this.#present(key)) return
-      const bytes = await this.#read(key, `pack ${id}`)
-      const { kind, objects } = packIndex(bytes, id)
-      if (kind !== 'data') throw corrupt(`pack ${id} (an entry names it as a data pack)`)
-      // The objects' bytes are checked against their addresses whenever they are read, as everywhere.
-      await this.#write(key, bytes)
-      this.#progress.packs++
-      this.#progress.objects += objects.length
+      await this.#memory.run(PACK_BYTES, async () => {
+        const bytes = await this.#read(key, `pack ${id}`)
+        const { kind, objects } = packIndex(bytes, id)
+        if (kind !== 'data') throw corrupt(`pack ${id} (an entry names it as a data pack)`)
+        // The objects' bytes are checked against their addresses whenever they are read, as everywhere.
+        await this.#write(key, bytes)
+        this.#progress.packs++
+        this.#progress.objects += objects.length
+      })
     })
   }
 
@@ -224,7 +237,10 @@ export class Transfer {
           return
         }
       }
-      const written = await this.#pool.run(async () => this.dst.writeData(await this.src.readDataStream(ref)))
+      // The destination hashes what it writes; the address it gets is checked below.
+      const written = await this.#memory.run(Math.min(e.size, HELD_BYTES), () =>
+        this.#pool.run(async () => this.dst.writeData(await this.src.readDataStream(ref, { unverified: true }))),
+      )
       if (written.address !== e.address) throw corrupt(`data object ${e.address} (${e.path})`)
       this.#progress.objects++
       this.#progress.bytes += e.size
