@@ -19,59 +19,12 @@ import {
   type TrackingRef,
 } from '../../remotes/remote-settings.js'
 import { fetchFrom, pushTo, type SyncResult } from '../../remotes/sync.js'
-import type { TransferProgress } from '../../remotes/transfer.js'
 import { validateRefName } from '../../util/ref-names.js'
 import { guard } from '../guard.js'
-import type { MergeResult, RepositoryLocation, RepositoryOptions } from '../types.js'
+import type { RepositoryLocation, RepositoryOptions } from '../types.js'
+import type { CloneOptions, FetchOptions, PullOptions, PullResult, PushOptions, RemoteTransferOptions } from '../../remotes/remote-options.js'
 import { closeRepository, initRepository, openRepository, remoteOptions, wireRepository, type Opened } from './lifecycle.js'
 import { merge } from './merging.js'
-
-export interface RemoteTransferOptions {
-  readonly onProgress?: (progress: TransferProgress) => void
-  readonly signal?: AbortSignal
-  /** Requests in flight on each side (default 64). */
-  readonly width?: number
-  readonly author?: string
-}
-
-export interface FetchOptions extends RemoteTransferOptions {
-  readonly branches?: readonly string[]
-  readonly tags?: boolean
-  readonly pins?: boolean
-  readonly prune?: boolean
-}
-
-export interface PushOptions extends RemoteTransferOptions {
-  /** Local branches to push (default: the default branch). */
-  readonly branches?: readonly string[]
-  readonly force?: boolean
-  readonly forceWithLease?: boolean | string
-  readonly tags?: boolean
-  readonly pins?: boolean
-}
-
-export interface PullOptions extends RemoteTransferOptions {
-  /** The branch to pull (default: the default branch), from the remote branch of the same name. */
-  readonly branch?: string
-  readonly message?: string
-}
-
-export interface PullResult extends SyncResult {
-  readonly branch: string
-  /** 'up-to-date', 'fast-forward' or 'merged'. */
-  readonly outcome: 'up-to-date' | 'fast-forward' | 'merged'
-  readonly head: string
-  readonly merge?: MergeResult
-}
-
-export interface CloneOptions extends RemoteTransferOptions {
-  /** Fetch data only under this prefix; reads elsewhere fail with NOT_FETCHED (or fetch lazily with `lazy`). */
-  readonly prefix?: string
-  /** Fetch no data: reads fetch it from the origin on demand (cached, checked against its address). */
-  readonly lazy?: boolean
-  /** Adapter options of the origin (e.g. its own S3 endpoint), stored with the remote. */
-  readonly s3?: RemoteConfig['s3']
-}
 
 export function addRemote(ctx: RepoContext, name: string, location: string, options: { s3?: RemoteConfig['s3'] } = {}): Promise<RemoteConfig> {
   return guard('remote add', async () => {
