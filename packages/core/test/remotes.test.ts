@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Repository, VarveError } from '@varve/core'
+import { LocalBlockStore, Repository, VarveError } from '@varve/core'
 import { collect, tempDir } from './helpers.js'
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8')
@@ -149,6 +149,20 @@ describe('remotes: clone, fetch, push, pull (decision 0019)', () => {
     // Fetched once, read here from now on (the origin is closed, not gone: a second read must not need it).
     const again = keep(await Repository.open(path.join(t.dir, 'clone')))
     expect(text(await again.get('main', 'train/p0101.txt'))).toBe('train row 101')
+  })
+
+  it('copies a node pack larger than it holds in memory (read again after its references)', async () => {
+    await origin.putMany(
+      'main',
+      Array.from({ length: 20_000 }, (_, i) => ({ path: `wide/${String(i).padStart(6, '0')}-${'x'.repeat(40)}.txt`, data: `w${i}` })),
+    )
+    await origin.commit('main', { message: 'wide' })
+    // The data of 20k tiny files is one small pack; the tree's nodes fill one of several MiB.
+    const sizes = await Promise.all((await collect(new LocalBlockStore(path.join(t.dir, 'origin', 'blocks')).list('packs/'))).map((o) => o.size))
+    expect(Math.max(...sizes)).toBeGreaterThan(1024 * 1024)
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
+    expect((await clone.verify({ full: true })).problems).toEqual([])
+    expect(text(await clone.get('main', `wide/012345-${'x'.repeat(40)}.txt`))).toBe('w12345')
   })
 
   it('gc keeps what remote-tracking refs reach', async () => {

@@ -11,6 +11,8 @@ import { ByteBudget, RequestPool } from './request-pool.js'
 
 /** What data in flight may hold: 8 full packs (loopback MinIO is saturated by fewer). */
 const MEMORY_BUDGET = 128 * 1024 * 1024
+/** Node packs up to this size are held from their read to their write; larger ones are read twice. */
+const HELD_NODE_PACK_BYTES = 1024 * 1024
 const PACK_BYTES = 16 * 1024 * 1024
 /** What one loose object may hold while it is copied: whole up to 8 MiB, else an upload's parts in flight (S3: 4 × 16 MiB). */
 const HELD_BYTES = 64 * 1024 * 1024
@@ -149,7 +151,7 @@ export class Transfer {
       const bytes = await this.#read(key, `tree node ${id}`)
       const { content, locations } = splitStoredNode(bytes)
       if (sha256Hex(content) !== id) throw corrupt(`tree node ${id}`)
-      await this.#nodeRefs([decodeTreeNode(content, id, locations)], undefined)
+      await this.#copyAll(this.#refsOf([decodeTreeNode(content, id, locations)], undefined))
       await this.#write(key, bytes)
       this.#progress.nodes++
     })
@@ -160,23 +162,23 @@ export class Transfer {
     const key = keys.pack(id)
     return this.#once(key, async () => {
       if (await this.#present(key)) return
-      const bytes = await this.#read(key, `pack ${id}`)
-      const { kind, objects } = packIndex(bytes, id)
-      if (kind !== 'nodes') throw corrupt(`pack ${id} (a tree names it as a node pack)`)
-      const nodes = objects.map((o) => {
-        const stored = bytes.subarray(o.offset, o.offset + o.size)
-        checkPackedNode(stored, o, id)
-        const { content, locations } = splitStoredNode(stored)
-        return decodeTreeNode(content, o.address, locations, id)
-      })
-      await this.#nodeRefs(nodes, id)
+      let bytes: Uint8Array | undefined = await this.#read(key, `pack ${id}`)
+      const work = this.#refsOf(decodeNodePack(bytes, id), id)
+      // A large pack is read again once what it refers to is copied, not held meanwhile: a clone of a
+      // million entries would otherwise hold every node pack of its first commit (~10 × 16 MiB) at once.
+      if (bytes.byteLength > HELD_NODE_PACK_BYTES) bytes = undefined
+      await this.#copyAll(work)
+      if (!bytes) {
+        bytes = await this.#read(key, `pack ${id}`)
+        packIndex(bytes, id) // the same pack: its index hashes to its id
+      }
       await this.#write(key, bytes)
       this.#progress.nodes++
     })
   }
 
-  /** Copies what nodes refer to: other node packs, loose nodes, and the data their leaves name. */
-  async #nodeRefs(nodes: readonly TreeNode[], inPack: string | undefined): Promise<void> {
+  /** What nodes refer to, as copies to run: other node packs, loose nodes, and the data their leaves name (the nodes need not stay alive). */
+  #refsOf(nodes: readonly TreeNode[], inPack: string | undefined): (() => Promise<void>)[] {
     const nodePacks = new Set<string>()
     const looseNodes = new Set<string>()
     const dataPacks = new Set<string>()
@@ -196,13 +198,16 @@ export class Transfer {
         }
       }
     }
-    const work: (() => Promise<void>)[] = [
+    return [
       ...[...dataPacks].map((p) => () => this.#dataPack(p)),
       ...[...loose.values()].map((e) => () => this.#looseData(e)),
       ...[...looseNodes].map((n) => () => this.#looseNode(n)),
       ...[...nodePacks].map((p) => () => this.#nodePack(p)),
     ]
-    // A bounded fan-out: a pack of 8,192 leaves may name half a million loose objects.
+  }
+
+  /** A bounded fan-out: a pack of 8,192 leaves may name half a million loose objects. */
+  async #copyAll(work: readonly (() => Promise<void>)[]): Promise<void> {
     await mapLimit(work, 256, (w) => w())
   }
 
@@ -247,6 +252,18 @@ export class Transfer {
       this.#report()
     })
   }
+}
+
+/** Every node of a node pack, each checked against the pack's index (content against its id, locations against the trailer hash). */
+function decodeNodePack(bytes: Uint8Array, id: string): TreeNode[] {
+  const { kind, objects } = packIndex(bytes, id)
+  if (kind !== 'nodes') throw corrupt(`pack ${id} (a tree names it as a node pack)`)
+  return objects.map((o) => {
+    const stored = bytes.subarray(o.offset, o.offset + o.size)
+    checkPackedNode(stored, o, id)
+    const { content, locations } = splitStoredNode(stored)
+    return decodeTreeNode(content, o.address, locations, id)
+  })
 }
 
 function packIndex(bytes: Uint8Array, id: string) {
