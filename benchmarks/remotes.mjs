@@ -75,6 +75,8 @@ function timed(cmd, argv, env = {}, cwd = work) {
 const sh = (cmd) => spawnSync('bash', ['-c', cmd], { encoding: 'utf8' })
 
 const server = await startTestS3()
+// A failure anywhere below must not leave MinIO running: its kill sends SIGKILL synchronously.
+process.on('exit', () => void server.kill().catch(() => {}))
 await server.createBucket(BUCKET)
 const s3 = server.options
 const s3Env = {
@@ -163,17 +165,17 @@ const tools = {
 }
 
 const active = TOOLS.filter((t) => tools[t] && (!tools[t].available || tools[t].available()))
-const results = Object.fromEntries(active.map((t) => [t, { up: [], down: [], rss: [] }]))
+const results = Object.fromEntries(active.map((t) => [t, { up: [], down: [], rssUp: [], rssDown: [] }]))
 for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 ? [...active].reverse() : active
   for (const t of order) {
     const up = tools[t].up(r)
     results[t].up.push(up.wall)
-    results[t].rss.push(up.rssMiB)
+    results[t].rssUp.push(up.rssMiB)
     if (tools[t].down) {
       const down = tools[t].down(r)
       results[t].down.push(down.wall)
-      results[t].rss.push(down.rssMiB)
+      results[t].rssDown.push(down.rssMiB)
     }
     console.error(
       `round ${r + 1} ${t}: up ${up.wall.toFixed(1)} s${results[t].down.length ? `, down ${results[t].down.at(-1).toFixed(1)} s` : ''} (load ${load()})`,
@@ -186,14 +188,14 @@ const vUp = median(results.varve?.up ?? [NaN])
 const vDown = median(results.varve?.down ?? [NaN])
 console.log(`\n## Moving ${FILES.toLocaleString('en-US')} files (${(bytes / 2 ** 20).toFixed(0)} MiB) to and from MinIO, median of ${ROUNDS} rounds`)
 console.log(`${os.cpus().length} × ${os.cpus()[0]?.model}, load at the end ${load()}\n`)
-console.log('| tool | push / upload | files/s | clone / download | files/s | peak RSS | Varve is faster by |')
+console.log('| tool | push / upload | files/s | clone / download | files/s | peak RSS up / down | Varve is faster by |')
 console.log('|---|---|---|---|---|---|---|')
 for (const t of active) {
   const up = median(results[t].up)
   const down = results[t].down.length ? median(results[t].down) : undefined
   const ratio = t === 'varve' ? '—' : `${(up / vUp).toFixed(2)}× up${down ? `, ${(down / vDown).toFixed(2)}× down` : ''}`
   console.log(
-    `| ${t} | ${up.toFixed(1)} s | ${rate(up)} | ${down ? `${down.toFixed(1)} s` : '—'} | ${down ? rate(down) : '—'} | ${Math.max(...results[t].rss).toFixed(0)} MiB | ${ratio} |`,
+    `| ${t} | ${up.toFixed(1)} s | ${rate(up)} | ${down ? `${down.toFixed(1)} s` : '—'} | ${down ? rate(down) : '—'} | ${Math.max(...results[t].rssUp).toFixed(0)} / ${down ? `${Math.max(...results[t].rssDown).toFixed(0)}` : '—'} MiB | ${ratio} |`,
   )
 }
 
