@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { LocalBlockStore, Repository, VarveError } from '@varve/core'
@@ -163,6 +164,26 @@ describe('remotes: clone, fetch, push, pull (decision 0019)', () => {
     const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
     expect((await clone.verify({ full: true })).problems).toEqual([])
     expect(text(await clone.get('main', `wide/012345-${'x'.repeat(40)}.txt`))).toBe('w12345')
+  })
+
+  it('clones a format-1 repository (loose tree nodes) as format 1, and refuses to mix formats', async () => {
+    const old = path.join(t.dir, 'format1')
+    await (await Repository.init(old, { durable: false })).close()
+    const manifestPath = path.join(old, 'blocks', 'varve.json')
+    const m = JSON.parse(await fs.readFile(manifestPath, 'utf8'))
+    delete m.tree
+    await fs.writeFile(manifestPath, JSON.stringify({ ...m, version: 1 }))
+    const repo = keep(await Repository.open(old, { durable: false }))
+    for (let i = 0; i < 600; i++) await repo.put('main', `f/${String(i).padStart(4, '0')}`, `v${i}`)
+    await repo.commit('main', { message: 'format 1' })
+    const clone = keep(await Repository.clone(old, path.join(t.dir, 'clone1'), { durable: false }))
+    expect(text(await clone.get('main', 'f/0599'))).toBe('v599')
+    expect((await clone.verify({ full: true })).problems).toEqual([])
+    // Written out in the clone's manifest: 256-entry leaves, loose nodes (format 1's trees).
+    expect(JSON.parse(await fs.readFile(path.join(t.dir, 'clone1', 'blocks', 'varve.json'), 'utf8')).tree).toEqual({ leafBits: 8, nodePacks: false })
+    // A format-2 repository cannot take format-1 trees into its history.
+    await origin.addRemote('old', old)
+    expect(VarveError.is(await origin.fetch('old').catch((e: unknown) => e), 'UNSUPPORTED_FORMAT')).toBe(true)
   })
 
   it('gc keeps what remote-tracking refs reach', async () => {

@@ -69,6 +69,8 @@ export class Transfer {
   readonly #done = new Set<string>()
   readonly #running = new Map<string, Promise<void>>()
   readonly #progress = { commits: 0, nodes: 0, objects: 0, packs: 0, bytes: 0, present: 0 }
+  /** Stops every request not yet sent once one copy failed (or the caller's signal fired): nothing runs on behind a failed call. */
+  readonly #stop = new AbortController()
   #lastReport = 0
 
   constructor(
@@ -76,7 +78,12 @@ export class Transfer {
     private readonly dst: ObjectStore,
     private readonly options: TransferOptions = {},
   ) {
-    this.#pool = new RequestPool(options.width ?? 64, options.signal)
+    if (options.signal) {
+      const outer = options.signal
+      if (outer.aborted) this.#stop.abort(outer.reason)
+      else outer.addEventListener('abort', () => this.#stop.abort(outer.reason), { once: true })
+    }
+    this.#pool = new RequestPool(options.width ?? 64, this.#stop.signal)
   }
 
   get progress(): TransferProgress {
@@ -85,7 +92,12 @@ export class Transfer {
 
   /** Copies the commits, their history and everything they reach that the destination lacks. */
   async commits(ids: readonly string[]): Promise<TransferProgress> {
-    await Promise.all(ids.map((id) => this.#commit(id)))
+    try {
+      await Promise.all(ids.map((id) => this.#commit(id)))
+    } catch (err) {
+      this.#stop.abort(err)
+      throw err
+    }
     this.options.onProgress?.(this.progress)
     return this.progress
   }

@@ -51,8 +51,12 @@ export function fetch(ctx: RepoContext, options: RepositoryOptions, remote: stri
     const config = await requireRemote(ctx.refs, remote)
     const clone = await getCloneState(ctx.refs)
     const partial = clone?.origin === remote ? { ...(clone.prefix ? { prefix: clone.prefix } : {}), ...(clone.lazy ? { lazy: true } : {}) } : {}
-    return withRemote(config, options, false, async (theirs) =>
-      fetchFrom(ctx, theirs.ctx, remote, { ...transferOf(o), ...partial, ...pick(o), author: o.author ?? ctx.defaultAuthor }),
+    return withRemote(
+      config,
+      options,
+      false,
+      async (theirs) => fetchFrom(ctx, theirs.ctx, remote, { ...transferOf(o), ...partial, ...pick(o), author: o.author ?? ctx.defaultAuthor }),
+      ctx,
     )
   })
 }
@@ -61,17 +65,22 @@ export function push(ctx: RepoContext, options: RepositoryOptions, remote: strin
   return guard('push', async () => {
     const config = await requireRemote(ctx.refs, remote)
     const branches = o.branches?.length ? o.branches : [ctx.defaultBranch]
-    return withRemote(config, options, { tree: ctx.objects.treeFormat, defaultBranch: branches[0]! }, async (theirs, created) =>
-      pushTo(ctx, theirs.ctx, remote, {
-        ...transferOf(o),
-        branches,
-        ...(o.force ? { force: true } : {}),
-        ...(o.forceWithLease !== undefined ? { forceWithLease: o.forceWithLease } : {}),
-        ...(o.tags ? { tags: true } : {}),
-        ...(o.pins ? { pins: true } : {}),
-        ...(created ? { fresh: true } : {}),
-        author: o.author ?? ctx.defaultAuthor,
-      }),
+    return withRemote(
+      config,
+      options,
+      { tree: ctx.objects.treeFormat, defaultBranch: branches[0]! },
+      async (theirs, created) =>
+        pushTo(ctx, theirs.ctx, remote, {
+          ...transferOf(o),
+          branches,
+          ...(o.force ? { force: true } : {}),
+          ...(o.forceWithLease !== undefined ? { forceWithLease: o.forceWithLease } : {}),
+          ...(o.tags ? { tags: true } : {}),
+          ...(o.pins ? { pins: true } : {}),
+          ...(created ? { fresh: true } : {}),
+          author: o.author ?? ctx.defaultAuthor,
+        }),
+      ctx,
     )
   })
 }
@@ -170,6 +179,7 @@ async function withRemote<T>(
   options: RepositoryOptions,
   create: false | { tree: RepoContext['objects']['treeFormat']; defaultBranch: string },
   run: (theirs: { ctx: RepoContext }, created: boolean) => Promise<T>,
+  local?: RepoContext,
 ): Promise<T> {
   const opts = remoteOptions(options, config)
   let created = false
@@ -179,6 +189,14 @@ async function withRemote<T>(
     return initRepository(config.location, opts, create)
   })
   const wired = wireRepository(opened, new HookRegistry())
+  if (local && !sameTreeFormat(local.objects.treeFormat, wired.ctx.objects.treeFormat)) {
+    await closeRepository(wired.ctx)
+    throw new VarveError(
+      ErrorCodes.UNSUPPORTED_FORMAT,
+      `${config.name} (${config.location}) stores its trees in another format than this repository: clone it instead of fetching into or pushing from this one`,
+      { details: { remote: config.name } },
+    )
+  }
   try {
     return await run({ ctx: wired.ctx }, created)
   } finally {
@@ -198,6 +216,10 @@ const pick = (o: FetchOptions) => ({
   ...(o.pins ? { pins: true } : {}),
   ...(o.prune ? { prune: true } : {}),
 })
+
+/** Trees of two repositories can be mixed only when they are chunked and stored alike (decision 0008). */
+const sameTreeFormat = (a: { leafBits: number; packNodes: boolean }, b: { leafBits: number; packNodes: boolean }) =>
+  a.leafBits === b.leafBits && a.packNodes === b.packNodes
 
 /** A folder is stored absolute: the remote must mean the same place from any working directory. */
 function absoluteLocation(location: string): string {
