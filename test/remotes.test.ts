@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository } from '@varve/core'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
-import { tempDir } from './helpers/processes.js'
+import { collect, tempDir } from './helpers/processes.js'
 import { s3CliEnv, varve } from './helpers/varve-cli.js'
 
 // Issue 27 through the built CLI, against real MinIO servers: clone into <dir>/.varve, push to a
@@ -210,6 +210,13 @@ describe('varve clone / remote / fetch / push / pull (CLI, MinIO)', () => {
       await again.close()
       const needsReview = await fails(['push'], work)
       expect(needsReview.stderr).toMatch(/APPROVAL_REQUIRED.*merge request/)
+      // --merge-request sends it to push/main/<head> there and opens the request into main.
+      const opened = await ok(['push', '--merge-request', '--title', 'the csv is gone'], work)
+      expect(opened.stdout).toMatch(/Opened merge request #1 on origin: push\/main\/[0-9a-f]{12} → main/)
+      const reviewed = await Repository.open(originDir)
+      const [mr] = await collect(reviewed.mergeRequests())
+      expect(mr).toMatchObject({ id: 1, title: 'the csv is gone', dest: 'main', state: 'open' })
+      await reviewed.close()
       // Pushed to another branch instead, it is reviewed there.
       await ok(['branch', 'create', 'review'], work)
       await ok(['push', 'origin', 'review'], work)

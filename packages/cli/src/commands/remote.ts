@@ -142,19 +142,21 @@ export function registerRemotes(cli: Cli): void {
     .description('send branches to a remote: each remote branch moves only as a fast-forward (compare-and-swap), unless forced')
     .option('--force-with-lease [commit]', 'replace the remote branch only if it is where origin/<branch> (or <commit>) says')
     .option('--force', 'replace the remote branch whatever it holds (a reset there)')
+    .option('--merge-request', 'for a branch that takes merge requests only: push to push/<branch>/<head> there and open a merge request into <branch>')
+    .option('--title <text>', "the merge request's title (with --merge-request)")
     .option('--tags', 'push tags too')
     .option('--pins', 'push pins too')
     .option('-j, --jobs <n>', 'requests in flight', '64')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  varve remote add origin s3://team-bucket/lake && varve push origin main\n  varve push origin main --tags\n  varve push origin exp --force-with-lease\n\nA location with no repository yet gets one.',
+      '\nExamples:\n  varve remote add origin s3://team-bucket/lake && varve push origin main\n  varve push origin main --tags\n  varve push origin exp --force-with-lease\n  varve push origin main --merge-request --title "October backfill"\n\nA location with no repository yet gets one.',
     )
     .action(
       async (
         name: string | undefined,
         branches: string[],
-        opts: TransferFlags & { forceWithLease?: boolean | string; force?: boolean; tags?: boolean; pins?: boolean },
+        opts: TransferFlags & { forceWithLease?: boolean | string; force?: boolean; tags?: boolean; pins?: boolean; mergeRequest?: boolean; title?: string },
       ) => {
         const repo = await remoteRepo(cli)
         const r = await withProgress('push', opts, (onProgress, signal) =>
@@ -167,9 +169,11 @@ export function registerRemotes(cli: Cli): void {
             ...(opts.forceWithLease !== undefined ? { forceWithLease: opts.forceWithLease } : {}),
             ...(opts.tags ? { tags: true } : {}),
             ...(opts.pins ? { pins: true } : {}),
+            ...(opts.mergeRequest ? { mergeRequest: opts.title ? { title: opts.title } : true } : {}),
           }),
         )
         report(r.value, r.seconds, opts)
+        if (!opts.json) for (const m of r.value.mergeRequests ?? []) print(`Opened merge request #${m.id} on ${r.value.remote}: ${m.source} → ${m.destination}`)
       },
     )
 

@@ -24,6 +24,12 @@ export interface PushOptions extends RemoteTransferOptions {
   readonly branches?: readonly string[]
   readonly force?: boolean
   readonly forceWithLease?: boolean | string
+  /**
+   * For a remote branch that takes changes through merge requests: push each branch to
+   * `push/<branch>/<head>` there instead and open a merge request from it into `<branch>` (title and
+   * description optional). The result lists them in `mergeRequests`.
+   */
+  readonly mergeRequest?: boolean | { readonly title?: string; readonly description?: string }
   readonly tags?: boolean
   readonly pins?: boolean
 }

@@ -24,6 +24,8 @@ export interface SyncResult {
   readonly remote: string
   readonly updates: readonly RefUpdate[]
   readonly transferred: TransferProgress
+  /** Merge requests a push opened at the remote (`mergeRequest`). */
+  readonly mergeRequests?: readonly { readonly id: number; readonly source: string; readonly destination: string }[]
 }
 
 export interface FetchSpec extends Omit<TransferOptions, 'fresh'> {
@@ -102,6 +104,8 @@ export async function fetchFrom(local: RepoContext, remote: RepoContext, name: s
 
 export interface PushSpec extends Omit<TransferOptions, 'prefix' | 'lazy' | 'fresh'> {
   readonly branches: readonly string[]
+  /** Local branch → the remote branch it is pushed to (default: the same name). */
+  readonly targets?: Readonly<Record<string, string>>
   /** Replace the remote branch whatever it holds (a reset there: its protection must allow resets). */
   readonly force?: boolean
   /**
@@ -122,10 +126,12 @@ export interface PushSpec extends Omit<TransferOptions, 'prefix' | 'lazy' | 'fre
  */
 export async function pushTo(local: RepoContext, remote: RepoContext, name: string, spec: PushSpec): Promise<SyncResult> {
   const plans: { branch: string; head: string; expected: string | undefined; remoteHead: string | undefined; forced: boolean }[] = []
-  for (const branch of spec.branches) {
-    validateRefName(branch)
-    const mine = await local.refs.getBranch(branch)
-    if (!mine) throw new VarveError(ErrorCodes.NOT_FOUND, `no local branch ${branch} to push`, { details: { branch } })
+  for (const localBranch of spec.branches) {
+    validateRefName(localBranch)
+    const mine = await local.refs.getBranch(localBranch)
+    if (!mine) throw new VarveError(ErrorCodes.NOT_FOUND, `no local branch ${localBranch} to push`, { details: { branch: localBranch } })
+    // The remote branch it goes to: its own name, or the one `targets` gives (a merge request's source).
+    const branch = validateRefName(spec.targets?.[localBranch] ?? localBranch)
     const theirs = await remote.refs.getBranch(branch)
     const tracked = (await listTracking(local.refs, name)).find((t) => t.branch === branch)?.commit
     const lease = spec.forceWithLease === true ? tracked : typeof spec.forceWithLease === 'string' ? spec.forceWithLease : undefined
@@ -141,7 +147,7 @@ export async function pushTo(local: RepoContext, remote: RepoContext, name: stri
       if (!fastForward && !spec.force && !spec.forceWithLease)
         throw new VarveError(
           ErrorCodes.NOT_FAST_FORWARD,
-          `push to ${name}/${branch} rejected: the remote branch is at ${theirs.head.slice(0, 12)}, which ${branch} does not contain (varve pull ${name} ${branch}, then push again)`,
+          `push to ${name}/${branch} rejected: the remote branch is at ${theirs.head.slice(0, 12)}, which ${localBranch} does not contain (varve pull ${name} ${branch}, then push again)`,
           { details: { remote: name, branch, remoteHead: theirs.head, localHead: mine.head } },
         )
       forced = !fastForward

@@ -21,6 +21,7 @@ import {
 import { fetchFrom, pushTo, type SyncResult } from '../../remotes/sync.js'
 import { validateRefName } from '../../util/ref-names.js'
 import { guard } from '../guard.js'
+import type { MergeRequests } from '../merge-requests.js'
 import type { RepositoryLocation, RepositoryOptions } from '../types.js'
 import type { CloneOptions, FetchOptions, PullOptions, PullResult, PushOptions, RemoteTransferOptions } from '../../remotes/remote-options.js'
 import { closeRepository, initRepository, openRepository, remoteOptions, wireRepository, type Opened } from './lifecycle.js'
@@ -65,23 +66,35 @@ export function push(ctx: RepoContext, options: RepositoryOptions, remote: strin
   return guard('push', async () => {
     const config = await requireRemote(ctx.refs, remote)
     const branches = o.branches?.length ? o.branches : [ctx.defaultBranch]
-    return withRemote(
-      config,
-      options,
-      { tree: ctx.objects.treeFormat, defaultBranch: branches[0]! },
-      async (theirs, created) =>
-        pushTo(ctx, theirs.ctx, remote, {
-          ...transferOf(o),
-          branches,
-          ...(o.force ? { force: true } : {}),
-          ...(o.forceWithLease !== undefined ? { forceWithLease: o.forceWithLease } : {}),
-          ...(o.tags ? { tags: true } : {}),
-          ...(o.pins ? { pins: true } : {}),
-          ...(created ? { fresh: true } : {}),
+    // A merge request's source: push/<branch>/<head>, one per pushed head, so a later push opens a new one.
+    const targets: Record<string, string> = {}
+    if (o.mergeRequest) for (const b of branches) targets[b] = `push/${b}/${(await ctx.refs.getBranch(validateRefName(b)))?.head.slice(0, 12) ?? 'none'}`
+    const run = async (theirs: { ctx: RepoContext; requests: MergeRequests }, created: boolean): Promise<SyncResult> => {
+      const result = await pushTo(ctx, theirs.ctx, remote, {
+        ...transferOf(o),
+        branches,
+        ...(o.mergeRequest ? { targets } : {}),
+        ...(o.force ? { force: true } : {}),
+        ...(o.forceWithLease !== undefined ? { forceWithLease: o.forceWithLease } : {}),
+        ...(o.tags ? { tags: true } : {}),
+        ...(o.pins ? { pins: true } : {}),
+        ...(created ? { fresh: true } : {}),
+        author: o.author ?? ctx.defaultAuthor,
+      })
+      if (!o.mergeRequest) return result
+      const about = typeof o.mergeRequest === 'object' ? o.mergeRequest : {}
+      const mergeRequests: { id: number; source: string; destination: string }[] = []
+      for (const b of branches) {
+        const id = await theirs.requests.open(targets[b]!, b, {
+          title: about.title ?? `${b} from ${ctx.location}`,
+          ...(about.description ? { description: about.description } : {}),
           author: o.author ?? ctx.defaultAuthor,
-        }),
-      ctx,
-    )
+        })
+        mergeRequests.push({ id, source: targets[b]!, destination: b })
+      }
+      return { ...result, mergeRequests }
+    }
+    return withRemote(config, options, { tree: ctx.objects.treeFormat, defaultBranch: branches[0]! }, run, ctx)
   })
 }
 
@@ -178,7 +191,7 @@ async function withRemote<T>(
   config: RemoteConfig,
   options: RepositoryOptions,
   create: false | { tree: RepoContext['objects']['treeFormat']; defaultBranch: string },
-  run: (theirs: { ctx: RepoContext }, created: boolean) => Promise<T>,
+  run: (theirs: { ctx: RepoContext; requests: MergeRequests }, created: boolean) => Promise<T>,
   local?: RepoContext,
 ): Promise<T> {
   const opts = remoteOptions(options, config)
@@ -198,7 +211,7 @@ async function withRemote<T>(
     )
   }
   try {
-    return await run({ ctx: wired.ctx }, created)
+    return await run({ ctx: wired.ctx, requests: wired.requests }, created)
   } finally {
     await closeRepository(wired.ctx)
   }
