@@ -71,6 +71,7 @@ describe('varve clone / remote / fetch / push / pull (CLI, MinIO)', () => {
       expect((await ok(['cat', 'main:eval/e3.txt'], copy)).stdout).toBe('eval 3\n')
       expect((await ok(['log', 'origin/main', '--oneline'], copy)).stdout).toContain('first')
       expect((await ok(['remote', 'list'], copy)).stdout).toContain(location)
+      expect((await ok(['branch', 'list', '-r'], copy)).stdout).toMatch(/^origin\/main\s+[0-9a-f]{12}/m)
 
       // A change made in the clone goes back; the project pulls it (a fast-forward).
       await fs.writeFile(path.join(t.dir, 'note.txt'), 'from the clone\n')

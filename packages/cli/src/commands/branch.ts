@@ -23,9 +23,16 @@ export function registerBranch(cli: Cli): void {
     .command('list')
     .description('list branches: head, protection, uncommitted changes')
     .option('--json', 'NDJSON, one branch per line: name, head, dirty, protected, message')
-    .addHelpText('after', "\nExamples:\n  varve branch list\n  varve branch list --json | jq -r 'select(.dirty) | .name'")
-    .action(async (opts: JsonOption) => {
+    .option('-r, --remotes', 'list remote-tracking refs (origin/main, ...) instead, as git branch -r does')
+    .addHelpText('after', "\nExamples:\n  varve branch list\n  varve branch list -r\n  varve branch list --json | jq -r 'select(.dirty) | .name'")
+    .action(async (opts: JsonOption & { remotes?: boolean }) => {
       const repo = await cli.repo()
+      if (opts.remotes) {
+        const refs = await repo.trackingRefs()
+        if (opts.json) for (const t of refs) printNdjson({ name: `${t.remote}/${t.branch}`, ...t })
+        else printTable(refs.map((t) => [`${t.remote}/${t.branch}`, colors().yellow(shortId(t.commit))]))
+        return
+      }
       const protectedNames = new Set<string>()
       let patterns = false
       for await (const p of repo.protectedBranches()) {
