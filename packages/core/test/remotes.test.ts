@@ -186,6 +186,31 @@ describe('remotes: clone, fetch, push, pull (decision 0019)', () => {
     expect(VarveError.is(await origin.fetch('old').catch((e: unknown) => e), 'UNSUPPORTED_FORMAT')).toBe(true)
   })
 
+  it('verify in partial and lazy clones counts what they did not fetch, and fetches nothing', async () => {
+    const part = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'part'), { durable: false, clone: { prefix: 'eval/' } }))
+    const v = await part.verify({ full: true })
+    expect(v.problems).toEqual([])
+    expect(v.notFetchedDataObjects).toBeGreaterThan(0)
+    const lazy = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'lazy'), { durable: false, clone: { lazy: true } }))
+    await lazy.get('main', 'eval/e1.txt')
+    const lv = await lazy.verify({ full: true })
+    expect(lv.problems).toEqual([])
+    expect(lv.notFetchedDataObjects).toBeGreaterThan(0)
+    expect((await collect(new LocalBlockStore(path.join(t.dir, 'lazy', 'blocks')).list('data/'))).length).toBe(0) // big.bin was not fetched by verify
+  })
+
+  it('a lazy clone pushes to another remote what it never read, fetching it from its origin; a partial one refuses', async () => {
+    const lazy = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'lazy'), { durable: false, clone: { lazy: true } }))
+    await lazy.addRemote('backup', path.join(t.dir, 'backup'))
+    await lazy.push('backup', { branches: ['main'] })
+    const backup = keep(await Repository.open(path.join(t.dir, 'backup')))
+    expect((await backup.verify({ full: true })).problems).toEqual([])
+    expect(text(await backup.get('main', 'train/p0003.txt'))).toBe('train row 3')
+    const part = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'part'), { durable: false, clone: { prefix: 'eval/' } }))
+    await part.addRemote('backup2', path.join(t.dir, 'backup2'))
+    expect(VarveError.is(await part.push('backup2', { branches: ['main'] }).catch((e: unknown) => e), 'NOT_FETCHED')).toBe(true)
+  })
+
   it('gc keeps what remote-tracking refs reach', async () => {
     const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
     await clone.gc({ retainDays: 0, graceSeconds: 0 })

@@ -86,6 +86,10 @@ export function registerMaintenance(cli: Cli): void {
           print(
             `${r.collectedDataObjects} data object${r.collectedDataObjects === 1 ? '' : 's'} of commits outside the retention were collected by gc (not a problem; tag or pin what must stay readable)`,
           )
+        if (r.notFetchedDataObjects)
+          print(
+            `${r.notFetchedDataObjects} data object${r.notFetchedDataObjects === 1 ? '' : 's'} not fetched by this partial or lazy clone (not a problem; verify fetches nothing)`,
+          )
       }
       if (!r.ok) process.exitCode = 1
     })

@@ -1,3 +1,4 @@
+import { getCloneState } from '../remotes/remote-settings.js'
 import { VarveError } from '../errors/varve-error.js'
 import { commitRoot } from '../model/commit.js'
 import type { DataRef } from '../model/entry.js'
@@ -42,6 +43,8 @@ export interface VerifyResult {
    * commits outside the retention of a collection that ran (not problems; tag or pin what must stay).
    */
   readonly collectedDataObjects: number
+  /** In a partial or lazy clone (decision 0019): data objects it did not fetch, not problems (and never fetched by verify). */
+  readonly notFetchedDataObjects: number
   readonly commits: number
   readonly nodes: number
   readonly dataObjects: number
@@ -71,6 +74,10 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
   const progress = () => options.onProgress?.({ commits: commits.size, nodes: nodes.size, dataObjects: dataChecked.size, problems: problems.length })
 
   const { state: gc } = await readGcState(ctx.refs)
+  // A partial or lazy clone holds only some data: what is not here was not fetched, and verify fetches nothing.
+  const clone = await getCloneState(ctx.refs)
+  const fetchesSome = !!(clone?.prefix || clone?.lazy)
+  let notFetched = 0
   const collectedBefore = gc.collectedBefore ?? -Infinity
   let collected = 0
   // Addresses found collected: a retained commit that also refers to one still reports it missing.
@@ -112,6 +119,10 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
       return
     }
     if (!dataChecked.add(address)) return
+    if (fetchesSome && e.external === undefined && !(await dataStored(e))) {
+      notFetched++
+      return
+    }
     try {
       if (options.full && e.pack !== undefined) await checkPackIndex(e.pack, path)
       if (options.full) await ctx.objects.readData({ ...e, path })
@@ -198,5 +209,13 @@ export async function verifyRepository(ctx: RepoContext, options: VerifyOptions 
     progress()
   }
   progress()
-  return { ok: problems.length === 0, problems, collectedDataObjects: collected, commits: commits.size, nodes: nodes.size, dataObjects: dataChecked.size }
+  return {
+    ok: problems.length === 0,
+    problems,
+    collectedDataObjects: collected,
+    notFetchedDataObjects: notFetched,
+    commits: commits.size,
+    nodes: nodes.size,
+    dataObjects: dataChecked.size,
+  }
 }

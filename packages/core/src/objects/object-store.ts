@@ -382,6 +382,11 @@ export class ObjectStore {
     }
   }
 
+  /** Asks `fetchMissing` (a partial or lazy clone's origin) for data stored nowhere here; false when nothing fetches it. */
+  async fetchIfMissing(ref: DataRef): Promise<boolean> {
+    return (await this.options.fetchMissing?.(ref)) ?? false
+  }
+
   /**
    * The stored bytes under `key` (a pack, a commit, a loose tree node), from its key or its quarantine,
    * unchecked: a transfer copies them as they are and checks what it decodes (decision 0019).

@@ -232,7 +232,12 @@ export class Transfer {
     return this.#once(key, async () => {
       if (await this.#present(key)) return
       await this.#memory.run(PACK_BYTES, async () => {
-        const bytes = await this.#read(key, `pack ${id}`)
+        // A lazy clone pushing elsewhere fetches what it never read from its own origin first.
+        let bytes = await this.#pool.run(() => this.src.readStored(key))
+        if (!bytes) {
+          await this.src.fetchIfMissing({ address: id, size: 0, pack: id })
+          bytes = await this.#read(key, `pack ${id}`)
+        }
         const { kind, objects } = packIndex(bytes, id)
         if (kind !== 'data') throw corrupt(`pack ${id} (an entry names it as a data pack)`)
         // The objects' bytes are checked against their addresses whenever they are read, as everywhere.
