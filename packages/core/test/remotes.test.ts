@@ -211,6 +211,54 @@ describe('remotes: clone, fetch, push, pull (decision 0019)', () => {
     expect(VarveError.is(await part.push('backup2', { branches: ['main'] }).catch((e: unknown) => e), 'NOT_FETCHED')).toBe(true)
   })
 
+  it('pushes and fetches while garbage collection sweeps both sides with no retention: nothing acknowledged is lost', async () => {
+    const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
+    // Collectors two hours ahead: every unreferenced object is past their grace period at once (what a
+    // push has written before its ref moves, what a fetch has copied), while temp files of live writers,
+    // swept by real time, are not (as in test/gc-reuse-race.test.ts).
+    const later = { now: () => Date.now() + 7_200_000 }
+    const collectors = [
+      keep(await Repository.open(path.join(t.dir, 'origin'), { clock: later })),
+      keep(await Repository.open(path.join(t.dir, 'clone'), { clock: later })),
+    ]
+    let sweeping = true
+    let quarantined = 0
+    const sweeps = collectors.map(async (r) => {
+      while (sweeping) quarantined += (await r.gc({ retainDays: 0, graceSeconds: 3600 })).quarantinedObjects
+    })
+    try {
+      for (let i = 0; i < 6; i++) {
+        await clone.putMany(
+          'main',
+          Array.from({ length: 50 }, (_, f) => ({ path: `race/${i}/${f}.txt`, data: `push ${i} file ${f}` })),
+        )
+        await clone.put('main', `race/${i}/large.bin`, Buffer.alloc(1200 * 1024, i + 1))
+        await clone.commit('main', { message: `race ${i}` })
+        // A push that overlapped two whole collections may refuse (UNAVAILABLE: repeat it); one that returned is whole.
+        for (let attempt = 0; ; attempt++) {
+          const r = await clone.push().catch((e: unknown) => e)
+          if (!(r instanceof Error)) break
+          if (!VarveError.is(r, 'UNAVAILABLE') || attempt > 5) throw r
+        }
+        await origin.put('main', `theirs/${i}.txt`, `theirs ${i}`)
+        await origin.commit('main', { message: `theirs ${i}` })
+        await clone.pull()
+      }
+    } finally {
+      sweeping = false
+      await Promise.allSettled(sweeps)
+    }
+    expect(quarantined).toBeGreaterThan(0) // the collectors did take garbage away meanwhile
+    for (const r of [origin, clone]) {
+      expect((await r.verify({ full: true })).problems).toEqual([])
+      for (let i = 0; i < 6; i++) {
+        expect(text(await r.get('main', `race/${i}/49.txt`))).toBe(`push ${i} file 49`)
+        expect((await r.get('main', `race/${i}/large.bin`))[0]).toBe(i + 1)
+        expect(text(await r.get('main', `theirs/${i}.txt`))).toBe(`theirs ${i}`)
+      }
+    }
+  })
+
   it('gc keeps what remote-tracking refs reach', async () => {
     const clone = keep(await Repository.clone(path.join(t.dir, 'origin'), path.join(t.dir, 'clone'), { durable: false }))
     await clone.gc({ retainDays: 0, graceSeconds: 0 })
