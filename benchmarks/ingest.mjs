@@ -12,11 +12,11 @@
 // PATH (skipped with a message when neither works). Wall time, CPU time and peak RSS are measured
 // by /usr/bin/time around each command.
 import { spawnSync } from 'node:child_process'
-import { createCipheriv, createHash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { generateFolder, incompressible, relOf, sizeOf } from './bench-util.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '..')
@@ -36,25 +36,9 @@ const varveBin = path.join(root, 'packages/cli/dist/bin.js')
 const venv = process.env.BENCH_VENV ?? path.join(here, '.venv')
 
 // ---- the folder -----------------------------------------------------------------------------------
-/** Deterministic incompressible bytes: AES-256-CTR of zeros under a key derived from the seed. */
-function stream(seed) {
-  const key = createHash('sha256').update(`varve-ingest-${seed}`).digest()
-  return createCipheriv('aes-256-ctr', key, Buffer.alloc(16))
-}
-const sizeOf = (i, salt = 0) => 1024 + (createHash('sha256').update(`size-${i}-${salt}`).digest().readUInt32LE(0) % (29 * 1024 + 1))
-const relOf = (i) => `d${String(i % 100).padStart(3, '0')}/f${String(i).padStart(7, '0')}.bin`
-
-function generate(dir, n) {
-  const cipher = stream('folder')
-  for (let d = 0; d < Math.min(100, n); d++) fs.mkdirSync(path.join(dir, `d${String(d).padStart(3, '0')}`), { recursive: true })
-  let bytes = 0
-  for (let i = 0; i < n; i++) {
-    const size = sizeOf(i)
-    fs.writeFileSync(path.join(dir, relOf(i)), cipher.update(Buffer.alloc(size)))
-    bytes += size
-  }
-  return bytes
-}
+// The seeds keep the bytes this script always generated (`varve-ingest-<seed>`).
+const stream = (seed) => incompressible(`varve-ingest-${seed}`)
+const generate = (dir, n) => generateFolder(dir, n, 'varve-ingest-folder')
 
 /** Rewrites 1% of the files (every 100th) with new content of a new size. */
 function change1pct(dir, n) {

@@ -11,7 +11,6 @@
 //   pnpm bench:remotes -- --files 100000 --rounds 2 --noop-entries 1000000
 //   pnpm bench:remotes -- --tools varve,rclone --no-large --no-noop
 import { spawnSync } from 'node:child_process'
-import { createCipheriv, createHash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -21,7 +20,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import { Repository } from '@varve/core'
 import { createS3Client } from '@varve/s3-adapter'
 import { startTestS3 } from '@varve/s3-adapter/testing'
-import { load, median } from './bench-util.mjs'
+import { alternate, generateFolder, incompressible, load, median, relOf } from './bench-util.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '..')
@@ -40,21 +39,6 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-remotes-'))
 const varveBin = path.join(root, 'packages/cli/dist/bin.js')
 const venv = process.env.BENCH_VENV ?? path.join(here, '.venv')
 const BUCKET = 'bench-remotes'
-
-// ---- the folder -----------------------------------------------------------------------------------
-const sizeOf = (i) => 1024 + (createHash('sha256').update(`size-${i}`).digest().readUInt32LE(0) % (29 * 1024 + 1))
-const relOf = (i) => `d${String(i % 100).padStart(3, '0')}/f${String(i).padStart(7, '0')}.bin`
-function generate(dir, n, seed) {
-  const cipher = createCipheriv('aes-256-ctr', createHash('sha256').update(`varve-remotes-${seed}`).digest(), Buffer.alloc(16))
-  for (let d = 0; d < Math.min(100, n); d++) fs.mkdirSync(path.join(dir, `d${String(d).padStart(3, '0')}`), { recursive: true })
-  let bytes = 0
-  for (let i = 0; i < n; i++) {
-    const size = sizeOf(i)
-    fs.writeFileSync(path.join(dir, relOf(i)), cipher.update(Buffer.alloc(size)))
-    bytes += size
-  }
-  return bytes
-}
 
 // ---- running and timing ---------------------------------------------------------------------------
 const hasTime = fs.existsSync('/usr/bin/time')
@@ -110,7 +94,7 @@ function ensureDvc() {
 
 // ---- setup: the folder, and a local Varve repository holding it ---------------------------------
 const folder = path.join(work, 'data')
-const bytes = generate(folder, FILES, 'folder')
+const bytes = generateFolder(folder, FILES, 'varve-remotes-folder')
 const src = path.join(work, 'src')
 {
   const repo = await Repository.init(src, { author: 'bench', durable: false })
@@ -199,6 +183,17 @@ for (const t of active) {
   )
 }
 
+/** A push of the repository at `src` to a new remote `name` at `location`, through the library (timed by alternate(), opening the repository included: a few ms). */
+async function pushOnce(src, name, location) {
+  const repo = await Repository.open(src, { s3, author: 'bench' })
+  await repo.addRemote(name, location)
+  try {
+    await repo.push(name, { branches: ['main'] })
+  } finally {
+    await repo.close()
+  }
+}
+
 // ---- 5k files: a push through the library against a raw SDK upload with 64 in flight -------------
 if (!args.includes('--no-sdk')) {
   const files = Array.from({ length: Math.min(SDK_FILES, FILES) }, (_, i) => relOf(i))
@@ -213,11 +208,9 @@ if (!args.includes('--no-sdk')) {
     await repo.close()
   }
   const client = createS3Client(s3)
-  const viaSdk = []
-  const viaVarve = []
-  for (let r = 0; r < ROUNDS; r++) {
-    const sdk = async () => {
-      const t0 = performance.now()
+  const times = await alternate(
+    ROUNDS,
+    async (r) => {
       let next = 0
       await Promise.all(
         Array.from({ length: 64 }, async () => {
@@ -227,19 +220,10 @@ if (!args.includes('--no-sdk')) {
           }
         }),
       )
-      viaSdk.push((performance.now() - t0) / 1000)
-    }
-    const varve = async () => {
-      const repo = await Repository.open(small, { s3, author: 'bench' })
-      await repo.addRemote(`s${r}`, `s3://${BUCKET}/small-${r}`)
-      const t0 = performance.now()
-      await repo.push(`s${r}`, { branches: ['main'] })
-      viaVarve.push((performance.now() - t0) / 1000)
-      await repo.close()
-    }
-    if (r % 2) await varve().then(sdk)
-    else await sdk().then(varve)
-  }
+    },
+    (r) => pushOnce(small, `s${r}`, `s3://${BUCKET}/small-${r}`),
+  )
+  const [viaSdk, viaVarve] = [times.a, times.b]
   client.destroy()
   const [a, b] = [median(viaVarve), median(viaSdk)]
   console.log(`\n## ${files.length.toLocaleString('en-US')} files: repo.push against a raw aws-sdk upload (64 PUTs in flight), median of ${ROUNDS}`)
@@ -254,7 +238,7 @@ if (!args.includes('--no-large')) {
   const big = path.join(work, 'large.bin')
   {
     const out = fs.openSync(big, 'w')
-    const cipher = createCipheriv('aes-256-ctr', createHash('sha256').update('large').digest(), Buffer.alloc(16))
+    const cipher = incompressible('large')
     for (let i = 0; i < LARGE_MIB; i++) fs.writeSync(out, cipher.update(Buffer.alloc(1 << 20)))
     fs.closeSync(out)
   }
@@ -266,25 +250,12 @@ if (!args.includes('--no-large')) {
     await repo.close()
   }
   const client = createS3Client(s3)
-  const viaSdk = []
-  const viaVarve = []
-  for (let r = 0; r < ROUNDS; r++) {
-    const sdk = async () => {
-      const t0 = performance.now()
-      await new Upload({ client, params: { Bucket: BUCKET, Key: `large-sdk-${r}`, Body: fs.createReadStream(big) }, queueSize: 8, partSize: 16 << 20 }).done()
-      viaSdk.push((performance.now() - t0) / 1000)
-    }
-    const varve = async () => {
-      const repo = await Repository.open(large, { s3, author: 'bench' })
-      await repo.addRemote(`l${r}`, `s3://${BUCKET}/large-${r}`)
-      const t0 = performance.now()
-      await repo.push(`l${r}`, { branches: ['main'] })
-      viaVarve.push((performance.now() - t0) / 1000)
-      await repo.close()
-    }
-    if (r % 2) await varve().then(sdk)
-    else await sdk().then(varve)
-  }
+  const times = await alternate(
+    ROUNDS,
+    (r) => new Upload({ client, params: { Bucket: BUCKET, Key: `large-sdk-${r}`, Body: fs.createReadStream(big) }, queueSize: 8, partSize: 16 << 20 }).done(),
+    (r) => pushOnce(large, `l${r}`, `s3://${BUCKET}/large-${r}`),
+  )
+  const [viaSdk, viaVarve] = [times.a, times.b]
   client.destroy()
   const [a, b] = [median(viaVarve), median(viaSdk)]
   console.log(`\n## One ${LARGE_MIB} MiB file: repo.push against a raw aws-sdk multipart upload (16 MiB parts, 8 in flight), median of ${ROUNDS}`)

@@ -3,7 +3,8 @@ import type { RepoContext } from '../context/repo-context.js'
 import { newStagingToken } from '../context/repo-context.js'
 import { VarveError, ErrorCodes } from '../errors/varve-error.js'
 import { assertAllowed, getProtection } from '../hooks/branch-protection.js'
-import { getPin, listPins, setPin } from '../refs/pins.js'
+import { getPin, listPins, setPin, type PinRecord } from '../refs/pins.js'
+import type { RefStore, TagRecord } from '../stores/ref-store.js'
 import { validateRefName } from '../util/ref-names.js'
 import { isDirty } from '../staging/branch-view.js'
 import { moveHead } from './move-head.js'
@@ -77,22 +78,7 @@ export async function fetchFrom(local: RepoContext, remote: RepoContext, name: s
           : { ref: b, old: old ?? null, new: head, status: 'rejected', reason: 'another fetch moved it meanwhile' },
       )
     }
-    for (const t of tags) {
-      const mine = await local.refs.getTag(t.name)
-      if (mine?.commit === t.commit) continue
-      if (mine) {
-        updates.push({ ref: `tag:${t.name}`, old: mine.commit, new: t.commit, status: 'rejected', reason: 'a local tag of that name names another commit' })
-        continue
-      }
-      await local.refs.createTag(t, { ref: `tag:${t.name}`, old: null, new: t.commit, operation: 'fetch', author, at })
-      updates.push({ ref: `tag:${t.name}`, old: null, new: t.commit, status: 'new' })
-    }
-    for (const p of pins) {
-      const mine = await getPin(local.refs, p.name)
-      if (mine?.commit === p.commit) continue
-      await setPin(local.refs, p)
-      updates.push({ ref: `pin:${p.name}`, old: mine?.commit ?? null, new: p.commit, status: mine ? 'forced' : 'new' })
-    }
+    updates.push(...(await carryTagsAndPins(local.refs, tags, pins, { operation: 'fetch', author, at, where: 'a local tag' })))
     if (spec.prune && !spec.branches?.length)
       for (const [b, old] of tracked)
         if (!heads.has(b) && (await moveTracking(local.refs, name, b, old, null, { author, at, operation: 'prune' })))
@@ -126,6 +112,7 @@ export interface PushSpec extends Omit<TransferOptions, 'prefix' | 'lazy' | 'fre
  */
 export async function pushTo(local: RepoContext, remote: RepoContext, name: string, spec: PushSpec): Promise<SyncResult> {
   const plans: { branch: string; head: string; expected: string | undefined; remoteHead: string | undefined; forced: boolean }[] = []
+  const trackedAtStart = new Map((await listTracking(local.refs, name)).map((t) => [t.branch, t.commit]))
   for (const localBranch of spec.branches) {
     validateRefName(localBranch)
     const mine = await local.refs.getBranch(localBranch)
@@ -133,7 +120,7 @@ export async function pushTo(local: RepoContext, remote: RepoContext, name: stri
     // The remote branch it goes to: its own name, or the one `targets` gives (a merge request's source).
     const branch = validateRefName(spec.targets?.[localBranch] ?? localBranch)
     const theirs = await remote.refs.getBranch(branch)
-    const tracked = (await listTracking(local.refs, name)).find((t) => t.branch === branch)?.commit
+    const tracked = trackedAtStart.get(branch)
     const lease = spec.forceWithLease === true ? tracked : typeof spec.forceWithLease === 'string' ? spec.forceWithLease : undefined
     if (spec.forceWithLease !== undefined && spec.forceWithLease !== false && theirs?.head !== lease)
       throw new VarveError(
@@ -219,31 +206,41 @@ export async function pushTo(local: RepoContext, remote: RepoContext, name: stri
       if (p.remoteHead !== undefined) await remote.gates.post({ event: 'post-merge', ...gate })
       await track()
     }
-    for (const t of tags) {
-      const theirs = await remote.refs.getTag(t.name)
-      if (theirs?.commit === t.commit) continue
-      if (theirs) {
-        updates.push({
-          ref: `tag:${t.name}`,
-          old: theirs.commit,
-          new: t.commit,
-          status: 'rejected',
-          reason: 'the remote has a tag of that name naming another commit',
-        })
-        continue
-      }
-      await remote.refs.createTag(t, { ref: `tag:${t.name}`, old: null, new: t.commit, operation: 'push', author, at })
-      updates.push({ ref: `tag:${t.name}`, old: null, new: t.commit, status: 'new' })
-    }
-    for (const p of pins) {
-      const theirs = await getPin(remote.refs, p.name)
-      if (theirs?.commit === p.commit) continue
-      await setPin(remote.refs, p)
-      updates.push({ ref: `pin:${p.name}`, old: theirs?.commit ?? null, new: p.commit, status: theirs ? 'forced' : 'new' })
-    }
+    updates.push(...(await carryTagsAndPins(remote.refs, tags, pins, { operation: 'push', author, at, where: 'the remote has a tag' })))
     return progress
   })
   return { remote: name, updates, transferred }
+}
+
+/**
+ * Creates the tags and sets the pins `to` lacks (fetch: the local repository; push: the remote). A tag
+ * never moves: one of the same name naming another commit is reported rejected. A pin may be moved
+ * on purpose (re-pinning a training set), so it follows.
+ */
+async function carryTagsAndPins(
+  to: RefStore,
+  tags: readonly TagRecord[],
+  pins: readonly PinRecord[],
+  log: { operation: string; author: string; at: number; where: string },
+): Promise<RefUpdate[]> {
+  const updates: RefUpdate[] = []
+  for (const t of tags) {
+    const there = await to.getTag(t.name)
+    if (there?.commit === t.commit) continue
+    if (there) {
+      updates.push({ ref: `tag:${t.name}`, old: there.commit, new: t.commit, status: 'rejected', reason: `${log.where} of that name naming another commit` })
+      continue
+    }
+    await to.createTag(t, { ref: `tag:${t.name}`, old: null, new: t.commit, operation: log.operation, author: log.author, at: log.at })
+    updates.push({ ref: `tag:${t.name}`, old: null, new: t.commit, status: 'new' })
+  }
+  for (const p of pins) {
+    const there = await getPin(to, p.name)
+    if (there?.commit === p.commit) continue
+    await setPin(to, p)
+    updates.push({ ref: `pin:${p.name}`, old: there?.commit ?? null, new: p.commit, status: there ? 'forced' : 'new' })
+  }
+  return updates
 }
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
