@@ -89,6 +89,21 @@ export { SqliteRefStore } from './stores/sqlite-ref-store.js'
 export { checkSettingLog, settingLogRef } from './stores/setting-log.js'
 export { ForwardingBlockStore } from './stores/forwarding-block-store.js'
 export { ForwardingRefStore } from './stores/forwarding-ref-store.js'
+export { listAll, listPrefixes } from './buckets/bucket.js'
+export type {
+  Bucket,
+  BucketObject,
+  BucketPutOptions,
+  BucketRead,
+  GetOptions as BucketGetOptions,
+  ListPage,
+  ListPageOptions,
+  PutMode,
+} from './buckets/bucket.js'
+export { BucketRefStore } from './buckets/bucket-ref-store.js'
+export { BucketBlockStore } from './buckets/bucket-block-store.js'
+export { openBucketStores, type BucketStoresOptions } from './buckets/bucket-stores.js'
+export { probeConditionalWrites, type ProbeOptions } from './buckets/conditional-write-probe.js'
 export type { SqliteRefStoreOptions } from './stores/sqlite-ref-store.js'
 export { registerStorageScheme, embeddedPaths } from './repository/open-stores.js'
 export { registerSourceScheme, type SourceOpener } from './sources/source-schemes.js'

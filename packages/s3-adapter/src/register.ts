@@ -1,4 +1,4 @@
-import { registerSourceScheme, registerStorageScheme } from '@varve/core'
+import { probeConditionalWrites, registerSourceScheme, registerStorageScheme } from '@varve/core'
 import { parseS3Url } from './s3-client.js'
 import { S3BlockStore } from './s3-block-store.js'
 import type { S3Options } from './s3-options.js'
@@ -11,7 +11,10 @@ registerStorageScheme('s3', async (location, options) => {
   const where = parseS3Url(location)
   const s3 = (options.s3 ?? {}) as S3Options
   const client = createS3Client(s3) // one connection pool for both stores
-  return { blocks: new S3BlockStore({ ...s3, ...where, client }), refs: new S3RefStore({ ...s3, ...where, client }) }
+  const refs = new S3RefStore({ ...s3, ...where, client })
+  // The probe refuses a store that ignores If-None-Match/If-Match (decision 0020).
+  await probeConditionalWrites(refs.bucket, { unsafeSingleWriter: options.unsafeSingleWriter === true })
+  return { blocks: new S3BlockStore({ ...s3, ...where, client }), refs }
 })
 
 /**

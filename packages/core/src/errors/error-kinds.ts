@@ -74,6 +74,7 @@ export const ERROR_KINDS: { readonly [K in keyof typeof ErrorCodes]: ErrorKind }
   IMPORTED_OBJECT_CHANGED: kind('corrupt', 409, 'PreconditionFailed', 412),
   NOT_FAST_FORWARD: CONFLICT,
   NOT_FETCHED: NOT_FOUND,
+  CONDITIONAL_WRITES_IGNORED: kind('invalid-input', 501, 'NotImplemented', 501),
   INTERNAL: kind('internal', 500, 'InternalError', 500),
 }
 

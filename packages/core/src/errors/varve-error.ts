@@ -40,6 +40,11 @@ export const ErrorCodes = {
   NOT_FAST_FORWARD: 'NOT_FAST_FORWARD',
   /** Data a partial clone did not fetch (outside its prefix): fetch it, or clone with --lazy (decision 0019). */
   NOT_FETCHED: 'NOT_FETCHED',
+  /**
+   * A store that ignores conditional writes (a second create or a stale update succeeded), so many
+   * writers would overwrite each other's refs: refused unless opened as a single writer (decision 0020).
+   */
+  CONDITIONAL_WRITES_IGNORED: 'CONDITIONAL_WRITES_IGNORED',
   /** An unexpected failure (a bug): what the API and the CLI say for an error no other code names. */
   INTERNAL: 'INTERNAL',
 } as const

@@ -41,6 +41,12 @@ export interface RepositoryOptions {
    * `(remote) => ({ s3: { credentials } })`. A remote's stored endpoint and region apply first.
    */
   readonly remoteOptions?: (remote: import('../remotes/remote-settings.js').RemoteConfig) => RepositoryOptions
+  /**
+   * Open an object store that ignores conditional writes anyway (decision 0020): safe only while one
+   * writer at a time uses the repository. Without it such a store is refused with
+   * CONDITIONAL_WRITES_IGNORED at init and open.
+   */
+  readonly unsafeSingleWriter?: boolean
   /** Adapter options, e.g. `s3: { endpoint, region, credentials, forcePathStyle }`; bare `s3://` import sources use them too. */
   readonly [adapterOption: string]: unknown
 }

@@ -19,3 +19,6 @@ export {
 export { matrixDataset, MATRIX_PREFIX, type MatrixDataset, type MatrixFile, type MatrixRow } from './composition-dataset.js'
 export { coreReadPaths, expectBytes, expectedAddresses, rowsOf, sha256 } from './composition-read-paths.js'
 export { coreWritePaths } from './composition-write-paths.js'
+export { bucketConformance } from './bucket-suite.js'
+export { MemoryBucket } from './memory-bucket.js'
+export { FaultyBucket, type FaultRates, type FaultCounts } from './faulty-bucket.js'
