@@ -1,0 +1,1 @@
+export { startTestAzure, type TestAzure } from './azurite-server.js'
