@@ -7,6 +7,9 @@ if command -v minio >/dev/null 2>&1 || [ -x "$gobin/minio" ]; then
   echo "minio: $(command -v minio || echo "$gobin/minio")"
   exit 0
 fi
-echo "building MinIO with go install (first time only)..."
-GOTOOLCHAIN=local go install github.com/minio/minio@latest
+# Pinned: MinIO's upstream repository is archived, so @latest may change or vanish. This is the build
+# every test here ran against (RELEASE of 2026-02-12).
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+echo "building MinIO $MINIO_VERSION with go install (first time only)..."
+GOTOOLCHAIN=local go install "github.com/minio/minio@$MINIO_VERSION"
 echo "minio: $gobin/minio"

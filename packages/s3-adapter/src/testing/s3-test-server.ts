@@ -73,7 +73,7 @@ async function startServer(root?: { accessKeyId: string; secretAccessKey: string
   throw new Error(
     'No S3 endpoint for the tests. Either set VARVE_TEST_S3_ENDPOINT (and VARVE_TEST_S3_ACCESS_KEY / ' +
       'VARVE_TEST_S3_SECRET_KEY) to any S3, or install MinIO with `GOTOOLCHAIN=local go install ' +
-      'github.com/minio/minio@latest` (puts `minio` in $(go env GOPATH)/bin), or run a Docker engine. ' +
+      'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c` (bash scripts/install-minio.sh; puts `minio` in $(go env GOPATH)/bin), or run a Docker engine. ' +
       `(Docker: ${container.message})`,
   )
 }

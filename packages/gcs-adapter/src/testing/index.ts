@@ -1,0 +1,1 @@
+export { startTestGcs, type TestGcs } from './fake-gcs-server.js'
