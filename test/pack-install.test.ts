@@ -11,7 +11,7 @@ import { tempDir } from './helpers/processes.js'
 // (npm fetches ~130 packages and compiles the SQLite driver): its timeouts wait, they do not judge.
 const run = promisify(execFile)
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
-const PACKAGES = ['core', 's3-adapter', 'server', 'web', 'cli']
+const PACKAGES = ['core', 's3-adapter', 'azure-adapter', 'gcs-adapter', 'server', 'web', 'cli']
 const rootManifest = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
 // The SQLite driver compiles from source where its prebuilt download is unreachable (see ../shared/README.md).
 const npmEnv = {

@@ -4,6 +4,10 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository, seededRandom } from '@varve/core'
 import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
+import { startTestAzure, type TestAzure } from '@varve/azure-adapter/testing'
+import { startTestGcs, type TestGcs } from '@varve/gcs-adapter/testing'
+import '@varve/azure-adapter'
+import '@varve/gcs-adapter'
 import { collect, tempDir, workers } from './helpers/processes.js'
 
 // A child commits, merges and GCs in a loop; the parent kills it with SIGKILL at random moments.
@@ -12,13 +16,20 @@ import { collect, tempDir, workers } from './helpers/processes.js'
 const KILLS = Number(process.env.VARVE_TORTURE_KILLS ?? 50)
 const SEED = Number(process.env.VARVE_TORTURE_SEED ?? 4242)
 
+// On the emulators (Azurite, fake-gcs-server) fewer kills by default: each costs more there.
+const EMULATOR_KILLS = Number(process.env.VARVE_TORTURE_EMULATOR_KILLS ?? Math.min(KILLS, 20))
+
 let s3: TestS3
+let azure: TestAzure
+let gcs: TestGcs
 const bucket = `varve-torture-${randomBytes(4).toString('hex')}`
 beforeAll(async () => {
-  s3 = await startTestS3()
-  await s3.createBucket(bucket)
-}, 120_000)
-afterAll(async () => s3?.stop())
+  ;[s3, azure, gcs] = await Promise.all([startTestS3(), startTestAzure(), startTestGcs()])
+  await Promise.all([s3.createBucket(bucket), azure.createContainer(bucket), gcs.createBucket(bucket)])
+}, 180_000)
+afterAll(async () => {
+  await Promise.all([s3?.stop(), azure?.stop(), gcs?.stop()])
+})
 
 /**
  * Runs the worker until it has acknowledged `commits` commits, then lets it run `delayMs` more (to land
@@ -52,17 +63,32 @@ function runAndKill(location: string, s3json: string, seed: number, commits: num
 }
 
 const stores = [
-  { name: 'local store', location: (dir: string) => path.join(dir, 'lake'), options: () => ({}), s3json: () => '' },
+  { name: 'local store', kills: KILLS, location: (dir: string) => path.join(dir, 'lake'), options: () => ({}), s3json: () => '' },
   {
     name: 'S3 on MinIO',
+    kills: KILLS,
     location: () => `s3://${bucket}/${randomBytes(5).toString('hex')}`,
     options: () => ({ s3: s3.options }),
     s3json: () => JSON.stringify(s3.options),
   },
+  {
+    name: 'Azure Blob on Azurite',
+    kills: EMULATOR_KILLS,
+    location: () => `az://${azure.account}/${bucket}/${randomBytes(5).toString('hex')}`,
+    options: () => ({ azure: { connectionString: azure.connectionString } }),
+    s3json: () => JSON.stringify({ azure: { connectionString: azure.connectionString } }),
+  },
+  {
+    name: 'GCS on fake-gcs-server',
+    kills: EMULATOR_KILLS,
+    location: () => `gs://${bucket}/${randomBytes(5).toString('hex')}`,
+    options: () => ({ gcs: { endpoint: gcs.endpoint } }),
+    s3json: () => JSON.stringify({ gcs: { endpoint: gcs.endpoint } }),
+  },
 ]
 
 describe.each(stores)('crash torture: $name', (store) => {
-  it(`survives ${KILLS} SIGKILLs at random moments`, async () => {
+  it(`survives ${store.kills} SIGKILLs at random moments`, async () => {
     if (store.name.startsWith('S3')) await import('@varve/s3-adapter')
     const t = await tempDir('torture')
     const rnd = seededRandom(SEED)
@@ -70,7 +96,7 @@ describe.each(stores)('crash torture: $name', (store) => {
     try {
       await (await Repository.init(location, { ...store.options(), author: 'parent' })).close()
       const acknowledged: [branch: string, id: string][] = []
-      for (let k = 0; k < KILLS; k++) {
+      for (let k = 0; k < store.kills; k++) {
         const target = 2 + Math.floor(rnd.next() * 2)
         const lines = await runAndKill(location, store.s3json(), SEED + k, target, Math.floor(rnd.next() * 150))
         expect(lines.length, `worker ${k + 1} was killed before it acknowledged ${target} commits (hung?)`).toBeGreaterThanOrEqual(target)
@@ -94,7 +120,7 @@ describe.each(stores)('crash torture: $name', (store) => {
         await repo.commit('main', { message: `parent after kill ${k + 1}` })
         await repo.close()
       }
-      expect(acknowledged.length).toBeGreaterThan(KILLS) // the child got real work done between kills
+      expect(acknowledged.length).toBeGreaterThan(store.kills) // the child got real work done between kills
     } finally {
       await t.cleanup()
     }

@@ -1,10 +1,12 @@
 // Concurrency torture: one of 8 processes mixing puts, commits, merges and branch creation on one
 // repository. Prints every commit it made; deterministic per seed.
 import { Repository, seededRandom, VarveError } from '@varve/core'
+import { storeOptions } from './store-options.mjs'
 
-const [location, id, ops, startAt] = process.argv.slice(2)
+// storeJson (optional): the store's options as JSON for an s3://, az:// or gs:// location.
+const [location, id, ops, startAt, storeJson] = process.argv.slice(2)
 const random = seededRandom(1000 + Number(id))
-const repo = await Repository.open(location, { author: `mixer-${id}` })
+const repo = await Repository.open(location, { ...(await storeOptions(location, storeJson)), author: `mixer-${id}` })
 await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())))
 const made = []
 // A merge that found nothing new acknowledges the existing head, not a new commit: record only new ones.

@@ -1,11 +1,12 @@
 // Crash torture: single puts and batches (putMany), commits, merges and collects garbage in a loop, printing every acknowledged commit,
 // until the parent kills it. Deterministic per seed.
 import { Repository, seededRandom, VarveError } from '@varve/core'
+import { storeOptions } from './store-options.mjs'
 
-const [location, s3json, seedText] = process.argv.slice(2)
-if (s3json) await import('@varve/s3-adapter')
+// storeJson: the store's options as JSON (`{ s3 | azure | gcs }`, or bare S3 options), '' for a folder.
+const [location, storeJson, seedText] = process.argv.slice(2)
 const random = seededRandom(Number(seedText))
-const repo = await Repository.open(location, { ...(s3json ? { s3: JSON.parse(s3json) } : {}), author: `torture-${seedText}` })
+const repo = await Repository.open(location, { ...(await storeOptions(location, storeJson)), author: `torture-${seedText}` })
 const say = (line) => process.stdout.write(line + '\n')
 say('READY')
 for (let i = 0; ; i++) {

@@ -8,6 +8,7 @@ export const DOT_VARVE = '.varve'
 export interface GlobalOptions {
   readonly repo?: string
   readonly author?: string
+  readonly unsafeSingleWriter?: boolean
 }
 
 /** `--repo`, else VARVE_REPO, else the nearest `.varve` folder upward from the working directory. */
@@ -23,16 +24,38 @@ export function findLocation(opts: GlobalOptions, cwd = process.cwd()): string {
   })
 }
 
-/** Repository options from the environment: S3 settings (for an s3:// repository and for s3:// import sources), author. */
+/**
+ * Repository options from the environment: the stores' settings (S3 for an s3:// repository and for
+ * s3:// import sources; Azure and GCS read their credentials themselves), author, single-writer mode.
+ */
 export async function repositoryOptions(location: string, opts: GlobalOptions): Promise<RepositoryOptions> {
   const author = opts.author ?? process.env.VARVE_AUTHOR
+  const env = process.env
   const s3: Record<string, unknown> = {}
-  if (process.env.VARVE_S3_ENDPOINT) s3.endpoint = process.env.VARVE_S3_ENDPOINT
-  if (process.env.VARVE_S3_REGION ?? process.env.AWS_REGION) s3.region = process.env.VARVE_S3_REGION ?? process.env.AWS_REGION
-  if (process.env.VARVE_S3_FORCE_PATH_STYLE) s3.forcePathStyle = process.env.VARVE_S3_FORCE_PATH_STYLE !== 'false'
-  const base: RepositoryOptions = { ...(author ? { author } : {}), s3, loadSourceScheme, remoteOptions: remoteCredentials }
-  // s3:// is registered only when needed: the AWS SDK is slow to load.
-  if (/^s3:\/\//i.test(location)) await import('@varve/s3-adapter')
+  if (env.VARVE_S3_ENDPOINT) s3.endpoint = env.VARVE_S3_ENDPOINT
+  if (env.VARVE_S3_REGION ?? env.AWS_REGION) s3.region = env.VARVE_S3_REGION ?? env.AWS_REGION
+  if (env.VARVE_S3_FORCE_PATH_STYLE) s3.forcePathStyle = env.VARVE_S3_FORCE_PATH_STYLE !== 'false'
+  const azure = {
+    ...(env.VARVE_AZURE_ENDPOINT ? { endpoint: env.VARVE_AZURE_ENDPOINT } : {}),
+    ...(env.VARVE_AZURE_ENCRYPTION_SCOPE ? { encryptionScope: env.VARVE_AZURE_ENCRYPTION_SCOPE } : {}),
+  }
+  const gcs = {
+    ...(env.VARVE_GCS_ENDPOINT ? { endpoint: env.VARVE_GCS_ENDPOINT } : {}),
+    ...(env.VARVE_GCS_KMS_KEY ? { kmsKeyName: env.VARVE_GCS_KMS_KEY } : {}),
+  }
+  const unsafeSingleWriter = opts.unsafeSingleWriter === true || /^(1|true|yes)$/i.test(env.VARVE_UNSAFE_SINGLE_WRITER ?? '')
+  const base: RepositoryOptions = {
+    ...(author ? { author } : {}),
+    s3,
+    azure,
+    gcs,
+    ...(unsafeSingleWriter ? { unsafeSingleWriter } : {}),
+    loadSourceScheme,
+    remoteOptions: remoteCredentials,
+  }
+  // An adapter is loaded only when needed: the cloud SDKs are slow to load.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1]?.toLowerCase()
+  if (scheme) await loadSourceScheme(scheme)
   return base
 }
 
@@ -49,9 +72,11 @@ function remoteCredentials(remote: { name: string; s3?: object }): RepositoryOpt
   return { s3: { ...(remote.s3 ?? {}), credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } }
 }
 
-/** Imported entries name their source's scheme: its adapter loads the first time one is read. */
+/** Imported entries, remotes and served repositories name their scheme: its adapter loads the first time one is used. */
 async function loadSourceScheme(scheme: string): Promise<void> {
   if (scheme === 's3') await import('@varve/s3-adapter')
+  else if (scheme === 'az') await import('@varve/azure-adapter')
+  else if (scheme === 'gs') await import('@varve/gcs-adapter')
 }
 
 export async function openRepository(opts: GlobalOptions): Promise<Repository> {

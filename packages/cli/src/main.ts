@@ -47,8 +47,15 @@ export function buildProgram(options: { json?: boolean } = {}): { program: Comma
   const program = new Command('varve')
     .description('Git for datasets: branch, validate, merge and roll back data on a folder or S3')
     .version(version)
-    .option('--repo <location>', 'the repository: a folder or s3://bucket/prefix (default: $VARVE_REPO, else the nearest .varve)')
+    .option(
+      '--repo <location>',
+      'the repository: a folder, s3://bucket/prefix, az://account/container/prefix or gs://bucket/prefix (default: $VARVE_REPO, else the nearest .varve)',
+    )
     .option('--author <name>', 'who is acting (default: $VARVE_AUTHOR, else the OS user)')
+    .option(
+      '--unsafe-single-writer',
+      'open an object store that ignores conditional writes (only one writer at a time may use it; default: $VARVE_UNSAFE_SINGLE_WRITER)',
+    )
     .exitOverride()
   if (options.json)
     program.configureOutput({

@@ -143,7 +143,9 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
       throw invalid(file, `repositories[${i}].reads is proxy or redirect, not ${JSON.stringify(reads)}`)
     if (reads === 'redirect' && !isStoreUrl(location))
       throw invalid(file, `repositories[${i}].reads: redirect needs a store that hands out URLs (s3://), not a local folder`)
-    return { name, location: /^s3:\/\//i.test(location) ? location : path.resolve(baseDir, location), ...(reads ? { reads } : {}) }
+    // An object-store URL (s3://, az://, gs://) is taken as given; anything else is a folder relative to the config.
+    const inStore = /^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !/^file:/i.test(location)
+    return { name, location: inStore ? location : path.resolve(baseDir, location), ...(reads ? { reads } : {}) }
   })
   if (!repositories.length) throw invalid(file, 'repositories must name at least one repository')
   const names = new Set<string>()

@@ -8,9 +8,14 @@ import { colors, print, printJson } from '../output.js'
 export function registerInit(cli: Cli): void {
   cli.program
     .command('init [location]')
-    .description(`create a repository: a folder (default: ./${DOT_VARVE}) or s3://bucket/prefix`)
+    .description(`create a repository: a folder (default: ./${DOT_VARVE}), s3://bucket/prefix, az://account/container/prefix or gs://bucket/prefix`)
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  varve init\n  varve init ./lake\n  VARVE_S3_ENDPOINT=http://127.0.0.1:9000 varve init s3://datasets/events')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  varve init\n  varve init ./lake\n  VARVE_S3_ENDPOINT=http://127.0.0.1:9000 varve init s3://datasets/events\n' +
+        '  AZURE_STORAGE_CONNECTION_STRING=... varve init az://myaccount/datasets/events\n' +
+        '  varve init gs://datasets/events   # Application Default Credentials; STORAGE_EMULATOR_HOST for an emulator',
+    )
     .action(async (location: string | undefined, opts: { json?: boolean }) => {
       const where = location || cli.globals().repo || process.env.VARVE_REPO || DOT_VARVE
       const repo = await Repository.init(where, await repositoryOptions(where, cli.globals()))
