@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { BlobServiceClient, type ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob'
 import type { Bucket, BucketObject, BucketPutOptions, BucketRead, BucketGetOptions, ByteSource, ListPage, ListPageOptions, PutMode } from '@varve/core'
+import { emptyRead } from '@varve/core'
 import { VarveError, ErrorCodes } from '@varve/core'
 import { azureError, isConditionFailed, isNotFound, statusOf } from './azure-errors.js'
 import type { AzureLocation, AzureOptions } from './azure-options.js'
@@ -66,18 +67,14 @@ export class AzureBucket implements Bucket {
   async get(key: string, options: BucketGetOptions = {}): Promise<BucketRead | undefined> {
     const [start, end] = options.range ?? [0, Infinity]
     const conditions = options.ifVersion ? { ifMatch: options.ifVersion } : {}
-    if (options.range && end <= start) {
-      const h = await this.head(key)
-      return h && (!options.ifVersion || h.version === options.ifVersion) ? { bytes: new Uint8Array(0), version: h.version } : undefined
-    }
+    if (options.range && end <= start) return emptyRead(this, key, options.ifVersion)
     try {
       const r = await this.#blob(key).download(start, Number.isFinite(end) ? end - start : undefined, { conditions })
       return { bytes: await readAll(r.readableStreamBody!), version: r.etag ?? '' }
     } catch (err) {
       if (isNotFound(err) || (options.ifVersion && statusOf(err) === 412)) return undefined
       if (statusOf(err) === 416) {
-        const h = await this.head(key) // start past the end: no bytes
-        return h && { bytes: new Uint8Array(0), version: h.version }
+        return emptyRead(this, key) // start past the end: no bytes
       }
       throw this.#fail(err, 'get', key)
     }

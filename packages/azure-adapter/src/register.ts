@@ -6,5 +6,9 @@ import { parseAzureUrl, type AzureOptions } from './azure-options.js'
 registerStorageScheme('az', async (location, options) => {
   const where = parseAzureUrl(location)
   const bucket = await AzureBucket.open(where, (options.azure ?? {}) as AzureOptions)
-  return openBucketStores(bucket, { unsafeSingleWriter: options.unsafeSingleWriter === true, prefixBytes: Buffer.byteLength(where.prefix) })
+  return openBucketStores(bucket, {
+    create: options.create,
+    unsafeSingleWriter: options.unsafeSingleWriter === true,
+    prefixBytes: Buffer.byteLength(where.prefix),
+  })
 })

@@ -89,7 +89,7 @@ export { SqliteRefStore } from './stores/sqlite-ref-store.js'
 export { checkSettingLog, settingLogRef } from './stores/setting-log.js'
 export { ForwardingBlockStore } from './stores/forwarding-block-store.js'
 export { ForwardingRefStore } from './stores/forwarding-ref-store.js'
-export { listAll, listPrefixes } from './buckets/bucket.js'
+export { emptyRead, listAll, listPrefixes } from './buckets/bucket.js'
 export type {
   Bucket,
   BucketObject,

@@ -106,6 +106,7 @@ describe('the ref protocol under faults', () => {
 })
 
 describe('the conditional-write probe', () => {
+  const log = { ref: 'branch:x', old: null, new: 'c', operation: 'create', author: 't', at: 1 }
   /** A store that accepts the headers and ignores them (B2, older Ceph, some gateways). */
   class IgnoringBucket extends MemoryBucket {
     constructor(readonly ignore: 'create' | 'update') {
@@ -120,11 +121,17 @@ describe('the conditional-write probe', () => {
   it('refuses a store that ignores If-None-Match or If-Match, unless opened as a single writer', async () => {
     for (const ignore of ['create', 'update'] as const) {
       const bucket = new IgnoringBucket(ignore)
-      const err = await openBucketStores(bucket).catch((e: unknown) => e)
+      const err = await openBucketStores(bucket, { create: true }).catch((e: unknown) => e)
       expect(VarveError.is(err, 'CONDITIONAL_WRITES_IGNORED')).toBe(true)
       expect((err as Error).message).toContain('--unsafe-single-writer')
       expect((err as VarveError).details?.finding).toMatch(ignore === 'create' ? /second create/ : /update from a version/)
-      const stores = await openBucketStores(bucket, { unsafeSingleWriter: true })
+      // Opening an existing repository probes before the first ref write, never for reads.
+      const reader = await openBucketStores(bucket)
+      expect(await reader.refs.getBranch('main')).toBeUndefined()
+      const write = await reader.refs.createBranch({ name: 'x', head: 'c', stagingToken: 't', sealedTokens: [] }, log).catch((e: unknown) => e)
+      expect(VarveError.is(write, 'CONDITIONAL_WRITES_IGNORED')).toBe(true)
+      expect(await reader.refs.getBranch('x')).toBeUndefined()
+      const stores = await openBucketStores(bucket, { create: true, unsafeSingleWriter: true })
       expect(stores.refs).toBeInstanceOf(BucketRefStore)
     }
     const good = new MemoryBucket('memory://good/')

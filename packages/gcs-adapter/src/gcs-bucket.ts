@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { type Bucket as GcsSdkBucket, type File, IdempotencyStrategy, Storage } from '@google-cloud/storage'
 import type { Bucket, BucketObject, BucketPutOptions, BucketRead, BucketGetOptions, ByteSource, ListPage, ListPageOptions, PutMode } from '@varve/core'
+import { emptyRead } from '@varve/core'
 import { gcsError, isNotFound, isPreconditionFailed, statusOf } from './gcs-errors.js'
 import type { GcsLocation, GcsOptions } from './gcs-options.js'
 
@@ -81,19 +82,13 @@ export class GcsBucket implements Bucket {
 
   async get(key: string, options: BucketGetOptions = {}): Promise<BucketRead | undefined> {
     const [start, end] = options.range ?? [0, Infinity]
-    if (options.range && end <= start) {
-      const h = await this.head(key)
-      return h && (!options.ifVersion || h.version === options.ifVersion) ? { bytes: new Uint8Array(0), version: h.version } : undefined
-    }
+    if (options.range && end <= start) return emptyRead(this, key, options.ifVersion)
     try {
       const range = options.range ? { start, end: Number.isFinite(end) ? end - 1 : undefined } : undefined
       // A generation-pinned read gives exactly that version's bytes, or 404 when it is no longer there.
       const r = await this.#open(this.#file(key, options.ifVersion), range as { start: number; end: number } | undefined)
       if (!r) return undefined
-      if (r === 'past-end') {
-        const h = await this.head(key)
-        return h && { bytes: new Uint8Array(0), version: h.version }
-      }
+      if (r === 'past-end') return emptyRead(this, key)
       const parts: Buffer[] = []
       for await (const p of r.stream) parts.push(p as Buffer)
       return { bytes: new Uint8Array(Buffer.concat(parts)), version: r.generation }

@@ -6,5 +6,9 @@ import { parseGcsUrl, type GcsOptions } from './gcs-options.js'
 registerStorageScheme('gs', async (location, options) => {
   const where = parseGcsUrl(location)
   const bucket = GcsBucket.open(where, (options.gcs ?? {}) as GcsOptions)
-  return openBucketStores(bucket, { unsafeSingleWriter: options.unsafeSingleWriter === true, prefixBytes: Buffer.byteLength(where.prefix) })
+  return openBucketStores(bucket, {
+    create: options.create,
+    unsafeSingleWriter: options.unsafeSingleWriter === true,
+    prefixBytes: Buffer.byteLength(where.prefix),
+  })
 })

@@ -1,8 +1,8 @@
-import { probeConditionalWrites, registerSourceScheme, registerStorageScheme } from '@varve/core'
+import { openBucketStores, registerSourceScheme, registerStorageScheme } from '@varve/core'
 import { parseS3Url } from './s3-client.js'
 import { S3BlockStore } from './s3-block-store.js'
 import type { S3Options } from './s3-options.js'
-import { S3RefStore } from './s3-ref-store.js'
+import { S3Bucket } from './s3-bucket.js'
 import { S3Source } from './s3-source.js'
 import { createS3Client } from './s3-client.js'
 
@@ -11,10 +11,15 @@ registerStorageScheme('s3', async (location, options) => {
   const where = parseS3Url(location)
   const s3 = (options.s3 ?? {}) as S3Options
   const client = createS3Client(s3) // one connection pool for both stores
-  const refs = new S3RefStore({ ...s3, ...where, client })
-  // The probe refuses a store that ignores If-None-Match/If-Match (decision 0020).
-  await probeConditionalWrites(refs.bucket, { unsafeSingleWriter: options.unsafeSingleWriter === true })
-  return { blocks: new S3BlockStore({ ...s3, ...where, client }), refs }
+  const bucket = new S3Bucket({ ...s3, ...where, client })
+  // The conditional-write probe refuses a store that ignores If-None-Match/If-Match (decision 0020);
+  // S3 keeps its own block store (multipart with parallel parts, presigned reads).
+  return openBucketStores(bucket, {
+    create: options.create,
+    unsafeSingleWriter: options.unsafeSingleWriter === true,
+    prefixBytes: Buffer.byteLength(where.prefix),
+    blocks: new S3BlockStore({ ...s3, ...where, client }),
+  })
 })
 
 /**

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { Bucket, BucketObject, BucketPutOptions, BucketRead, BucketGetOptions, ByteSource, ListPage, ListPageOptions, PutMode } from '@varve/core'
+import { emptyRead } from '@varve/core'
 import { createS3Client } from './s3-client.js'
 import { isConditionalConflict, isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
 import type { S3Location, S3Options } from './s3-options.js'
@@ -61,10 +62,7 @@ export class S3Bucket implements Bucket {
 
   async get(key: string, options: BucketGetOptions = {}): Promise<BucketRead | undefined> {
     const [start, end] = options.range ?? [0, Infinity]
-    if (options.range && end <= start) {
-      const h = await this.head(key)
-      return h && (!options.ifVersion || h.version === options.ifVersion) ? { bytes: new Uint8Array(0), version: h.version } : undefined
-    }
+    if (options.range && end <= start) return emptyRead(this, key, options.ifVersion)
     try {
       const r = await this.client.send(
         new GetObjectCommand({
@@ -78,8 +76,7 @@ export class S3Bucket implements Bucket {
     } catch (err) {
       if (isNotFound(err) || (options.ifVersion && isPreconditionFailed(err))) return undefined
       if ((err as { name?: string }).name === 'InvalidRange') {
-        const h = await this.head(key) // start past the end: no bytes
-        return h && { bytes: new Uint8Array(0), version: h.version }
+        return emptyRead(this, key) // start past the end: no bytes
       }
       throw this.#fail(err, 'get', key)
     }

@@ -1,10 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import fs from 'node:fs'
 import { createRequire } from 'node:module'
-import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import { BlobServiceClient } from '@azure/storage-blob'
+import { freePort, listening, startEmulator } from '@varve/core/testing/emulators'
 
 /** A real Azure Blob endpoint for tests (Azurite), with the means to crash and revive it. */
 export interface TestAzure {
@@ -15,9 +12,7 @@ export interface TestAzure {
   readonly connectionString: string
   /**
    * Stops the emulator at once, as a crash looks to its clients (connections refused), keeping its
-   * data. Only for `azurite`. SIGTERM, not SIGKILL: Azurite keeps its metadata in memory and saves it
-   * every few seconds, so a SIGKILL loses containers and blobs it had acknowledged, which Azure never
-   * does (measured: a container made a second before the kill was gone after the restart).
+   * data. Only for `azurite`. SIGTERM, not SIGKILL (see startAzurite).
    */
   kill(): Promise<void>
   /** Starts it again on the same port and data after `kill`. Only for `azurite`. */
@@ -58,43 +53,22 @@ function external(connectionString: string): Omit<TestAzure, 'createContainer'> 
 
 async function startAzurite(): Promise<Omit<TestAzure, 'createContainer'>> {
   const main = azuriteBlobMain()
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-azurite-'))
   const port = await freePort()
-  let child: ChildProcess | undefined
-  let log = ''
-  const launch = async () => {
-    log = ''
-    child = spawn(
-      process.execPath,
-      [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', dir, '--silent', '--disableTelemetry', '--skipApiVersionCheck'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    child.stdout?.on('data', (d) => (log = (log + d).slice(-4000)))
-    child.stderr?.on('data', (d) => (log = (log + d).slice(-4000)))
-    await waitListening(
-      port,
-      () => child?.exitCode ?? null,
-      () => log,
-    )
-  }
-  await launch()
-  const killNow = async () => {
-    const c = child
-    if (!c || c.exitCode !== null) return
-    const exited = new Promise((r) => c.once('exit', r))
-    c.kill('SIGTERM')
-    await exited
-  }
+  const emulator = await startEmulator({
+    name: 'azurite',
+    command: process.execPath,
+    args: (dir) => [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', dir, '--silent', '--disableTelemetry', '--skipApiVersionCheck'],
+    ready: () => listening(port),
+    // Azurite keeps its metadata in memory and saves it every few seconds: a SIGKILL loses containers
+    // and blobs it had acknowledged (seen: a container made a second before the kill was gone after
+    // the restart), which Azure never does. SIGTERM stops it as abruptly for its clients, and it saves.
+    killSignal: 'SIGTERM',
+  })
   return {
     kind: 'azurite',
     account: ACCOUNT,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`,
-    kill: killNow,
-    restart: launch,
-    stop: async () => {
-      await killNow()
-      fs.rmSync(dir, { recursive: true, force: true })
-    },
+    ...emulator,
   }
 }
 
@@ -108,34 +82,4 @@ function azuriteBlobMain(): string {
     }
   }
   throw new Error('No Azure endpoint for the tests: set VARVE_TEST_AZURE_CONNECTION_STRING, or install Azurite (pnpm add -D azurite@3.35.0)')
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-/** Ready when its port accepts a connection; a busy machine may take long, so the wait is generous. */
-async function waitListening(port: number, exitCode: () => number | null, log: () => string): Promise<void> {
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    if (exitCode() !== null) throw new Error(`azurite exited with ${exitCode()}: ${log()}`)
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.on('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`azurite did not listen on 127.0.0.1:${port} within 120 s: ${log()}`)
 }

@@ -106,3 +106,12 @@ export async function* listPrefixes(bucket: Bucket, prefix: string): AsyncGenera
     token = page.next
   } while (token)
 }
+
+/**
+ * What a read of no bytes gives (a range ending at or before its start, or starting past the end):
+ * the object's version, or undefined when there is none or it has another version than `ifVersion`.
+ */
+export async function emptyRead(bucket: Bucket, key: string, ifVersion?: string): Promise<BucketRead | undefined> {
+  const h = await bucket.head(key)
+  return h && (!ifVersion || h.version === ifVersion) ? { bytes: new Uint8Array(0), version: h.version } : undefined
+}

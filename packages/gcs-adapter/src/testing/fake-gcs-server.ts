@@ -1,8 +1,4 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import fs from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
+import { findGoBinary, freePort, startEmulator } from '@varve/core/testing/emulators'
 
 /** A real GCS endpoint for tests (fake-gcs-server), with the means to crash and revive it. */
 export interface TestGcs {
@@ -47,106 +43,23 @@ function external(endpoint: string): Omit<TestGcs, 'createBucket'> {
   return { kind: 'env', endpoint: endpoint.replace(/\/+$/, ''), kill: none, restart: none, stop: async () => {} }
 }
 
-function findBinary(): string {
-  const candidates = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'fake-gcs-server'))
-  try {
-    const gopath = execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-    if (gopath) candidates.push(path.join(gopath.split(path.delimiter)[0]!, 'bin', 'fake-gcs-server'))
-  } catch {
-    /* no go toolchain */
-  }
-  candidates.push(path.join(os.homedir(), 'go', 'bin', 'fake-gcs-server'))
-  const found = candidates.find((c) => fs.existsSync(c))
-  if (!found)
+async function startFakeGcs(): Promise<Omit<TestGcs, 'createBucket'>> {
+  const binary = findGoBinary('fake-gcs-server')
+  if (!binary)
     throw new Error(
       'No GCS endpoint for the tests: set VARVE_TEST_GCS_ENDPOINT, or run bash scripts/install-emulators.sh ' +
         '(GOTOOLCHAIN=local go install github.com/fsouza/fake-gcs-server@v1.56.1)',
     )
-  return found
-}
-
-async function startFakeGcs(): Promise<Omit<TestGcs, 'createBucket'>> {
-  const binary = findBinary()
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-fake-gcs-'))
   const port = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
-  let child: ChildProcess | undefined
-  let log = ''
-  const launch = async () => {
-    log = ''
-    child = spawn(
-      binary,
-      [
-        '-scheme',
-        'http',
-        '-host',
-        '127.0.0.1',
-        '-port',
-        String(port),
-        '-backend',
-        'filesystem',
-        '-filesystem-root',
-        dir,
-        '-external-url',
-        endpoint,
-        '-public-host',
-        `127.0.0.1:${port}`,
-        '-log-level',
-        'error',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    child.stdout?.on('data', (d) => (log = (log + d).slice(-4000)))
-    child.stderr?.on('data', (d) => (log = (log + d).slice(-4000)))
-    await waitReady(
-      endpoint,
-      () => child?.exitCode ?? null,
-      () => log,
-    )
-  }
-  await launch()
-  const killNow = async () => {
-    const c = child
-    if (!c || c.exitCode !== null) return
-    const exited = new Promise((r) => c.once('exit', r))
-    c.kill('SIGKILL')
-    await exited
-  }
-  return {
-    kind: 'fake-gcs-server',
-    endpoint,
-    kill: killNow,
-    restart: launch,
-    stop: async () => {
-      await killNow()
-      fs.rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port
-      srv.close(() => resolve(port))
-    })
+  const emulator = await startEmulator({
+    name: 'fake-gcs-server',
+    command: binary,
+    args: (dir) => [
+      ...['-scheme', 'http', '-host', '127.0.0.1', '-port', String(port), '-backend', 'filesystem', '-filesystem-root', dir],
+      ...['-external-url', endpoint, '-public-host', `127.0.0.1:${port}`, '-log-level', 'error'],
+    ],
+    ready: async () => (await fetch(`${endpoint}/storage/v1/b?project=varve`)).ok,
   })
-}
-
-/** Ready when the bucket listing answers; a busy machine may take long, so the wait is generous. */
-async function waitReady(endpoint: string, exitCode: () => number | null, log: () => string): Promise<void> {
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    if (exitCode() !== null) throw new Error(`fake-gcs-server exited with ${exitCode()}: ${log()}`)
-    const ok = await fetch(`${endpoint}/storage/v1/b?project=varve`).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`fake-gcs-server did not become ready at ${endpoint} within 120 s: ${log()}`)
+  return { kind: 'fake-gcs-server', endpoint, ...emulator }
 }

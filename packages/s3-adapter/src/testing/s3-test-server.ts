@@ -1,9 +1,5 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import fs from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
+import { findGoBinary, freePort, startEmulator } from '@varve/core/testing/emulators'
 import { createS3Client } from '../s3-client.js'
 import type { S3Options } from '../s3-options.js'
 
@@ -66,7 +62,7 @@ async function startServer(root?: { accessKeyId: string; secretAccessKey: string
       stop: async () => {},
     }
   }
-  const binary = findMinio()
+  const binary = findGoBinary('minio')
   if (binary) return startMinioBinary(binary, root ?? { accessKeyId: USER, secretAccessKey: PASSWORD })
   const container = await startContainer().catch((e: Error) => e)
   if (!(container instanceof Error)) return container
@@ -78,83 +74,18 @@ async function startServer(root?: { accessKeyId: string; secretAccessKey: string
   )
 }
 
-function findMinio(): string | undefined {
-  const candidates = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'minio'))
-  try {
-    const gopath = execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-    if (gopath) candidates.push(path.join(gopath.split(path.delimiter)[0]!, 'bin', 'minio'))
-  } catch {
-    /* no go toolchain */
-  }
-  candidates.push(path.join(os.homedir(), 'go', 'bin', 'minio'))
-  return candidates.find((c) => fs.existsSync(c))
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
 async function startMinioBinary(binary: string, root: { accessKeyId: string; secretAccessKey: string }): Promise<Omit<TestS3, 'createBucket'>> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-minio-'))
   const port = await freePort()
   const consolePort = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
-  let child: ChildProcess | undefined
-  let log = ''
-  const launch = async () => {
-    log = ''
-    child = spawn(binary, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
-      env: { ...process.env, MINIO_ROOT_USER: root.accessKeyId, MINIO_ROOT_PASSWORD: root.secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    child.stdout?.on('data', (d) => (log = (log + d).slice(-4000)))
-    child.stderr?.on('data', (d) => (log = (log + d).slice(-4000)))
-    await waitReady(
-      endpoint,
-      () => child?.exitCode ?? null,
-      () => log,
-    )
-  }
-  await launch()
-  const killNow = async () => {
-    const c = child
-    if (!c || c.exitCode !== null) return
-    const exited = new Promise((r) => c.once('exit', r))
-    c.kill('SIGKILL')
-    await exited
-  }
-  return {
-    kind: 'minio-binary',
-    options: { endpoint, region: 'us-east-1', credentials: root, forcePathStyle: true },
-    kill: killNow,
-    restart: launch,
-    stop: async () => {
-      await killNow()
-      fs.rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
-}
-
-async function waitReady(endpoint: string, exitCode: () => number | null, log: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    if (exitCode() !== null) throw new Error(`minio exited with ${exitCode()}: ${log()}`)
-    const ok = await fetch(`${endpoint}/minio/health/live`).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`minio did not become ready at ${endpoint} within 60 s: ${log()}`)
+  const emulator = await startEmulator({
+    name: 'minio',
+    command: binary,
+    args: (dir) => ['server', dir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    env: { MINIO_ROOT_USER: root.accessKeyId, MINIO_ROOT_PASSWORD: root.secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
+    ready: async () => (await fetch(`${endpoint}/minio/health/live`)).ok,
+  })
+  return { kind: 'minio-binary', options: { endpoint, region: 'us-east-1', credentials: root, forcePathStyle: true }, ...emulator }
 }
 
 async function startContainer(): Promise<Omit<TestS3, 'createBucket'>> {
