@@ -35,6 +35,8 @@ export async function repositoryOptions(location: string, opts: GlobalOptions): 
   if (env.VARVE_S3_ENDPOINT) s3.endpoint = env.VARVE_S3_ENDPOINT
   if (env.VARVE_S3_REGION ?? env.AWS_REGION) s3.region = env.VARVE_S3_REGION ?? env.AWS_REGION
   if (env.VARVE_S3_FORCE_PATH_STYLE) s3.forcePathStyle = env.VARVE_S3_FORCE_PATH_STYLE !== 'false'
+  const encryption = s3EncryptionFromEnv(env)
+  if (encryption) s3.encryption = encryption
   const azure = {
     ...(env.VARVE_AZURE_ENDPOINT ? { endpoint: env.VARVE_AZURE_ENDPOINT } : {}),
     ...(env.VARVE_AZURE_ENCRYPTION_SCOPE ? { encryptionScope: env.VARVE_AZURE_ENCRYPTION_SCOPE } : {}),
@@ -57,6 +59,25 @@ export async function repositoryOptions(location: string, opts: GlobalOptions): 
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1]?.toLowerCase()
   if (scheme) await loadSourceScheme(scheme)
   return base
+}
+
+/**
+ * S3 server-side encryption from VARVE_S3_SSE (sse-s3, sse-kms or sse-c), VARVE_S3_SSE_KMS_KEY_ID and
+ * VARVE_S3_SSE_C_KEY (32 bytes, base64; the adapter checks it). A key alone means SSE-C.
+ */
+function s3EncryptionFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
+  const type = env.VARVE_S3_SSE?.trim().toLowerCase() || (env.VARVE_S3_SSE_C_KEY ? 'sse-c' : '')
+  if (!type) return undefined
+  if (type === 'sse-s3' || type === 'aes256') return { type: 'sse-s3' }
+  if (type === 'sse-kms' || type === 'aws:kms') return { type: 'sse-kms', ...(env.VARVE_S3_SSE_KMS_KEY_ID ? { kmsKeyId: env.VARVE_S3_SSE_KMS_KEY_ID } : {}) }
+  if (type === 'sse-c' && env.VARVE_S3_SSE_C_KEY) return { type: 'sse-c', customerKey: env.VARVE_S3_SSE_C_KEY }
+  throw new VarveError(
+    ErrorCodes.INVALID_CONFIG,
+    type === 'sse-c'
+      ? 'VARVE_S3_SSE=sse-c needs VARVE_S3_SSE_C_KEY (32 bytes, base64)'
+      : `VARVE_S3_SSE is sse-s3, sse-kms or sse-c, not ${JSON.stringify(env.VARVE_S3_SSE)}`,
+    { details: { VARVE_S3_SSE: env.VARVE_S3_SSE } },
+  )
 }
 
 /**

@@ -17,8 +17,19 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import type { BlockPutOptions, BlockStore, ByteSource, NativeMultipart, ObjectInfo, RenameOptions, StoredPart } from '@varve/core'
+import {
+  VarveError,
+  ErrorCodes,
+  type BlockPutOptions,
+  type BlockStore,
+  type ByteSource,
+  type NativeMultipart,
+  type ObjectInfo,
+  type RenameOptions,
+  type StoredPart,
+} from '@varve/core'
 import { createS3Client } from './s3-client.js'
+import { copySourceEncryption, readEncryption, type S3Encryption, writeEncryption } from './s3-encryption.js'
 import { isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
 import type { S3Location, S3Options } from './s3-options.js'
 
@@ -47,9 +58,14 @@ export class S3BlockStore implements BlockStore {
   readonly #partSize: number
   readonly #queueSize: number
   readonly #ownsClient: boolean
+  readonly #encryption: S3Encryption | undefined
+  /** SSE-C: every read sends the key; writes and copies carry their own parameters. */
+  readonly #read: Record<string, string>
 
   constructor(options: S3BlockStoreOptions) {
     this.client = createS3Client(options)
+    this.#encryption = options.encryption
+    this.#read = readEncryption(options.encryption)
     this.#ownsClient = !options.client
     this.bucket = options.bucket
     this.prefix = options.prefix
@@ -71,7 +87,7 @@ export class S3BlockStore implements BlockStore {
 
   async put(key: string, data: ByteSource, options: BlockPutOptions = {}): Promise<boolean> {
     const Key = this.#key(key)
-    const condition = options.ifAbsent ? { IfNoneMatch: '*' } : {}
+    const condition = { ...(options.ifAbsent ? { IfNoneMatch: '*' } : {}), ...writeEncryption(this.#encryption) }
     try {
       if (data instanceof Uint8Array) {
         await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength, ...condition }))
@@ -94,7 +110,7 @@ export class S3BlockStore implements BlockStore {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }))
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key), ...this.#read }))
       return await r.Body!.transformToByteArray()
     } catch (err) {
       if (isNotFound(err)) return undefined
@@ -105,7 +121,7 @@ export class S3BlockStore implements BlockStore {
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
     if (end <= start) return (await this.head(key)) ? new Uint8Array(0) : undefined
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key), Range: `bytes=${start}-${end - 1}` }))
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key), Range: `bytes=${start}-${end - 1}`, ...this.#read }))
       return await r.Body!.transformToByteArray()
     } catch (err) {
       if (isNotFound(err)) return undefined
@@ -116,7 +132,7 @@ export class S3BlockStore implements BlockStore {
 
   async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }))
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key), ...this.#read }))
       return r.Body as Readable
     } catch (err) {
       if (isNotFound(err)) return undefined
@@ -126,7 +142,7 @@ export class S3BlockStore implements BlockStore {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }))
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#key(key), ...this.#read }))
       return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified?.getTime() ?? 0 }
     } catch (err) {
       if (isNotFound(err)) return undefined
@@ -166,6 +182,8 @@ export class S3BlockStore implements BlockStore {
           CopySource: source,
           MetadataDirective: 'REPLACE',
           Metadata: { 'varve-touched': String(Date.now()) },
+          ...writeEncryption(this.#encryption),
+          ...copySourceEncryption(this.#encryption),
         }),
       )
       return true
@@ -193,24 +211,45 @@ export class S3BlockStore implements BlockStore {
       throw s3Error(Object.assign(new Error('source of rename is missing'), { name: 'NoSuchKey' }), 'rename', this.bucket, this.#key(from))
     const source = `${this.bucket}/${encodeURIComponent(this.#key(from)).replace(/%2F/g, '/')}`
     if (size <= MAX_SINGLE_COPY)
-      await this.#call('copy', to, () => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.#key(to), CopySource: source })))
+      await this.#call('copy', to, () =>
+        this.client.send(
+          new CopyObjectCommand({
+            Bucket: this.bucket,
+            Key: this.#key(to),
+            CopySource: source,
+            ...writeEncryption(this.#encryption),
+            ...copySourceEncryption(this.#encryption),
+          }),
+        ),
+      )
     else await this.#multipartCopy(source, to, size)
     await this.delete(from)
   }
 
   async #multipartCopy(source: string, to: string, size: number): Promise<void> {
     const Key = this.#key(to)
-    const { UploadId } = await this.#call('copy', to, () => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key })))
+    const { UploadId } = await this.#call('copy', to, () =>
+      this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...writeEncryption(this.#encryption) })),
+    )
     try {
       const parts: { ETag: string; PartNumber: number }[] = []
       for (let start = 0, n = 1; start < size; start += COPY_PART, n++) {
         const end = Math.min(size, start + COPY_PART) - 1
         const r = await this.client.send(
-          new UploadPartCopyCommand({ Bucket: this.bucket, Key, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
+          new UploadPartCopyCommand({
+            Bucket: this.bucket,
+            Key,
+            UploadId,
+            PartNumber: n,
+            CopySource: source,
+            CopySourceRange: `bytes=${start}-${end}`,
+            ...this.#read,
+            ...copySourceEncryption(this.#encryption),
+          }),
         )
         parts.push({ ETag: r.CopyPartResult!.ETag!, PartNumber: n })
       }
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }))
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...this.#read }))
     } catch (err) {
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => {})
       throw s3Error(err, 'copy', this.bucket, Key)
@@ -219,6 +258,14 @@ export class S3BlockStore implements BlockStore {
 
   /** A presigned GET of the object (with a signed Range header for a part of it). */
   async presignGet(key: string, options: { readonly expiresSeconds: number; readonly range?: readonly [number, number] }): Promise<string> {
+    if (this.#encryption?.type === 'sse-c')
+      throw new VarveError(
+        ErrorCodes.INVALID_CONFIG,
+        'objects encrypted with SSE-C cannot be read through presigned links (they need the key): serve reads by proxy',
+        {
+          details: { encryption: 'sse-c' },
+        },
+      )
     const range = options.range ? { Range: `bytes=${options.range[0]}-${options.range[1] - 1}` } : {}
     return this.#call('presign', key, () =>
       getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key), ...range }), {
@@ -231,7 +278,9 @@ export class S3BlockStore implements BlockStore {
   /** S3's own multipart uploads, so a gateway's instances share an upload's parts (NativeMultipart). */
   readonly multipart: NativeMultipart = {
     create: async (key) => {
-      const r = await this.#call('upload', key, () => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.#key(key) })))
+      const r = await this.#call('upload', key, () =>
+        this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.#key(key), ...writeEncryption(this.#encryption) })),
+      )
       return r.UploadId!
     },
     uploadPart: async (key, UploadId, n, data, size) => {
@@ -250,7 +299,7 @@ export class S3BlockStore implements BlockStore {
       }
       try {
         const r = await this.client.send(
-          new UploadPartCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId, PartNumber: n, Body, ContentLength: size }),
+          new UploadPartCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId, PartNumber: n, Body, ContentLength: size, ...this.#read }),
           {
             abortSignal: abort.signal,
           },
@@ -287,6 +336,7 @@ export class S3BlockStore implements BlockStore {
             Key: this.#key(key),
             UploadId,
             MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: `"${p.etag}"` })) },
+            ...this.#read,
           }),
         ),
       )

@@ -13,6 +13,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import type { Bucket, BucketObject, BucketPutOptions, BucketRead, BucketGetOptions, ByteSource, ListPage, ListPageOptions, PutMode } from '@varve/core'
 import { emptyRead } from '@varve/core'
 import { createS3Client } from './s3-client.js'
+import { copySourceEncryption, readEncryption, type S3Encryption, writeEncryption } from './s3-encryption.js'
 import { isConditionalConflict, isNotFound, isPreconditionFailed, s3Error } from './s3-errors.js'
 import type { S3Location, S3Options } from './s3-options.js'
 
@@ -31,9 +32,11 @@ export class S3Bucket implements Bucket {
   readonly name: string
   readonly prefix: string
   readonly #ownsClient: boolean
+  readonly #encryption: S3Encryption | undefined
 
   constructor(options: S3BucketOptions) {
     this.client = createS3Client(options)
+    this.#encryption = options.encryption
     this.#ownsClient = !options.client
     this.name = options.bucket
     this.prefix = options.prefix
@@ -46,7 +49,13 @@ export class S3Bucket implements Bucket {
 
   async put(key: string, body: ByteSource, mode: PutMode = 'overwrite', options: BucketPutOptions = {}): Promise<string | undefined> {
     const condition = mode === 'create' ? { IfNoneMatch: '*' } : typeof mode === 'object' ? { IfMatch: mode.update } : {}
-    const params = { Bucket: this.name, Key: this.prefix + key, ...condition, ...(options.contentType ? { ContentType: options.contentType } : {}) }
+    const params = {
+      Bucket: this.name,
+      Key: this.prefix + key,
+      ...condition,
+      ...writeEncryption(this.#encryption),
+      ...(options.contentType ? { ContentType: options.contentType } : {}),
+    }
     try {
       if (body instanceof Uint8Array) {
         const r = await this.client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.byteLength }))
@@ -70,6 +79,7 @@ export class S3Bucket implements Bucket {
           Key: this.prefix + key,
           ...(options.range ? { Range: `bytes=${start}-${Number.isFinite(end) ? end - 1 : ''}` } : {}),
           ...(options.ifVersion ? { IfMatch: options.ifVersion } : {}),
+          ...readEncryption(this.#encryption),
         }),
       )
       return { bytes: await r.Body!.transformToByteArray(), version: r.ETag ?? '' }
@@ -84,7 +94,7 @@ export class S3Bucket implements Bucket {
 
   async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: this.prefix + key }))
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: this.prefix + key, ...readEncryption(this.#encryption) }))
       return r.Body as Readable
     } catch (err) {
       if (isNotFound(err)) return undefined
@@ -94,7 +104,7 @@ export class S3Bucket implements Bucket {
 
   async head(key: string): Promise<BucketObject | undefined> {
     try {
-      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: this.prefix + key }))
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: this.prefix + key, ...readEncryption(this.#encryption) }))
       return { key, size: r.ContentLength ?? 0, version: r.ETag ?? '', lastModified: r.LastModified?.getTime() ?? 0 }
     } catch (err) {
       if (isNotFound(err)) return undefined
@@ -160,7 +170,15 @@ export class S3Bucket implements Bucket {
   async copy(from: string, to: string): Promise<boolean> {
     const source = `${this.name}/${encodeURIComponent(this.prefix + from).replace(/%2F/g, '/')}`
     try {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.name, Key: this.prefix + to, CopySource: source }))
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.name,
+          Key: this.prefix + to,
+          CopySource: source,
+          ...writeEncryption(this.#encryption),
+          ...copySourceEncryption(this.#encryption),
+        }),
+      )
       return true
     } catch (err) {
       if (isNotFound(err)) return false

@@ -3,6 +3,16 @@ import { findGoBinary, freePort, startEmulator } from '@varve/core/testing/emula
 import { createS3Client } from '../s3-client.js'
 import type { S3Options } from '../s3-options.js'
 
+export interface TestS3Options {
+  /** A MinIO binary's own root user (a second server with other credentials). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string }
+  /**
+   * A static KMS key for a MinIO binary, `<name>:<32 bytes base64>` (MINIO_KMS_SECRET_KEY): SSE-S3 and
+   * SSE-KMS with that key id then work as on AWS.
+   */
+  readonly kmsKey?: string
+}
+
 /** A real S3 endpoint for tests, with the means to crash and revive it when it is ours. */
 export interface TestS3 {
   readonly kind: 'env' | 'minio-binary' | 'testcontainers'
@@ -25,8 +35,8 @@ const PASSWORD = 'varvetest-secret'
  * PATH or in `$(go env GOPATH)/bin`, spawned on a free loopback port with a temp data dir; a Docker
  * engine, through @testcontainers/minio. Otherwise it fails saying how to get MinIO.
  */
-export async function startTestS3(options: { credentials?: { accessKeyId: string; secretAccessKey: string } } = {}): Promise<TestS3> {
-  const server = await startServer(options.credentials)
+export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> {
+  const server = await startServer(options.credentials, options.kmsKey)
   return {
     ...server,
     createBucket: async (name) => {
@@ -43,7 +53,7 @@ export async function startTestS3(options: { credentials?: { accessKeyId: string
 }
 
 /** `root`: a MinIO binary's own root user (a second server with other credentials); an external endpoint or a container keep theirs. */
-async function startServer(root?: { accessKeyId: string; secretAccessKey: string }): Promise<Omit<TestS3, 'createBucket'>> {
+async function startServer(root?: { accessKeyId: string; secretAccessKey: string }, kmsKey?: string): Promise<Omit<TestS3, 'createBucket'>> {
   const env = process.env.VARVE_TEST_S3_ENDPOINT
   if (env) {
     const none = async () => {
@@ -63,7 +73,7 @@ async function startServer(root?: { accessKeyId: string; secretAccessKey: string
     }
   }
   const binary = findGoBinary('minio')
-  if (binary) return startMinioBinary(binary, root ?? { accessKeyId: USER, secretAccessKey: PASSWORD })
+  if (binary) return startMinioBinary(binary, root ?? { accessKeyId: USER, secretAccessKey: PASSWORD }, kmsKey)
   const container = await startContainer().catch((e: Error) => e)
   if (!(container instanceof Error)) return container
   throw new Error(
@@ -74,7 +84,11 @@ async function startServer(root?: { accessKeyId: string; secretAccessKey: string
   )
 }
 
-async function startMinioBinary(binary: string, root: { accessKeyId: string; secretAccessKey: string }): Promise<Omit<TestS3, 'createBucket'>> {
+async function startMinioBinary(
+  binary: string,
+  root: { accessKeyId: string; secretAccessKey: string },
+  kmsKey?: string,
+): Promise<Omit<TestS3, 'createBucket'>> {
   const port = await freePort()
   const consolePort = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
@@ -82,7 +96,13 @@ async function startMinioBinary(binary: string, root: { accessKeyId: string; sec
     name: 'minio',
     command: binary,
     args: (dir) => ['server', dir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
-    env: { MINIO_ROOT_USER: root.accessKeyId, MINIO_ROOT_PASSWORD: root.secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
+    env: {
+      MINIO_ROOT_USER: root.accessKeyId,
+      MINIO_ROOT_PASSWORD: root.secretAccessKey,
+      MINIO_BROWSER: 'off',
+      MINIO_UPDATE: 'off',
+      ...(kmsKey ? { MINIO_KMS_SECRET_KEY: kmsKey } : {}),
+    },
     ready: async () => (await fetch(`${endpoint}/minio/health/live`)).ok,
   })
   return { kind: 'minio-binary', options: { endpoint, region: 'us-east-1', credentials: root, forcePathStyle: true }, ...emulator }
