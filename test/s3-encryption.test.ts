@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { Repository, VarveError } from '@varve/core'
 import { createS3Client, type S3Encryption } from '@varve/s3-adapter'
-import { startTestS3, type TestS3 } from '@varve/s3-adapter/testing'
+import { startTestS3, testS3Client, type TestS3 } from '@varve/s3-adapter/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect, tempDir } from './helpers/processes.js'
 import { s3CliEnv, varve } from './helpers/varve-cli.js'
@@ -99,4 +99,47 @@ describe.skipIf(process.env.VARVE_TEST_S3_ENDPOINT)('S3 server-side encryption (
     const err = await Repository.init(location, { s3: { ...server.options, encryption: { type: 'sse-c', customerKey: 'too-short' } } }).catch((e: unknown) => e)
     expect(VarveError.is(err, 'INVALID_CONFIG')).toBe(true)
   })
+})
+
+describe.skipIf(process.env.VARVE_TEST_S3_ENDPOINT)('S3 SSE-C (MinIO over TLS: it takes customer keys only there)', () => {
+  let tls: TestS3
+  const sseBucket = `varve-ssec-${randomBytes(4).toString('hex')}`
+  beforeAll(async () => {
+    tls = await startTestS3({ tls: true, kmsKey: `${KMS_KEY_ID}:${randomBytes(32).toString('base64')}` })
+    await tls.createBucket(sseBucket)
+  }, 120_000)
+  afterAll(async () => tls?.stop())
+
+  it('every object is stored under the customer key: readable with it, refused without it, and a wrong key reads nothing', async () => {
+    const key = randomBytes(32).toString('base64')
+    const prefix = `${randomBytes(5).toString('hex')}/`
+    const location = `s3://${sseBucket}/${prefix}`
+    const client = testS3Client(tls)
+    const options = { s3: { client, encryption: { type: 'sse-c' as const, customerKey: key } } }
+    const repo = await Repository.init(location, options)
+    const big = randomBytes(6 * 1024 * 1024) // a multipart upload (parts carry the key), then a pointer to it
+    await repo.put('main', 'data/big.bin', big)
+    await repo.putMany(
+      'main',
+      Array.from({ length: 20 }, (_, i) => ({ path: `small/${i}.txt`, data: `row ${i}` })),
+    )
+    const c = await repo.commit('main', { message: 'customer key' })
+    await repo.close()
+    const again = await Repository.open(location, options)
+    expect(Buffer.from(await again.get(c.id, 'data/big.bin')).equals(big)).toBe(true)
+    expect(await again.verify({ full: true })).toMatchObject({ ok: true })
+    await again.close()
+    // Outside Varve, without the key, S3 refuses every object Varve wrote.
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: sseBucket, Prefix: prefix }))
+    expect(listed.Contents?.length).toBeGreaterThan(5)
+    for (const o of listed.Contents ?? []) {
+      const refused = await client.send(new GetObjectCommand({ Bucket: sseBucket, Key: o.Key! })).catch((e: { $metadata?: { httpStatusCode?: number } }) => e)
+      expect(refused.$metadata?.httpStatusCode, o.Key).toBe(400)
+    }
+    const wrong = await Repository.open(location, { s3: { client, encryption: { type: 'sse-c', customerKey: randomBytes(32).toString('base64') } } }).catch(
+      (e: unknown) => e,
+    )
+    expect(wrong).toBeInstanceOf(VarveError)
+    client.destroy()
+  }, 180_000)
 })

@@ -1,5 +1,10 @@
-import { CreateBucketCommand } from '@aws-sdk/client-s3'
-import { findGoBinary, freePort, startEmulator } from '@varve/core/testing/emulators'
+import https from 'node:https'
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { findGoBinary, freePort, listening, startEmulator } from '@varve/core/testing/emulators'
 import { createS3Client } from '../s3-client.js'
 import type { S3Options } from '../s3-options.js'
 
@@ -11,12 +16,16 @@ export interface TestS3Options {
    * SSE-KMS with that key id then work as on AWS.
    */
   readonly kmsKey?: string
+  /** A MinIO binary serving HTTPS with a fresh self-signed certificate (`ca`): what SSE-C needs. */
+  readonly tls?: boolean
 }
 
 /** A real S3 endpoint for tests, with the means to crash and revive it when it is ours. */
 export interface TestS3 {
   readonly kind: 'env' | 'minio-binary' | 'testcontainers'
   readonly options: Required<Pick<S3Options, 'endpoint' | 'region' | 'credentials' | 'forcePathStyle'>>
+  /** With `tls`: the certificate (PEM) a client must trust. */
+  readonly ca?: string
   /** Kills the server as a crash would (SIGKILL), keeping its data. Only for `minio-binary`. */
   kill(): Promise<void>
   /** Starts the server again on the same port and data after `kill`. Only for `minio-binary`. */
@@ -36,11 +45,11 @@ const PASSWORD = 'varvetest-secret'
  * engine, through @testcontainers/minio. Otherwise it fails saying how to get MinIO.
  */
 export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> {
-  const server = await startServer(options.credentials, options.kmsKey)
+  const server = await startServer(options.credentials, options.kmsKey, options.tls)
   return {
     ...server,
     createBucket: async (name) => {
-      const client = createS3Client(server.options)
+      const client = testS3Client(server)
       try {
         await client.send(new CreateBucketCommand({ Bucket: name }))
       } catch (err) {
@@ -53,7 +62,7 @@ export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> 
 }
 
 /** `root`: a MinIO binary's own root user (a second server with other credentials); an external endpoint or a container keep theirs. */
-async function startServer(root?: { accessKeyId: string; secretAccessKey: string }, kmsKey?: string): Promise<Omit<TestS3, 'createBucket'>> {
+async function startServer(root?: { accessKeyId: string; secretAccessKey: string }, kmsKey?: string, tls?: boolean): Promise<Omit<TestS3, 'createBucket'>> {
   const env = process.env.VARVE_TEST_S3_ENDPOINT
   if (env) {
     const none = async () => {
@@ -73,7 +82,7 @@ async function startServer(root?: { accessKeyId: string; secretAccessKey: string
     }
   }
   const binary = findGoBinary('minio')
-  if (binary) return startMinioBinary(binary, root ?? { accessKeyId: USER, secretAccessKey: PASSWORD }, kmsKey)
+  if (binary) return startMinioBinary(binary, root ?? { accessKeyId: USER, secretAccessKey: PASSWORD }, kmsKey, tls)
   const container = await startContainer().catch((e: Error) => e)
   if (!(container instanceof Error)) return container
   throw new Error(
@@ -88,14 +97,19 @@ async function startMinioBinary(
   binary: string,
   root: { accessKeyId: string; secretAccessKey: string },
   kmsKey?: string,
+  tls?: boolean,
 ): Promise<Omit<TestS3, 'createBucket'>> {
   const port = await freePort()
   const consolePort = await freePort()
-  const endpoint = `http://127.0.0.1:${port}`
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`
+  const certs = tls ? selfSignedCertificate() : undefined
   const emulator = await startEmulator({
     name: 'minio',
     command: binary,
-    args: (dir) => ['server', dir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    args: (dir) => [
+      ...['server', dir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+      ...(certs ? ['--certs-dir', certs.dir] : []),
+    ],
     env: {
       MINIO_ROOT_USER: root.accessKeyId,
       MINIO_ROOT_PASSWORD: root.secretAccessKey,
@@ -103,9 +117,14 @@ async function startMinioBinary(
       MINIO_UPDATE: 'off',
       ...(kmsKey ? { MINIO_KMS_SECRET_KEY: kmsKey } : {}),
     },
-    ready: async () => (await fetch(`${endpoint}/minio/health/live`)).ok,
+    ready: async () => (certs ? listening(port) : (await fetch(`${endpoint}/minio/health/live`)).ok),
   })
-  return { kind: 'minio-binary', options: { endpoint, region: 'us-east-1', credentials: root, forcePathStyle: true }, ...emulator }
+  return {
+    kind: 'minio-binary',
+    options: { endpoint, region: 'us-east-1', credentials: root, forcePathStyle: true },
+    ...(certs ? { ca: certs.ca } : {}),
+    ...emulator,
+  }
 }
 
 async function startContainer(): Promise<Omit<TestS3, 'createBucket'>> {
@@ -130,4 +149,29 @@ async function startContainer(): Promise<Omit<TestS3, 'createBucket'>> {
       await container.stop()
     },
   }
+}
+
+/** A self-signed certificate for 127.0.0.1 in a folder MinIO reads (`public.crt`, `private.key`), by openssl. */
+function selfSignedCertificate(): { dir: string; ca: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'varve-minio-certs-'))
+  execFileSync(
+    'openssl',
+    [
+      ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'],
+      ...['-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'private.key'), '-out', path.join(dir, 'public.crt')],
+    ],
+    { stdio: 'ignore' },
+  )
+  return { dir, ca: fs.readFileSync(path.join(dir, 'public.crt'), 'utf8') }
+}
+
+/** A client of the test server; with `tls`, one that trusts its self-signed certificate. */
+export function testS3Client(server: Pick<TestS3, 'options' | 'ca'>): S3Client {
+  if (!server.ca) return createS3Client(server.options)
+  return new S3Client({
+    ...server.options,
+    requestHandler: { httpsAgent: new https.Agent({ ca: server.ca, keepAlive: true }) },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
 }
