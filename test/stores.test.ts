@@ -213,3 +213,90 @@ describe('the conditional-write probe on a real store that drops preconditions',
     }
   }, 180_000)
 })
+
+/** A proxy that records the method, URL and headers of every request it forwards. */
+async function recordingProxy(
+  target: string,
+): Promise<{ url: string; requests: { method: string; url: string; headers: http.IncomingHttpHeaders }[]; close(): void }> {
+  const to = new URL(target)
+  const requests: { method: string; url: string; headers: http.IncomingHttpHeaders }[] = []
+  const server = http.createServer((req, res) => {
+    requests.push({ method: req.method!, url: req.url!, headers: req.headers })
+    const out = http.request({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers)
+      r.pipe(res)
+    })
+    out.on('error', () => res.destroy())
+    req.pipe(out)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests, close: () => server.close() }
+}
+
+// Azurite and fake-gcs-server accept an encryption scope and a KMS key name and ignore them, so what
+// is checked here is that every write asks for it: the requests, as the store receives them.
+describe('encryption settings travel on every write (from the CLI environment)', () => {
+  it('Azure: every blob write carries the encryption scope (VARVE_AZURE_ENCRYPTION_SCOPE)', async () => {
+    const azure = await startTestAzure()
+    const proxy = await recordingProxy(/BlobEndpoint=(http:\/\/[^/;]+)/.exec(azure.connectionString)![1]!)
+    const t = await tempDir('scope')
+    try {
+      const container = `varve-scope-${randomBytes(4).toString('hex')}`
+      await azure.createContainer(container)
+      const env = {
+        AZURE_STORAGE_CONNECTION_STRING: azure.connectionString.replace(/BlobEndpoint=http:\/\/[^/;]+/, `BlobEndpoint=${proxy.url}`),
+        VARVE_AZURE_ENCRYPTION_SCOPE: 'varve-cmk',
+        VARVE_REPO: `az://${azure.account}/${container}/lake`,
+      }
+      fs.writeFileSync(path.join(t.dir, 'big.bin'), randomBytes(9 * 1024 * 1024)) // streamed as staged blocks
+      fs.writeFileSync(path.join(t.dir, 'a.csv'), 'id\n1\n')
+      for (const args of [
+        ['init', env.VARVE_REPO],
+        ['put', 'a.csv', 'main:a.csv'],
+        ['put', 'big.bin', 'main:big.bin'],
+        ['commit', 'main', '-m', 'scoped'],
+      ]) {
+        const r = await varve(args, { cwd: t.dir, env })
+        expect(r.code, r.stderr).toBe(0)
+      }
+      const writes = proxy.requests.filter((r) => r.method === 'PUT' && !/restype=container/.test(r.url))
+      expect(writes.length).toBeGreaterThan(5)
+      expect(writes.some((r) => /comp=block(&|$)/.test(r.url))).toBe(true)
+      for (const w of writes) expect(w.headers['x-ms-encryption-scope'], `${w.method} ${w.url}`).toBe('varve-cmk')
+    } finally {
+      proxy.close()
+      await t.cleanup()
+      await azure.stop()
+    }
+  }, 180_000)
+
+  it('GCS: every object upload names the KMS key (VARVE_GCS_KMS_KEY)', async () => {
+    const gcs = await startTestGcs()
+    const proxy = await recordingProxy(gcs.endpoint)
+    const t = await tempDir('kms')
+    try {
+      const bucket = `varve-kms-${randomBytes(4).toString('hex')}`
+      await gcs.createBucket(bucket)
+      const key = 'projects/p/locations/global/keyRings/r/cryptoKeys/varve'
+      const env = { STORAGE_EMULATOR_HOST: proxy.url, VARVE_GCS_KMS_KEY: key, VARVE_REPO: `gs://${bucket}/lake` }
+      fs.writeFileSync(path.join(t.dir, 'big.bin'), randomBytes(9 * 1024 * 1024)) // a resumable upload
+      fs.writeFileSync(path.join(t.dir, 'a.csv'), 'id\n1\n')
+      for (const args of [
+        ['init', env.VARVE_REPO],
+        ['put', 'a.csv', 'main:a.csv'],
+        ['put', 'big.bin', 'main:big.bin'],
+        ['commit', 'main', '-m', 'kms'],
+      ]) {
+        const r = await varve(args, { cwd: t.dir, env })
+        expect(r.code, r.stderr).toBe(0)
+      }
+      const starts = proxy.requests.filter((r) => r.method === 'POST' && r.url.startsWith('/upload/'))
+      expect(starts.length).toBeGreaterThan(5)
+      for (const u of starts) expect(new URL(u.url, 'http://x').searchParams.get('kmsKeyName'), u.url).toBe(key)
+    } finally {
+      proxy.close()
+      await t.cleanup()
+      await gcs.stop()
+    }
+  }, 180_000)
+})
