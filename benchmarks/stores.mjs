@@ -1,5 +1,5 @@
-// The stores side by side (issue 28), one run, on this machine's emulators on loopback: MinIO (S3),
-// Azurite (Azure Blob) and fake-gcs-server (GCS). Per store:
+// The stores side by side (issue 28), one run, on this machine's emulators on loopback: MinIO and
+// versitygw (two S3 implementations), Azurite (Azure Blob) and fake-gcs-server (GCS). Per store:
 //   - branch: create a branch (time, and the store requests it made, counted by a proxy in front)
 //   - commit of 1,000 changes: 1,000 files of 1 KiB staged by putMany, then one commit (each timed,
 //     each with its requests)
@@ -19,7 +19,7 @@ import { Repository } from '@varve/core'
 import { GcsBucket } from '@varve/gcs-adapter'
 import { startTestGcs } from '@varve/gcs-adapter/testing'
 import { createS3Client } from '@varve/s3-adapter'
-import { startTestS3 } from '@varve/s3-adapter/testing'
+import { startTestS3, startTestVersityGw } from '@varve/s3-adapter/testing'
 import { alternate, arg, incompressible, load, median } from './bench-util.mjs'
 
 const ROUNDS = arg('rounds', 3)
@@ -64,10 +64,11 @@ const drain = async (s) => {
 
 const stores = []
 const s3 = await startTestS3()
+const vgw = await startTestVersityGw()
 const azure = await startTestAzure()
 const gcs = await startTestGcs()
 const name = `varve-bench-${Date.now()}`
-await Promise.all([s3.createBucket(name), azure.createContainer(name), gcs.createBucket(name)])
+await Promise.all([s3.createBucket(name), vgw.createBucket(name), azure.createContainer(name), gcs.createBucket(name)])
 {
   const proxy = await countingProxy(s3.options.endpoint)
   const client = createS3Client(s3.options)
@@ -76,6 +77,19 @@ await Promise.all([s3.createBucket(name), azure.createContainer(name), gcs.creat
     location: (p) => `s3://${name}/${p}`,
     options: { s3: s3.options },
     counted: { s3: { ...s3.options, endpoint: proxy.url } },
+    proxy,
+    sdkPut: (key) => new Upload({ client, params: { Bucket: name, Key: key, Body: Readable.from(stream(bytes)) }, partSize: 16 << 20, queueSize: 4 }).done(),
+    sdkGet: async (key) => drain((await client.send(new GetObjectCommand({ Bucket: name, Key: key }))).Body),
+  })
+}
+{
+  const proxy = await countingProxy(vgw.options.endpoint)
+  const client = createS3Client(vgw.options)
+  stores.push({
+    name: 'S3 (versitygw)',
+    location: (p) => `s3://${name}/${p}`,
+    options: { s3: vgw.options },
+    counted: { s3: { ...vgw.options, endpoint: proxy.url } },
     proxy,
     sdkPut: (key) => new Upload({ client, params: { Bucket: name, Key: key, Body: Readable.from(stream(bytes)) }, partSize: 16 << 20, queueSize: 4 }).done(),
     sdkGet: async (key) => drain((await client.send(new GetObjectCommand({ Bucket: name, Key: key }))).Body),
@@ -165,7 +179,7 @@ for (const st of stores) {
   console.error(`done: ${st.name} (load ${load()})`)
 }
 for (const st of stores) await st.proxy.close()
-await Promise.all([s3.stop(), azure.stop(), gcs.stop()])
+await Promise.all([s3.stop(), vgw.stop(), azure.stop(), gcs.stop()])
 
 const mibs = (s) => `${(MIB / s).toFixed(0)} MiB/s`
 console.log(`\nStores, ${ROUNDS} rounds (medians), ${CHANGES} changes of 1 KiB, ${MIB} MiB objects; load ${load()}\n`)

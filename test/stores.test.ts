@@ -7,14 +7,15 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { startTestAzure } from '@varve/azure-adapter/testing'
 import { Repository } from '@varve/core'
 import { startTestGcs } from '@varve/gcs-adapter/testing'
+import { startTestVersityGw } from '@varve/s3-adapter/testing'
 import '@varve/azure-adapter'
 import '@varve/gcs-adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect, runNode, tempDir, workers } from './helpers/processes.js'
 import { spawnServe } from './helpers/serve.js'
-import { varve } from './helpers/varve-cli.js'
+import { s3CliEnv, varve } from './helpers/varve-cli.js'
 
-// Azure Blob (Azurite) and GCS (fake-gcs-server) as users reach them: many processes committing to
+// A second S3 implementation (versitygw), Azure Blob (Azurite) and GCS (fake-gcs-server) as users reach them: many processes committing to
 // one repository, the built CLI, and `varve serve` in front of them with a real S3 client.
 interface StoreUnderTest {
   /** A fresh repository location in the store. */
@@ -28,6 +29,20 @@ interface StoreUnderTest {
 
 const OPS = Number(process.env.VARVE_TORTURE_OPS ?? 25)
 const stores: [string, () => Promise<StoreUnderTest>][] = [
+  [
+    'S3 on versitygw (a second S3 implementation)',
+    async () => {
+      const s3 = await startTestVersityGw()
+      const bucket = `varve-st-${randomBytes(4).toString('hex')}`
+      await s3.createBucket(bucket)
+      return {
+        location: () => `s3://${bucket}/${randomBytes(5).toString('hex')}`,
+        options: { s3: s3.options },
+        env: s3CliEnv(s3.options),
+        stop: () => s3.stop(),
+      }
+    },
+  ],
   [
     'Azure Blob on Azurite',
     async () => {

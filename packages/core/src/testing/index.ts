@@ -2,7 +2,7 @@
  * Conformance suites (vitest) that every store implementation runs, and the repository behaviour
  * suite that every pair of stores runs: the same test bodies for the local folder, SQLite and S3.
  */
-export { blockStoreConformance, type StoreFixture } from './block-store-suite.js'
+export { blockStoreConformance, type BlockStoreQuirks, type StoreFixture } from './block-store-suite.js'
 export { refStoreConformance } from './ref-store-suite.js'
 export { repositoryBehaviour, type RepositoryFixture } from './repository-suite.js'
 export { parquetFile, trainPartition, type ColumnSpec } from './parquet-fixtures.js'

@@ -1,3 +1,3 @@
-export { startTestS3, testS3Client, type TestS3, type TestS3Options } from './s3-test-server.js'
+export { startTestS3, startTestVersityGw, testS3Client, type TestS3, type TestS3Options } from './s3-test-server.js'
 // (kept here for the tests and benchmarks that import it from this package)
 export { freePort } from '@varve/core/testing/emulators'

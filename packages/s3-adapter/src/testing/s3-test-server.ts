@@ -22,7 +22,7 @@ export interface TestS3Options {
 
 /** A real S3 endpoint for tests, with the means to crash and revive it when it is ours. */
 export interface TestS3 {
-  readonly kind: 'env' | 'minio-binary' | 'testcontainers'
+  readonly kind: 'env' | 'minio-binary' | 'testcontainers' | 'versitygw'
   readonly options: Required<Pick<S3Options, 'endpoint' | 'region' | 'credentials' | 'forcePathStyle'>>
   /** With `tls`: the certificate (PEM) a client must trust. */
   readonly ca?: string
@@ -174,4 +174,41 @@ export function testS3Client(server: Pick<TestS3, 'options' | 'ca'>): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   })
+}
+
+/**
+ * A second S3 implementation for the tests: Versity's S3 gateway over a POSIX folder (Go:
+ * `GOTOOLCHAIN=local go install github.com/versity/versitygw/cmd/versitygw@v1.8.0`, which
+ * `scripts/install-emulators.sh` runs), on a free loopback port. It honours If-None-Match and If-Match
+ * as MinIO does; where it differs is noted in the tests that meet it.
+ */
+export async function startTestVersityGw(): Promise<TestS3> {
+  const binary = findGoBinary('versitygw')
+  if (!binary)
+    throw new Error(
+      'No versitygw for the tests: run bash scripts/install-emulators.sh (GOTOOLCHAIN=local go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)',
+    )
+  const port = await freePort()
+  const endpoint = `http://127.0.0.1:${port}`
+  const root = { accessKeyId: USER, secretAccessKey: PASSWORD }
+  const emulator = await startEmulator({
+    name: 'versitygw',
+    command: binary,
+    args: (dir) => ['--access', root.accessKeyId, '--secret', root.secretAccessKey, '--port', `127.0.0.1:${port}`, '--quiet', 'posix', dir],
+    ready: () => listening(port),
+  })
+  const server = { kind: 'versitygw' as const, options: { endpoint, region: 'us-east-1', credentials: root, forcePathStyle: true }, ...emulator }
+  return {
+    ...server,
+    createBucket: async (name) => {
+      const client = testS3Client(server)
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: name }))
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err
+      } finally {
+        client.destroy()
+      }
+    },
+  }
 }
