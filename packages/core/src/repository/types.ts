@@ -44,7 +44,7 @@ export interface RepositoryOptions {
   /**
    * Open an object store that ignores conditional writes anyway (decision 0020): safe only while one
    * writer at a time uses the repository. Without it such a store is refused with
-   * CONDITIONAL_WRITES_IGNORED at init and open.
+   * CONDITIONAL_WRITES_IGNORED at init and before the first ref write.
    */
   readonly unsafeSingleWriter?: boolean
   /** Adapter options, e.g. `s3: { endpoint, region, credentials, forcePathStyle }`; bare `s3://` import sources use them too. */
