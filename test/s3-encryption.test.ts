@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { Repository, VarveError } from '@varve/core'
 import { createS3Client, type S3Encryption } from '@varve/s3-adapter'
 import { startTestS3, testS3Client, type TestS3 } from '@varve/s3-adapter/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect, tempDir } from './helpers/processes.js'
+import { spawnServe } from './helpers/serve.js'
 import { s3CliEnv, varve } from './helpers/varve-cli.js'
 
 // Encryption at rest on a real MinIO with a static KMS key: every object Varve writes (data, packs,
@@ -89,6 +90,45 @@ describe.skipIf(process.env.VARVE_TEST_S3_ENDPOINT)('S3 server-side encryption (
       expect(bad.code).not.toBe(0)
       expect(bad.stderr).toContain('INVALID_CONFIG')
       expect(bad.stderr).toContain('VARVE_S3_SSE is sse-s3, sse-kms or sse-c')
+    } finally {
+      await t.cleanup()
+    }
+  }, 180_000)
+
+  it("varve serve's config sets a repository's encryption; what clients write through the gateway is stored so", async () => {
+    const t = await tempDir('sse-serve')
+    try {
+      const prefix = `${randomBytes(5).toString('hex')}/`
+      await (await Repository.init(`s3://${bucket}/${prefix}`, { s3: server.options })).close()
+      const config = path.join(t.dir, 'serve.yaml')
+      const repo = (encryption: string) =>
+        `repositories:\n  - name: lake\n    location: s3://${bucket}/${prefix}\n    encryption: ${encryption}\nkeys:\n  - accessKey: admin\n    secretKey: admin-secret\n    grants: [{ actions: [read, write, commit, admin] }]\n`
+      // Refused at start: a key the store does not take, a type S3 does not have, a folder.
+      for (const bad of ['{ type: sse-kms, scope: x }', '{ type: rot13 }']) {
+        fs.writeFileSync(config, repo(bad))
+        await expect(spawnServe(['--config', config, '--listen', '127.0.0.1:0'], { cwd: t.dir, env: s3CliEnv(server.options) })).rejects.toThrow(
+          /INVALID_CONFIG/,
+        )
+      }
+      fs.writeFileSync(config, repo(`{ type: sse-kms, kmsKeyId: ${KMS_KEY_ID} }`))
+      const before = new Set((await encryptionOf(prefix)).keys())
+      const serve = await spawnServe(['--config', config, '--listen', '127.0.0.1:0'], { cwd: t.dir, env: s3CliEnv(server.options) })
+      const client = new S3Client({
+        endpoint: serve.url,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'admin', secretAccessKey: 'admin-secret' },
+      })
+      try {
+        await client.send(new PutObjectCommand({ Bucket: 'lake', Key: 'main/through/gateway.txt', Body: 'kept under the KMS key' }))
+      } finally {
+        client.destroy()
+        expect(await serve.stop()).toBe(0)
+      }
+      // (the repository was made without encryption: what the gateway added is what is checked)
+      const written = [...(await encryptionOf(prefix))].filter(([key]) => !before.has(key))
+      expect(written.length).toBeGreaterThan(0)
+      for (const [key, how] of written) expect(how, key).toMatch(/^aws:kms /)
     } finally {
       await t.cleanup()
     }

@@ -36,6 +36,13 @@ export interface ServedRepository {
    * mode); smaller objects, packed ones and clients that do not follow redirects are proxied.
    */
   readonly reads?: 'proxy' | 'redirect'
+  /**
+   * Encryption at rest of what the gateway writes, in the store's own terms (decision 0020):
+   * S3 `{ type: sse-s3 }`, `{ type: sse-kms, kmsKeyId? }` or `{ type: sse-c, customerKey }`; Azure
+   * `{ scope }` (an encryption scope); GCS `{ kmsKeyName }`. Overrides the environment's
+   * (`VARVE_S3_SSE`, `VARVE_AZURE_ENCRYPTION_SCOPE`, `VARVE_GCS_KMS_KEY`) for this repository.
+   */
+  readonly encryption?: Readonly<Record<string, string>>
 }
 
 export interface ServeConfig {
@@ -80,6 +87,26 @@ export interface ServeConfig {
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:9010'
+
+/** A repository's `encryption`, checked against its store: the keys each store takes, nothing else. */
+function encryptionOf(file: string, where: string, location: string, o: Record<string, unknown>, reads: string | undefined): Record<string, string> {
+  const scheme = /^([a-z0-9]+):\/\//i.exec(location)?.[1]?.toLowerCase()
+  const allowed = scheme === 's3' ? ['type', 'kmsKeyId', 'customerKey'] : scheme === 'az' ? ['scope'] : scheme === 'gs' ? ['kmsKeyName'] : []
+  if (!allowed.length) throw invalid(file, `${where}.encryption: a local folder is not encrypted by Varve (use the disk's encryption)`)
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(o)) {
+    if (!allowed.includes(k)) throw invalid(file, `${where}.encryption.${k}: a ${scheme}:// repository takes ${allowed.join(', ')}`)
+    if (typeof v !== 'string' || !v) throw invalid(file, `${where}.encryption.${k} must be a non-empty string`)
+    out[k] = v
+  }
+  if (scheme === 's3') {
+    if (!['sse-s3', 'sse-kms', 'sse-c'].includes(out.type ?? '')) throw invalid(file, `${where}.encryption.type is sse-s3, sse-kms or sse-c`)
+    if (out.type === 'sse-c' && !out.customerKey) throw invalid(file, `${where}.encryption: sse-c needs customerKey (32 bytes, base64)`)
+    if (out.type === 'sse-c' && reads === 'redirect')
+      throw invalid(file, `${where}: reads: redirect cannot carry an SSE-C key (presigned links); use reads: proxy`)
+  }
+  return out
+}
 
 /** A location in an object store (`s3://…`), not a local folder. */
 export const isStoreUrl = (location: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(location)
@@ -145,7 +172,9 @@ export function validateServeConfig(raw: unknown, file = 'config', baseDir = pro
       throw invalid(file, `repositories[${i}].reads: redirect needs a store that hands out URLs (s3://), not a local folder`)
     // An object-store URL (s3://, az://, gs://) is taken as given; anything else is a folder relative to the config.
     const inStore = /^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !/^file:/i.test(location)
-    return { name, location: inStore ? location : path.resolve(baseDir, location), ...(reads ? { reads } : {}) }
+    const encryption =
+      o.encryption === undefined ? undefined : encryptionOf(file, `repositories[${i}]`, location, obj(o.encryption, `repositories[${i}].encryption`), reads)
+    return { name, location: inStore ? location : path.resolve(baseDir, location), ...(reads ? { reads } : {}), ...(encryption ? { encryption } : {}) }
   })
   if (!repositories.length) throw invalid(file, 'repositories must name at least one repository')
   const names = new Set<string>()

@@ -29,7 +29,11 @@ export class Repositories {
     let p = this.#open.get(name)
     if (!p) {
       if (/^s3:\/\//i.test(served.location)) await import('@varve/s3-adapter') // registers s3:// (the AWS SDK loads only when needed)
-      p = Repository.open(served.location, { ...this.options, webhooks: { ...(this.options.webhooks as WebhookSettings | undefined), ...this.webhooks(name) } })
+      p = Repository.open(served.location, {
+        ...this.options,
+        ...storeEncryption(served, this.options),
+        webhooks: { ...(this.options.webhooks as WebhookSettings | undefined), ...this.webhooks(name) },
+      })
       p.catch(() => this.#open.delete(name)) // a repository that failed to open is tried again next time
       this.#open.set(name, p)
     }
@@ -40,4 +44,16 @@ export class Repositories {
     for (const p of this.#open.values()) await (await p.catch(() => undefined))?.close()
     this.#open.clear()
   }
+}
+
+/** A served repository's own encryption (config) laid over the store options it shares with the others. */
+function storeEncryption(served: ServedRepository, options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const e = served.encryption
+  if (!e) return {}
+  const scheme = /^([a-z0-9]+):\/\//i.exec(served.location)?.[1]?.toLowerCase()
+  const own = (key: string) => (options[key] ?? {}) as Record<string, unknown>
+  if (scheme === 's3') return { s3: { ...own('s3'), encryption: e } }
+  if (scheme === 'az') return { azure: { ...own('azure'), encryptionScope: e.scope } }
+  if (scheme === 'gs') return { gcs: { ...own('gcs'), kmsKeyName: e.kmsKeyName } }
+  return {}
 }
