@@ -46,19 +46,7 @@ const PASSWORD = 'varvetest-secret'
  */
 export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> {
   const server = await startServer(options.credentials, options.kmsKey, options.tls)
-  return {
-    ...server,
-    createBucket: async (name) => {
-      const client = testS3Client(server)
-      try {
-        await client.send(new CreateBucketCommand({ Bucket: name }))
-      } catch (err) {
-        if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err
-      } finally {
-        client.destroy()
-      }
-    },
-  }
+  return withCreateBucket(server)
 }
 
 /** `root`: a MinIO binary's own root user (a second server with other credentials); an external endpoint or a container keep theirs. */
@@ -198,6 +186,11 @@ export async function startTestVersityGw(): Promise<TestS3> {
     ready: () => listening(port),
   })
   const server = { kind: 'versitygw' as const, options: { endpoint, region: 'us-east-1', credentials: root, forcePathStyle: true }, ...emulator }
+  return withCreateBucket(server)
+}
+
+/** The server, with a way to create a bucket on it (one that exists and is ours is fine). */
+function withCreateBucket(server: Omit<TestS3, 'createBucket'>): TestS3 {
   return {
     ...server,
     createBucket: async (name) => {
