@@ -69,32 +69,21 @@ const azure = await startTestAzure()
 const gcs = await startTestGcs()
 const name = `varve-bench-${Date.now()}`
 await Promise.all([s3.createBucket(name), vgw.createBucket(name), azure.createContainer(name), gcs.createBucket(name)])
-{
-  const proxy = await countingProxy(s3.options.endpoint)
-  const client = createS3Client(s3.options)
-  stores.push({
-    name: 'S3 (MinIO)',
+/** An S3 implementation's row: the repository through a counting proxy, the AWS SDK for the baseline. */
+async function s3Store(label, server) {
+  const proxy = await countingProxy(server.options.endpoint)
+  const client = createS3Client(server.options)
+  return {
+    name: label,
     location: (p) => `s3://${name}/${p}`,
-    options: { s3: s3.options },
-    counted: { s3: { ...s3.options, endpoint: proxy.url } },
+    options: { s3: server.options },
+    counted: { s3: { ...server.options, endpoint: proxy.url } },
     proxy,
     sdkPut: (key) => new Upload({ client, params: { Bucket: name, Key: key, Body: Readable.from(stream(bytes)) }, partSize: 16 << 20, queueSize: 4 }).done(),
     sdkGet: async (key) => drain((await client.send(new GetObjectCommand({ Bucket: name, Key: key }))).Body),
-  })
+  }
 }
-{
-  const proxy = await countingProxy(vgw.options.endpoint)
-  const client = createS3Client(vgw.options)
-  stores.push({
-    name: 'S3 (versitygw)',
-    location: (p) => `s3://${name}/${p}`,
-    options: { s3: vgw.options },
-    counted: { s3: { ...vgw.options, endpoint: proxy.url } },
-    proxy,
-    sdkPut: (key) => new Upload({ client, params: { Bucket: name, Key: key, Body: Readable.from(stream(bytes)) }, partSize: 16 << 20, queueSize: 4 }).done(),
-    sdkGet: async (key) => drain((await client.send(new GetObjectCommand({ Bucket: name, Key: key }))).Body),
-  })
-}
+stores.push(await s3Store('S3 (MinIO)', s3), await s3Store('S3 (versitygw)', vgw))
 {
   const proxy = await countingProxy(/BlobEndpoint=(http:\/\/[^/;]+)/.exec(azure.connectionString)[1])
   const sdk = await AzureBucket.open({ account: azure.account, container: name, prefix: 'sdk/' }, { connectionString: azure.connectionString })
